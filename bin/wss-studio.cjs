@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+// Entry for the `wss-studio` command. The CLI is bundled into dist/cli.cjs at install time
+// (scripts/postinstall.mjs) so that it starts fast and needs no TypeScript at run time.
+'use strict';
+const path = require('node:path');
+const fs = require('node:fs');
+const bundle = path.join(__dirname, '..', 'dist', 'cli.cjs');
+if (!fs.existsSync(bundle)) {
+  process.stderr.write(
+    'error: failed to start wss-studio: ' +
+      bundle +
+      ' is missing\nhint: run "npm run build:node" in ' +
+      path.join(__dirname, '..') +
+      '\n',
+  );
+  process.exit(1);
+}
+require(bundle).cliMain();

@@ -1,0 +1,4 @@
+// CLI commands for "wss-studio ca ...".
+import type { Command } from './command';
+
+export const commands: Command[] = [];

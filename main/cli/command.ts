@@ -1,0 +1,26 @@
+// The shape every CLI command file exports. One file per command group (ca, cert, trust, serve, doctor, ui),
+// so each area of the engine owns its own commands.
+import type { OptSpec, Parsed } from './args';
+
+export interface Io {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** Resolves when the user asks to stop (Ctrl-C); long-running commands (serve, ui) wait on it. */
+  interrupted: Promise<void>;
+}
+
+export interface Command {
+  /** e.g. ['ca', 'init'] */
+  path: string[];
+  /** One line for the command list. */
+  summary: string;
+  /** Positional arguments as shown in help, e.g. 'NAME...'. */
+  args?: string;
+  options: Record<string, OptSpec>;
+  /** Longer help shown under the usage line. */
+  details?: string;
+  /** Returns the exit code: 0 success, 1 failure, 2 bad input. Throw WssError for errors. */
+  run: (p: Parsed, io: Io) => Promise<number>;
+}

@@ -1,0 +1,152 @@
+// `wss-studio` command-line entry. Exit codes: 0 success, 2 bad input or usage, 1 other failure.
+// Errors are printed in one style:  error: failed to <verb> <object>: <cause>   plus   hint: <fix>
+import { parseArgs, type OptSpec } from './args';
+import type { Command, Io } from './command';
+import { isWssError } from '../../shared/errors';
+import { commands as caCommands } from './ca';
+import { commands as certCommands } from './cert';
+import { commands as trustCommands } from './trust';
+import { commands as serveCommands } from './serve';
+import { commands as doctorCommands } from './doctor';
+import { commands as uiCommands } from './ui';
+import { VERSION } from './version';
+
+export const allCommands: Command[] = [
+  ...caCommands,
+  ...certCommands,
+  ...trustCommands,
+  ...serveCommands,
+  ...doctorCommands,
+  ...uiCommands,
+];
+
+const helpOpt: Record<string, OptSpec> = {
+  help: { type: 'boolean', short: 'h', help: 'show help' },
+};
+
+function usageLine(c: Command): string {
+  const opts = Object.entries(c.options)
+    .map(([k, s]) =>
+      s.type === 'boolean'
+        ? `[--${k}]`
+        : `[--${k} ${s.value ?? 'VALUE'}]${s.type === 'list' ? '...' : ''}`,
+    )
+    .join(' ');
+  return ['wss-studio', ...c.path, c.args ?? '', opts].filter(Boolean).join(' ');
+}
+
+export function commandHelp(c: Command): string {
+  const lines = [`usage: ${usageLine(c)}`, '', c.summary];
+  if (c.details) lines.push('', c.details);
+  const entries = Object.entries(c.options);
+  if (entries.length) {
+    lines.push('', 'options:');
+    for (const [k, s] of entries) {
+      const left = `  --${k}${s.type === 'boolean' ? '' : ' ' + (s.value ?? 'VALUE')}`;
+      lines.push(`${left.padEnd(34)} ${s.help}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+export function mainHelp(): string {
+  const lines = [
+    `wss-studio ${VERSION}: trusted local TLS and a WebSocket peer`,
+    '',
+    'usage: wss-studio <command> [options]',
+    '',
+    'commands:',
+  ];
+  for (const c of allCommands) lines.push(`  ${c.path.join(' ').padEnd(22)} ${c.summary}`);
+  lines.push('', 'Run "wss-studio <command> --help" for a command\'s options.');
+  lines.push("State lives in $WSS_STUDIO_HOME (default: your platform's app-data folder).");
+  return lines.join('\n');
+}
+
+function findCommand(argv: string[]): { cmd?: Command; rest: string[]; group?: string } {
+  for (const c of allCommands) {
+    if (c.path.every((p, i) => argv[i] === p)) return { cmd: c, rest: argv.slice(c.path.length) };
+  }
+  const group = argv[0] && allCommands.some((c) => c.path[0] === argv[0]) ? argv[0] : undefined;
+  return { rest: argv, ...(group ? { group } : {}) };
+}
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    io.out(mainHelp());
+    return argv.length === 0 ? 2 : 0;
+  }
+  if (argv[0] === '--version' || argv[0] === '-v') {
+    io.out(VERSION);
+    return 0;
+  }
+  const { cmd, rest, group } = findCommand(argv);
+  if (!cmd) {
+    if (group) {
+      const sub = allCommands.filter((c) => c.path[0] === group);
+      if (argv.length === 1 || argv[1] === '--help' || argv[1] === '-h') {
+        io.out(sub.map((c) => `  ${c.path.join(' ').padEnd(22)} ${c.summary}`).join('\n'));
+        return argv.length === 1 ? 2 : 0;
+      }
+      io.err(
+        `error: failed to run "wss-studio ${argv.slice(0, 2).join(' ')}": unknown command "${argv[1]}"`,
+      );
+      io.err(`hint: "${group}" takes one of: ${sub.map((c) => c.path[1]).join(', ')}`);
+      return 2;
+    }
+    io.err(`error: failed to run "wss-studio ${argv[0]}": unknown command "${argv[0]}"`);
+    io.err('hint: run "wss-studio --help" for the list of commands');
+    return 2;
+  }
+  const name = `wss-studio ${cmd.path.join(' ')}`;
+  try {
+    const parsed = parseArgs(rest, { ...cmd.options, ...helpOpt }, name);
+    if (parsed.opts.help) {
+      io.out(commandHelp(cmd));
+      return 0;
+    }
+    return await cmd.run(parsed, io);
+  } catch (e) {
+    return reportError(e, io);
+  }
+}
+
+export function reportError(e: unknown, io: Io): number {
+  if (isWssError(e)) {
+    io.err(`error: ${e.message}`);
+    if (e.hint) io.err(`hint: ${e.hint}`);
+    return e.kind === 'input' ? 2 : 1;
+  }
+  const msg = e instanceof Error ? e.message : String(e);
+  io.err(`error: failed to run command: ${msg}`);
+  if (e instanceof Error && e.stack && process.env.WSS_STUDIO_DEBUG) io.err(e.stack);
+  return 1;
+}
+
+function processIo(): Io {
+  let resolveInt: () => void = () => {};
+  const interrupted = new Promise<void>((r) => (resolveInt = r));
+  let count = 0;
+  const onSig = () => {
+    count++;
+    if (count > 1) process.exit(130);
+    resolveInt();
+  };
+  process.on('SIGINT', onSig);
+  process.on('SIGTERM', onSig);
+  return {
+    out: (l) => process.stdout.write(l + '\n'),
+    err: (l) => process.stderr.write(l + '\n'),
+    env: process.env,
+    cwd: process.cwd(),
+    interrupted,
+  };
+}
+
+/** Entry used by bin/wss-studio.cjs (through the bundle dist/cli.cjs). */
+export async function cliMain(argv: string[] = process.argv.slice(2)): Promise<void> {
+  const code = await run(argv, processIo());
+  process.exitCode = code;
+  // Servers and timers are closed by now; exit once stdout and stderr have drained.
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}

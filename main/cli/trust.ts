@@ -1,0 +1,4 @@
+// CLI commands for "wss-studio trust ...".
+import type { Command } from './command';
+
+export const commands: Command[] = [];

@@ -1,0 +1,20 @@
+import { defineConfig } from 'vitest/config';
+
+// Unit/integration tests sit beside the code (main/**, shared/**); browser and end-to-end tests in e2e/.
+// Real peers (openssl, certutil, chromium, wscat, python websockets) are slow to start: generous timeouts,
+// and files run in parallel forks bounded to the machine's two cores.
+export default defineConfig({
+  test: {
+    include: [
+      'main/**/*.test.ts',
+      'shared/**/*.test.ts',
+      'e2e/**/*.test.ts',
+      'scripts/**/*.test.ts',
+    ],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    maxWorkers: 2,
+    reporters: ['default'],
+  },
+});
