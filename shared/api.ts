@@ -1,0 +1,527 @@
+// The one API contract between the engine and every shell (DESIGN.md rule 2).
+//
+// `requests` is the single table: request name -> valibot input schema (+ whether it is a long task).
+// `Results` maps the same names to their result types, `Streams` names every event stream and its payload.
+// Everything else is derived from these: the Electron ipcMain binding and preload (main/app/), the
+// web-mode RPC (main/web/), the renderer's typed client (shared/client.ts) and the engine's handler table
+// (main/engine.ts, whose type forces one handler per entry). Adding a capability = one entry here (schema +
+// result type) + one engine function.
+//
+// Every value crossing the boundary is plain JSON: no Buffer, no Date, no class instances. Binary data
+// travels as base64. Private keys never appear in a result except in an explicit export (`cert.export`).
+import * as v from 'valibot';
+
+// ---------------------------------------------------------------------------------------------------------
+// Bounds shared by the schemas. Every string and array is bounded, so a 10 MB string is a validation error
+// that names the field, not something the engine has to survive.
+export const LIMITS = {
+  name: 253, // a DNS name is at most 253 characters
+  names: 100,
+  id: 128,
+  text: 2048,
+  url: 2048,
+  password: 1024,
+  path: 4096,
+  list: 64,
+} as const;
+
+const str = (max: number) =>
+  v.pipe(v.string(), v.maxLength(max, `must be at most ${max} characters`));
+const nonEmpty = (max: number) =>
+  v.pipe(
+    v.string(),
+    v.minLength(1, 'must not be empty'),
+    v.maxLength(max, `must be at most ${max} characters`),
+  );
+const int = (min: number, max: number) =>
+  v.pipe(
+    v.number('must be a number'),
+    v.integer('must be a whole number'),
+    v.minValue(min, `must be from ${min} to ${max}`),
+    v.maxValue(max, `must be from ${min} to ${max}`),
+  );
+const list = <T extends v.GenericSchema>(item: T, max: number = LIMITS.list) =>
+  v.pipe(v.array(item), v.maxLength(max, `must have at most ${max} entries`));
+
+/** Empty input for requests that take none (`{}`; `undefined` is accepted and normalised to `{}`). */
+const none = v.optional(v.strictObject({}), {});
+
+export const KeyTypeSchema = v.picklist(['rsa', 'ecdsa'], 'must be "rsa" or "ecdsa"');
+export const CertFormatSchema = v.picklist(
+  ['pem', 'key', 'fullchain', 'der', 'p12'],
+  'must be one of "pem", "key", "fullchain", "der", "p12"',
+);
+export const TrustStoreIdSchema = v.picklist(
+  ['system', 'nss', 'java', 'macos', 'windows'],
+  'must be one of "system", "nss", "java", "macos", "windows"',
+);
+export const SchemeSchema = v.picklist(['ws', 'wss'], 'must be "ws" or "wss"');
+export const EchoModeSchema = v.picklist(
+  ['echo', 'broadcast', 'silent'],
+  'must be "echo", "broadcast" or "silent"',
+);
+
+/** A client-chosen id for a long task, so progress events can be matched before the call returns. */
+const taskId = v.optional(
+  v.pipe(
+    v.string(),
+    v.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 letters, digits, "-" or "_"'),
+  ),
+);
+
+/** Options of one echo server (issue 4). All optional on input: the engine fills bounded defaults. */
+export const ServerOptionsSchema = v.strictObject({
+  name: v.optional(str(LIMITS.text)),
+  scheme: v.optional(SchemeSchema),
+  host: v.optional(nonEmpty(LIMITS.name)),
+  port: v.optional(int(0, 65535)),
+  path: v.optional(v.pipe(str(LIMITS.text), v.startsWith('/', 'must start with "/"'))),
+  certId: v.optional(v.nullable(nonEmpty(LIMITS.id))),
+  subprotocols: v.optional(list(nonEmpty(LIMITS.text))),
+  perMessageDeflate: v.optional(v.boolean('must be true or false')),
+  allowedOrigins: v.optional(list(nonEmpty(LIMITS.url))),
+  maxPayload: v.optional(int(1, 1024 * 1024 * 1024)),
+  mode: v.optional(EchoModeSchema),
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// The request table.
+
+interface RequestDef<S extends v.GenericSchema = v.GenericSchema> {
+  input: S;
+  /** Long task: accepts `taskId`, emits `task.progress`, may be cancelled with `task.cancel`. */
+  task?: boolean;
+  /** One line for docs and error messages. */
+  summary: string;
+}
+const def = <S extends v.GenericSchema>(
+  input: S,
+  summary: string,
+  task = false,
+): RequestDef<S> => ({
+  input,
+  summary,
+  task,
+});
+
+export const requests = {
+  // app / shell
+  'app.info': def(none, 'version, state folder and which shell is running'),
+  'app.openExternal': def(
+    v.strictObject({ url: nonEmpty(LIMITS.url) }),
+    'open an allow-listed https documentation link in the default browser',
+  ),
+  'app.copy': def(
+    v.strictObject({ text: str(1024 * 1024) }),
+    'copy text to the clipboard (desktop app; web mode answers copied:false, the page copies itself)',
+  ),
+  'app.saveFile': def(
+    v.strictObject({
+      suggestedName: nonEmpty(255),
+      dataBase64: str(64 * 1024 * 1024),
+    }),
+    'save bytes through the native save dialog (desktop app; web mode answers saved:false: download in the page)',
+  ),
+
+  // CA
+  'ca.get': def(none, 'the CA, or null when there is none yet'),
+  'ca.create': def(
+    v.strictObject({
+      keyType: v.optional(KeyTypeSchema),
+      constrained: v.optional(v.boolean('must be true or false')),
+      permitted: v.optional(list(nonEmpty(LIMITS.name), LIMITS.names)),
+      force: v.optional(v.boolean('must be true or false')),
+      taskId,
+    }),
+    'create the local CA (RSA generation takes a few seconds: progress events)',
+    true,
+  ),
+  'ca.importMkcert': def(
+    v.strictObject({
+      caroot: v.optional(nonEmpty(LIMITS.path)),
+      force: v.optional(v.boolean('must be true or false')),
+    }),
+    'import the CA of an existing mkcert CAROOT',
+  ),
+  'ca.export': def(
+    v.strictObject({ format: v.picklist(['pem', 'der'], 'must be "pem" or "der"') }),
+    'export the CA certificate (never its key)',
+  ),
+
+  // certificates
+  'names.check': def(
+    v.strictObject({ names: list(str(LIMITS.name), LIMITS.names) }),
+    'per-name verdict for live validation (pure, never fails on a bad name)',
+  ),
+  'cert.list': def(none, 'every issued certificate'),
+  'cert.get': def(v.strictObject({ id: nonEmpty(LIMITS.id) }), 'one certificate with its PEM'),
+  'cert.issue': def(
+    v.strictObject({
+      names: v.pipe(
+        list(nonEmpty(LIMITS.name), LIMITS.names),
+        v.minLength(1, 'must name at least one host, IP or email'),
+      ),
+      keyType: v.optional(KeyTypeSchema),
+      client: v.optional(v.boolean('must be true or false')),
+      days: v.optional(int(1, 825)),
+    }),
+    'issue a leaf certificate',
+  ),
+  'cert.renew': def(
+    v.strictObject({ id: nonEmpty(LIMITS.id) }),
+    'renew a certificate (same names)',
+  ),
+  'cert.delete': def(v.strictObject({ id: nonEmpty(LIMITS.id) }), 'delete a certificate'),
+  'cert.export': def(
+    v.strictObject({
+      id: nonEmpty(LIMITS.id),
+      format: CertFormatSchema,
+      password: v.optional(str(LIMITS.password)),
+      legacy: v.optional(v.boolean('must be true or false')),
+    }),
+    'export a certificate (the only way a private key leaves the engine)',
+  ),
+
+  // trust
+  'trust.status': def(none, 'measured trust status of the CA in every detected store'),
+  'trust.install': def(
+    v.strictObject({ stores: v.optional(list(TrustStoreIdSchema, 8)), taskId }),
+    'install the CA into trust stores',
+    true,
+  ),
+  'trust.uninstall': def(
+    v.strictObject({ stores: v.optional(list(TrustStoreIdSchema, 8)), taskId }),
+    'remove the CA from trust stores',
+    true,
+  ),
+
+  // echo servers
+  'server.list': def(none, 'every server definition with its live status'),
+  'server.add': def(ServerOptionsSchema, 'add a server definition (stopped)'),
+  'server.update': def(
+    v.strictObject({ id: nonEmpty(LIMITS.id), patch: ServerOptionsSchema }),
+    'change a server definition (restarts it when running)',
+  ),
+  'server.remove': def(v.strictObject({ id: nonEmpty(LIMITS.id) }), 'stop and remove a server'),
+  'server.start': def(v.strictObject({ id: nonEmpty(LIMITS.id) }), 'start a server'),
+  'server.stop': def(v.strictObject({ id: nonEmpty(LIMITS.id) }), 'stop a server'),
+
+  // frame log
+  'log.snapshot': def(
+    v.strictObject({ limit: v.optional(int(1, 100_000)) }),
+    'the newest events in the frame log (then follow `log.batch`)',
+  ),
+  'log.clear': def(none, 'clear the frame log'),
+  'log.export': def(
+    v.strictObject({ format: v.picklist(['jsonl', 'har'], 'must be "jsonl" or "har"') }),
+    'export the frame log as JSON Lines or HAR',
+  ),
+
+  // doctor
+  'doctor.run': def(
+    v.strictObject({
+      url: nonEmpty(LIMITS.url),
+      origin: v.optional(nonEmpty(LIMITS.url)),
+      taskId,
+    }),
+    'diagnose a ws:// or wss:// URL step by step (progress events; cancellable)',
+    true,
+  ),
+
+  // long tasks
+  'task.cancel': def(
+    v.strictObject({ taskId: nonEmpty(64) }),
+    'cancel a running long task (doctor; CA creation before it is written)',
+  ),
+} satisfies Record<string, RequestDef>;
+
+export type RequestName = keyof typeof requests;
+export const requestNames = Object.keys(requests) as RequestName[];
+/** What the caller passes (optional fields may be left out). */
+export type Input<K extends RequestName> = v.InferInput<(typeof requests)[K]['input']>;
+/** What a handler receives after validation. */
+export type ParsedInput<K extends RequestName> = v.InferOutput<(typeof requests)[K]['input']>;
+
+// ---------------------------------------------------------------------------------------------------------
+// Result types (plain JSON).
+
+export type KeyType = 'rsa' | 'ecdsa';
+export type CertFormat = v.InferOutput<typeof CertFormatSchema>;
+export type TrustStoreId = v.InferOutput<typeof TrustStoreIdSchema>;
+
+export interface AppInfo {
+  version: string;
+  /** The state folder ($WSS_STUDIO_HOME). */
+  home: string;
+  shell: 'electron' | 'web';
+  platform: string;
+  /** Desktop app: app.copy / app.saveFile / confirmations are native. Web mode: do them in the page. */
+  native: boolean;
+  /** https links app.openExternal accepts (prefixes). */
+  externalLinks: string[];
+}
+
+export interface CaDto {
+  fingerprint256: string;
+  serialHex: string;
+  subject: string;
+  commonName: string;
+  notBefore: string;
+  notAfter: string;
+  keyType: KeyType;
+  constrained: boolean;
+  permitted: string[];
+  source: 'created' | 'mkcert';
+  certPem: string;
+  certPath: string;
+}
+
+export interface LeafDto {
+  id: string;
+  names: string[];
+  commonName: string;
+  keyType: KeyType;
+  client: boolean;
+  notBefore: string;
+  notAfter: string;
+  serialHex: string;
+  fingerprint256: string;
+  certPem: string;
+  caFingerprint256: string;
+  certPath: string;
+  keyPath: string;
+}
+
+export interface NameVerdict {
+  input: string;
+  normalized?: string;
+  kind?: 'dns' | 'wildcard' | 'ip' | 'email' | 'uri';
+  error?: string;
+  hint?: string;
+  warning?: string;
+}
+
+export interface ExportDto {
+  /** The bytes, base64. Text formats are UTF-8. */
+  dataBase64: string;
+  /** True for pem/key/fullchain/jsonl/har: `text` holds the same content decoded. */
+  text?: string;
+  suggestedName: string;
+  /** Copy-ready commands (wscat, curl, node, openssl ...) that use the exported file. */
+  usage: string[];
+}
+
+export type TrustState =
+  'trusted' | 'not-trusted' | 'not-present' | 'tool-missing' | 'needs-permission';
+
+export interface TrustStoreStatus {
+  id: TrustStoreId | string;
+  name: string;
+  state: TrustState;
+  detail: string;
+  fix?: string;
+}
+
+export interface TrustResult {
+  stores: TrustStoreStatus[];
+  /** Stores that need the OS privilege prompt (desktop) or this command (CLI/web). */
+  privileged?: { store: string; command: string[] }[];
+}
+
+export type ServerState = 'stopped' | 'starting' | 'running' | 'stopping' | 'error';
+
+export interface ServerDto {
+  id: string;
+  name: string;
+  scheme: 'ws' | 'wss';
+  host: string;
+  /** Configured port (0 = pick a free one). */
+  port: number;
+  path: string;
+  certId: string | null;
+  subprotocols: string[];
+  perMessageDeflate: boolean;
+  allowedOrigins: string[];
+  maxPayload: number;
+  mode: 'echo' | 'broadcast' | 'silent';
+  state: ServerState;
+  /** The port actually bound while running. */
+  boundPort?: number;
+  url?: string;
+  clients: number;
+  error?: ApiErrorData;
+}
+
+/** One frame-log event, as the echo engine emits it (kind-specific fields vary). */
+export interface FrameEventDto {
+  seq: number;
+  /** ms since the epoch, sub-millisecond precision. */
+  time: number;
+  serverId: string;
+  kind: string;
+  connId?: string;
+  [field: string]: unknown;
+}
+
+export interface LogSnapshot {
+  events: FrameEventDto[];
+  /** Events dropped since start because the ring buffer wrapped. */
+  dropped: number;
+  capacity: number;
+}
+
+export interface DoctorStep {
+  id: string;
+  title: string;
+  status: 'pass' | 'fail' | 'warn' | 'skip' | 'info';
+  code?: string;
+  explanation?: string;
+  fix?: string;
+  [field: string]: unknown;
+}
+
+export interface DoctorReport {
+  url: string;
+  origin?: string;
+  ok: boolean;
+  steps: DoctorStep[];
+  cancelled?: boolean;
+}
+
+export interface Ok {
+  ok: true;
+}
+
+/** Result type of each request. The engine's handler table is typed against this. */
+export interface Results {
+  'app.info': AppInfo;
+  'app.openExternal': { opened: boolean };
+  'app.copy': { copied: boolean };
+  'app.saveFile': { saved: boolean; path?: string };
+  'ca.get': CaDto | null;
+  'ca.create': CaDto;
+  'ca.importMkcert': CaDto;
+  'ca.export': ExportDto;
+  'names.check': NameVerdict[];
+  'cert.list': LeafDto[];
+  'cert.get': LeafDto;
+  'cert.issue': { leaf: LeafDto; warnings: string[] };
+  'cert.renew': LeafDto;
+  'cert.delete': Ok;
+  'cert.export': ExportDto;
+  'trust.status': TrustStoreStatus[];
+  'trust.install': TrustResult;
+  'trust.uninstall': TrustResult;
+  'server.list': ServerDto[];
+  'server.add': ServerDto;
+  'server.update': ServerDto;
+  'server.remove': Ok;
+  'server.start': ServerDto;
+  'server.stop': ServerDto;
+  'log.snapshot': LogSnapshot;
+  'log.clear': Ok;
+  'log.export': ExportDto;
+  'doctor.run': DoctorReport;
+  'task.cancel': { cancelled: boolean };
+}
+export type Result<K extends RequestName> = Results[K];
+
+// Compile-time check that Results has exactly the request names.
+type _SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never]
+  ? true
+  : never;
+const _resultsCoverRequests: _SameKeys<Results, typeof requests> = true;
+void _resultsCoverRequests;
+
+// ---------------------------------------------------------------------------------------------------------
+// Event streams. Each push is already a batch: shells deliver at most one push per stream per ~50 ms.
+
+export interface TaskProgress {
+  taskId: string;
+  task: RequestName;
+  state: 'running' | 'done' | 'failed' | 'cancelled';
+  /** Short step label ("generating RSA key", "nss", "TLS handshake"). */
+  step: string;
+  message?: string;
+  /** 0..1 when known. */
+  fraction?: number;
+  /** doctor.run: the step just finished. */
+  doctorStep?: DoctorStep;
+  error?: ApiErrorData;
+}
+
+export interface Streams {
+  /** New frame-log events since the last push, and the running dropped count. */
+  'log.batch': { events: FrameEventDto[]; dropped: number };
+  /** Every server with its current status (whole list: simple to render, small). */
+  'server.status': { servers: ServerDto[] };
+  /** Trust status after an install/uninstall or a re-check. */
+  'trust.status': { stores: TrustStoreStatus[] };
+  /** Progress of long tasks, oldest first. */
+  'task.progress': { updates: TaskProgress[] };
+  /** The CA or the certificate list changed (reload with ca.get / cert.list). */
+  'store.changed': { what: ('ca' | 'certs')[] };
+}
+export type StreamName = keyof Streams;
+export const streamNames: StreamName[] = [
+  'log.batch',
+  'server.status',
+  'trust.status',
+  'task.progress',
+  'store.changed',
+];
+
+// ---------------------------------------------------------------------------------------------------------
+// Errors on the wire: shared/errors.ts's WssErrorData, so a rejected input names the field and why.
+
+export interface ApiErrorData {
+  code: string;
+  action: string;
+  cause: string;
+  hint?: string;
+  field?: string;
+  kind: 'input' | 'failure';
+}
+
+export function isRequestName(name: unknown): name is RequestName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(requests, name);
+}
+
+export function isStreamName(name: unknown): name is StreamName {
+  return typeof name === 'string' && (streamNames as string[]).includes(name);
+}
+
+/**
+ * Validate one request's input. Returns the parsed input, or the error data naming the first bad field
+ * ("names[0]", "patch.port") and why. Pure; never throws.
+ */
+export function validateInput<K extends RequestName>(
+  name: K,
+  input: unknown,
+): { ok: true; value: ParsedInput<K> } | { ok: false; error: ApiErrorData } {
+  const r = v.safeParse(requests[name].input, input, { abortEarly: true });
+  if (r.success) return { ok: true, value: r.output as ParsedInput<K> };
+  const issue = r.issues[0];
+  const field = fieldPath(issue) || 'input';
+  return {
+    ok: false,
+    error: {
+      code: 'INVALID_INPUT',
+      action: `run "${name}"`,
+      cause: `${JSON.stringify(field)} ${issue.message}`,
+      hint: `fix "${field}" and retry`,
+      field,
+      kind: 'input',
+    },
+  };
+}
+
+function fieldPath(issue: v.BaseIssue<unknown>): string {
+  let out = '';
+  for (const item of issue.path ?? []) {
+    const key = (item as { key?: unknown }).key;
+    if (typeof key === 'number') out += `[${key}]`;
+    else if (typeof key === 'string') out += out ? `.${key}` : key;
+  }
+  return out;
+}

@@ -1,0 +1,281 @@
+// The renderer's typed client, derived from the contract in shared/api.ts. Transport-agnostic: the same
+// client runs over Electron IPC (the preload's bridge) or over web mode's WebSocket RPC.
+//
+//   const api = createClient(autoTransport());
+//   const ca = await api.call('ca.get');                      // typed result: CaDto | null
+//   const off = api.on('log.batch', (b) => rows.push(...b.events));
+//   try { await api.call('cert.issue', { names: ['localhost'] }) }
+//   catch (e) { if (e instanceof ApiError && e.field) showInline(e.field, e.message) }
+import type { ApiErrorData, Input, RequestName, Result, StreamName, Streams } from './api';
+import { requestNames } from './api';
+
+export interface Transport {
+  call(name: string, input: unknown): Promise<unknown>;
+  subscribe(stream: string, cb: (data: unknown) => void): () => void;
+}
+
+/** An error from the engine or from input validation: `failed to <verb> <object>: <cause>`. */
+export class ApiError extends Error {
+  readonly code: string;
+  readonly kind: 'input' | 'failure';
+  readonly hint?: string;
+  readonly field?: string;
+  readonly data: ApiErrorData;
+  constructor(data: ApiErrorData) {
+    super(`failed to ${data.action}: ${data.cause}`);
+    this.name = 'ApiError';
+    this.code = data.code;
+    this.kind = data.kind;
+    this.hint = data.hint;
+    this.field = data.field;
+    this.data = data;
+  }
+}
+
+export function isApiErrorData(x: unknown): x is ApiErrorData {
+  if (!x || typeof x !== 'object') return false;
+  const o = x as Record<string, unknown>;
+  return typeof o.code === 'string' && typeof o.action === 'string' && typeof o.cause === 'string';
+}
+
+/** Requests whose input is entirely optional can be called without one. */
+type Args<K extends RequestName> = object extends Input<K> ? [input?: Input<K>] : [input: Input<K>];
+
+export interface Client {
+  call<K extends RequestName>(name: K, ...args: Args<K>): Promise<Result<K>>;
+  on<S extends StreamName>(stream: S, cb: (data: Streams[S]) => void): () => void;
+  /** Fresh id for a long task's `taskId` (match it against `task.progress` updates). */
+  newTaskId(): string;
+}
+
+export function createClient(transport: Transport): Client {
+  let n = 0;
+  return {
+    async call(name, ...args) {
+      try {
+        return (await transport.call(name, args[0] ?? {})) as never;
+      } catch (e) {
+        if (e instanceof ApiError) throw e;
+        if (isApiErrorData(e)) throw new ApiError(e);
+        const msg = e instanceof Error ? e.message : String(e);
+        throw new ApiError({
+          code: 'TRANSPORT',
+          action: `call "${name}"`,
+          cause: msg,
+          kind: 'failure',
+        });
+      }
+    },
+    on(stream, cb) {
+      return transport.subscribe(stream, cb as (d: unknown) => void);
+    },
+    newTaskId() {
+      n++;
+      return `t${Date.now().toString(36)}${n.toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Electron: the preload exposes `window.wssStudio` (see main/app/preload.ts): one function per request, a
+// `subscribe(stream, cb)` that never hands out the IPC event object.
+
+export interface PreloadBridge {
+  requests: Record<RequestName, (input: unknown) => Promise<unknown>>;
+  subscribe(stream: string, cb: (data: unknown) => void): () => void;
+}
+
+/** Global name under which the preload exposes the bridge. */
+export const BRIDGE_GLOBAL = 'wssStudio';
+
+export function ipcTransport(bridge: PreloadBridge): Transport {
+  return {
+    async call(name, input) {
+      const fn = bridge.requests[name as RequestName];
+      if (typeof fn !== 'function') {
+        throw new ApiError({
+          code: 'UNKNOWN_REQUEST',
+          action: `call "${name}"`,
+          cause: 'the desktop app does not expose this request',
+          kind: 'failure',
+        });
+      }
+      // Errors thrown in ipcMain handlers lose their fields, so the binding resolves { ok, result|error }.
+      const r = (await fn(input)) as { ok: boolean; result?: unknown; error?: ApiErrorData };
+      if (r && r.ok) return r.result;
+      throw new ApiError(
+        r?.error ?? {
+          code: 'TRANSPORT',
+          action: `call "${name}"`,
+          cause: 'no reply',
+          kind: 'failure',
+        },
+      );
+    },
+    subscribe: (stream, cb) => bridge.subscribe(stream, cb),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Web mode: JSON messages over one WebSocket at /rpc?token=...
+//   client -> server  {t:'call', id, name, input} | {t:'sub', stream} | {t:'unsub', stream}
+//   server -> client  {t:'result', id, ok:true, result} | {t:'result', id, ok:false, error}
+//                     {t:'event', stream, data}
+
+export type RpcClientMessage =
+  | { t: 'call'; id: number; name: string; input: unknown }
+  | { t: 'sub'; stream: string }
+  | { t: 'unsub'; stream: string };
+export type RpcServerMessage =
+  | { t: 'result'; id: number; ok: true; result: unknown }
+  | { t: 'result'; id: number; ok: false; error: ApiErrorData }
+  | { t: 'event'; stream: string; data: unknown };
+
+/** Minimal WebSocket surface, satisfied by the browser's WebSocket and by the `ws` package's. */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: 'open' | 'close' | 'error', cb: () => void): void;
+  addEventListener(type: 'message', cb: (ev: { data: unknown }) => void): void;
+}
+
+export interface WebTransport extends Transport {
+  /** Resolves once connected; rejects if the server refused the handshake (wrong token ...). */
+  ready: Promise<void>;
+  close(): void;
+}
+
+/**
+ * Web-mode transport. `url` is the ws:// URL of /rpc with the token, e.g. from `rpcUrlFromLocation()`.
+ * `makeSocket` lets Node tests use the `ws` package; the browser default is the global WebSocket.
+ */
+export function webSocketTransport(
+  url: string,
+  makeSocket: (url: string) => WebSocketLike = (u) =>
+    new (globalThis as unknown as { WebSocket: new (u: string) => WebSocketLike }).WebSocket(u),
+): WebTransport {
+  const ws = makeSocket(url);
+  let nextId = 1;
+  const pending = new Map<
+    number,
+    { resolve: (v: unknown) => void; reject: (e: unknown) => void }
+  >();
+  const subs = new Map<string, Set<(d: unknown) => void>>();
+  let closed = false;
+  let opened = false;
+  const ready = new Promise<void>((resolve, reject) => {
+    ws.addEventListener('open', () => {
+      opened = true;
+      resolve();
+    });
+    ws.addEventListener('error', () => {
+      if (!opened)
+        reject(new Error(`could not connect to ${url.replace(/token=[^&]*/, 'token=…')}`));
+    });
+  });
+  ready.catch(() => {});
+  const send = (m: RpcClientMessage) => {
+    void ready.then(() => ws.send(JSON.stringify(m)));
+  };
+  ws.addEventListener('message', (ev) => {
+    let m: RpcServerMessage;
+    try {
+      m = JSON.parse(String(ev.data)) as RpcServerMessage;
+    } catch {
+      return;
+    }
+    if (m.t === 'result') {
+      const p = pending.get(m.id);
+      if (!p) return;
+      pending.delete(m.id);
+      if (m.ok) p.resolve(m.result);
+      else p.reject(new ApiError(m.error));
+    } else if (m.t === 'event') {
+      for (const cb of subs.get(m.stream) ?? []) cb(m.data);
+    }
+  });
+  ws.addEventListener('close', () => {
+    closed = true;
+    for (const p of pending.values()) {
+      p.reject(
+        new ApiError({
+          code: 'DISCONNECTED',
+          action: 'reach the engine',
+          cause: 'the connection to wss-studio closed',
+          hint: 'restart "wss-studio ui" and reload the page with the URL it prints',
+          kind: 'failure',
+        }),
+      );
+    }
+    pending.clear();
+  });
+  return {
+    ready,
+    call(name, input) {
+      if (closed) {
+        return Promise.reject(
+          new ApiError({
+            code: 'DISCONNECTED',
+            action: `call "${name}"`,
+            cause: 'the connection to wss-studio is closed',
+            hint: 'restart "wss-studio ui" and reload the page with the URL it prints',
+            kind: 'failure',
+          }),
+        );
+      }
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        send({ t: 'call', id, name, input });
+      });
+    },
+    subscribe(stream, cb) {
+      let set = subs.get(stream);
+      if (!set) {
+        set = new Set();
+        subs.set(stream, set);
+        send({ t: 'sub', stream });
+      }
+      set.add(cb);
+      return () => {
+        const s = subs.get(stream);
+        if (!s) return;
+        s.delete(cb);
+        if (s.size === 0) {
+          subs.delete(stream);
+          if (!closed) send({ t: 'unsub', stream });
+        }
+      };
+    },
+    close() {
+      ws.close(1000, 'bye');
+    },
+  };
+}
+
+/** ws://host/rpc?token=... for the page's own origin; the token comes from the page URL's `?token=`. */
+export function rpcUrlFromLocation(loc: {
+  protocol: string;
+  host: string;
+  search: string;
+}): string {
+  const token = new URLSearchParams(loc.search).get('token') ?? '';
+  const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${scheme}//${loc.host}/rpc?token=${encodeURIComponent(token)}`;
+}
+
+/** The preload's bridge when running in the desktop app, else the web-mode WebSocket to this page's host. */
+export function autoTransport(): Transport {
+  const g = globalThis as unknown as Record<string, unknown> & {
+    location?: { protocol: string; host: string; search: string };
+  };
+  const bridge = g[BRIDGE_GLOBAL] as PreloadBridge | undefined;
+  if (bridge && typeof bridge.subscribe === 'function') return ipcTransport(bridge);
+  if (!g.location)
+    throw new Error('no desktop bridge and no page location: cannot reach the engine');
+  return webSocketTransport(rpcUrlFromLocation(g.location));
+}
+
+/** Every request name (for tooling and tests). */
+export { requestNames };
