@@ -76,8 +76,8 @@ export const ServerOptionsSchema = v.strictObject({
   host: v.optional(nonEmpty(LIMITS.name)),
   port: v.optional(int(0, 65535)),
   path: v.optional(v.pipe(str(LIMITS.text), v.startsWith('/', 'must start with "/"'))),
-  certId: v.optional(v.nullable(nonEmpty(LIMITS.id))),
-  subprotocols: v.optional(list(nonEmpty(LIMITS.text))),
+  certId: v.optional(nonEmpty(LIMITS.id)),
+  protocols: v.optional(list(nonEmpty(LIMITS.text))),
   perMessageDeflate: v.optional(v.boolean('must be true or false')),
   allowedOrigins: v.optional(list(nonEmpty(LIMITS.url))),
   maxPayload: v.optional(int(1, 1024 * 1024 * 1024)),
@@ -330,41 +330,93 @@ export interface TrustResult {
 
 export type ServerState = 'stopped' | 'starting' | 'running' | 'stopping' | 'error';
 
-export interface ServerDto {
+/** One echo server as the user defined it (mirrors main/echo/types.ts ServerDefinition). */
+export interface ServerDefinitionDto {
   id: string;
   name: string;
   scheme: 'ws' | 'wss';
   host: string;
-  /** Configured port (0 = pick a free one). */
+  /** 0 = pick a free port at each start. */
   port: number;
   path: string;
-  certId: string | null;
-  subprotocols: string[];
+  certId?: string;
+  protocols: string[];
   perMessageDeflate: boolean;
   allowedOrigins: string[];
   maxPayload: number;
   mode: 'echo' | 'broadcast' | 'silent';
+  /** Started when the app starts (set by start/stop). */
+  enabled: boolean;
+}
+
+/** A server with its live status (mirrors main/echo/types.ts ServerStatus). */
+export interface ServerDto {
+  id: string;
+  definition: ServerDefinitionDto;
   state: ServerState;
   /** The port actually bound while running. */
-  boundPort?: number;
+  port?: number;
   url?: string;
-  clients: number;
+  labUrl?: string;
+  connections: number;
+  startedAt?: string;
   error?: ApiErrorData;
 }
 
-/** One frame-log event, as the echo engine emits it (kind-specific fields vary). */
-export interface FrameEventDto {
+// Frame-log events (mirror main/echo/types.ts LogEvent).
+export type Opcode = 'text' | 'binary' | 'ping' | 'pong' | 'close';
+interface EventBase {
   seq: number;
   /** ms since the epoch, sub-millisecond precision. */
   time: number;
   serverId: string;
-  kind: string;
-  connId?: string;
-  [field: string]: unknown;
 }
+export interface OpenEventDto extends EventBase {
+  type: 'open';
+  conn: number;
+  remoteAddress: string;
+  remotePort: number;
+  url: string;
+  origin: string | null;
+  userAgent: string | null;
+  requestedProtocols: string[];
+  protocol: string | null;
+  extensions: string;
+  tls: { version: string | null; cipher: string | null } | null;
+}
+export interface FrameEventDto extends EventBase {
+  type: 'frame';
+  conn: number;
+  dir: 'in' | 'out';
+  opcode: Opcode;
+  length: number;
+  /** First 4 KiB: UTF-8 for text/close, base64 for binary/ping/pong. */
+  preview: string;
+  previewEncoding: 'utf8' | 'base64';
+  truncated: boolean;
+  closeCode?: number;
+  closeReason?: string;
+}
+export interface CloseEventDto extends EventBase {
+  type: 'close';
+  conn: number;
+  code: number;
+  reason: string;
+  by: 'client' | 'server';
+  clean: boolean;
+}
+export interface ErrorEventDto extends EventBase {
+  type: 'error';
+  conn?: number;
+  code: string;
+  message: string;
+  closeCode?: number;
+  remoteAddress?: string;
+}
+export type LogEventDto = OpenEventDto | FrameEventDto | CloseEventDto | ErrorEventDto;
 
 export interface LogSnapshot {
-  events: FrameEventDto[];
+  events: LogEventDto[];
   /** Events dropped since start because the ring buffer wrapped. */
   dropped: number;
   capacity: number;
@@ -452,7 +504,13 @@ export interface TaskProgress {
 
 export interface Streams {
   /** New frame-log events since the last push, and the running dropped count. */
-  'log.batch': { events: FrameEventDto[]; dropped: number };
+  'log.batch': {
+    events: LogEventDto[];
+    /** Events this connection missed because the ring overwrote them before the push. */
+    missed: number;
+    /** Events dropped from the ring since start (capacity reached). */
+    dropped: number;
+  };
   /** Every server with its current status (whole list: simple to render, small). */
   'server.status': { servers: ServerDto[] };
   /** Trust status after an install/uninstall or a re-check. */
