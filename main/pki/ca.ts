@@ -1,0 +1,346 @@
+// The local certificate authority: creation, loading, mkcert import.
+import crypto, { X509Certificate, type KeyObject } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { failure, inputError, q } from '../../shared/errors';
+import { ensureDir, readJsonFile, readTextFile, writeFileAtomic, type Store } from '../store';
+import { DEFAULT_PERMITTED, parseConstraint, type Constraint } from './names';
+import {
+  basicConstraintsCa,
+  buildCertificate,
+  keyIdentifier,
+  keyUsage,
+  nameConstraints,
+  permittedSubtreesOf,
+  randomSerial,
+  subjectKeyIdentifier,
+} from './x509';
+
+export type KeyType = 'rsa' | 'ecdsa';
+
+export interface CaInfo {
+  certPem: string;
+  certDer: Buffer;
+  /** SHA-256 fingerprint as Node prints it: "AB:CD:…". */
+  fingerprint256: string;
+  serialHex: string;
+  subject: string;
+  commonName: string;
+  notBefore: string;
+  notAfter: string;
+  keyType: KeyType;
+  constrained: boolean;
+  permitted: string[];
+  source: 'created' | 'mkcert';
+  certPath: string;
+}
+
+interface CaMeta {
+  schema: 1;
+  keyType: KeyType;
+  constrained: boolean;
+  permitted: string[];
+  source: 'created' | 'mkcert';
+  createdAt: string;
+  importedFrom?: string;
+}
+
+const generateKeyPair = promisify(crypto.generateKeyPair);
+
+/** Fresh key pair from Node's native crypto (OpenSSL); never pure-JS key generation. */
+export async function generateKey(type: KeyType, rsaBits: number): Promise<{ privateKey: KeyObject; publicKey: KeyObject }> {
+  if (type === 'rsa') return generateKeyPair('rsa', { modulusLength: rsaBits, publicExponent: 0x10001 });
+  return generateKeyPair('ec', { namedCurve: 'prime256v1' });
+}
+
+export function userAtHost(): string {
+  let user = 'user';
+  try {
+    user = os.userInfo().username;
+  } catch {
+    /* no passwd entry (containers) */
+  }
+  return `${user}@${os.hostname()}`;
+}
+
+export function caPaths(store: Store) {
+  return {
+    cert: path.join(store.caDir, 'ca.pem'),
+    key: path.join(store.caDir, 'ca-key.pem'),
+    meta: path.join(store.caDir, 'ca.json'),
+  };
+}
+
+export interface CreateCaOptions {
+  keyType?: KeyType;
+  constrained?: boolean;
+  permitted?: string[];
+  force?: boolean;
+  /** Called with a short description of each step (key generation can take a second for RSA). */
+  onProgress?: (step: string) => void;
+}
+
+/** Parse a permitted list; the first bad entry is an input error naming the value and the fix. */
+export function parsePermitted(list: string[], action: string): Constraint[] {
+  return list.map((p) => {
+    const c = parseConstraint(p);
+    if (!c.constraint) {
+      throw inputError('INVALID_PERMIT', action, `permitted name ${q(p)} is invalid: ${c.error}`, {
+        field: 'permit',
+        value: p,
+        ...(c.hint ? { hint: c.hint } : {}),
+      });
+    }
+    return c.constraint;
+  });
+}
+
+export async function createCa(store: Store, opts: CreateCaOptions = {}): Promise<CaInfo> {
+  const action = 'create CA';
+  const keyType = opts.keyType ?? 'ecdsa';
+  if (keyType !== 'rsa' && keyType !== 'ecdsa') {
+    throw inputError('INVALID_KEY_TYPE', action, `key type ${q(keyType)} is not supported`, {
+      field: 'key',
+      value: keyType,
+      hint: 'use "rsa" (RSA-3072) or "ecdsa" (P-256)',
+    });
+  }
+  const constrained = opts.constrained ?? true;
+  const permittedText = opts.permitted && opts.permitted.length ? opts.permitted : DEFAULT_PERMITTED;
+  if (!constrained && opts.permitted && opts.permitted.length) {
+    throw inputError('CONFLICTING_OPTIONS', action, '"--permit" and "--unconstrained" contradict each other', {
+      field: 'permit',
+      hint: 'drop "--unconstrained" to keep a constrained CA with your list, or drop "--permit"',
+    });
+  }
+  const constraints = constrained ? parsePermitted(permittedText, action) : [];
+  const paths = caPaths(store);
+  const existing = fs.existsSync(paths.cert) || fs.existsSync(paths.key);
+  if (existing && !opts.force) {
+    throw inputError('CA_EXISTS', action, `a CA already exists in ${q(store.caDir)}`, {
+      hint: 'keep using it, or pass "--force" to replace it (the old one is moved aside, not deleted)',
+    });
+  }
+
+  opts.onProgress?.(`generating ${keyType === 'rsa' ? 'RSA-3072' : 'ECDSA P-256'} key`);
+  const { privateKey, publicKey } = await generateKey(keyType, 3072);
+  const spkiDer = publicKey.export({ type: 'spki', format: 'der' });
+  const who = userAtHost();
+  const now = Date.now();
+  const notBefore = new Date(now - 60_000);
+  const notAfter = new Date(notBefore);
+  notAfter.setUTCFullYear(notAfter.getUTCFullYear() + 10);
+  opts.onProgress?.('signing CA certificate');
+  const der = buildCertificate({
+    serial: randomSerial(),
+    issuer: [
+      ['O', 'WSS Studio development CA'],
+      ['OU', who],
+      ['CN', `WSS Studio ${who}`],
+    ],
+    subject: [
+      ['O', 'WSS Studio development CA'],
+      ['OU', who],
+      ['CN', `WSS Studio ${who}`],
+    ],
+    notBefore,
+    notAfter,
+    spkiDer,
+    extensions: [
+      basicConstraintsCa(0),
+      keyUsage(['keyCertSign', 'cRLSign']),
+      subjectKeyIdentifier(keyIdentifier(spkiDer)),
+      ...(constrained ? [nameConstraints(constraints)] : []),
+    ],
+    signingKey: privateKey,
+  });
+  const meta: CaMeta = {
+    schema: 1,
+    keyType,
+    constrained,
+    permitted: constrained ? constraints.map((c) => c.text) : [],
+    source: 'created',
+    createdAt: new Date(now).toISOString(),
+  };
+  opts.onProgress?.('writing CA files');
+  writeCaFolder(store, der, privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, meta, !!opts.force);
+  return loadCaOrThrow(store);
+}
+
+/**
+ * Write the CA into a fresh temp folder and rename it into place: a crash never leaves half a CA.
+ * With `replace`, the current ca/ is first moved aside to ca-old-<timestamp>/.
+ */
+function writeCaFolder(store: Store, certDer: Buffer, keyPem: string, meta: CaMeta, replace: boolean): void {
+  store.ensureLayout();
+  const tmp = path.join(store.root, `.ca-new-${process.pid}-${Date.now()}`);
+  ensureDir(tmp, 0o700);
+  try {
+    const pem = new X509Certificate(certDer).toString();
+    writeFileAtomic(path.join(tmp, 'ca.pem'), pem, 0o644);
+    writeFileAtomic(path.join(tmp, 'ca-key.pem'), keyPem, 0o600);
+    writeFileAtomic(path.join(tmp, 'ca.json'), JSON.stringify(meta, null, 2) + '\n', 0o600);
+    if (replace && fs.existsSync(store.caDir)) {
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+      fs.renameSync(store.caDir, path.join(store.root, `ca-old-${stamp}`));
+    }
+    fs.renameSync(tmp, store.caDir);
+    fs.chmodSync(store.caDir, 0o700);
+  } catch (e) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+function keyTypeOf(key: KeyObject): KeyType {
+  return key.asymmetricKeyType === 'rsa' ? 'rsa' : 'ecdsa';
+}
+
+function info(store: Store, pem: string, meta: CaMeta): CaInfo {
+  const paths = caPaths(store);
+  let x: X509Certificate;
+  try {
+    x = new X509Certificate(pem);
+  } catch (e) {
+    throw failure(
+      'STORE_CORRUPT',
+      `read CA certificate ${q(paths.cert)}`,
+      (e as Error).message,
+      'restore the file from a backup, or move the ca folder aside and run "wss-studio ca init"',
+    );
+  }
+  const cn = /(?:^|\n)CN=([^\n]*)/.exec(x.subject)?.[1] ?? x.subject;
+  return {
+    certPem: x.toString(),
+    certDer: x.raw,
+    fingerprint256: x.fingerprint256,
+    serialHex: x.serialNumber.toUpperCase(),
+    subject: x.subject.replace(/\n/g, ', '),
+    commonName: cn,
+    notBefore: new Date(x.validFrom).toISOString(),
+    notAfter: new Date(x.validTo).toISOString(),
+    keyType: keyTypeOf(x.publicKey),
+    constrained: meta.constrained,
+    permitted: meta.permitted,
+    source: meta.source,
+    certPath: paths.cert,
+  };
+}
+
+/** The CA, or null when none exists yet. A corrupt file is an error naming its path. */
+export function loadCa(store: Store): CaInfo | null {
+  const paths = caPaths(store);
+  const pem = readTextFile(paths.cert);
+  if (pem === undefined) return null;
+  let meta = readJsonFile<CaMeta>(paths.meta);
+  if (meta === undefined) {
+    // A CA folder without metadata (copied by hand): derive it from the certificate.
+    const permitted = permittedSubtreesOf(new X509Certificate(pem).raw);
+    meta = {
+      schema: 1,
+      keyType: 'rsa',
+      constrained: !!permitted,
+      permitted: permitted ?? [],
+      source: 'created',
+      createdAt: '',
+    };
+  }
+  return info(store, pem, meta);
+}
+
+function loadCaOrThrow(store: Store): CaInfo {
+  const ca = loadCa(store);
+  if (!ca) throw failure('NO_CA', 'load CA', `no CA in ${q(store.caDir)}`, 'run "wss-studio ca init"');
+  return ca;
+}
+
+/** The CA or an error that says how to make one. */
+export function requireCa(store: Store, action = 'load CA'): CaInfo {
+  const ca = loadCa(store);
+  if (!ca) {
+    throw inputError('NO_CA', action, `there is no CA yet in ${q(store.root)}`, {
+      hint: 'create one with "wss-studio ca init" (or import mkcert\'s with "wss-studio ca import-mkcert")',
+    });
+  }
+  return ca;
+}
+
+export function readCaKey(store: Store): KeyObject {
+  const file = caPaths(store).key;
+  const pem = readTextFile(file);
+  if (pem === undefined) {
+    throw failure('CA_KEY_MISSING', `read CA key ${q(file)}`, 'the file does not exist', 'restore it, or create a new CA with "wss-studio ca init --force"');
+  }
+  try {
+    return crypto.createPrivateKey(pem);
+  } catch (e) {
+    throw failure('STORE_CORRUPT', `read CA key ${q(file)}`, (e as Error).message, 'restore it from a backup, or create a new CA with "wss-studio ca init --force"');
+  }
+}
+
+/** mkcert's CAROOT: $CAROOT, else its per-OS default. */
+export function defaultMkcertCaroot(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.CAROOT) return env.CAROOT;
+  const home = env.HOME || os.homedir();
+  if (process.platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'mkcert');
+  if (process.platform === 'win32') return path.join(env.LOCALAPPDATA || path.join(home, 'AppData', 'Local'), 'mkcert');
+  return path.join(env.XDG_DATA_HOME || path.join(home, '.local', 'share'), 'mkcert');
+}
+
+/** Import mkcert's rootCA.pem + rootCA-key.pem so that users who already trust it keep it. */
+export function importMkcert(store: Store, caroot?: string, opts: { force?: boolean } = {}): CaInfo {
+  const dir = caroot ?? defaultMkcertCaroot();
+  const action = `import mkcert CA from ${q(dir)}`;
+  const certFile = path.join(dir, 'rootCA.pem');
+  const keyFile = path.join(dir, 'rootCA-key.pem');
+  const certPem = readTextFile(certFile);
+  if (certPem === undefined) {
+    throw inputError('MKCERT_NOT_FOUND', action, `${q(certFile)} does not exist`, {
+      field: 'caroot',
+      value: dir,
+      hint: 'pass the folder "mkcert -CAROOT" prints',
+    });
+  }
+  const keyPem = readTextFile(keyFile);
+  if (keyPem === undefined) {
+    throw inputError('MKCERT_NOT_FOUND', action, `${q(keyFile)} does not exist`, {
+      field: 'caroot',
+      value: dir,
+      hint: 'mkcert keeps the key beside rootCA.pem; copy it back, or create a new CA with "wss-studio ca init"',
+    });
+  }
+  let x: X509Certificate;
+  let key: KeyObject;
+  try {
+    x = new X509Certificate(certPem);
+    key = crypto.createPrivateKey(keyPem);
+  } catch (e) {
+    throw inputError('MKCERT_INVALID', action, (e as Error).message, { field: 'caroot', value: dir, hint: 'check both files are PEM written by mkcert' });
+  }
+  if (!x.ca) {
+    throw inputError('MKCERT_INVALID', action, `${q(certFile)} is not a CA certificate`, { field: 'caroot', value: dir });
+  }
+  if (!x.checkPrivateKey(key)) {
+    throw inputError('MKCERT_INVALID', action, 'rootCA-key.pem does not belong to rootCA.pem', { field: 'caroot', value: dir });
+  }
+  const paths = caPaths(store);
+  if ((fs.existsSync(paths.cert) || fs.existsSync(paths.key)) && !opts.force) {
+    throw inputError('CA_EXISTS', action, `a CA already exists in ${q(store.caDir)}`, {
+      hint: 'pass "--force" to replace it (the old one is moved aside, not deleted)',
+    });
+  }
+  const permitted = permittedSubtreesOf(x.raw);
+  const meta: CaMeta = {
+    schema: 1,
+    keyType: keyTypeOf(key),
+    constrained: !!permitted,
+    permitted: permitted ?? [],
+    source: 'mkcert',
+    createdAt: new Date().toISOString(),
+    importedFrom: dir,
+  };
+  writeCaFolder(store, x.raw, key.export({ type: 'pkcs8', format: 'pem' }) as string, meta, !!opts.force);
+  return loadCaOrThrow(store);
+}

@@ -1,0 +1,313 @@
+// Leaf certificates: validation, issuance, listing, renewal, deletion.
+import { X509Certificate } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { failure, inputError, q } from '../../shared/errors';
+import { ensureDir, readJsonFile, readTextFile, writeFileAtomic, type Store } from '../store';
+import { generateKey, readCaKey, requireCa, userAtHost, type CaInfo, type KeyType } from './ca';
+import { checkName, parseConstraint, permittedBy, type Constraint, type NameCheck } from './names';
+import {
+  authorityKeyIdentifier,
+  basicConstraintsLeaf,
+  buildCertificate,
+  extKeyUsage,
+  keyIdentifier,
+  keyUsage,
+  OID,
+  randomSerial,
+  subjectAltName,
+  subjectKeyIdentifier,
+  subjectKeyIdOf,
+  subjectNameOf,
+} from './x509';
+
+/** Apple's limit for certificates from a user-installed CA (support.apple.com/HT210176): 825 days. */
+export const MAX_LEAF_DAYS = 825;
+
+export interface LeafInfo {
+  id: string;
+  names: string[];
+  commonName: string;
+  keyType: KeyType;
+  client: boolean;
+  notBefore: string;
+  notAfter: string;
+  serialHex: string;
+  fingerprint256: string;
+  certPem: string;
+  caFingerprint256: string;
+  certPath: string;
+  keyPath: string;
+}
+
+interface LeafMeta {
+  schema: 1;
+  id: string;
+  names: string[];
+  keyType: KeyType;
+  client: boolean;
+  days: number;
+  caFingerprint256: string;
+  createdAt: string;
+  renewedAt?: string;
+}
+
+export interface IssueOptions {
+  names: string[];
+  keyType?: KeyType;
+  client?: boolean;
+  days?: number;
+}
+
+export type NameVerdict = NameCheck;
+
+function constraintsOf(ca: CaInfo | null): Constraint[] | null {
+  if (!ca || !ca.constrained) return null;
+  return ca.permitted.map((p) => parseConstraint(p).constraint).filter((c): c is Constraint => !!c);
+}
+
+/** Per-name verdicts for live validation (the UI) and for issuance; never throws. */
+export function checkNames(names: string[], ca: CaInfo | null): NameCheck[] {
+  const constraints = constraintsOf(ca);
+  const seen = new Set<string>();
+  return names.map((n) => {
+    const c = checkName(n);
+    if (c.error) return c;
+    if (seen.has(c.normalized as string)) {
+      return { ...c, warning: `${q(c.normalized)} is listed twice; it is included once` };
+    }
+    seen.add(c.normalized as string);
+    if (constraints && !permittedBy(c, constraints)) {
+      return {
+        input: n,
+        normalized: c.normalized,
+        kind: c.kind,
+        error: `${q(c.normalized)} is outside the CA's name constraints (${ca!.permitted.join(', ')})`,
+        hint:
+          'use a local name such as "app.test" or "app.localhost" (map it in /etc/hosts), or create a CA that permits it: ' +
+          `"wss-studio ca init --force --permit ${c.kind === 'wildcard' ? (c.normalized as string).slice(1) : c.normalized}" ` +
+          '(add the defaults you still want), or "--unconstrained"',
+      };
+    }
+    return c;
+  });
+}
+
+function validateIssue(opts: IssueOptions, ca: CaInfo, action: string): { names: NameCheck[]; warnings: string[]; days: number; keyType: KeyType } {
+  if (!Array.isArray(opts.names) || opts.names.length === 0) {
+    throw inputError('NO_NAMES', action, 'no names given', {
+      field: 'names',
+      hint: 'list the host names and addresses to cover, e.g. "localhost 127.0.0.1 ::1"',
+    });
+  }
+  const keyType = opts.keyType ?? 'ecdsa';
+  if (keyType !== 'rsa' && keyType !== 'ecdsa') {
+    throw inputError('INVALID_KEY_TYPE', action, `key type ${q(keyType)} is not supported`, {
+      field: 'key',
+      value: keyType,
+      hint: 'use "rsa" (RSA-2048) or "ecdsa" (P-256)',
+    });
+  }
+  const days = opts.days ?? MAX_LEAF_DAYS;
+  if (!Number.isInteger(days) || days < 1 || days > MAX_LEAF_DAYS) {
+    throw inputError('INVALID_DAYS', action, `validity of ${q(days)} days is out of range`, {
+      field: 'days',
+      value: days,
+      hint: `choose 1 to ${MAX_LEAF_DAYS} days (${MAX_LEAF_DAYS} is Apple's limit for locally trusted certificates)`,
+    });
+  }
+  const verdicts = checkNames(opts.names, ca);
+  const bad = verdicts.filter((v) => v.error);
+  if (bad.length) {
+    const first = bad[0]!;
+    const more = bad.length > 1 ? ` (and ${bad.length - 1} more: ${bad.slice(1).map((b) => q(b.input)).join(', ')})` : '';
+    const code = first.error!.includes('name constraints') ? 'NAME_NOT_PERMITTED' : 'INVALID_NAME';
+    throw inputError(code, action, `${first.error}${more}`, {
+      field: 'names',
+      value: first.input,
+      ...(first.hint ? { hint: first.hint } : {}),
+    });
+  }
+  const unique: NameCheck[] = [];
+  const seen = new Set<string>();
+  for (const v of verdicts) {
+    if (seen.has(v.normalized as string)) continue;
+    seen.add(v.normalized as string);
+    unique.push(v);
+  }
+  return { names: unique, warnings: verdicts.filter((v) => v.warning).map((v) => v.warning as string), days, keyType };
+}
+
+function slug(name: string): string {
+  return name.replace(/^\*\./, 'wildcard.').replace(/[^a-z0-9.-]/gi, '_').slice(0, 40);
+}
+
+function leafPaths(store: Store, id: string) {
+  const dir = store.certDir(id);
+  return { dir, cert: path.join(dir, 'cert.pem'), key: path.join(dir, 'key.pem'), meta: path.join(dir, 'meta.json') };
+}
+
+async function signLeaf(store: Store, ca: CaInfo, names: NameCheck[], keyType: KeyType, client: boolean, days: number) {
+  const caKey = readCaKey(store);
+  const { privateKey, publicKey } = await generateKey(keyType, 2048);
+  const spkiDer = publicKey.export({ type: 'spki', format: 'der' });
+  const caSpki = new X509Certificate(ca.certDer).publicKey.export({ type: 'spki', format: 'der' });
+  const notBefore = new Date(Date.now() - 60_000);
+  const notAfter = new Date(notBefore.getTime() + days * 86_400_000);
+  const caEnd = new Date(ca.notAfter);
+  const serial = randomSerial();
+  const der = buildCertificate({
+    serial,
+    issuer: subjectNameOf(ca.certDer),
+    subject: [
+      ['O', 'WSS Studio development certificate'],
+      ['OU', userAtHost()],
+      ['CN', names[0]!.normalized as string],
+    ],
+    notBefore,
+    notAfter: notAfter > caEnd ? caEnd : notAfter,
+    spkiDer,
+    extensions: [
+      keyUsage(keyType === 'rsa' ? ['digitalSignature', 'keyEncipherment'] : ['digitalSignature']),
+      extKeyUsage(client ? [OID.serverAuth, OID.clientAuth] : [OID.serverAuth]),
+      basicConstraintsLeaf(),
+      subjectKeyIdentifier(keyIdentifier(spkiDer)),
+      authorityKeyIdentifier(subjectKeyIdOf(ca.certDer, caSpki)),
+      subjectAltName(names),
+    ],
+    signingKey: caKey,
+  });
+  return {
+    certPem: new X509Certificate(der).toString(),
+    keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+    serialHex: serial.toString('hex').toUpperCase(),
+  };
+}
+
+function writeLeaf(store: Store, id: string, certPem: string, keyPem: string, meta: LeafMeta): void {
+  store.ensureLayout();
+  ensureDir(store.certsDir, 0o700);
+  const p = leafPaths(store, id);
+  ensureDir(p.dir, 0o700);
+  // Key first, then certificate, then metadata: a leaf is listed only once its metadata exists.
+  writeFileAtomic(p.key, keyPem, 0o600);
+  writeFileAtomic(p.cert, certPem, 0o644);
+  writeFileAtomic(p.meta, JSON.stringify(meta, null, 2) + '\n', 0o600);
+}
+
+export async function issueLeaf(store: Store, opts: IssueOptions): Promise<{ leaf: LeafInfo; warnings: string[] }> {
+  const action = 'issue certificate';
+  const ca = requireCa(store, action);
+  const v = validateIssue(opts, ca, action);
+  const client = !!opts.client;
+  const signed = await signLeaf(store, ca, v.names, v.keyType, client, v.days);
+  const id = `${slug(v.names[0]!.normalized as string)}-${signed.serialHex.slice(0, 8).toLowerCase()}`;
+  const meta: LeafMeta = {
+    schema: 1,
+    id,
+    names: v.names.map((n) => n.normalized as string),
+    keyType: v.keyType,
+    client,
+    days: v.days,
+    caFingerprint256: ca.fingerprint256,
+    createdAt: new Date().toISOString(),
+  };
+  writeLeaf(store, id, signed.certPem, signed.keyPem, meta);
+  const warnings = [...v.warnings];
+  const leaf = getLeaf(store, id);
+  if (new Date(leaf.notAfter) < new Date(Date.now() + v.days * 86_400_000 - 86_400_000)) {
+    warnings.push(`the certificate ends with the CA on ${leaf.notAfter.slice(0, 10)}, sooner than ${v.days} days`);
+  }
+  return { leaf, warnings };
+}
+
+function toInfo(store: Store, id: string, meta: LeafMeta, certPem: string): LeafInfo {
+  const p = leafPaths(store, id);
+  let x: X509Certificate;
+  try {
+    x = new X509Certificate(certPem);
+  } catch (e) {
+    throw failure('STORE_CORRUPT', `read certificate ${q(p.cert)}`, (e as Error).message, `delete it with "wss-studio cert delete ${id}" and issue it again`);
+  }
+  return {
+    id,
+    names: meta.names,
+    commonName: meta.names[0] ?? '',
+    keyType: meta.keyType,
+    client: meta.client,
+    notBefore: new Date(x.validFrom).toISOString(),
+    notAfter: new Date(x.validTo).toISOString(),
+    serialHex: x.serialNumber.toUpperCase(),
+    fingerprint256: x.fingerprint256,
+    certPem: x.toString(),
+    caFingerprint256: meta.caFingerprint256,
+    certPath: p.cert,
+    keyPath: p.key,
+  };
+}
+
+const ID_RE = /^[a-z0-9._-]{1,80}$/i;
+
+export function getLeaf(store: Store, id: string): LeafInfo {
+  const action = `read certificate ${q(id)}`;
+  if (typeof id !== 'string' || !ID_RE.test(id) || id.startsWith('.')) {
+    throw inputError('CERT_NOT_FOUND', action, `${q(id)} is not a certificate id`, { field: 'id', value: id, hint: 'run "wss-studio cert list" to see the ids' });
+  }
+  const p = leafPaths(store, id);
+  const meta = readJsonFile<LeafMeta>(p.meta);
+  const pem = readTextFile(p.cert);
+  if (meta === undefined || pem === undefined) {
+    throw inputError('CERT_NOT_FOUND', action, `there is no certificate with id ${q(id)}`, { field: 'id', value: id, hint: 'run "wss-studio cert list" to see the ids' });
+  }
+  return toInfo(store, id, meta, pem);
+}
+
+export function readLeafKeyPem(store: Store, id: string): string {
+  const leaf = getLeaf(store, id);
+  const pem = readTextFile(leaf.keyPath);
+  if (pem === undefined) {
+    throw failure('KEY_MISSING', `read key of certificate ${q(id)}`, `${q(leaf.keyPath)} does not exist`, `renew it with "wss-studio cert renew ${id}"`);
+  }
+  return pem;
+}
+
+export function listLeaves(store: Store): LeafInfo[] {
+  let ids: string[];
+  try {
+    ids = fs.readdirSync(store.certsDir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw failure('STORE_UNREADABLE', `read ${q(store.certsDir)}`, (e as Error).message);
+  }
+  const out: LeafInfo[] = [];
+  for (const id of ids.sort()) {
+    if (id.startsWith('.')) continue;
+    const p = leafPaths(store, id);
+    const meta = readJsonFile<LeafMeta>(p.meta);
+    const pem = readTextFile(p.cert);
+    if (!meta || !pem) continue; // half-written by a crash: not a leaf
+    out.push(toInfo(store, id, meta, pem));
+  }
+  return out.sort((a, b) => a.notBefore.localeCompare(b.notBefore) || a.id.localeCompare(b.id));
+}
+
+/** Same names and options, new key, new serial, new dates; same id. */
+export async function renewLeaf(store: Store, id: string): Promise<LeafInfo> {
+  const action = `renew certificate ${q(id)}`;
+  const leaf = getLeaf(store, id);
+  const meta = readJsonFile<LeafMeta>(leafPaths(store, id).meta) as LeafMeta;
+  const ca = requireCa(store, action);
+  const v = validateIssue({ names: leaf.names, keyType: meta.keyType, client: meta.client, days: meta.days }, ca, action);
+  const signed = await signLeaf(store, ca, v.names, v.keyType, meta.client, v.days);
+  writeLeaf(store, id, signed.certPem, signed.keyPem, {
+    ...meta,
+    caFingerprint256: ca.fingerprint256,
+    renewedAt: new Date().toISOString(),
+  });
+  return getLeaf(store, id);
+}
+
+export function deleteLeaf(store: Store, id: string): void {
+  const leaf = getLeaf(store, id);
+  fs.rmSync(path.dirname(leaf.certPath), { recursive: true, force: true });
+}

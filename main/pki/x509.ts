@@ -1,0 +1,280 @@
+// X.509 certificate building: node-forge's ASN.1 encoder for the structure, Node's native crypto for
+// keys and signatures. forge's own certificate builder only knows RSA keys and signs in pure JavaScript;
+// building the TBSCertificate ourselves lets one code path sign with RSA or ECDSA P-256 through OpenSSL
+// (fast, constant-time) and encode extensions forge has no helper for (nameConstraints).
+import crypto, { type KeyObject } from 'node:crypto';
+import asn1 from 'node-forge/lib/asn1';
+import type forge from 'node-forge';
+import { ipBytes } from './names';
+import type { Constraint, NameCheck } from './names';
+
+type Asn1 = forge.asn1.Asn1;
+const C = asn1.Class;
+const T = asn1.Type;
+
+export const OID = {
+  commonName: '2.5.4.3',
+  organizationName: '2.5.4.10',
+  organizationalUnitName: '2.5.4.11',
+  subjectKeyIdentifier: '2.5.29.14',
+  keyUsage: '2.5.29.15',
+  subjectAltName: '2.5.29.17',
+  basicConstraints: '2.5.29.19',
+  nameConstraints: '2.5.29.30',
+  authorityKeyIdentifier: '2.5.29.35',
+  extKeyUsage: '2.5.29.37',
+  serverAuth: '1.3.6.1.5.5.7.3.1',
+  clientAuth: '1.3.6.1.5.5.7.3.2',
+  sha256WithRSAEncryption: '1.2.840.113549.1.1.11',
+  ecdsaWithSHA256: '1.2.840.10045.4.3.2',
+  rsaEncryption: '1.2.840.113549.1.1.1',
+  ecPublicKey: '1.2.840.10045.2.1',
+} as const;
+
+const bin = (b: Buffer): string => b.toString('binary');
+const buf = (s: string): Buffer => Buffer.from(s, 'binary');
+
+export function toDer(node: Asn1): Buffer {
+  return buf(asn1.toDer(node).getBytes());
+}
+
+/** Parse DER. BIT STRINGs stay opaque: forge would otherwise try to decode their contents as ASN.1. */
+export function fromDer(der: Buffer): Asn1 {
+  // @types/node-forge declares only the old boolean `strict` argument; forge also takes an options object.
+  const parse = asn1.fromDer as unknown as (bytes: string, opts: { decodeBitStrings: boolean }) => Asn1;
+  return parse(bin(der), { decodeBitStrings: false });
+}
+
+const seq = (items: Asn1[]): Asn1 => asn1.create(C.UNIVERSAL, T.SEQUENCE, true, items);
+const set = (items: Asn1[]): Asn1 => asn1.create(C.UNIVERSAL, T.SET, true, items);
+const oid = (o: string): Asn1 => asn1.create(C.UNIVERSAL, T.OID, false, asn1.oidToDer(o).getBytes());
+const octets = (b: Buffer): Asn1 => asn1.create(C.UNIVERSAL, T.OCTETSTRING, false, bin(b));
+const bool = (v: boolean): Asn1 => asn1.create(C.UNIVERSAL, T.BOOLEAN, false, v ? '\xff' : '\x00');
+const nul = (): Asn1 => asn1.create(C.UNIVERSAL, T.NULL, false, '');
+const utf8 = (s: string): Asn1 => asn1.create(C.UNIVERSAL, T.UTF8, false, Buffer.from(s, 'utf8').toString('binary'));
+const ctx = (tag: number, constructed: boolean, value: string | Asn1[]): Asn1 =>
+  asn1.create(C.CONTEXT_SPECIFIC, tag, constructed, value);
+
+/** DER INTEGER from unsigned big-endian bytes (adds the leading zero a positive value needs). */
+export function integer(bytes: Buffer): Asn1 {
+  let b = bytes;
+  while (b.length > 1 && b[0] === 0 && (b[1]! & 0x80) === 0) b = b.subarray(1);
+  if (b[0]! & 0x80) b = Buffer.concat([Buffer.from([0]), b]);
+  return asn1.create(C.UNIVERSAL, T.INTEGER, false, bin(b));
+}
+
+function bitString(bytes: Buffer, unusedBits = 0): Asn1 {
+  return asn1.create(C.UNIVERSAL, T.BITSTRING, false, String.fromCharCode(unusedBits) + bin(bytes));
+}
+
+/** Certificate validity times: UTCTime through 2049, GeneralizedTime after (RFC 5280 4.1.2.5). */
+function time(d: Date): Asn1 {
+  const iso = d.toISOString(); // 2026-11-22T02:50:22.123Z
+  const digits = iso.slice(0, 19).replace(/[-T:]/g, '') + 'Z'; // 20261122025022Z
+  if (d.getUTCFullYear() < 2050) return asn1.create(C.UNIVERSAL, T.UTCTIME, false, digits.slice(2));
+  return asn1.create(C.UNIVERSAL, T.GENERALIZEDTIME, false, digits);
+}
+
+export type DistinguishedName = Array<[keyof typeof NAME_OIDS, string]>;
+const NAME_OIDS = { CN: OID.commonName, O: OID.organizationName, OU: OID.organizationalUnitName } as const;
+
+function name(dn: DistinguishedName): Asn1 {
+  return seq(dn.map(([k, v]) => set([seq([oid(NAME_OIDS[k]), utf8(v)])])));
+}
+
+export interface Extension {
+  oid: string;
+  critical: boolean;
+  value: Asn1;
+}
+
+const ext = (o: string, critical: boolean, value: Asn1): Extension => ({ oid: o, critical, value });
+
+export function basicConstraintsCa(pathLen: number): Extension {
+  return ext(OID.basicConstraints, true, seq([bool(true), integer(Buffer.from([pathLen]))]));
+}
+
+export function basicConstraintsLeaf(): Extension {
+  return ext(OID.basicConstraints, true, seq([]));
+}
+
+export const KU = { digitalSignature: 0, keyEncipherment: 2, keyCertSign: 5, cRLSign: 6 } as const;
+
+/** keyUsage as a DER BIT STRING with the trailing zero bits trimmed (X.690 11.2.2). */
+export function keyUsage(bits: Array<keyof typeof KU>): Extension {
+  const positions = bits.map((b) => KU[b]);
+  const highest = Math.max(...positions);
+  const len = (highest >> 3) + 1;
+  const bytes = Buffer.alloc(len);
+  for (const p of positions) bytes[p >> 3]! |= 0x80 >> (p & 7);
+  const unused = 7 - (highest & 7);
+  return ext(OID.keyUsage, true, bitString(bytes, unused));
+}
+
+export function extKeyUsage(purposes: string[]): Extension {
+  return ext(OID.extKeyUsage, false, seq(purposes.map(oid)));
+}
+
+export function subjectKeyIdentifier(id: Buffer): Extension {
+  return ext(OID.subjectKeyIdentifier, false, octets(id));
+}
+
+export function authorityKeyIdentifier(id: Buffer): Extension {
+  return ext(OID.authorityKeyIdentifier, false, seq([ctx(0, false, bin(id))]));
+}
+
+function generalName(n: NameCheck): Asn1 {
+  const v = n.normalized as string;
+  switch (n.kind) {
+    case 'dns':
+    case 'wildcard':
+      return ctx(2, false, v);
+    case 'email':
+      return ctx(1, false, v);
+    case 'uri':
+      return ctx(6, false, v);
+    case 'ip':
+      return ctx(7, false, bin(ipBytes(v)));
+    default:
+      throw new Error(`unclassified name ${JSON.stringify(n.input)}`);
+  }
+}
+
+export function subjectAltName(names: NameCheck[]): Extension {
+  return ext(OID.subjectAltName, false, seq(names.map(generalName)));
+}
+
+/**
+ * nameConstraints (RFC 5280 4.2.1.10) with permitted subtrees only, marked critical as the RFC requires.
+ * GeneralSubtree ::= SEQUENCE { base GeneralName, minimum [0] DEFAULT 0, maximum [1] OPTIONAL }; DER omits
+ * the default minimum. IP subtrees are address followed by mask (8 bytes for IPv4, 32 for IPv6).
+ */
+export function nameConstraints(permitted: Constraint[]): Extension {
+  const subtrees = permitted.map((c) =>
+    seq([c.kind === 'dns' ? ctx(2, false, c.value) : ctx(7, false, bin(Buffer.concat([c.addr, c.mask])))]),
+  );
+  return ext(OID.nameConstraints, true, seq([ctx(0, true, subtrees)]));
+}
+
+/** RFC 5280 4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING's value. */
+export function keyIdentifier(spkiDer: Buffer): Buffer {
+  const spki = fromDer(spkiDer);
+  const bits = (spki.value as Asn1[])[1] as Asn1;
+  const raw = buf(bits.value as string).subarray(1); // drop the unused-bits byte
+  return crypto.createHash('sha1').update(raw).digest();
+}
+
+export function signatureAlgorithm(key: KeyObject): { oid: string; node: Asn1 } {
+  const t = key.asymmetricKeyType;
+  if (t === 'rsa') return { oid: OID.sha256WithRSAEncryption, node: seq([oid(OID.sha256WithRSAEncryption), nul()]) };
+  if (t === 'ec') return { oid: OID.ecdsaWithSHA256, node: seq([oid(OID.ecdsaWithSHA256)]) };
+  throw new Error(`unsupported signing key type ${JSON.stringify(t)}`);
+}
+
+export interface CertificateSpec {
+  serial: Buffer;
+  issuer: DistinguishedName | Asn1;
+  subject: DistinguishedName;
+  notBefore: Date;
+  notAfter: Date;
+  /** SubjectPublicKeyInfo DER of the certified key. */
+  spkiDer: Buffer;
+  extensions: Extension[];
+  /** Issuer's private key. */
+  signingKey: KeyObject;
+}
+
+/** Build and sign a v3 certificate; returns its DER. */
+export function buildCertificate(spec: CertificateSpec): Buffer {
+  const alg = signatureAlgorithm(spec.signingKey);
+  const issuer = Array.isArray(spec.issuer) ? name(spec.issuer) : spec.issuer;
+  const tbs = seq([
+    ctx(0, true, [integer(Buffer.from([2]))]), // version v3
+    integer(spec.serial),
+    alg.node,
+    issuer,
+    seq([time(spec.notBefore), time(spec.notAfter)]),
+    name(spec.subject),
+    fromDer(spec.spkiDer),
+    ctx(3, true, [
+      seq(
+        spec.extensions.map((e) =>
+          seq([oid(e.oid), ...(e.critical ? [bool(true)] : []), octets(toDer(e.value))]),
+        ),
+      ),
+    ]),
+  ]);
+  const tbsDer = toDer(tbs);
+  // RSA: PKCS#1 v1.5; EC: DER-encoded ECDSA-Sig-Value (Node's default dsaEncoding), as X.509 wants.
+  const signature = crypto.sign('sha256', tbsDer, spec.signingKey);
+  return toDer(seq([fromDer(tbsDer), signatureAlgorithm(spec.signingKey).node, bitString(signature)]));
+}
+
+/** The issuer Name of a certificate we sign with: the CA certificate's own subject, byte for byte. */
+export function subjectNameOf(certDer: Buffer): Asn1 {
+  const cert = fromDer(certDer);
+  const tbs = (cert.value as Asn1[])[0] as Asn1;
+  const fields = tbs.value as Asn1[];
+  // version [0] is present in v3 certificates: subject is the 6th field, else the 5th.
+  const offset = fields[0]!.tagClass === C.CONTEXT_SPECIFIC ? 1 : 0;
+  return fields[4 + offset] as Asn1;
+}
+
+/** The value (inner DER) of an extension in a certificate, or undefined. */
+export function extensionValue(certDer: Buffer, extOid: string): Buffer | undefined {
+  const cert = fromDer(certDer);
+  const tbs = (cert.value as Asn1[])[0] as Asn1;
+  for (const f of tbs.value as Asn1[]) {
+    if (f.tagClass !== C.CONTEXT_SPECIFIC || f.type !== 3) continue;
+    const exts = (f.value as Asn1[])[0] as Asn1;
+    for (const e of exts.value as Asn1[]) {
+      const parts = e.value as Asn1[];
+      if (asn1.derToOid(parts[0]!.value as string) === extOid) {
+        return buf(parts[parts.length - 1]!.value as string);
+      }
+    }
+  }
+  return undefined;
+}
+
+/** The subject key identifier of a certificate (from its extension, else computed from its key). */
+export function subjectKeyIdOf(certDer: Buffer, spkiDer: Buffer): Buffer {
+  const v = extensionValue(certDer, OID.subjectKeyIdentifier);
+  if (v) return buf(fromDer(v).value as string);
+  return keyIdentifier(spkiDer);
+}
+
+/** Permitted DNS/IP subtrees of a CA certificate's nameConstraints, as text ("localhost", "10.0.0.0/8"). */
+export function permittedSubtreesOf(certDer: Buffer): string[] | undefined {
+  const v = extensionValue(certDer, OID.nameConstraints);
+  if (!v) return undefined;
+  const out: string[] = [];
+  for (const part of fromDer(v).value as Asn1[]) {
+    if (part.type !== 0) continue; // [0] permittedSubtrees
+    for (const sub of part.value as Asn1[]) {
+      const base = (sub.value as Asn1[])[0] as Asn1;
+      if (base.type === 2) out.push(base.value as string);
+      else if (base.type === 7) out.push(ipRangeText(buf(base.value as string)));
+    }
+  }
+  return out;
+}
+
+function ipRangeText(b: Buffer): string {
+  const half = b.length / 2;
+  const addr = b.subarray(0, half);
+  const mask = b.subarray(half);
+  let bits = 0;
+  for (const x of mask) for (let i = 7; i >= 0; i--) if (x & (1 << i)) bits++;
+  if (half === 4) return `${[...addr].join('.')}/${bits}`;
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((addr[i]! << 8) | addr[i + 1]!).toString(16));
+  return `${new URL(`http://[${groups.join(':')}]/`).hostname.slice(1, -1)}/${bits}`;
+}
+
+export function randomSerial(): Buffer {
+  // 128 random bits; positive (top bit clear) and never starting with a zero byte so DER keeps 16 bytes.
+  const b = crypto.randomBytes(16);
+  b[0] = (b[0]! & 0x7f) | 0x01;
+  return b;
+}

@@ -1,0 +1,162 @@
+// On-disk state. Root: $WSS_STUDIO_HOME, else the platform's app-data folder.
+//   store.json            { "schema": 1 }: layout version
+//   ca/ (0700)            ca.pem, ca-key.pem (0600), ca.json
+//   certs/<id>/ (0700)    cert.pem, key.pem (0600), meta.json
+//   settings.json         server definitions and other settings, one key per area
+// Writes are atomic (temp file + fsync + rename). A corrupt or unreadable file is reported with its path
+// and never overwritten silently.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { failure } from '../../shared/errors';
+
+export const STORE_SCHEMA = 1;
+
+export interface Settings {
+  schema: 1;
+  servers?: unknown[];
+  [k: string]: unknown;
+}
+
+/** The state folder: $WSS_STUDIO_HOME, else the platform's app-data folder. */
+export function resolveHome(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.WSS_STUDIO_HOME) return path.resolve(env.WSS_STUDIO_HOME);
+  const home = env.HOME || env.USERPROFILE || os.homedir();
+  if (process.platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'WSS Studio');
+  if (process.platform === 'win32')
+    return path.join(env.APPDATA || path.join(home, 'AppData', 'Roaming'), 'WSS Studio');
+  return path.join(env.XDG_DATA_HOME || path.join(home, '.local', 'share'), 'wss-studio');
+}
+
+/** Write a file atomically: temp file in the same folder, fsync, rename over the target, fsync the folder. */
+export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o644): void {
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(tmp, 'wx', mode);
+    fs.writeFileSync(fd, data);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = undefined;
+    fs.chmodSync(tmp, mode); // umask may have narrowed or widened it
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    if (fd !== undefined) fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw failure('WRITE_FAILED', `write ${JSON.stringify(file)}`, (e as Error).message);
+  }
+  try {
+    const dfd = fs.openSync(dir, 'r');
+    try {
+      fs.fsyncSync(dfd);
+    } finally {
+      fs.closeSync(dfd);
+    }
+  } catch {
+    // Some platforms (Windows) cannot fsync a directory; the rename is still atomic there.
+  }
+}
+
+/** Read and parse a JSON file; a corrupt file is an error naming its path (never replaced). */
+export function readJsonFile<T>(file: string): T | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw failure('STORE_UNREADABLE', `read ${JSON.stringify(file)}`, (e as Error).message, 'check the file\'s permissions');
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw failure(
+      'STORE_CORRUPT',
+      `read ${JSON.stringify(file)}`,
+      `the file is not valid JSON (${(e as Error).message})`,
+      `fix or move the file aside by hand; WSS Studio never overwrites it`,
+    );
+  }
+}
+
+export function readTextFile(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw failure('STORE_UNREADABLE', `read ${JSON.stringify(file)}`, (e as Error).message, 'check the file\'s permissions');
+  }
+}
+
+export function ensureDir(dir: string, mode = 0o700): void {
+  fs.mkdirSync(dir, { recursive: true, mode });
+}
+
+export class Store {
+  readonly root: string;
+  readonly caDir: string;
+  readonly certsDir: string;
+  readonly settingsPath: string;
+
+  constructor(root: string) {
+    this.root = root;
+    this.caDir = path.join(root, 'ca');
+    this.certsDir = path.join(root, 'certs');
+    this.settingsPath = path.join(root, 'settings.json');
+  }
+
+  /** Create the layout if missing (nothing else is written until the first real change). */
+  ensureLayout(): void {
+    ensureDir(this.root);
+    const marker = path.join(this.root, 'store.json');
+    const meta = readJsonFile<{ schema?: number }>(marker);
+    if (meta === undefined) {
+      writeFileAtomic(marker, JSON.stringify({ schema: STORE_SCHEMA }, null, 2) + '\n', 0o600);
+    } else if (meta.schema !== STORE_SCHEMA) {
+      throw failure(
+        'STORE_SCHEMA',
+        `open store ${JSON.stringify(this.root)}`,
+        `its layout version is ${JSON.stringify(meta.schema)}, this build reads version ${STORE_SCHEMA}`,
+        'use the WSS Studio version that wrote it, or point WSS_STUDIO_HOME at another folder',
+      );
+    }
+  }
+
+  readSettings(): Settings {
+    const s = readJsonFile<Settings>(this.settingsPath);
+    if (s === undefined) return { schema: 1 };
+    if (typeof s !== 'object' || s === null || Array.isArray(s)) {
+      throw failure(
+        'STORE_CORRUPT',
+        `read ${JSON.stringify(this.settingsPath)}`,
+        'the file does not hold a JSON object',
+        'fix or move the file aside by hand; WSS Studio never overwrites it',
+      );
+    }
+    return s;
+  }
+
+  writeSettings(s: Settings): void {
+    this.ensureLayout();
+    writeFileAtomic(this.settingsPath, JSON.stringify(s, null, 2) + '\n', 0o600);
+  }
+
+  writeFileAtomic(file: string, data: string | Buffer, mode?: number): void {
+    writeFileAtomic(file, data, mode);
+  }
+
+  certDir(id: string): string {
+    return path.join(this.certsDir, id);
+  }
+}
+
+/**
+ * Open the store at `home` (default: resolveHome()). Opening validates the layout version if the store
+ * exists and creates nothing: folders and files appear with the first real change.
+ */
+export function openStore(home?: string): Store {
+  const store = new Store(home ?? resolveHome());
+  const meta = readJsonFile<{ schema?: number }>(path.join(store.root, 'store.json'));
+  if (meta !== undefined && meta.schema !== STORE_SCHEMA) store.ensureLayout(); // throws STORE_SCHEMA
+  return store;
+}
