@@ -117,7 +117,7 @@ export function intOpt(
       {
         field: `--${name}`,
         value: raw,
-        hint: `pass e.g. "--${name} ${min === 0 ? max : min}"`,
+        hint: `pass e.g. "--${name} ${max}"`,
       },
     );
   }

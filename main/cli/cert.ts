@@ -1,4 +1,316 @@
 // CLI commands for "wss-studio cert ...".
-import type { Command } from './command';
+import fs from 'node:fs';
+import path from 'node:path';
+import { inputError, q } from '../../shared/errors';
+import { bool, intOpt, str } from './args';
+import type { Command, Io } from './command';
+import { writeFileAtomic } from '../store';
+import {
+  CERT_FORMATS,
+  deleteLeaf,
+  exportLeaf,
+  getLeaf,
+  issueLeaf,
+  listLeaves,
+  loadCa,
+  readLeafKeyPem,
+  renewLeaf,
+  MAX_LEAF_DAYS,
+  type CertFormat,
+  type LeafInfo,
+} from '../pki';
+import { checkOutFile, keyTypeOpt, storeFor } from './ca';
+import { trustLinesFor } from './trust-hooks';
 
-export const commands: Command[] = [];
+/** The JSON shape of a certificate in every --json output (documented in README "JSON output"). */
+export function leafJson(l: LeafInfo, caFingerprint?: string) {
+  const msLeft = new Date(l.notAfter).getTime() - Date.now();
+  return {
+    id: l.id,
+    names: l.names,
+    commonName: l.commonName,
+    keyType: l.keyType,
+    client: l.client,
+    notBefore: l.notBefore,
+    notAfter: l.notAfter,
+    daysLeft: Math.floor(msLeft / 86_400_000),
+    expired: msLeft <= 0,
+    serialHex: l.serialHex,
+    fingerprint256: l.fingerprint256,
+    caFingerprint256: l.caFingerprint256,
+    /** false when the CA was replaced after this certificate was issued (renew it). */
+    currentCa: caFingerprint === undefined ? null : caFingerprint === l.caFingerprint256,
+    certPath: l.certPath,
+    keyPath: l.keyPath,
+  };
+}
+
+/** mkcert's file naming: first name, "+N" for the other names, "_wildcard" for "*". */
+export function mkcertBaseName(names: string[], client: boolean): string {
+  let base = (names[0] as string).replace(/^\*/, '_wildcard').replace(/:/g, '_');
+  if (names.length > 1) base += `+${names.length - 1}`;
+  if (client) base += '-client';
+  return base;
+}
+
+function describe(l: LeafInfo, io: Io, currentCa?: string) {
+  const days = Math.floor((new Date(l.notAfter).getTime() - Date.now()) / 86_400_000);
+  io.out(`id:          ${l.id}`);
+  io.out(`names:       ${l.names.join(', ')}`);
+  io.out(
+    `key:         ${l.keyType === 'rsa' ? 'RSA-2048' : 'ECDSA P-256'}${l.client ? ' (server + client auth)' : ''}`,
+  );
+  io.out(
+    `valid:       ${l.notBefore.slice(0, 10)} to ${l.notAfter.slice(0, 10)} (${days < 0 ? 'EXPIRED' : `${days} days left`})`,
+  );
+  io.out(`fingerprint: SHA-256 ${l.fingerprint256}`);
+  if (currentCa && currentCa !== l.caFingerprint256) {
+    io.out(`warning:     issued by a previous CA; renew it with "wss-studio cert renew ${l.id}"`);
+  }
+  io.out(`certificate: ${l.certPath}`);
+  io.out(`key file:    ${l.keyPath}`);
+}
+
+export const commands: Command[] = [
+  {
+    path: ['cert', 'issue'],
+    args: 'NAME...',
+    summary: 'issue a certificate for host names, wildcards and IP addresses',
+    options: {
+      key: {
+        type: 'string',
+        value: 'rsa|ecdsa',
+        help: 'key type: ECDSA P-256 (default) or RSA-2048',
+      },
+      client: { type: 'boolean', help: 'also valid for client authentication (mTLS)' },
+      days: {
+        type: 'string',
+        value: 'N',
+        help: `validity in days, 1..${MAX_LEAF_DAYS} (default ${MAX_LEAF_DAYS})`,
+      },
+      'out-dir': {
+        type: 'string',
+        value: 'DIR',
+        help: 'where to write NAME.pem and NAME-key.pem (default: current folder)',
+      },
+      json: { type: 'boolean', help: 'print the result as JSON' },
+    },
+    details:
+      'Names: "localhost", "app.test", "*.app.test", "127.0.0.1", "::1", IDN ("café.test", stored as punycode),\n"user@app.test" (email), "uri:spiffe://app.test/x" (URI). The first name becomes the subject CN.',
+    run: async (p, io) => {
+      const action = 'issue certificate';
+      const keyType = keyTypeOpt(str(p, 'key'), action);
+      const days = intOpt(p, 'days', 1, MAX_LEAF_DAYS, 'wss-studio cert issue');
+      const outDir = path.resolve(io.cwd, str(p, 'out-dir') ?? '.');
+      if (!fs.existsSync(outDir) || !fs.statSync(outDir).isDirectory()) {
+        throw inputError('OUT_DIR_MISSING', action, `folder ${q(outDir)} does not exist`, {
+          field: '--out-dir',
+          value: str(p, 'out-dir'),
+          hint: `create it first ("mkdir -p ${outDir}") or choose another folder`,
+        });
+      }
+      if (p.positionals.length === 0) {
+        throw inputError('NO_NAMES', action, 'no names given', {
+          field: 'NAME',
+          hint: 'list the names to cover, e.g. "wss-studio cert issue localhost 127.0.0.1 ::1"',
+        });
+      }
+      const store = storeFor(io);
+      const { leaf, warnings } = await issueLeaf(store, {
+        names: p.positionals,
+        ...(keyType ? { keyType } : {}),
+        client: bool(p, 'client'),
+        ...(days !== undefined ? { days } : {}),
+      });
+      const base = mkcertBaseName(leaf.names, leaf.client);
+      const certOut = path.join(outDir, `${base}.pem`);
+      const keyOut = path.join(outDir, `${base}-key.pem`);
+      writeFileAtomic(certOut, leaf.certPem, 0o644);
+      writeFileAtomic(keyOut, readLeafKeyPem(store, leaf.id), 0o600);
+      for (const w of warnings) io.err(`warning: ${w}`);
+      const ca = loadCa(store);
+      const trust = ca ? await trustLinesFor(ca, io) : { untrusted: [] as string[] };
+      if (trust.untrusted.length) {
+        io.err(
+          `warning: the CA is not trusted by ${trust.untrusted.join(', ')}; browsers there will reject this certificate until you run "wss-studio trust install"`,
+        );
+      }
+      if (bool(p, 'json')) {
+        io.out(
+          JSON.stringify(
+            {
+              ...leafJson(leaf, ca?.fingerprint256),
+              files: { cert: certOut, key: keyOut },
+              warnings,
+            },
+            null,
+            2,
+          ),
+        );
+        return 0;
+      }
+      io.out(`Issued a certificate for ${leaf.names.map((n) => q(n)).join(', ')}.`);
+      describe(leaf, io);
+      io.out(`wrote:       ${certOut}`);
+      io.out(`             ${keyOut}`);
+      return 0;
+    },
+  },
+  {
+    path: ['cert', 'list'],
+    summary: 'list issued certificates',
+    options: { json: { type: 'boolean', help: 'print as JSON' } },
+    run: async (p, io) => {
+      const store = storeFor(io);
+      const ca = loadCa(store);
+      const leaves = listLeaves(store);
+      if (bool(p, 'json')) {
+        io.out(
+          JSON.stringify(
+            leaves.map((l) => leafJson(l, ca?.fingerprint256)),
+            null,
+            2,
+          ),
+        );
+        return 0;
+      }
+      if (leaves.length === 0) {
+        io.out(
+          'no certificates yet: issue one with "wss-studio cert issue localhost 127.0.0.1 ::1"',
+        );
+        return 0;
+      }
+      const rows = leaves.map((l) => {
+        const j = leafJson(l, ca?.fingerprint256);
+        const state = j.expired ? 'EXPIRED' : j.currentCa === false ? 'old CA' : `${j.daysLeft}d`;
+        return [l.id, l.keyType, state, l.names.join(' ')];
+      });
+      const w = [0, 1, 2].map((i) =>
+        Math.max(...rows.map((r) => r[i]!.length), ['ID', 'KEY', 'EXPIRES'][i]!.length),
+      );
+      io.out(
+        ['ID'.padEnd(w[0]!), 'KEY'.padEnd(w[1]!), 'EXPIRES'.padEnd(w[2]!), 'NAMES'].join('  '),
+      );
+      for (const r of rows)
+        io.out([r[0]!.padEnd(w[0]!), r[1]!.padEnd(w[1]!), r[2]!.padEnd(w[2]!), r[3]].join('  '));
+      return 0;
+    },
+  },
+  {
+    path: ['cert', 'show'],
+    args: 'ID',
+    summary: 'show one certificate',
+    options: { json: { type: 'boolean', help: 'print as JSON (includes the PEM)' } },
+    run: async (p, io) => {
+      const id = oneId(p.positionals, 'show certificate');
+      const store = storeFor(io);
+      const leaf = getLeaf(store, id);
+      const ca = loadCa(store);
+      if (bool(p, 'json')) {
+        io.out(
+          JSON.stringify({ ...leafJson(leaf, ca?.fingerprint256), pem: leaf.certPem }, null, 2),
+        );
+        return 0;
+      }
+      describe(leaf, io, ca?.fingerprint256);
+      return 0;
+    },
+  },
+  {
+    path: ['cert', 'export'],
+    args: 'ID',
+    summary: 'write a certificate as PEM, key, full chain, DER or PKCS#12',
+    options: {
+      format: { type: 'string', value: CERT_FORMATS.join('|'), help: 'what to write' },
+      out: { type: 'string', value: 'FILE', help: 'where to write it' },
+      password: {
+        type: 'string',
+        value: 'PW',
+        help: 'PKCS#12 password (default "changeit"; or set WSS_STUDIO_P12_PASSWORD)',
+      },
+      legacy: {
+        type: 'boolean',
+        help: 'PKCS#12 readable by Windows 7 and Java 8 (3DES, SHA-1 MAC)',
+      },
+    },
+    run: async (p, io) => {
+      const id = oneId(p.positionals, 'export certificate');
+      const action = `export certificate ${q(id)}`;
+      const format = str(p, 'format');
+      if (!format || !CERT_FORMATS.includes(format as CertFormat)) {
+        throw inputError(
+          'INVALID_FORMAT',
+          action,
+          format ? `format ${q(format)} is not supported` : 'no format given',
+          {
+            field: '--format',
+            ...(format ? { value: format } : {}),
+            hint: `use "--format" with one of: ${CERT_FORMATS.join(', ')}`,
+          },
+        );
+      }
+      if (bool(p, 'legacy') && format !== 'p12') {
+        throw inputError('INVALID_OPTION', action, '"--legacy" only applies to "--format p12"', {
+          field: '--legacy',
+        });
+      }
+      const out = checkOutFile(str(p, 'out'), action, io);
+      const password = str(p, 'password') ?? io.env.WSS_STUDIO_P12_PASSWORD;
+      const e = exportLeaf(storeFor(io), id, format as CertFormat, {
+        ...(password !== undefined ? { password } : {}),
+        legacy: bool(p, 'legacy'),
+      });
+      writeFileAtomic(out, e.data, format === 'key' || format === 'p12' ? 0o600 : 0o644);
+      io.out(`wrote ${out}`);
+      if (e.password) io.out(`password: ${e.password} (the default; choose one with --password)`);
+      io.out('use it:');
+      for (const u of e.usage) io.out(`  ${u.split(e.suggestedName).join(out)}`);
+      return 0;
+    },
+  },
+  {
+    path: ['cert', 'renew'],
+    args: 'ID',
+    summary: 'renew a certificate: same names, new key and dates',
+    options: { json: { type: 'boolean', help: 'print as JSON' } },
+    run: async (p, io) => {
+      const id = oneId(p.positionals, 'renew certificate');
+      const store = storeFor(io);
+      const leaf = await renewLeaf(store, id);
+      if (bool(p, 'json')) {
+        io.out(JSON.stringify(leafJson(leaf, loadCa(store)?.fingerprint256), null, 2));
+        return 0;
+      }
+      io.out(`Renewed ${q(id)}.`);
+      describe(leaf, io);
+      return 0;
+    },
+  },
+  {
+    path: ['cert', 'delete'],
+    args: 'ID',
+    summary: 'delete a certificate and its key',
+    options: {},
+    run: async (p, io) => {
+      const id = oneId(p.positionals, 'delete certificate');
+      deleteLeaf(storeFor(io), id);
+      io.out(`Deleted ${q(id)}.`);
+      return 0;
+    },
+  },
+];
+
+function oneId(pos: string[], action: string): string {
+  if (pos.length !== 1) {
+    throw inputError(
+      'USAGE',
+      action,
+      pos.length === 0 ? 'no certificate id given' : 'more than one id given',
+      {
+        field: 'ID',
+        hint: 'pass one id from "wss-studio cert list"',
+      },
+    );
+  }
+  return pos[0] as string;
+}

@@ -50,8 +50,12 @@ interface CaMeta {
 const generateKeyPair = promisify(crypto.generateKeyPair);
 
 /** Fresh key pair from Node's native crypto (OpenSSL); never pure-JS key generation. */
-export async function generateKey(type: KeyType, rsaBits: number): Promise<{ privateKey: KeyObject; publicKey: KeyObject }> {
-  if (type === 'rsa') return generateKeyPair('rsa', { modulusLength: rsaBits, publicExponent: 0x10001 });
+export async function generateKey(
+  type: KeyType,
+  rsaBits: number,
+): Promise<{ privateKey: KeyObject; publicKey: KeyObject }> {
+  if (type === 'rsa')
+    return generateKeyPair('rsa', { modulusLength: rsaBits, publicExponent: 0x10001 });
   return generateKeyPair('ec', { namedCurve: 'prime256v1' });
 }
 
@@ -108,12 +112,18 @@ export async function createCa(store: Store, opts: CreateCaOptions = {}): Promis
     });
   }
   const constrained = opts.constrained ?? true;
-  const permittedText = opts.permitted && opts.permitted.length ? opts.permitted : DEFAULT_PERMITTED;
+  const permittedText =
+    opts.permitted && opts.permitted.length ? opts.permitted : DEFAULT_PERMITTED;
   if (!constrained && opts.permitted && opts.permitted.length) {
-    throw inputError('CONFLICTING_OPTIONS', action, '"--permit" and "--unconstrained" contradict each other', {
-      field: 'permit',
-      hint: 'drop "--unconstrained" to keep a constrained CA with your list, or drop "--permit"',
-    });
+    throw inputError(
+      'CONFLICTING_OPTIONS',
+      action,
+      '"--permit" and "--unconstrained" contradict each other',
+      {
+        field: 'permit',
+        hint: 'drop "--unconstrained" to keep a constrained CA with your list, or drop "--permit"',
+      },
+    );
   }
   const constraints = constrained ? parsePermitted(permittedText, action) : [];
   const paths = caPaths(store);
@@ -165,7 +175,13 @@ export async function createCa(store: Store, opts: CreateCaOptions = {}): Promis
     createdAt: new Date(now).toISOString(),
   };
   opts.onProgress?.('writing CA files');
-  writeCaFolder(store, der, privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, meta, !!opts.force);
+  writeCaFolder(
+    store,
+    der,
+    privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+    meta,
+    !!opts.force,
+  );
   return loadCaOrThrow(store);
 }
 
@@ -173,7 +189,13 @@ export async function createCa(store: Store, opts: CreateCaOptions = {}): Promis
  * Write the CA into a fresh temp folder and rename it into place: a crash never leaves half a CA.
  * With `replace`, the current ca/ is first moved aside to ca-old-<timestamp>/.
  */
-function writeCaFolder(store: Store, certDer: Buffer, keyPem: string, meta: CaMeta, replace: boolean): void {
+function writeCaFolder(
+  store: Store,
+  certDer: Buffer,
+  keyPem: string,
+  meta: CaMeta,
+  replace: boolean,
+): void {
   store.ensureLayout();
   const tmp = path.join(store.root, `.ca-new-${process.pid}-${Date.now()}`);
   ensureDir(tmp, 0o700);
@@ -252,7 +274,8 @@ export function loadCa(store: Store): CaInfo | null {
 
 function loadCaOrThrow(store: Store): CaInfo {
   const ca = loadCa(store);
-  if (!ca) throw failure('NO_CA', 'load CA', `no CA in ${q(store.caDir)}`, 'run "wss-studio ca init"');
+  if (!ca)
+    throw failure('NO_CA', 'load CA', `no CA in ${q(store.caDir)}`, 'run "wss-studio ca init"');
   return ca;
 }
 
@@ -271,12 +294,22 @@ export function readCaKey(store: Store): KeyObject {
   const file = caPaths(store).key;
   const pem = readTextFile(file);
   if (pem === undefined) {
-    throw failure('CA_KEY_MISSING', `read CA key ${q(file)}`, 'the file does not exist', 'restore it, or create a new CA with "wss-studio ca init --force"');
+    throw failure(
+      'CA_KEY_MISSING',
+      `read CA key ${q(file)}`,
+      'the file does not exist',
+      'restore it, or create a new CA with "wss-studio ca init --force"',
+    );
   }
   try {
     return crypto.createPrivateKey(pem);
   } catch (e) {
-    throw failure('STORE_CORRUPT', `read CA key ${q(file)}`, (e as Error).message, 'restore it from a backup, or create a new CA with "wss-studio ca init --force"');
+    throw failure(
+      'STORE_CORRUPT',
+      `read CA key ${q(file)}`,
+      (e as Error).message,
+      'restore it from a backup, or create a new CA with "wss-studio ca init --force"',
+    );
   }
 }
 
@@ -284,13 +317,19 @@ export function readCaKey(store: Store): KeyObject {
 export function defaultMkcertCaroot(env: NodeJS.ProcessEnv = process.env): string {
   if (env.CAROOT) return env.CAROOT;
   const home = env.HOME || os.homedir();
-  if (process.platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'mkcert');
-  if (process.platform === 'win32') return path.join(env.LOCALAPPDATA || path.join(home, 'AppData', 'Local'), 'mkcert');
+  if (process.platform === 'darwin')
+    return path.join(home, 'Library', 'Application Support', 'mkcert');
+  if (process.platform === 'win32')
+    return path.join(env.LOCALAPPDATA || path.join(home, 'AppData', 'Local'), 'mkcert');
   return path.join(env.XDG_DATA_HOME || path.join(home, '.local', 'share'), 'mkcert');
 }
 
 /** Import mkcert's rootCA.pem + rootCA-key.pem so that users who already trust it keep it. */
-export function importMkcert(store: Store, caroot?: string, opts: { force?: boolean } = {}): CaInfo {
+export function importMkcert(
+  store: Store,
+  caroot?: string,
+  opts: { force?: boolean } = {},
+): CaInfo {
   const dir = caroot ?? defaultMkcertCaroot();
   const action = `import mkcert CA from ${q(dir)}`;
   const certFile = path.join(dir, 'rootCA.pem');
@@ -317,13 +356,23 @@ export function importMkcert(store: Store, caroot?: string, opts: { force?: bool
     x = new X509Certificate(certPem);
     key = crypto.createPrivateKey(keyPem);
   } catch (e) {
-    throw inputError('MKCERT_INVALID', action, (e as Error).message, { field: 'caroot', value: dir, hint: 'check both files are PEM written by mkcert' });
+    throw inputError('MKCERT_INVALID', action, (e as Error).message, {
+      field: 'caroot',
+      value: dir,
+      hint: 'check both files are PEM written by mkcert',
+    });
   }
   if (!x.ca) {
-    throw inputError('MKCERT_INVALID', action, `${q(certFile)} is not a CA certificate`, { field: 'caroot', value: dir });
+    throw inputError('MKCERT_INVALID', action, `${q(certFile)} is not a CA certificate`, {
+      field: 'caroot',
+      value: dir,
+    });
   }
   if (!x.checkPrivateKey(key)) {
-    throw inputError('MKCERT_INVALID', action, 'rootCA-key.pem does not belong to rootCA.pem', { field: 'caroot', value: dir });
+    throw inputError('MKCERT_INVALID', action, 'rootCA-key.pem does not belong to rootCA.pem', {
+      field: 'caroot',
+      value: dir,
+    });
   }
   const paths = caPaths(store);
   if ((fs.existsSync(paths.cert) || fs.existsSync(paths.key)) && !opts.force) {
@@ -341,6 +390,12 @@ export function importMkcert(store: Store, caroot?: string, opts: { force?: bool
     createdAt: new Date().toISOString(),
     importedFrom: dir,
   };
-  writeCaFolder(store, x.raw, key.export({ type: 'pkcs8', format: 'pem' }) as string, meta, !!opts.force);
+  writeCaFolder(
+    store,
+    x.raw,
+    key.export({ type: 'pkcs8', format: 'pem' }) as string,
+    meta,
+    !!opts.force,
+  );
   return loadCaOrThrow(store);
 }

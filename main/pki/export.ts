@@ -22,7 +22,8 @@ export interface Exported {
 /** mkcert's PKCS#12 default password, which Java and Windows tools also expect by default. */
 export const DEFAULT_P12_PASSWORD = 'changeit';
 
-const sh = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+const sh = (s: string): string =>
+  /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** Commands that make a client trust the CA in `caFile`, for a server on host:port. */
 export function caUsage(caFile: string, host = 'localhost', port = 8443): string[] {
@@ -35,7 +36,13 @@ export function caUsage(caFile: string, host = 'localhost', port = 8443): string
   ];
 }
 
-export function leafUsage(format: CertFormat, file: string, keyFile: string, caFile: string, host: string): string[] {
+export function leafUsage(
+  format: CertFormat,
+  file: string,
+  keyFile: string,
+  caFile: string,
+  host: string,
+): string[] {
   const f = sh(file);
   const k = sh(keyFile);
   const server: Record<CertFormat, string[]> = {
@@ -81,18 +88,36 @@ export function exportLeaf(
   const leaf = getLeaf(store, id);
   const ca = requireCa(store, action);
   const base = leaf.id;
-  const host = leaf.names.find((n) => !n.startsWith('*.') && !n.includes('@') && !n.includes(':')) ?? 'localhost';
+  const host =
+    leaf.names.find((n) => !n.startsWith('*.') && !n.includes('@') && !n.includes(':')) ??
+    'localhost';
   const caFile = caPaths(store).cert;
   const usage = (name: string) => leafUsage(format, name, `${base}-key.pem`, caFile, host);
   switch (format) {
     case 'pem':
-      return { data: Buffer.from(leaf.certPem), suggestedName: `${base}.pem`, usage: usage(`${base}.pem`) };
+      return {
+        data: Buffer.from(leaf.certPem),
+        suggestedName: `${base}.pem`,
+        usage: usage(`${base}.pem`),
+      };
     case 'key':
-      return { data: Buffer.from(readLeafKeyPem(store, id)), suggestedName: `${base}-key.pem`, usage: usage(`${base}-key.pem`) };
+      return {
+        data: Buffer.from(readLeafKeyPem(store, id)),
+        suggestedName: `${base}-key.pem`,
+        usage: usage(`${base}-key.pem`),
+      };
     case 'fullchain':
-      return { data: Buffer.from(leaf.certPem + ca.certPem), suggestedName: `${base}-fullchain.pem`, usage: usage(`${base}-fullchain.pem`) };
+      return {
+        data: Buffer.from(leaf.certPem + ca.certPem),
+        suggestedName: `${base}-fullchain.pem`,
+        usage: usage(`${base}-fullchain.pem`),
+      };
     case 'der':
-      return { data: new X509Certificate(leaf.certPem).raw, suggestedName: `${base}.crt`, usage: usage(`${base}.crt`) };
+      return {
+        data: new X509Certificate(leaf.certPem).raw,
+        suggestedName: `${base}.crt`,
+        usage: usage(`${base}.crt`),
+      };
     case 'p12': {
       const password = opts.password ?? DEFAULT_P12_PASSWORD;
       const key = crypto.createPrivateKey(readLeafKeyPem(store, id));

@@ -2,8 +2,24 @@
 export type { KeyType, CaInfo, CreateCaOptions } from './ca';
 export { createCa, loadCa, requireCa, importMkcert, defaultMkcertCaroot, caPaths } from './ca';
 export type { LeafInfo, IssueOptions } from './leaf';
-export { issueLeaf, listLeaves, getLeaf, readLeafKeyPem, renewLeaf, deleteLeaf, checkNames, MAX_LEAF_DAYS } from './leaf';
+export {
+  issueLeaf,
+  listLeaves,
+  getLeaf,
+  readLeafKeyPem,
+  renewLeaf,
+  deleteLeaf,
+  checkNames,
+  MAX_LEAF_DAYS,
+} from './leaf';
 export type { CertFormat, CaFormat, Exported } from './export';
-export { exportLeaf, exportCa, caUsage, leafUsage, CERT_FORMATS, DEFAULT_P12_PASSWORD } from './export';
+export {
+  exportLeaf,
+  exportCa,
+  caUsage,
+  leafUsage,
+  CERT_FORMATS,
+  DEFAULT_P12_PASSWORD,
+} from './export';
 export type { NameCheck, NameKind } from './names';
 export { DEFAULT_PERMITTED, checkName } from './names';

@@ -93,7 +93,11 @@ export function checkNames(names: string[], ca: CaInfo | null): NameCheck[] {
   });
 }
 
-function validateIssue(opts: IssueOptions, ca: CaInfo, action: string): { names: NameCheck[]; warnings: string[]; days: number; keyType: KeyType } {
+function validateIssue(
+  opts: IssueOptions,
+  ca: CaInfo,
+  action: string,
+): { names: NameCheck[]; warnings: string[]; days: number; keyType: KeyType } {
   if (!Array.isArray(opts.names) || opts.names.length === 0) {
     throw inputError('NO_NAMES', action, 'no names given', {
       field: 'names',
@@ -120,7 +124,13 @@ function validateIssue(opts: IssueOptions, ca: CaInfo, action: string): { names:
   const bad = verdicts.filter((v) => v.error);
   if (bad.length) {
     const first = bad[0]!;
-    const more = bad.length > 1 ? ` (and ${bad.length - 1} more: ${bad.slice(1).map((b) => q(b.input)).join(', ')})` : '';
+    const more =
+      bad.length > 1
+        ? ` (and ${bad.length - 1} more: ${bad
+            .slice(1)
+            .map((b) => q(b.input))
+            .join(', ')})`
+        : '';
     const code = first.error!.includes('name constraints') ? 'NAME_NOT_PERMITTED' : 'INVALID_NAME';
     throw inputError(code, action, `${first.error}${more}`, {
       field: 'names',
@@ -135,19 +145,39 @@ function validateIssue(opts: IssueOptions, ca: CaInfo, action: string): { names:
     seen.add(v.normalized as string);
     unique.push(v);
   }
-  return { names: unique, warnings: verdicts.filter((v) => v.warning).map((v) => v.warning as string), days, keyType };
+  return {
+    names: unique,
+    warnings: verdicts.filter((v) => v.warning).map((v) => v.warning as string),
+    days,
+    keyType,
+  };
 }
 
 function slug(name: string): string {
-  return name.replace(/^\*\./, 'wildcard.').replace(/[^a-z0-9.-]/gi, '_').slice(0, 40);
+  return name
+    .replace(/^\*\./, 'wildcard.')
+    .replace(/[^a-z0-9.-]/gi, '_')
+    .slice(0, 40);
 }
 
 function leafPaths(store: Store, id: string) {
   const dir = store.certDir(id);
-  return { dir, cert: path.join(dir, 'cert.pem'), key: path.join(dir, 'key.pem'), meta: path.join(dir, 'meta.json') };
+  return {
+    dir,
+    cert: path.join(dir, 'cert.pem'),
+    key: path.join(dir, 'key.pem'),
+    meta: path.join(dir, 'meta.json'),
+  };
 }
 
-async function signLeaf(store: Store, ca: CaInfo, names: NameCheck[], keyType: KeyType, client: boolean, days: number) {
+async function signLeaf(
+  store: Store,
+  ca: CaInfo,
+  names: NameCheck[],
+  keyType: KeyType,
+  client: boolean,
+  days: number,
+) {
   const caKey = readCaKey(store);
   const { privateKey, publicKey } = await generateKey(keyType, 2048);
   const spkiDer = publicKey.export({ type: 'spki', format: 'der' });
@@ -184,7 +214,13 @@ async function signLeaf(store: Store, ca: CaInfo, names: NameCheck[], keyType: K
   };
 }
 
-function writeLeaf(store: Store, id: string, certPem: string, keyPem: string, meta: LeafMeta): void {
+function writeLeaf(
+  store: Store,
+  id: string,
+  certPem: string,
+  keyPem: string,
+  meta: LeafMeta,
+): void {
   store.ensureLayout();
   ensureDir(store.certsDir, 0o700);
   const p = leafPaths(store, id);
@@ -195,7 +231,10 @@ function writeLeaf(store: Store, id: string, certPem: string, keyPem: string, me
   writeFileAtomic(p.meta, JSON.stringify(meta, null, 2) + '\n', 0o600);
 }
 
-export async function issueLeaf(store: Store, opts: IssueOptions): Promise<{ leaf: LeafInfo; warnings: string[] }> {
+export async function issueLeaf(
+  store: Store,
+  opts: IssueOptions,
+): Promise<{ leaf: LeafInfo; warnings: string[] }> {
   const action = 'issue certificate';
   const ca = requireCa(store, action);
   const v = validateIssue(opts, ca, action);
@@ -216,7 +255,9 @@ export async function issueLeaf(store: Store, opts: IssueOptions): Promise<{ lea
   const warnings = [...v.warnings];
   const leaf = getLeaf(store, id);
   if (new Date(leaf.notAfter) < new Date(Date.now() + v.days * 86_400_000 - 86_400_000)) {
-    warnings.push(`the certificate ends with the CA on ${leaf.notAfter.slice(0, 10)}, sooner than ${v.days} days`);
+    warnings.push(
+      `the certificate ends with the CA on ${leaf.notAfter.slice(0, 10)}, sooner than ${v.days} days`,
+    );
   }
   return { leaf, warnings };
 }
@@ -227,7 +268,12 @@ function toInfo(store: Store, id: string, meta: LeafMeta, certPem: string): Leaf
   try {
     x = new X509Certificate(certPem);
   } catch (e) {
-    throw failure('STORE_CORRUPT', `read certificate ${q(p.cert)}`, (e as Error).message, `delete it with "wss-studio cert delete ${id}" and issue it again`);
+    throw failure(
+      'STORE_CORRUPT',
+      `read certificate ${q(p.cert)}`,
+      (e as Error).message,
+      `delete it with "wss-studio cert delete ${id}" and issue it again`,
+    );
   }
   return {
     id,
@@ -251,13 +297,21 @@ const ID_RE = /^[a-z0-9._-]{1,80}$/i;
 export function getLeaf(store: Store, id: string): LeafInfo {
   const action = `read certificate ${q(id)}`;
   if (typeof id !== 'string' || !ID_RE.test(id) || id.startsWith('.')) {
-    throw inputError('CERT_NOT_FOUND', action, `${q(id)} is not a certificate id`, { field: 'id', value: id, hint: 'run "wss-studio cert list" to see the ids' });
+    throw inputError('CERT_NOT_FOUND', action, `${q(id)} is not a certificate id`, {
+      field: 'id',
+      value: id,
+      hint: 'run "wss-studio cert list" to see the ids',
+    });
   }
   const p = leafPaths(store, id);
   const meta = readJsonFile<LeafMeta>(p.meta);
   const pem = readTextFile(p.cert);
   if (meta === undefined || pem === undefined) {
-    throw inputError('CERT_NOT_FOUND', action, `there is no certificate with id ${q(id)}`, { field: 'id', value: id, hint: 'run "wss-studio cert list" to see the ids' });
+    throw inputError('CERT_NOT_FOUND', action, `there is no certificate with id ${q(id)}`, {
+      field: 'id',
+      value: id,
+      hint: 'run "wss-studio cert list" to see the ids',
+    });
   }
   return toInfo(store, id, meta, pem);
 }
@@ -266,7 +320,12 @@ export function readLeafKeyPem(store: Store, id: string): string {
   const leaf = getLeaf(store, id);
   const pem = readTextFile(leaf.keyPath);
   if (pem === undefined) {
-    throw failure('KEY_MISSING', `read key of certificate ${q(id)}`, `${q(leaf.keyPath)} does not exist`, `renew it with "wss-studio cert renew ${id}"`);
+    throw failure(
+      'KEY_MISSING',
+      `read key of certificate ${q(id)}`,
+      `${q(leaf.keyPath)} does not exist`,
+      `renew it with "wss-studio cert renew ${id}"`,
+    );
   }
   return pem;
 }
@@ -297,7 +356,11 @@ export async function renewLeaf(store: Store, id: string): Promise<LeafInfo> {
   const leaf = getLeaf(store, id);
   const meta = readJsonFile<LeafMeta>(leafPaths(store, id).meta) as LeafMeta;
   const ca = requireCa(store, action);
-  const v = validateIssue({ names: leaf.names, keyType: meta.keyType, client: meta.client, days: meta.days }, ca, action);
+  const v = validateIssue(
+    { names: leaf.names, keyType: meta.keyType, client: meta.client, days: meta.days },
+    ca,
+    action,
+  );
   const signed = await signLeaf(store, ca, v.names, v.keyType, meta.client, v.days);
   writeLeaf(store, id, signed.certPem, signed.keyPem, {
     ...meta,

@@ -16,7 +16,16 @@ export interface NameCheck {
 }
 
 /** Top-level names reserved for local use (RFC 2606, RFC 6761, RFC 6762, RFC 8375, ICANN .internal). */
-export const LOCAL_TLDS = new Set(['test', 'localhost', 'local', 'internal', 'invalid', 'example', 'lan', 'home.arpa']);
+export const LOCAL_TLDS = new Set([
+  'test',
+  'localhost',
+  'local',
+  'internal',
+  'invalid',
+  'example',
+  'lan',
+  'home.arpa',
+]);
 
 /** The CA's default permitted subtrees: local names, loopback and private address ranges. */
 export const DEFAULT_PERMITTED = [
@@ -39,7 +48,8 @@ const q = (s: string) => JSON.stringify(s);
 
 function dnsError(label: string, input: string): string | undefined {
   if (!LABEL.test(label)) {
-    if (label.length === 0) return `${q(input)} has an empty label (two dots in a row, or a leading dot)`;
+    if (label.length === 0)
+      return `${q(input)} has an empty label (two dots in a row, or a leading dot)`;
     if (label.length > 63) return `${q(input)} has a label longer than 63 characters`;
     if (label.startsWith('-') || label.endsWith('-'))
       return `${q(input)} has a label that starts or ends with "-"`;
@@ -53,7 +63,11 @@ export function checkName(raw: string): NameCheck {
   const input = raw;
   const s = raw.trim();
   if (s.length === 0) {
-    return { input, error: 'the name is empty', hint: 'give a host name such as "localhost", "app.test" or "127.0.0.1"' };
+    return {
+      input,
+      error: 'the name is empty',
+      hint: 'give a host name such as "localhost", "app.test" or "127.0.0.1"',
+    };
   }
   if (/^uri:/i.test(s)) {
     const uri = s.slice(4);
@@ -62,7 +76,11 @@ export function checkName(raw: string): NameCheck {
       if (!u.protocol) throw new Error('no scheme');
       return { input, kind: 'uri', normalized: uri };
     } catch {
-      return { input, error: `${q(uri)} is not a valid URI`, hint: 'write a full URI after "uri:", e.g. "uri:spiffe://app.test/web"' };
+      return {
+        input,
+        error: `${q(uri)} is not a valid URI`,
+        hint: 'write a full URI after "uri:", e.g. "uri:spiffe://app.test/web"',
+      };
     }
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) {
@@ -79,7 +97,11 @@ export function checkName(raw: string): NameCheck {
     };
   }
   if (/\s/.test(s)) {
-    return { input, error: `${q(s)} contains white space`, hint: `remove the spaces (${q(s.replace(/\s+/g, ''))}?)` };
+    return {
+      input,
+      error: `${q(s)} contains white space`,
+      hint: `remove the spaces (${q(s.replace(/\s+/g, ''))}?)`,
+    };
   }
   if (s.includes('@')) {
     const email = s.replace(/^email:/i, '');
@@ -87,15 +109,25 @@ export function checkName(raw: string): NameCheck {
     const local = email.slice(0, at);
     const domain = email.slice(at + 1);
     const d = checkName(domain);
-    if (!local || /[\s<>()[\]\\,;:"]/.test(local) || d.error || (d.kind !== 'dns' && d.kind !== 'ip')) {
-      return { input, error: `${q(email)} is not a valid email address`, hint: 'write it as "name@example.test"' };
+    if (
+      !local ||
+      /[\s<>()[\]\\,;:"]/.test(local) ||
+      d.error ||
+      (d.kind !== 'dns' && d.kind !== 'ip')
+    ) {
+      return {
+        input,
+        error: `${q(email)} is not a valid email address`,
+        hint: 'write it as "name@example.test"',
+      };
     }
     return { input, kind: 'email', normalized: `${local}@${d.normalized}` };
   }
   // IPv6, bracketed or not (a zone id like %eth0 is meaningless in a certificate).
   const unbracketed = s.startsWith('[') && s.endsWith(']') ? s.slice(1, -1) : s;
   if (unbracketed.includes(':')) {
-    if (net.isIPv6(unbracketed)) return { input, kind: 'ip', normalized: normalizeIPv6(unbracketed) };
+    if (net.isIPv6(unbracketed))
+      return { input, kind: 'ip', normalized: normalizeIPv6(unbracketed) };
     const m = /^(.*):(\d+)$/.exec(s);
     if (m && !s.startsWith('[') && !(m[1] as string).includes(':')) {
       return {
@@ -112,7 +144,11 @@ export function checkName(raw: string): NameCheck {
         hint: `give the address without the port (${q(m6[1] as string)}); a certificate covers every port of a host`,
       };
     }
-    return { input, error: `${q(s)} is not a valid IPv6 address or host name`, hint: 'write IPv6 addresses like "::1" or "fd00::10"' };
+    return {
+      input,
+      error: `${q(s)} is not a valid IPv6 address or host name`,
+      hint: 'write IPv6 addresses like "::1" or "fd00::10"',
+    };
   }
   if (/^[0-9.]+$/.test(s)) {
     if (net.isIPv4(s)) return { input, kind: 'ip', normalized: s };
@@ -146,9 +182,15 @@ export function checkName(raw: string): NameCheck {
   }
   for (const label of ascii.split('.')) {
     const err = dnsError(label, s);
-    if (err) return { input, error: err, hint: 'host names use letters, digits and "-" in dot-separated labels, e.g. "my-app.test"' };
+    if (err)
+      return {
+        input,
+        error: err,
+        hint: 'host names use letters, digits and "-" in dot-separated labels, e.g. "my-app.test"',
+      };
   }
-  if (ascii.length > 253) return { input, error: `${q(s)} is longer than 253 characters`, hint: 'use a shorter name' };
+  if (ascii.length > 253)
+    return { input, error: `${q(s)} is longer than 253 characters`, hint: 'use a shorter name' };
   name = ascii;
   if (!wildcard) return { input, kind: 'dns', normalized: name };
   // Wildcards: never directly under a public suffix (*.com, *.co.uk): browsers refuse them and a CA must not
@@ -181,10 +223,31 @@ export function checkName(raw: string): NameCheck {
 
 // Common multi-label public suffixes (second-level registries). Enough to catch "*.co.uk"-style mistakes
 // without shipping the whole Public Suffix List; single-label TLDs are caught above.
-const SECOND_LEVEL = new Set(['co', 'com', 'net', 'org', 'gov', 'edu', 'ac', 'or', 'ne', 'go', 'mil', 'gob', 'nic', 'ltd', 'plc', 'sch']);
+const SECOND_LEVEL = new Set([
+  'co',
+  'com',
+  'net',
+  'org',
+  'gov',
+  'edu',
+  'ac',
+  'or',
+  'ne',
+  'go',
+  'mil',
+  'gob',
+  'nic',
+  'ltd',
+  'plc',
+  'sch',
+]);
 function isMultiLabelPublicSuffix(name: string): boolean {
   const labels = name.split('.');
-  return labels.length === 2 && SECOND_LEVEL.has(labels[0] as string) && (labels[1] as string).length === 2;
+  return (
+    labels.length === 2 &&
+    SECOND_LEVEL.has(labels[0] as string) &&
+    (labels[1] as string).length === 2
+  );
 }
 
 /** Canonical IPv6 text (lower case, shortest form) via the URL parser. */
@@ -205,7 +268,9 @@ function expandIPv6(addr: string): number[] {
   const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(a);
   if (v4) {
     const b = (v4[1] as string).split('.').map(Number);
-    a = a.slice(0, -(v4[1] as string).length) + `${((b[0]! << 8) | b[1]!).toString(16)}:${((b[2]! << 8) | b[3]!).toString(16)}`;
+    a =
+      a.slice(0, -(v4[1] as string).length) +
+      `${((b[0]! << 8) | b[1]!).toString(16)}:${((b[2]! << 8) | b[3]!).toString(16)}`;
   }
   const [head, tail] = a.includes('::') ? a.split('::') : [a, undefined];
   const h = head ? head.split(':') : [];
@@ -231,7 +296,8 @@ export interface ConstraintCheck {
 /** Parse one permitted subtree: a DNS name ("localhost", ".test") or a CIDR ("10.0.0.0/8", "fc00::/7"). */
 export function parseConstraint(raw: string): ConstraintCheck {
   const s = raw.trim();
-  const hint = 'give a DNS name ("example.test", or ".test" for every name under it) or an address range ("10.0.0.0/8", "fd00::/8")';
+  const hint =
+    'give a DNS name ("example.test", or ".test" for every name under it) or an address range ("10.0.0.0/8", "fd00::/8")';
   if (!s) return { input: raw, error: 'the permitted name is empty', hint };
   if (s.includes('/')) {
     const [addr, bitsText] = s.split('/') as [string, string];
@@ -253,8 +319,16 @@ export function parseConstraint(raw: string): ConstraintCheck {
   }
   const lead = s.startsWith('.');
   const c = checkName(lead ? s.slice(1) : s);
-  if (c.error || c.kind !== 'dns') return { input: raw, error: `${q(s)} is not a valid permitted name`, hint };
-  return { input: raw, constraint: { kind: 'dns', value: (lead ? '.' : '') + c.normalized, text: (lead ? '.' : '') + c.normalized } };
+  if (c.error || c.kind !== 'dns')
+    return { input: raw, error: `${q(s)} is not a valid permitted name`, hint };
+  return {
+    input: raw,
+    constraint: {
+      kind: 'dns',
+      value: (lead ? '.' : '') + c.normalized,
+      text: (lead ? '.' : '') + c.normalized,
+    },
+  };
 }
 
 /**
@@ -268,14 +342,18 @@ export function permittedBy(check: NameCheck, constraints: Constraint[]): boolea
   if (check.kind === 'ip') {
     const b = ipBytes(check.normalized);
     return constraints.some(
-      (c) => c.kind === 'ip' && c.addr.length === b.length && b.every((x, i) => (x & c.mask[i]!) === c.addr[i]),
+      (c) =>
+        c.kind === 'ip' &&
+        c.addr.length === b.length &&
+        b.every((x, i) => (x & c.mask[i]!) === c.addr[i]),
     );
   }
   const name = check.kind === 'wildcard' ? check.normalized.slice(2) : check.normalized;
   const needsSub = check.kind === 'wildcard';
   return constraints.some((c) => {
     if (c.kind !== 'dns') return false;
-    if (c.value.startsWith('.')) return name.endsWith(c.value) || (needsSub && ('.' + name).endsWith(c.value));
+    if (c.value.startsWith('.'))
+      return name.endsWith(c.value) || (needsSub && ('.' + name).endsWith(c.value));
     return name === c.value || name.endsWith('.' + c.value);
   });
 }

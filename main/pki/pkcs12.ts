@@ -38,7 +38,8 @@ const OIDS = {
 
 const seq = (items: Asn1[]): Asn1 => asn1.create(C.UNIVERSAL, T.SEQUENCE, true, items);
 const set = (items: Asn1[]): Asn1 => asn1.create(C.UNIVERSAL, T.SET, true, items);
-const oid = (o: string): Asn1 => asn1.create(C.UNIVERSAL, T.OID, false, asn1.oidToDer(o).getBytes());
+const oid = (o: string): Asn1 =>
+  asn1.create(C.UNIVERSAL, T.OID, false, asn1.oidToDer(o).getBytes());
 const octets = (b: Buffer): Asn1 => asn1.create(C.UNIVERSAL, T.OCTETSTRING, false, bin(b));
 const nul = (): Asn1 => asn1.create(C.UNIVERSAL, T.NULL, false, '');
 const int = (n: number): Asn1 => {
@@ -46,7 +47,8 @@ const int = (n: number): Asn1 => {
   return integer(Buffer.from(hex.length % 2 ? '0' + hex : hex, 'hex'));
 };
 const explicit0 = (inner: Asn1): Asn1 => asn1.create(C.CONTEXT_SPECIFIC, 0, true, [inner]);
-const bmp = (s: string): Asn1 => asn1.create(C.UNIVERSAL, T.BMPSTRING, false, bin(bmpBytes(s, false)));
+const bmp = (s: string): Asn1 =>
+  asn1.create(C.UNIVERSAL, T.BMPSTRING, false, bin(bmpBytes(s, false)));
 
 /** UTF-16BE, optionally with the two-byte NUL terminator PKCS#12's KDF expects. */
 function bmpBytes(s: string, terminate: boolean): Buffer {
@@ -114,7 +116,10 @@ function encryptPbes2(plain: Buffer, password: string): Encrypted {
   const algorithm = seq([
     oid(OIDS.pbes2),
     seq([
-      seq([oid(OIDS.pbkdf2), seq([octets(salt), int(ITERATIONS), seq([oid(OIDS.hmacWithSHA256), nul()])])]),
+      seq([
+        oid(OIDS.pbkdf2),
+        seq([octets(salt), int(ITERATIONS), seq([oid(OIDS.hmacWithSHA256), nul()])]),
+      ]),
       seq([oid(OIDS.aes256CBC), octets(iv)]),
     ]),
   ]);
@@ -127,7 +132,10 @@ function encrypt3des(plain: Buffer, password: string): Encrypted {
   const iv = pkcs12Kdf(password, salt, 2, ITERATIONS, 8, 'sha1');
   const c = crypto.createCipheriv('des-ede3-cbc', key, iv);
   const data = Buffer.concat([c.update(plain), c.final()]);
-  return { algorithm: seq([oid(OIDS.pbeWithSHAAnd3DES), seq([octets(salt), int(ITERATIONS)])]), data };
+  return {
+    algorithm: seq([oid(OIDS.pbeWithSHAAnd3DES), seq([octets(salt), int(ITERATIONS)])]),
+    data,
+  };
 }
 
 export interface Pkcs12Input {
@@ -155,7 +163,9 @@ export function buildPkcs12(input: Pkcs12Input): Buffer {
       explicit0(seq([oid(OIDS.x509Certificate), explicit0(octets(der))])),
       ...(withAttrs ? [attrs(true)] : []),
     ]);
-  const certSafe = toDer(seq([certBag(input.certDer, true), ...input.caCertDers.map((d) => certBag(d, false))]));
+  const certSafe = toDer(
+    seq([certBag(input.certDer, true), ...input.caCertDers.map((d) => certBag(d, false))]),
+  );
   const certEnc = enc(certSafe, input.password);
   const certInfo = seq([
     oid(OIDS.encryptedData),

@@ -41,17 +41,22 @@ export function toDer(node: Asn1): Buffer {
 /** Parse DER. BIT STRINGs stay opaque: forge would otherwise try to decode their contents as ASN.1. */
 export function fromDer(der: Buffer): Asn1 {
   // @types/node-forge declares only the old boolean `strict` argument; forge also takes an options object.
-  const parse = asn1.fromDer as unknown as (bytes: string, opts: { decodeBitStrings: boolean }) => Asn1;
+  const parse = asn1.fromDer as unknown as (
+    bytes: string,
+    opts: { decodeBitStrings: boolean },
+  ) => Asn1;
   return parse(bin(der), { decodeBitStrings: false });
 }
 
 const seq = (items: Asn1[]): Asn1 => asn1.create(C.UNIVERSAL, T.SEQUENCE, true, items);
 const set = (items: Asn1[]): Asn1 => asn1.create(C.UNIVERSAL, T.SET, true, items);
-const oid = (o: string): Asn1 => asn1.create(C.UNIVERSAL, T.OID, false, asn1.oidToDer(o).getBytes());
+const oid = (o: string): Asn1 =>
+  asn1.create(C.UNIVERSAL, T.OID, false, asn1.oidToDer(o).getBytes());
 const octets = (b: Buffer): Asn1 => asn1.create(C.UNIVERSAL, T.OCTETSTRING, false, bin(b));
 const bool = (v: boolean): Asn1 => asn1.create(C.UNIVERSAL, T.BOOLEAN, false, v ? '\xff' : '\x00');
 const nul = (): Asn1 => asn1.create(C.UNIVERSAL, T.NULL, false, '');
-const utf8 = (s: string): Asn1 => asn1.create(C.UNIVERSAL, T.UTF8, false, Buffer.from(s, 'utf8').toString('binary'));
+const utf8 = (s: string): Asn1 =>
+  asn1.create(C.UNIVERSAL, T.UTF8, false, Buffer.from(s, 'utf8').toString('binary'));
 const ctx = (tag: number, constructed: boolean, value: string | Asn1[]): Asn1 =>
   asn1.create(C.CONTEXT_SPECIFIC, tag, constructed, value);
 
@@ -76,7 +81,11 @@ function time(d: Date): Asn1 {
 }
 
 export type DistinguishedName = Array<[keyof typeof NAME_OIDS, string]>;
-const NAME_OIDS = { CN: OID.commonName, O: OID.organizationName, OU: OID.organizationalUnitName } as const;
+const NAME_OIDS = {
+  CN: OID.commonName,
+  O: OID.organizationName,
+  OU: OID.organizationalUnitName,
+} as const;
 
 function name(dn: DistinguishedName): Asn1 {
   return seq(dn.map(([k, v]) => set([seq([oid(NAME_OIDS[k]), utf8(v)])])));
@@ -151,7 +160,11 @@ export function subjectAltName(names: NameCheck[]): Extension {
  */
 export function nameConstraints(permitted: Constraint[]): Extension {
   const subtrees = permitted.map((c) =>
-    seq([c.kind === 'dns' ? ctx(2, false, c.value) : ctx(7, false, bin(Buffer.concat([c.addr, c.mask])))]),
+    seq([
+      c.kind === 'dns'
+        ? ctx(2, false, c.value)
+        : ctx(7, false, bin(Buffer.concat([c.addr, c.mask]))),
+    ]),
   );
   return ext(OID.nameConstraints, true, seq([ctx(0, true, subtrees)]));
 }
@@ -166,7 +179,11 @@ export function keyIdentifier(spkiDer: Buffer): Buffer {
 
 export function signatureAlgorithm(key: KeyObject): { oid: string; node: Asn1 } {
   const t = key.asymmetricKeyType;
-  if (t === 'rsa') return { oid: OID.sha256WithRSAEncryption, node: seq([oid(OID.sha256WithRSAEncryption), nul()]) };
+  if (t === 'rsa')
+    return {
+      oid: OID.sha256WithRSAEncryption,
+      node: seq([oid(OID.sha256WithRSAEncryption), nul()]),
+    };
   if (t === 'ec') return { oid: OID.ecdsaWithSHA256, node: seq([oid(OID.ecdsaWithSHA256)]) };
   throw new Error(`unsupported signing key type ${JSON.stringify(t)}`);
 }
@@ -207,7 +224,9 @@ export function buildCertificate(spec: CertificateSpec): Buffer {
   const tbsDer = toDer(tbs);
   // RSA: PKCS#1 v1.5; EC: DER-encoded ECDSA-Sig-Value (Node's default dsaEncoding), as X.509 wants.
   const signature = crypto.sign('sha256', tbsDer, spec.signingKey);
-  return toDer(seq([fromDer(tbsDer), signatureAlgorithm(spec.signingKey).node, bitString(signature)]));
+  return toDer(
+    seq([fromDer(tbsDer), signatureAlgorithm(spec.signingKey).node, bitString(signature)]),
+  );
 }
 
 /** The issuer Name of a certificate we sign with: the CA certificate's own subject, byte for byte. */

@@ -22,7 +22,8 @@ export interface Settings {
 export function resolveHome(env: NodeJS.ProcessEnv = process.env): string {
   if (env.WSS_STUDIO_HOME) return path.resolve(env.WSS_STUDIO_HOME);
   const home = env.HOME || env.USERPROFILE || os.homedir();
-  if (process.platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'WSS Studio');
+  if (process.platform === 'darwin')
+    return path.join(home, 'Library', 'Application Support', 'WSS Studio');
   if (process.platform === 'win32')
     return path.join(env.APPDATA || path.join(home, 'AppData', 'Roaming'), 'WSS Studio');
   return path.join(env.XDG_DATA_HOME || path.join(home, '.local', 'share'), 'wss-studio');
@@ -65,7 +66,12 @@ export function readJsonFile<T>(file: string): T | undefined {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw failure('STORE_UNREADABLE', `read ${JSON.stringify(file)}`, (e as Error).message, 'check the file\'s permissions');
+    throw failure(
+      'STORE_UNREADABLE',
+      `read ${JSON.stringify(file)}`,
+      (e as Error).message,
+      "check the file's permissions",
+    );
   }
   try {
     return JSON.parse(text) as T;
@@ -84,7 +90,12 @@ export function readTextFile(file: string): string | undefined {
     return fs.readFileSync(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw failure('STORE_UNREADABLE', `read ${JSON.stringify(file)}`, (e as Error).message, 'check the file\'s permissions');
+    throw failure(
+      'STORE_UNREADABLE',
+      `read ${JSON.stringify(file)}`,
+      (e as Error).message,
+      "check the file's permissions",
+    );
   }
 }
 
