@@ -307,8 +307,10 @@ export interface ExportDto {
   /** True for pem/key/fullchain/jsonl/har: `text` holds the same content decoded. */
   text?: string;
   suggestedName: string;
-  /** Copy-ready commands (wscat, curl, node, openssl ...) that use the exported file. */
+  /** Copy-ready commands (wscat, curl, node, openssl ...); PATH stands for where the file is saved. */
   usage: string[];
+  /** PKCS#12 exported without a password given: the default password that was used ("changeit"). */
+  password?: string;
 }
 
 export type TrustState =

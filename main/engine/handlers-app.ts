@@ -1,0 +1,84 @@
+// app.*: what only a shell can do (clipboard, save dialog, opening links). The Electron shell passes
+// hooks backed by native APIs; web mode passes none, and the page does these itself (answer: false).
+import type { AppInfo } from '../../shared/api';
+import { failure, inputError } from '../../shared/errors';
+import { VERSION } from '../cli/version';
+import type { Handlers } from './dispatch';
+import type { EngineDeps } from './index';
+import { EXTERNAL_LINK_PREFIXES, isAllowedExternal } from './external';
+
+export interface ShellHooks {
+  copy?(text: string): Promise<boolean> | boolean;
+  saveFile?(suggestedName: string, data: Buffer): Promise<{ saved: boolean; path?: string }>;
+  openExternal?(url: string): Promise<boolean>;
+  /** Native confirmation before trusting or removing the CA; false = the user said no. */
+  confirm?(q: { title: string; message: string; detail?: string; ok: string }): Promise<boolean>;
+}
+
+export function appHandlers(
+  d: EngineDeps,
+): Pick<Handlers, 'app.info' | 'app.openExternal' | 'app.copy' | 'app.saveFile'> {
+  return {
+    'app.info': (): AppInfo => ({
+      version: VERSION,
+      home: d.store.root,
+      shell: d.shell === 'electron' ? 'electron' : 'web',
+      platform: process.platform,
+      native: d.shell === 'electron',
+      externalLinks: [...EXTERNAL_LINK_PREFIXES],
+    }),
+    'app.openExternal': async ({ url }) => {
+      if (!isAllowedExternal(url, d.labUrls())) {
+        throw inputError(
+          'LINK_NOT_ALLOWED',
+          `open ${JSON.stringify(url)}`,
+          'the link is not on the allow-list',
+          {
+            field: 'url',
+            hint: `only https documentation links (${EXTERNAL_LINK_PREFIXES.join(', ')}) and running lab pages open`,
+          },
+        );
+      }
+      if (!d.hooks.openExternal) return { opened: false };
+      return { opened: await d.hooks.openExternal(url) };
+    },
+    'app.copy': async ({ text }) => ({ copied: d.hooks.copy ? await d.hooks.copy(text) : false }),
+    'app.saveFile': async ({ suggestedName, dataBase64 }) => {
+      if (/[/\\]/.test(suggestedName) || suggestedName.startsWith('.')) {
+        throw inputError(
+          'INVALID_INPUT',
+          'save file',
+          `name ${JSON.stringify(suggestedName)} is not a plain file name`,
+          {
+            field: 'suggestedName',
+            hint: 'pass a file name without folders, e.g. "localhost.pem"',
+          },
+        );
+      }
+      if (!d.hooks.saveFile) return { saved: false };
+      try {
+        return await d.hooks.saveFile(suggestedName, Buffer.from(dataBase64, 'base64'));
+      } catch (e) {
+        throw failure(
+          'SAVE_FAILED',
+          `save ${JSON.stringify(suggestedName)}`,
+          e instanceof Error ? e.message : String(e),
+        );
+      }
+    },
+  };
+}
+
+/** Ask the shell to confirm; shells without native dialogs confirm in the page before calling. */
+export async function confirmOrCancel(
+  d: EngineDeps,
+  q: { title: string; message: string; detail?: string; ok: string },
+  action: string,
+): Promise<void> {
+  if (!d.hooks.confirm) return;
+  if (!(await d.hooks.confirm(q))) {
+    throw inputError('CANCELLED', action, 'cancelled in the confirmation dialog', {
+      hint: 'confirm the dialog to go ahead',
+    });
+  }
+}

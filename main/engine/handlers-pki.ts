@@ -1,0 +1,105 @@
+// ca.*, names.check, cert.*: the certificate engine (main/pki) behind the contract.
+import {
+  checkNames,
+  createCa,
+  deleteLeaf,
+  exportCa,
+  exportLeaf,
+  getLeaf,
+  importMkcert,
+  issueLeaf,
+  listLeaves,
+  loadCa,
+  renewLeaf,
+} from '../pki';
+import type { Handlers } from './dispatch';
+import type { EngineDeps } from './index';
+import { caDto, exportDto, leafDto } from './dto';
+import { confirmOrCancel } from './handlers-app';
+
+type PkiNames =
+  | 'ca.get'
+  | 'ca.create'
+  | 'ca.importMkcert'
+  | 'ca.export'
+  | 'names.check'
+  | 'cert.list'
+  | 'cert.get'
+  | 'cert.issue'
+  | 'cert.renew'
+  | 'cert.delete'
+  | 'cert.export';
+
+export function pkiHandlers(d: EngineDeps): Pick<Handlers, PkiNames> {
+  const { store } = d;
+  const changed = (...what: ('ca' | 'certs')[]) => d.hub.emit('store.changed', { what });
+  return {
+    'ca.get': () => {
+      const ca = loadCa(store);
+      return ca ? caDto(ca) : null;
+    },
+    'ca.create': async (input) => {
+      if (input.force && loadCa(store)) {
+        await confirmOrCancel(
+          d,
+          {
+            title: 'Replace the CA?',
+            message: 'Replace the local CA with a new one?',
+            detail:
+              'Certificates issued by the old CA stop being trusted once it is removed from the trust stores.',
+            ok: 'Replace CA',
+          },
+          'replace CA',
+        );
+      }
+      return d.tasks.run('ca.create', input.taskId, async (t) => {
+        const ca = await createCa(store, {
+          ...(input.keyType ? { keyType: input.keyType } : {}),
+          ...(input.constrained !== undefined ? { constrained: input.constrained } : {}),
+          ...(input.permitted ? { permitted: input.permitted } : {}),
+          ...(input.force ? { force: true } : {}),
+          onProgress: (step) => t.progress(step),
+        });
+        changed('ca');
+        return caDto(ca);
+      });
+    },
+    'ca.importMkcert': (input) => {
+      const ca = importMkcert(store, input.caroot, { force: !!input.force });
+      changed('ca');
+      return caDto(ca);
+    },
+    'ca.export': ({ format }) => exportDto(exportCa(store, format), format === 'pem'),
+    'names.check': ({ names }) => checkNames(names, loadCa(store)),
+    'cert.list': () => listLeaves(store).map(leafDto),
+    'cert.get': ({ id }) => leafDto(getLeaf(store, id)),
+    'cert.issue': async (input) => {
+      const r = await issueLeaf(store, {
+        names: input.names,
+        ...(input.keyType ? { keyType: input.keyType } : {}),
+        ...(input.client !== undefined ? { client: input.client } : {}),
+        ...(input.days !== undefined ? { days: input.days } : {}),
+      });
+      changed('certs');
+      return { leaf: leafDto(r.leaf), warnings: r.warnings };
+    },
+    'cert.renew': async ({ id }) => {
+      const leaf = await renewLeaf(store, id);
+      changed('certs');
+      return leafDto(leaf);
+    },
+    'cert.delete': ({ id }) => {
+      deleteLeaf(store, id);
+      changed('certs');
+      return { ok: true };
+    },
+    'cert.export': ({ id, format, password, legacy }) =>
+      exportDto(
+        exportLeaf(store, id, format, {
+          ...(password !== undefined ? { password } : {}),
+          ...(legacy !== undefined ? { legacy } : {}),
+        }),
+        format === 'pem' || format === 'key' || format === 'fullchain',
+      ),
+  };
+}

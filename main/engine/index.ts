@@ -1,0 +1,104 @@
+// The one object every shell talks to. It implements each request of the contract (shared/api.ts) by
+// calling the engine modules (pki, trust, echo, doctor, store), and publishes the contract's event streams.
+//
+//   const engine = createEngine({ home, shell: 'web' });
+//   const reply = await engine.call('cert.issue', { names: ['localhost'] }, { shell: 'web' });
+//   const off = engine.subscribe('log.batch', (batch) => ...);
+//   await engine.close();   // stops every echo server, cancels tasks
+//
+// `handlers` is typed as `Handlers` (one entry per request name), so a contract entry without an engine
+// function does not compile.
+import type { StreamName, Streams } from '../../shared/api';
+import { openStore, resolveHome, type Store } from '../store';
+import { Dispatcher, type CallContext, type Handlers, type Reply } from './dispatch';
+import { EventHub } from './events';
+import { Tasks } from './tasks';
+import { appHandlers, type ShellHooks } from './handlers-app';
+import { pkiHandlers } from './handlers-pki';
+import { trustHandlers } from './handlers-trust';
+import { echoHandlers, type EchoPart } from './handlers-echo';
+import { doctorHandlers } from './handlers-doctor';
+
+export type { ShellHooks } from './handlers-app';
+export type { CallContext, Reply, Handlers } from './dispatch';
+
+export interface EngineOptions {
+  /** State folder; default resolveHome(env). */
+  home?: string;
+  env?: NodeJS.ProcessEnv;
+  shell: 'electron' | 'web' | 'test';
+  hooks?: ShellHooks;
+  /** Batch interval of status/progress streams (default 50 ms). */
+  pushMs?: number;
+}
+
+export interface Engine {
+  readonly store: Store;
+  readonly shell: EngineOptions['shell'];
+  call(name: unknown, input: unknown, ctx?: CallContext): Promise<Reply>;
+  subscribe<S extends StreamName>(stream: S, cb: (data: Streams[S]) => void): () => void;
+  /** Start the servers the user left enabled (desktop app / web mode start-up). */
+  startEnabledServers(): Promise<void>;
+  /** Stop every server, cancel tasks, drop subscribers. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Internals shared by the handler files. */
+export interface EngineDeps {
+  store: Store;
+  hub: EventHub;
+  tasks: Tasks;
+  hooks: ShellHooks;
+  shell: EngineOptions['shell'];
+  env: NodeJS.ProcessEnv;
+  /** Lab page URLs of running servers (the only non-doc links app.openExternal opens). */
+  labUrls(): string[];
+}
+
+export function createEngine(opts: EngineOptions): Engine {
+  const env = opts.env ?? process.env;
+  const store = openStore(opts.home ?? resolveHome(env));
+  const hub = new EventHub(opts.pushMs);
+  const tasks = new Tasks(hub);
+  const hooks = opts.hooks ?? {};
+  const ref: { echo?: EchoPart } = {};
+  const deps: EngineDeps = {
+    store,
+    hub,
+    tasks,
+    hooks,
+    shell: opts.shell,
+    env,
+    labUrls: () => ref.echo?.labUrls() ?? [],
+  };
+  const echo = (ref.echo = echoHandlers(deps));
+  const handlers: Handlers = {
+    ...appHandlers(deps),
+    ...pkiHandlers(deps),
+    ...trustHandlers(deps),
+    ...echo.handlers,
+    ...doctorHandlers(deps),
+  };
+  const dispatcher = new Dispatcher(handlers);
+  let closing: Promise<void> | undefined;
+
+  return {
+    store,
+    shell: opts.shell,
+    call: (name, input, ctx) => dispatcher.call(name, input, ctx ?? { shell: opts.shell }),
+    subscribe(stream, cb) {
+      // The frame log batches on its own timer already: hand its batches straight through.
+      if (stream === 'log.batch') return echo.subscribeLog(cb as (d: Streams['log.batch']) => void);
+      return hub.subscribe(stream, cb);
+    },
+    startEnabledServers: () => echo.startEnabled(),
+    close() {
+      closing ??= (async () => {
+        tasks.cancelAll();
+        await echo.close();
+        hub.close();
+      })();
+      return closing;
+    },
+  };
+}
