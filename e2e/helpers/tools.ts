@@ -1,0 +1,84 @@
+// Test helpers shared by unit and e2e tests: real tools are required, never skipped.
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const INSTALL_HINTS: Record<string, string> = {
+  openssl: 'apt-get install openssl',
+  certutil: 'apt-get install libnss3-tools',
+  '/usr/bin/chromium': 'apt-get install chromium',
+  chromium: 'apt-get install chromium',
+  mkcert: 'apt-get install mkcert',
+  keytool: 'apt-get install default-jre-headless',
+  curl: 'apt-get install curl',
+  'firefox-esr': 'apt-get install firefox-esr',
+  '/usr/bin/python3': 'apt-get install python3 python3-websockets',
+};
+
+/** Absolute path of a tool, or a loud failure that names the package to install. */
+export function requireTool(name: string): string {
+  if (name.startsWith('/')) {
+    if (fs.existsSync(name)) return name;
+  } else {
+    const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
+    if (r.status === 0 && r.stdout.trim()) return r.stdout.trim();
+  }
+  throw new Error(
+    `required tool "${name}" is not installed; install it with "${INSTALL_HINTS[name] ?? `apt-get install ${name}`}" (see .ci/run)`,
+  );
+}
+
+export interface RunResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runTool(cmd: string, args: string[], opts: SpawnSyncOptions = {}): RunResult {
+  const r = spawnSync(requireTool(cmd), args, { encoding: 'utf8', timeout: 60_000, ...opts });
+  if (r.error) throw r.error;
+  return { status: r.status, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+}
+
+/** A fresh temp folder, removed by the returned cleanup. */
+export function tempDir(prefix = 'wss-test-'): { dir: string; cleanup: () => void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Every file under `root` with its bytes' SHA-256 and mode: compare before/after to prove nothing changed. */
+export function snapshotTree(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!fs.existsSync(root)) return out;
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      const rel = path.relative(root, p);
+      if (e.isDirectory()) {
+        out[rel + '/'] = 'dir';
+        walk(p);
+      } else {
+        const st = fs.statSync(p);
+        const hash = createHash('sha256').update(fs.readFileSync(p)).digest('hex');
+        out[rel] = `${hash} ${(st.mode & 0o777).toString(8)}`;
+      }
+    }
+  };
+  walk(root);
+  return out;
+}
+
+/** Flags headless Chromium needs here (root, closed network). */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export const CHROMIUM_PATH = '/usr/bin/chromium';
