@@ -1,0 +1,211 @@
+// Trust stores: one file per store behind one interface (see types.ts), picked from what is detected,
+// like mkcert's TRUST_STORES. This file is the API the CLI, `ca show`, `cert issue` and the app call.
+// Nothing here throws for a broken or missing store: a missing Java or certutil shows up as a state,
+// so it can never block issuing certificates.
+import { inputError } from '../../shared/errors';
+import { javaStore } from './java';
+import { macosStore } from './macos';
+import { nssStore } from './nss';
+import { systemLinuxStore, systemPrivilegedCommand, type PrivilegedCommand } from './system-linux';
+import {
+  STORE_IDS,
+  type StoreChange,
+  type StoreId,
+  type StoreStatus,
+  type TrustCa,
+  type TrustContext,
+  type TrustState,
+  type TrustStore,
+} from './types';
+import { defaultContext } from './util';
+import { windowsStore } from './windows';
+
+export type {
+  StoreChange,
+  StoreId,
+  StoreStatus,
+  TrustCa,
+  TrustContext,
+  TrustState,
+  TrustStore,
+  TrustTarget,
+  Runner,
+  RunResult,
+} from './types';
+export { STORE_IDS } from './types';
+export { defaultContext, defaultRunner } from './util';
+export { systemPrivilegedCommand, type PrivilegedCommand } from './system-linux';
+
+export const STORES: Record<StoreId, TrustStore> = {
+  system: systemLinuxStore,
+  nss: nssStore,
+  java: javaStore,
+  macos: macosStore,
+  windows: windowsStore,
+};
+
+export interface TrustOptions {
+  /** Explicit selection (--stores); default: every store detected on this machine. */
+  stores?: StoreId[];
+  /** Overrides of the real context (tests: temp HOME, temp root, fake runner). */
+  context?: Partial<TrustContext>;
+}
+
+/**
+ * Parse a `--stores` value: "system,nss,java" (repeatable, comma-separated, case-insensitive).
+ * Unknown names are input errors naming the valid ones. An empty result means "default selection".
+ */
+export function parseStoreList(values: string[]): StoreId[] {
+  const out: StoreId[] = [];
+  for (const raw of values.flatMap((v) => v.split(','))) {
+    const name = raw.trim().toLowerCase();
+    if (!name) continue;
+    if (!(STORE_IDS as readonly string[]).includes(name)) {
+      throw inputError(
+        'UNKNOWN_STORE',
+        'select trust stores',
+        `unknown store ${JSON.stringify(raw.trim())}`,
+        {
+          field: '--stores',
+          value: raw,
+          hint: `use a comma-separated list of: ${STORE_IDS.join(', ')}`,
+        },
+      );
+    }
+    if (!out.includes(name as StoreId)) out.push(name as StoreId);
+  }
+  return out;
+}
+
+/** Stores detected on this machine, probed in parallel (this runs on every `ca show`). */
+export async function detectStores(ctx: TrustContext): Promise<StoreId[]> {
+  const found = await Promise.all(
+    STORE_IDS.map(async (id) => {
+      try {
+        return (await STORES[id].detect(ctx)) ? id : null;
+      } catch {
+        return null;
+      }
+    }),
+  );
+  return found.filter((x): x is StoreId => x !== null);
+}
+
+async function selected(opts: TrustOptions, ctx: TrustContext): Promise<StoreId[]> {
+  return opts.stores?.length ? opts.stores : detectStores(ctx);
+}
+
+function crashed(id: StoreId, e: unknown): StoreStatus {
+  return {
+    store: id,
+    label: STORES[id].label,
+    state: 'error',
+    detail: `unexpected failure: ${e instanceof Error ? e.message : String(e)}`,
+  };
+}
+
+/** Status of every selected (default: detected) store, measured in parallel. Never throws. */
+export async function trustStatusAll(ca: TrustCa, opts: TrustOptions = {}): Promise<StoreStatus[]> {
+  const ctx = defaultContext(opts.context);
+  const ids = await selected(opts, ctx);
+  return Promise.all(
+    ids.map(async (id) => {
+      try {
+        return await STORES[id].status(ca, ctx);
+      } catch (e) {
+        return crashed(id, e);
+      }
+    }),
+  );
+}
+
+async function change(
+  ca: TrustCa,
+  opts: TrustOptions,
+  op: 'install' | 'uninstall',
+): Promise<StoreChange[]> {
+  const ctx = defaultContext(opts.context);
+  const ids = await selected(opts, ctx);
+  // Stores are independent: change them in parallel. Each store serialises its own writes.
+  return Promise.all(
+    ids.map(async (id) => {
+      try {
+        return await STORES[id][op](ca, ctx);
+      } catch (e) {
+        return { ...crashed(id, e), changed: false };
+      }
+    }),
+  );
+}
+
+/** Install our CA into every selected (default: detected) store. Idempotent. Never throws. */
+export function trustInstall(ca: TrustCa, opts: TrustOptions = {}): Promise<StoreChange[]> {
+  return change(ca, opts, 'install');
+}
+
+/** Remove our CA (by fingerprint) from every selected (default: detected) store. Idempotent. */
+export function trustUninstall(ca: TrustCa, opts: TrustOptions = {}): Promise<StoreChange[]> {
+  return change(ca, opts, 'uninstall');
+}
+
+/** The root command for the desktop app's OS prompt (pkexec) for the Linux system store. */
+export function systemTrustElevation(
+  ca: TrustCa,
+  op: 'install' | 'uninstall',
+  opts: TrustOptions = {},
+): PrivilegedCommand | null {
+  return systemPrivilegedCommand(ca, op, defaultContext(opts.context));
+}
+
+const STATE_TEXT: Record<TrustState, string> = {
+  trusted: 'trusted',
+  'not-trusted': 'not trusted',
+  'not-present': 'not present',
+  'tool-missing': 'tool missing',
+  'needs-permission': 'needs permission',
+  error: 'error',
+};
+
+export function stateText(s: TrustState): string {
+  return STATE_TEXT[s];
+}
+
+/**
+ * Short per-store lines for `ca show` and `trust status`:
+ *   system  trusted       in /etc/ssl/certs/ca-certificates.crt
+ *   nss     not trusted   missing from 1 of 2 NSS databases: ...   fix: wss-studio trust install --stores nss
+ */
+export function trustSummaryLines(statuses: StoreStatus[]): string[] {
+  if (!statuses.length) return ['no trust store detected'];
+  const lines: string[] = [];
+  for (const s of statuses) {
+    lines.push(`${s.store.padEnd(8)}${stateText(s.state).padEnd(17)}${s.detail}`);
+    if (s.fix && s.state !== 'trusted') lines.push(`${' '.repeat(25)}fix: ${s.fix}`);
+    for (const w of s.warnings ?? []) lines.push(`${' '.repeat(25)}warning: ${w}`);
+  }
+  return lines;
+}
+
+/**
+ * Warnings for `cert issue` (warn, never fail): one line per detected store where the CA is not
+ * trusted, naming the fix. Stores that are not present produce nothing.
+ */
+export function trustWarnings(statuses: StoreStatus[], cliName = 'wss-studio'): string[] {
+  const bad = statuses.filter((s) => s.state !== 'trusted' && s.state !== 'not-present');
+  if (!bad.length) return [];
+  const out = bad.map(
+    (s) =>
+      `the CA is ${stateText(s.state) === 'error' ? 'unverified' : stateText(s.state)} in ${s.label}: ${s.detail}`,
+  );
+  const fixes = [...new Set(bad.map((s) => s.fix).filter((f): f is string => Boolean(f)))];
+  out.push(fixes.length ? `fix: ${fixes.join('  |  ')}` : `fix: ${cliName} trust install`);
+  return out;
+}
+
+/** Whether an install/uninstall reached its goal for every store (the CLI exit code). */
+export function changeSucceeded(results: StoreChange[], op: 'install' | 'uninstall'): boolean {
+  const goal: TrustState = op === 'install' ? 'trusted' : 'not-trusted';
+  return results.every(
+    (r) => r.state === goal || (op === 'uninstall' && r.state === 'not-present'),
+  );
+}
