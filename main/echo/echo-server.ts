@@ -1,0 +1,551 @@
+// One echo server: an http or https server that answers GET / with the lab page and hands WebSocket upgrades
+// on its path to a `ws` WebSocketServer in noServer mode (origin and path checks live in the upgrade handler,
+// as ws recommends). Every connection, frame, close and protocol error goes to the frame log.
+import http from 'node:http';
+import https from 'node:https';
+import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { WebSocketServer, WebSocket } from 'ws';
+import { failure, inputError, q, type WssError } from '../../shared/errors';
+import type { FrameLog } from './frame-log';
+import { preview } from './frame-log';
+import { renderLabPage, type LabTarget } from './lab-page';
+import type { ServerDefinition } from './types';
+
+export interface TlsMaterial {
+  certPem: string;
+  keyPem: string;
+  /** Appended to the served chain so clients (and the doctor) can see the issuer. */
+  caPem?: string;
+}
+
+export interface EchoServerOptions {
+  definition: ServerDefinition;
+  log: FrameLog;
+  /** Required for wss. */
+  tls?: TlsMaterial;
+  /** A client that has not completed its HTTP request (and TLS handshake) by then is dropped. Default 10 s. */
+  handshakeTimeoutMs?: number;
+  /** Servers the lab page should try (usually every running server of the manager). */
+  labTargets?: () => LabTarget[];
+  /** Called when the number of open WebSocket connections changes. */
+  onConnections?: (count: number) => void;
+}
+
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** How long stop() waits for clients to answer our close frame before cutting them off. */
+const CLOSE_GRACE_MS = 1_000;
+
+/** Close codes ws sends for its protocol errors (ws/lib/receiver.js); anything not listed is 1002. */
+const WS_ERROR_CLOSE: Record<string, number> = {
+  WS_ERR_INVALID_UTF8: 1007,
+  WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: 1009,
+};
+
+/** Connection numbers are unique per process so exported logs never merge two connections. */
+let connCounter = 0;
+
+interface ConnState {
+  conn: number;
+  /** Set when we initiated the close (stop, protocol error). */
+  serverClose?: { code: number; reason: string };
+}
+
+export class EchoServer {
+  readonly definition: ServerDefinition;
+  private readonly log: FrameLog;
+  private readonly tls: TlsMaterial | undefined;
+  private readonly handshakeTimeoutMs: number;
+  private readonly labTargets: () => LabTarget[];
+  private readonly onConnections: (count: number) => void;
+  private server: http.Server | https.Server | undefined;
+  private wss: WebSocketServer | undefined;
+  private readonly sockets = new Set<Duplex>();
+  private readonly conns = new Map<WebSocket, ConnState>();
+  private boundPort: number | undefined;
+
+  constructor(opts: EchoServerOptions) {
+    this.definition = opts.definition;
+    this.log = opts.log;
+    this.tls = opts.tls;
+    this.handshakeTimeoutMs = opts.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    this.labTargets = opts.labTargets ?? (() => this.selfTarget());
+    this.onConnections = opts.onConnections ?? (() => {});
+    if (this.definition.scheme === 'wss' && !this.tls) {
+      throw inputError(
+        'CERT_REQUIRED',
+        `start wss server ${q(this.definition.id)}`,
+        'a wss server needs a certificate',
+        {
+          field: 'certId',
+          hint: 'issue one with "wss-studio cert issue localhost 127.0.0.1 ::1" and pick it',
+        },
+      );
+    }
+  }
+
+  get port(): number | undefined {
+    return this.boundPort;
+  }
+
+  get connections(): number {
+    return this.conns.size;
+  }
+
+  get running(): boolean {
+    return this.server !== undefined && this.boundPort !== undefined;
+  }
+
+  /** Listen; on failure everything is closed again and a WssError naming the port is thrown. */
+  async start(port: number = this.definition.port): Promise<number> {
+    if (this.server) throw new Error('echo server already started');
+    const def = this.definition;
+    const wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: def.maxPayload,
+      perMessageDeflate: def.perMessageDeflate,
+      clientTracking: false,
+      handleProtocols: (offered) => {
+        // First protocol in the client's offer that we accept; none: no Sec-WebSocket-Protocol header.
+        for (const p of offered) if (def.protocols.includes(p)) return p;
+        return false;
+      },
+    });
+    const server =
+      def.scheme === 'wss'
+        ? https.createServer({
+            key: this.tls?.keyPem,
+            cert: this.tls?.caPem
+              ? `${this.tls.certPem.trim()}\n${this.tls.caPem.trim()}\n`
+              : this.tls?.certPem,
+            minVersion: 'TLSv1.2',
+            // Node's own timer for an unfinished TLS handshake.
+            handshakeTimeout: this.handshakeTimeoutMs,
+          })
+        : http.createServer();
+    this.server = server;
+    this.wss = wss;
+
+    // Handshake timeout: a socket must finish its HTTP request within handshakeTimeoutMs. For https the
+    // timer starts once TLS is done (Node's handshakeTimeout covers the TLS part).
+    const arm = (socket: Duplex & { __wssTimer?: NodeJS.Timeout }, remote: string | undefined) => {
+      this.sockets.add(socket);
+      socket.once('close', () => {
+        clearTimeout(socket.__wssTimer);
+        this.sockets.delete(socket);
+      });
+      socket.__wssTimer = setTimeout(() => {
+        this.log.add({
+          type: 'error',
+          serverId: def.id,
+          code: 'HANDSHAKE_TIMEOUT',
+          message: `client did not complete its handshake within ${this.handshakeTimeoutMs} ms; connection dropped`,
+          ...(remote !== undefined ? { remoteAddress: remote } : {}),
+        });
+        socket.destroy();
+      }, this.handshakeTimeoutMs);
+    };
+    const disarm = (socket: Duplex & { __wssTimer?: NodeJS.Timeout }) => {
+      clearTimeout(socket.__wssTimer);
+      socket.__wssTimer = undefined;
+    };
+    if (def.scheme === 'wss') {
+      server.on('connection', (raw: Socket) => {
+        this.sockets.add(raw);
+        raw.once('close', () => this.sockets.delete(raw));
+      });
+      server.on('secureConnection', (s: TLSSocket) => arm(s, s.remoteAddress));
+      server.on('tlsClientError', (err: Error & { code?: string }, s: TLSSocket) => {
+        const plain = /http request|wrong version number|unknown protocol/i.test(err.message);
+        this.log.add({
+          type: 'error',
+          serverId: def.id,
+          code: plain ? 'PLAIN_ON_TLS_PORT' : 'TLS_HANDSHAKE_FAILED',
+          message: plain
+            ? 'a client spoke plain HTTP (ws:// or http://) to this TLS port: use wss:// or https://'
+            : `TLS handshake failed: ${err.message}`,
+          ...(s?.remoteAddress !== undefined ? { remoteAddress: s.remoteAddress } : {}),
+        });
+      });
+    } else {
+      server.on('connection', (s: Socket) => arm(s, s.remoteAddress));
+    }
+
+    server.on(
+      'clientError',
+      (err: Error & { code?: string; rawPacket?: Buffer }, socket: Duplex) => {
+        // https.Server re-emits TLS handshake errors as clientError; tlsClientError logs those.
+        if (def.scheme === 'wss' && (/^ERR_(SSL|TLS)/.test(err.code ?? '') || 'library' in err)) {
+          socket.destroy();
+          return;
+        }
+        const first = err.rawPacket?.[0];
+        const tlsHello = first === 0x16;
+        this.log.add({
+          type: 'error',
+          serverId: def.id,
+          code: tlsHello ? 'TLS_ON_PLAIN_PORT' : 'BAD_HTTP_REQUEST',
+          message: tlsHello
+            ? 'a client started a TLS handshake (wss:// or https://) on this plain ws:// port: use ws:// or a wss server'
+            : `bad HTTP request: ${err.code ?? err.message}`,
+          ...((socket as Socket).remoteAddress !== undefined
+            ? { remoteAddress: (socket as Socket).remoteAddress as string }
+            : {}),
+        });
+        if ((socket as Socket).writable && !tlsHello) {
+          socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        } else {
+          socket.destroy();
+        }
+      },
+    );
+
+    server.on('request', (req, res) => {
+      disarm(req.socket);
+      this.onRequest(req, res);
+    });
+    server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      disarm(socket);
+      this.onUpgrade(req, socket, head);
+    });
+
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ port, host: def.host }, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (e) {
+      this.server = undefined;
+      this.wss = undefined;
+      wss.close();
+      server.close();
+      throw listenError(e, def, port);
+    }
+    server.on('error', () => {
+      // After listening, server-level errors (e.g. EMFILE on accept) must not crash the process.
+    });
+    const addr = server.address();
+    this.boundPort = typeof addr === 'object' && addr ? addr.port : port;
+    return this.boundPort;
+  }
+
+  /** Close every connection with 1001 (giving clients a moment to answer) and stop listening. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    this.boundPort = undefined;
+    server.close();
+    const closing = [...this.conns.keys()].map(
+      (ws) =>
+        new Promise<void>((resolve) => {
+          if (ws.readyState === WebSocket.CLOSED) return resolve();
+          ws.once('close', () => resolve());
+          this.serverClose(ws, 1001, 'server stopping');
+          setTimeout(() => {
+            ws.terminate();
+            resolve();
+          }, CLOSE_GRACE_MS).unref();
+        }),
+    );
+    await Promise.all(closing);
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+    if ('closeAllConnections' in server) server.closeAllConnections();
+    this.wss?.close();
+    this.wss = undefined;
+    await new Promise<void>((resolve) => {
+      if (!server.listening) return resolve();
+      server.once('close', () => resolve());
+    });
+  }
+
+  private selfTarget(): LabTarget[] {
+    const d = this.definition;
+    return this.boundPort === undefined
+      ? []
+      : [
+          {
+            id: d.id,
+            name: d.name,
+            scheme: d.scheme,
+            host: d.host,
+            port: this.boundPort,
+            path: d.path,
+          },
+        ];
+  }
+
+  private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const headers = { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' };
+    if ((req.method === 'GET' || req.method === 'HEAD') && path === '/') {
+      const page = renderLabPage(this.labTargets());
+      res.writeHead(200, {
+        ...headers,
+        'Content-Type': 'text/html; charset=utf-8',
+        'Content-Security-Policy': page.csp,
+        'Referrer-Policy': 'no-referrer',
+      });
+      res.end(req.method === 'HEAD' ? undefined : page.html);
+      return;
+    }
+    if (path === this.definition.path) {
+      res.writeHead(426, {
+        ...headers,
+        'Content-Type': 'text/plain; charset=utf-8',
+        Upgrade: 'websocket',
+      });
+      res.end(
+        `This is a WebSocket endpoint: connect with ${this.definition.scheme}:// (the lab page is at /).\n`,
+      );
+      return;
+    }
+    res.writeHead(404, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' });
+    res.end(
+      `Not found. The WebSocket endpoint is ${this.definition.path} and the lab page is /.\n`,
+    );
+  }
+
+  private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    const def = this.definition;
+    const wss = this.wss;
+    const remote = (socket as Socket).remoteAddress;
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const reject = (status: number, text: string, code: string, message: string) => {
+      this.log.add({
+        type: 'error',
+        serverId: def.id,
+        code,
+        message,
+        ...(remote !== undefined ? { remoteAddress: remote } : {}),
+      });
+      const body = message + '\n';
+      socket.end(
+        `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+    };
+    if (!wss) return void socket.destroy();
+    if (path !== def.path) {
+      return reject(
+        404,
+        'Not Found',
+        'PATH_NOT_FOUND',
+        `no WebSocket endpoint at ${q(path)}: this server accepts WebSockets on ${q(def.path)}`,
+      );
+    }
+    const origin = req.headers.origin ?? null;
+    if (
+      def.allowedOrigins.length > 0 &&
+      (origin === null || !def.allowedOrigins.includes(origin))
+    ) {
+      return reject(
+        403,
+        'Forbidden',
+        'ORIGIN_REFUSED',
+        `origin ${origin === null ? '(none)' : q(origin)} is not in this server's allowed origins (${def.allowedOrigins.map((o) => q(o)).join(', ')})`,
+      );
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req));
+  }
+
+  private onConnection(ws: WebSocket, req: http.IncomingMessage): void {
+    const def = this.definition;
+    const log = this.log;
+    const state: ConnState = { conn: ++connCounter };
+    const conn = state.conn;
+    const sock = req.socket as TLSSocket;
+    const offered = (req.headers['sec-websocket-protocol'] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const tls =
+      def.scheme === 'wss'
+        ? { version: sock.getProtocol?.() ?? null, cipher: sock.getCipher?.()?.name ?? null }
+        : null;
+    if (!this.server) {
+      // stop() raced with this handshake.
+      ws.terminate();
+      return;
+    }
+    this.conns.set(ws, state);
+    this.onConnections(this.conns.size);
+    log.add({
+      type: 'open',
+      serverId: def.id,
+      conn,
+      remoteAddress: sock.remoteAddress ?? '',
+      remotePort: sock.remotePort ?? 0,
+      url: `${def.scheme}://${req.headers.host ?? `${def.host}:${this.boundPort}`}${req.url ?? '/'}`,
+      origin: req.headers.origin ?? null,
+      userAgent: req.headers['user-agent'] ?? null,
+      requestedProtocols: offered,
+      protocol: ws.protocol || null,
+      extensions: ws.extensions,
+      tls,
+    });
+
+    const frame = (
+      target: number,
+      dir: 'in' | 'out',
+      data: Buffer,
+      opcode: 'text' | 'binary' | 'ping' | 'pong',
+    ) => {
+      log.add({
+        type: 'frame',
+        serverId: def.id,
+        conn: target,
+        dir,
+        opcode,
+        length: data.length,
+        ...preview(data, opcode === 'text' ? 'utf8' : 'base64'),
+      });
+    };
+
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      const opcode = isBinary ? 'binary' : 'text';
+      frame(conn, 'in', data, opcode);
+      if (def.mode === 'echo') {
+        if (ws.readyState !== WebSocket.OPEN) return;
+        ws.send(data, { binary: isBinary });
+        frame(conn, 'out', data, opcode);
+      } else if (def.mode === 'broadcast') {
+        for (const [peer, st] of this.conns) {
+          if (peer.readyState !== WebSocket.OPEN) continue;
+          peer.send(data, { binary: isBinary });
+          frame(st.conn, 'out', data, opcode);
+        }
+      }
+    });
+    ws.on('ping', (data: Buffer) => {
+      frame(conn, 'in', data, 'ping');
+      // ws answers pings itself (autoPong) with the same payload.
+      frame(conn, 'out', data, 'pong');
+    });
+    ws.on('pong', (data: Buffer) => frame(conn, 'in', data, 'pong'));
+    ws.on('error', (err: Error & { code?: string }) => {
+      const code = err.code ?? 'WS_ERROR';
+      const closeCode = statusCodeOf(err) ?? WS_ERROR_CLOSE[code] ?? 1002;
+      state.serverClose ??= { code: closeCode, reason: '' };
+      log.add({ type: 'error', serverId: def.id, conn, code, message: err.message, closeCode });
+      closeFrame(conn, 'out', closeCode, '');
+    });
+    ws.on('close', (code: number, reasonBuf: Buffer) => {
+      const reason = reasonBuf.toString('utf8');
+      this.conns.delete(ws);
+      this.onConnections(this.conns.size);
+      const clean = code !== 1006;
+      if (state.serverClose) {
+        if (clean) closeFrame(conn, 'in', code, reason);
+        log.add({
+          type: 'close',
+          serverId: def.id,
+          conn,
+          code: state.serverClose.code,
+          reason: state.serverClose.reason,
+          by: 'server',
+          clean,
+        });
+      } else {
+        if (clean) {
+          closeFrame(conn, 'in', code, reason);
+          // ws echoes the client's close code and reason (1005 = none given: an empty close frame).
+          closeFrame(conn, 'out', code, reason);
+        }
+        log.add({ type: 'close', serverId: def.id, conn, code, reason, by: 'client', clean });
+      }
+    });
+
+    function closeFrame(target: number, dir: 'in' | 'out', code: number, reason: string) {
+      const has = code !== 1005 && code !== 1006;
+      const r = Buffer.from(reason, 'utf8');
+      log.add({
+        type: 'frame',
+        serverId: def.id,
+        conn: target,
+        dir,
+        opcode: 'close',
+        length: has ? 2 + r.length : 0,
+        ...preview(r, 'utf8'),
+        ...(has ? { closeCode: code, closeReason: reason } : {}),
+      });
+    }
+    this.closeFrameLogger.set(ws, closeFrame);
+  }
+
+  private readonly closeFrameLogger = new WeakMap<
+    WebSocket,
+    (target: number, dir: 'in' | 'out', code: number, reason: string) => void
+  >();
+
+  private serverClose(ws: WebSocket, code: number, reason: string): void {
+    const st = this.conns.get(ws);
+    if (!st || st.serverClose) return;
+    st.serverClose = { code, reason };
+    this.closeFrameLogger.get(ws)?.(st.conn, 'out', code, reason);
+    ws.close(code, reason);
+  }
+}
+
+/** ws tags protocol errors with the close code under a private symbol (kStatusCode = Symbol('status-code')). */
+function statusCodeOf(err: object): number | undefined {
+  for (const sym of Object.getOwnPropertySymbols(err)) {
+    if (sym.description === 'status-code') {
+      const v = (err as Record<symbol, unknown>)[sym];
+      if (typeof v === 'number') return v;
+    }
+  }
+  return undefined;
+}
+
+/** Turn a listen() error into a message that names the port and the fix. */
+export function listenError(
+  e: unknown,
+  def: Pick<ServerDefinition, 'scheme' | 'host' | 'id'>,
+  port: number,
+): WssError {
+  const err = e as NodeJS.ErrnoException;
+  const action = `start ${def.scheme} server ${q(def.id)} on ${q(`${def.host}:${port}`)}`;
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return failure(
+        'PORT_IN_USE',
+        action,
+        `port ${port} is already in use on ${q(def.host)}`,
+        `pick another port (or 0 for a free one); "ss -ltnp 'sport = :${port}'" shows which process holds it`,
+      );
+    case 'EACCES':
+      return failure(
+        'PORT_PRIVILEGED',
+        action,
+        port < 1024
+          ? `port ${port} is privileged (below 1024) and this process may not bind it`
+          : `permission denied to bind port ${port}`,
+        port < 1024
+          ? `use a port from 1024 up (e.g. ${def.scheme === 'wss' ? 8443 : 8080}), or allow Node to bind low ports: sudo setcap cap_net_bind_service=+ep "${process.execPath}"`
+          : 'pick another port',
+      );
+    case 'EADDRNOTAVAIL':
+      return failure(
+        'HOST_NOT_AVAILABLE',
+        action,
+        `address ${q(def.host)} does not belong to this machine`,
+        "use 127.0.0.1 (loopback), ::1, 0.0.0.0 (all interfaces) or one of this machine's addresses",
+      );
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return failure(
+        'HOST_NOT_FOUND',
+        action,
+        `host name ${q(def.host)} does not resolve`,
+        'use an IP address such as 127.0.0.1',
+      );
+    default:
+      return failure('LISTEN_FAILED', action, err.message ?? String(e));
+  }
+}

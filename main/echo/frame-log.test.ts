@@ -1,0 +1,179 @@
+import { describe, expect, it } from 'vitest';
+import { FrameLog, preview, PREVIEW_BYTES } from './frame-log';
+import { toHar } from './har';
+import type { LogBatch } from './types';
+
+const frame = (conn: number, text: string, dir: 'in' | 'out' = 'in') => ({
+  type: 'frame' as const,
+  serverId: 's1',
+  conn,
+  dir,
+  opcode: 'text' as const,
+  length: Buffer.byteLength(text),
+  ...preview(Buffer.from(text), 'utf8'),
+});
+
+describe('FrameLog ring buffer', () => {
+  it('keeps at most capacity events, oldest dropped and counted', () => {
+    const log = new FrameLog({ capacity: 5 });
+    for (let i = 0; i < 12; i++) log.add(frame(1, `m${i}`));
+    expect(log.size).toBe(5);
+    expect(log.total).toBe(12);
+    expect(log.dropped).toBe(7);
+    const evs = log.events();
+    expect(evs.map((e) => (e.type === 'frame' ? e.preview : ''))).toEqual([
+      'm7',
+      'm8',
+      'm9',
+      'm10',
+      'm11',
+    ]);
+    expect(evs.map((e) => e.seq)).toEqual([8, 9, 10, 11, 12]);
+  });
+
+  it('stamps increasing sub-millisecond times', () => {
+    const log = new FrameLog();
+    const a = log.add(frame(1, 'a'));
+    const b = log.add(frame(1, 'b'));
+    expect(b.time).toBeGreaterThanOrEqual(a.time);
+    expect(Math.abs(a.time - Date.now())).toBeLessThan(5_000);
+    // performance.now() gives fractions of a millisecond.
+    const times = Array.from({ length: 50 }, () => log.add(frame(1, 'x')).time);
+    expect(times.some((t) => !Number.isInteger(t))).toBe(true);
+  });
+
+  it('clear() empties the log but keeps sequence numbers unique', () => {
+    const log = new FrameLog({ capacity: 10 });
+    log.add(frame(1, 'a'));
+    log.add(frame(1, 'b'));
+    log.clear();
+    expect(log.events()).toEqual([]);
+    expect(log.size).toBe(0);
+    expect(log.add(frame(1, 'c')).seq).toBe(3);
+    expect(log.events().length).toBe(1);
+  });
+
+  it('pushes to subscribers in batches on a timer, never one call per event', async () => {
+    const log = new FrameLog({ capacity: 1000, flushMs: 50 });
+    const batches: LogBatch[] = [];
+    const unsub = log.subscribe((b) => batches.push(b));
+    for (let i = 0; i < 300; i++) log.add(frame(1, `m${i}`));
+    expect(batches.length).toBe(0); // nothing synchronous
+    await new Promise((r) => setTimeout(r, 120));
+    expect(batches.length).toBe(1);
+    expect(batches[0]?.events.length).toBe(300);
+    expect(batches[0]?.missed).toBe(0);
+    unsub();
+    log.add(frame(1, 'after'));
+    await new Promise((r) => setTimeout(r, 80));
+    expect(batches.length).toBe(1);
+  });
+
+  it('reports what a subscriber missed when the ring wrapped between pushes, and filters by server', async () => {
+    const log = new FrameLog({ capacity: 10, flushMs: 30 });
+    const got: LogBatch[] = [];
+    const other: LogBatch[] = [];
+    log.subscribe((b) => got.push(b));
+    log.subscribe((b) => other.push(b), { serverId: 'nope' });
+    for (let i = 0; i < 25; i++) log.add(frame(1, `m${i}`));
+    log.flush();
+    expect(got[0]?.events.length).toBe(10);
+    expect(got[0]?.missed).toBe(15);
+    expect(got[0]?.dropped).toBe(15);
+    expect(other.length).toBe(1);
+    expect(other[0]?.events).toEqual([]);
+    expect(other[0]?.missed).toBe(15);
+  });
+
+  it('replays held events to a new subscriber when asked', async () => {
+    const log = new FrameLog({ capacity: 10, flushMs: 30 });
+    log.add(frame(1, 'old'));
+    const got: LogBatch[] = [];
+    log.subscribe((b) => got.push(b), { replay: true });
+    await new Promise((r) => setTimeout(r, 40));
+    expect(got[0]?.events.map((e) => e.seq)).toEqual([1]);
+  });
+
+  it('previews the first 4 KiB with a truncated flag, without cutting a UTF-8 character', () => {
+    const small = preview(Buffer.from('héllo'), 'utf8');
+    expect(small).toEqual({ preview: 'héllo', previewEncoding: 'utf8', truncated: false });
+    const big = Buffer.from('a'.repeat(PREVIEW_BYTES - 1) + 'é' + 'b'.repeat(100));
+    const p = preview(big, 'utf8');
+    expect(p.truncated).toBe(true);
+    expect(p.preview).toBe('a'.repeat(PREVIEW_BYTES - 1)); // the 2-byte é straddles the limit: left out
+    const bin = preview(Buffer.alloc(5000, 0xff), 'base64');
+    expect(Buffer.from(bin.preview, 'base64').length).toBe(PREVIEW_BYTES);
+    expect(bin.truncated).toBe(true);
+  });
+
+  it('exports JSON Lines, one parseable event per line', () => {
+    const log = new FrameLog();
+    log.add(frame(1, 'a'));
+    log.add({
+      type: 'close',
+      serverId: 's1',
+      conn: 1,
+      code: 1000,
+      reason: 'bye',
+      by: 'client',
+      clean: true,
+    });
+    const lines = log.toJsonLines().trimEnd().split('\n');
+    expect(lines.length).toBe(2);
+    expect(JSON.parse(lines[1] as string)).toMatchObject({
+      type: 'close',
+      code: 1000,
+      reason: 'bye',
+      seq: 2,
+    });
+  });
+});
+
+describe('HAR export', () => {
+  it("has one websocket entry per connection with _webSocketMessages in Chrome's shape", () => {
+    const log = new FrameLog();
+    log.add({
+      type: 'open',
+      serverId: 's1',
+      conn: 7,
+      remoteAddress: '127.0.0.1',
+      remotePort: 5000,
+      url: 'wss://localhost:8443/echo',
+      origin: 'https://app.test',
+      userAgent: 'ua',
+      requestedProtocols: ['chat'],
+      protocol: 'chat',
+      extensions: '',
+      tls: { version: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256' },
+    });
+    log.add(frame(7, 'hi', 'in'));
+    log.add(frame(7, 'hi', 'out'));
+    log.add({
+      type: 'frame',
+      serverId: 's1',
+      conn: 7,
+      dir: 'in',
+      opcode: 'binary',
+      length: 2,
+      ...preview(Buffer.from([1, 2]), 'base64'),
+    });
+    log.add({ ...frame(7, ''), opcode: 'ping' });
+    const har = toHar(log.events());
+    expect(har.log.version).toBe('1.2');
+    expect(har.log.entries.length).toBe(1);
+    const e = har.log.entries[0];
+    expect(e?._resourceType).toBe('websocket');
+    expect(e?.request.url).toBe('https://localhost:8443/echo');
+    expect(e?.response.status).toBe(101);
+    expect(e?._webSocketMessages).toEqual([
+      { type: 'send', time: expect.any(Number), opcode: 1, data: 'hi' },
+      { type: 'receive', time: expect.any(Number), opcode: 1, data: 'hi' },
+      { type: 'send', time: expect.any(Number), opcode: 2, data: 'AQI=' },
+    ]);
+    const t = e?._webSocketMessages[0]?.time as number;
+    expect(t).toBeGreaterThan(1.7e9);
+    expect(t).toBeLessThan(1e11); // seconds, not milliseconds
+    expect(() => new Date(e?.startedDateTime as string).toISOString()).not.toThrow();
+    expect(JSON.parse(JSON.stringify(har))).toEqual(har);
+  });
+});

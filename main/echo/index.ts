@@ -1,0 +1,91 @@
+// The echo engine's public surface (issue 4). Shells (CLI `serve`, web mode, Electron IPC) import only this.
+//
+//   const manager = createServerManager(store);          // definitions from settings.json `servers`
+//   await manager.startEnabled();                        // servers that were on last time
+//   manager.add({ scheme: 'wss', certId, port: 8443 });  // -> ServerStatus (stopped)
+//   await manager.start(id) / stop(id) / restart(id) / update(id, patch) / remove(id)
+//   manager.onStatus((e: ServerStatusEvent) => ...)      // state, port, connection count
+//   manager.log.subscribe((b: LogBatch) => ...)          // frame log, batched: <= 1 push per 50 ms
+//   manager.snapshot(limit) / manager.log.clear()
+//   manager.exportJsonLines() / manager.exportHar()      // string / HAR object (Chrome DevTools can import)
+//   await manager.stopAll()                              // on quit; keeps `enabled` flags
+//
+// Every value crossing this surface (statuses, events, batches) is plain JSON. Errors are WssError with
+// stable codes: INVALID_SERVER, SERVER_EXISTS, SERVER_NOT_FOUND, CERT_REQUIRED, CERT_NOT_FOUND,
+// PORT_IN_USE, PORT_PRIVILEGED, HOST_NOT_AVAILABLE, HOST_NOT_FOUND, LISTEN_FAILED, INVALID_SETTINGS.
+// Frame-log error event codes: WS_ERR_* (ws protocol errors, with closeCode 1002/1007/1009), PATH_NOT_FOUND,
+// ORIGIN_REFUSED, HANDSHAKE_TIMEOUT, TLS_ON_PLAIN_PORT, PLAIN_ON_TLS_PORT, TLS_HANDSHAKE_FAILED,
+// BAD_HTTP_REQUEST.
+import { getLeaf, listLeaves, loadCa, readLeafKeyPem } from '../pki';
+import type { LeafInfo } from '../pki';
+import type { Store } from '../store';
+import type { TlsMaterial } from './echo-server';
+import { ServerManager, type ServerManagerOptions } from './server-manager';
+
+export type {
+  EchoMode,
+  LogBatch,
+  LogEvent,
+  OpenEvent,
+  FrameEvent,
+  CloseEvent,
+  ErrorEvent,
+  Opcode,
+  Scheme,
+  ServerDefinition,
+  ServerDefinitionInput,
+  ServerState,
+  ServerStatus,
+  ServerStatusEvent,
+} from './types';
+export { ServerManager } from './server-manager';
+export type { ServerManagerOptions, SettingsStore } from './server-manager';
+export { FrameLog, DEFAULT_LOG_CAPACITY, DEFAULT_FLUSH_MS, PREVIEW_BYTES } from './frame-log';
+export type { FrameLogOptions, SubscribeOptions } from './frame-log';
+export { EchoServer, DEFAULT_HANDSHAKE_TIMEOUT_MS } from './echo-server';
+export type { EchoServerOptions, TlsMaterial } from './echo-server';
+export { toHar } from './har';
+export type { Har, HarMessage } from './har';
+export { renderLabPage, loopbackNames } from './lab-page';
+export type { LabTarget } from './lab-page';
+export { normalizeDefinition, DEFAULT_MAX_PAYLOAD, DEFAULT_HOST } from './validation';
+
+/** Certificate, key and CA of a leaf in the store, for a wss server. */
+export function storeCertSource(store: Store): (certId: string) => TlsMaterial {
+  return (certId) => {
+    const leaf = getLeaf(store, certId);
+    const keyPem = readLeafKeyPem(store, certId);
+    const ca = loadCa(store);
+    return { certPem: leaf.certPem, keyPem, ...(ca ? { caPem: ca.certPem } : {}) };
+  };
+}
+
+/** A manager whose definitions persist in the store and whose wss servers use the store's leaves. */
+export function createServerManager(
+  store: Store,
+  opts: Omit<ServerManagerOptions, 'settings' | 'resolveCert'> = {},
+): ServerManager {
+  return new ServerManager({ ...opts, settings: store, resolveCert: storeCertSource(store) });
+}
+
+/**
+ * The best leaf for a local wss server: valid now, issued by the current CA, covering `name` (default
+ * localhost); the one that stays valid longest wins. null when there is none.
+ */
+export function pickLeafFor(
+  store: Store,
+  name = 'localhost',
+  at: Date = new Date(),
+): LeafInfo | null {
+  const ca = loadCa(store);
+  const t = at.getTime();
+  const fits = listLeaves(store).filter(
+    (l) =>
+      l.names.some((n) => n.toLowerCase() === name.toLowerCase()) &&
+      Date.parse(l.notBefore) <= t &&
+      Date.parse(l.notAfter) > t &&
+      (!ca || l.caFingerprint256 === ca.fingerprint256),
+  );
+  fits.sort((a, b) => Date.parse(b.notAfter) - Date.parse(a.notAfter));
+  return fits[0] ?? null;
+}

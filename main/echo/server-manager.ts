@@ -1,0 +1,449 @@
+// Many echo servers, each started, stopped and restarted on its own, sharing one frame log. Definitions are
+// persisted in the store's settings.json under the key `servers` (this area owns that key) and come back on
+// the next start; servers whose `enabled` flag is set are started again by startEnabled().
+import { failure, inputError, isWssError, q, type WssError } from '../../shared/errors';
+import { EchoServer, type TlsMaterial } from './echo-server';
+import { FrameLog, type FrameLogOptions } from './frame-log';
+import { toHar, type Har } from './har';
+import type { LabTarget } from './lab-page';
+import type {
+  LogEvent,
+  ServerDefinition,
+  ServerDefinitionInput,
+  ServerStatus,
+  ServerStatusEvent,
+} from './types';
+import { normalizeDefinition } from './validation';
+
+/** The part of the store the manager needs (main/store's Store satisfies it). */
+export interface SettingsStore {
+  readSettings(): { servers?: unknown[]; [k: string]: unknown };
+  writeSettings(s: { schema: 1; servers?: unknown[]; [k: string]: unknown }): void;
+}
+
+export interface ServerManagerOptions {
+  /** Where definitions persist. Omit for an in-memory manager (the `serve` CLI). */
+  settings?: SettingsStore;
+  /** Certificate + key (+ CA) for a leaf id; throws a WssError (e.g. CERT_NOT_FOUND) when it cannot. */
+  resolveCert?: (certId: string) => TlsMaterial;
+  /** Shared log; by default one is created with `logOptions`. */
+  log?: FrameLog;
+  logOptions?: FrameLogOptions;
+  /** See EchoServerOptions.handshakeTimeoutMs (default 10 s). */
+  handshakeTimeoutMs?: number;
+}
+
+interface Entry {
+  def: ServerDefinition;
+  server?: EchoServer;
+  state: ServerStatus['state'];
+  error?: WssError;
+  startedAt?: string;
+  /** Last bound port: a restart of a port-0 server tries it first so clients can reconnect. */
+  lastPort?: number;
+  /** Serialises start/stop/update of this server. */
+  queue: Promise<unknown>;
+}
+
+export class ServerManager {
+  readonly log: FrameLog;
+  private readonly entries = new Map<string, Entry>();
+  private readonly settings: SettingsStore | undefined;
+  private readonly resolveCert: (certId: string) => TlsMaterial;
+  private readonly handshakeTimeoutMs: number | undefined;
+  private readonly listeners = new Set<(e: ServerStatusEvent) => void>();
+  private readonly countTimers = new Map<string, NodeJS.Timeout>();
+
+  constructor(opts: ServerManagerOptions = {}) {
+    this.log = opts.log ?? new FrameLog(opts.logOptions);
+    this.settings = opts.settings;
+    this.handshakeTimeoutMs = opts.handshakeTimeoutMs;
+    this.resolveCert =
+      opts.resolveCert ??
+      ((id) => {
+        throw failure(
+          'NO_CERT_SOURCE',
+          `load certificate ${q(id)}`,
+          'this server manager has no certificate store',
+        );
+      });
+    for (const def of this.loadDefinitions()) {
+      this.entries.set(def.id, { def, state: 'stopped', queue: Promise.resolve() });
+    }
+  }
+
+  /** Every server, in definition order. */
+  list(): ServerStatus[] {
+    return [...this.entries.keys()].map((id) => this.status(id));
+  }
+
+  status(id: string): ServerStatus {
+    const e = this.entry(id);
+    const port = e.server?.port;
+    const running = e.state === 'running' && port !== undefined;
+    const hostForUrl = e.def.host === '0.0.0.0' || e.def.host === '::' ? 'localhost' : e.def.host;
+    const h = hostForUrl.includes(':') ? `[${hostForUrl}]` : hostForUrl;
+    return {
+      id,
+      definition: {
+        ...e.def,
+        protocols: [...e.def.protocols],
+        allowedOrigins: [...e.def.allowedOrigins],
+      },
+      state: e.state,
+      ...(running ? { port } : {}),
+      ...(running ? { url: `${e.def.scheme}://${h}:${port}${e.def.path}` } : {}),
+      ...(running
+        ? { labUrl: `${e.def.scheme === 'wss' ? 'https' : 'http'}://${h}:${port}/` }
+        : {}),
+      connections: e.server?.connections ?? 0,
+      ...(e.startedAt && running ? { startedAt: e.startedAt } : {}),
+      ...(e.error ? { error: e.error.toJSON() } : {}),
+    };
+  }
+
+  /** Add a definition (validated; persisted). Does not start it. */
+  add(input: ServerDefinitionInput): ServerStatus {
+    const def = normalizeDefinition(input);
+    if (this.entries.has(def.id)) {
+      throw inputError(
+        'SERVER_EXISTS',
+        `add echo server ${q(def.id)}`,
+        `a server with id ${q(def.id)} already exists`,
+        {
+          field: 'id',
+          value: def.id,
+          hint: 'pick another id or update the existing server',
+        },
+      );
+    }
+    this.entries.set(def.id, { def, state: 'stopped', queue: Promise.resolve() });
+    try {
+      this.persist();
+    } catch (err) {
+      this.entries.delete(def.id);
+      throw err;
+    }
+    this.emit(def.id);
+    return this.status(def.id);
+  }
+
+  /** Change a definition; a running server is restarted with it (e.g. to swap its certificate). */
+  update(id: string, patch: ServerDefinitionInput): Promise<ServerStatus> {
+    const e = this.entry(id);
+    if (patch.id !== undefined && patch.id !== id) {
+      throw inputError(
+        'INVALID_SERVER',
+        `update echo server ${q(id)}`,
+        'the id of a server cannot change',
+        {
+          field: 'id',
+          value: patch.id,
+          hint: 'remove the server and add a new one',
+        },
+      );
+    }
+    const def = normalizeDefinition(patch, e.def);
+    return this.enqueue(e, async () => {
+      const old = e.def;
+      e.def = def;
+      try {
+        this.persist();
+      } catch (err) {
+        e.def = old;
+        throw err;
+      }
+      if (e.server) {
+        await this.doStop(e);
+        await this.doStart(e);
+      }
+      this.emit(id);
+      return this.status(id);
+    });
+  }
+
+  /** Stop (if running) and forget a server. */
+  remove(id: string): Promise<void> {
+    const e = this.entry(id);
+    return this.enqueue(e, async () => {
+      await this.doStop(e);
+      const last = this.status(id);
+      this.entries.delete(id);
+      try {
+        this.persist();
+      } catch (err) {
+        this.entries.set(id, e);
+        throw err;
+      }
+      this.emit(id, last);
+    });
+  }
+
+  /** Start a server and remember to start it next time. Throws (and leaves nothing listening) on failure. */
+  start(id: string): Promise<ServerStatus> {
+    const e = this.entry(id);
+    return this.enqueue(e, async () => {
+      if (!e.server) await this.doStart(e);
+      this.setEnabled(e, true);
+      return this.status(id);
+    });
+  }
+
+  /** Stop a server and remember it stays stopped. */
+  stop(id: string): Promise<ServerStatus> {
+    const e = this.entry(id);
+    return this.enqueue(e, async () => {
+      await this.doStop(e);
+      this.setEnabled(e, false);
+      return this.status(id);
+    });
+  }
+
+  /** Stop and start one server; other servers are untouched. */
+  restart(id: string): Promise<ServerStatus> {
+    const e = this.entry(id);
+    return this.enqueue(e, async () => {
+      await this.doStop(e);
+      await this.doStart(e);
+      this.setEnabled(e, true);
+      return this.status(id);
+    });
+  }
+
+  /** App start-up: start every server that was running when the app last stopped. Failures land in status. */
+  async startEnabled(): Promise<ServerStatus[]> {
+    const ids = [...this.entries.values()].filter((e) => e.def.enabled).map((e) => e.def.id);
+    await Promise.all(ids.map((id) => this.start(id).catch(() => undefined)));
+    return ids.map((id) => this.status(id));
+  }
+
+  /** App shutdown: stop everything, keeping each server's enabled flag for the next start. */
+  async stopAll(): Promise<void> {
+    await Promise.all(
+      [...this.entries.values()].map((e) =>
+        this.enqueue(e, () => this.doStop(e)).catch(() => undefined),
+      ),
+    );
+    this.log.flush();
+  }
+
+  /** Server status changes (state, port, connection count; counts coalesced to one event per 50 ms). */
+  onStatus(fn: (e: ServerStatusEvent) => void): () => void {
+    this.listeners.add(fn);
+    return () => {
+      this.listeners.delete(fn);
+    };
+  }
+
+  /** The newest `limit` events (default: all held), the dropped count and the capacity. */
+  snapshot(limit?: number): { events: LogEvent[]; dropped: number; capacity: number } {
+    const all = this.log.events();
+    return {
+      events: limit !== undefined && limit < all.length ? all.slice(all.length - limit) : all,
+      dropped: this.log.dropped,
+      capacity: this.log.capacity,
+    };
+  }
+
+  exportJsonLines(opts: { serverId?: string } = {}): string {
+    return this.log.toJsonLines(opts);
+  }
+
+  exportHar(opts: { serverId?: string } = {}): Har {
+    return toHar(this.log.events(opts));
+  }
+
+  // --- internals -------------------------------------------------------------------------------------------
+
+  private entry(id: string): Entry {
+    const e = this.entries.get(id);
+    if (!e) {
+      throw inputError(
+        'SERVER_NOT_FOUND',
+        `find echo server ${q(id)}`,
+        `no server with id ${q(id)}`,
+        {
+          field: 'id',
+          value: id,
+          hint: `known servers: ${[...this.entries.keys()].map((k) => q(k)).join(', ') || '(none)'}`,
+        },
+      );
+    }
+    return e;
+  }
+
+  private enqueue<T>(e: Entry, op: () => Promise<T>): Promise<T> {
+    const run = e.queue.then(op, op);
+    e.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async doStart(e: Entry): Promise<void> {
+    const def = e.def;
+    e.error = undefined;
+    e.state = 'starting';
+    this.emit(def.id);
+    try {
+      let tls: TlsMaterial | undefined;
+      if (def.scheme === 'wss') {
+        if (!def.certId) {
+          throw inputError(
+            'CERT_REQUIRED',
+            `start wss server ${q(def.id)}`,
+            'no certificate chosen for this wss server',
+            {
+              field: 'certId',
+              hint: 'pick one from "wss-studio cert list", or issue one with "wss-studio cert issue localhost 127.0.0.1 ::1"',
+            },
+          );
+        }
+        tls = this.resolveCert(def.certId);
+      }
+      const server = new EchoServer({
+        definition: def,
+        log: this.log,
+        ...(tls ? { tls } : {}),
+        ...(this.handshakeTimeoutMs !== undefined
+          ? { handshakeTimeoutMs: this.handshakeTimeoutMs }
+          : {}),
+        labTargets: () => this.labTargets(),
+        onConnections: () => this.connectionsChanged(def.id),
+      });
+      let port: number;
+      try {
+        port = await server.start(def.port === 0 && e.lastPort ? e.lastPort : def.port);
+      } catch (err) {
+        // The previous free port was taken meanwhile: any free port will do.
+        if (!(def.port === 0 && e.lastPort && isWssError(err) && err.code === 'PORT_IN_USE'))
+          throw err;
+        port = await server.start(0);
+      }
+      e.server = server;
+      e.lastPort = port;
+      e.state = 'running';
+      e.startedAt = new Date().toISOString();
+      this.emit(def.id);
+    } catch (err) {
+      e.server = undefined;
+      e.state = 'error';
+      e.error = isWssError(err)
+        ? err
+        : failure('START_FAILED', `start echo server ${q(def.id)}`, String(err));
+      this.emit(def.id);
+      throw e.error;
+    }
+  }
+
+  private async doStop(e: Entry): Promise<void> {
+    const server = e.server;
+    if (!server) {
+      if (e.state === 'error') {
+        e.state = 'stopped';
+        e.error = undefined;
+        this.emit(e.def.id);
+      }
+      return;
+    }
+    e.state = 'stopping';
+    this.emit(e.def.id);
+    await server.stop();
+    e.server = undefined;
+    e.state = 'stopped';
+    e.startedAt = undefined;
+    this.emit(e.def.id);
+  }
+
+  private setEnabled(e: Entry, enabled: boolean): void {
+    if (e.def.enabled === enabled) return;
+    e.def = { ...e.def, enabled };
+    this.persist();
+  }
+
+  private labTargets(): LabTarget[] {
+    const out: LabTarget[] = [];
+    for (const e of this.entries.values()) {
+      const port = e.server?.port;
+      if (e.state !== 'running' || port === undefined) continue;
+      out.push({
+        id: e.def.id,
+        name: e.def.name,
+        scheme: e.def.scheme,
+        host: e.def.host,
+        port,
+        path: e.def.path,
+      });
+    }
+    return out;
+  }
+
+  private connectionsChanged(id: string): void {
+    if (this.countTimers.has(id) || this.listeners.size === 0) return;
+    const t = setTimeout(() => {
+      this.countTimers.delete(id);
+      if (this.entries.has(id)) this.emit(id);
+    }, 50);
+    t.unref();
+    this.countTimers.set(id, t);
+  }
+
+  private emit(id: string, status?: ServerStatus): void {
+    if (this.listeners.size === 0) return;
+    const s = status ?? (this.entries.has(id) ? this.status(id) : undefined);
+    if (!s) return;
+    for (const fn of this.listeners) {
+      try {
+        fn({ type: 'server', status: s });
+      } catch {
+        // A failing listener must not break server control.
+      }
+    }
+  }
+
+  private loadDefinitions(): ServerDefinition[] {
+    if (!this.settings) return [];
+    const raw = this.settings.readSettings().servers;
+    if (raw === undefined) return [];
+    if (!Array.isArray(raw)) {
+      throw failure(
+        'INVALID_SETTINGS',
+        'load echo server definitions',
+        'settings key "servers" is not a list',
+        'fix or remove the "servers" key in settings.json',
+      );
+    }
+    const seen = new Set<string>();
+    return raw.map((item, i) => {
+      let def: ServerDefinition;
+      try {
+        def = normalizeDefinition(item);
+      } catch (err) {
+        throw failure(
+          'INVALID_SETTINGS',
+          'load echo server definitions',
+          `settings.json servers[${i}]: ${isWssError(err) ? err.data.cause : String(err)}`,
+          'fix or remove that entry in settings.json',
+        );
+      }
+      if (typeof (item as { id?: unknown }).id !== 'string' || seen.has(def.id)) {
+        throw failure(
+          'INVALID_SETTINGS',
+          'load echo server definitions',
+          `settings.json servers[${i}] has a missing or duplicate id`,
+          'give each server a unique "id"',
+        );
+      }
+      seen.add(def.id);
+      return def;
+    });
+  }
+
+  private persist(): void {
+    if (!this.settings) return;
+    const current = this.settings.readSettings();
+    this.settings.writeSettings({
+      ...current,
+      schema: 1,
+      servers: [...this.entries.values()].map((e) => e.def),
+    });
+  }
+}

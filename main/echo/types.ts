@@ -1,0 +1,135 @@
+// Public types of the echo engine: server definitions, server status and frame-log events.
+// Everything here is plain JSON so the shells (Electron IPC, web-mode RPC, CLI --json) can pass it through as is.
+import type { WssErrorData } from '../../shared/errors';
+
+export type Scheme = 'ws' | 'wss';
+/** echo: same opcode and bytes back; broadcast: to every client of that server; silent: log only. */
+export type EchoMode = 'echo' | 'broadcast' | 'silent';
+
+/** One echo server as the user defined it. Persisted in settings.json under `servers`. */
+export interface ServerDefinition {
+  /** Stable id: lower-case letters, digits and dashes. */
+  id: string;
+  /** Free text shown in the UI. */
+  name: string;
+  scheme: Scheme;
+  /** Address to bind. Default 127.0.0.1: loopback only unless the user picks another address. */
+  host: string;
+  /** 0 = pick a free port at each start. */
+  port: number;
+  /** WebSocket path; other paths get 404 on upgrade. The lab page is always at GET /. */
+  path: string;
+  /** Leaf certificate id (`wss-studio cert list`), required for wss. */
+  certId?: string;
+  /** Accepted subprotocols, in preference order of the client's offer. Empty: none negotiated. */
+  protocols: string[];
+  perMessageDeflate: boolean;
+  /** Exact Origin values allowed (e.g. "https://app.test"). Empty = any (every Origin is still logged). */
+  allowedOrigins: string[];
+  /** Largest message accepted, in bytes; bigger closes the connection with 1009. */
+  maxPayload: number;
+  mode: EchoMode;
+  /** Start this server when the app starts (set by start/stop). */
+  enabled: boolean;
+}
+
+/** What callers may pass to add/update: everything but the id is optional and gets a default. */
+export type ServerDefinitionInput = Partial<ServerDefinition>;
+
+export type ServerState = 'stopped' | 'starting' | 'running' | 'stopping' | 'error';
+
+export interface ServerStatus {
+  id: string;
+  definition: ServerDefinition;
+  state: ServerState;
+  /** The port actually bound while running (differs from definition.port when that is 0). */
+  port?: number;
+  /** e.g. ws://127.0.0.1:41234/ while running. */
+  url?: string;
+  /** Lab page address while running, e.g. https://localhost:41235/. */
+  labUrl?: string;
+  connections: number;
+  startedAt?: string;
+  /** Why the last start failed (state 'error'). */
+  error?: WssErrorData;
+}
+
+export type Opcode = 'text' | 'binary' | 'ping' | 'pong' | 'close';
+
+interface EventBase {
+  /** Monotonic sequence number in the log, from 1. */
+  seq: number;
+  /** Milliseconds since the epoch with sub-millisecond precision (performance.timeOrigin + now()). */
+  time: number;
+  serverId: string;
+}
+
+export interface OpenEvent extends EventBase {
+  type: 'open';
+  conn: number;
+  remoteAddress: string;
+  remotePort: number;
+  /** Full request URL as the client used it, e.g. wss://localhost:8443/echo. */
+  url: string;
+  origin: string | null;
+  userAgent: string | null;
+  requestedProtocols: string[];
+  protocol: string | null;
+  extensions: string;
+  tls: { version: string | null; cipher: string | null } | null;
+}
+
+export interface FrameEvent extends EventBase {
+  type: 'frame';
+  conn: number;
+  /** in: client to server; out: server to client. */
+  dir: 'in' | 'out';
+  opcode: Opcode;
+  /** Whole payload length in bytes. */
+  length: number;
+  /** First 4 KiB of the payload: UTF-8 text for text/close, base64 for binary/ping/pong. */
+  preview: string;
+  previewEncoding: 'utf8' | 'base64';
+  truncated: boolean;
+  /** For close frames: the status code and reason carried. */
+  closeCode?: number;
+  closeReason?: string;
+}
+
+export interface CloseEvent extends EventBase {
+  type: 'close';
+  conn: number;
+  code: number;
+  reason: string;
+  by: 'client' | 'server';
+  /** A closing handshake happened (code is not 1006). */
+  clean: boolean;
+}
+
+export interface ErrorEvent extends EventBase {
+  type: 'error';
+  /** Absent for errors before a connection exists (refused origin, wrong path, handshake timeout). */
+  conn?: number;
+  /** Stable code: ws's WS_ERR_* for protocol errors, ORIGIN_REFUSED, PATH_NOT_FOUND, HANDSHAKE_TIMEOUT ... */
+  code: string;
+  message: string;
+  /** The close code sent to the client for protocol errors (1002, 1007, 1009). */
+  closeCode?: number;
+  remoteAddress?: string;
+}
+
+export type LogEvent = OpenEvent | FrameEvent | CloseEvent | ErrorEvent;
+
+/** What a log subscriber receives at most once per flush interval. */
+export interface LogBatch {
+  events: LogEvent[];
+  /** Events this subscriber missed since its last batch because the ring overwrote them. */
+  missed: number;
+  /** Events dropped from the ring since the log was created (capacity reached). */
+  dropped: number;
+}
+
+export interface ServerStatusEvent {
+  type: 'server';
+  status: ServerStatus;
+}
