@@ -1,0 +1,104 @@
+// State for the Servers screen: the add form, per-card option drafts and actions.
+import type { ApiErrorData, ServerDto } from '../../../shared/api';
+import { errorText } from './format';
+import type { Studio, UiError } from './studio.svelte';
+
+export function listText(xs: string[]): string {
+  return xs.join(', ');
+}
+export function parseList(text: string): string[] {
+  return text
+    .split(/[\s,]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export function apiErrorText(e: ApiErrorData | undefined): UiError | null {
+  if (!e) return null;
+  return { message: `failed to ${e.action}: ${e.cause}`, hint: e.hint, code: e.code };
+}
+
+/** Editable copy of one server's options. */
+export class ServerDraft {
+  name = $state('');
+  port = $state(0);
+  host = $state('127.0.0.1');
+  path = $state('/');
+  certId = $state<string>('');
+  subprotocols = $state('');
+  perMessageDeflate = $state(false);
+  origins = $state('');
+  maxPayload = $state(16 * 1024 * 1024);
+  mode = $state<ServerDto['definition']['mode']>('echo');
+
+  constructor(server: ServerDto) {
+    const s = server.definition;
+    this.name = s.name;
+    this.port = s.port;
+    this.host = s.host;
+    this.path = s.path;
+    this.certId = s.certId ?? '';
+    this.subprotocols = listText(s.protocols);
+    this.perMessageDeflate = s.perMessageDeflate;
+    this.origins = listText(s.allowedOrigins);
+    this.maxPayload = s.maxPayload;
+    this.mode = s.mode;
+  }
+
+  patch(scheme: 'ws' | 'wss') {
+    return {
+      name: this.name,
+      port: Number(this.port) || 0,
+      host: this.host || '127.0.0.1',
+      path: this.path || '/',
+      ...(scheme === 'wss' && this.certId ? { certId: this.certId } : {}),
+      protocols: parseList(this.subprotocols),
+      perMessageDeflate: this.perMessageDeflate,
+      allowedOrigins: parseList(this.origins),
+      maxPayload: Number(this.maxPayload) || 16 * 1024 * 1024,
+      mode: this.mode,
+    };
+  }
+}
+
+export class AddServerForm {
+  open = $state(false);
+  name = $state('');
+  scheme = $state<'ws' | 'wss'>('wss');
+  port = $state(0);
+  certId = $state('');
+  busy = $state(false);
+  error = $state<UiError | null>(null);
+
+  constructor(readonly studio: Studio) {}
+
+  openWith(): void {
+    this.open = true;
+    this.error = null;
+    const local = this.studio.leaves.find((l) => l.names.includes('localhost'));
+    this.certId = local?.id ?? this.studio.leaves[0]?.id ?? '';
+  }
+
+  async submit(): Promise<ServerDto | null> {
+    this.busy = true;
+    this.error = null;
+    try {
+      const s = await this.studio.api.call('server.add', {
+        ...(this.name.trim() ? { name: this.name.trim() } : {}),
+        scheme: this.scheme,
+        port: Number(this.port) || 0,
+        ...(this.scheme === 'wss' && this.certId ? { certId: this.certId } : {}),
+      });
+      await this.studio.refreshServers();
+      this.open = false;
+      this.name = '';
+      this.port = 0;
+      return s;
+    } catch (e) {
+      this.error = errorText(e);
+      return null;
+    } finally {
+      this.busy = false;
+    }
+  }
+}
