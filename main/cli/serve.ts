@@ -1,4 +1,229 @@
-// CLI commands for "wss-studio serve ...".
-import type { Command } from './command';
+// CLI commands for "wss-studio serve ...": run ws:// and wss:// echo servers in the foreground and print
+// the frame log, one line per event (JSON Lines with --json), until Ctrl-C.
+import { bool, intOpt, str } from './args';
+import type { Command, Io } from './command';
+import { inputError, q } from '../../shared/errors';
+import { openStore, resolveHome, type Store } from '../store';
+import { getLeaf } from '../pki';
+import {
+  ServerManager,
+  pickLeafFor,
+  storeCertSource,
+  type LogEvent,
+  type ServerStatus,
+} from '../echo';
+import { isHost } from '../echo/validation';
 
-export const commands: Command[] = [];
+const CMD = 'wss-studio serve';
+const ISSUE_HINT = 'wss-studio cert issue localhost 127.0.0.1 ::1';
+
+export const commands: Command[] = [
+  {
+    path: ['serve'],
+    summary: 'run ws:// and wss:// echo servers and print every frame',
+    options: {
+      ws: {
+        type: 'string',
+        value: 'PORT',
+        help: 'start a ws:// echo server on PORT (0 = any free port)',
+      },
+      wss: {
+        type: 'string',
+        value: 'PORT',
+        help: 'start a wss:// echo server on PORT (0 = any free port)',
+      },
+      cert: {
+        type: 'string',
+        value: 'ID',
+        help: 'certificate for --wss (default: a valid one covering localhost)',
+      },
+      host: { type: 'string', value: 'ADDR', help: 'address to bind (default 127.0.0.1)' },
+      json: { type: 'boolean', help: 'print JSON Lines: one object per event' },
+    },
+    details: [
+      'With neither --ws nor --wss, a ws:// server starts on a free port.',
+      'Each server also answers GET / with the lab page (http:// or https:// on the same port).',
+      'Stop with Ctrl-C. With --json every line is one JSON object: first {"type":"listening",...} per',
+      'server, then frame-log events (type open | frame | close | error), and {"type":"stopped",...} last.',
+    ].join('\n'),
+    run: serve,
+  },
+];
+
+async function serve(p: Parameters<Command['run']>[0], io: Io): Promise<number> {
+  const json = bool(p, 'json');
+  if (p.positionals.length > 0) {
+    throw inputError('USAGE', `run "${CMD}"`, `unexpected argument ${q(p.positionals[0])}`, {
+      hint: 'ports go after --ws or --wss, e.g. "wss-studio serve --ws 8080 --wss 8443"',
+    });
+  }
+  let wsPort = intOpt(p, 'ws', 0, 65535, CMD);
+  const wssPort = intOpt(p, 'wss', 0, 65535, CMD);
+  const certOpt = str(p, 'cert');
+  const host = str(p, 'host') ?? '127.0.0.1';
+  if (!isHost(host)) {
+    throw inputError(
+      'USAGE',
+      `run "${CMD}"`,
+      `option "--host" must be an IP address or host name, got ${q(host)}`,
+      {
+        field: '--host',
+        value: host,
+        hint: 'use e.g. "--host 127.0.0.1", "--host ::1" or "--host 0.0.0.0"',
+      },
+    );
+  }
+  if (certOpt !== undefined && wssPort === undefined) {
+    throw inputError(
+      'USAGE',
+      `run "${CMD}"`,
+      'option "--cert" is for the wss server, but "--wss" was not given',
+      {
+        field: '--cert',
+        hint: `add "--wss PORT", e.g. "wss-studio serve --wss 8443 --cert ${certOpt}"`,
+      },
+    );
+  }
+  if (wsPort === undefined && wssPort === undefined) wsPort = 0;
+
+  let store: Store | undefined;
+  let certId: string | undefined;
+  if (wssPort !== undefined) {
+    const home = resolveHome(io.env);
+    store = openStore(home);
+    if (certOpt !== undefined) {
+      certId = getLeaf(store, certOpt).id; // CERT_NOT_FOUND names the id and "cert list"
+    } else {
+      const leaf = pickLeafFor(store, 'localhost');
+      if (!leaf) {
+        throw inputError(
+          'NO_CERT',
+          'start wss server',
+          `there is no valid certificate covering "localhost" in ${q(home)}`,
+          {
+            field: '--cert',
+            hint: `issue one with "${ISSUE_HINT}" (run "wss-studio ca init" first if you have no CA), or pass "--cert ID"`,
+          },
+        );
+      }
+      certId = leaf.id;
+    }
+  }
+
+  const manager = new ServerManager(store ? { resolveCert: storeCertSource(store) } : {});
+  const print = (e: LogEvent) => io.out(json ? JSON.stringify(e) : formatEvent(e));
+  const unsubscribe = manager.log.subscribe((batch) => {
+    if (batch.missed > 0) {
+      io.out(
+        json
+          ? JSON.stringify({ type: 'missed', count: batch.missed })
+          : `(${batch.missed} events not shown: the log was busier than the terminal)`,
+      );
+    }
+    for (const e of batch.events) print(e);
+  });
+
+  const started: ServerStatus[] = [];
+  try {
+    if (wsPort !== undefined) {
+      manager.add({ id: 'ws', name: 'ws echo', scheme: 'ws', host, port: wsPort });
+      started.push(await manager.start('ws'));
+    }
+    if (wssPort !== undefined) {
+      manager.add({ id: 'wss', name: 'wss echo', scheme: 'wss', host, port: wssPort, certId });
+      started.push(await manager.start('wss'));
+    }
+  } catch (e) {
+    // No half-started state: whatever did start is stopped again before the error is reported.
+    unsubscribe();
+    await manager.stopAll();
+    throw e;
+  }
+
+  for (const s of started) {
+    const url = displayUrl(s, s.url as string);
+    const lab = displayUrl(s, s.labUrl as string);
+    if (json) {
+      io.out(
+        JSON.stringify({
+          type: 'listening',
+          serverId: s.id,
+          scheme: s.definition.scheme,
+          host: s.definition.host,
+          port: s.port,
+          url,
+          labUrl: lab,
+          ...(s.definition.certId ? { certId: s.definition.certId } : {}),
+        }),
+      );
+    } else {
+      const cert = s.definition.certId ? `  (certificate ${s.definition.certId})` : '';
+      io.out(`${s.definition.scheme.padEnd(3)} echo on ${url}  lab page ${lab}${cert}`);
+    }
+  }
+  if (!json) io.out('Press Ctrl-C to stop.');
+
+  await io.interrupted;
+  await manager.stopAll();
+  manager.log.flush();
+  unsubscribe();
+  const summary = { type: 'stopped', events: manager.log.total, dropped: manager.log.dropped };
+  io.out(json ? JSON.stringify(summary) : `stopped after ${summary.events} events`);
+  return 0;
+}
+
+/** Show loopback servers as localhost: the name the certificate and the browser expect. */
+function displayUrl(s: ServerStatus, url: string): string {
+  const h = s.definition.host;
+  if (h === '127.0.0.1') return url.replace('//127.0.0.1:', '//localhost:');
+  if (h === '::1') return url.replace('//[::1]:', '//localhost:');
+  return url;
+}
+
+function clock(t: number): string {
+  const d = new Date(Math.floor(t));
+  const micros = String(Math.floor((t % 1) * 1000)).padStart(3, '0');
+  return `${d.toISOString().slice(11, 23)}${micros}`;
+}
+
+function show(text: string, max = 60): string {
+  return JSON.stringify(text.length > max ? text.slice(0, max) + '…' : text);
+}
+
+/** One human line per event: time, server#connection, what happened. */
+export function formatEvent(e: LogEvent): string {
+  const who = 'conn' in e && e.conn !== undefined ? `${e.serverId}#${e.conn}` : e.serverId;
+  const head = `${clock(e.time)} ${who}`;
+  switch (e.type) {
+    case 'open': {
+      const parts = [`${head} open from ${e.remoteAddress}:${e.remotePort} ${e.url}`];
+      parts.push(`origin=${e.origin === null ? '-' : show(e.origin)}`);
+      if (e.userAgent) parts.push(`ua=${show(e.userAgent, 40)}`);
+      if (e.requestedProtocols.length) parts.push(`protocols=${e.requestedProtocols.join(',')}`);
+      if (e.protocol) parts.push(`chosen=${e.protocol}`);
+      if (e.extensions) parts.push(`ext=${show(e.extensions)}`);
+      if (e.tls) parts.push(`tls=${e.tls.version ?? '?'}/${e.tls.cipher ?? '?'}`);
+      return parts.join(' ');
+    }
+    case 'frame': {
+      const arrow = e.dir === 'in' ? '<-' : '->';
+      let body = '';
+      if (e.opcode === 'close') {
+        body =
+          e.closeCode !== undefined ? ` ${e.closeCode} ${show(e.closeReason ?? '')}` : ' (no code)';
+      } else if (e.previewEncoding === 'utf8') {
+        body = ` ${show(e.preview)}`;
+      } else if (e.length > 0) {
+        const hex = Buffer.from(e.preview, 'base64').subarray(0, 24).toString('hex');
+        body = ` 0x${hex}${e.length > 24 ? '…' : ''}`;
+      }
+      return `${head} ${arrow} ${e.opcode} ${e.length} B${body}`;
+    }
+    case 'close':
+      return `${head} closed ${e.code} ${show(e.reason)} by ${e.by}${e.clean ? '' : ' (not clean)'}`;
+    case 'error':
+      return `${head} error ${e.code}${e.closeCode !== undefined ? ` (close ${e.closeCode})` : ''}: ${e.message}${
+        e.remoteAddress ? ` [${e.remoteAddress}]` : ''
+      }`;
+  }
+}
