@@ -202,7 +202,7 @@ interface DbProbe {
   state: TrustState;
   detail?: string;
   /** Nicknames whose certificate is exactly ours, with their trust flags. */
-  ours: { nickname: string; trust: string; alone: boolean }[];
+  ours: { nickname: string; trust: string }[];
 }
 
 async function probeDb(
@@ -234,9 +234,18 @@ async function probeDb(
       r: await ctx.run(certutil, ['-L', '-d', d, '-n', e.nickname, '-a']),
     })),
   );
+  // `certutil -L -n NICK -a` prints every certificate with that nickname's subject, so a CA re-created
+  // with the same subject shows up under both nicknames. A nickname is ours when it is our serial-based
+  // nickname and its group holds our DER, or when it names exactly one certificate and that is ours.
+  // (Deleting by nickname removes exactly the certificate with that label: checked with NSS 3.87.)
   const ours = exported
-    .filter(({ r }) => r.code === 0 && pemContains(r.stdout, ca))
-    .map(({ e, r }) => ({ nickname: e.nickname, trust: e.trust, alone: pemCount(r.stdout) === 1 }));
+    .filter(
+      ({ e, r }) =>
+        r.code === 0 &&
+        pemContains(r.stdout, ca) &&
+        (e.nickname === nick || pemCount(r.stdout) === 1),
+    )
+    .map(({ e }) => ({ nickname: e.nickname, trust: e.trust }));
   const trusted = ours.some((o) => sslCaTrusted(o.trust));
   return {
     db,
@@ -445,14 +454,6 @@ export const nssStore: TrustStore = {
     await Promise.all(
       probes.map(async (p) => {
         for (const o of p.ours) {
-          // A nickname shared with another certificate (same subject) cannot be deleted by name
-          // without risking the other one: refuse and say so.
-          if (!o.alone) {
-            failures.push(
-              `${p.db.label}: "${o.nickname}" also names another certificate; remove ours by hand`,
-            );
-            continue;
-          }
           const r = await ctx.run(certutil, ['-D', '-d', dbArg(p.db), '-n', o.nickname]);
           if (r.code !== 0)
             failures.push(`${p.db.label}: ${firstLine(r.stderr, r.stdout) || r.spawnError}`);
