@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// Entry for the `wss-studio` command. The CLI is bundled into dist/cli.cjs at install time
-// (scripts/postinstall.mjs) so that it starts fast and needs no TypeScript at run time.
+// Entry for the `wss-studio` command. The CLI is bundled into dist/cli.mjs (+ dist/chunks/) at install
+// time (scripts/postinstall.mjs) so that it starts fast and needs no TypeScript at run time.
 'use strict';
 const path = require('node:path');
 const fs = require('node:fs');
-const bundle = path.join(__dirname, '..', 'dist', 'cli.cjs');
+const { pathToFileURL } = require('node:url');
+const bundle = path.join(__dirname, '..', 'dist', 'cli.mjs');
 if (!fs.existsSync(bundle)) {
   process.stderr.write(
     'error: failed to start wss-studio: ' +
@@ -15,4 +16,4 @@ if (!fs.existsSync(bundle)) {
   );
   process.exit(1);
 }
-require(bundle).cliMain();
+import(pathToFileURL(bundle).href).then((m) => m.cliMain());

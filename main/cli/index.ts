@@ -3,22 +3,23 @@
 import { parseArgs, type OptSpec } from './args';
 import type { Command, Io } from './command';
 import { isWssError } from '../../shared/errors';
-import { commands as caCommands } from './ca';
-import { commands as certCommands } from './cert';
-import { commands as trustCommands } from './trust';
-import { commands as serveCommands } from './serve';
-import { commands as doctorCommands } from './doctor';
-import { commands as uiCommands } from './ui';
 import { VERSION } from './version';
 
-export const allCommands: Command[] = [
-  ...caCommands,
-  ...certCommands,
-  ...trustCommands,
-  ...serveCommands,
-  ...doctorCommands,
-  ...uiCommands,
-];
+// Command groups load on demand (each is its own chunk in the bundle): "cert issue" never parses the
+// web server or the echo engine. The main help loads them all.
+const groups: Record<string, () => Promise<{ commands: Command[] }>> = {
+  ca: () => import('./ca'),
+  cert: () => import('./cert'),
+  trust: () => import('./trust'),
+  serve: () => import('./serve'),
+  doctor: () => import('./doctor'),
+  ui: () => import('./ui'),
+};
+
+export async function loadAllCommands(): Promise<Command[]> {
+  const loaded = await Promise.all(Object.values(groups).map((g) => g()));
+  return loaded.flatMap((m) => m.commands);
+}
 
 const helpOpt: Record<string, OptSpec> = {
   help: { type: 'boolean', short: 'h', help: 'show help' },
@@ -49,7 +50,7 @@ export function commandHelp(c: Command): string {
   return lines.join('\n');
 }
 
-export function mainHelp(): string {
+export function mainHelp(allCommands: Command[]): string {
   const lines = [
     `wss-studio ${VERSION}: trusted local TLS and a WebSocket peer`,
     '',
@@ -63,7 +64,10 @@ export function mainHelp(): string {
   return lines.join('\n');
 }
 
-function findCommand(argv: string[]): { cmd?: Command; rest: string[]; group?: string } {
+function findCommand(
+  argv: string[],
+  allCommands: Command[],
+): { cmd?: Command; rest: string[]; group?: string } {
   for (const c of allCommands) {
     if (c.path.every((p, i) => argv[i] === p)) return { cmd: c, rest: argv.slice(c.path.length) };
   }
@@ -73,14 +77,16 @@ function findCommand(argv: string[]): { cmd?: Command; rest: string[]; group?: s
 
 export async function run(argv: string[], io: Io): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-    io.out(mainHelp());
+    io.out(mainHelp(await loadAllCommands()));
     return argv.length === 0 ? 2 : 0;
   }
   if (argv[0] === '--version' || argv[0] === '-v') {
     io.out(VERSION);
     return 0;
   }
-  const { cmd, rest, group } = findCommand(argv);
+  const load = groups[argv[0] as string];
+  const allCommands = load ? (await load()).commands : await loadAllCommands();
+  const { cmd, rest, group } = findCommand(argv, allCommands);
   if (!cmd) {
     if (group) {
       const sub = allCommands.filter((c) => c.path[0] === group);

@@ -1,0 +1,181 @@
+#!/usr/bin/env node
+// bench/certs: whole-process medians, wss-studio against mkcert doing the same job.
+//   node bench/certs.mjs [--runs N]
+// Prints a Markdown table. Needs the CLI bundle (npm install builds it) and Debian's mkcert.
+// NODE_EXTRA_CA_CERTS is unset for every child: it adds ~0.1 s to each Node start and is not our cost.
+// Runs of the two tools are interleaved so that machine load hits both alike.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const bin = path.join(root, 'bin', 'wss-studio.cjs');
+const runsArg = process.argv.indexOf('--runs');
+const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 15;
+
+if (!fs.existsSync(path.join(root, 'dist', 'cli.mjs'))) {
+  console.error(
+    'error: failed to run benchmark: dist/cli.mjs is missing\nhint: run "npm run build:node"',
+  );
+  process.exit(1);
+}
+if (spawnSync('sh', ['-c', 'command -v mkcert']).status !== 0) {
+  console.error(
+    'error: failed to run benchmark: mkcert is not installed\nhint: apt-get install mkcert',
+  );
+  process.exit(1);
+}
+
+const env = { ...process.env };
+delete env.NODE_EXTRA_CA_CERTS;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wss-bench-'));
+
+function time(cmd, args, extraEnv, cwd) {
+  const t = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, {
+    env: { ...env, ...extraEnv },
+    cwd,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+  return ms;
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+let n = 0;
+const fresh = () => path.join(tmp, `d${n++}`);
+const out = path.join(tmp, 'out');
+fs.mkdirSync(out);
+
+// A CA for each tool, for the leaf jobs.
+const home = fresh();
+time(process.execPath, [bin, 'ca', 'init', '--key', 'rsa'], { WSS_STUDIO_HOME: home });
+const caroot = fresh();
+fs.mkdirSync(caroot);
+time('mkcert', ['localhost'], { CAROOT: caroot }, out);
+
+const jobs = [
+  {
+    name: 'CA creation (RSA-3072)',
+    ours: () =>
+      time(process.execPath, [bin, 'ca', 'init', '--key', 'rsa'], { WSS_STUDIO_HOME: fresh() }),
+    // mkcert has no "create the CA only" command: its first run in an empty CAROOT creates the CA and
+    // issues one leaf. We run the same pair (ca init, then cert issue) in one timed sequence.
+    theirs: () => {
+      const d = fresh();
+      fs.mkdirSync(d);
+      return time(
+        'mkcert',
+        [
+          '-cert-file',
+          path.join(out, 'm.pem'),
+          '-key-file',
+          path.join(out, 'm-key.pem'),
+          'localhost',
+        ],
+        { CAROOT: d },
+        out,
+      );
+    },
+    ours2: () => {
+      const h = fresh();
+      return (
+        time(process.execPath, [bin, 'ca', 'init', '--key', 'rsa'], { WSS_STUDIO_HOME: h }) +
+        time(
+          process.execPath,
+          [bin, 'cert', 'issue', 'localhost', '--key', 'rsa', '--out-dir', out],
+          { WSS_STUDIO_HOME: h },
+        )
+      );
+    },
+  },
+  {
+    name: 'RSA-2048 leaf',
+    ours: () =>
+      time(
+        process.execPath,
+        [bin, 'cert', 'issue', 'localhost', '--key', 'rsa', '--out-dir', out],
+        { WSS_STUDIO_HOME: home },
+      ),
+    theirs: () =>
+      time(
+        'mkcert',
+        [
+          '-cert-file',
+          path.join(out, 'm.pem'),
+          '-key-file',
+          path.join(out, 'm-key.pem'),
+          'localhost',
+        ],
+        { CAROOT: caroot },
+        out,
+      ),
+  },
+  {
+    name: 'ECDSA P-256 leaf',
+    ours: () =>
+      time(
+        process.execPath,
+        [bin, 'cert', 'issue', 'localhost', '--key', 'ecdsa', '--out-dir', out],
+        { WSS_STUDIO_HOME: home },
+      ),
+    theirs: () =>
+      time(
+        'mkcert',
+        [
+          '-ecdsa',
+          '-cert-file',
+          path.join(out, 'm.pem'),
+          '-key-file',
+          path.join(out, 'm-key.pem'),
+          'localhost',
+        ],
+        { CAROOT: caroot },
+        out,
+      ),
+  },
+];
+
+const rows = [];
+for (const job of jobs) {
+  const a = [];
+  const b = [];
+  const c = [];
+  for (let i = 0; i < RUNS + 2; i++) {
+    const x = job.ours();
+    const y = job.theirs();
+    const z = job.ours2 ? job.ours2() : undefined;
+    if (i < 2) continue; // warm-up: page cache, first exec
+    a.push(x);
+    b.push(y);
+    if (z !== undefined) c.push(z);
+  }
+  rows.push([job.name, median(a), median(b)]);
+  if (c.length)
+    rows.push([`CA creation + first RSA leaf (mkcert's first run)`, median(c), median(b)]);
+}
+
+const load = os.loadavg()[0].toFixed(2);
+console.log(
+  `\nbench/certs: medians of ${RUNS} runs each (whole processes, interleaved), ${os.cpus().length} cores, load ${load}\n`,
+);
+console.log('| job | wss-studio (ms) | mkcert (ms) | ratio |');
+console.log('| --- | ---: | ---: | ---: |');
+for (const [name, ours, theirs] of rows) {
+  console.log(
+    `| ${name} | ${ours.toFixed(1)} | ${theirs.toFixed(1)} | ${(ours / theirs).toFixed(2)} |`,
+  );
+}
+console.log('\nratio = wss-studio / mkcert; at or below 1.00 is the target.');
+console.log(
+  "mkcert's CA-creation figure is its first run in an empty CAROOT (CA + one RSA leaf): it has no CA-only command.",
+);
+fs.rmSync(tmp, { recursive: true, force: true });
