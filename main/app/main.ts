@@ -1,0 +1,103 @@
+// Electron main process, bundled by scripts/build.mjs into dist/app/main.cjs (package.json "main").
+// Thin on purpose: every decision lives in the tested modules beside it (security, ipc, bridge, protocol,
+// hooks, menu, window-state); this file only wires them to the real electron module.
+import * as electron from 'electron';
+import path from 'node:path';
+import { createEngine, type Engine } from '../engine';
+import { isAllowedExternal } from '../engine/external';
+import { findRendererDir } from '../web/paths';
+import { bindIpc, forwardEvents } from './ipc';
+import { electronHooks } from './hooks';
+import { menuTemplate } from './menu';
+import { registerAppProtocol, schemePrivileges } from './protocol';
+import {
+  APP_URL,
+  denyPermissions,
+  hardenContents,
+  isTrustedSender,
+  windowOptions,
+} from './security';
+import { loadBounds, saveBounds } from './window-state';
+
+const { app, BrowserWindow, Menu, clipboard, dialog, ipcMain, protocol, screen, session, shell } =
+  electron;
+
+// Checklist #10: no insecure legacy; one instance only (a second launch focuses the first window).
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  protocol.registerSchemesAsPrivileged([schemePrivileges]);
+  let win: electron.BrowserWindow | undefined;
+  let engine: Engine | undefined;
+  let quitting = false;
+
+  app.on('second-instance', () => {
+    if (!win) return;
+    if (win.isMinimized()) win.restore();
+    win.focus();
+  });
+
+  // Any web contents created later (devtools excepted) gets the same navigation rules.
+  app.on('web-contents-created', (_e, contents) => hardenContents(contents, shell));
+
+  const openLink = (url: string) => {
+    if (isAllowedExternal(url)) void shell.openExternal(url);
+  };
+
+  app.whenReady().then(async () => {
+    if (!process.env.WSS_STUDIO_HOME) process.env.WSS_STUDIO_HOME = app.getPath('userData');
+    const rendererDir = findRendererDir().dir;
+    registerAppProtocol(protocol, rendererDir);
+    denyPermissions(session.defaultSession);
+
+    engine = createEngine({
+      shell: 'electron',
+      hooks: electronHooks({
+        dialog,
+        clipboard,
+        shell,
+        window: () => win,
+        downloadsDir: () => app.getPath('downloads'),
+      }),
+    });
+    const eng = engine;
+    bindIpc(ipcMain, eng, (event) => isTrustedSender(event, () => win?.webContents));
+    Menu.setApplicationMenu(
+      Menu.buildFromTemplate(
+        menuTemplate(process.platform, { openLink, reload: () => win?.webContents.reload() }),
+      ),
+    );
+
+    const bounds = loadBounds(
+      eng.store,
+      screen.getAllDisplays().map((d) => d.workArea),
+    );
+    win = new BrowserWindow(windowOptions(path.join(__dirname, 'preload.cjs'), bounds));
+    const stopEvents = forwardEvents(eng, (ch, stream, data) => {
+      if (win && !win.isDestroyed()) win.webContents.send(ch, stream, data);
+    });
+    win.once('ready-to-show', () => win?.show());
+    win.on('close', () => {
+      if (win) saveBounds(eng.store, win.getNormalBounds());
+    });
+    win.on('closed', () => {
+      stopEvents();
+      win = undefined;
+    });
+    await win.loadURL(APP_URL);
+    try {
+      await eng.startEnabledServers();
+    } catch {
+      // Each server reports its own start error on its card (server.status).
+    }
+  });
+
+  // Quit cleanly: stop every echo server before the process goes.
+  app.on('before-quit', (event) => {
+    if (quitting || !engine) return;
+    event.preventDefault();
+    quitting = true;
+    void engine.close().finally(() => app.quit());
+  });
+  app.on('window-all-closed', () => app.quit());
+}
