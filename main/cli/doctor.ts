@@ -1,4 +1,161 @@
 // CLI commands for "wss-studio doctor ...".
-import type { Command } from './command';
+//   wss-studio doctor URL [--origin PAGE_ORIGIN] [--protocol P]... [--ca FILE] [--timeout MS] [--json]
+// Exit codes: 0 the connection would work (warnings allowed), 1 it would not, 2 bad usage.
+import fs from 'node:fs';
+import path from 'node:path';
+import { inputError, q } from '../../shared/errors';
+import { bool, intOpt, list, str } from './args';
+import type { Command, Io } from './command';
+import {
+  codeTable,
+  diagnose,
+  parseOrigin,
+  STEP_TITLES,
+  type DoctorReport,
+  type DoctorStep,
+} from '../doctor';
+import { openStore, resolveHome } from '../store';
+import { loadCa } from '../pki';
 
-export const commands: Command[] = [];
+const MARK: Record<DoctorStep['status'], string> = {
+  pass: 'PASS',
+  fail: 'FAIL',
+  warn: 'WARN',
+  skip: 'skip',
+};
+
+/** Human form of one step: status, title, code, then the explanation, fix and facts indented. */
+export function formatStep(s: DoctorStep): string[] {
+  const pad = '        ';
+  if (s.status === 'skip') return [`  ${MARK.skip}  ${s.title}: ${s.explanation}`];
+  const lines = [
+    `  ${MARK[s.status]}  ${s.title}${s.code ? `  [${[s.code, ...(s.also ?? [])].join(', ')}]` : ''}`,
+  ];
+  lines.push(pad + s.explanation);
+  if (s.fix && s.status !== 'pass') lines.push(`${pad}fix: ${s.fix}`);
+  for (const d of s.detail ?? []) lines.push(`${pad}- ${d}`);
+  return lines;
+}
+
+export function formatVerdict(r: DoctorReport): string {
+  if (r.cancelled) return 'result: cancelled before the diagnosis finished';
+  const failed = r.steps
+    .filter((s) => s.status === 'fail')
+    .flatMap((s) => [s.code, ...(s.also ?? [])]);
+  const warned = r.steps.filter((s) => s.status === 'warn').map((s) => s.code);
+  if (!r.ok) return `result: this connection would FAIL: ${failed.join(', ')}`;
+  return `result: this connection would work${warned.length ? ` (with ${warned.length === 1 ? 'a warning' : 'warnings'}: ${warned.join(', ')})` : ''}`;
+}
+
+/** The WSS Studio CA from the store, or from --ca FILE. Never creates the store. */
+function caPemFor(p: Parameters<Command['run']>[0], io: Io): { pem?: string; source: string } {
+  const file = str(p, 'ca');
+  if (file !== undefined) {
+    const abs = path.resolve(io.cwd, file);
+    let pem: string;
+    try {
+      pem = fs.readFileSync(abs, 'utf8');
+    } catch (e) {
+      throw inputError(
+        'BAD_CA',
+        `read CA certificate ${q(abs)}`,
+        (e as NodeJS.ErrnoException).code ?? String(e),
+        {
+          field: '--ca',
+          value: file,
+          hint: 'pass the path of a CA certificate in PEM form, e.g. "--ca ~/.local/share/mkcert/rootCA.pem"',
+        },
+      );
+    }
+    return { pem, source: abs };
+  }
+  const home = io.env.WSS_STUDIO_HOME
+    ? path.resolve(io.cwd, io.env.WSS_STUDIO_HOME)
+    : resolveHome(io.env);
+  if (!fs.existsSync(home)) return { source: 'none (no WSS Studio store yet)' };
+  try {
+    const ca = loadCa(openStore(home));
+    return ca
+      ? { pem: ca.certPem, source: ca.certPath }
+      : { source: 'none (no WSS Studio CA yet)' };
+  } catch (e) {
+    // A broken store must not stop a network diagnosis: say so and check against the system bundle only.
+    io.err(
+      `warning: the WSS Studio CA could not be read (${(e as Error).message}); checking the system bundle only`,
+    );
+    return { source: 'none (unreadable)' };
+  }
+}
+
+const doctor: Command = {
+  path: ['doctor'],
+  summary: 'diagnose a ws:// or wss:// URL step by step and say why it fails',
+  args: 'URL',
+  options: {
+    origin: {
+      type: 'string',
+      value: 'PAGE_ORIGIN',
+      help: 'origin of the page that opens the WebSocket (checks mixed content), e.g. https://localhost:5173',
+    },
+    protocol: { type: 'list', value: 'NAME', help: 'offer this subprotocol (repeatable)' },
+    ca: {
+      type: 'string',
+      value: 'FILE',
+      help: 'check trust against this CA PEM instead of the WSS Studio CA',
+    },
+    timeout: { type: 'string', value: 'MS', help: 'timeout of each network step (default 5000)' },
+    json: { type: 'boolean', help: 'print the report as one JSON document' },
+  },
+  details: [
+    'Steps: ' + Object.values(STEP_TITLES).join('; ') + '.',
+    'The mixed content check runs first, before any network traffic, when --origin is given.',
+    'Trust is checked against the system bundle and the WSS Studio CA ($WSS_STUDIO_HOME), each said apart.',
+    'Exit status: 0 the connection would work (warnings allowed), 1 it would not, 2 bad usage.',
+    '',
+    'codes:',
+    ...codeTable().map(
+      ({ code, doc }) =>
+        `  ${code.padEnd(26)} ${doc.severity === 'warn' ? '(warning) ' : ''}${doc.step}`,
+    ),
+  ].join('\n'),
+  run: async (p, io) => {
+    const [url, ...extra] = p.positionals;
+    if (url === undefined || extra.length) {
+      throw inputError(
+        'USAGE',
+        'run "wss-studio doctor"',
+        url === undefined
+          ? 'the URL is missing'
+          : `expected one URL, got ${p.positionals.length}: ${p.positionals.map(q).join(' ')}`,
+        {
+          field: 'URL',
+          hint: 'run e.g. "wss-studio doctor wss://localhost:8443/ --origin https://localhost:5173"',
+        },
+      );
+    }
+    const timeoutMs = intOpt(p, 'timeout', 1, 120_000, 'wss-studio doctor');
+    const origin = str(p, 'origin');
+    if (origin !== undefined) parseOrigin(origin); // bad --origin: usage error before any output
+    const json = bool(p, 'json');
+    const ca = caPemFor(p, io);
+    const ac = new AbortController();
+    void io.interrupted.then(() => ac.abort());
+    if (!json) {
+      io.out(`doctor ${url}${origin ? ` (page ${origin})` : ''}`);
+      io.out(`  trust anchors: system bundle; WSS Studio CA: ${ca.source}`);
+    }
+    const report = await diagnose(url, {
+      ...(origin !== undefined ? { origin } : {}),
+      ...(ca.pem ? { caPem: ca.pem } : {}),
+      protocols: list(p, 'protocol'),
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      signal: ac.signal,
+      onStep: json ? undefined : (s) => formatStep(s).forEach((l) => io.out(l)),
+    });
+    if (json) io.out(JSON.stringify(report, null, 2));
+    else io.out(formatVerdict(report));
+    return report.ok && !report.cancelled ? 0 : 1;
+  },
+};
+
+export const commands: Command[] = [doctor];

@@ -1,0 +1,389 @@
+// The connection doctor: runs the steps in order and reports each as it finishes.
+//   url -> mixed-content (before any network) -> dns -> tcp -> tls (which scheme the port speaks)
+//   -> certificate (wss only) -> upgrade
+// A failed step stops the steps that depend on it; they are reported as "skip" with the reason, so the
+// list always has the same seven entries in the same order.
+import { X509Certificate } from 'node:crypto';
+import { inputError } from '../../shared/errors';
+import { STEP_TITLES, type StepId } from './codes';
+import { checkMixedContent, parseOrigin, type PageOrigin } from './mixed-content';
+import { Aborted, connectAny, probePlain, resolveHost } from './net';
+import { judgeCertificate, loadSystemAnchors, probeTls, type TlsHandshake } from './tls';
+import { judgeUpgrade, newKey, sendUpgrade } from './upgrade';
+import { checkUrl } from './url';
+import type { DiagnoseOptions, DoctorReport, DoctorStep, DoctorTarget } from './types';
+
+const DEFAULT_TIMEOUT_MS = 5000;
+const ORDER: StepId[] = ['url', 'mixed-content', 'dns', 'tcp', 'tls', 'certificate', 'upgrade'];
+
+type StepBody = Omit<DoctorStep, 'id' | 'title' | 'durationMs'>;
+
+/**
+ * Diagnose a ws:// or wss:// URL. Resolves with the report (ok: false when the connection would fail);
+ * rejects only for bad options (input WssError BAD_ORIGIN, BAD_CA, BAD_TIMEOUT). When the signal fires it
+ * resolves at once with the steps finished so far and `cancelled: true`.
+ */
+export async function diagnose(url: string, opts: DiagnoseOptions = {}): Promise<DoctorReport> {
+  const started = Date.now();
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (!Number.isFinite(timeoutMs) || timeoutMs < 1 || timeoutMs > 120_000) {
+    throw inputError('BAD_TIMEOUT', 'run doctor', `timeout ${timeoutMs} ms is out of range`, {
+      field: 'timeoutMs',
+      value: timeoutMs,
+      hint: 'pass a timeout from 1 to 120000 ms',
+    });
+  }
+  const page: PageOrigin | null = opts.origin ? parseOrigin(opts.origin) : null;
+  const ourCa = opts.caPem ? parseCa(opts.caPem) : null;
+  const protocols = opts.protocols ?? [];
+  const signal = opts.signal;
+
+  const report: DoctorReport = {
+    url,
+    ...(page ? { origin: page.origin } : {}),
+    target: null,
+    ok: false,
+    codes: [],
+    steps: [],
+    speaks: null,
+    addresses: [],
+    tls: null,
+    upgrade: null,
+    startedAt: new Date(started).toISOString(),
+    durationMs: 0,
+  };
+
+  let stepStart = Date.now();
+  const emit = (id: StepId, body: StepBody) => {
+    const step: DoctorStep = {
+      id,
+      title: STEP_TITLES[id],
+      ...body,
+      durationMs: Date.now() - stepStart,
+    };
+    report.steps.push(step);
+    if (step.code) report.codes.push(step.code);
+    for (const c of step.also ?? []) report.codes.push(c);
+    stepStart = Date.now();
+    opts.onStep?.(step);
+  };
+  const skipRest = (reason: string) => {
+    for (const id of ORDER.slice(report.steps.length))
+      emit(id, { status: 'skip', explanation: reason });
+  };
+  const finish = () => {
+    report.ok = report.steps.every((s) => s.status !== 'fail');
+    report.durationMs = Date.now() - started;
+    return report;
+  };
+  const checkAbort = () => {
+    if (signal?.aborted) throw new Aborted();
+  };
+
+  try {
+    checkAbort();
+    // 1. URL
+    const u = checkUrl(url);
+    if (!u.ok) {
+      emit('url', { status: 'fail', code: u.code, explanation: u.explanation, fix: u.fix });
+      skipRest('Not run: the URL must be fixed first.');
+      return finish();
+    }
+    const t: DoctorTarget = u.target;
+    report.target = t;
+    const where = `${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
+    emit(
+      'url',
+      u.warning
+        ? { status: 'warn', ...u.warning, detail: [`checking ${t.url}`] }
+        : {
+            status: 'pass',
+            explanation: `${t.url}: scheme ${t.scheme}, host ${t.host}, port ${t.port}, path ${t.path}.`,
+          },
+    );
+
+    // 6. (checked first) Mixed content: decided by the browser from names alone, before any network.
+    if (!page) {
+      emit('mixed-content', {
+        status: 'skip',
+        explanation: 'No page origin given (--origin): the mixed content rule was not checked.',
+      });
+    } else {
+      const m = checkMixedContent(page, t);
+      if (m.status === 'pass')
+        emit('mixed-content', { status: 'pass', explanation: m.explanation });
+      else
+        emit('mixed-content', {
+          status: m.status,
+          code: m.code,
+          explanation: m.explanation,
+          fix: m.fix,
+        });
+      if (m.status === 'fail') {
+        skipRest('Not run: the browser blocks this URL from that page before any network traffic.');
+        return finish();
+      }
+    }
+
+    // 2a. DNS
+    checkAbort();
+    const r = await resolveHost(t.host, timeoutMs, signal);
+    if (!r.ok) {
+      const hosts = /\.(test|localhost|internal|local)$/i.test(t.host);
+      emit('dns', {
+        status: 'fail',
+        code: 'DNS_FAILED',
+        explanation: r.timedOut
+          ? `Looking up ${JSON.stringify(t.host)} got no answer within ${timeoutMs} ms.`
+          : `${JSON.stringify(t.host)} does not resolve on this machine (${r.errno}).`,
+        fix: hosts
+          ? `Map the name in /etc/hosts, e.g. "127.0.0.1 ${t.host}" (on Windows: C:\\Windows\\System32\\drivers\\etc\\hosts).`
+          : 'Check the spelling, or map the name in /etc/hosts, e.g. "127.0.0.1 ' + t.host + '".',
+      });
+      skipRest('Not run: the host name does not resolve.');
+      return finish();
+    }
+    report.addresses = r.addresses;
+    emit('dns', {
+      status: 'pass',
+      explanation: r.literal
+        ? `${t.host} is an IP address: nothing to resolve.`
+        : `${t.host} resolves to ${r.addresses.join(', ')}.`,
+    });
+
+    // 2b. TCP
+    checkAbort();
+    const c = await connectAny(r.addresses, t.port, timeoutMs, signal);
+    if (!c.ok) {
+      const tried = c.failed.map((f) => `${f.address}: ${f.errno}`);
+      const text: Record<string, [string, string]> = {
+        CONNECTION_REFUSED: [
+          `Nothing is listening on ${where} (connection refused at ${c.failed.map((f) => f.address).join(' and ')}).`,
+          `Start the server, or fix the port in the URL; check which address it binds (127.0.0.1, ::1 or 0.0.0.0).`,
+        ],
+        TIMEOUT: [
+          `Connecting to ${where} got no answer within ${timeoutMs} ms: packets are dropped (firewall, wrong address, or a host that is down).`,
+          'Check the address, the port and any firewall in between.',
+        ],
+        HOST_UNREACHABLE: [
+          `There is no route to ${where} (${c.errno}).`,
+          'Check the address and that this machine is on the same network as the server.',
+        ],
+        CONNECT_FAILED: [
+          `Connecting to ${where} failed (${c.errno}).`,
+          'Check the host, the port and any firewall in between.',
+        ],
+      };
+      const [explanation, fix] = text[c.code] ?? text.CONNECT_FAILED!;
+      emit('tcp', { status: 'fail', code: c.code, explanation, fix, detail: tried });
+      skipRest('Not run: no TCP connection.');
+      return finish();
+    }
+    const address = c.address;
+    emit('tcp', {
+      status: 'pass',
+      explanation: `Connected to ${address} port ${t.port}.`,
+      ...(c.failed.length
+        ? {
+            detail: c.failed.map(
+              (f) =>
+                `${f.address} failed first (${f.errno}); clients fall back to the next address`,
+            ),
+          }
+        : {}),
+    });
+
+    // 3. What does the port speak?
+    checkAbort();
+    let hs: TlsHandshake | null = null;
+    const hostHeader = `${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
+    if (t.scheme === 'wss') {
+      const p = await probeTls(address, t.port, t.host, timeoutMs, signal);
+      if (p.ok) {
+        hs = p.hs;
+        report.speaks = 'tls';
+        emit('tls', {
+          status: 'pass',
+          explanation: `The port speaks TLS (${hs.protocol ?? 'unknown version'}), as wss:// expects.`,
+        });
+      } else {
+        const plain = await probePlain(address, t.port, hostHeader, timeoutMs, signal);
+        if (plain.kind === 'http') {
+          report.speaks = 'plain';
+          const wsUrl = 'ws' + t.url.slice(3);
+          emit('tls', {
+            status: 'fail',
+            code: 'TLS_ON_PLAIN_PORT',
+            explanation:
+              `The URL says wss:// (TLS) but ${where} speaks plain HTTP: it answered a plain request with ` +
+              `${JSON.stringify(plain.statusLine)}. Browsers show this as ERR_SSL_PROTOCOL_ERROR; Node says ` +
+              `${JSON.stringify(
+                p.message
+                  .split('\n')[0]
+                  ?.replace(/^.*routines:/, '')
+                  .replace(/:\.\.\/.*$/, '') ?? p.errno,
+              )}.`,
+            fix: `Use ${JSON.stringify(wsUrl)} for this port, or point wss:// at the server's TLS port.`,
+            detail: [`TLS handshake: ${p.errno}`],
+          });
+          skipRest('Not run: the port does not speak TLS.');
+          return finish();
+        }
+        emit('tls', {
+          status: 'fail',
+          code: p.timedOut ? 'TIMEOUT' : 'TLS_HANDSHAKE_FAILED',
+          explanation: p.timedOut
+            ? `${where} accepted the connection but did not answer the TLS handshake within ${timeoutMs} ms (nor a plain HTTP request).`
+            : `The TLS handshake with ${where} failed: ${p.message.split('\n')[0]} (${p.errno}).`,
+          fix: p.timedOut
+            ? 'Check that this port runs the WebSocket server and that it is not stuck.'
+            : "Check the server's TLS setup (certificate and key loaded and matching, TLS 1.2 or later).",
+          detail: [`plain HTTP probe: ${plain.kind}`],
+        });
+        skipRest('Not run: no TLS session.');
+        return finish();
+      }
+    } else {
+      const plain = await probePlain(address, t.port, hostHeader, timeoutMs, signal);
+      if (plain.kind === 'http') {
+        report.speaks = 'plain';
+        emit('tls', {
+          status: 'pass',
+          explanation: 'The port speaks plain HTTP, as ws:// expects.',
+        });
+      } else {
+        const p = await probeTls(address, t.port, t.host, timeoutMs, signal);
+        if (p.ok) {
+          report.speaks = 'tls';
+          const wssUrl = 'wss' + t.url.slice(2);
+          emit('tls', {
+            status: 'fail',
+            code: 'PLAIN_ON_TLS_PORT',
+            explanation:
+              `The URL says ws:// (plain) but ${where} speaks TLS (${p.hs.protocol ?? 'TLS'}): the server drops ` +
+              'the unencrypted request, so clients see the connection closed or reset with no HTTP answer.',
+            fix: `Use ${JSON.stringify(wssUrl)} for this port, or point ws:// at the server's plain port.`,
+            detail: [`plain HTTP probe: ${plain.kind}`],
+          });
+          skipRest('Not run: the port speaks TLS, not plain HTTP.');
+          return finish();
+        }
+        // Neither plain HTTP nor TLS answered: the upgrade step says what came back.
+        emit('tls', {
+          status: 'pass',
+          explanation: `The port does not speak TLS, as ws:// expects (it did not answer a plain HTTP request either: see the upgrade step).`,
+          detail: [`plain HTTP probe: ${plain.kind}`, `TLS probe: ${p.errno}`],
+        });
+      }
+    }
+
+    // 4. Certificate (wss only)
+    checkAbort();
+    if (!hs) {
+      emit('certificate', { status: 'skip', explanation: 'Not applicable: ws:// uses no TLS.' });
+    } else {
+      const hsNow = hs;
+      const v = await judgeCertificate({
+        host: t.host,
+        hs: hsNow,
+        ourCa,
+        systemAnchors: loadSystemAnchors(),
+        verifyWith: async (ca) => {
+          const p = await probeTls(address, t.port, t.host, timeoutMs, signal, ca);
+          return p.ok ? p.hs.authorizationError : { code: p.errno, message: p.message };
+        },
+      });
+      report.tls = {
+        protocol: hsNow.protocol,
+        cipher: hsNow.cipher,
+        chain: hsNow.chain.map((x) => ({
+          subject: x.subject.replace(/\n/g, ', '),
+          issuer: x.issuer.replace(/\n/g, ', '),
+          notBefore: new Date(x.validFrom).toISOString(),
+          notAfter: new Date(x.validTo).toISOString(),
+          fingerprint256: x.fingerprint256,
+        })),
+        names: v.names,
+        trustedBySystem: v.trustedBySystem,
+        trustedByOurCa: v.trustedByOurCa,
+        issuedByOurCa: v.issuedByOurCa,
+      };
+      const [first, ...more] = v.problems;
+      if (first) {
+        emit('certificate', {
+          status: 'fail',
+          code: first.code,
+          ...(more.length ? { also: more.map((m) => m.code) } : {}),
+          explanation: v.problems.map((m) => m.explanation).join(' '),
+          fix: [...new Set(v.problems.map((m) => m.fix))].join(' '),
+          detail: v.detail,
+        });
+      } else {
+        const by = [
+          v.trustedByOurCa ? 'the WSS Studio CA' : '',
+          v.trustedBySystem ? 'the system bundle' : '',
+        ]
+          .filter(Boolean)
+          .join(' and ');
+        emit('certificate', {
+          status: 'pass',
+          explanation: `The certificate covers ${JSON.stringify(t.host)}, is within its dates, and is trusted by ${by}.`,
+          detail: v.detail,
+        });
+      }
+    }
+
+    // 5. Upgrade
+    checkAbort();
+    const key = newKey();
+    const res = await sendUpgrade({
+      target: t,
+      address,
+      tls: t.scheme === 'wss',
+      key,
+      ...(page ? { origin: page.origin } : {}),
+      protocols,
+      timeoutMs,
+      ...(signal ? { signal } : {}),
+    });
+    const up = judgeUpgrade(res, {
+      url: t.url,
+      key,
+      protocols,
+      ...(page ? { origin: page.origin } : {}),
+      timeoutMs,
+    });
+    report.upgrade = up.facts;
+    if (up.ok) emit('upgrade', { status: 'pass', explanation: up.explanation, detail: up.detail });
+    else
+      emit('upgrade', {
+        status: 'fail',
+        code: up.code,
+        explanation: up.explanation,
+        fix: up.fix,
+        detail: up.detail,
+      });
+    return finish();
+  } catch (e) {
+    if (!(e instanceof Aborted)) throw e;
+    report.cancelled = true;
+    report.durationMs = Date.now() - started;
+    return report;
+  }
+}
+
+function parseCa(pem: string): X509Certificate {
+  try {
+    return new X509Certificate(pem);
+  } catch (e) {
+    throw inputError(
+      'BAD_CA',
+      'read CA certificate',
+      `the PEM does not parse (${(e as Error).message})`,
+      {
+        field: 'caPem',
+        hint: 'pass the CA certificate PEM (loadCa(store).certPem), or run "wss-studio ca init"',
+      },
+    );
+  }
+}
