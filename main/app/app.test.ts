@@ -97,7 +97,10 @@ describe('ipcMain binding derived from the contract', () => {
   }
   it('registers exactly one handler per request and checks the sender on each call', async () => {
     const ipc = fakeIpcMain();
-    const call = vi.fn(async (name: unknown) => ({ ok: true as const, result: name }));
+    const call = vi.fn(async (name: unknown, _input: unknown, _ctx: unknown) => ({
+      ok: true as const,
+      result: name,
+    }));
     const trusted = fakeEvent('me', 'app://wss-studio/index.html');
     const unbind = bindIpc(ipc as never, { call }, (e) => e === trusted);
     expect([...ipc.handlers.keys()].sort()).toEqual(requestNames.map(channelFor).sort());
