@@ -213,8 +213,11 @@ export const requests = {
   ),
   'log.clear': def(none, 'clear the frame log'),
   'log.export': def(
-    v.strictObject({ format: v.picklist(['jsonl', 'har'], 'must be "jsonl" or "har"') }),
-    'export the frame log as JSON Lines or HAR',
+    v.strictObject({
+      format: v.picklist(['jsonl', 'har'], 'must be "jsonl" or "har"'),
+      serverId: v.optional(nonEmpty(LIMITS.id)),
+    }),
+    'export the frame log (all servers or one) as JSON Lines or HAR',
   ),
 
   // doctor
@@ -313,21 +316,50 @@ export interface ExportDto {
   password?: string;
 }
 
+/** Measured state of one store (mirrors main/trust/types.ts). */
 export type TrustState =
-  'trusted' | 'not-trusted' | 'not-present' | 'tool-missing' | 'needs-permission';
+  'trusted' | 'not-trusted' | 'not-present' | 'tool-missing' | 'needs-permission' | 'error';
 
+/** One place inside a store: an NSS database, a keychain, a bundle file. */
+export interface TrustTargetDto {
+  label: string;
+  path: string;
+  state: TrustState;
+  detail?: string;
+}
+
+/** Trust status of one store (mirrors main/trust/types.ts StoreStatus). */
 export interface TrustStoreStatus {
-  id: TrustStoreId | string;
-  name: string;
+  store: TrustStoreId;
+  /** "NSS (Chrome/Chromium, Firefox)" ... */
+  label: string;
   state: TrustState;
   detail: string;
+  /** The exact command or action that fixes a non-trusted state. */
   fix?: string;
+  /** E.g. "Firefox is running: restart it". */
+  warnings?: string[];
+  targets?: TrustTargetDto[];
+}
+
+export interface TrustStoreChange extends TrustStoreStatus {
+  /** Whether this call changed anything (install/uninstall are idempotent). */
+  changed: boolean;
 }
 
 export interface TrustResult {
-  stores: TrustStoreStatus[];
-  /** Stores that need the OS privilege prompt (desktop) or this command (CLI/web). */
-  privileged?: { store: string; command: string[] }[];
+  stores: TrustStoreChange[];
+  /**
+   * Stores that need root. Desktop app: already run through the OS prompt (pkexec), `ran` true.
+   * Web mode: show `sudo` for the user to paste into a terminal.
+   */
+  privileged?: {
+    store: TrustStoreId;
+    sudo: string;
+    ran: boolean;
+    ok?: boolean;
+    message?: string;
+  }[];
 }
 
 export type ServerState = 'stopped' | 'starting' | 'running' | 'stopping' | 'error';

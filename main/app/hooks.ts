@@ -1,6 +1,7 @@
 // Native dialogs a desktop user expects, handed to the engine as ShellHooks: the save dialog for exports,
 // confirmations before trusting or removing the CA, the clipboard, opening allow-listed links.
 import type { BrowserWindow, Clipboard, Dialog, Shell } from 'electron';
+import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ShellHooks } from '../engine';
@@ -51,5 +52,24 @@ export function electronHooks(d: HookDeps): ShellHooks {
         : await d.dialog.showMessageBox(opts);
       return r.response === 1;
     },
+    // The OS privilege prompt: the trust engine builds ['pkexec', '/bin/sh', '-c', script] with every path
+    // quoted; pkexec shows the desktop's password dialog. No shell of ours is involved.
+    runPrivileged(argv) {
+      return runCommand(argv);
+    },
   };
+}
+
+export function runCommand(argv: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const [file, ...args] = argv;
+    if (!file) return resolve({ code: null, stderr: 'empty command' });
+    const child = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => {
+      if (stderr.length < 64 * 1024) stderr += c.toString();
+    });
+    child.once('error', (e) => resolve({ code: null, stderr: e.message }));
+    child.once('close', (code) => resolve({ code, stderr }));
+  });
 }

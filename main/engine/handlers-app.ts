@@ -13,6 +13,8 @@ export interface ShellHooks {
   openExternal?(url: string): Promise<boolean>;
   /** Native confirmation before trusting or removing the CA; false = the user said no. */
   confirm?(q: { title: string; message: string; detail?: string; ok: string }): Promise<boolean>;
+  /** Run a command with the OS privilege prompt (desktop: pkexec argv from the trust engine). */
+  runPrivileged?(argv: string[]): Promise<{ code: number | null; stderr: string }>;
 }
 
 export function appHandlers(

@@ -1,13 +1,27 @@
-// doctor.run: placeholder until main/doctor/index.ts lands.
-import { failure } from '../../shared/errors';
+// doctor.run: the connection doctor (main/doctor) as a long task: each step is pushed on task.progress as it
+// finishes, and task.cancel aborts it (the report comes back with cancelled: true and the steps so far).
+import { diagnose } from '../doctor';
+import { loadCa } from '../pki';
 import type { Handlers } from './dispatch';
 import type { EngineDeps } from './index';
 
 export function doctorHandlers(d: EngineDeps): Pick<Handlers, 'doctor.run' | 'task.cancel'> {
   return {
-    'doctor.run': () => {
-      throw failure('NOT_AVAILABLE', 'run doctor', 'the doctor is not part of this build yet');
-    },
+    'doctor.run': ({ url, origin, taskId }) =>
+      d.tasks.run('doctor.run', taskId, async (t) => {
+        let caPem: string | undefined;
+        try {
+          caPem = loadCa(d.store)?.certPem;
+        } catch {
+          caPem = undefined; // a corrupt CA is reported by ca.get; the doctor still checks the system bundle
+        }
+        return diagnose(url, {
+          ...(origin !== undefined ? { origin } : {}),
+          ...(caPem !== undefined ? { caPem } : {}),
+          signal: t.signal,
+          onStep: (step) => t.progress(step.id, { doctorStep: step }),
+        });
+      }),
     'task.cancel': ({ taskId }) => ({ cancelled: d.tasks.cancel(taskId) }),
   };
 }

@@ -1,8 +1,10 @@
-// server.* and log.*: placeholder until main/echo/index.ts (ServerManager, FrameLog) lands.
-import type { Streams } from '../../shared/api';
-import { failure } from '../../shared/errors';
+// server.* and log.*: the echo engine (main/echo) behind the contract. The manager is created on first use
+// so a broken settings.json fails those requests with its path, not the whole app.
+import type { ServerDto, Streams } from '../../shared/api';
+import { createServerManager, type ServerManager, type ServerStatus } from '../echo';
 import type { Handlers } from './dispatch';
 import type { EngineDeps } from './index';
+import { exportDto } from './dto';
 
 type EchoNames =
   | 'server.list'
@@ -23,29 +25,69 @@ export interface EchoPart {
   close(): Promise<void>;
 }
 
-export function echoHandlers(_d: EngineDeps): EchoPart {
-  const notYet = () => {
-    throw failure(
-      'NOT_AVAILABLE',
-      'manage echo servers',
-      'the echo engine is not part of this build yet',
-    );
+export function echoHandlers(d: EngineDeps): EchoPart {
+  let manager: ServerManager | undefined;
+  let closed = false;
+  const m = (): ServerManager => {
+    if (!manager) {
+      manager = createServerManager(d.store);
+      // Status changes are coalesced by the hub: one push of the whole list per ~50 ms.
+      manager.onStatus(() => {
+        if (manager) d.hub.emit('server.status', { servers: manager.list() });
+      });
+    }
+    return manager;
   };
+  const dto = (s: ServerStatus): ServerDto => s;
+
   return {
     handlers: {
-      'server.list': () => [],
-      'server.add': notYet,
-      'server.update': notYet,
-      'server.remove': notYet,
-      'server.start': notYet,
-      'server.stop': notYet,
-      'log.snapshot': () => ({ events: [], dropped: 0, capacity: 0 }),
-      'log.clear': () => ({ ok: true }),
-      'log.export': notYet,
+      'server.list': () => m().list().map(dto),
+      'server.add': (input) => dto(m().add(input)),
+      'server.update': async ({ id, patch }) => dto(await m().update(id, patch)),
+      'server.remove': async ({ id }) => {
+        await m().remove(id);
+        return { ok: true };
+      },
+      'server.start': async ({ id }) => dto(await m().start(id)),
+      'server.stop': async ({ id }) => dto(await m().stop(id)),
+      'log.snapshot': ({ limit }) => m().snapshot(limit),
+      'log.clear': () => {
+        m().log.clear();
+        return { ok: true };
+      },
+      'log.export': ({ format, serverId }) => {
+        const opts = serverId ? { serverId } : {};
+        const text =
+          format === 'har'
+            ? JSON.stringify(m().exportHar(opts), null, 2)
+            : m().exportJsonLines(opts);
+        return exportDto(
+          {
+            data: Buffer.from(text),
+            suggestedName: `wss-studio-frames.${format}`,
+            usage:
+              format === 'har'
+                ? ['Chrome DevTools > Network > Import HAR file: PATH']
+                : ['jq . PATH', 'grep \'"type":"frame"\' PATH'],
+          },
+          true,
+        );
+      },
     },
-    subscribeLog: () => () => {},
-    labUrls: () => [],
-    startEnabled: async () => {},
-    close: async () => {},
+    subscribeLog(cb) {
+      return m().log.subscribe((b) =>
+        cb({ events: b.events, missed: b.missed, dropped: b.dropped }),
+      );
+    },
+    labUrls: () => (manager ? manager.list().flatMap((s) => (s.labUrl ? [s.labUrl] : [])) : []),
+    async startEnabled() {
+      await m().startEnabled();
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await manager?.stopAll();
+    },
   };
 }
