@@ -1,4 +1,111 @@
-// CLI commands for "wss-studio trust ...".
-import type { Command } from './command';
+// CLI commands for "wss-studio trust ...": show, install and remove the CA in the stores that decide
+// trust. Status is measured from each store on every run. Exit codes: install/uninstall 0 when every
+// selected store reached the goal, 1 otherwise (the fix is printed); bad --stores is 2.
+import { bool, list, type Parsed } from './args';
+import type { Command, Io } from './command';
+import { requireCa, type CaInfo } from '../pki';
+import { openStore, resolveHome } from '../store';
+import {
+  changeSucceeded,
+  parseStoreList,
+  stateText,
+  trustInstall,
+  trustStatusAll,
+  trustSummaryLines,
+  trustUninstall,
+  STORE_IDS,
+  type StoreChange,
+  type TrustOptions,
+} from '../trust';
 
-export const commands: Command[] = [];
+const storesOpt = {
+  stores: {
+    type: 'list' as const,
+    value: 'LIST',
+    help: `comma-separated: ${STORE_IDS.join(',')} (default: every store detected)`,
+  },
+};
+const jsonOpt = { json: { type: 'boolean' as const, help: 'print as JSON' } };
+
+const DETAILS = `Stores: system (Linux: /usr/local/share/ca-certificates and friends, needs root),
+nss (Chrome/Chromium ~/.pki/nssdb and every Firefox profile; needs "certutil"),
+java (cacerts of $JAVA_HOME or the keytool on PATH), macos (login keychain; System with
+WSS_STUDIO_MACOS_KEYCHAIN=system), windows (current user's Root store).`;
+
+function caFor(io: Io, action: string): CaInfo {
+  return requireCa(openStore(resolveHome(io.env)), action);
+}
+
+function options(p: Parsed, io: Io): TrustOptions {
+  return { stores: parseStoreList(list(p, 'stores')), context: { env: io.env } };
+}
+
+function caJson(ca: CaInfo) {
+  return { commonName: ca.commonName, fingerprint256: ca.fingerprint256, certPath: ca.certPath };
+}
+
+function printChanges(results: StoreChange[], op: 'install' | 'uninstall', io: Io): void {
+  const done = op === 'install' ? 'installed' : 'removed';
+  for (const r of results) {
+    const what = r.changed ? done : 'unchanged';
+    io.out(`${r.store.padEnd(8)}${stateText(r.state).padEnd(17)}${what}: ${r.detail}`);
+    for (const w of r.warnings ?? []) io.out(`${' '.repeat(25)}warning: ${w}`);
+  }
+  const goal = op === 'install' ? 'trusted' : 'not-trusted';
+  const failed = results.filter(
+    (r) => r.state !== goal && !(op === 'uninstall' && r.state === 'not-present'),
+  );
+  for (const r of failed) {
+    io.err(`error: failed to ${op} the CA in ${r.label}: ${stateText(r.state)}: ${r.detail}`);
+    if (r.fix) io.err(`hint: ${r.state === 'needs-permission' ? 'run: ' : ''}${r.fix}`);
+  }
+}
+
+async function change(p: Parsed, io: Io, op: 'install' | 'uninstall'): Promise<number> {
+  const opts = options(p, io);
+  const ca = caFor(io, `${op} CA in trust stores`);
+  const results = op === 'install' ? await trustInstall(ca, opts) : await trustUninstall(ca, opts);
+  if (bool(p, 'json')) {
+    io.out(JSON.stringify({ ca: caJson(ca), results }, null, 2));
+  } else if (!results.length) {
+    io.out('no trust store detected: pass "--stores" to pick one');
+  } else {
+    printChanges(results, op, io);
+  }
+  return results.length && changeSucceeded(results, op) ? 0 : 1;
+}
+
+export const commands: Command[] = [
+  {
+    path: ['trust', 'status'],
+    summary: 'show whether each trust store trusts the CA (measured now)',
+    options: { ...storesOpt, ...jsonOpt },
+    details: DETAILS,
+    run: async (p, io) => {
+      const opts = options(p, io);
+      const ca = caFor(io, 'show trust status');
+      const stores = await trustStatusAll(ca, opts);
+      if (bool(p, 'json')) {
+        io.out(JSON.stringify({ ca: caJson(ca), stores }, null, 2));
+        return 0;
+      }
+      io.out(`CA ${JSON.stringify(ca.commonName)} (SHA-256 ${ca.fingerprint256})`);
+      for (const l of trustSummaryLines(stores, { targets: true })) io.out(l);
+      return 0;
+    },
+  },
+  {
+    path: ['trust', 'install'],
+    summary: 'install the CA into the trust stores (idempotent)',
+    options: { ...storesOpt, ...jsonOpt },
+    details: DETAILS,
+    run: (p, io) => change(p, io, 'install'),
+  },
+  {
+    path: ['trust', 'uninstall'],
+    summary: 'remove the CA from the trust stores (only ours, matched by fingerprint)',
+    options: { ...storesOpt, ...jsonOpt },
+    details: DETAILS,
+    run: (p, io) => change(p, io, 'uninstall'),
+  },
+];

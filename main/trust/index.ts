@@ -172,16 +172,29 @@ export function stateText(s: TrustState): string {
 
 /**
  * Short per-store lines for `ca show` and `trust status`:
- *   system  trusted       in /etc/ssl/certs/ca-certificates.crt
- *   nss     not trusted   missing from 1 of 2 NSS databases: ...   fix: wss-studio trust install --stores nss
+ *   system  trusted          in /etc/ssl/certs/ca-certificates.crt
+ *   nss     not trusted      missing from 1 of 2 NSS databases: ...
+ *                            fix: wss-studio trust install --stores nss
+ * With `targets`, each database/keychain of a store with more than one is listed under it.
  */
-export function trustSummaryLines(statuses: StoreStatus[]): string[] {
+export function trustSummaryLines(
+  statuses: StoreStatus[],
+  opts: { targets?: boolean } = {},
+): string[] {
   if (!statuses.length) return ['no trust store detected'];
+  const pad = ' '.repeat(25);
   const lines: string[] = [];
   for (const s of statuses) {
     lines.push(`${s.store.padEnd(8)}${stateText(s.state).padEnd(17)}${s.detail}`);
-    if (s.fix && s.state !== 'trusted') lines.push(`${' '.repeat(25)}fix: ${s.fix}`);
-    for (const w of s.warnings ?? []) lines.push(`${' '.repeat(25)}warning: ${w}`);
+    if (opts.targets && (s.targets?.length ?? 0) > 1) {
+      for (const t of s.targets ?? []) {
+        lines.push(
+          `${pad}${stateText(t.state).padEnd(13)}${t.label}${t.detail ? `: ${t.detail}` : ''}`,
+        );
+      }
+    }
+    if (s.fix && s.state !== 'trusted') lines.push(`${pad}fix: ${s.fix}`);
+    for (const w of s.warnings ?? []) lines.push(`${pad}warning: ${w}`);
   }
   return lines;
 }
@@ -208,4 +221,22 @@ export function changeSucceeded(results: StoreChange[], op: 'install' | 'uninsta
   return results.every(
     (r) => r.state === goal || (op === 'uninstall' && r.state === 'not-present'),
   );
+}
+
+/**
+ * Everything `ca show` and `cert issue` need in one call (the CLI's trust-hooks): the summary lines,
+ * the JSON per store, and the ids of detected stores that do not trust the CA. Never throws.
+ */
+export async function trustReport(
+  ca: TrustCa,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ lines: string[]; json: StoreStatus[]; untrusted: StoreId[] }> {
+  const statuses = await trustStatusAll(ca, { context: { env } });
+  return {
+    lines: trustSummaryLines(statuses),
+    json: statuses,
+    untrusted: statuses
+      .filter((s) => s.state !== 'trusted' && s.state !== 'not-present')
+      .map((s) => s.store),
+  };
 }

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import {
   copyFileSync,
   mkdirSync,
+  readFileSync,
   realpathSync,
   symlinkSync,
   writeFileSync,
@@ -13,7 +14,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findJava, javaAlias, javaStore, parseKeytoolRfc } from './java';
+import { findJava, javaAlias, javaStore, parseKeytoolRfc, readJksEntries } from './java';
 import { makeFixture, requireTool, tempContext, type Fixture } from './testing';
 import type { TrustContext } from './types';
 
@@ -122,10 +123,61 @@ describe('Java store with real keytool', () => {
     expect(keytoolList()).not.toContain(fx.ca.fingerprint256);
   });
 
-  it('a wrong store password is an error state, not an exception', async () => {
-    const s = await javaStore.status(fx.ca, { ...ctx, javaStorePassword: 'wrong-pass' });
-    expect(s.state).toBe('error');
-    expect(s.detail).toMatch(/password|tampered/i);
+  it('reads JKS cacerts without a JVM, exactly as keytool lists it', () => {
+    const entries = readJksEntries(readFileSync(cacerts));
+    expect(entries).not.toBeNull();
+    const rfc = parseKeytoolRfc(
+      execFileSync(
+        'keytool',
+        ['-list', '-rfc', '-keystore', cacerts, '-storepass', 'changeit', '-J-Duser.language=en'],
+        {
+          encoding: 'utf8',
+        },
+      ),
+    );
+    expect(entries?.map((e) => `${e.alias} ${e.der64}`).sort()).toEqual(
+      rfc.map((e) => `${e.alias} ${e.der64}`).sort(),
+    );
+    expect(readJksEntries(Buffer.from('not a keystore'))).toBeNull();
+  });
+
+  it('a PKCS12 cacerts goes through keytool -list -rfc: install, status, uninstall', async () => {
+    const p12Home = path.join(fx.tmp, 'jdk-p12');
+    mkdirSync(path.join(p12Home, 'bin'), { recursive: true });
+    mkdirSync(path.join(p12Home, 'lib/security'), { recursive: true });
+    symlinkSync(
+      realpathSync(path.join(javaHome, 'bin/keytool')),
+      path.join(p12Home, 'bin/keytool'),
+    );
+    const p12 = path.join(p12Home, 'lib/security/cacerts');
+    execFileSync(
+      'keytool',
+      [
+        '-importkeystore',
+        '-srckeystore',
+        cacerts,
+        '-srcstorepass',
+        'changeit',
+        '-destkeystore',
+        p12,
+        '-deststoretype',
+        'pkcs12',
+        '-deststorepass',
+        'changeit',
+        '-noprompt',
+      ],
+      { stdio: 'pipe' },
+    );
+    expect(readJksEntries(readFileSync(p12))).toBeNull();
+    const c = { ...ctx, env: { PATH: process.env.PATH, JAVA_HOME: p12Home } };
+    expect((await javaStore.status(fx.ca, c)).state).toBe('not-trusted');
+    expect((await javaStore.install(fx.ca, c)).state).toBe('trusted');
+    expect((await javaStore.status(fx.ca, c)).detail).toContain(javaAlias(fx.ca));
+    expect((await javaStore.uninstall(fx.ca, c)).state).toBe('not-trusted');
+    // Wrong password: keytool refuses, and that is an error state, not an exception.
+    const wrong = await javaStore.status(fx.ca, { ...c, javaStorePassword: 'wrong-pass' });
+    expect(wrong.state).toBe('error');
+    expect(wrong.detail).toMatch(/password|tampered/i);
     const r = await javaStore.install(fx.ca, { ...ctx, javaStorePassword: 'wrong-pass' });
     expect(r).toMatchObject({ state: 'error', changed: false });
   });
@@ -142,10 +194,10 @@ describe('Java store with real keytool', () => {
       },
     );
     copyFileSync(cacerts, path.join(broken, 'lib/security/cacerts'));
-    const b = await javaStore.status(fx.ca, {
-      ...ctx,
-      env: { PATH: '/nonexistent', JAVA_HOME: broken },
-    });
+    const bctx = { ...ctx, env: { PATH: '/nonexistent', JAVA_HOME: broken } };
+    // Status reads the JKS file itself; a change needs keytool, whose failure comes back as a state.
+    expect((await javaStore.status(fx.ca, bctx)).state).toBe('not-trusted');
+    const b = await javaStore.install(fx.ca, bctx);
     expect(b.state).toBe('error');
     expect(b.detail).toContain('could not find libjava.so');
 

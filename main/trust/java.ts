@@ -2,7 +2,7 @@
 // password. A missing or broken Java must never block anything else (a known mkcert failure: issuance
 // aborted because keytool failed), so every path here returns a state instead of throwing.
 // Status lists the keystore as PEM (-rfc) and matches our DER exactly, so aliases and locale do not matter.
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { javaInstallHint } from './distro';
 import type { StoreChange, StoreStatus, TrustCa, TrustContext, TrustStore } from './types';
@@ -69,6 +69,56 @@ export function parseKeytoolRfc(text: string): { alias: string; der64: string }[
   return out;
 }
 
+/**
+ * Entries of a JKS keystore read straight from the file (format: magic FEEDFEED, version, count, then
+ * per entry tag/alias/timestamp and the certificate DER). Debian and older JDKs ship cacerts as JKS.
+ * Reading it takes milliseconds where `keytool -list` starts a JVM (about a second), and status runs on
+ * every `ca show`. Returns null for anything else (PKCS12), which then goes through keytool.
+ */
+export function readJksEntries(buf: Buffer): { alias: string; der64: string }[] | null {
+  try {
+    if (buf.length < 12 || buf.readUInt32BE(0) !== 0xfeedfeed) return null;
+    const version = buf.readUInt32BE(4);
+    if (version !== 1 && version !== 2) return null;
+    let off = 12;
+    const utf = () => {
+      const n = buf.readUInt16BE(off);
+      const v = buf.toString('utf8', off + 2, off + 2 + n);
+      off += 2 + n;
+      return v;
+    };
+    const cert = () => {
+      if (version === 2) utf(); // certificate type, "X.509"
+      const n = buf.readUInt32BE(off);
+      const der = buf.subarray(off + 4, off + 4 + n);
+      if (der.length !== n) throw new Error('truncated');
+      off += 4 + n;
+      return der;
+    };
+    const out: { alias: string; der64: string }[] = [];
+    const count = buf.readUInt32BE(8);
+    for (let i = 0; i < count; i++) {
+      const tag = buf.readUInt32BE(off);
+      off += 4;
+      const alias = utf();
+      off += 8; // creation date
+      if (tag === 2) {
+        out.push({ alias, der64: cert().toString('base64') });
+      } else if (tag === 1) {
+        off += 4 + buf.readUInt32BE(off); // protected private key
+        const chain = buf.readUInt32BE(off);
+        off += 4;
+        for (let c = 0; c < chain; c++) cert();
+      } else {
+        return null;
+      }
+    }
+    return out;
+  } catch {
+    return null;
+  }
+}
+
 /** Force English output so parsing does not depend on the user's locale. */
 const J_LOCALE = ['-J-Duser.language=en', '-J-Duser.country=US'];
 
@@ -120,6 +170,17 @@ async function list(ca: TrustCa, ctx: TrustContext): Promise<Listing> {
       },
     };
   }
+  const der64 = ca.certDer.toString('base64');
+  let fast: { alias: string; der64: string }[] | null = null;
+  try {
+    fast = readJksEntries(readFileSync(setup.cacerts));
+  } catch {
+    fast = null; // unreadable here: keytool will say why
+  }
+  if (fast) {
+    const ours = fast.filter((e) => e.der64 === der64).map((e) => e.alias);
+    return { setup, ours, total: fast.length };
+  }
   const r = await ctx.run(
     setup.keytool,
     [...J_LOCALE, '-list', '-rfc', ...storeArgs(setup.cacerts, ctx)],
@@ -144,7 +205,6 @@ async function list(ca: TrustCa, ctx: TrustContext): Promise<Listing> {
     };
   }
   const entries = parseKeytoolRfc(r.stdout);
-  const der64 = ca.certDer.toString('base64');
   return {
     setup,
     ours: entries.filter((e) => e.der64 === der64).map((e) => e.alias),
