@@ -77,17 +77,7 @@ export function probeTls(
         cipher: socket.getCipher()?.name ?? null,
         alpn: typeof socket.alpnProtocol === 'string' ? socket.alpnProtocol : null,
         chain: peerChain(socket),
-        authorizationError: socket.authorized
-          ? null
-          : {
-              code: String(
-                (socket.authorizationError as unknown as NodeJS.ErrnoException)?.code ?? '',
-              ),
-              message: String(
-                (socket.authorizationError as unknown as Error)?.message ??
-                  socket.authorizationError,
-              ),
-            },
+        authorizationError: authError(socket),
       };
       done(() => resolve({ ok: true, hs }));
     });
@@ -107,6 +97,23 @@ export function probeTls(
       ),
     );
   });
+}
+
+/**
+ * OpenSSL's chain verdict. Node gives authorizationError as a string (the code) in Node 20, as an Error in
+ * some versions; a host name mismatch is reported there too, but only once the chain verified, so it
+ * counts as "chain trusted" here: names are judged on their own.
+ */
+function authError(socket: tls.TLSSocket): { code: string; message: string } | null {
+  if (socket.authorized) return null;
+  const e = socket.authorizationError as unknown;
+  const code =
+    typeof e === 'string'
+      ? e
+      : String((e as NodeJS.ErrnoException | null)?.code ?? (e as Error | null)?.message ?? '');
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return null;
+  const message = typeof e === 'string' ? e : String((e as Error | null)?.message ?? code);
+  return { code, message };
 }
 
 function peerChain(socket: tls.TLSSocket): X509Certificate[] {
@@ -323,7 +330,8 @@ export async function judgeCertificate(inp: CertInputs): Promise<CertVerdict> {
     detail.push(`trusted by the WSS Studio CA: ${trustedByOurCa ? 'yes' : 'no'}`);
   if (!sysAnchor && !ourAnchor) {
     const top = hs.chain[hs.chain.length - 1] as X509Certificate;
-    const selfSigned = top.checkIssued(top);
+    // Not checkIssued(): OpenSSL refuses a leaf as its own issuer when its key usage lacks keyCertSign.
+    const selfSigned = top.subject === top.issuer && safeVerify(top, top);
     problems.push({
       code: 'CERT_UNTRUSTED',
       explanation:
