@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { WebSocket } from 'ws';
 import { ApiError, type Client } from '../shared/client';
-import type { TaskProgress } from '../shared/api';
+import type { LogEventDto, TaskProgress } from '../shared/api';
 import { startRig, snapshotTree, type WebRig } from './helpers/web';
 
 let rig: WebRig;
@@ -80,6 +80,101 @@ describe('round trip', () => {
     expect(mine.at(-1)?.state).toBe('done');
     expect(changed).toContain('ca');
     expect(changed).toContain('certs');
+  });
+
+  it('starts a ws and a wss server, echoes through them, streams frame-log batches and status, stops them', async () => {
+    const batches: { events: LogEventDto[]; dropped: number }[] = [];
+    const statuses: string[][] = [];
+    api.on('log.batch', (b) => batches.push(b));
+    api.on('server.status', (b) => statuses.push(b.servers.map((s) => `${s.id}:${s.state}`)));
+    const { leaf } = await api.call('cert.issue', { names: ['localhost', '127.0.0.1'] });
+    const ca = await api.call('ca.get');
+    const plain = await api.call('server.add', { scheme: 'ws', port: 0, name: 'plain' });
+    const tls = await api.call('server.add', {
+      scheme: 'wss',
+      port: 0,
+      certId: leaf.id,
+      name: 'tls',
+    });
+    expect(plain.state).toBe('stopped');
+    const a = await api.call('server.start', { id: plain.id });
+    const b = await api.call('server.start', { id: tls.id });
+    expect(a.state).toBe('running');
+    expect(b.url).toMatch(/^wss:\/\//);
+    for (const [url, ca_] of [
+      [a.url, undefined],
+      [b.url?.replace('127.0.0.1', 'localhost'), ca?.certPem],
+    ] as const) {
+      const ws = new WebSocket(String(url), ca_ ? { ca: ca_ } : {});
+      const echo = await new Promise<string>((res, rej) => {
+        ws.on('open', () => ws.send('hello over ' + url));
+        ws.on('message', (d) => res(String(d)));
+        ws.on('error', rej);
+      });
+      expect(echo).toBe('hello over ' + url);
+      ws.close(1000, 'done');
+      await new Promise((res) => ws.on('close', res));
+    }
+    await expect
+      .poll(() => batches.flatMap((x) => x.events).filter((e) => e.type === 'close').length)
+      .toBe(2);
+    const events = batches.flatMap((x) => x.events);
+    const frames = events.filter(
+      (e): e is Extract<LogEventDto, { type: 'frame' }> => e.type === 'frame',
+    );
+    expect(
+      frames.some(
+        (f) => f.serverId === plain.id && f.dir === 'in' && f.preview.startsWith('hello'),
+      ),
+    ).toBe(true);
+    expect(
+      frames.some((f) => f.serverId === tls.id && f.dir === 'out' && f.opcode === 'text'),
+    ).toBe(true);
+    const open = events.find((e) => e.type === 'open' && e.serverId === tls.id);
+    expect(open && open.type === 'open' && open.tls?.version).toMatch(/TLS/);
+    // Batches, not one push per event: far fewer pushes than events.
+    expect(batches.length).toBeLessThan(events.length);
+    const snap = await api.call('log.snapshot', { limit: 1000 });
+    expect(snap.events.length).toBe(events.length);
+    const har = await api.call('log.export', { format: 'har' });
+    expect(JSON.parse(har.text ?? '{}').log.entries.length).toBe(2);
+
+    expect((await api.call('server.stop', { id: plain.id })).state).toBe('stopped');
+    expect((await api.call('server.stop', { id: tls.id })).state).toBe('stopped');
+    await expect.poll(() => statuses.at(-1)).toEqual([`${plain.id}:stopped`, `${tls.id}:stopped`]);
+    expect(statuses.some((s) => s.includes(`${plain.id}:running`))).toBe(true);
+    await api.call('server.remove', { id: plain.id });
+    await api.call('server.remove', { id: tls.id });
+    expect(await api.call('server.list')).toEqual([]);
+  });
+
+  it('runs the doctor with one progress update per step, and cancels it', async () => {
+    const updates: TaskProgress[] = [];
+    const off = api.on('task.progress', (b) => updates.push(...b.updates));
+    const srv = await api.call('server.add', { scheme: 'ws', port: 0 });
+    const on = await api.call('server.start', { id: srv.id });
+    const taskId = api.newTaskId();
+    // wss:// against the plain port: the seed scenario.
+    const report = await api.call('doctor.run', {
+      url: String(on.url).replace('ws:', 'wss:'),
+      taskId,
+    });
+    expect(report.ok).toBe(false);
+    expect(report.steps.map((s) => s.code)).toContain('TLS_ON_PLAIN_PORT');
+    await expect.poll(() => updates.filter((u) => u.taskId === taskId).at(-1)?.state).toBe('done');
+    const stepped = updates
+      .filter((u) => u.taskId === taskId && u.doctorStep)
+      .map((u) => u.doctorStep?.id);
+    expect(stepped).toEqual(report.steps.map((s) => s.id));
+    // Cancel: a TCP connect to a blackholed address waits for its timeout; task.cancel ends it at once.
+    const slow = api.newTaskId();
+    const pending = api.call('doctor.run', { url: 'ws://10.255.255.1:9/', taskId: slow });
+    await expect.poll(() => updates.some((u) => u.taskId === slow)).toBe(true);
+    expect(await api.call('task.cancel', { taskId: slow })).toEqual({ cancelled: true });
+    const cancelled = await pending;
+    expect(cancelled.cancelled).toBe(true);
+    off();
+    await api.call('server.remove', { id: srv.id });
   });
 
   it('checks names live without failing on bad ones', async () => {
