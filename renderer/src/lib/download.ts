@@ -25,5 +25,5 @@ export async function saveExport(
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
-  return { saved: true, where: `your downloads as "${dto.suggestedName}"` };
+  return { saved: true, where: 'your downloads' };
 }

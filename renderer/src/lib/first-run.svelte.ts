@@ -45,6 +45,8 @@ export class FirstRun {
   /** Which trust stores the flow may touch (the system store needs admin rights; the user decides). */
   selected = $state<Record<string, boolean>>({});
   caTaskId = $state<string | null>(null);
+  /** sudo lines for stores that need root (web mode cannot prompt). */
+  sudo = $state<{ store: string; sudo: string }[]>([]);
   /** Expert options for a new CA. */
   keyType = $state<'ecdsa' | 'rsa'>('ecdsa');
   constrained = $state(true);
@@ -72,6 +74,49 @@ export class FirstRun {
     this.steps = this.steps.map((s) => (s.id === id ? { ...s, ...patch } : s));
   }
 
+  async #trust(): Promise<void> {
+    this.#set('trust', { state: 'running', detail: 'checking stores' });
+    const status = await this.studio.api.call('trust.status', {});
+    this.studio.trust = status;
+    const wanted = status.filter(
+      (s) =>
+        this.isSelected(s.store) && (s.state === 'not-trusted' || s.state === 'needs-permission'),
+    );
+    if (wanted.length > 0) {
+      this.#set('trust', {
+        state: 'running',
+        detail: `installing into ${wanted.map((s) => s.label).join(', ')}`,
+      });
+      const res = await this.studio.api.call('trust.install', {
+        stores: wanted.map((s) => s.store),
+        taskId: this.studio.api.newTaskId(),
+      });
+      this.sudo = (res.privileged ?? []).filter((p) => !p.ran);
+      this.studio.trust = await this.studio.api.call('trust.status', {}).catch(() => res.stores);
+    }
+    const chosen = this.studio.trust.filter(
+      (s) => this.isSelected(s.store) && s.state !== 'not-present',
+    );
+    const ok = chosen.filter((s) => s.state === 'trusted');
+    const notOk = chosen.filter((s) => s.state !== 'trusted');
+    if (ok.length === 0) {
+      this.#set('trust', {
+        state: 'warn',
+        detail: 'not trusted in any selected store yet: see the badges on the Overview for the fix',
+      });
+    } else if (notOk.length > 0) {
+      this.#set('trust', {
+        state: 'warn',
+        detail: `trusted in ${ok.map((s) => s.label).join(', ')}; not in ${notOk.map((s) => s.label).join(', ')}`,
+      });
+    } else {
+      this.#set('trust', {
+        state: 'done',
+        detail: `trusted in ${ok.map((s) => s.label).join(', ')}`,
+      });
+    }
+  }
+
   async run(): Promise<void> {
     if (this.running) return;
     this.running = true;
@@ -95,47 +140,14 @@ export class FirstRun {
         this.#set('ca', { state: 'done', detail: `created "${this.studio.ca.commonName}"` });
       }
 
-      // 2. Trust, only in the stores the user left ticked and that exist here.
+      // 2. Trust, only in the stores the user left ticked and that exist here. A failure here does not
+      //    stop the flow: the server still works for clients given the CA, and the badges say what to fix.
       current = 'trust';
-      this.#set('trust', { state: 'running', detail: 'checking stores' });
-      const status = await api.call('trust.status', {});
-      this.studio.trust = status;
-      const wanted = status.filter(
-        (s) =>
-          this.isSelected(s.id) && (s.state === 'not-trusted' || s.state === 'needs-permission'),
-      );
-      if (wanted.length > 0) {
-        this.#set('trust', {
-          state: 'running',
-          detail: `installing into ${wanted.map((s) => s.name).join(', ')}`,
-        });
-        const res = await api.call('trust.install', {
-          stores: wanted.map((s) => s.id as TrustStoreId),
-          taskId: this.studio.api.newTaskId(),
-        });
-        this.studio.trust = await api.call('trust.status', {}).catch(() => res.stores);
-      }
-      const chosen = this.studio.trust.filter(
-        (s) => this.isSelected(s.id) && s.state !== 'not-present',
-      );
-      const ok = chosen.filter((s) => s.state === 'trusted');
-      const notOk = chosen.filter((s) => s.state !== 'trusted');
-      if (ok.length === 0) {
-        this.#set('trust', {
-          state: 'warn',
-          detail:
-            'not trusted in any selected store yet: see the badges on the Overview for the fix',
-        });
-      } else if (notOk.length > 0) {
-        this.#set('trust', {
-          state: 'warn',
-          detail: `trusted in ${ok.map((s) => s.name).join(', ')}; not in ${notOk.map((s) => s.name).join(', ')}`,
-        });
-      } else {
-        this.#set('trust', {
-          state: 'done',
-          detail: `trusted in ${ok.map((s) => s.name).join(', ')}`,
-        });
+      try {
+        await this.#trust();
+      } catch (e) {
+        const err = errorText(e);
+        this.#set('trust', { state: 'warn', detail: err.message, error: err });
       }
 
       // 3. A valid leaf for localhost from this CA, else issue one.
@@ -175,10 +187,11 @@ export class FirstRun {
       });
       if (server.state !== 'running') server = await api.call('server.start', { id: server.id });
       await this.studio.refreshServers();
-      this.url = server.url ?? null;
+      // The server binds 127.0.0.1; show the name the certificate and the browser care about.
+      this.url = server.url?.replace('//127.0.0.1:', '//localhost:') ?? null;
       this.#set('server', {
         state: 'done',
-        detail: server.url ? `listening at ${server.url}` : 'running',
+        detail: server.url ? `listening at ${this.url}` : 'running',
       });
       this.finished = true;
     } catch (e) {

@@ -1,0 +1,99 @@
+// Certificates screen in Chromium: live validation names the bad value and nothing is created;
+// a PKCS#12 export from the UI opens with `openssl pkcs12` and the password typed into the dialog.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Client } from '../shared/client';
+import { shoot, startUi, type UiRig } from './helpers/ui';
+import { requireTool, runTool, snapshotTree } from './helpers/tools';
+
+let rig: UiRig;
+let api: Client;
+
+beforeAll(async () => {
+  requireTool('openssl');
+  rig = await startUi({ route: '#/certificates' });
+  api = await rig.api();
+  await api.call('ca.create', { keyType: 'ecdsa' });
+  await rig.page.reload();
+  await rig.page.getByRole('heading', { level: 1, name: 'Certificates' }).waitFor();
+}, 180_000);
+
+afterAll(async () => {
+  await rig?.close();
+});
+
+describe('Certificates screen', () => {
+  it('shows the engine verdict inline, naming the bad value, and creates nothing', async () => {
+    const { page } = rig;
+    const before = snapshotTree(rig.home);
+    await page.getByRole('button', { name: 'Issue certificate' }).click();
+    const input = page.locator('input[name="names"]');
+    await input.fill('localhost https://app.test');
+    const bad = page.locator('#name-verdicts li[data-name="https://app.test"]');
+    await expect.poll(() => bad.innerText(), { timeout: 10_000 }).toContain('"https://app.test"');
+    expect(await bad.innerText()).toMatch(/URL, not a host name/);
+    // The good name is accepted with its kind.
+    await expect
+      .poll(() => page.locator('#name-verdicts li[data-name="localhost"]').innerText())
+      .toContain('dns');
+    expect(await input.getAttribute('aria-invalid')).toBe('true');
+    const issue = page.getByRole('button', { name: 'Issue', exact: true });
+    expect(await issue.isDisabled()).toBe(true);
+    // Enter in the field does not get past the disabled submit either.
+    await input.press('Enter');
+    await shoot(page, 'certificates-issue-invalid');
+    expect(await api.call('cert.list')).toEqual([]);
+    expect(snapshotTree(rig.home)).toEqual(before);
+
+    // Fixing the value enables Issue, and issuing works.
+    await input.fill('localhost 127.0.0.1 ::1');
+    await expect.poll(() => issue.isDisabled(), { timeout: 10_000 }).toBe(false);
+    await issue.click();
+    await page.locator('tr[data-cert]').first().waitFor();
+    expect((await api.call('cert.list')).map((l) => l.names)).toEqual([
+      ['localhost', '127.0.0.1', '::1'],
+    ]);
+  });
+
+  it('exports PKCS#12 with the typed password; openssl opens it with that password only', async () => {
+    const { page } = rig;
+    const [leaf] = await api.call('cert.list');
+    expect(leaf).toBeDefined();
+    await page.locator(`tr[data-cert="${leaf!.id}"] button.link`).click();
+    await page.getByRole('region', { name: 'Certificate details' }).waitFor();
+    await shoot(page, 'certificates-details');
+
+    await page.getByRole('button', { name: 'PKCS#12 bundle' }).click();
+    const dialog = page.getByRole('dialog', { name: 'PKCS#12 password' });
+    await dialog.waitFor();
+    const exportBtn = dialog.getByRole('button', { name: 'Export .p12' });
+    // No password, or two different ones: the export stays disabled.
+    expect(await exportBtn.isDisabled()).toBe(true);
+    const password = 's3cret-pw';
+    await dialog.locator('input[name="p12-password"]').fill(password);
+    await dialog.locator('input[name="p12-confirm"]').fill(password + 'x');
+    expect(await exportBtn.isDisabled()).toBe(true);
+    await dialog.locator('input[name="p12-confirm"]').fill(password);
+    await shoot(page, 'certificates-p12-dialog');
+    const [download] = await Promise.all([page.waitForEvent('download'), exportBtn.click()]);
+    const file = path.join(rig.root, download.suggestedFilename());
+    await download.saveAs(file);
+    expect(file).toMatch(/\.p12$/);
+    expect(fs.statSync(file).size).toBeGreaterThan(200);
+
+    const ok = runTool('openssl', ['pkcs12', '-in', file, '-passin', `pass:${password}`, '-nodes']);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain('BEGIN CERTIFICATE');
+    expect(ok.stdout).toContain('PRIVATE KEY');
+    expect(ok.stdout).toContain(leaf!.commonName);
+    const wrong = runTool('openssl', ['pkcs12', '-in', file, '-passin', 'pass:wrong', '-nodes']);
+    expect(wrong.status).not.toBe(0);
+
+    // The export ends with copy-ready commands.
+    const usage = page.locator('.usage .cmd code');
+    await usage.first().waitFor();
+    expect((await usage.allInnerTexts()).join('\n')).toMatch(/openssl|curl|wscat|node/);
+    await shoot(page, 'certificates-exported');
+  });
+});

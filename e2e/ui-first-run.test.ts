@@ -1,0 +1,91 @@
+// The first-run flow from an empty home, clicked through in Chromium: "Make localhost trusted" creates
+// the CA, installs it in the NSS db of the temp HOME, issues localhost 127.0.0.1 ::1 and starts a wss://
+// server. Then the page's own WebSocket (the built-in Client) connects to wss://localhost: that only
+// opens if this Chromium trusts the CA. The echo shows in the client and in the frame log.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { goTo, shoot, startUi, type UiRig } from './helpers/ui';
+
+let rig: UiRig;
+
+beforeAll(async () => {
+  rig = await startUi();
+}, 180_000);
+
+afterAll(async () => {
+  await rig?.close();
+});
+
+describe('first run in the browser', () => {
+  it('makes wss://localhost trusted, echoes from the built-in client and logs both frames', async () => {
+    const { page } = rig;
+    await page.getByRole('heading', { name: 'Make localhost trusted' }).waitFor();
+    expect(fs.existsSync(path.join(rig.home, 'ca'))).toBe(false);
+    await shoot(page, 'overview-first-run');
+
+    // The system store needs root and the real /etc; Java's cacerts is the machine's: the user unticks them.
+    await page.locator('input[name="store-system"]').uncheck();
+    await page.locator('input[name="store-java"]').uncheck();
+    await page.getByRole('button', { name: 'Make localhost trusted' }).click();
+
+    const steps = page.getByRole('list', { name: 'First-run progress' });
+    await steps
+      .locator('[data-step="server"][data-state="done"]')
+      .or(steps.locator('[data-state="failed"]'))
+      .first()
+      .waitFor({ timeout: 90_000 });
+    const details = await steps.innerText();
+    const states = await steps
+      .locator('li')
+      .evaluateAll((els) =>
+        els.map((e) => `${e.getAttribute('data-step')}=${e.getAttribute('data-state')}`),
+      );
+    expect(states, `${details}\n${rig.output()}`).toEqual([
+      'ca=done',
+      'trust=done',
+      'cert=done',
+      'server=done',
+    ]);
+    await expect
+      .poll(() => steps.locator('[data-step="trust"]').innerText())
+      .toMatch(/trusted in .*NSS/i);
+
+    const url = (await page.locator('code.url').innerText()).trim();
+    expect(url).toMatch(/^wss:\/\/localhost:\d+\/$/);
+    // The trust badge for NSS on the Overview says trusted.
+    await page.locator('[data-store="nss"][data-state="trusted"]').waitFor();
+    await shoot(page, 'overview-ready');
+
+    // The built-in client: the browser's own WebSocket to wss://localhost.
+    await page.getByRole('button', { name: 'Open in client' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Client' }).waitFor();
+    await page.locator('input[name="client-url"]').fill(url);
+    await page.getByRole('button', { name: 'Connect' }).click();
+    await page.locator('[data-client-state="open"]').waitFor({ timeout: 20_000 });
+    const message = 'hello from chromium';
+    await page.locator('textarea[name="client-message"]').fill(message);
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    const received = page.locator('li.msg[data-dir="received"]');
+    await received.first().waitFor();
+    expect(await received.first().locator('code').innerText()).toBe(message);
+    await shoot(page, 'client');
+
+    // Both frames in the frame log, with direction and size.
+    await goTo(page, 'Frame log');
+    const rows = page.getByRole('listbox', { name: 'Frame log events' });
+    const inRow = rows.locator('.r[data-dir="in"][data-opcode="text"]').first();
+    const outRow = rows.locator('.r[data-dir="out"][data-opcode="text"]').first();
+    await inRow.waitFor();
+    await outRow.waitFor();
+    for (const row of [inRow, outRow]) {
+      const text = await row.innerText();
+      expect(text).toContain(message);
+      expect(text).toContain(`${Buffer.byteLength(message)} B`);
+    }
+    await inRow.click();
+    await page.getByRole('region', { name: 'Selected event' }).waitFor();
+    expect(await page.locator('pre.payload').innerText()).toBe(message);
+    await shoot(page, 'frame-log');
+  }, 240_000);
+});
