@@ -1,0 +1,210 @@
+// `wss-studio doctor` end to end: in-process through run() for the contract (exit codes, --json shape, the
+// CA taken from $WSS_STUDIO_HOME), and through the real built binary for the issue's own command lines.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../main/cli/index';
+import type { Io } from '../main/cli/command';
+import { openStore } from '../main/store';
+import { createCa, issueLeaf, readLeafKeyPem } from '../main/pki';
+import { startWsServer, type TestServer } from '../main/doctor/testing';
+import type { DoctorReport } from '../main/doctor';
+import { tempDir } from './helpers/tools';
+
+const root = path.resolve(__dirname, '..');
+const bin = path.join(root, 'bin', 'wss-studio.cjs');
+
+let tmp: ReturnType<typeof tempDir>;
+let home: string;
+let emptyHome: string;
+let caFile: string;
+let plain: TestServer;
+let secure: TestServer;
+
+function cli(argv: string[], env: NodeJS.ProcessEnv = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: Io = {
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+    env: { ...process.env, WSS_STUDIO_HOME: emptyHome, ...env },
+    cwd: tmp.dir,
+    interrupted: new Promise(() => {}),
+  };
+  return run(argv, io).then((code) => ({ code, stdout: out.join('\n'), stderr: err.join('\n') }));
+}
+
+/** Run the installed entry (bin/wss-studio.cjs -> dist/cli.mjs) as a separate process. */
+function binary(argv: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...argv], {
+      cwd: tmp.dir,
+      env: { ...process.env, WSS_STUDIO_HOME: emptyHome },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+beforeAll(async () => {
+  tmp = tempDir('wss-doctor-cli-');
+  home = path.join(tmp.dir, 'home');
+  emptyHome = path.join(tmp.dir, 'no-store-here');
+  const store = openStore(home);
+  const ca = await createCa(store);
+  caFile = path.join(tmp.dir, 'ca.pem');
+  fs.writeFileSync(caFile, ca.certPem);
+  const { leaf } = await issueLeaf(store, { names: ['localhost', '127.0.0.1'] });
+  plain = await startWsServer();
+  secure = await startWsServer({
+    tls: { certPem: leaf.certPem, keyPem: readLeafKeyPem(store, leaf.id) },
+  });
+});
+
+afterAll(async () => {
+  await Promise.all([plain?.close(), secure?.close()]);
+  tmp?.cleanup();
+});
+
+describe('wss-studio doctor (in process)', () => {
+  it('exits 0 for a working wss:// URL, trusting the CA found in $WSS_STUDIO_HOME', async () => {
+    const r = await cli(['doctor', `wss://localhost:${secure.port}/`], { WSS_STUDIO_HOME: home });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain(`WSS Studio CA: ${path.join(home, 'ca')}`);
+    expect(r.stdout).toContain('trusted by the WSS Studio CA');
+    expect(r.stdout).toMatch(/result: this connection would work$/m);
+  });
+
+  it('exits 1 with CERT_UNTRUSTED for the same URL when there is no store, and creates none', async () => {
+    const r = await cli(['doctor', `wss://localhost:${secure.port}/`]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(
+      'FAIL  Certificate is valid for this host and trusted  [CERT_UNTRUSTED]',
+    );
+    expect(r.stdout).toContain('fix: Create the WSS Studio CA (wss-studio ca init)');
+    expect(fs.existsSync(emptyHome)).toBe(false);
+  });
+
+  it('checks against --ca FILE instead', async () => {
+    const r = await cli(['doctor', `wss://127.0.0.1:${secure.port}/`, '--ca', caFile, '--json']);
+    expect(r.code, r.stdout).toBe(0);
+    const report = JSON.parse(r.stdout) as DoctorReport;
+    expect(report.tls).toMatchObject({ issuedByOurCa: true, trustedByOurCa: true });
+  });
+
+  it('prints one JSON report with --json: every step, codes, target and facts', async () => {
+    const r = await cli(['doctor', `wss://localhost:${plain.port}/x`, '--json']);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout) as DoctorReport;
+    expect(report).toMatchObject({
+      url: `wss://localhost:${plain.port}/x`,
+      ok: false,
+      codes: ['TLS_ON_PLAIN_PORT'],
+      speaks: 'plain',
+      target: { scheme: 'wss', host: 'localhost', port: plain.port, path: '/x' },
+    });
+    expect(report.steps.map((s) => s.id)).toEqual([
+      'url',
+      'mixed-content',
+      'dns',
+      'tcp',
+      'tls',
+      'certificate',
+      'upgrade',
+    ]);
+    const tls = report.steps[4];
+    expect(tls).toMatchObject({ status: 'fail', code: 'TLS_ON_PLAIN_PORT' });
+    expect(typeof tls?.explanation).toBe('string');
+    expect(typeof tls?.fix).toBe('string');
+  });
+
+  it('exits 2 for bad usage, naming the problem', async () => {
+    const missing = await cli(['doctor']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(
+      'error: failed to run "wss-studio doctor": the URL is missing',
+    );
+    const two = await cli(['doctor', 'ws://a/', 'ws://b/']);
+    expect(two.code).toBe(2);
+    const origin = await cli(['doctor', 'ws://localhost:1/', '--origin', 'localhost:5173']);
+    expect(origin.code).toBe(2);
+    expect(origin.stderr).toContain('"localhost:5173" is not an http:// or https:// origin');
+    expect(origin.stdout).toBe('');
+    const timeout = await cli(['doctor', 'ws://localhost:1/', '--timeout', 'soon']);
+    expect(timeout.code).toBe(2);
+    const badCa = await cli([
+      'doctor',
+      'ws://localhost:1/',
+      '--ca',
+      path.join(tmp.dir, 'nope.pem'),
+    ]);
+    expect(badCa.code).toBe(2);
+    expect(badCa.stderr).toContain('ENOENT');
+  });
+
+  it('treats a malformed URL as a diagnosis (exit 1) with the fix', async () => {
+    const r = await cli(['doctor', 'localhost:8080/echo']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('[BAD_URL]');
+    expect(r.stdout).toContain('fix: Write "ws://localhost:8080/echo"');
+  });
+});
+
+describe('wss-studio doctor (built binary)', () => {
+  beforeAll(() => {
+    const bundle = path.join(root, 'dist', 'cli.mjs');
+    expect(fs.existsSync(bundle), `${bundle} is missing: run "npm run build:node"`).toBe(true);
+  });
+
+  it('doctor ws://app.test:PORT --origin https://app.test reports MIXED_CONTENT_BLOCKED, exit 1', async () => {
+    const r = await binary([
+      'doctor',
+      `ws://app.test:${plain.port}`,
+      '--origin',
+      'https://app.test',
+    ]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout).toContain(
+      'FAIL  Page origin allows this URL (mixed content)  [MIXED_CONTENT_BLOCKED]',
+    );
+    expect(r.stdout).toContain('skip  Host name resolves: Not run');
+    expect(r.stdout).toContain('result: this connection would FAIL: MIXED_CONTENT_BLOCKED');
+  });
+
+  it('doctor ws://localhost:PORT --origin https://localhost exits 0 with the loopback warning', async () => {
+    const r = await binary([
+      'doctor',
+      `ws://localhost:${plain.port}`,
+      '--origin',
+      'https://localhost',
+    ]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain(
+      'WARN  Page origin allows this URL (mixed content)  [MIXED_CONTENT_LOOPBACK]',
+    );
+    expect(r.stdout).toContain('PASS  WebSocket upgrade succeeds');
+    expect(r.stdout).toContain(
+      'result: this connection would work (with a warning: MIXED_CONTENT_LOOPBACK)',
+    );
+  });
+
+  it('names TLS_ON_PLAIN_PORT and PLAIN_ON_TLS_PORT from the real process', async () => {
+    const a = await binary(['doctor', `wss://localhost:${plain.port}/`, '--json']);
+    expect(a.code).toBe(1);
+    expect((JSON.parse(a.stdout) as DoctorReport).codes).toEqual(['TLS_ON_PLAIN_PORT']);
+    const b = await binary(['doctor', `ws://localhost:${secure.port}/`]);
+    expect(b.code).toBe(1);
+    expect(b.stdout).toContain('[PLAIN_ON_TLS_PORT]');
+    expect(b.stdout).toContain(`fix: Use "wss://localhost:${secure.port}/" for this port`);
+  });
+});
