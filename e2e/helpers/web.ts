@@ -26,6 +26,8 @@ import { startWebServer, type WebServer } from '../../main/web';
 
 export interface WebRig {
   home: string;
+  /** The engine's $HOME (NSS databases live under it). */
+  user: string;
   renderer: string;
   engine: Engine;
   web: WebServer;
@@ -66,6 +68,7 @@ export async function startRig(opts: { pushMs?: number } = {}): Promise<WebRig> 
   const transports: WebTransport[] = [];
   return {
     home,
+    user,
     renderer,
     engine,
     web,
