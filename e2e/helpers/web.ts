@@ -54,10 +54,15 @@ export async function startRig(opts: { pushMs?: number } = {}): Promise<WebRig> 
   const home = path.join(root, 'home');
   const renderer = path.join(root, 'renderer');
   fakeRenderer(renderer);
+  // HOME and the system trust root are temp folders too: trust requests never see the real ones.
+  const user = path.join(root, 'user');
+  const trustRoot = path.join(root, 'trust-root');
+  mkdirSync(user);
+  mkdirSync(trustRoot);
   const engine = createEngine({
     home,
     shell: 'web',
-    env: { ...process.env, WSS_STUDIO_HOME: home },
+    env: { ...process.env, WSS_STUDIO_HOME: home, HOME: user, WSS_STUDIO_TRUST_ROOT: trustRoot },
     ...opts,
   });
   const web = await startWebServer({
