@@ -51,6 +51,10 @@ function printChanges(results: StoreChange[], op: 'install' | 'uninstall', io: I
     io.out(`${r.store.padEnd(8)}${stateText(r.state).padEnd(17)}${what}: ${r.detail}`);
     for (const w of r.warnings ?? []) io.out(`${' '.repeat(25)}warning: ${w}`);
   }
+}
+
+/** Failures go to stderr in both text and JSON modes, each with the exact fix. */
+function printFailures(results: StoreChange[], op: 'install' | 'uninstall', io: Io): void {
   const goal = op === 'install' ? 'trusted' : 'not-trusted';
   const failed = results.filter(
     (r) => r.state !== goal && !(op === 'uninstall' && r.state === 'not-present'),
@@ -72,6 +76,7 @@ async function change(p: Parsed, io: Io, op: 'install' | 'uninstall'): Promise<n
   } else {
     printChanges(results, op, io);
   }
+  printFailures(results, op, io);
   return results.length && changeSucceeded(results, op) ? 0 : 1;
 }
 
