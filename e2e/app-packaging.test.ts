@@ -63,7 +63,9 @@ describe('electron-builder.yml', () => {
   it('a typo fails the same validation (the check bites)', () => {
     const typo = structuredClone(config) as Record<string, Record<string, unknown>>;
     typo.linux = { ...typo.linux, categroy: 'Development' };
-    expect(() => validateSchema(scheme, typo, { name: 'electron-builder' })).toThrow(/configuration\.linux/);
+    expect(() => validateSchema(scheme, typo, { name: 'electron-builder' })).toThrow(
+      /configuration\.linux/,
+    );
     const badTarget = structuredClone(config) as Record<string, unknown>;
     badTarget.productName = 42;
     expect(() =>
