@@ -21,11 +21,17 @@ export function findRendererDir(env: NodeJS.ProcessEnv = process.env): {
   dir: string;
   built: boolean;
 } {
+  if (env.WSS_STUDIO_RENDERER_DIR) {
+    // An explicit folder is used as given, never silently swapped for another build.
+    const dir = path.resolve(env.WSS_STUDIO_RENDERER_DIR);
+    return { dir, built: existsSync(path.join(dir, 'index.html')) };
+  }
   const c = rendererDirCandidates(env);
   const hit = c.find((d) => existsSync(path.join(d, 'index.html')));
   if (hit) return { dir: hit, built: true };
-  const guess = env.WSS_STUDIO_RENDERER_DIR
-    ? (c[0] as string)
-    : (c.find((d) => existsSync(path.dirname(d))) ?? (c[0] as string));
+  // Not built yet: name the dist/renderer the build would create.
+  const guess =
+    c.find((d) => path.basename(path.dirname(d)) === 'dist' && existsSync(path.dirname(d))) ??
+    (c[0] as string);
   return { dir: guess, built: false };
 }
