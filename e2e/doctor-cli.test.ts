@@ -8,9 +8,9 @@ import { run } from '../main/cli/index';
 import type { Io } from '../main/cli/command';
 import { openStore } from '../main/store';
 import { createCa, issueLeaf, readLeafKeyPem } from '../main/pki';
-import { startWsServer, type TestServer } from '../main/doctor/testing';
+import { startRawServer, startWsServer, type TestServer } from '../main/doctor/testing';
 import type { DoctorReport } from '../main/doctor';
-import { tempDir } from './helpers/tools';
+import { snapshotTree, tempDir } from './helpers/tools';
 
 const root = path.resolve(__dirname, '..');
 const bin = path.join(root, 'bin', 'wss-studio.cjs');
@@ -22,7 +22,11 @@ let caFile: string;
 let plain: TestServer;
 let secure: TestServer;
 
-function cli(argv: string[], env: NodeJS.ProcessEnv = {}) {
+function cli(
+  argv: string[],
+  env: NodeJS.ProcessEnv = {},
+  interrupted = new Promise<void>(() => {}),
+) {
   const out: string[] = [];
   const err: string[] = [];
   const io: Io = {
@@ -30,7 +34,7 @@ function cli(argv: string[], env: NodeJS.ProcessEnv = {}) {
     err: (l) => err.push(l),
     env: { ...process.env, WSS_STUDIO_HOME: emptyHome, ...env },
     cwd: tmp.dir,
-    interrupted: new Promise(() => {}),
+    interrupted,
   };
   return run(argv, io).then((code) => ({ code, stdout: out.join('\n'), stderr: err.join('\n') }));
 }
@@ -150,6 +154,41 @@ describe('wss-studio doctor (in process)', () => {
     ]);
     expect(badCa.code).toBe(2);
     expect(badCa.stderr).toContain('ENOENT');
+  });
+
+  it('stops on Ctrl-C (io.interrupted) with the steps so far and exit 1', async () => {
+    const silent = await startRawServer(() => {});
+    try {
+      let interrupt: () => void = () => {};
+      const interrupted = new Promise<void>((r) => (interrupt = r));
+      const t0 = Date.now();
+      const done = cli(
+        ['doctor', `wss://127.0.0.1:${silent.port}/`, '--timeout', '60000'],
+        {},
+        interrupted,
+      );
+      setTimeout(interrupt, 300);
+      const r = await done;
+      expect(r.code).toBe(1);
+      expect(r.stdout).toContain('PASS  TCP connects');
+      expect(r.stdout).toMatch(/result: cancelled before the diagnosis finished$/);
+      expect(Date.now() - t0).toBeLessThan(20_000);
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it('goes on with the system bundle when the CA in the store is unreadable, and leaves it as it was', async () => {
+    const broken = path.join(tmp.dir, 'broken-home');
+    fs.mkdirSync(path.join(broken, 'ca'), { recursive: true });
+    fs.writeFileSync(path.join(broken, 'store.json'), '{"schema":1}\n');
+    fs.writeFileSync(path.join(broken, 'ca', 'ca.pem'), 'not a certificate\n');
+    const before = snapshotTree(broken);
+    const r = await cli(['doctor', `ws://127.0.0.1:${plain.port}/`], { WSS_STUDIO_HOME: broken });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stderr).toContain('warning: the WSS Studio CA could not be read');
+    expect(r.stdout).toContain('WSS Studio CA: none (unreadable)');
+    expect(snapshotTree(broken)).toEqual(before);
   });
 
   it('treats a malformed URL as a diagnosis (exit 1) with the fix', async () => {

@@ -7,6 +7,7 @@ import { inputError, q } from '../../shared/errors';
 import { bool, intOpt, list, str } from './args';
 import type { Command, Io } from './command';
 import {
+  caFromStore,
   codeTable,
   diagnose,
   parseOrigin,
@@ -14,8 +15,7 @@ import {
   type DoctorReport,
   type DoctorStep,
 } from '../doctor';
-import { openStore, resolveHome } from '../store';
-import { loadCa } from '../pki';
+import { resolveHome } from '../store';
 
 const MARK: Record<DoctorStep['status'], string> = {
   pass: 'PASS',
@@ -72,19 +72,9 @@ function caPemFor(p: Parameters<Command['run']>[0], io: Io): { pem?: string; sou
   const home = io.env.WSS_STUDIO_HOME
     ? path.resolve(io.cwd, io.env.WSS_STUDIO_HOME)
     : resolveHome(io.env);
-  if (!fs.existsSync(home)) return { source: 'none (no WSS Studio store yet)' };
-  try {
-    const ca = loadCa(openStore(home));
-    return ca
-      ? { pem: ca.certPem, source: ca.certPath }
-      : { source: 'none (no WSS Studio CA yet)' };
-  } catch (e) {
-    // A broken store must not stop a network diagnosis: say so and check against the system bundle only.
-    io.err(
-      `warning: the WSS Studio CA could not be read (${(e as Error).message}); checking the system bundle only`,
-    );
-    return { source: 'none (unreadable)' };
-  }
+  const ca = caFromStore(home);
+  if (ca.warning) io.err(`warning: ${ca.warning}`);
+  return ca;
 }
 
 const doctor: Command = {

@@ -234,10 +234,14 @@ export async function diagnose(url: string, opts: DiagnoseOptions = {}): Promise
           code: p.timedOut ? 'TIMEOUT' : 'TLS_HANDSHAKE_FAILED',
           explanation: p.timedOut
             ? `${where} accepted the connection but did not answer the TLS handshake within ${timeoutMs} ms (nor a plain HTTP request).`
-            : `The TLS handshake with ${where} failed: ${p.message.split('\n')[0]} (${p.errno}).`,
+            : plain.kind === 'other'
+              ? `${where} speaks neither TLS nor HTTP: it answered ${JSON.stringify(plain.preview)} (TLS handshake: ${p.errno}).`
+              : `The TLS handshake with ${where} failed: ${p.message.split('\n')[0]} (${p.errno}).`,
           fix: p.timedOut
             ? 'Check that this port runs the WebSocket server and that it is not stuck.'
-            : "Check the server's TLS setup (certificate and key loaded and matching, TLS 1.2 or later).",
+            : plain.kind === 'other'
+              ? "Point the URL at the WebSocket server's port."
+              : "Check the server's TLS setup (certificate and key loaded and matching, TLS 1.2 or later).",
           detail: [`plain HTTP probe: ${plain.kind}`],
         });
         skipRest('Not run: no TLS session.');

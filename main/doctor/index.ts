@@ -6,6 +6,7 @@ import type {
 import type { DoctorReport, DoctorStep } from './types';
 
 export { diagnose } from './diagnose';
+export { caFromStore, type CaSource } from './ca-source';
 export { CODES, STEP_TITLES, codeTable, type CodeDoc, type DoctorCode, type StepId } from './codes';
 export { isLoopbackHost, checkMixedContent, parseOrigin } from './mixed-content';
 export { checkUrl } from './url';
