@@ -9,7 +9,7 @@ import type { TLSSocket } from 'node:tls';
 import { WebSocketServer, WebSocket } from 'ws';
 import { failure, inputError, q, type WssError } from '../../shared/errors';
 import type { FrameLog } from './frame-log';
-import { preview } from './frame-log';
+import { capture, preview } from './frame-log';
 import { renderLabPage, type LabTarget } from './lab-page';
 import type { ServerDefinition } from './types';
 
@@ -390,44 +390,54 @@ export class EchoServer {
       tls,
     });
 
+    // Frame events carry a capture of the payload; the log makes the preview text when it is read.
     const frame = (
       target: number,
       dir: 'in' | 'out',
-      data: Buffer,
+      length: number,
       opcode: 'text' | 'binary' | 'ping' | 'pong',
+      c: { raw: Buffer; truncated: boolean },
     ) => {
-      log.add({
-        type: 'frame',
-        serverId: def.id,
-        conn: target,
-        dir,
-        opcode,
-        length: data.length,
-        ...preview(data, opcode === 'text' ? 'utf8' : 'base64'),
-      });
+      log.add(
+        {
+          type: 'frame',
+          serverId: def.id,
+          conn: target,
+          dir,
+          opcode,
+          length,
+          preview: '',
+          previewEncoding: opcode === 'text' ? 'utf8' : 'base64',
+          truncated: c.truncated,
+        },
+        c.raw,
+      );
     };
 
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       const opcode = isBinary ? 'binary' : 'text';
-      frame(conn, 'in', data, opcode);
+      // One capture serves the frame in and its echoes out: same bytes.
+      const c = capture(data);
+      frame(conn, 'in', data.length, opcode, c);
       if (def.mode === 'echo') {
         if (ws.readyState !== WebSocket.OPEN) return;
         ws.send(data, { binary: isBinary });
-        frame(conn, 'out', data, opcode);
+        frame(conn, 'out', data.length, opcode, c);
       } else if (def.mode === 'broadcast') {
         for (const [peer, st] of this.conns) {
           if (peer.readyState !== WebSocket.OPEN) continue;
           peer.send(data, { binary: isBinary });
-          frame(st.conn, 'out', data, opcode);
+          frame(st.conn, 'out', data.length, opcode, c);
         }
       }
     });
     ws.on('ping', (data: Buffer) => {
-      frame(conn, 'in', data, 'ping');
+      const c = capture(data);
+      frame(conn, 'in', data.length, 'ping', c);
       // ws answers pings itself (autoPong) with the same payload.
-      frame(conn, 'out', data, 'pong');
+      frame(conn, 'out', data.length, 'pong', c);
     });
-    ws.on('pong', (data: Buffer) => frame(conn, 'in', data, 'pong'));
+    ws.on('pong', (data: Buffer) => frame(conn, 'in', data.length, 'pong', capture(data)));
     ws.on('error', (err: Error & { code?: string }) => {
       const code = err.code ?? 'WS_ERROR';
       const closeCode = statusCodeOf(err) ?? WS_ERROR_CLOSE[code] ?? 1002;

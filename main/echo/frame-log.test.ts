@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FrameLog, preview, PREVIEW_BYTES } from './frame-log';
+import { capture, FrameLog, preview, PREVIEW_BYTES } from './frame-log';
 import { toHar } from './har';
 import type { LogBatch } from './types';
 
@@ -104,6 +104,40 @@ describe('FrameLog ring buffer', () => {
     const bin = preview(Buffer.alloc(5000, 0xff), 'base64');
     expect(Buffer.from(bin.preview, 'base64').length).toBe(PREVIEW_BYTES);
     expect(bin.truncated).toBe(true);
+  });
+
+  it('makes previews from a private copy when read: later changes to the source buffer do not leak in', () => {
+    const log = new FrameLog({ capacity: 200 });
+    const sources: Buffer[] = [];
+    // Enough 4 KiB captures to cross several 256 KiB slabs.
+    for (let i = 0; i < 150; i++) {
+      const src = Buffer.alloc(5000, 65 + (i % 26));
+      sources.push(src);
+      const c = capture(src);
+      log.add(
+        {
+          type: 'frame',
+          serverId: 's1',
+          conn: 1,
+          dir: 'in',
+          opcode: 'text',
+          length: src.length,
+          preview: '',
+          previewEncoding: 'utf8',
+          truncated: c.truncated,
+        },
+        c.raw,
+      );
+    }
+    for (const src of sources) src.fill(0x7a); // ws may reuse its buffers
+    const evs = log.events();
+    expect(evs.length).toBe(150);
+    evs.forEach((e, i) => {
+      expect(e.type === 'frame' && e.truncated).toBe(true);
+      expect(e.type === 'frame' && e.preview).toBe(
+        String.fromCharCode(65 + (i % 26)).repeat(PREVIEW_BYTES),
+      );
+    });
   });
 
   it('exports JSON Lines, one parseable event per line', () => {

@@ -45,6 +45,13 @@ export class FrameLog {
   readonly capacity: number;
   readonly flushMs: number;
   private readonly ring: (LogEvent | undefined)[];
+  /**
+   * Payload bytes of frame events whose preview text is not made yet, at the same index as the event.
+   * Encoding 4 KiB to base64 costs microseconds; doing it when events are read (a push every 50 ms, an
+   * export) instead of on the message path keeps the echo round trip as fast as a bare server's, and
+   * events overwritten before anyone reads them are never encoded at all.
+   */
+  private readonly raw: (Buffer | undefined)[];
   /** Sequence number of the last event written (0 = none). */
   private seq = 0;
   private readonly subs = new Set<Subscriber>();
@@ -64,6 +71,7 @@ export class FrameLog {
     this.capacity = capacity;
     this.flushMs = flushMs;
     this.ring = new Array<LogEvent | undefined>(capacity);
+    this.raw = new Array<Buffer | undefined>(capacity);
   }
 
   /** Events currently held (at most capacity). */
@@ -81,14 +89,34 @@ export class FrameLog {
     return Math.max(0, this.seq - this.capacity);
   }
 
-  /** Append an event; stamps seq and time. Returns the stored event. */
-  add(e: NewEvent, time: number = now()): LogEvent {
+  /**
+   * Append an event; stamps seq and time on it and returns it. The log takes ownership of the object (no
+   * copy: this runs twice per echoed message, so it stays allocation-free beyond the event itself).
+   * For a frame event, pass the payload capture from `capture()` as `raw`: the event's `preview` is filled
+   * from it when the event is first read (events(), a subscriber push, an export).
+   */
+  add(e: NewEvent, raw?: Buffer): LogEvent {
     const seq = ++this.seq;
-    const ev = { ...e, seq, time } as LogEvent;
-    this.ring[(seq - 1) % this.capacity] = ev;
+    const ev = e as LogEvent;
+    ev.seq = seq;
+    ev.time = now();
+    const i = (seq - 1) % this.capacity;
+    this.ring[i] = ev;
+    this.raw[i] = raw;
     if (this.subs.size > 0 && this.timer === undefined) {
       this.timer = setTimeout(() => this.flush(), this.flushMs);
       this.timer.unref();
+    }
+    return ev;
+  }
+
+  private at(seq: number): LogEvent {
+    const i = (seq - 1) % this.capacity;
+    const ev = this.ring[i] as LogEvent;
+    const raw = this.raw[i];
+    if (raw !== undefined) {
+      if (ev.type === 'frame') ev.preview = encodePreview(raw, ev.previewEncoding);
+      this.raw[i] = undefined;
     }
     return ev;
   }
@@ -98,7 +126,7 @@ export class FrameLog {
     const first = Math.max(this.seq - this.capacity, this.clearedAt, opts.after ?? 0) + 1;
     const out: LogEvent[] = [];
     for (let s = first; s <= this.seq; s++) {
-      const ev = this.ring[(s - 1) % this.capacity] as LogEvent;
+      const ev = this.at(s);
       if (opts.serverId === undefined || ev.serverId === opts.serverId) out.push(ev);
     }
     return out;
@@ -107,6 +135,7 @@ export class FrameLog {
   clear(): void {
     // Keep seq running so subscriber cursors and exported seq numbers stay unique.
     this.ring.fill(undefined);
+    this.raw.fill(undefined);
     this.clearedAt = this.seq;
   }
 
@@ -161,16 +190,48 @@ export class FrameLog {
   }
 }
 
-/** Preview of a payload: first PREVIEW_BYTES bytes, UTF-8 for text, base64 otherwise. */
+/**
+ * Copy of the bytes a preview needs: the first PREVIEW_BYTES (+1 so a UTF-8 cut can be checked), copied so
+ * the log never keeps ws's larger receive buffer alive. Copies are carved out of shared 256 KiB slabs: a
+ * fresh 4 KiB Buffer per frame costs an ArrayBuffer allocation (microseconds), a slice of a slab a memcpy.
+ * A slab is freed once every event that points into it has been read or overwritten, so the memory held is
+ * bounded by the ring's capacity.
+ */
+export function capture(data: Buffer): { raw: Buffer; truncated: boolean } {
+  const truncated = data.length > PREVIEW_BYTES;
+  const n = truncated ? PREVIEW_BYTES + 1 : data.length;
+  if (slabUsed + n > slab.length) {
+    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  data.copy(slab, slabUsed, 0, n);
+  const raw = slab.subarray(slabUsed, slabUsed + n);
+  slabUsed += n;
+  return { raw, truncated };
+}
+const SLAB_BYTES = 256 * 1024;
+let slab = Buffer.allocUnsafeSlow(0);
+let slabUsed = 0;
+
+/** Preview text of a capture: UTF-8 for text/close, base64 otherwise, never cutting a UTF-8 character. */
+export function encodePreview(raw: Buffer, encoding: 'utf8' | 'base64'): string {
+  let end = Math.min(raw.length, PREVIEW_BYTES);
+  if (encoding === 'utf8' && raw.length > PREVIEW_BYTES) {
+    // Back up over continuation bytes (10xxxxxx) so the last character is whole.
+    while (end > 0 && ((raw[end] as number) & 0xc0) === 0x80) end--;
+  }
+  return raw.toString(encoding, 0, end);
+}
+
+/** Preview of a payload, made now: first PREVIEW_BYTES bytes, UTF-8 for text, base64 otherwise. */
 export function preview(
   data: Buffer,
   encoding: 'utf8' | 'base64',
 ): { preview: string; previewEncoding: 'utf8' | 'base64'; truncated: boolean } {
-  const truncated = data.length > PREVIEW_BYTES;
-  let end = truncated ? PREVIEW_BYTES : data.length;
-  if (encoding === 'utf8' && truncated) {
-    // Do not cut a multi-byte character in half: back up over continuation bytes (10xxxxxx).
-    while (end > 0 && ((data[end] as number) & 0xc0) === 0x80) end--;
-  }
-  return { preview: data.toString(encoding, 0, end), previewEncoding: encoding, truncated };
+  const c = capture(data);
+  return {
+    preview: encodePreview(c.raw, encoding),
+    previewEncoding: encoding,
+    truncated: c.truncated,
+  };
 }

@@ -1,0 +1,250 @@
+#!/usr/bin/env node
+// bench/echo: our echo server (frame log on, with a subscriber draining it like the UI does) against a bare
+// `ws` echo server with no logging, run the same way. For ws and wss, 32 B / 1 KiB / 64 KiB messages, 1 and
+// 64 concurrent clients, closed loop (each client sends, waits for its echo, sends again):
+// messages per second and round-trip p50/p99.
+//   node bench/echo.mjs [--seconds S] [--rounds R]   (default 3 rounds of 1 s per cell and server: ~2.5 min)
+// Each server runs in its own child process (one core), the clients in this process (the other core).
+// The two servers are measured alternately per cell so that machine load hits both alike.
+// NODE_EXTRA_CA_CERTS is unset for the children: it is not our cost.
+import { build } from 'esbuild';
+import { fork } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const self = fileURLToPath(import.meta.url);
+const require = createRequire(import.meta.url);
+const { WebSocket, WebSocketServer } = require('ws');
+
+const secArg = process.argv.indexOf('--seconds');
+const SECONDS = secArg > 0 ? Number(process.argv[secArg + 1]) : 1;
+const WARMUP_MS = 200;
+const roundsArg = process.argv.indexOf('--rounds');
+const ROUNDS = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 3;
+const SIZES = [32, 1024, 64 * 1024];
+const CLIENTS = [1, 64];
+const SCHEMES = ['ws', 'wss'];
+
+// --- child: one server ---------------------------------------------------------------------------------------
+if (process.argv[2] === '--child') {
+  const kind = process.argv[3];
+  const { bundle, certPem, keyPem, caPem } = JSON.parse(process.argv[4]);
+  const ports = {};
+  if (kind === 'ours') {
+    const echo = require(bundle);
+    const manager = new echo.ServerManager({ resolveCert: () => ({ certPem, keyPem, caPem }) });
+    let seen = 0;
+    manager.log.subscribe((b) => (seen += b.events.length)); // a live viewer, as in the app
+    manager.add({ id: 'ws', scheme: 'ws' });
+    manager.add({ id: 'wss', scheme: 'wss', certId: 'bench' });
+    ports.ws = (await manager.start('ws')).port;
+    ports.wss = (await manager.start('wss')).port;
+  } else {
+    const http = require('node:http');
+    const https = require('node:https');
+    for (const scheme of SCHEMES) {
+      const server =
+        scheme === 'wss'
+          ? https.createServer({
+              cert: `${certPem.trim()}\n${caPem.trim()}\n`,
+              key: keyPem,
+              minVersion: 'TLSv1.2',
+            })
+          : http.createServer();
+      const wss = new WebSocketServer({
+        server,
+        maxPayload: 16 * 1024 * 1024,
+        perMessageDeflate: false,
+      });
+      wss.on('connection', (ws) =>
+        ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })),
+      );
+      await new Promise((r) => server.listen(0, '127.0.0.1', r));
+      ports[scheme] = server.address().port;
+    }
+  }
+  process.send({ ports });
+  process.on('message', (m) => m === 'exit' && process.exit(0));
+} else {
+  await main();
+}
+
+// --- parent: clients and the table ------------------------------------------------------------------------
+async function main() {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wss-bench-echo-'));
+  try {
+    const bundle = path.join(tmp, 'echo.cjs');
+    await build({
+      entryPoints: [path.join(root, 'bench', 'echo-entry.ts')],
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      outfile: bundle,
+      logLevel: 'warning',
+    });
+    const engine = require(bundle);
+    const store = engine.openStore(path.join(tmp, 'home'));
+    const ca = await engine.createCa(store, { keyType: 'ecdsa' });
+    const { leaf } = await engine.issueLeaf(store, {
+      names: ['localhost', '127.0.0.1'],
+      keyType: 'ecdsa',
+    });
+    const material = {
+      bundle,
+      certPem: leaf.certPem,
+      keyPem: engine.readLeafKeyPem(store, leaf.id),
+      caPem: ca.certPem,
+    };
+
+    const env = { ...process.env };
+    delete env.NODE_EXTRA_CA_CERTS;
+    const servers = {};
+    for (const kind of ['ours', 'bare']) {
+      const child = fork(self, ['--child', kind, JSON.stringify(material)], {
+        env,
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+      const { ports } = await new Promise((resolve, reject) => {
+        child.once('message', resolve);
+        child.once('exit', (c) => reject(new Error(`${kind} server exited with ${c}`)));
+      });
+      servers[kind] = { child, ports };
+    }
+
+    console.log(
+      `bench/echo: ${ROUNDS} rounds x ${SECONDS} s per cell and server (median rate), closed loop, loopback; node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'})`,
+    );
+    console.log(
+      'ours = WSS Studio echo server, frame log on (10,000-event ring, live subscriber); bare = ws echo, no logging\n',
+    );
+    console.log(
+      '| scheme | size | clients | ours msg/s | bare msg/s | ours vs bare | ours p50 / p99 ms | bare p50 / p99 ms |',
+    );
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    const results = [];
+    for (const scheme of SCHEMES) {
+      for (const size of SIZES) {
+        for (const clients of CLIENTS) {
+          // Rounds alternate which server goes first so machine load and drift hit both alike;
+          // the rate is the median of the rounds, percentiles are over every round trip of all rounds.
+          const acc = { ours: { rates: [], rtts: [] }, bare: { rates: [], rtts: [] } };
+          for (let round = 0; round < ROUNDS; round++) {
+            for (const kind of round % 2 ? ['bare', 'ours'] : ['ours', 'bare']) {
+              const host = scheme === 'wss' ? 'localhost' : '127.0.0.1';
+              const m = await measure(
+                `${scheme}://${host}:${servers[kind].ports[scheme]}/`,
+                size,
+                clients,
+                ca.certPem,
+              );
+              acc[kind].rates.push(m.rate);
+              for (const x of m.rtts) acc[kind].rtts.push(x);
+            }
+          }
+          const cell = { ours: summarize(acc.ours), bare: summarize(acc.bare) };
+          results.push({ scheme, size, clients, ...cell });
+          const rel = ((cell.ours.rate / cell.bare.rate - 1) * 100).toFixed(1);
+          console.log(
+            `| ${scheme} | ${fmtSize(size)} | ${clients} | ${fmt(cell.ours.rate)} | ${fmt(cell.bare.rate)} | ${rel > 0 ? '+' : ''}${rel}% | ${cell.ours.p50.toFixed(3)} / ${cell.ours.p99.toFixed(3)} | ${cell.bare.p50.toFixed(3)} / ${cell.bare.p99.toFixed(3)} |`,
+          );
+        }
+      }
+    }
+    console.log('');
+    const worst = results.reduce((w, r) => Math.min(w, r.ours.rate / r.bare.rate), Infinity);
+    console.log(
+      `target: overhead over bare ws <= 10%: worst cell ours/bare = ${(worst * 100).toFixed(1)}% -> ${worst >= 0.9 ? 'met' : 'NOT met'}`,
+    );
+    for (const clients of CLIENTS) {
+      const w = results.find((r) => r.scheme === 'ws' && r.size === 65536 && r.clients === clients);
+      const s = results.find(
+        (r) => r.scheme === 'wss' && r.size === 65536 && r.clients === clients,
+      );
+      const ratio = s.ours.rate / w.ours.rate;
+      console.log(
+        `target: wss >= 80% of ws at 64 KiB, ${clients} client(s): ${(ratio * 100).toFixed(1)}% -> ${ratio >= 0.8 ? 'met' : 'NOT met'}`,
+      );
+    }
+    for (const { child } of Object.values(servers)) child.send('exit');
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+async function measure(url, size, clients, ca) {
+  const payload = Buffer.alloc(size, 0x61);
+  const sockets = await Promise.all(
+    Array.from(
+      { length: clients },
+      () =>
+        new Promise((resolve, reject) => {
+          const ws = new WebSocket(url, { ca, perMessageDeflate: false });
+          ws.once('open', () => resolve(ws));
+          ws.once('error', reject);
+        }),
+    ),
+  );
+  const rtts = [];
+  let count = 0;
+  let measuring = false;
+  let running = true;
+  const loops = sockets.map(
+    (ws) =>
+      new Promise((resolve) => {
+        let t0 = 0n;
+        const send = () => {
+          if (!running) return resolve();
+          t0 = process.hrtime.bigint();
+          ws.send(payload, { binary: true });
+        };
+        ws.on('message', () => {
+          if (measuring) {
+            rtts.push(Number(process.hrtime.bigint() - t0) / 1e6);
+            count++;
+          }
+          send();
+        });
+        send();
+      }),
+  );
+  await sleep(WARMUP_MS);
+  measuring = true;
+  const start = process.hrtime.bigint();
+  await sleep(SECONDS * 1000);
+  measuring = false;
+  const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
+  running = false;
+  await Promise.all(loops);
+  await Promise.all(
+    sockets.map(
+      (ws) =>
+        new Promise((r) => {
+          ws.once('close', r);
+          ws.close(1000);
+        }),
+    ),
+  );
+  return { rate: count / elapsed, rtts };
+}
+
+function summarize({ rates, rtts }) {
+  rtts.sort((a, b) => a - b);
+  const pct = (p) => rtts[Math.min(rtts.length - 1, Math.floor((rtts.length * p) / 100))] ?? NaN;
+  const r = [...rates].sort((a, b) => a - b);
+  return { rate: r[r.length >> 1], p50: pct(50), p99: pct(99) };
+}
+
+function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+function fmt(n) {
+  return Math.round(n).toLocaleString('en-US');
+}
+function fmtSize(n) {
+  return n >= 1024 ? `${n / 1024} KiB` : `${n} B`;
+}
