@@ -4,6 +4,7 @@
 // whose cacerts is a copy). In-process through run(), and through the real built binary.
 import { execFile, execFileSync } from 'node:child_process';
 import {
+  chmodSync,
   copyFileSync,
   mkdirSync,
   realpathSync,
@@ -203,6 +204,48 @@ describe('wss-studio trust', () => {
     expect(
       runTool('keytool', ['-list', '-keystore', cacerts, '-storepass', 'changeit']).stdout,
     ).not.toContain(ca.fingerprint256);
+  });
+
+  it('as a non-root user the system store needs permission and the exact sudo line is printed', async () => {
+    requireTool('setpriv');
+    // The temp CA must be readable by "nobody" (the key is not needed and stays 0600).
+    for (const d of [tmp.dir, path.join(tmp.dir, 'studio'), path.dirname(ca.certPath)])
+      chmodSync(d, 0o755);
+    chmodSync(ca.certPath, 0o644);
+    for (const f of ['store.json', 'ca/ca.json']) chmodSync(path.join(tmp.dir, 'studio', f), 0o644);
+    const before = snapshotTree(root);
+    const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        'setpriv',
+        [
+          '--reuid=65534',
+          '--regid=65534',
+          '--clear-groups',
+          process.execPath,
+          path.join(repo, 'bin/wss-studio.cjs'),
+          'trust',
+          'install',
+          '--stores',
+          'system',
+        ],
+        { env, cwd: '/', encoding: 'utf8', timeout: 120_000 },
+        (err, stdout, stderr) =>
+          resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout, r.stderr).toMatch(
+      /^system {2}needs permission {1}unchanged: .*ca-certificates is writable only by root/m,
+    );
+    const anchor = path.join(
+      root,
+      'usr/local/share/ca-certificates',
+      `wss-studio-ca-${ca.serialHex.toLowerCase()}.crt`,
+    );
+    expect(r.stderr).toContain(
+      `hint: run: sudo install -m 0644 ${ca.certPath} ${anchor} && sudo update-ca-certificates --certsconf ${root}/etc/ca-certificates.conf`,
+    );
+    expect(snapshotTree(root)).toEqual(before);
   });
 
   it('an unknown store is a usage error (exit 2) that changes nothing on disk', async () => {
