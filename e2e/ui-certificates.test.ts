@@ -35,7 +35,9 @@ describe('Certificates screen', () => {
     expect(await bad.innerText()).toMatch(/URL, not a host name/);
     // The good name is accepted with its kind.
     await expect
-      .poll(() => page.locator('#name-verdicts li[data-name="localhost"]').innerText())
+      .poll(() => page.locator('#name-verdicts li[data-name="localhost"]').innerText(), {
+        timeout: 10_000,
+      })
       .toContain('dns');
     expect(await input.getAttribute('aria-invalid')).toBe('true');
     const issue = page.getByRole('button', { name: 'Issue', exact: true });

@@ -48,7 +48,7 @@ describe('first run in the browser', () => {
       'server=done',
     ]);
     await expect
-      .poll(() => steps.locator('[data-step="trust"]').innerText())
+      .poll(() => steps.locator('[data-step="trust"]').innerText(), { timeout: 10_000 })
       .toMatch(/trusted in .*NSS/i);
 
     const url = (await page.locator('code.url').innerText()).trim();

@@ -1,0 +1,106 @@
+// Servers screen in Chromium: the on/off switch really stops and starts the server (a foreign client
+// sees it), the client count follows, and a busy port shows its error on the server's own card.
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import type { Client } from '../shared/client';
+import { shoot, startUi, type UiRig } from './helpers/ui';
+
+let rig: UiRig;
+let api: Client;
+let blocker: net.Server;
+
+/** Opens a ws client, sends one message and resolves with the echo (rejects if it cannot connect). */
+function echoOnce(url: string, text: string): Promise<{ ws: WebSocket; echo: string }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    const timer = setTimeout(() => reject(new Error(`no echo from ${url}`)), 10_000);
+    ws.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    ws.once('open', () => ws.send(text));
+    ws.once('message', (data) => {
+      clearTimeout(timer);
+      resolve({ ws, echo: String(data) });
+    });
+  });
+}
+
+beforeAll(async () => {
+  rig = await startUi({ route: '#/servers' });
+  api = await rig.api();
+  await api.call('ca.create', { keyType: 'ecdsa' });
+  await api.call('cert.issue', { names: ['localhost', '127.0.0.1', '::1'] });
+  const s = await api.call('server.add', { name: 'plain echo', scheme: 'ws', port: 0 });
+  await api.call('server.start', { id: s.id });
+  blocker = net.createServer();
+  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+  await rig.page.reload();
+  await rig.page.getByRole('heading', { level: 1, name: 'Servers' }).waitFor();
+}, 180_000);
+
+afterAll(async () => {
+  await new Promise((r) => blocker?.close(r));
+  await rig?.close();
+});
+
+describe('Servers screen', () => {
+  it('toggles a server off and on; a foreign client sees each state; the client count follows', async () => {
+    const { page } = rig;
+    const [server] = await api.call('server.list');
+    const card = page.locator(`article[data-server="${server!.id}"]`);
+    await card.waitFor();
+    expect(await card.getAttribute('data-state')).toBe('running');
+    const url1 = server!.url!;
+    const { ws, echo } = await echoOnce(url1, 'one');
+    expect(echo).toBe('one');
+    await expect
+      .poll(() => card.locator('[data-clients]').innerText(), { timeout: 10_000 })
+      .toBe('1');
+    await shoot(page, 'servers');
+    ws.close();
+
+    const toggle = card.getByRole('switch');
+    expect(await toggle.getAttribute('aria-checked')).toBe('true');
+    await toggle.click();
+    await expect.poll(() => card.getAttribute('data-state'), { timeout: 15_000 }).toBe('stopped');
+    expect(await toggle.getAttribute('aria-checked')).toBe('false');
+    expect((await api.call('server.list'))[0]!.state).toBe('stopped');
+    await expect(echoOnce(url1, 'nobody home')).rejects.toThrow();
+
+    await toggle.click();
+    await expect.poll(() => card.getAttribute('data-state'), { timeout: 15_000 }).toBe('running');
+    const [again] = await api.call('server.list');
+    const back = await echoOnce(again!.url!, 'two');
+    expect(back.echo).toBe('two');
+    back.ws.close();
+    // The card shows the URL it is reachable at now.
+    expect(await card.locator('.url code').innerText()).toBe(again!.url);
+  });
+
+  it('shows a busy port on the card of the server that could not start', async () => {
+    const { page } = rig;
+    const busyPort = (blocker.address() as net.AddressInfo).port;
+    await page.getByRole('button', { name: 'Add server' }).click();
+    await page.locator('input[name="server-name"]').fill('busy one');
+    await page.locator('select[name="server-scheme"]').selectOption('ws');
+    await page.locator('input[name="server-port"]').fill(String(busyPort));
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    const card = page.getByRole('article', { name: 'Server busy one' });
+    await card.waitFor();
+    expect(await card.getAttribute('data-state')).toBe('stopped');
+    await card.getByRole('switch').click();
+    const alert = card.getByRole('alert');
+    await alert.waitFor({ timeout: 15_000 });
+    const text = await alert.innerText();
+    expect(text).toContain(`port ${busyPort} is already in use`);
+    expect(text).toMatch(/pick another port/);
+    expect(await card.getAttribute('data-state')).toBe('error');
+    // The other server is untouched.
+    const other = page.getByRole('article', { name: 'Server plain echo' });
+    expect(await other.getAttribute('data-state')).toBe('running');
+    expect(await other.getByRole('alert').count()).toBe(0);
+    await shoot(page, 'servers-busy-port');
+  });
+});
