@@ -194,6 +194,16 @@ describe('ServerManager', () => {
     }
   });
 
+  it('update with certId null removes the certificate; the id cannot change', async () => {
+    const m = manager();
+    m.add({ id: 'c1', scheme: 'wss', certId: pki.leafId });
+    const s = await m.update('c1', { certId: null });
+    expect(s.definition.certId).toBeUndefined();
+    expect('certId' in s.definition).toBe(false);
+    expect(() => m.update('c1', { id: 'c2' })).toThrow(/the id of a server cannot change/);
+    await m.remove('c1');
+  });
+
   it('pickLeafFor finds a valid leaf covering localhost, or null', async () => {
     expect(pickLeafFor(pki.store)?.names).toContain('localhost');
     expect(pickLeafFor(pki.store, 'nothing.test')).toBeNull();

@@ -33,8 +33,13 @@ export interface ServerDefinition {
   enabled: boolean;
 }
 
-/** What callers may pass to add/update: everything but the id is optional and gets a default. */
-export type ServerDefinitionInput = Partial<ServerDefinition>;
+/**
+ * What callers may pass to add/update: everything is optional and gets a default (an id is generated).
+ * `certId: null` in an update removes the certificate.
+ */
+export type ServerDefinitionInput = Omit<Partial<ServerDefinition>, 'certId'> & {
+  certId?: string | null;
+};
 
 export type ServerState = 'stopped' | 'starting' | 'running' | 'stopping' | 'error';
 
