@@ -206,9 +206,10 @@ export function trustSummaryLines(
 export function trustWarnings(statuses: StoreStatus[], cliName = 'wss-studio'): string[] {
   const bad = statuses.filter((s) => s.state !== 'trusted' && s.state !== 'not-present');
   if (!bad.length) return [];
-  const out = bad.map(
-    (s) =>
-      `the CA is ${stateText(s.state) === 'error' ? 'unverified' : stateText(s.state)} in ${s.label}: ${s.detail}`,
+  const out = bad.map((s) =>
+    s.state === 'not-trusted'
+      ? `the CA is not trusted by ${s.label}: ${s.detail}`
+      : `cannot tell whether ${s.label} trusts the CA (${stateText(s.state)}): ${s.detail}`,
   );
   const fixes = [...new Set(bad.map((s) => s.fix).filter((f): f is string => Boolean(f)))];
   out.push(fixes.length ? `fix: ${fixes.join('  |  ')}` : `fix: ${cliName} trust install`);
