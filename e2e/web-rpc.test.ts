@@ -51,6 +51,11 @@ describe('round trip', () => {
     const issued = await api.call('cert.issue', { names: ['localhost', '127.0.0.1', '::1'] });
     expect(issued.leaf.names).toEqual(['localhost', '127.0.0.1', '::1']);
     expect(issued.leaf.caFingerprint256).toBe(ca.fingerprint256);
+    // Usages and issuer are read from the certificate itself.
+    expect(issued.leaf.keyUsage).toContain('digitalSignature');
+    expect(issued.leaf.keyUsage).not.toContain('keyCertSign');
+    expect(issued.leaf.extKeyUsage).toEqual(['serverAuth']);
+    expect(issued.leaf.issuer).toContain(`CN=${ca.commonName}`);
     // The certificate the RPC returned is the one on disk and is signed by the CA.
     const x = new X509Certificate(issued.leaf.certPem);
     expect(x.verify(new X509Certificate(ca.certPem).publicKey)).toBe(true);
@@ -141,6 +146,12 @@ describe('round trip', () => {
 
     expect((await api.call('server.stop', { id: plain.id })).state).toBe('stopped');
     expect((await api.call('server.stop', { id: tls.id })).state).toBe('stopped');
+    // certId null clears the certificate.
+    const cleared = await api.call('server.update', {
+      id: tls.id,
+      patch: { scheme: 'ws', certId: null },
+    });
+    expect(cleared.definition.certId).toBeUndefined();
     await expect.poll(() => statuses.at(-1)).toEqual([`${plain.id}:stopped`, `${tls.id}:stopped`]);
     expect(statuses.some((s) => s.includes(`${plain.id}:running`))).toBe(true);
     await api.call('server.remove', { id: plain.id });

@@ -71,12 +71,13 @@ const taskId = v.optional(
 
 /** Options of one echo server (issue 4). All optional on input: the engine fills bounded defaults. */
 export const ServerOptionsSchema = v.strictObject({
-  name: v.optional(str(LIMITS.text)),
+  name: v.optional(str(80)),
   scheme: v.optional(SchemeSchema),
   host: v.optional(nonEmpty(LIMITS.name)),
   port: v.optional(int(0, 65535)),
   path: v.optional(v.pipe(str(LIMITS.text), v.startsWith('/', 'must start with "/"'))),
-  certId: v.optional(nonEmpty(LIMITS.id)),
+  /** null clears the certificate (a ws server needs none). */
+  certId: v.optional(v.nullable(nonEmpty(LIMITS.id))),
   protocols: v.optional(list(nonEmpty(LIMITS.text))),
   perMessageDeflate: v.optional(v.boolean('must be true or false')),
   allowedOrigins: v.optional(list(nonEmpty(LIMITS.url))),
@@ -292,7 +293,14 @@ export interface LeafDto {
   certPem: string;
   caFingerprint256: string;
   certPath: string;
+  /** Where the key is on disk (the key itself only leaves through cert.export). */
   keyPath: string;
+  /** Issuer distinguished name as read from the certificate ("CN=WSS Studio CA ..."). */
+  issuer: string;
+  /** Key usage bits read from the certificate: "digitalSignature", "keyEncipherment" ... */
+  keyUsage: string[];
+  /** Extended key usages read from the certificate: "serverAuth", "clientAuth" (or the OID). */
+  extKeyUsage: string[];
 }
 
 export interface NameVerdict {

@@ -38,7 +38,10 @@ if (!app.requestSingleInstanceLock()) {
   });
 
   // Any web contents created later (devtools excepted) gets the same navigation rules.
-  app.on('web-contents-created', (_e, contents) => hardenContents(contents, shell));
+  // window.open of a running server's lab page opens it in the real browser (the lab's whole point).
+  app.on('web-contents-created', (_e, contents) =>
+    hardenContents(contents, shell, () => engine?.labUrls() ?? []),
+  );
 
   const openLink = (url: string) => {
     if (isAllowedExternal(url)) void shell.openExternal(url);

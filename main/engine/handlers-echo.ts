@@ -1,7 +1,12 @@
 // server.* and log.*: the echo engine (main/echo) behind the contract. The manager is created on first use
 // so a broken settings.json fails those requests with its path, not the whole app.
 import type { ServerDto, Streams } from '../../shared/api';
-import { createServerManager, type ServerManager, type ServerStatus } from '../echo';
+import {
+  createServerManager,
+  type ServerManager,
+  type ServerStatus,
+  type ServerDefinitionInput,
+} from '../echo';
 import type { Handlers } from './dispatch';
 import type { EngineDeps } from './index';
 import { exportDto } from './dto';
@@ -43,8 +48,10 @@ export function echoHandlers(d: EngineDeps): EchoPart {
   return {
     handlers: {
       'server.list': () => m().list().map(dto),
-      'server.add': (input) => dto(m().add(input)),
-      'server.update': async ({ id, patch }) => dto(await m().update(id, patch)),
+      // certId null = no certificate: echo's normalizeDefinition accepts null and drops the field.
+      'server.add': (input) => dto(m().add(input as ServerDefinitionInput)),
+      'server.update': async ({ id, patch }) =>
+        dto(await m().update(id, patch as ServerDefinitionInput)),
       'server.remove': async ({ id }) => {
         await m().remove(id);
         return { ok: true };

@@ -37,6 +37,8 @@ export interface Engine {
   readonly shell: EngineOptions['shell'];
   call(name: unknown, input: unknown, ctx?: CallContext): Promise<Reply>;
   subscribe<S extends StreamName>(stream: S, cb: (data: Streams[S]) => void): () => void;
+  /** Lab page URLs of running servers (the desktop window may open these in the real browser). */
+  labUrls(): string[];
   /** Start the servers the user left enabled (desktop app / web mode start-up). */
   startEnabledServers(): Promise<void>;
   /** Stop every server, cancel tasks, drop subscribers. Idempotent. */
@@ -91,6 +93,7 @@ export function createEngine(opts: EngineOptions): Engine {
       if (stream === 'log.batch') return echo.subscribeLog(cb as (d: Streams['log.batch']) => void);
       return hub.subscribe(stream, cb);
     },
+    labUrls: () => echo.labUrls(),
     startEnabledServers: () => echo.startEnabled(),
     close() {
       closing ??= (async () => {
