@@ -121,6 +121,16 @@ describe('diagnose: working connections', () => {
     }
   });
 
+  it('works over IPv6 ([::1]) with the bracketed host in the URL', async () => {
+    const s = await serve(
+      startWsServer({ host: '::1', tls: makeLeaf(ca, { names: ['::1'] }), path: '/v6' }),
+    );
+    const r = await diagnose(`wss://[::1]:${s.port}/v6`, { caPem: ca.certPem });
+    expect(r.ok, JSON.stringify(r.steps, null, 1)).toBe(true);
+    expect(r.addresses).toEqual(['::1']);
+    expect(r.target).toMatchObject({ host: '::1', url: `wss://[::1]:${s.port}/v6` });
+  });
+
   it('maps https:// to wss:// with the HTTP_SCHEME warning and still exits ok', async () => {
     const r = await diagnose(`https://localhost:${secure.port}/echo`, { caPem: ca.certPem });
     expect(step(r, 'url')).toMatchObject({ status: 'warn', code: 'HTTP_SCHEME' });

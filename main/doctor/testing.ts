@@ -103,7 +103,14 @@ export interface TestServer {
  * router would). tls: serve wss with this certificate. protocols: accepted subprotocols.
  */
 export async function startWsServer(
-  opts: { tls?: TestCert; path?: string; protocols?: string[]; allowOrigin?: string } = {},
+  opts: {
+    tls?: TestCert;
+    path?: string;
+    protocols?: string[];
+    allowOrigin?: string;
+    /** Default 127.0.0.1; '::1' for IPv6 tests. */
+    host?: string;
+  } = {},
 ): Promise<TestServer> {
   const server = opts.tls
     ? https.createServer({ cert: opts.tls.certPem, key: opts.tls.keyPem }, page)
@@ -132,10 +139,14 @@ export async function startWsServer(
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
-  return listen(server, async () => {
-    for (const c of wss.clients) c.terminate();
-    wss.close();
-  });
+  return listen(
+    server,
+    async () => {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+    },
+    opts.host,
+  );
 }
 
 function page(_req: http.IncomingMessage, res: http.ServerResponse) {
@@ -157,10 +168,14 @@ export async function startRawServer(onConnection: (s: net.Socket) => void): Pro
   });
 }
 
-async function listen(server: net.Server, beforeClose: () => Promise<void>): Promise<TestServer> {
+async function listen(
+  server: net.Server,
+  beforeClose: () => Promise<void>,
+  host = '127.0.0.1',
+): Promise<TestServer> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
   return {
