@@ -69,6 +69,20 @@ describe('NSS discovery and parsing', () => {
     expect(found.every((d) => d.kind === 'sql')).toBe(true);
   });
 
+  it('finds snap and Flatpak Chromium databases and labels them', () => {
+    const h = path.join(fx.tmp, 'sandboxed-home');
+    const snap = path.join(h, 'snap/chromium/current/.pki/nssdb');
+    const flat = path.join(h, '.var/app/org.chromium.Chromium/.pki/nssdb');
+    newDb(snap);
+    newDb(flat);
+    const found = findNssDbs({ home: h, platform: 'linux' });
+    expect(found.map((d) => [d.label, d.browser])).toEqual([
+      ['Chromium snap (~/snap/chromium/current/.pki/nssdb)', 'chromium'],
+      ['Flatpak org.chromium.Chromium (~/.var/app/org.chromium.Chromium/.pki/nssdb)', 'chromium'],
+    ]);
+    expect(findNssDbs({ home: h, platform: 'darwin' })).toEqual([]);
+  });
+
   it('parses profiles.ini (relative and absolute paths, non-profile sections ignored)', () => {
     const ini =
       '[Install4F96D1932A9F858E]\nDefault=x.default\n\n[Profile1]\nName=work\nIsRelative=0\nPath=/data/ff/work\n\n[Profile0]\nName=default\nIsRelative=1\nPath=x.default\n';

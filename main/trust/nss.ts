@@ -52,6 +52,10 @@ export function chromiumDbDirs(ctx: Pick<TrustContext, 'home' | 'platform'>): st
   return [
     path.join(ctx.home, '.pki/nssdb'),
     path.join(ctx.home, 'snap/chromium/current/.pki/nssdb'),
+    // Flatpak browsers keep their own HOME under ~/.var/app/<id>.
+    path.join(ctx.home, '.var/app/org.chromium.Chromium/.pki/nssdb'),
+    path.join(ctx.home, '.var/app/com.google.Chrome/.pki/nssdb'),
+    path.join(ctx.home, '.var/app/com.brave.Browser/.pki/nssdb'),
   ];
 }
 
@@ -110,9 +114,13 @@ export function findNssDbs(ctx: Pick<TrustContext, 'home' | 'platform'>): NssDb[
   };
   for (const dir of chromiumDbDirs(ctx)) {
     if (isDir(dir)) {
-      const snap = dir.includes(`${path.sep}snap${path.sep}`);
+      const kind = dir.includes(`${path.sep}snap${path.sep}`)
+        ? 'Chromium snap'
+        : dir.includes(`${path.sep}.var${path.sep}app${path.sep}`)
+          ? `Flatpak ${dir.split(path.sep).at(-3)}`
+          : 'Chrome/Chromium';
       add({
-        label: `${snap ? 'Chromium snap' : 'Chrome/Chromium'} (${tildify(dir, ctx.home)})`,
+        label: `${kind} (${tildify(dir, ctx.home)})`,
         dir,
         kind: dbKind(dir),
         browser: 'chromium',

@@ -197,6 +197,18 @@ describe('system store (Debian flavour, temp root)', () => {
     expect(r.stdout.trim()).toBe("/home/o'neil/my certs/ca.pem");
   });
 
+  it('under WSL warns that Windows browsers need the Windows store, with the exact command', async () => {
+    const wsl = { ...ctx, env: { ...ctx.env, WSL_DISTRO_NAME: 'Ubuntu-24.04' } };
+    const s = await systemLinuxStore.status(
+      { ...fx.ca, certPath: '/home/me/.local/share/wss-studio/ca/ca.pem' },
+      wsl,
+    );
+    expect(s.warnings).toEqual([
+      "WSL: Windows browsers do not read this store; to trust the CA there too, run: certutil.exe -user -addstore Root '\\\\wsl.localhost\\Ubuntu-24.04\\home\\me\\.local\\share\\wss-studio\\ca\\ca.pem'",
+    ]);
+    expect((await systemLinuxStore.status(fx.ca, ctx)).warnings).toBeUndefined();
+  });
+
   it('is not present without any anchors folder', async () => {
     const s = await systemLinuxStore.status(fx.ca, {
       ...ctx,

@@ -188,6 +188,23 @@ export function systemPrivilegedCommand(
   };
 }
 
+/**
+ * Under WSL the Linux store only serves Linux programs: Windows browsers read the Windows store. The
+ * exact command runs Windows' certutil.exe through WSL interop on the CA file seen from Windows.
+ */
+export function wslWarning(ca: TrustCa, ctx: TrustContext): string | null {
+  const distro = ctx.env.WSL_DISTRO_NAME;
+  if (!distro || ctx.platform !== 'linux') return null;
+  const winPath = `\\\\wsl.localhost\\${distro}${ca.certPath.replace(/\//g, '\\')}`;
+  return `WSL: Windows browsers do not read this store; to trust the CA there too, run: ${shLine([
+    'certutil.exe',
+    '-user',
+    '-addstore',
+    'Root',
+    winPath,
+  ])}`;
+}
+
 function label(f: LinuxFlavour | null): string {
   return f ? `Linux system store (${f.name})` : 'Linux system store';
 }
@@ -213,7 +230,8 @@ function measure(ca: TrustCa, ctx: TrustContext): StoreStatus {
       ? `${ctx.cliName} trust install --stores system`
       : cmd.sudo
     : undefined;
-  const base = { store: 'system' as const, label: label(f) };
+  const wsl = wslWarning(ca, ctx);
+  const base = { store: 'system' as const, label: label(f), ...(wsl ? { warnings: [wsl] } : {}) };
   const target = bundle ?? under(ctx, f.bundles[0] as string);
   let inBundle = false;
   if (bundle) {
