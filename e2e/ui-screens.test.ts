@@ -1,0 +1,134 @@
+// Every screen, populated, in light and dark at the smallest supported window (900×600): screenshots to
+// e2e/screenshots/, no horizontal overflow, and the navigation is reachable and usable from the keyboard.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import type { Client } from '../shared/client';
+import { goTo, shoot, startUi, type UiRig } from './helpers/ui';
+
+const SCREENS = ['Overview', 'Certificates', 'Servers', 'Frame log', 'Client', 'Doctor', 'Lab'];
+
+let rig: UiRig;
+let api: Client;
+
+beforeAll(async () => {
+  rig = await startUi({ viewport: { width: 900, height: 600 } });
+  api = await rig.api();
+  await api.call('ca.create', { keyType: 'ecdsa' });
+  const { leaf } = await api.call('cert.issue', { names: ['localhost', '127.0.0.1', '::1'] });
+  await api.call('cert.issue', { names: ['app.test', '*.app.test'], client: true });
+  const wss = await api.call('server.add', {
+    name: 'localhost (wss)',
+    scheme: 'wss',
+    port: 0,
+    certId: leaf.id,
+  });
+  await api.call('server.start', { id: wss.id });
+  const plain = await api.call('server.add', {
+    name: 'plain ws',
+    scheme: 'ws',
+    port: 0,
+    protocols: ['chat'],
+  });
+  const started = await api.call('server.start', { id: plain.id });
+  // A little traffic for the frame log: text, JSON, binary.
+  const ws = new WebSocket(started.url!, ['chat']);
+  await new Promise<void>((res, rej) => {
+    ws.once('open', () => res());
+    ws.once('error', rej);
+  });
+  let got = 0;
+  const all = new Promise<void>((res) => ws.on('message', () => ++got === 3 && res()));
+  ws.send('hello');
+  ws.send(JSON.stringify({ type: 'greeting', items: [1, 2, 3] }));
+  ws.send(Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x00, 0x41]));
+  await all;
+  ws.close(1000, 'done');
+  await rig.page.reload();
+}, 180_000);
+
+afterAll(async () => {
+  await rig?.close();
+});
+
+describe('every screen', () => {
+  it('renders each screen in light and dark at 900×600 without horizontal overflow', async () => {
+    const { page } = rig;
+    for (const name of SCREENS) {
+      await goTo(page, name);
+      if (name === 'Frame log') {
+        await page.locator('.r[data-opcode="binary"]').first().click();
+        await page.getByRole('region', { name: 'Selected event' }).waitFor();
+      }
+      if (name === 'Certificates') await page.locator('tr[data-cert]').first().waitFor();
+      if (name === 'Servers') await page.locator('article[data-state="running"]').nth(1).waitFor();
+      if (name === 'Client') {
+        const [, plain] = await api.call('server.list');
+        await page.locator('input[name="client-url"]').fill(plain!.url!);
+        await page.locator('input[name="client-protocols"]').fill('chat');
+        await page.getByRole('button', { name: 'Connect' }).click();
+        await page.locator('[data-client-state="open"]').waitFor({ timeout: 20_000 });
+        await page.getByRole('radio', { name: 'JSON' }).check();
+        await page.locator('textarea[name="client-message"]').fill('{"hello": "world"}');
+        await page.getByRole('button', { name: 'Send', exact: true }).click();
+        await page.locator('li.msg[data-dir="received"]').waitFor();
+        // Bad hex is refused inline before anything is sent.
+        await page.getByRole('radio', { name: 'hex' }).check();
+        await page.locator('textarea[name="client-message"]').fill('de ad zz');
+        await page.getByText('"z" is not a hex digit').waitFor();
+        expect(await page.getByRole('button', { name: 'Send', exact: true }).isDisabled()).toBe(
+          true,
+        );
+      }
+      if (name === 'Doctor') {
+        const [wss] = await api.call('server.list');
+        await page
+          .locator('input[name="doctor-url"]')
+          .fill(wss!.url!.replace('127.0.0.1', 'localhost'));
+        await page.getByRole('button', { name: 'Diagnose' }).click();
+        await page.locator('[data-verdict]').waitFor({ timeout: 30_000 });
+      }
+      const overflow = await page.evaluate(() => {
+        const main = document.querySelector('main') as HTMLElement;
+        return {
+          doc: document.documentElement.scrollWidth - window.innerWidth,
+          main: main.scrollWidth - main.clientWidth,
+        };
+      });
+      expect(overflow, `${name} overflows horizontally at 900×600`).toEqual({ doc: 0, main: 0 });
+      await shoot(page, `screen-${name.toLowerCase().replace(/\s+/g, '-')}`);
+    }
+  });
+
+  it('is keyboard reachable: Tab reaches every navigation link and Enter opens the screen', async () => {
+    const { page } = rig;
+    await goTo(page, 'Overview');
+    // Fresh load: sequential focus starts at the top of the document.
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+    await page.keyboard.press('Tab');
+    const reached: string[] = [];
+    for (let i = 0; i < 12 && reached.length < SCREENS.length; i++) {
+      const text = await page.evaluate(() => {
+        const el = document.activeElement;
+        return el?.closest('nav') ? (el.textContent ?? '').trim() : '';
+      });
+      if (text) reached.push(text.replace(/\s*\d+$|\s*setup$/, ''));
+      await page.keyboard.press('Tab');
+    }
+    expect(reached).toEqual(SCREENS);
+    // Shift+Tab back to "Doctor" and open it with Enter.
+    for (let i = 0; i < 20; i++) {
+      const t = await page.evaluate(() => (document.activeElement?.textContent ?? '').trim());
+      if (t === 'Doctor') break;
+      await page.keyboard.press('Shift+Tab');
+    }
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name: 'Doctor' }).waitFor();
+    // A visible focus ring on the focused control (outline from :focus-visible).
+    await page.keyboard.press('Tab');
+    const outline = await page.evaluate(
+      () => getComputedStyle(document.activeElement as Element).outlineStyle,
+    );
+    expect(outline).not.toBe('none');
+  });
+});
