@@ -92,7 +92,11 @@ function connectOnce(
 ): Promise<'ok' | string> {
   return new Promise((resolve, reject) => {
     const socket = new Socket();
+    let settled = false;
+    // Settle once: the socket's close event follows our own destroy() and must not act again.
     const done = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       socket.destroy();
@@ -131,7 +135,11 @@ export function probePlain(
     const socket = new Socket();
     let buf = Buffer.alloc(0);
     let errno: string | null = null;
+    let settled = false;
+    // Settle once: the socket's close event follows our own destroy() and must not act again.
     const done = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       socket.destroy();

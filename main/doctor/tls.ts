@@ -50,7 +50,11 @@ export function probeTls(
       ALPNProtocols: ['http/1.1'],
       ...(ca ? { ca } : {}),
     });
+    let settled = false;
+    // Settle once: the socket's close event follows our own destroy() and must not act again.
     const done = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       socket.destroy();

@@ -76,7 +76,11 @@ export function sendUpgrade(req: UpgradeRequest): Promise<RawResponse> {
     let errno: string | null = null;
     let head: Extract<RawResponse, { kind: 'response' }> | undefined;
     let bodyStart = 0;
+    let settled = false;
+    // Settle once: the socket's close event follows our own destroy() and must not act again.
     const done = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       req.signal?.removeEventListener('abort', onAbort);
       if (head?.status === 101) {
