@@ -44,6 +44,10 @@ const samples: { [K in RequestName]: Input<K> } = {
   'log.clear': {},
   'log.export': { format: 'jsonl' },
   'doctor.run': { url: 'ws://127.0.0.1:1/' },
+  'client.connect': { url: 'ws://127.0.0.1:1/' },
+  'client.send': { clientId: 'no-such-client', text: 'hi' },
+  'client.ping': { clientId: 'no-such-client' },
+  'client.close': { clientId: 'no-such-client', code: 4000 },
   'task.cancel': { taskId: 'nothing-running' },
 };
 

@@ -232,6 +232,43 @@ export const requests = {
     true,
   ),
 
+  // engine-side WebSocket client (can send pings and any close code, which the browser's WebSocket cannot)
+  'client.connect': def(
+    v.strictObject({
+      url: nonEmpty(LIMITS.url),
+      protocols: v.optional(list(nonEmpty(LIMITS.text), 16)),
+      /** "ours" (default): the system roots plus the WSS Studio CA; "system": the system roots only. */
+      caTrust: v.optional(v.picklist(['ours', 'system'], 'must be "ours" or "system"')),
+    }),
+    'open a WebSocket from the engine (events on client.events)',
+  ),
+  'client.send': def(
+    v.pipe(
+      v.strictObject({
+        clientId: nonEmpty(LIMITS.id),
+        text: v.optional(str(16 * 1024 * 1024)),
+        dataBase64: v.optional(str(24 * 1024 * 1024)),
+      }),
+      v.check(
+        (i) => (i.text === undefined) !== (i.dataBase64 === undefined),
+        'give exactly one of text or dataBase64',
+      ),
+    ),
+    'send a text or binary message on an engine client',
+  ),
+  'client.ping': def(
+    v.strictObject({ clientId: nonEmpty(LIMITS.id), dataBase64: v.optional(str(168)) }),
+    'send a ping (payload at most 125 bytes)',
+  ),
+  'client.close': def(
+    v.strictObject({
+      clientId: nonEmpty(LIMITS.id),
+      code: v.optional(int(1000, 4999)),
+      reason: v.optional(str(123)),
+    }),
+    'close an engine client with a code and reason',
+  ),
+
   // long tasks
   'task.cancel': def(
     v.strictObject({ taskId: nonEmpty(64) }),
@@ -516,6 +553,10 @@ export interface Results {
   'log.clear': Ok;
   'log.export': ExportDto;
   'doctor.run': DoctorReport;
+  'client.connect': { clientId: string; protocol: string; extensions: string };
+  'client.send': Ok;
+  'client.ping': Ok;
+  'client.close': Ok;
   'task.cancel': { cancelled: boolean };
 }
 export type Result<K extends RequestName> = Results[K];
@@ -544,6 +585,24 @@ export interface TaskProgress {
   error?: ApiErrorData;
 }
 
+/** What an engine-side client saw. */
+export interface ClientEvent {
+  clientId: string;
+  type: 'open' | 'message' | 'pong' | 'close' | 'error';
+  /** ms since the epoch. */
+  time: number;
+  opcode?: 'text' | 'binary';
+  /** Text messages (first 64 KiB). */
+  text?: string;
+  /** Binary messages and pong payloads (first 64 KiB), base64. */
+  dataBase64?: string;
+  length?: number;
+  truncated?: boolean;
+  code?: number;
+  reason?: string;
+  message?: string;
+}
+
 export interface Streams {
   /** New frame-log events since the last push, and the running dropped count. */
   'log.batch': {
@@ -559,6 +618,8 @@ export interface Streams {
   'trust.status': { stores: TrustStoreStatus[] };
   /** Progress of long tasks, oldest first. */
   'task.progress': { updates: TaskProgress[] };
+  /** Engine-side WebSocket clients: messages, pongs, closes. */
+  'client.events': { events: ClientEvent[] };
   /** The CA or the certificate list changed (reload with ca.get / cert.list). */
   'store.changed': { what: ('ca' | 'certs')[] };
 }
@@ -568,6 +629,7 @@ export const streamNames: StreamName[] = [
   'server.status',
   'trust.status',
   'task.progress',
+  'client.events',
   'store.changed',
 ];
 

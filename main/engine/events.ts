@@ -23,6 +23,14 @@ const merges: { [S in StreamName]: Merge<S> } = {
   'server.status': (_prev, next) => next,
   'trust.status': (_prev, next) => next,
   'task.progress': (prev, next) => (prev ? { updates: prev.updates.concat(next.updates) } : next),
+  'client.events': (prev, next) => {
+    if (!prev) return next;
+    const events = prev.events.concat(next.events);
+    return {
+      events:
+        events.length > MAX_LOG_EVENTS_PER_PUSH ? events.slice(-MAX_LOG_EVENTS_PER_PUSH) : events,
+    };
+  },
   'store.changed': (prev, next) =>
     prev ? { what: [...new Set([...prev.what, ...next.what])] } : next,
 };

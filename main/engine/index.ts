@@ -18,6 +18,7 @@ import { pkiHandlers } from './handlers-pki';
 import { trustHandlers } from './handlers-trust';
 import { echoHandlers, type EchoPart } from './handlers-echo';
 import { doctorHandlers } from './handlers-doctor';
+import { clientHandlers } from './ws-client';
 
 export type { ShellHooks } from './handlers-app';
 export type { CallContext, Reply, Handlers } from './dispatch';
@@ -74,12 +75,14 @@ export function createEngine(opts: EngineOptions): Engine {
     labUrls: () => ref.echo?.labUrls() ?? [],
   };
   const echo = (ref.echo = echoHandlers(deps));
+  const clients = clientHandlers(deps);
   const handlers: Handlers = {
     ...appHandlers(deps),
     ...pkiHandlers(deps),
     ...trustHandlers(deps),
     ...echo.handlers,
     ...doctorHandlers(deps),
+    ...clients.handlers,
   };
   const dispatcher = new Dispatcher(handlers);
   let closing: Promise<void> | undefined;
@@ -98,6 +101,7 @@ export function createEngine(opts: EngineOptions): Engine {
     close() {
       closing ??= (async () => {
         tasks.cancelAll();
+        clients.close();
         await echo.close();
         hub.close();
       })();
