@@ -1,16 +1,10 @@
 // State for the Certificates screen: the issue form with live per-name validation, and exports.
 import type { CertFormat, ExportDto, LeafDto, NameVerdict } from '../../../shared/api';
 import { saveExport } from './download';
+import { splitNames } from './names';
+export { splitNames };
 import { errorText } from './format';
 import type { Studio, UiError } from './studio.svelte';
-
-/** "localhost, 127.0.0.1 ::1" -> ['localhost', '127.0.0.1', '::1'] */
-export function splitNames(text: string): string[] {
-  return text
-    .split(/[\s,]+/)
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
 
 export class IssueForm {
   text = $state('');

@@ -1,0 +1,9 @@
+// Splitting the certificate form's names field. Pure, no runes: unit-tested in e2e/ui-units.test.ts.
+
+/** "localhost, 127.0.0.1 ::1" -> ['localhost', '127.0.0.1', '::1'] */
+export function splitNames(text: string): string[] {
+  return text
+    .split(/[\s,]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
