@@ -200,6 +200,37 @@ describe('NSS install / status / uninstall with real certutil', () => {
     }
   });
 
+  it('with Chromium installed but never started, install creates ~/.pki/nssdb (needs certutil first)', async () => {
+    const h = path.join(fx.tmp, 'fresh-home');
+    mkdirSync(h);
+    const fakeBin = path.join(fx.tmp, 'fake-bin');
+    mkdirSync(fakeBin);
+    writeFileSync(path.join(fakeBin, 'chromium'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    const certutilDir = path.join(fx.tmp, 'certutil-bin');
+    mkdirSync(certutilDir);
+    symlinkSync(
+      execFileSync('sh', ['-c', 'command -v certutil'], { encoding: 'utf8' }).trim(),
+      path.join(certutilDir, 'certutil'),
+    );
+
+    const without = { ...ctx, home: h, env: { PATH: fakeBin } };
+    expect(await nssStore.detect(without)).toBe(true);
+    expect((await nssStore.status(fx.ca, without)).state).toBe('tool-missing');
+    expect((await nssStore.install(fx.ca, without)).state).toBe('tool-missing');
+
+    const withTool = { ...ctx, home: h, env: { PATH: `${fakeBin}:${certutilDir}` } };
+    const s = await nssStore.status(fx.ca, withTool);
+    expect(s.state).toBe('not-trusted');
+    expect(s.detail).toContain('install creates ~/.pki/nssdb');
+    const r = await nssStore.install(fx.ca, withTool);
+    expect(r).toMatchObject({ state: 'trusted', changed: true });
+    const db = path.join(h, '.pki/nssdb');
+    expect(parseCertutilList(certutil(['-L', '-d', `sql:${db}`]))).toEqual([
+      { nickname: nssNickname(fx.ca), trust: 'C,,' },
+    ]);
+    expect((await nssStore.uninstall(fx.ca, withTool)).state).toBe('not-trusted');
+  });
+
   it('is not present without any database or Chromium-family browser', async () => {
     const emptyHome = path.join(fx.tmp, 'empty-home');
     mkdirSync(emptyHome);

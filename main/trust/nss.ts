@@ -368,9 +368,11 @@ function certutilMissing(ctx: TrustContext, dbs: NssDb[]): StoreStatus {
 
 async function measure(ca: TrustCa, ctx: TrustContext): Promise<StoreStatus> {
   const dbs = findNssDbs(ctx);
-  if (!dbs.length) return noDbStatus(ctx);
   const certutil = findOnPath('certutil', ctx);
+  // Order matters: a Chromium without a database yet still needs certutil before install can help.
+  if (!dbs.length && !chromiumInstalled(ctx)) return noDbStatus(ctx);
   if (!certutil) return certutilMissing(ctx, dbs);
+  if (!dbs.length) return noDbStatus(ctx);
   const probes = await Promise.all(dbs.map((db) => probeDb(ca, db, certutil, ctx)));
   return summarise(ca, ctx, probes);
 }
@@ -403,11 +405,10 @@ export const nssStore: TrustStore = {
   async install(ca, ctx) {
     let dbs = findNssDbs(ctx);
     const certutil = findOnPath('certutil', ctx);
-    if (!certutil)
-      return { ...(dbs.length ? certutilMissing(ctx, dbs) : noDbStatus(ctx)), changed: false };
+    if (!dbs.length && !chromiumInstalled(ctx)) return { ...noDbStatus(ctx), changed: false };
+    if (!certutil) return { ...certutilMissing(ctx, dbs), changed: false };
     let changed = false;
     if (!dbs.length) {
-      if (!chromiumInstalled(ctx)) return { ...noDbStatus(ctx), changed: false };
       const err = await ensureChromiumDb(ctx, certutil);
       if (err) return { ...noDbStatus(ctx), state: 'error', detail: err, changed: false };
       changed = true;
