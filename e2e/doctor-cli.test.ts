@@ -40,7 +40,22 @@ function cli(
 }
 
 /** Run the installed entry (bin/wss-studio.cjs -> dist/cli.mjs) as a separate process. */
-function binary(argv: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+async function binary(
+  argv: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const r = await spawnBinary(argv);
+  // Another test file may be rebuilding dist/ at this moment (scripts/build.mjs removes dist/chunks first):
+  // a missing bundle chunk is that race, not a doctor bug, so run once more after the build has finished.
+  if (r.code !== 0 && /ERR_MODULE_NOT_FOUND|Cannot find module|is missing/.test(r.stderr)) {
+    await new Promise((res) => setTimeout(res, 5000));
+    return spawnBinary(argv);
+  }
+  return r;
+}
+
+function spawnBinary(
+  argv: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...argv], {
       cwd: tmp.dir,
