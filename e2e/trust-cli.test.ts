@@ -214,6 +214,7 @@ describe('wss-studio trust', () => {
     chmodSync(ca.certPath, 0o644);
     for (const f of ['store.json', 'ca/ca.json']) chmodSync(path.join(tmp.dir, 'studio', f), 0o644);
     const before = snapshotTree(root);
+    const cacertsBefore = readFileSync(cacerts);
     const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
       execFile(
         'setpriv',
@@ -226,7 +227,7 @@ describe('wss-studio trust', () => {
           'trust',
           'install',
           '--stores',
-          'system',
+          'system,java',
         ],
         { env, cwd: '/', encoding: 'utf8', timeout: 120_000 },
         (err, stdout, stderr) =>
@@ -246,6 +247,14 @@ describe('wss-studio trust', () => {
       `hint: run: sudo install -m 0644 ${ca.certPath} ${anchor} && sudo update-ca-certificates --certsconf ${root}/etc/ca-certificates.conf`,
     );
     expect(snapshotTree(root)).toEqual(before);
+    // Java's cacerts belongs to root too: the exact sudo keytool line, and the keystore is untouched.
+    expect(r.stdout).toMatch(
+      /^java {4}needs permission {1}unchanged: .*cacerts is writable only by root/m,
+    );
+    expect(r.stderr).toContain(
+      `hint: run: sudo ${path.join(tmp.dir, 'jdk/bin/keytool')} -importcert -noprompt -alias wss-studio-ca-${ca.serialHex.toLowerCase()} -keystore ${cacerts} -storepass changeit -file ${ca.certPath}`,
+    );
+    expect(readFileSync(cacerts).equals(cacertsBefore)).toBe(true);
   });
 
   it('an unknown store is a usage error (exit 2) that changes nothing on disk', async () => {
