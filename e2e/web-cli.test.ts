@@ -35,36 +35,64 @@ afterAll(() => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-function start(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
+interface Proc {
+  child: ChildProcessWithoutNullStreams;
+  /** The printed URL, or undefined when the process exited first. */
+  url: string | undefined;
+  exited: Promise<number | null>;
+  out(): string;
+  err(): string;
+}
+
+function startOnce(args: string[], extraEnv: NodeJS.ProcessEnv): Promise<Proc> {
   const child = spawn(process.execPath, [BIN, 'ui', ...args], { env: { ...env, ...extraEnv } });
   children.push(child);
   let out = '';
   let err = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (err += c.toString()));
   const exited = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
-  const url = new Promise<string>((res, rej) => {
+  const base = { child, exited, out: () => out, err: () => err };
+  return new Promise<Proc>((resolve, reject) => {
     const t = setTimeout(
-      () => rej(new Error(`no URL printed; stdout: ${out} stderr: ${err}`)),
+      () => reject(new Error(`no URL printed; stdout: ${out} stderr: ${err}`)),
       30_000,
     );
-    child.stdout.on('data', () => {
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
       const m = /http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+/.exec(out);
       if (m) {
         clearTimeout(t);
-        res(m[0]);
+        resolve({ ...base, url: m[0] });
       }
     });
-    void exited.then(() => rej(new Error(`exited early; stdout: ${out} stderr: ${err}`)));
+    void exited.then(() => {
+      clearTimeout(t);
+      resolve({ ...base, url: undefined });
+    });
   });
-  url.catch(() => {});
-  return { child, url, exited, out: () => out, err: () => err };
+}
+
+/**
+ * Start `wss-studio ui`. Other test files may rebuild dist/ at the same moment (a chunk briefly missing):
+ * only that start-up failure is retried, never a failure of the command itself.
+ */
+async function start(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Proc> {
+  for (let attempt = 1; ; attempt++) {
+    const p = await startOnce(args, extraEnv);
+    if (p.url || !/ERR_MODULE_NOT_FOUND/.test(p.err()) || attempt === 3) return p;
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+}
+
+function urlOf(p: Proc): URL {
+  if (!p.url) throw new Error(`no URL printed; stdout: ${p.out()} stderr: ${p.err()}`);
+  return new URL(p.url);
 }
 
 describe('wss-studio ui (built binary)', () => {
   it('prints the URL with a token, serves the page and the RPC, and stops cleanly on Ctrl-C', async () => {
-    const p = start(['--no-open', '--port', '0']);
-    const url = new URL(await p.url);
+    const p = await start(['--no-open', '--port', '0']);
+    const url = urlOf(p);
     const token = url.searchParams.get('token') ?? '';
     expect(token.length).toBeGreaterThanOrEqual(32);
     const page = await httpGet(Number(url.port), `/?token=${token}`, { Host: url.host });
@@ -88,10 +116,8 @@ describe('wss-studio ui (built binary)', () => {
   });
 
   it('a fresh token per run', async () => {
-    const a = start(['--no-open']);
-    const b = start(['--no-open']);
-    const [ua, ub] = await Promise.all([a.url, b.url]);
-    expect(new URL(ua).searchParams.get('token')).not.toBe(new URL(ub).searchParams.get('token'));
+    const [a, b] = await Promise.all([start(['--no-open']), start(['--no-open'])]);
+    expect(urlOf(a).searchParams.get('token')).not.toBe(urlOf(b).searchParams.get('token'));
     a.child.kill('SIGINT');
     b.child.kill('SIGINT');
     expect(await a.exited).toBe(0);
@@ -99,15 +125,15 @@ describe('wss-studio ui (built binary)', () => {
   });
 
   it('refuses a port of 70000 with exit 2 naming the option', async () => {
-    const p = start(['--no-open', '--port', '70000']);
+    const p = await start(['--no-open', '--port', '70000']);
     expect(await p.exited).toBe(2);
     expect(p.err()).toContain('--port');
     expect(p.err()).toContain('0 to 65535');
   });
 
   it('warns when binding a non-loopback address with --host', async () => {
-    const p = start(['--no-open', '--host', '0.0.0.0']);
-    await p.url;
+    const p = await start(['--no-open', '--host', '0.0.0.0']);
+    urlOf(p);
     expect(p.err()).toMatch(/warning: binding "0\.0\.0\.0"/);
     p.child.kill('SIGINT');
     expect(await p.exited).toBe(0);
@@ -115,8 +141,8 @@ describe('wss-studio ui (built binary)', () => {
 
   it('says exactly how to build the UI when dist/renderer is missing', async () => {
     const missing = path.join(tmp, 'no-renderer');
-    const p = start(['--no-open'], { WSS_STUDIO_RENDERER_DIR: missing });
-    const url = new URL(await p.url);
+    const p = await start(['--no-open'], { WSS_STUDIO_RENDERER_DIR: missing });
+    const url = urlOf(p);
     expect(p.err()).toContain('the UI is not built');
     expect(p.err()).toContain('node scripts/build.mjs');
     const page = await httpGet(Number(url.port), url.pathname + url.search, { Host: url.host });
