@@ -81,8 +81,6 @@ export function parseFindCertificate(text: string): { sha1?: string; sha256?: st
         cur = { sha1: normHex(m1[1] as string) };
         out.push(cur);
       }
-    } else if (/^keychain:/.test(line)) {
-      // next certificate starts with its hash lines; nothing to do
     }
   }
   return out;
@@ -162,7 +160,10 @@ async function measure(ca: TrustCa, ctx: TrustContext): Promise<StoreStatus> {
     const found =
       r?.code === 0 &&
       parseFindCertificate(r.stdout).some((h) => h.sha256 === sha256 || h.sha1 === sha1);
-    const trusted = found && trustSettingsTrustRoot(k === 'system' ? adminTrust : userTrust, sha1);
+    // Trust settings belong to the certificate, not the keychain: either domain counts.
+    const trusted =
+      found &&
+      (trustSettingsTrustRoot(userTrust, sha1) || trustSettingsTrustRoot(adminTrust, sha1));
     return {
       label: `${k} keychain`,
       path: keychainPath(k, ctx.home),

@@ -267,7 +267,7 @@ async function probeDb(
   };
 }
 
-/** PIDs of running Firefox instances per profile: the "lock" symlink points to "host:+PID". */
+/** Whether a Firefox is running on this profile: its "lock" symlink points to "host:+PID" of a live process. */
 export function firefoxRunning(db: NssDb): boolean {
   if (db.browser !== 'firefox') return false;
   try {
@@ -282,7 +282,6 @@ export function firefoxRunning(db: NssDb): boolean {
 }
 
 function summarise(
-  ca: TrustCa,
   ctx: TrustContext,
   probes: DbProbe[],
   extra: Partial<StoreStatus> = {},
@@ -374,7 +373,7 @@ async function measure(ca: TrustCa, ctx: TrustContext): Promise<StoreStatus> {
   if (!certutil) return certutilMissing(ctx, dbs);
   if (!dbs.length) return noDbStatus(ctx);
   const probes = await Promise.all(dbs.map((db) => probeDb(ca, db, certutil, ctx)));
-  return summarise(ca, ctx, probes);
+  return summarise(ctx, probes);
 }
 
 async function ensureChromiumDb(ctx: TrustContext, certutil: string): Promise<string | null> {
