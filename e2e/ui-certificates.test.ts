@@ -99,3 +99,35 @@ describe('Certificates screen', () => {
     await shoot(page, 'certificates-exported');
   });
 });
+
+describe('renew and delete', () => {
+  it('asks before renewing and deleting; cancel changes nothing, confirm does', async () => {
+    const { page } = rig;
+    const [leaf] = await api.call('cert.list');
+    await page.locator(`tr[data-cert="${leaf!.id}"] button.link`).click();
+    const details = page.getByRole('region', { name: 'Certificate details' });
+
+    await details.getByRole('button', { name: 'Renew' }).click();
+    const renew = page.getByRole('dialog', { name: 'Renew certificate?' });
+    await renew.getByRole('button', { name: 'Renew' }).click();
+    await renew.waitFor({ state: 'hidden' });
+    const renewed = await api.call('cert.list');
+    expect(renewed).toHaveLength(1);
+    expect(renewed[0]!.names).toEqual(leaf!.names);
+    expect(renewed[0]!.serialHex).not.toBe(leaf!.serialHex);
+
+    await details.getByRole('button', { name: 'Delete' }).click();
+    const del = page.getByRole('dialog', { name: 'Delete certificate?' });
+    expect(await del.innerText()).toContain('private key');
+    await shoot(page, 'certificates-delete-confirm');
+    await del.getByRole('button', { name: 'Cancel' }).click();
+    await del.waitFor({ state: 'hidden' });
+    expect(await api.call('cert.list')).toHaveLength(1);
+
+    await details.getByRole('button', { name: 'Delete' }).click();
+    await del.getByRole('button', { name: 'Delete' }).click();
+    await page.getByText('No certificates yet.').waitFor();
+    expect(await api.call('cert.list')).toEqual([]);
+    expect(fs.existsSync(renewed[0]!.certPath)).toBe(false);
+  });
+});

@@ -1,5 +1,7 @@
 // Every screen, populated, in light and dark at the smallest supported window (900×600): screenshots to
 // e2e/screenshots/, no horizontal overflow, and the navigation is reachable and usable from the keyboard.
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { Client } from '../shared/client';
@@ -58,9 +60,59 @@ describe('every screen', () => {
       if (name === 'Frame log') {
         await page.locator('.r[data-opcode="binary"]').first().click();
         await page.getByRole('region', { name: 'Selected event' }).waitFor();
+        expect(await page.locator('pre.payload').innerText()).toMatch(
+          /^00000000 {2}de ad be ef 00 41 /,
+        );
+        // HAR export: a file Chrome DevTools can open, with the frames as _webSocketMessages.
+        const [har] = await Promise.all([
+          page.waitForEvent('download'),
+          page.getByRole('button', { name: 'Export HAR' }).click(),
+        ]);
+        const harFile = path.join(rig.root, har.suggestedFilename());
+        await har.saveAs(harFile);
+        const parsed = JSON.parse(fs.readFileSync(harFile, 'utf8')) as {
+          log: { entries: { _webSocketMessages?: { type: string; data: string }[] }[] };
+        };
+        const msgs = parsed.log.entries.flatMap((e) => e._webSocketMessages ?? []);
+        expect(
+          msgs
+            .filter((m) => m.data === 'hello')
+            .map((m) => m.type)
+            .sort(),
+        ).toEqual(['receive', 'send']);
+        const [jsonl] = await Promise.all([
+          page.waitForEvent('download'),
+          page.getByRole('button', { name: 'Export JSONL' }).click(),
+        ]);
+        const jsonlFile = path.join(rig.root, jsonl.suggestedFilename());
+        await jsonl.saveAs(jsonlFile);
+        const lines = fs
+          .readFileSync(jsonlFile, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as { type: string });
+        expect(lines.filter((l) => l.type === 'frame').length).toBeGreaterThanOrEqual(6);
       }
       if (name === 'Certificates') await page.locator('tr[data-cert]').first().waitFor();
-      if (name === 'Servers') await page.locator('article[data-state="running"]').nth(1).waitFor();
+      if (name === 'Servers') {
+        await page.locator('article[data-state="running"]').nth(1).waitFor();
+        // Edit options on the plain server: subprotocols and echo mode reach the engine.
+        const card = page.getByRole('article', { name: 'Server plain ws' });
+        await card.getByRole('button', { name: 'Edit options' }).click();
+        await card.getByLabel('Subprotocols').fill('chat, v2.json');
+        await card.getByLabel('Echo mode').selectOption('broadcast');
+        await card.getByRole('button', { name: /^Save/ }).click();
+        await expect
+          .poll(async () => (await api.call('server.list'))[1]?.definition.mode, {
+            timeout: 10_000,
+          })
+          .toBe('broadcast');
+        expect((await api.call('server.list'))[1]!.definition.protocols).toEqual([
+          'chat',
+          'v2.json',
+        ]);
+        await card.getByRole('button', { name: 'Edit options' }).waitFor();
+      }
       if (name === 'Client') {
         const [, plain] = await api.call('server.list');
         await page.locator('input[name="client-url"]').fill(plain!.url!);
