@@ -144,7 +144,7 @@ export const CODES: Record<DoctorCode, CodeDoc> = {
     fix: "Read the TLS error in the detail; check the server's certificate and key are loaded and match.",
   },
   TLS_OLD_VERSION: {
-    step: 'certificate',
+    step: 'tls',
     severity: 'fail',
     meaning: 'The server negotiated TLS 1.0 or 1.1, which browsers and Node refuse.',
     fix: 'Enable TLS 1.2 or 1.3 on the server.',

@@ -308,6 +308,23 @@ describe('diagnose: certificates', () => {
     expect(r.tls?.trustedByOurCa).toBe(false);
   });
 
+  it('names a server that only speaks TLS 1.1 (TLS_OLD_VERSION), which real clients refuse', async () => {
+    const s = await serve(
+      startWsServer({
+        tls: makeLeaf(ca, { names: ['localhost'] }),
+        tlsOptions: { minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' },
+      }),
+    );
+    const url = `wss://localhost:${s.port}/`;
+    expect(await clientOutcome(url, { ca: ca.certPem })).toMatch(
+      /EPROTO|PROTOCOL_VERSION|UNSUPPORTED_PROTOCOL/,
+    );
+    const r = await diagnose(url, { caPem: ca.certPem });
+    expect(r.codes).toEqual(['TLS_OLD_VERSION']);
+    expect(step(r, 'tls').explanation).toContain('TLSv1.1');
+    expect(r.tls?.protocol).toBe('TLSv1.1');
+  });
+
   it('lists every certificate problem: the first as code, the rest in also', async () => {
     const leaf = makeLeaf(otherCa, {
       names: ['other.test'],

@@ -202,10 +202,20 @@ export async function diagnose(url: string, opts: DiagnoseOptions = {}): Promise
       if (p.ok) {
         hs = p.hs;
         report.speaks = 'tls';
-        emit('tls', {
-          status: 'pass',
-          explanation: `The port speaks TLS (${hs.protocol ?? 'unknown version'}), as wss:// expects.`,
-        });
+        if (hs.protocol === 'TLSv1' || hs.protocol === 'TLSv1.1') {
+          // Reported here, then the certificate and upgrade are still checked so one run shows everything.
+          emit('tls', {
+            status: 'fail',
+            code: 'TLS_OLD_VERSION',
+            explanation: `The port speaks TLS, but only ${hs.protocol}, which browsers, Node and curl refuse (TLS 1.2 is the minimum).`,
+            fix: 'Enable TLS 1.2 or 1.3 on the server (its minimum version or cipher settings).',
+          });
+        } else {
+          emit('tls', {
+            status: 'pass',
+            explanation: `The port speaks TLS (${hs.protocol ?? 'unknown version'}), as wss:// expects.`,
+          });
+        }
       } else {
         const plain = await probePlain(address, t.port, hostHeader, timeoutMs, signal);
         if (plain.kind === 'http') {

@@ -110,10 +110,12 @@ export async function startWsServer(
     allowOrigin?: string;
     /** Default 127.0.0.1; '::1' for IPv6 tests. */
     host?: string;
+    /** Extra TLS server options, e.g. { maxVersion: 'TLSv1.1' } for an outdated server. */
+    tlsOptions?: https.ServerOptions;
   } = {},
 ): Promise<TestServer> {
   const server = opts.tls
-    ? https.createServer({ cert: opts.tls.certPem, key: opts.tls.keyPem }, page)
+    ? https.createServer({ cert: opts.tls.certPem, key: opts.tls.keyPem, ...opts.tlsOptions }, page)
     : http.createServer(page);
   const wss = new WebSocketServer({
     noServer: true,

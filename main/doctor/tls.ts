@@ -27,6 +27,12 @@ export interface TlsHandshake {
 export type TlsProbe =
   { ok: true; hs: TlsHandshake } | { ok: false; timedOut: boolean; errno: string; message: string };
 
+/**
+ * The doctor's handshakes accept TLS 1.0 and 1.1 (which Node, browsers and curl refuse) so that an old
+ * server is named as such (TLS_OLD_VERSION) instead of failing with a bare "protocol version" alert.
+ */
+export const PROBE_TLS_OPTIONS = { minVersion: 'TLSv1', ciphers: 'DEFAULT@SECLEVEL=0' } as const;
+
 /** servername for SNI: only for names, never for IP literals (RFC 6066). */
 export function sniName(host: string): string | undefined {
   return isIP(host) ? undefined : host;
@@ -48,6 +54,7 @@ export function probeTls(
       ...(servername ? { servername } : {}),
       rejectUnauthorized: false,
       ALPNProtocols: ['http/1.1'],
+      ...PROBE_TLS_OPTIONS,
       ...(ca ? { ca } : {}),
     });
     let settled = false;
@@ -258,14 +265,6 @@ export async function judgeCertificate(inp: CertInputs): Promise<CertVerdict> {
   detail.push(`chain: ${hs.chain.map((c) => cnOf(c.subject)).join(' <- ')}`);
   detail.push(`names (SAN): ${names.length ? names.join(', ') : 'none'}`);
   detail.push(`valid ${iso(leaf.validFrom)} to ${iso(leaf.validTo)}`);
-
-  if (hs.protocol === 'TLSv1' || hs.protocol === 'TLSv1.1') {
-    problems.push({
-      code: 'TLS_OLD_VERSION',
-      explanation: `The server negotiated ${hs.protocol}, which browsers and Node refuse.`,
-      fix: 'Enable TLS 1.2 or 1.3 on the server.',
-    });
-  }
 
   // Dates: every certificate in the chain, leaf first.
   for (const [i, c] of hs.chain.entries()) {

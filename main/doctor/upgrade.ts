@@ -7,7 +7,7 @@ import { Socket } from 'node:net';
 import tls from 'node:tls';
 import type { DoctorCode } from './codes';
 import { Aborted } from './net';
-import { sniName } from './tls';
+import { PROBE_TLS_OPTIONS, sniName } from './tls';
 import type { DoctorTarget, UpgradeFacts } from './types';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -70,6 +70,7 @@ export function sendUpgrade(req: UpgradeRequest): Promise<RawResponse> {
           ...(servername ? { servername } : {}),
           rejectUnauthorized: false,
           ALPNProtocols: ['http/1.1'],
+          ...PROBE_TLS_OPTIONS,
         })
       : new Socket().connect({ host: req.address, port: target.port });
     let buf = Buffer.alloc(0);
