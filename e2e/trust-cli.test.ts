@@ -207,33 +207,48 @@ describe('wss-studio trust', () => {
   });
 
   it('as a non-root user the system store needs permission and the exact sudo line is printed', async () => {
-    requireTool('setpriv');
-    // The temp CA must be readable by "nobody" (the key is not needed and stays 0600).
-    for (const d of [tmp.dir, path.join(tmp.dir, 'studio'), path.dirname(ca.certPath)])
-      chmodSync(d, 0o755);
-    chmodSync(ca.certPath, 0o644);
-    for (const f of ['store.json', 'ca/ca.json']) chmodSync(path.join(tmp.dir, 'studio', f), 0o644);
     const before = snapshotTree(root);
     const cacertsBefore = readFileSync(cacerts);
+    const argv = [
+      path.join(repo, 'bin/wss-studio.cjs'),
+      'trust',
+      'install',
+      '--stores',
+      'system,java',
+    ];
+    let file = process.execPath;
+    const undo: (() => void)[] = [];
+    if (process.getuid?.() === 0) {
+      // Root writes anywhere: run as "nobody" instead (setpriv, util-linux). The temp CA must be
+      // readable by it (the key is not needed and stays 0600).
+      requireTool('setpriv');
+      for (const d of [tmp.dir, path.join(tmp.dir, 'studio'), path.dirname(ca.certPath)])
+        chmodSync(d, 0o755);
+      chmodSync(ca.certPath, 0o644);
+      for (const f of ['store.json', 'ca/ca.json'])
+        chmodSync(path.join(tmp.dir, 'studio', f), 0o644);
+      argv.unshift('--reuid=65534', '--regid=65534', '--clear-groups', process.execPath);
+      file = 'setpriv';
+    } else {
+      // Already a normal user (CI): make the temp root and keystore read-only, as /etc is for us.
+      const anchors = path.join(root, 'usr/local/share/ca-certificates');
+      chmodSync(anchors, 0o555);
+      chmodSync(cacerts, 0o444);
+      undo.push(
+        () => chmodSync(anchors, 0o755),
+        () => chmodSync(cacerts, 0o644),
+      );
+    }
     const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
       execFile(
-        'setpriv',
-        [
-          '--reuid=65534',
-          '--regid=65534',
-          '--clear-groups',
-          process.execPath,
-          path.join(repo, 'bin/wss-studio.cjs'),
-          'trust',
-          'install',
-          '--stores',
-          'system,java',
-        ],
+        file,
+        argv,
         { env, cwd: '/', encoding: 'utf8', timeout: 120_000 },
         (err, stdout, stderr) =>
           resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
       );
     });
+    for (const u of undo) u();
     expect(r.code, r.stdout + r.stderr).toBe(1);
     expect(r.stdout, r.stderr).toMatch(
       /^system {2}needs permission {1}unchanged: .*ca-certificates is writable only by root/m,
