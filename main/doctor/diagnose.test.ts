@@ -306,6 +306,18 @@ describe('diagnose: certificates', () => {
     expect(c.explanation).toContain('"example.com"');
     expect(c.explanation).toContain('localhost, .test');
     expect(r.tls?.trustedByOurCa).toBe(false);
+    // OpenSSL reports only its last error (the expiry); the violation must still be named.
+    const expired = await serve(
+      startWsServer({
+        tls: makeLeaf(constrained, {
+          names: ['localhost', 'example.com'],
+          notBefore: new Date(Date.now() - 30 * DAY),
+          notAfter: new Date(Date.now() - DAY),
+        }),
+      }),
+    );
+    const r2 = await diagnose(`wss://localhost:${expired.port}/`, { caPem: constrained.certPem });
+    expect(r2.codes).toEqual(['CERT_EXPIRED', 'NAME_CONSTRAINT_VIOLATION']);
   });
 
   it('names a server that only speaks TLS 1.1 (TLS_OLD_VERSION), which real clients refuse', async () => {

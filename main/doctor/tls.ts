@@ -296,24 +296,28 @@ export async function judgeCertificate(inp: CertInputs): Promise<CertVerdict> {
   const dateCodes = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
   const judge = async (anchor: X509Certificate, label: string): Promise<boolean> => {
     const err = await inp.verifyWith([anchor.toString()]);
-    if (!err || dateCodes.has(err.code)) return true; // dates are reported on their own above
+    // Constraints first: OpenSSL reports only its last error, so an expired certificate would hide them.
     const permitted = constraintsOf(anchor, hs.chain);
     const outside = permitted ? outsideConstraints(names, permitted) : [];
-    if (outside.length || /subtree|name constraint/i.test(`${err.code} ${err.message}`)) {
+    const ncError = !!err && /subtree|name constraint/i.test(`${err.code} ${err.message}`);
+    if (!outside.length && !ncError && (!err || dateCodes.has(err.code))) {
+      return true; // dates are reported on their own above
+    }
+    if (outside.length || ncError) {
+      const listed = outside.map((n) => JSON.stringify(n)).join(', ');
       problems.push({
         code: 'NAME_CONSTRAINT_VIOLATION',
         explanation:
           `${cap(label)} is name-constrained${permitted ? ` to ${permitted.join(', ')}` : ''} and the certificate ` +
-          `carries ${outside.length ? outside.map((n) => JSON.stringify(n)).join(', ') : 'a name'} outside it, so ` +
-          'OpenSSL and browsers reject the whole chain.',
+          `carries ${listed || 'a name'} outside it, so OpenSSL and browsers reject the whole chain.`,
         fix:
-          `Issue the certificate without ${outside.length ? outside.map((n) => JSON.stringify(n)).join(', ') : 'the offending name'}, ` +
-          'or use a CA whose constraints include it (wss-studio ca init --force with the names you need).',
+          `Issue the certificate without ${listed || 'the offending name'}, or use a CA whose constraints ` +
+          'include it (wss-studio ca init --force --permit NAME ...).',
       });
     } else {
       problems.push({
         code: 'CERT_INVALID',
-        explanation: `The chain leads to ${label} but verification fails: ${err.code || 'error'} (${err.message}).`,
+        explanation: `The chain leads to ${label} but verification fails: ${err?.code || 'error'} (${err?.message}).`,
         fix: 'Re-issue the certificate from the WSS Studio CA (wss-studio cert issue NAME).',
       });
     }
