@@ -210,6 +210,21 @@ describe('diagnose: upgrade problems', () => {
     expect(step(r, 'upgrade').explanation).toContain('"AAAAAAAAAAAAAAAAAAAAAAAAAAA="');
   });
 
+  it('does not wait for a keep-alive refusal to close', async () => {
+    const s = await serve(
+      startRawServer((sock) =>
+        sock.once('data', () =>
+          sock.write('HTTP/1.1 400 Bad Request\r\nContent-Length: 3\r\n\r\nbad'),
+        ),
+      ),
+    );
+    const t0 = Date.now();
+    const r = await diagnose(`ws://127.0.0.1:${s.port}/`, { timeoutMs: 20_000 });
+    expect(r.codes).toEqual(['UPGRADE_REFUSED']);
+    expect(step(r, 'upgrade').detail).toContain('body: bad');
+    expect(Date.now() - t0).toBeLessThan(10_000);
+  });
+
   it('reports a plain web server with no WebSocket handler (UPGRADE_NOT_WEBSOCKET)', async () => {
     const s = await serve(
       startRawServer((sock) =>

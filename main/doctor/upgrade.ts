@@ -127,8 +127,13 @@ export function sendUpgrade(req: UpgradeRequest): Promise<RawResponse> {
         head = parseHead(buf.subarray(0, end).toString('latin1'));
         bodyStart = end + 4;
         if (head.status === 101) return done(() => resolve(finish() as RawResponse));
+        // A refusal may keep the connection open (keep-alive): take the body when it is complete, or
+        // whatever came within a short grace period, instead of waiting for the step's timeout.
+        setTimeout(() => done(() => resolve(finish() as RawResponse)), 300).unref();
       }
-      if (buf.length - bodyStart >= 2048) done(() => resolve(finish() as RawResponse));
+      const length = Number(head.headers['content-length'] ?? NaN);
+      const body = buf.length - bodyStart;
+      if (body >= 2048 || body >= length) done(() => resolve(finish() as RawResponse));
     });
     socket.on('error', (e: NodeJS.ErrnoException) => {
       errno = e.code ?? e.message;
