@@ -4,7 +4,8 @@ import https from 'node:https';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { isWssError } from '../../shared/errors';
-import { EchoServer, listenError } from './echo-server';
+import { EchoServer, listenError, tlsErrorEvent } from './echo-server';
+import { spawn } from 'node:child_process';
 import { FrameLog } from './frame-log';
 import { makeTestPki, waitFor, type TestPki } from './testing';
 import type {
@@ -321,6 +322,52 @@ describe('wss echo server', () => {
     await connect(`ws://127.0.0.1:${port}/`).catch(() => undefined);
     await waitFor(() => ofType(log, 'error').length > 0, 'error event');
     expect(ofType(log, 'error')[0]?.code).toBe('PLAIN_ON_TLS_PORT');
+  });
+
+  it('logs a client that refuses our certificate (openssl s_client without our CA) as CLIENT_REJECTED_CERT', async () => {
+    const { log, port } = await startServer({ scheme: 'wss', certId: pki.leafId }, { tls: pki });
+    // Async: the server runs in this process and must keep serving while openssl talks to it.
+    const child = spawn(
+      'openssl',
+      [
+        's_client',
+        '-connect',
+        `127.0.0.1:${port}`,
+        '-servername',
+        'localhost',
+        '-verify_return_error',
+        '-no-CAfile',
+        '-no-CApath',
+        '-no-CAstore',
+      ],
+      { stdio: ['pipe', 'ignore', 'ignore'] },
+    );
+    child.stdin.end();
+    const status = await new Promise<number | null>((resolve, reject) => {
+      child.once('error', (e) =>
+        reject(new Error(`openssl is required (apt-get install openssl): ${e.message}`)),
+      );
+      child.once('exit', (c) => resolve(c));
+    });
+    expect(status).not.toBe(0);
+    await waitFor(() => ofType(log, 'error').length > 0, 'error event');
+    const e = ofType(log, 'error')[0] as ErrorEvent;
+    expect(e.code).toBe('CLIENT_REJECTED_CERT');
+    expect(e.message).toContain('unknown_ca: it does not trust the WSS Studio CA');
+  });
+
+  it('maps TLS handshake errors to codes, and ignores clients that went away', () => {
+    const err = (message: string, code?: string) =>
+      Object.assign(new Error(message), code ? { code } : {});
+    expect(tlsErrorEvent(err('x', 'ECONNRESET'))).toBeNull();
+    expect(tlsErrorEvent(err('TLS handshake timeout', 'ERR_TLS_HANDSHAKE_TIMEOUT'))?.code).toBe(
+      'HANDSHAKE_TIMEOUT',
+    );
+    expect(tlsErrorEvent(err('SSL routines::http request'))?.code).toBe('PLAIN_ON_TLS_PORT');
+    expect(tlsErrorEvent(err('no shared cipher'))).toEqual({
+      code: 'TLS_HANDSHAKE_FAILED',
+      message: 'TLS handshake failed: no shared cipher',
+    });
   });
 
   it('refuses to construct a wss server without a certificate', () => {

@@ -136,6 +136,8 @@ export class EchoServer {
         this.sockets.delete(socket);
       });
       socket.__wssTimer = setTimeout(() => {
+        // A connection that never sent a byte is a browser's spare (pre)connection: close it quietly.
+        if ((socket as Socket).bytesRead === 0) return void socket.destroy();
         this.log.add({
           type: 'error',
           serverId: def.id,
@@ -150,21 +152,21 @@ export class EchoServer {
       clearTimeout(socket.__wssTimer);
       socket.__wssTimer = undefined;
     };
+    const established = new WeakSet<object>();
     if (def.scheme === 'wss') {
       server.on('connection', (raw: Socket) => {
         this.sockets.add(raw);
         raw.once('close', () => this.sockets.delete(raw));
       });
       server.on('secureConnection', (s: TLSSocket) => arm(s, s.remoteAddress));
+      server.on('secureConnection', (s: TLSSocket) => established.add(s));
       server.on('tlsClientError', (err: Error & { code?: string }, s: TLSSocket) => {
-        const plain = /http request|wrong version number|unknown protocol/i.test(err.message);
+        const e = tlsErrorEvent(err);
+        if (!e) return;
         this.log.add({
           type: 'error',
           serverId: def.id,
-          code: plain ? 'PLAIN_ON_TLS_PORT' : 'TLS_HANDSHAKE_FAILED',
-          message: plain
-            ? 'a client spoke plain HTTP (ws:// or http://) to this TLS port: use wss:// or https://'
-            : `TLS handshake failed: ${err.message}`,
+          ...e,
           ...(s?.remoteAddress !== undefined ? { remoteAddress: s.remoteAddress } : {}),
         });
       });
@@ -175,8 +177,13 @@ export class EchoServer {
     server.on(
       'clientError',
       (err: Error & { code?: string; rawPacket?: Buffer }, socket: Duplex) => {
-        // https.Server re-emits TLS handshake errors as clientError; tlsClientError logs those.
-        if (def.scheme === 'wss' && (/^ERR_(SSL|TLS)/.test(err.code ?? '') || 'library' in err)) {
+        // https.Server re-emits TLS handshake errors as clientError; tlsClientError logs those. A client
+        // that went away (ECONNRESET) is not an error worth a line.
+        if (
+          (def.scheme === 'wss' && !established.has(socket)) ||
+          err.code === 'ECONNRESET' ||
+          err.code === 'EPIPE'
+        ) {
           socket.destroy();
           return;
         }
@@ -500,6 +507,43 @@ export class EchoServer {
     this.closeFrameLogger.get(ws)?.(st.conn, 'out', code, reason);
     ws.close(code, reason);
   }
+}
+
+/** A TLS handshake failure as a log event, in words; null for a client that simply went away. */
+export function tlsErrorEvent(
+  err: Error & { code?: string },
+): { code: string; message: string } | null {
+  const m = err.message;
+  if (err.code === 'ECONNRESET' || err.code === 'EPIPE') return null;
+  if (err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT') {
+    return {
+      code: 'HANDSHAKE_TIMEOUT',
+      message: 'client did not complete its TLS handshake in time; connection dropped',
+    };
+  }
+  if (/http request|wrong version number|unknown protocol/i.test(m)) {
+    return {
+      code: 'PLAIN_ON_TLS_PORT',
+      message:
+        'a client spoke plain HTTP (ws:// or http://) to this TLS port: use wss:// or https://',
+    };
+  }
+  if (
+    /alert (unknown ca|bad certificate|certificate unknown|certificate expired)|alert number 4[2568]\b/i.test(
+      m,
+    )
+  ) {
+    const why = /unknown ca|number 48\b/i.test(m)
+      ? 'TLS alert unknown_ca: it does not trust the WSS Studio CA; trust it with "wss-studio trust install"'
+      : /expired|number 45\b/i.test(m)
+        ? 'TLS alert certificate_expired: renew it with "wss-studio cert renew ID"'
+        : 'TLS alert bad_certificate/certificate_unknown: the certificate may not cover the name the client used, or the client does not trust the WSS Studio CA';
+    return {
+      code: 'CLIENT_REJECTED_CERT',
+      message: `the client rejected our certificate (${why})`,
+    };
+  }
+  return { code: 'TLS_HANDSHAKE_FAILED', message: `TLS handshake failed: ${m}` };
 }
 
 /** ws tags protocol errors with the close code under a private symbol (kStatusCode = Symbol('status-code')). */
