@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { X509Certificate } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { WebSocket } from 'ws';
 import { ApiError, type Client } from '../shared/client';
@@ -177,13 +178,28 @@ describe('round trip', () => {
       .filter((u) => u.taskId === taskId && u.doctorStep)
       .map((u) => u.doctorStep?.id);
     expect(stepped).toEqual(report.steps.map((s) => s.id));
-    // Cancel: a TCP connect to a blackholed address waits for its timeout; task.cancel ends it at once.
-    const slow = api.newTaskId();
-    const pending = api.call('doctor.run', { url: 'ws://10.255.255.1:9/', taskId: slow });
-    await expect.poll(() => updates.some((u) => u.taskId === slow)).toBe(true);
-    expect(await api.call('task.cancel', { taskId: slow })).toEqual({ cancelled: true });
-    const cancelled = await pending;
-    expect(cancelled.cancelled).toBe(true);
+    // Cancel: a port that accepts and then never answers keeps the doctor waiting (5 s per step);
+    // task.cancel ends it at once with the steps so far.
+    const silent = createServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const slow = api.newTaskId();
+      const pending = api.call('doctor.run', {
+        url: `ws://127.0.0.1:${(silent.address() as AddressInfo).port}/`,
+        taskId: slow,
+      });
+      await expect
+        .poll(() => updates.some((u) => u.taskId === slow && u.doctorStep?.id))
+        .toBe(true);
+      expect(await api.call('task.cancel', { taskId: slow })).toEqual({ cancelled: true });
+      const cancelled = await pending;
+      expect(cancelled.cancelled).toBe(true);
+      await expect
+        .poll(() => updates.filter((u) => u.taskId === slow).at(-1)?.state)
+        .toBe('cancelled');
+    } finally {
+      silent.close();
+    }
     off();
     await api.call('server.remove', { id: srv.id });
   });
