@@ -175,6 +175,22 @@ describe('ws echo server', () => {
     expect(open.extensions).toContain('permessage-deflate');
   });
 
+  it('accepts the first offered subprotocol when it has no list, and none outside a list it has', async () => {
+    const any = await startServer({ id: 'any' });
+    const a = await connect(`ws://127.0.0.1:${any.port}/`, {}, ['chat.v2', 'chat.v1']);
+    expect(a.protocol).toBe('chat.v2');
+    const strict = await startServer({ id: 'strict', protocols: ['mqtt'] });
+    const b = await connect(`ws://127.0.0.1:${strict.port}/`);
+    expect(b.protocol).toBe('');
+    // A client that insists on a protocol the server does not accept gets no header; ws (like browsers)
+    // then fails the handshake.
+    await expect(connect(`ws://127.0.0.1:${strict.port}/`, {}, ['chat'])).rejects.toThrow(
+      /Server sent no subprotocol/,
+    );
+    const open = strict.log.events().filter((e) => e.type === 'open');
+    expect(open.length).toBe(2);
+  });
+
   it('refuses a wrong path with 404 and a foreign origin with 403, logging both', async () => {
     const { log, port } = await startServer({
       path: '/echo',

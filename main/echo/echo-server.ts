@@ -107,7 +107,10 @@ export class EchoServer {
       perMessageDeflate: def.perMessageDeflate,
       clientTracking: false,
       handleProtocols: (offered) => {
-        // First protocol in the client's offer that we accept; none: no Sec-WebSocket-Protocol header.
+        // No list: accept the client's first offer. Browsers fail a socket whose requested subprotocols get
+        // no answer, and an echo server should not be the reason a client cannot connect.
+        if (def.protocols.length === 0) return offered.values().next().value ?? false;
+        // Otherwise the first protocol in the client's offer that we accept; none: no header is sent.
         for (const p of offered) if (def.protocols.includes(p)) return p;
         return false;
       },

@@ -21,7 +21,10 @@ export interface ServerDefinition {
   path: string;
   /** Leaf certificate id (`wss-studio cert list`), required for wss. */
   certId?: string;
-  /** Accepted subprotocols, in preference order of the client's offer. Empty: none negotiated. */
+  /**
+   * Accepted subprotocols: the first one the client offers that is in this list is chosen. Empty: the
+   * client's first offer is accepted (browsers fail a socket whose requested subprotocols get no answer).
+   */
   protocols: string[];
   perMessageDeflate: boolean;
   /** Exact Origin values allowed (e.g. "https://app.test"). Empty = any (every Origin is still logged). */
