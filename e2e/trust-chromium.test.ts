@@ -2,7 +2,7 @@
 // refuses https://localhost:PORT (served with an issued leaf) before `trust install --stores nss`,
 // loads it after, and refuses it again after `trust uninstall`; `trust status` reads
 // "not trusted" -> "trusted" -> "not trusted" in step. A fresh browser per phase, so nothing is cached.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -12,6 +12,7 @@ import { createCa, issueLeaf, readLeafKeyPem } from '../main/pki';
 import { openStore } from '../main/store';
 import type { StoreStatus } from '../main/trust';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, requireTool, tempDir } from './helpers/tools';
+import { ensureCliBuilt } from '../main/trust/testing';
 
 const repo = path.resolve(__dirname, '..');
 let tmp: ReturnType<typeof tempDir>;
@@ -75,7 +76,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   url = `https://localhost:${(server.address() as AddressInfo).port}/`;
   env = { PATH: process.env.PATH, HOME: path.join(tmp.dir, 'home'), WSS_STUDIO_HOME: wssHome };
-  execFileSync(process.execPath, ['scripts/build.mjs', '--node'], { cwd: repo, stdio: 'pipe' });
+  ensureCliBuilt(repo);
 });
 
 afterAll(async () => {

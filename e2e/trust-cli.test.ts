@@ -2,7 +2,7 @@
 // folders: WSS_STUDIO_HOME (the CA), HOME (an NSS database holding someone else's CA),
 // WSS_STUDIO_TRUST_ROOT (a Debian-shaped root for update-ca-certificates) and JAVA_HOME (a temp JDK
 // whose cacerts is a copy). In-process through run(), and through the real built binary.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import {
   chmodSync,
   copyFileSync,
@@ -20,6 +20,7 @@ import { createCa, type CaInfo } from '../main/pki';
 import { openStore } from '../main/store';
 import type { StoreChange, StoreStatus } from '../main/trust';
 import { requireTool, runTool, snapshotTree, tempDir } from './helpers/tools';
+import { ensureCliBuilt } from '../main/trust/testing';
 
 const repo = path.resolve(__dirname, '..');
 let tmp: ReturnType<typeof tempDir>;
@@ -133,7 +134,7 @@ beforeAll(async () => {
     WSS_STUDIO_TRUST_ROOT: root,
     JAVA_HOME: jdk,
   };
-  execFileSync(process.execPath, ['scripts/build.mjs', '--node'], { cwd: repo, stdio: 'pipe' });
+  ensureCliBuilt(repo);
 });
 
 afterAll(() => tmp?.cleanup());

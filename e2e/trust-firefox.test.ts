@@ -14,6 +14,7 @@ import { createCa, issueLeaf, readLeafKeyPem, type CaInfo } from '../main/pki';
 import { openStore } from '../main/store';
 import type { StoreStatus } from '../main/trust';
 import { requireTool, runTool, tempDir } from './helpers/tools';
+import { ensureCliBuilt } from '../main/trust/testing';
 
 const repo = path.resolve(__dirname, '..');
 let tmp: ReturnType<typeof tempDir>;
@@ -110,7 +111,7 @@ beforeAll(async () => {
   const dir = readdirSync(ffRoot).find((n) => n.endsWith('.trustprof'));
   expect(dir, `no profile folder in ${ffRoot}`).toBeDefined();
   profile = path.join(ffRoot, dir as string);
-  execFileSync(process.execPath, ['scripts/build.mjs', '--node'], { cwd: repo, stdio: 'pipe' });
+  ensureCliBuilt(repo);
 });
 
 afterAll(async () => {
