@@ -48,7 +48,8 @@ if (!app.requestSingleInstanceLock()) {
   };
 
   app.whenReady().then(async () => {
-    if (!process.env.WSS_STUDIO_HOME) process.env.WSS_STUDIO_HOME = app.getPath('userData');
+    // State lives where the CLI and web mode keep it (resolveHome): a CA made in the app is the one
+    // `wss-studio cert issue` uses. Electron's userData keeps only Chromium's own caches.
     const rendererDir = findRendererDir().dir;
     registerAppProtocol(protocol, rendererDir);
     denyPermissions(session.defaultSession);
