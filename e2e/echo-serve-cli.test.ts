@@ -11,6 +11,26 @@ import { makeTestPki, waitFor, type TestPki } from '../main/echo/testing';
 
 const root = path.resolve(__dirname, '..');
 
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, newestSource(p));
+    else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts'))
+      newest = Math.max(newest, fs.statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+function bundleIsStale(): boolean {
+  const bundle = path.join(root, 'dist', 'cli.mjs');
+  if (!fs.existsSync(bundle)) return true;
+  const built = fs.statSync(bundle).mtimeMs;
+  return (
+    newestSource(path.join(root, 'main')) > built || newestSource(path.join(root, 'shared')) > built
+  );
+}
+
 function testIo(env: NodeJS.ProcessEnv) {
   let stop: () => void = () => {};
   const interrupted = new Promise<void>((r) => (stop = r));
@@ -144,7 +164,11 @@ describe('serve (in-process)', () => {
 
 describe('serve (built binary)', () => {
   beforeAll(() => {
-    execFileSync(process.execPath, ['scripts/build.mjs', '--node'], { cwd: root, stdio: 'pipe' });
+    // Build only when dist/ is missing or older than the sources: `npm test` has just built it, and
+    // scripts/build.mjs removes dist/chunks first, which would race with other tests spawning the binary.
+    if (bundleIsStale()) {
+      execFileSync(process.execPath, ['scripts/build.mjs', '--node'], { cwd: root, stdio: 'pipe' });
+    }
   }, 120_000);
 
   it('stops cleanly on SIGINT with exit code 0 after printing the frames', async () => {
