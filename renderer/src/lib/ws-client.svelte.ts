@@ -1,7 +1,13 @@
-// The built-in WebSocket client. It runs in the page with the browser's own WebSocket, so a wss:// URL
-// that opens here is trusted by this browser: the end-to-end proof that "Make localhost trusted" worked.
-// (Browsers' WebSocket API cannot send ping frames; see renderer/CONTRACT-REQUESTS.md.)
-import { bytesToBase64, parseBase64, parseHex } from './format';
+// The built-in WebSocket client, two ways:
+//  - 'browser' (default): the page's own WebSocket, so a wss:// URL that opens here is trusted by this
+//    browser: the end-to-end proof that "Make localhost trusted" worked.
+//  - 'engine': a WebSocket opened by the engine (client.* requests, client.events stream), which can send
+//    pings and any close code; browsers' WebSocket API cannot.
+import type { ClientEvent } from '../../../shared/api';
+import type { Api } from './api';
+import { bytesToBase64, errorText, parseBase64, parseHex } from './format';
+
+export type Via = 'browser' | 'engine';
 
 export type SendMode = 'text' | 'json' | 'hex' | 'base64';
 export type ClientState = 'idle' | 'connecting' | 'open' | 'closing' | 'closed';
@@ -18,6 +24,7 @@ export interface ClientMessage {
 const MAX_MESSAGES = 500;
 
 export class WsClient {
+  via = $state<Via>('browser');
   url = $state('');
   protocols = $state('');
   state = $state<ClientState>('idle');
@@ -44,6 +51,16 @@ export class WsClient {
     if (this.mode === 'base64') return parseBase64(this.draft).error ?? '';
     return '';
   });
+  /** Browsers may only send 1000 or 3000-4999; the engine also sends the other registered codes. */
+  readonly closeCodeProblem = $derived.by(() => {
+    const c = Number(this.closeCode);
+    if (!Number.isInteger(c)) return 'a whole number';
+    if (c === 1000 || (c >= 3000 && c <= 4999)) return '';
+    if (this.via === 'engine' && c >= 1001 && c <= 2999) return '';
+    return this.via === 'engine'
+      ? 'close codes run from 1000 to 4999'
+      : 'browsers only send 1000 or 3000–4999 (connect through the engine for others)';
+  });
   readonly urlProblem = $derived.by(() => {
     if (!this.url) return '';
     try {
@@ -61,7 +78,11 @@ export class WsClient {
   });
 
   #ws: WebSocket | null = null;
+  #engineId: string | null = null;
+  #engineUnsub: (() => void) | null = null;
   #n = 0;
+
+  constructor(readonly api: Api) {}
 
   #log(m: Omit<ClientMessage, 'id' | 'time'>): void {
     const next = [...this.messages, { ...m, id: ++this.#n, time: Date.now() }];
@@ -79,6 +100,10 @@ export class WsClient {
       .split(/[\s,]+/)
       .map((s) => s.trim())
       .filter(Boolean);
+    if (this.via === 'engine') {
+      void this.#connectEngine(protocols);
+      return;
+    }
     let ws: WebSocket;
     try {
       ws = new WebSocket(this.url, protocols);
@@ -142,9 +167,107 @@ export class WsClient {
     };
   }
 
+  async #connectEngine(protocols: string[]): Promise<void> {
+    this.state = 'connecting';
+    // Subscribe before connecting; events for our id may arrive before the call returns it.
+    const early: ClientEvent[] = [];
+    let id: string | null = null;
+    const unsub = this.api.on('client.events', (p) => {
+      for (const e of p.events) {
+        if (id === null) early.push(e);
+        else if (e.clientId === id) this.#onEngineEvent(e);
+      }
+    });
+    this.#engineUnsub = unsub;
+    try {
+      const r = await this.api.call('client.connect', {
+        url: this.url,
+        ...(protocols.length ? { protocols } : {}),
+      });
+      id = r.clientId;
+      this.#engineId = id;
+      this.state = 'open';
+      this.protocol = r.protocol;
+      this.extensions = r.extensions;
+      this.#log({
+        dir: 'system',
+        kind: 'event',
+        text: `connected through the engine${r.protocol ? ` · protocol ${r.protocol}` : ''}${r.extensions ? ` · ${r.extensions}` : ''}`,
+        size: 0,
+      });
+      for (const e of early) if (e.clientId === id) this.#onEngineEvent(e);
+    } catch (e) {
+      unsub();
+      this.#engineUnsub = null;
+      const err = errorText(e);
+      this.error = err.hint ? `${err.message} (${err.hint})` : err.message;
+      this.state = 'closed';
+    }
+  }
+
+  #onEngineEvent(e: ClientEvent): void {
+    if (e.type === 'message') {
+      const binary = e.opcode === 'binary';
+      this.#log({
+        dir: 'received',
+        kind: binary ? 'binary' : 'text',
+        text: (binary ? e.dataBase64 : e.text) ?? '',
+        size: e.length ?? 0,
+      });
+    } else if (e.type === 'pong') {
+      this.#log({
+        dir: 'received',
+        kind: 'event',
+        text: `pong (${e.length ?? 0} bytes)`,
+        size: e.length ?? 0,
+      });
+    } else if (e.type === 'close') {
+      this.#log({
+        dir: 'system',
+        kind: 'event',
+        text: `closed · code ${e.code ?? ''}${e.reason ? ` "${e.reason}"` : ''}`,
+        size: 0,
+      });
+      this.#engineDone();
+    } else if (e.type === 'error') {
+      this.error = e.message ?? 'the connection failed';
+    }
+  }
+
+  #engineDone(): void {
+    this.#engineUnsub?.();
+    this.#engineUnsub = null;
+    this.#engineId = null;
+    this.state = 'closed';
+  }
+
+  async #engineCall(fn: (clientId: string) => Promise<unknown>): Promise<boolean> {
+    const id = this.#engineId;
+    if (!id) return false;
+    try {
+      await fn(id);
+      return true;
+    } catch (e) {
+      this.error = errorText(e).message;
+      return false;
+    }
+  }
+
+  /** Engine only: a ping frame; the pong shows up as a received event. */
+  async ping(): Promise<void> {
+    if (this.via !== 'engine' || this.state !== 'open') return;
+    if (await this.#engineCall((clientId) => this.api.call('client.ping', { clientId })))
+      this.#log({ dir: 'sent', kind: 'event', text: 'ping', size: 0 });
+  }
+
   send(): void {
+    if (this.draftProblem) return;
+    if (this.via === 'engine') {
+      void this.#sendEngine();
+      return;
+    }
     const ws = this.#ws;
-    if (!ws || ws.readyState !== WebSocket.OPEN || this.draftProblem) return;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return;
     if (this.mode === 'text' || this.mode === 'json') {
       const text =
         this.mode === 'json' && this.draft.trim()
@@ -165,13 +288,41 @@ export class WsClient {
     }
   }
 
+  async #sendEngine(): Promise<void> {
+    if (this.mode === 'text' || this.mode === 'json') {
+      const text =
+        this.mode === 'json' && this.draft.trim()
+          ? JSON.stringify(JSON.parse(this.draft))
+          : this.draft;
+      if (await this.#engineCall((clientId) => this.api.call('client.send', { clientId, text })))
+        this.#log({ dir: 'sent', kind: 'text', text, size: new TextEncoder().encode(text).length });
+    } else {
+      const r = this.mode === 'hex' ? parseHex(this.draft) : parseBase64(this.draft);
+      if (!r.bytes) return;
+      const dataBase64 = bytesToBase64(r.bytes);
+      const size = r.bytes.length;
+      if (
+        await this.#engineCall((clientId) => this.api.call('client.send', { clientId, dataBase64 }))
+      )
+        this.#log({ dir: 'sent', kind: 'binary', text: dataBase64, size });
+    }
+  }
+
   close(): void {
+    if (this.closeCodeProblem) return;
+    const code = Number(this.closeCode);
+    if (this.via === 'engine' && this.#engineId) {
+      this.state = 'closing';
+      void this.#engineCall((clientId) =>
+        this.api.call('client.close', { clientId, code, reason: this.closeReason }),
+      );
+      return;
+    }
     const ws = this.#ws;
     if (!ws) return;
     this.state = 'closing';
-    const code = Number(this.closeCode);
     try {
-      ws.close(code === 1000 || (code >= 3000 && code <= 4999) ? code : 1000, this.closeReason);
+      ws.close(code, this.closeReason);
     } catch (e) {
       this.error = (e as Error).message;
       this.state = 'open';
@@ -179,10 +330,17 @@ export class WsClient {
   }
 
   disconnectSilently(): void {
+    if (this.#engineId) {
+      const clientId = this.#engineId;
+      this.#engineDone();
+      this.api.call('client.close', { clientId }).catch(() => {});
+    }
     if (this.#ws) {
       const ws = this.#ws;
       this.#ws = null;
       ws.close();
+      this.state = 'closed';
+      this.#log({ dir: 'system', kind: 'event', text: 'disconnected', size: 0 });
     }
   }
 
