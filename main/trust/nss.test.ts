@@ -16,7 +16,7 @@ import {
 } from './nss';
 import { foreignCa, makeFixture, requireTool, tempContext, type Fixture } from './testing';
 import type { TrustCa, TrustContext } from './types';
-import { pemContains } from './util';
+import { defaultRunner, pemContains } from './util';
 
 let fx: Fixture;
 let old: Fixture;
@@ -165,6 +165,23 @@ describe('NSS install / status / uninstall with real certutil', () => {
       { nickname: nssNickname(fx.ca), trust: 'C,,' },
     ]);
     expect((await nssStore.uninstall(fx.ca, ctx)).state).toBe('not-trusted');
+  });
+
+  it('a database with a primary password fails with the reason and the way out', async () => {
+    // certutil's real output when it cannot authenticate (no terminal to ask on), through the runner.
+    const run: TrustContext['run'] = async (file, args, opts) =>
+      args[0] === '-A'
+        ? {
+            code: 255,
+            stdout: '',
+            stderr:
+              'Error opening input terminal for read\ncertutil: could not authenticate to token NSS Certificate DB.: SEC_ERROR_BAD_PASSWORD: The security password entered is incorrect.\n',
+          }
+        : defaultRunner(file, args, opts);
+    const r = await nssStore.install(fx.ca, { ...ctx, run });
+    expect(r.state).toBe('error');
+    expect(r.detail).toContain('has a primary password; run the install from a terminal');
+    expect(r.changed).toBe(false);
   });
 
   it('warns that a running Firefox must be restarted', async () => {

@@ -267,6 +267,18 @@ async function probeDb(
   };
 }
 
+/**
+ * certutil's failure in one line. A database protected by a primary password (Firefox: Settings >
+ * Privacy & Security > Use a Primary Password) cannot be changed without it: say so and how.
+ */
+export function certutilError(r: { stdout: string; stderr: string; spawnError?: string }): string {
+  const all = `${r.stderr}\n${r.stdout}`;
+  if (/SEC_ERROR_BAD_PASSWORD|could not authenticate to token/i.test(all)) {
+    return 'the database has a primary password; run the install from a terminal and type it when certutil asks, or remove the primary password in the browser settings';
+  }
+  return firstLine(r.stderr, r.stdout) || r.spawnError || 'certutil failed';
+}
+
 /** Whether a Firefox is running on this profile: its "lock" symlink points to "host:+PID" of a live process. */
 export function firefoxRunning(db: NssDb): boolean {
   if (db.browser !== 'firefox') return false;
@@ -434,8 +446,7 @@ export const nssStore: TrustStore = {
           : await ctx.run(certutil, ['-A', '-d', d, '-t', 'C,,', '-n', nick, '-a'], {
               input: ca.certPem,
             });
-        if (r.code !== 0)
-          failures.push(`${p.db.label}: ${firstLine(r.stderr, r.stdout) || r.spawnError}`);
+        if (r.code !== 0) failures.push(`${p.db.label}: ${certutilError(r)}`);
         else changed = true;
       }),
     );
@@ -463,8 +474,7 @@ export const nssStore: TrustStore = {
       probes.map(async (p) => {
         for (const o of p.ours) {
           const r = await ctx.run(certutil, ['-D', '-d', dbArg(p.db), '-n', o.nickname]);
-          if (r.code !== 0)
-            failures.push(`${p.db.label}: ${firstLine(r.stderr, r.stdout) || r.spawnError}`);
+          if (r.code !== 0) failures.push(`${p.db.label}: ${certutilError(r)}`);
           else changed = true;
         }
       }),
