@@ -2,7 +2,7 @@
 // window loaded from app://, every contract request bound, menu, window bounds remembered, servers stopped
 // before quit.
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { requestNames } from '../../shared/api';
@@ -71,7 +71,7 @@ function makeFake(lock: boolean) {
     BrowserWindow: FakeWindow,
     Menu: { setApplicationMenu: vi.fn(), buildFromTemplate: (t: unknown) => t },
     clipboard: { writeText: vi.fn() },
-    dialog: { showSaveDialog: vi.fn(), showMessageBox: vi.fn() },
+    dialog: { showSaveDialog: vi.fn(), showMessageBox: vi.fn(), showErrorBox: vi.fn() },
     ipcMain: {
       handle: (ch: string, fn: Fn) => void ipcHandlers.set(ch, fn),
       removeHandler: (ch: string) => void ipcHandlers.delete(ch),
@@ -133,6 +133,23 @@ describe('Electron main', () => {
     expect(current.fake.app.quit).toHaveBeenCalled();
     expect(current.appHandlers.size).toBe(0);
     expect(current.fake.protocol.registerSchemesAsPrivileged).not.toHaveBeenCalled();
+  });
+
+  it('explains a state folder it cannot open, then quits', async () => {
+    current = makeFake(true);
+    const home = path.join(tmp, 'future-home');
+    mkdirSync(home);
+    writeFileSync(path.join(home, 'store.json'), JSON.stringify({ schema: 99 }));
+    process.env.WSS_STUDIO_HOME = home;
+    await import('./main');
+    current.ready();
+    await vi.waitFor(() => expect(current.fake.dialog.showErrorBox).toHaveBeenCalled());
+    const [title, text] = current.fake.dialog.showErrorBox.mock.calls[0] as [string, string];
+    expect(title).toBe('WSS Studio cannot start');
+    expect(text).toContain('layout version is 99');
+    expect(text).toContain('WSS_STUDIO_HOME');
+    expect(current.fake.app.quit).toHaveBeenCalled();
+    expect(current.windows).toHaveLength(0);
   });
 
   it('starts one hardened window, binds every request, remembers bounds and stops servers before quit', async () => {

@@ -54,16 +54,27 @@ if (!app.requestSingleInstanceLock()) {
     registerAppProtocol(protocol, rendererDir);
     denyPermissions(session.defaultSession);
 
-    engine = createEngine({
-      shell: 'electron',
-      hooks: electronHooks({
-        dialog,
-        clipboard,
-        shell,
-        window: () => win,
-        downloadsDir: () => app.getPath('downloads'),
-      }),
-    });
+    try {
+      engine = createEngine({
+        shell: 'electron',
+        hooks: electronHooks({
+          dialog,
+          clipboard,
+          shell,
+          window: () => win,
+          downloadsDir: () => app.getPath('downloads'),
+        }),
+      });
+    } catch (e) {
+      // E.g. a state folder written by a newer version: say so (with its fix) instead of dying silently.
+      const hint = (e as { hint?: string }).hint;
+      dialog.showErrorBox(
+        'WSS Studio cannot start',
+        `${e instanceof Error ? e.message : String(e)}${hint ? `\n\n${hint}` : ''}`,
+      );
+      app.quit();
+      return;
+    }
     const eng = engine;
     bindIpc(ipcMain, eng, (event) => isTrustedSender(event, () => win?.webContents));
     Menu.setApplicationMenu(
