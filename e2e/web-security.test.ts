@@ -111,6 +111,15 @@ describe('RPC upgrade at /rpc', () => {
       }),
     ).toBe(101);
   });
+  it('accepts the session cookie instead of the query token (a page that dropped ?token= from its URL)', async () => {
+    expect(
+      await upgradeStatus(rig.web.port, '/rpc?token=', {
+        Host: host,
+        Origin: origin,
+        Cookie: `wss_studio_${rig.web.port}=${rig.web.token}`,
+      }),
+    ).toBe(101);
+  });
   it('refuses a handshake without the token', async () => {
     expect(await upgradeStatus(rig.web.port, '/rpc', { Host: host, Origin: origin })).toBe(401);
   });
