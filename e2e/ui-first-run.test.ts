@@ -5,11 +5,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { goTo, shoot, startUi, type UiRig } from './helpers/ui';
+import { goTo, probeWss, shoot, startUi, type UiRig } from './helpers/ui';
+import { requireTool, runTool, tempDir } from './helpers/tools';
 
 let rig: UiRig;
 
 beforeAll(async () => {
+  requireTool('certutil');
   rig = await startUi();
 }, 180_000);
 
@@ -18,7 +20,7 @@ afterAll(async () => {
 });
 
 describe('first run in the browser', () => {
-  it('makes wss://localhost trusted, echoes from the built-in client and logs both frames', async () => {
+  it('makes wss://localhost trusted, echoes from the built-in client, logs both frames; removing trust makes Chromium refuse it', async () => {
     const { page } = rig;
     await page.getByRole('heading', { name: 'Make localhost trusted' }).waitFor();
     expect(fs.existsSync(path.join(rig.home, 'ca'))).toBe(false);
@@ -87,5 +89,34 @@ describe('first run in the browser', () => {
     await page.getByRole('region', { name: 'Selected event' }).waitFor();
     expect(await page.locator('pre.payload').innerText()).toBe(message);
     await shoot(page, 'frame-log');
+
+    // The CA sits in the temp HOME's NSS db (what Chromium read), and only trust made the page connect:
+    // a Chromium with an empty HOME refuses the same URL.
+    const nssdb = `sql:${path.join(rig.userHome, '.pki', 'nssdb')}`;
+    const listed = runTool('certutil', ['-L', '-d', nssdb]);
+    expect(listed.status, listed.stderr).toBe(0);
+    const ca = await (await rig.api()).call('ca.get');
+    const line = listed.stdout.split('\n').find((l) => /^WSS Studio CA\b/.test(l));
+    expect(line, listed.stdout).toMatch(/\sC,,\s*$/); // trusted for TLS
+    const nick = line!.replace(/\s+C,,\s*$/, '').trim();
+    const pem = runTool('certutil', ['-L', '-d', nssdb, '-n', nick, '-a']).stdout;
+    const body = (p: string) => p.replace(/-----[^-]+-----|\s/g, '');
+    expect(body(pem)).toBe(body(ca!.certPem));
+    const empty = tempDir('wss-ui-emptyhome-');
+    try {
+      expect(await probeWss(empty.dir, url)).toBe('error');
+    } finally {
+      empty.cleanup();
+    }
+
+    // Remove trust from the Overview (confirmed in the page): NSS no longer trusts it, and a fresh
+    // Chromium with this HOME now refuses the URL it accepted before.
+    expect(await probeWss(rig.userHome, url)).toBe('open');
+    await goTo(page, 'Overview');
+    await page.locator('[data-store="nss"]').getByRole('button', { name: 'Remove' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Remove the WSS Studio CA?' });
+    await dialog.getByRole('button', { name: 'Remove CA' }).click();
+    await page.locator('[data-store="nss"][data-state="not-trusted"]').waitFor({ timeout: 30_000 });
+    expect(await probeWss(rig.userHome, url)).toBe('error');
   }, 240_000);
 });

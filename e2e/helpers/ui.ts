@@ -212,3 +212,30 @@ export async function goTo(page: Page, label: string): Promise<void> {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
   await page.getByRole('heading', { level: 1, name: label }).waitFor();
 }
+
+/**
+ * Opens `url` with the WebSocket of a fresh Chromium whose HOME is `userHome` (so its NSS db decides
+ * trust), from about:blank. Resolves 'open' or 'error'. The negative control for trust tests.
+ */
+export async function probeWss(userHome: string, url: string): Promise<'open' | 'error'> {
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: userHome };
+  delete env.NODE_EXTRA_CA_CERTS;
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: CHROMIUM_ARGS,
+    env,
+  });
+  try {
+    const page = await browser.newPage();
+    // A string, not a function: this module imports `WebSocket` from 'ws', and the test runner would
+    // rewrite that name inside a serialised function.
+    const r: unknown = await page.evaluate(`new Promise((resolve) => {
+      const ws = new WebSocket(${JSON.stringify(url)});
+      ws.onopen = () => { ws.close(); resolve('open'); };
+      ws.onerror = () => resolve('error');
+    })`);
+    return r === 'open' ? 'open' : 'error';
+  } finally {
+    await browser.close();
+  }
+}
