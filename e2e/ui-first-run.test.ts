@@ -109,6 +109,17 @@ describe('first run in the browser', () => {
       empty.cleanup();
     }
 
+    // The Lab screen opens the HTTPS lab page of that server in a new tab; it loads because it is trusted.
+    await goTo(page, 'Lab');
+    const [lab] = await Promise.all([
+      rig.context.waitForEvent('page'),
+      page.getByRole('link', { name: 'Open the HTTPS lab page' }).click(),
+    ]);
+    await lab.waitForLoadState('domcontentloaded');
+    expect(lab.url()).toBe(url.replace('wss:', 'https:'));
+    expect(await lab.title()).toBe('WSS Studio lab');
+    await lab.close();
+
     // Remove trust from the Overview (confirmed in the page): NSS no longer trusts it, and a fresh
     // Chromium with this HOME now refuses the URL it accepted before.
     expect(await probeWss(rig.userHome, url)).toBe('open');
