@@ -13,6 +13,7 @@ export default defineConfig({
     ],
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    globalSetup: ['e2e/helpers/global-setup.ts'],
     pool: 'forks',
     maxWorkers: 2,
     reporters: ['default'],

@@ -116,6 +116,11 @@ export const commands: Command[] = [
         });
       }
       const store = storeFor(io);
+      // Ask the trust stores (read-only probes, ~0.1 s) while the key is generated and signed.
+      const caBefore = loadCa(store);
+      const trustP = caBefore
+        ? trustLinesFor(caBefore, io).catch(() => ({ untrusted: [] as string[] }))
+        : Promise.resolve({ untrusted: [] as string[] });
       const { leaf, warnings } = await issueLeaf(store, {
         names: p.positionals,
         ...(keyType ? { keyType } : {}),
@@ -129,7 +134,7 @@ export const commands: Command[] = [
       writeFileAtomic(keyOut, readLeafKeyPem(store, leaf.id), 0o600);
       for (const w of warnings) io.err(`warning: ${w}`);
       const ca = loadCa(store);
-      const trust = ca ? await trustLinesFor(ca, io) : { untrusted: [] as string[] };
+      const trust = await trustP;
       if (trust.untrusted.length) {
         io.err(
           `warning: the CA is not trusted by ${trust.untrusted.join(', ')}; browsers there will reject this certificate until you run "wss-studio trust install"`,

@@ -104,6 +104,18 @@ describe('wss-studio CLI', () => {
     expect(again.stderr).toMatch(/hint: .*--force/);
   });
 
+  it('cert issue warns (does not fail) when the CA is not trusted by a detected store, and ca show lists each store', async () => {
+    const h = path.join(tmp.dir, 'trust-home');
+    const env = { HOME: path.join(tmp.dir, 'user-home') };
+    await cli(['ca', 'init'], h, work, env);
+    const r = await cli(['cert', 'issue', 'localhost', '--out-dir', work], h, work, env);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/warning: the CA is not trusted by .*nss.*"wss-studio trust install"/);
+    const show = await cli(['ca', 'show'], h, work, env);
+    expect(show.stdout).toMatch(/trust:\n\s+system\s+not trusted/);
+    expect(show.stdout).toMatch(/nss\s+not trusted/);
+  });
+
   it('ca init --force moves the old CA aside with a timestamp', async () => {
     const h = path.join(tmp.dir, 'force-home');
     await cli(['ca', 'init'], h, work);

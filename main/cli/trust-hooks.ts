@@ -1,5 +1,7 @@
 // Where the ca/cert commands meet the trust stores: per-store status for "ca show" and the
-// not-trusted warning for "cert issue". Trust problems never block issuing a certificate.
+// not-trusted warning for "cert issue". Trust problems never block issuing a certificate: the trust
+// engine reports a broken or missing store as a state, it does not throw.
+import { trustReport } from '../trust';
 import type { CaInfo } from '../pki';
 import type { Io } from './command';
 
@@ -10,6 +12,6 @@ export interface TrustLines {
   untrusted: string[];
 }
 
-export async function trustLinesFor(_ca: CaInfo, _io: Io): Promise<TrustLines> {
-  return { lines: [], json: [], untrusted: [] };
+export async function trustLinesFor(ca: CaInfo, io: Io): Promise<TrustLines> {
+  return trustReport(ca, io.env);
 }
