@@ -1,5 +1,6 @@
 // Robustness of the echo servers: many connections, a flood with the log bounded, protocol violations from
 // raw sockets (each closes only the offending connection with the right code) and stalled handshakes.
+import { spawn } from 'node:child_process';
 import net from 'node:net';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -242,4 +243,83 @@ describe('stalled handshakes', () => {
       manager.log.events().some((e) => e.type === 'error' && e.code === 'HANDSHAKE_TIMEOUT'),
     ).toBe(true);
   });
+});
+
+// A client that writes as fast as it can and reads nothing for 3 s, then reads everything back.
+const NON_READER = String.raw`
+const net = require('node:net');
+const [port] = process.argv.slice(1);
+const sock = net.connect(Number(port), '127.0.0.1');
+const SIZE = 60000;
+const frame = Buffer.alloc(8 + SIZE, 0x61);
+frame[0] = 0x82; frame[1] = 0x80 | 126; frame.writeUInt16BE(SIZE, 2); frame.writeUInt32BE(0, 4); // zero mask key
+let head = '';
+sock.on('data', function onHead(d) {
+  head += d.toString('latin1');
+  if (!head.includes('\r\n\r\n')) return;
+  sock.off('data', onHead);
+  sock.pause();
+  const extra = Buffer.from(head.slice(head.indexOf('\r\n\r\n') + 4), 'latin1');
+  let frames = 0;
+  let stopped = false;
+  const pump = () => {
+    while (!stopped) {
+      frames++;
+      if (!sock.write(frame)) return void sock.once('drain', pump);
+    }
+  };
+  setTimeout(() => {
+    stopped = true;
+    const want = frames * (SIZE + 4);
+    let got = extra.length;
+    console.log(JSON.stringify({ phase: 'sent', bytes: frames * SIZE }));
+    sock.on('data', (d) => {
+      got += d.length;
+      if (got >= want) {
+        console.log(JSON.stringify({ phase: 'echoed', bytes: got }));
+        sock.destroy();
+      }
+    });
+    sock.resume();
+  }, 3000);
+  pump();
+});
+sock.write('GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+`;
+
+describe('backpressure', () => {
+  it('stops reading from a client that does not read its echoes, then catches up once it does', async () => {
+    const { id, port } = await start({ scheme: 'ws' });
+    gc();
+    const before = process.memoryUsage();
+    const child = spawn(process.execPath, ['-e', NON_READER, String(port)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const lines: { phase: string; bytes: number }[] = [];
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      for (const l of d.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l));
+    });
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    try {
+      await waitFor(
+        () => lines.length >= 1,
+        `sender to finish its 3 s (stderr: ${stderr})`,
+        30_000,
+      );
+      const after = process.memoryUsage();
+      const grown = after.arrayBuffers + after.heapUsed - (before.arrayBuffers + before.heapUsed);
+      const sent = lines[0]?.bytes as number;
+      // Without backpressure the server reads everything the client can write (hundreds of MB in 3 s on
+      // loopback) and queues the echoes. With it, the client is held to about the high-water mark.
+      expect(sent).toBeLessThan(64 * 1024 * 1024);
+      expect(grown).toBeLessThan(64 * 1024 * 1024);
+      await waitFor(() => lines.length >= 2, 'every echo to arrive once the client reads', 30_000);
+      expect(lines[1]?.bytes).toBeGreaterThanOrEqual(sent);
+      expect(manager.log.events().some((e) => e.type === 'error')).toBe(false);
+      await waitFor(() => manager.status(id).connections === 0, 'client gone');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 60_000);
 });

@@ -34,6 +34,8 @@ export interface EchoServerOptions {
 }
 
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Bytes queued to one client before we stop reading from the client whose messages fill that queue. */
+export const SEND_HIGH_WATER = 8 * 1024 * 1024;
 /** How long stop() waits for clients to answer our close frame before cutting them off. */
 const CLOSE_GRACE_MS = 1_000;
 
@@ -424,6 +426,19 @@ export class EchoServer {
       );
     };
 
+    // Backpressure: a client that sends but does not read would make us buffer its echoes without limit.
+    // Past SEND_HIGH_WATER bytes queued to a peer, stop reading from the sender until that queue drains.
+    const send = (to: WebSocket, from: WebSocket, data: Buffer, isBinary: boolean) => {
+      if (to.bufferedAmount + data.length <= SEND_HIGH_WATER) {
+        to.send(data, { binary: isBinary });
+        return;
+      }
+      if (!from.isPaused) from.pause();
+      to.send(data, { binary: isBinary }, () => {
+        if (from.isPaused && from.readyState === WebSocket.OPEN) from.resume();
+      });
+    };
+
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       const opcode = isBinary ? 'binary' : 'text';
       // One capture serves the frame in and its echoes out: same bytes.
@@ -431,12 +446,12 @@ export class EchoServer {
       frame(conn, 'in', data.length, opcode, c);
       if (def.mode === 'echo') {
         if (ws.readyState !== WebSocket.OPEN) return;
-        ws.send(data, { binary: isBinary });
+        send(ws, ws, data, isBinary);
         frame(conn, 'out', data.length, opcode, c);
       } else if (def.mode === 'broadcast') {
         for (const [peer, st] of this.conns) {
           if (peer.readyState !== WebSocket.OPEN) continue;
-          peer.send(data, { binary: isBinary });
+          send(peer, ws, data, isBinary);
           frame(st.conn, 'out', data.length, opcode, c);
         }
       }
