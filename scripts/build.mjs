@@ -22,7 +22,7 @@ const common = {
 };
 
 // Stale chunks from an earlier build would pile up: start the Node outputs clean.
-for (const stale of ['dist/chunks', 'dist/cli.cjs', 'dist/cli.cjs.map']) {
+for (const stale of ['dist/chunks', 'dist/app', 'dist/cli.cjs', 'dist/cli.cjs.map']) {
   rmSync(path.join(root, stale), { recursive: true, force: true });
 }
 
@@ -49,9 +49,10 @@ await build({
   },
 });
 
-const entries = [{ in: 'main/app/preload.ts', out: 'dist/app/preload.cjs' }].filter((e) =>
-  existsSync(path.join(root, e.in)),
-);
+const entries = [
+  { in: 'main/app/main.ts', out: 'dist/app/main.cjs' },
+  { in: 'main/app/preload.ts', out: 'dist/app/preload.cjs' },
+];
 
 for (const e of entries) {
   // Electron loads CommonJS main/preload scripts.
