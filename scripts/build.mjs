@@ -2,7 +2,7 @@
 //   node scripts/build.mjs          everything
 //   node scripts/build.mjs --node   only the Node bundles (what postinstall runs: fast, no renderer)
 import { build } from 'esbuild';
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
