@@ -41,13 +41,19 @@ export class FrameLogState {
     if (!f.server && !f.conn && !f.dir && !f.opcode && !f.search) return rows;
     return rows.filter((r) => matches(r, f));
   });
+  // Connection numbers seen per server, kept as rows arrive (not rescanned per batch: floods are cheap).
+  // Plain, non-reactive bookkeeping; `connVersion` tells the derived list when it grew.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  #conns = new Map<string, Set<string>>();
+  connVersion = $state(0);
   readonly connections = $derived.by(() => {
-    // A throwaway local inside a derived computation: nothing observes it, so no SvelteSet.
-    // eslint-disable-next-line svelte/prefer-svelte-reactivity
-    const set = new Set<string>();
-    for (const r of this.all)
-      if (r.conn && (!this.filter.server || r.serverId === this.filter.server)) set.add(r.conn);
-    return [...set].sort((a, b) => Number(a) - Number(b));
+    void this.connVersion;
+    const server = this.filter.server;
+    const out: string[] = [];
+    for (const [id, set] of this.#conns) if (!server || id === server) out.push(...set);
+    return out
+      .sort((a, b) => Number(a) - Number(b))
+      .filter((c, i, all) => i === 0 || all[i - 1] !== c);
   });
   readonly selected = $derived(
     this.selectedSeq === null ? null : (this.all.find((r) => r.seq === this.selectedSeq) ?? null),
@@ -92,7 +98,17 @@ export class FrameLogState {
     for (const e of events) {
       if (typeof e.seq === 'number' && e.seq <= this.#lastSeq) continue;
       if (typeof e.seq === 'number') this.#lastSeq = e.seq;
-      this.#rows.push(toRow(e));
+      const row = toRow(e);
+      this.#rows.push(row);
+      if (row.conn) {
+        let set = this.#conns.get(row.serverId);
+        // eslint-disable-next-line svelte/prefer-svelte-reactivity
+        if (!set) this.#conns.set(row.serverId, (set = new Set()));
+        if (!set.has(row.conn)) {
+          set.add(row.conn);
+          this.connVersion++;
+        }
+      }
       added++;
     }
     if (added === 0) return;
@@ -121,6 +137,8 @@ export class FrameLogState {
     try {
       await this.api.call('log.clear', {});
       this.#rows = [];
+      this.#conns.clear();
+      this.connVersion++;
       this.#frozen = [];
       this.received = 0;
       this.arrivedWhilePaused = 0;
