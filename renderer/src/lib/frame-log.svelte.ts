@@ -93,7 +93,42 @@ export class FrameLogState {
     this.#unsub = null;
   }
 
+  // Big batches (up to thousands of events) are turned into rows in chunks, one macrotask each, so a
+  // click never waits behind a whole batch. The queue is bounded: beyond `capacity` the oldest queued
+  // events would be evicted on arrival anyway, so they are only counted.
+  #queue: LogEventDto[] = [];
+  #draining = false;
+  static readonly CHUNK = 1_500;
+
   #apply(events: LogEventDto[]): void {
+    for (const e of events) this.#queue.push(e);
+    const excess = this.#queue.length - this.capacity;
+    if (excess > 0) {
+      const skipped = this.#queue.splice(0, excess);
+      let counted = 0;
+      for (const e of skipped) {
+        if (typeof e.seq === 'number') {
+          if (e.seq <= this.#lastSeq) continue;
+          this.#lastSeq = e.seq;
+        }
+        counted++;
+      }
+      this.received += counted;
+      if (this.paused) this.arrivedWhilePaused += counted;
+    }
+    if (!this.#draining && this.#queue.length > 0) {
+      this.#draining = true;
+      setTimeout(() => this.#drain(), 0);
+    }
+  }
+
+  #drain(): void {
+    this.#applyNow(this.#queue.splice(0, FrameLogState.CHUNK));
+    if (this.#queue.length > 0) setTimeout(() => this.#drain(), 0);
+    else this.#draining = false;
+  }
+
+  #applyNow(events: LogEventDto[]): void {
     let added = 0;
     for (const e of events) {
       if (typeof e.seq === 'number' && e.seq <= this.#lastSeq) continue;
@@ -137,6 +172,7 @@ export class FrameLogState {
     try {
       await this.api.call('log.clear', {});
       this.#rows = [];
+      this.#queue = [];
       this.#conns.clear();
       this.connVersion++;
       this.#frozen = [];
