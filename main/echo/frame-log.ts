@@ -110,12 +110,25 @@ export class FrameLog {
     return ev;
   }
 
+  private lastRaw: Buffer | undefined;
+  private lastEncoding: 'utf8' | 'base64' = 'utf8';
+  private lastPreview = '';
+
   private at(seq: number): LogEvent {
     const i = (seq - 1) % this.capacity;
     const ev = this.ring[i] as LogEvent;
     const raw = this.raw[i];
     if (raw !== undefined) {
-      if (ev.type === 'frame') ev.preview = encodePreview(raw, ev.previewEncoding);
+      if (ev.type === 'frame') {
+        // An echoed message's in and out events share one capture and sit next to each other:
+        // encode once, share the string.
+        if (raw !== this.lastRaw || ev.previewEncoding !== this.lastEncoding) {
+          this.lastRaw = raw;
+          this.lastEncoding = ev.previewEncoding;
+          this.lastPreview = encodePreview(raw, ev.previewEncoding);
+        }
+        ev.preview = this.lastPreview;
+      }
       this.raw[i] = undefined;
     }
     return ev;
