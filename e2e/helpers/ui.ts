@@ -25,6 +25,17 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 export const SCREENSHOT_DIR = path.join(ROOT, 'e2e', 'screenshots');
 
 let built: Promise<{ cli: string; renderer: string; dir: string }> | null = null;
+/** Open rigs using the build; the last one to close removes it. */
+let users = 0;
+
+async function releaseBuild(): Promise<void> {
+  users--;
+  if (users > 0 || !built) return;
+  const b = built;
+  built = null;
+  const { dir } = await b.catch(() => ({ dir: '' }));
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+}
 
 /** Builds dist-like output (cli.cjs + renderer/) once per test file into a temp folder. */
 export function buildUi(): Promise<{ cli: string; renderer: string; dir: string }> {
@@ -84,8 +95,39 @@ export interface UiRigOptions {
 
 export async function startUi(opts: UiRigOptions = {}): Promise<UiRig> {
   requireTool(CHROMIUM_PATH);
-  const { cli, renderer } = await buildUi();
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'wss-ui-'));
+  users++;
+  let root = '';
+  let proc: ChildProcess | undefined;
+  let browser: Browser | undefined;
+  try {
+    const { cli, renderer } = await buildUi();
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'wss-ui-'));
+    return await launch(
+      opts,
+      cli,
+      renderer,
+      root,
+      (p) => (proc = p),
+      (b) => (browser = b),
+    );
+  } catch (e) {
+    // Half-started: stop what did start and remove the temp folders, then fail loudly.
+    await browser?.close().catch(() => {});
+    if (proc && proc.exitCode === null) proc.kill('SIGKILL');
+    if (root) fs.rmSync(root, { recursive: true, force: true });
+    await releaseBuild();
+    throw e;
+  }
+}
+
+async function launch(
+  opts: UiRigOptions,
+  cli: string,
+  renderer: string,
+  root: string,
+  onProc: (p: ChildProcess) => void,
+  onBrowser: (b: Browser) => void,
+): Promise<UiRig> {
   const home = path.join(root, 'state');
   const userHome = path.join(root, 'home');
   fs.mkdirSync(userHome, { recursive: true });
@@ -110,6 +152,7 @@ export async function startUi(opts: UiRigOptions = {}): Promise<UiRig> {
     ],
     { env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  onProc(proc);
   let out = '';
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
@@ -141,6 +184,7 @@ export async function startUi(opts: UiRigOptions = {}): Promise<UiRig> {
     env: { ...env, HOME: userHome },
     timeout: 60_000,
   });
+  onBrowser(browser);
   const context = await browser.newContext({
     viewport: opts.viewport ?? { width: 1100, height: 720 },
     colorScheme: opts.colorScheme ?? 'light',
@@ -187,6 +231,7 @@ export async function startUi(opts: UiRigOptions = {}): Promise<UiRig> {
         clearTimeout(t);
       }
       fs.rmSync(root, { recursive: true, force: true });
+      await releaseBuild();
     },
   };
 }
