@@ -1,5 +1,5 @@
 // `wss-studio serve`: in-process through run(argv, io), and the real built binary spawned with a signal.
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,28 +8,9 @@ import { WebSocket } from 'ws';
 import { run } from '../main/cli/index';
 import type { Io } from '../main/cli/command';
 import { makeTestPki, waitFor, type TestPki } from '../main/echo/testing';
+import { ensureCliBuilt } from '../main/trust/testing';
 
 const root = path.resolve(__dirname, '..');
-
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) newest = Math.max(newest, newestSource(p));
-    else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts'))
-      newest = Math.max(newest, fs.statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-function bundleIsStale(): boolean {
-  const bundle = path.join(root, 'dist', 'cli.mjs');
-  if (!fs.existsSync(bundle)) return true;
-  const built = fs.statSync(bundle).mtimeMs;
-  return (
-    newestSource(path.join(root, 'main')) > built || newestSource(path.join(root, 'shared')) > built
-  );
-}
 
 function testIo(env: NodeJS.ProcessEnv) {
   let stop: () => void = () => {};
@@ -164,11 +145,9 @@ describe('serve (in-process)', () => {
 
 describe('serve (built binary)', () => {
   beforeAll(() => {
-    // Build only when dist/ is missing or older than the sources: `npm test` has just built it, and
-    // scripts/build.mjs removes dist/chunks first, which would race with other tests spawning the binary.
-    if (bundleIsStale()) {
-      execFileSync(process.execPath, ['scripts/build.mjs', '--node'], { cwd: root, stdio: 'pipe' });
-    }
+    // Builds only when dist/ is missing or stale, under the lock every binary-spawning test file shares
+    // (scripts/build.mjs deletes dist/chunks first, which would break a test running the binary).
+    ensureCliBuilt(root);
   }, 120_000);
 
   it('stops cleanly on SIGINT with exit code 0 after printing the frames', async () => {
