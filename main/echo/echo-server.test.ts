@@ -1,6 +1,7 @@
 import net from 'node:net';
 import http from 'node:http';
 import https from 'node:https';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { isWssError } from '../../shared/errors';
@@ -384,6 +385,26 @@ describe('wss echo server', () => {
       code: 'TLS_HANDSHAKE_FAILED',
       message: 'TLS handshake failed: no shared cipher',
     });
+  });
+
+  it('drops a TLS client that stalls after the handshake: quietly if it sent nothing, logged if it sent part of a request', async () => {
+    const { log, port } = await startServer(
+      { scheme: 'wss', certId: pki.leafId },
+      { tls: pki, handshakeTimeoutMs: 300 },
+    );
+    const open = () =>
+      new Promise<TLSSocket>((resolve, reject) => {
+        const t = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.caPem });
+        t.once('secureConnect', () => resolve(t));
+        t.once('error', reject);
+      });
+    const idle = await open();
+    await new Promise((r) => idle.once('close', r));
+    expect(ofType(log, 'error')).toEqual([]);
+    const partial = await open();
+    partial.write('GET / HTTP/1.1\r\nHost: localhost\r\n');
+    await new Promise((r) => partial.once('close', r));
+    expect(ofType(log, 'error').map((e) => e.code)).toEqual(['HANDSHAKE_TIMEOUT']);
   });
 
   it('refuses to construct a wss server without a certificate', () => {

@@ -141,8 +141,9 @@ export class EchoServer {
         this.sockets.delete(socket);
       });
       socket.__wssTimer = setTimeout(() => {
-        // A connection that never sent a byte is a browser's spare (pre)connection: close it quietly.
-        if ((socket as Socket).bytesRead === 0) return void socket.destroy();
+        // A connection that never sent a byte of HTTP is a browser's spare (pre)connection: close it
+        // quietly. (On a TLS socket bytesRead counts decrypted bytes, so the handshake does not count.)
+        if (((socket as Socket).bytesRead ?? 0) === 0) return void socket.destroy();
         this.log.add({
           type: 'error',
           serverId: def.id,
