@@ -9,7 +9,7 @@ import type { TLSSocket } from 'node:tls';
 import { WebSocketServer, WebSocket } from 'ws';
 import { failure, inputError, q, type WssError } from '../../shared/errors';
 import type { FrameLog } from './frame-log';
-import { capture, preview } from './frame-log';
+import { preview } from './frame-log';
 import { renderLabPage, type LabTarget } from './lab-page';
 import type { ServerDefinition } from './types';
 
@@ -403,30 +403,6 @@ export class EchoServer {
       tls,
     });
 
-    // Frame events carry a capture of the payload; the log makes the preview text when it is read.
-    const frame = (
-      target: number,
-      dir: 'in' | 'out',
-      length: number,
-      opcode: 'text' | 'binary' | 'ping' | 'pong',
-      c: { raw: Buffer; truncated: boolean },
-    ) => {
-      log.add(
-        {
-          type: 'frame',
-          serverId: def.id,
-          conn: target,
-          dir,
-          opcode,
-          length,
-          preview: '',
-          previewEncoding: opcode === 'text' ? 'utf8' : 'base64',
-          truncated: c.truncated,
-        },
-        c.raw,
-      );
-    };
-
     // Backpressure: a client that sends but does not read would make us buffer its echoes without limit.
     // Past SEND_HIGH_WATER bytes queued to a peer, stop reading from the sender until that queue drains.
     const send = (to: WebSocket, from: WebSocket, data: Buffer, isBinary: boolean) => {
@@ -442,28 +418,26 @@ export class EchoServer {
 
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       const opcode = isBinary ? 'binary' : 'text';
-      // One capture serves the frame in and its echoes out: same bytes.
-      const c = capture(data);
-      frame(conn, 'in', data.length, opcode, c);
+      log.addFrame(def.id, conn, 'in', opcode, data);
       if (def.mode === 'echo') {
         if (ws.readyState !== WebSocket.OPEN) return;
         send(ws, ws, data, isBinary);
-        frame(conn, 'out', data.length, opcode, c);
+        // Same bytes as the frame in: the log reuses its payload copy.
+        log.addFrame(def.id, conn, 'out', opcode, data, true);
       } else if (def.mode === 'broadcast') {
         for (const [peer, st] of this.conns) {
           if (peer.readyState !== WebSocket.OPEN) continue;
           send(peer, ws, data, isBinary);
-          frame(st.conn, 'out', data.length, opcode, c);
+          log.addFrame(def.id, st.conn, 'out', opcode, data, true);
         }
       }
     });
     ws.on('ping', (data: Buffer) => {
-      const c = capture(data);
-      frame(conn, 'in', data.length, 'ping', c);
+      log.addFrame(def.id, conn, 'in', 'ping', data);
       // ws answers pings itself (autoPong) with the same payload.
-      frame(conn, 'out', data.length, 'pong', c);
+      log.addFrame(def.id, conn, 'out', 'pong', data, true);
     });
-    ws.on('pong', (data: Buffer) => frame(conn, 'in', data.length, 'pong', capture(data)));
+    ws.on('pong', (data: Buffer) => log.addFrame(def.id, conn, 'in', 'pong', data));
     ws.on('error', (err: Error & { code?: string }) => {
       const code = err.code ?? 'WS_ERROR';
       const closeCode = statusCodeOf(err) ?? WS_ERROR_CLOSE[code] ?? 1002;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { capture, FrameLog, preview, PREVIEW_BYTES } from './frame-log';
+import { FrameLog, preview, PREVIEW_BYTES } from './frame-log';
 import { toHar } from './har';
 import type { LogBatch } from './types';
 
@@ -106,38 +106,39 @@ describe('FrameLog ring buffer', () => {
     expect(bin.truncated).toBe(true);
   });
 
-  it('makes previews from a private copy when read: later changes to the source buffer do not leak in', () => {
+  it('addFrame keeps a private copy of the payload (reused for the echo); previews are made when read', () => {
     const log = new FrameLog({ capacity: 200 });
     const sources: Buffer[] = [];
     // Enough 4 KiB captures to cross several 256 KiB slabs.
     for (let i = 0; i < 150; i++) {
       const src = Buffer.alloc(5000, 65 + (i % 26));
       sources.push(src);
-      const c = capture(src);
-      log.add(
-        {
-          type: 'frame',
-          serverId: 's1',
-          conn: 1,
-          dir: 'in',
-          opcode: 'text',
-          length: src.length,
-          preview: '',
-          previewEncoding: 'utf8',
-          truncated: c.truncated,
-        },
-        c.raw,
-      );
+      log.addFrame('s1', 1, 'in', 'text', src);
+      log.addFrame('s1', 1, 'out', 'text', src, true); // the echo reuses the capture
     }
     for (const src of sources) src.fill(0x7a); // ws may reuse its buffers
     const evs = log.events();
-    expect(evs.length).toBe(150);
-    evs.forEach((e, i) => {
-      expect(e.type === 'frame' && e.truncated).toBe(true);
+    expect(evs.length).toBe(200); // capacity: the oldest 100 frames were overwritten
+    expect(log.dropped).toBe(100);
+    evs.forEach((e, k) => {
+      const i = 50 + Math.floor(k / 2);
+      expect(e).toMatchObject({
+        type: 'frame',
+        seq: 101 + k,
+        serverId: 's1',
+        conn: 1,
+        dir: k % 2 ? 'out' : 'in',
+        opcode: 'text',
+        length: 5000,
+        truncated: true,
+        previewEncoding: 'utf8',
+      });
       expect(e.type === 'frame' && e.preview).toBe(
         String.fromCharCode(65 + (i % 26)).repeat(PREVIEW_BYTES),
       );
     });
+    // Events are plain JSON.
+    expect(JSON.parse(JSON.stringify(evs))).toEqual(evs);
   });
 
   it('exports JSON Lines, one parseable event per line', () => {

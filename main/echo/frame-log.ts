@@ -36,28 +36,61 @@ export type NewEvent = LogEvent extends infer E
     : never
   : never;
 
+const timeOrigin = performance.timeOrigin;
+
 /** Epoch milliseconds with sub-millisecond precision. */
 export function now(): number {
-  return performance.timeOrigin + performance.now();
+  return timeOrigin + performance.now();
 }
+
+const OPCODES = ['text', 'binary', 'ping', 'pong', 'close'] as const;
+type FrameOpcode = 'text' | 'binary' | 'ping' | 'pong';
+const OPCODE_INDEX: Record<FrameOpcode, number> = { text: 0, binary: 1, ping: 2, pong: 3 };
+// flags bits: 0-2 opcode index, 3 dir out, 4 truncated
+const OUT = 8;
+const TRUNCATED = 16;
+
+/** Slab the payload captures are copied into (see addFrame). */
+const SLAB_BYTES = 256 * 1024;
+let slab = Buffer.allocUnsafeSlow(0);
+let slabUsed = 0;
 
 export class FrameLog {
   readonly capacity: number;
   readonly flushMs: number;
-  private readonly ring: (LogEvent | undefined)[];
   /**
-   * Payload bytes of frame events whose preview text is not made yet, at the same index as the event.
-   * Encoding 4 KiB to base64 costs microseconds; doing it when events are read (a push every 50 ms, an
-   * export) instead of on the message path keeps the echo round trip as fast as a bare server's, and
-   * events overwritten before anyone reads them are never encoded at all.
+   * The ring, column by column. Frames (twice per echoed message) are stored as numbers and references in
+   * preallocated arrays, not as objects: nothing is allocated per frame but the payload copy, and nothing
+   * the garbage collector must copy or promote piles up while the ring fills. Event objects are made when
+   * events are read (events(), a subscriber push, an export). Other events (open, close, error) are rare
+   * and kept as objects in `objs`.
    */
-  private readonly raw: (Buffer | undefined)[];
+  private readonly objs: (LogEvent | undefined)[];
+  private readonly times: Float64Array;
+  private readonly conns: Float64Array;
+  private readonly lengths: Float64Array;
+  private readonly flags: Uint8Array;
+  private readonly serverIds: (string | undefined)[];
+  /** Payload capture of each frame: a slice [offs, offs+lens) of a shared slab. */
+  private readonly slabs: (Buffer | undefined)[];
+  private readonly offs: Int32Array;
+  private readonly lens: Int32Array;
   /** Sequence number of the last event written (0 = none). */
   private seq = 0;
   private readonly subs = new Set<Subscriber>();
   private timer: NodeJS.Timeout | undefined;
   /** Sequence number at the last clear(): events up to it are gone. */
   private clearedAt = 0;
+  /** The last capture, reused by addFrame(..., same = true) for the echo of the frame just logged. */
+  private lastSlab: Buffer | undefined;
+  private lastOff = 0;
+  private lastLen = 0;
+  private lastTruncated = false;
+  /** Preview string cache for adjacent frames sharing one capture (an echo's in and out). */
+  private encSlab: Buffer | undefined;
+  private encOff = -1;
+  private encUtf8 = false;
+  private encText = '';
 
   constructor(opts: FrameLogOptions = {}) {
     const capacity = opts.capacity ?? DEFAULT_LOG_CAPACITY;
@@ -70,8 +103,15 @@ export class FrameLog {
     }
     this.capacity = capacity;
     this.flushMs = flushMs;
-    this.ring = new Array<LogEvent | undefined>(capacity);
-    this.raw = new Array<Buffer | undefined>(capacity);
+    this.objs = new Array<LogEvent | undefined>(capacity).fill(undefined);
+    this.times = new Float64Array(capacity);
+    this.conns = new Float64Array(capacity);
+    this.lengths = new Float64Array(capacity);
+    this.flags = new Uint8Array(capacity);
+    this.serverIds = new Array<string | undefined>(capacity).fill(undefined);
+    this.slabs = new Array<Buffer | undefined>(capacity).fill(undefined);
+    this.offs = new Int32Array(capacity);
+    this.lens = new Int32Array(capacity);
   }
 
   /** Events currently held (at most capacity). */
@@ -90,48 +130,113 @@ export class FrameLog {
   }
 
   /**
-   * Append an event; stamps seq and time on it and returns it. The log takes ownership of the object (no
-   * copy: this runs twice per echoed message, so it stays allocation-free beyond the event itself).
-   * For a frame event, pass the payload capture from `capture()` as `raw`: the event's `preview` is filled
-   * from it when the event is first read (events(), a subscriber push, an export).
+   * Append an event object; stamps seq and time on it and returns it. The log takes ownership of the
+   * object. Frames on the message path go through addFrame() instead.
    */
-  add(e: NewEvent, raw?: Buffer): LogEvent {
+  add(e: NewEvent): LogEvent {
     const seq = ++this.seq;
     const ev = e as LogEvent;
     ev.seq = seq;
     ev.time = now();
     const i = (seq - 1) % this.capacity;
-    this.ring[i] = ev;
-    this.raw[i] = raw;
+    this.objs[i] = ev;
+    this.slabs[i] = undefined;
+    this.serverIds[i] = undefined;
+    this.arm();
+    return ev;
+  }
+
+  /**
+   * Append a text/binary/ping/pong frame without allocating an event object. The first PREVIEW_BYTES of the
+   * payload (+1, to cut UTF-8 cleanly) are copied into a shared slab, so the log never keeps ws's larger
+   * receive buffer alive; a slab is freed once every frame pointing into it has been overwritten, so the
+   * memory held stays bounded by the capacity. `same`: the payload is the one of the previous addFrame
+   * (the echo of the frame just logged): its capture is reused, not copied again. Returns the seq.
+   */
+  addFrame(
+    serverId: string,
+    conn: number,
+    dir: 'in' | 'out',
+    opcode: FrameOpcode,
+    data: Buffer,
+    same = false,
+  ): number {
+    if (!same || this.lastSlab === undefined) {
+      const truncated = data.length > PREVIEW_BYTES;
+      const n = truncated ? PREVIEW_BYTES + 1 : data.length;
+      if (slabUsed + n > slab.length) {
+        slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+        slabUsed = 0;
+      }
+      data.copy(slab, slabUsed, 0, n);
+      this.lastSlab = slab;
+      this.lastOff = slabUsed;
+      this.lastLen = n;
+      this.lastTruncated = truncated;
+      slabUsed += n;
+    }
+    const seq = ++this.seq;
+    const i = (seq - 1) % this.capacity;
+    this.objs[i] = undefined;
+    this.times[i] = now();
+    this.conns[i] = conn;
+    this.lengths[i] = data.length;
+    this.flags[i] =
+      OPCODE_INDEX[opcode] | (dir === 'out' ? OUT : 0) | (this.lastTruncated ? TRUNCATED : 0);
+    this.serverIds[i] = serverId;
+    this.slabs[i] = this.lastSlab;
+    this.offs[i] = this.lastOff;
+    this.lens[i] = this.lastLen;
+    this.arm();
+    return seq;
+  }
+
+  private arm(): void {
     if (this.subs.size > 0 && this.timer === undefined) {
       this.timer = setTimeout(() => this.flush(), this.flushMs);
       this.timer.unref();
     }
-    return ev;
   }
 
-  private lastRaw: Buffer | undefined;
-  private lastEncoding: 'utf8' | 'base64' = 'utf8';
-  private lastPreview = '';
+  /** Server id of the event with this seq (cheap: used to filter without building the event). */
+  private serverOf(seq: number): string {
+    const i = (seq - 1) % this.capacity;
+    return (this.objs[i]?.serverId ?? this.serverIds[i]) as string;
+  }
 
+  /** The event with this sequence number, built fresh for a columnar frame. */
   private at(seq: number): LogEvent {
     const i = (seq - 1) % this.capacity;
-    const ev = this.ring[i] as LogEvent;
-    const raw = this.raw[i];
-    if (raw !== undefined) {
-      if (ev.type === 'frame') {
-        // An echoed message's in and out events share one capture and sit next to each other:
-        // encode once, share the string.
-        if (raw !== this.lastRaw || ev.previewEncoding !== this.lastEncoding) {
-          this.lastRaw = raw;
-          this.lastEncoding = ev.previewEncoding;
-          this.lastPreview = encodePreview(raw, ev.previewEncoding);
-        }
-        ev.preview = this.lastPreview;
-      }
-      this.raw[i] = undefined;
+    const obj = this.objs[i];
+    if (obj !== undefined) return obj;
+    const flags = this.flags[i] as number;
+    const opcode = OPCODES[flags & 7] as FrameOpcode;
+    const utf8 = opcode === 'text';
+    const sl = this.slabs[i] as Buffer;
+    const off = this.offs[i] as number;
+    // An echo's in and out frames share one capture and sit next to each other: encode once.
+    if (sl !== this.encSlab || off !== this.encOff || utf8 !== this.encUtf8) {
+      this.encSlab = sl;
+      this.encOff = off;
+      this.encUtf8 = utf8;
+      this.encText = encodePreview(
+        sl.subarray(off, off + (this.lens[i] as number)),
+        utf8 ? 'utf8' : 'base64',
+      );
     }
-    return ev;
+    return {
+      type: 'frame',
+      serverId: this.serverIds[i] as string,
+      conn: this.conns[i] as number,
+      dir: flags & OUT ? 'out' : 'in',
+      opcode,
+      length: this.lengths[i] as number,
+      preview: this.encText,
+      previewEncoding: utf8 ? 'utf8' : 'base64',
+      truncated: (flags & TRUNCATED) !== 0,
+      seq,
+      time: this.times[i] as number,
+    };
   }
 
   /** Events held, oldest first, optionally only those after a sequence number or of one server. */
@@ -139,16 +244,17 @@ export class FrameLog {
     const first = Math.max(this.seq - this.capacity, this.clearedAt, opts.after ?? 0) + 1;
     const out: LogEvent[] = [];
     for (let s = first; s <= this.seq; s++) {
-      const ev = this.at(s);
-      if (opts.serverId === undefined || ev.serverId === opts.serverId) out.push(ev);
+      if (opts.serverId === undefined || this.serverOf(s) === opts.serverId) out.push(this.at(s));
     }
     return out;
   }
 
   clear(): void {
     // Keep seq running so subscriber cursors and exported seq numbers stay unique.
-    this.ring.fill(undefined);
-    this.raw.fill(undefined);
+    this.objs.fill(undefined);
+    this.slabs.fill(undefined);
+    this.serverIds.fill(undefined);
+    this.encSlab = undefined;
     this.clearedAt = this.seq;
   }
 
@@ -203,29 +309,6 @@ export class FrameLog {
   }
 }
 
-/**
- * Copy of the bytes a preview needs: the first PREVIEW_BYTES (+1 so a UTF-8 cut can be checked), copied so
- * the log never keeps ws's larger receive buffer alive. Copies are carved out of shared 256 KiB slabs: a
- * fresh 4 KiB Buffer per frame costs an ArrayBuffer allocation (microseconds), a slice of a slab a memcpy.
- * A slab is freed once every event that points into it has been read or overwritten, so the memory held is
- * bounded by the ring's capacity.
- */
-export function capture(data: Buffer): { raw: Buffer; truncated: boolean } {
-  const truncated = data.length > PREVIEW_BYTES;
-  const n = truncated ? PREVIEW_BYTES + 1 : data.length;
-  if (slabUsed + n > slab.length) {
-    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-    slabUsed = 0;
-  }
-  data.copy(slab, slabUsed, 0, n);
-  const raw = slab.subarray(slabUsed, slabUsed + n);
-  slabUsed += n;
-  return { raw, truncated };
-}
-const SLAB_BYTES = 256 * 1024;
-let slab = Buffer.allocUnsafeSlow(0);
-let slabUsed = 0;
-
 /** Preview text of a capture: UTF-8 for text/close, base64 otherwise, never cutting a UTF-8 character. */
 export function encodePreview(raw: Buffer, encoding: 'utf8' | 'base64'): string {
   let end = Math.min(raw.length, PREVIEW_BYTES);
@@ -241,10 +324,7 @@ export function preview(
   data: Buffer,
   encoding: 'utf8' | 'base64',
 ): { preview: string; previewEncoding: 'utf8' | 'base64'; truncated: boolean } {
-  const c = capture(data);
-  return {
-    preview: encodePreview(c.raw, encoding),
-    previewEncoding: encoding,
-    truncated: c.truncated,
-  };
+  const truncated = data.length > PREVIEW_BYTES;
+  const raw = data.subarray(0, truncated ? PREVIEW_BYTES + 1 : data.length);
+  return { preview: encodePreview(raw, encoding), previewEncoding: encoding, truncated };
 }
