@@ -79,7 +79,8 @@ describe('flood', () => {
     const url = `ws://127.0.0.1:${port}/`;
     const senders = await Promise.all(Array.from({ length: 4 }, () => open(url)));
     gc();
-    const heapBefore = process.memoryUsage().heapUsed;
+    const mem = () => process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+    const heapBefore = mem();
     const t0 = Date.now();
     const perClient = 25_000;
     const window = 500;
@@ -110,9 +111,10 @@ describe('flood', () => {
     const last = log.events().at(-1);
     expect(last?.type === 'frame' && last.dir).toBe('out');
     gc();
-    const growth = process.memoryUsage().heapUsed - heapBefore;
+    const growth = mem() - heapBefore;
     if (process.env.WSS_ECHO_DEBUG) console.log({ growth, elapsed, batches: batches.length });
-    // The ring holds 10,000 small events (a few MB); an unbounded log would hold 200,000 (tens of MB).
+    // The ring holds 10,000 small frames (typed arrays and slab copies: a few MB); an unbounded log
+    // would hold 200,000 (tens of MB).
     expect(growth).toBeLessThan(30 * 1024 * 1024);
     // Subscribers were pushed in batches on the 50 ms timer, not per frame.
     await new Promise((r) => setTimeout(r, 100));
