@@ -14,6 +14,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     globalSetup: ['e2e/helpers/global-setup.ts'],
+    // Tests talk to loopback only: the lab page must not try the machine's LAN address.
+    env: { WSS_STUDIO_LAB_NO_LAN: '1' },
     pool: 'forks',
     maxWorkers: 2,
     reporters: ['default'],

@@ -33,8 +33,13 @@ export function loopbackNames(bind: string): string[] {
   return [];
 }
 
-/** The machine's first non-internal IPv4 address, if any: a real non-loopback name for the same server. */
-export function lanAddress(): string | null {
+/**
+ * The machine's first non-internal IPv4 address, if any: a real non-loopback name for the same server.
+ * WSS_STUDIO_LAB_NO_LAN=1 leaves it out: the test suite sets it so that no test opens a connection to an
+ * address outside the loopback range (tests use a mapped ".test" name for the non-loopback case).
+ */
+export function lanAddress(env: NodeJS.ProcessEnv = process.env): string | null {
+  if (env.WSS_STUDIO_LAB_NO_LAN === '1') return null;
   for (const list of Object.values(networkInterfaces())) {
     for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   }
