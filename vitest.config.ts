@@ -18,6 +18,6 @@ export default defineConfig({
     env: { WSS_STUDIO_LAB_NO_LAN: '1' },
     pool: 'forks',
     maxWorkers: 2,
-    reporters: ['default'],
+    reporters: ['default', './e2e/helpers/summary-reporter.ts'],
   },
 });
