@@ -16,7 +16,7 @@ import {
   type TestCert,
   type TestServer,
 } from '../main/doctor/testing';
-import { CHROMIUM_ARGS, CHROMIUM_PATH, requireTool, runTool, tempDir } from './helpers/tools';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, nssDbTrusting, requireTool, tempDir } from './helpers/tools';
 
 let tmp: ReturnType<typeof tempDir>;
 let browser: Browser;
@@ -34,21 +34,7 @@ beforeAll(async () => {
   ca = makeCa({ cn: 'Doctor Chromium Test CA' });
   const caFile = path.join(tmp.dir, 'ca.pem');
   fs.writeFileSync(caFile, ca.certPem);
-  const nssdb = path.join(tmp.dir, 'home', '.pki', 'nssdb');
-  fs.mkdirSync(nssdb, { recursive: true });
-  expect(runTool('certutil', ['-N', '-d', `sql:${nssdb}`, '--empty-password']).status).toBe(0);
-  const add = runTool('certutil', [
-    '-A',
-    '-d',
-    `sql:${nssdb}`,
-    '-t',
-    'C,,',
-    '-n',
-    'doctor-test',
-    '-i',
-    caFile,
-  ]);
-  expect(add.status, add.stderr).toBe(0);
+  nssDbTrusting(path.join(tmp.dir, 'home'), caFile, 'doctor-test');
 
   const names = ['localhost', '127.0.0.1', 'app.test'];
   const leaf = makeLeaf(ca, { names });

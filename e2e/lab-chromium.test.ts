@@ -8,7 +8,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { ServerManager } from '../main/echo/server-manager';
 import { storeCertSource } from '../main/echo/index';
 import { makeTestPki, type TestPki } from '../main/echo/testing';
-import { CHROMIUM_ARGS, CHROMIUM_PATH, requireTool, runTool, tempDir } from './helpers/tools';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, nssDbTrusting, requireTool, tempDir } from './helpers/tools';
 
 interface LabResult {
   url: string;
@@ -31,21 +31,7 @@ beforeAll(async () => {
   requireTool('certutil');
   pki = await makeTestPki(['localhost', '127.0.0.1', '::1', 'app.test']);
   tmp = tempDir('wss-lab-');
-  const nssdb = path.join(tmp.dir, 'home', '.pki', 'nssdb');
-  fs.mkdirSync(nssdb, { recursive: true });
-  expect(runTool('certutil', ['-N', '-d', `sql:${nssdb}`, '--empty-password']).status).toBe(0);
-  const add = runTool('certutil', [
-    '-A',
-    '-d',
-    `sql:${nssdb}`,
-    '-t',
-    'C,,',
-    '-n',
-    'wss-lab-test',
-    '-i',
-    pki.caFile,
-  ]);
-  expect(add.status, add.stderr).toBe(0);
+  nssDbTrusting(path.join(tmp.dir, 'home'), pki.caFile, 'wss-lab-test');
 
   manager = new ServerManager({ resolveCert: storeCertSource(pki.store) });
   manager.add({ id: 'plain', scheme: 'ws' });

@@ -8,7 +8,14 @@ import type { AddressInfo } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
 import { openStore } from '../main/store';
 import { createCa, issueLeaf, readLeafKeyPem, type CaInfo } from '../main/pki';
-import { CHROMIUM_ARGS, CHROMIUM_PATH, requireTool, runTool, tempDir } from './helpers/tools';
+import {
+  CHROMIUM_ARGS,
+  CHROMIUM_PATH,
+  nssDbTrusting,
+  opensslLeaf,
+  requireTool,
+  tempDir,
+} from './helpers/tools';
 
 interface Served {
   port: number;
@@ -36,21 +43,7 @@ describe('Chromium trusts the constrained CA, within its constraints only', () =
     requireTool('certutil');
     tmp = tempDir('wss-chromium-');
     ca = await createCa(store(), { keyType: 'ecdsa' });
-    const nssdb = path.join(tmp.dir, 'home', '.pki', 'nssdb');
-    fs.mkdirSync(nssdb, { recursive: true });
-    expect(runTool('certutil', ['-N', '-d', `sql:${nssdb}`, '--empty-password']).status).toBe(0);
-    const add = runTool('certutil', [
-      '-A',
-      '-d',
-      `sql:${nssdb}`,
-      '-t',
-      'C,,',
-      '-n',
-      'wss-studio-test',
-      '-i',
-      ca.certPath,
-    ]);
-    expect(add.status, add.stderr).toBe(0);
+    nssDbTrusting(path.join(tmp.dir, 'home'), ca.certPath);
     browser = await chromium.launch({
       executablePath: CHROMIUM_PATH,
       args: [
@@ -95,48 +88,8 @@ describe('Chromium trusts the constrained CA, within its constraints only', () =
     const d = tmp.dir;
     const caKey = path.join(store().caDir, 'ca-key.pem');
     const craft = (name: string) => {
-      const key = path.join(d, `${name}-key.pem`);
-      runTool('openssl', [
-        'req',
-        '-new',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        path.join(d, `${name}.csr`),
-        '-subj',
-        `/CN=${name}`,
-      ]);
-      fs.writeFileSync(
-        path.join(d, `${name}.cnf`),
-        `subjectAltName=DNS:${name}\nextendedKeyUsage=serverAuth\n`,
-      );
-      const r = runTool('openssl', [
-        'x509',
-        '-req',
-        '-in',
-        path.join(d, `${name}.csr`),
-        '-CA',
-        ca.certPath,
-        '-CAkey',
-        caKey,
-        '-CAcreateserial',
-        '-days',
-        '30',
-        '-extfile',
-        path.join(d, `${name}.cnf`),
-        '-out',
-        path.join(d, `${name}.pem`),
-      ]);
-      expect(r.status, r.stderr).toBe(0);
-      return {
-        cert: fs.readFileSync(path.join(d, `${name}.pem`), 'utf8'),
-        key: fs.readFileSync(key, 'utf8'),
-      };
+      const f = opensslLeaf(d, ca.certPath, caKey, name);
+      return { cert: fs.readFileSync(f.cert, 'utf8'), key: fs.readFileSync(f.key, 'utf8') };
     };
     const ok = craft('ok.test');
     const okServer = await serve(ok.cert, ok.key);

@@ -82,3 +82,79 @@ export const CHROMIUM_ARGS = [
 ];
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+/**
+ * A fresh NSS database at HOME/.pki/nssdb (where Chromium on Linux looks) trusting `caFile` for TLS,
+ * made with the real certutil. Returns the database folder.
+ */
+export function nssDbTrusting(home: string, caFile: string, nickname = 'wss-studio-test'): string {
+  const nssdb = path.join(home, '.pki', 'nssdb');
+  fs.mkdirSync(nssdb, { recursive: true });
+  const init = runTool('certutil', ['-N', '-d', `sql:${nssdb}`, '--empty-password']);
+  if (init.status !== 0) throw new Error(`certutil -N failed: ${init.stderr}`);
+  const add = runTool('certutil', [
+    '-A',
+    '-d',
+    `sql:${nssdb}`,
+    '-t',
+    'C,,',
+    '-n',
+    nickname,
+    '-i',
+    caFile,
+  ]);
+  if (add.status !== 0) throw new Error(`certutil -A failed: ${add.stderr}`);
+  return nssdb;
+}
+
+/**
+ * A leaf for `name` signed by OpenSSL itself with a CA's key: how a test forges what our engine refuses
+ * to issue (a name outside the CA's constraints). Returns the PEM paths.
+ */
+export function opensslLeaf(
+  dir: string,
+  caCert: string,
+  caKey: string,
+  name: string,
+): { cert: string; key: string } {
+  const key = path.join(dir, `${name}-key.pem`);
+  const csr = path.join(dir, `${name}.csr`);
+  const cnf = path.join(dir, `${name}.cnf`);
+  const cert = path.join(dir, `${name}.pem`);
+  const req = runTool('openssl', [
+    'req',
+    '-new',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    key,
+    '-out',
+    csr,
+    '-subj',
+    `/CN=${name}`,
+  ]);
+  if (req.status !== 0) throw new Error(`openssl req failed: ${req.stderr}`);
+  fs.writeFileSync(cnf, `subjectAltName=DNS:${name}\nextendedKeyUsage=serverAuth\n`);
+  const sign = runTool('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    caCert,
+    '-CAkey',
+    caKey,
+    '-CAcreateserial',
+    '-days',
+    '30',
+    '-extfile',
+    cnf,
+    '-out',
+    cert,
+  ]);
+  if (sign.status !== 0) throw new Error(`openssl x509 -req failed: ${sign.stderr}`);
+  return { cert, key };
+}

@@ -18,7 +18,7 @@ import {
   readLeafKeyPem,
   loadCa,
 } from './index';
-import { runTool, tempDir, snapshotTree } from '../../e2e/helpers/tools';
+import { opensslLeaf, runTool, tempDir, snapshotTree } from '../../e2e/helpers/tools';
 
 function openssl(args: string[], input?: string) {
   return runTool('openssl', args, input !== undefined ? { input } : {});
@@ -232,67 +232,13 @@ describe('name constraints, enforced by OpenSSL', () => {
       const ca = await createCa(store, { keyType: 'ecdsa' });
       const caKey = path.join(store.caDir, 'ca-key.pem');
       const d = tmp.dir;
-      openssl([
-        'req',
-        '-new',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        `${d}/k.pem`,
-        '-out',
-        `${d}/r.csr`,
-        '-subj',
-        '/CN=example.com',
-      ]);
-      fs.writeFileSync(
-        `${d}/ext.cnf`,
-        'subjectAltName=DNS:example.com\nextendedKeyUsage=serverAuth\n',
-      );
-      const sign = openssl([
-        'x509',
-        '-req',
-        '-in',
-        `${d}/r.csr`,
-        '-CA',
-        ca.certPath,
-        '-CAkey',
-        caKey,
-        '-CAcreateserial',
-        '-days',
-        '10',
-        '-extfile',
-        `${d}/ext.cnf`,
-        '-out',
-        `${d}/evil.pem`,
-      ]);
-      expect(sign.status, sign.stderr).toBe(0);
-      const v = openssl(['verify', '-CAfile', ca.certPath, `${d}/evil.pem`]);
+      const evil = opensslLeaf(d, ca.certPath, caKey, 'example.com');
+      const v = openssl(['verify', '-CAfile', ca.certPath, evil.cert]);
       expect(v.status).not.toBe(0);
       expect(v.stdout + v.stderr).toMatch(/permitted subtree violation/);
       // and the same CA key signing an allowed name verifies: the failure is the constraint, not the setup
-      fs.writeFileSync(`${d}/ok.cnf`, 'subjectAltName=DNS:ok.test\nextendedKeyUsage=serverAuth\n');
-      openssl(['req', '-new', '-key', `${d}/k.pem`, '-out', `${d}/ok.csr`, '-subj', '/CN=ok.test']);
-      openssl([
-        'x509',
-        '-req',
-        '-in',
-        `${d}/ok.csr`,
-        '-CA',
-        ca.certPath,
-        '-CAkey',
-        caKey,
-        '-CAcreateserial',
-        '-days',
-        '10',
-        '-extfile',
-        `${d}/ok.cnf`,
-        '-out',
-        `${d}/ok.pem`,
-      ]);
-      expect(openssl(['verify', '-CAfile', ca.certPath, `${d}/ok.pem`]).status).toBe(0);
+      const ok = opensslLeaf(d, ca.certPath, caKey, 'ok.test');
+      expect(openssl(['verify', '-CAfile', ca.certPath, ok.cert]).status).toBe(0);
     } finally {
       tmp.cleanup();
     }
