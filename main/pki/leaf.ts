@@ -170,6 +170,18 @@ function leafPaths(store: Store, id: string) {
   };
 }
 
+/**
+ * The subject CN: the first name, as clients that still show CN expect. Except one case: a leaf with no
+ * DNS name from a name-constrained CA. OpenSSL checks a CN that looks like a host name ("127.0.0.1" does)
+ * against the DNS constraints whenever the leaf has no DNS SAN, and refuses it ("permitted subtree
+ * violation"); browsers ignore CN entirely. There the CN is left out, as mkcert always does.
+ */
+function cnFor(names: NameCheck[], ca: CaInfo): string | undefined {
+  const hasDns = names.some((n) => n.kind === 'dns' || n.kind === 'wildcard');
+  if (!hasDns && ca.constrained) return undefined;
+  return names[0]!.normalized as string;
+}
+
 async function signLeaf(
   store: Store,
   ca: CaInfo,
@@ -192,7 +204,7 @@ async function signLeaf(
     subject: [
       ['O', 'WSS Studio development certificate'],
       ['OU', userAtHost()],
-      ['CN', names[0]!.normalized as string],
+      ...(cnFor(names, ca) ? [['CN', cnFor(names, ca) as string] as ['CN', string]] : []),
     ],
     notBefore,
     notAfter: notAfter > caEnd ? caEnd : notAfter,

@@ -139,6 +139,18 @@ describe.each(['ecdsa', 'rsa'] as const)('with an %s CA', (caKey) => {
     },
   );
 
+  it('issues IP-only leaves that openssl verify accepts under the name constraints (no CN to misread)', async () => {
+    const ca = loadCa(store)!;
+    for (const names of [['127.0.0.1'], ['::1'], ['192.168.1.20', '10.1.2.3']]) {
+      const { leaf } = await issueLeaf(store, { names });
+      const v = openssl(['verify', '-CAfile', ca.certPath, leaf.certPath]);
+      expect(v.stdout + v.stderr, names.join(' ')).toMatch(/: OK/);
+      expect(openssl(['x509', '-in', leaf.certPath, '-noout', '-subject']).stdout).not.toMatch(
+        /CN ?=/,
+      );
+    }
+  });
+
   it('serves TLS to a Node client that trusts only the CA, for a DNS name and an IP', async () => {
     const { leaf } = await issueLeaf(store, { names: ['localhost', '127.0.0.1'] });
     const key = readLeafKeyPem(store, leaf.id);
