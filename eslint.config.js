@@ -6,7 +6,17 @@ import globals from 'globals';
 import svelteConfig from './renderer/svelte.config.js';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'out/', 'release/', 'e2e/screenshots/', 'bench/results/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'out/',
+      'release/',
+      '.tmp/',
+      'e2e/screenshots/',
+      'bench/results/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...svelte.configs.recommended,
