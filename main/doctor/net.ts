@@ -11,6 +11,41 @@ export class Aborted extends Error {
   }
 }
 
+/**
+ * The life of one socket probe: it settles exactly once, on a result, on timeout (`onTimeout()`), or on
+ * abort (rejects with Aborted), and each time first clears its timer, drops its abort listener and closes
+ * the socket (`close`, default destroy()). The socket's own close event after that destroy() finds the
+ * probe settled and does nothing. Returns the function that settles with a result, or undefined when the
+ * signal had already fired (the probe has rejected; the caller starts nothing).
+ */
+export function settleOnce<T>(
+  socket: Socket,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+  resolve: (value: T) => void,
+  reject: (error: unknown) => void,
+  onTimeout: () => T,
+  close: () => void = () => socket.destroy(),
+): ((value: T) => void) | undefined {
+  let settled = false;
+  const finish = (fn: () => void) => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+    close();
+    fn();
+  };
+  const onAbort = () => finish(() => reject(new Aborted()));
+  const timer = setTimeout(() => finish(() => resolve(onTimeout())), timeoutMs);
+  if (signal?.aborted) {
+    onAbort();
+    return undefined;
+  }
+  signal?.addEventListener('abort', onAbort, { once: true });
+  return (value: T) => finish(() => resolve(value));
+}
+
 export type Resolved =
   | { ok: true; addresses: string[]; literal: boolean }
   | { ok: false; errno: string; message: string; timedOut: boolean };
@@ -92,22 +127,17 @@ function connectOnce(
 ): Promise<'ok' | string> {
   return new Promise((resolve, reject) => {
     const socket = new Socket();
-    let settled = false;
-    // Settle once: the socket's close event follows our own destroy() and must not act again.
-    const done = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      socket.destroy();
-      fn();
-    };
-    const onAbort = () => done(() => reject(new Aborted()));
-    const timer = setTimeout(() => done(() => resolve('ETIMEDOUT')), timeoutMs);
-    if (signal?.aborted) return onAbort();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    socket.once('connect', () => done(() => resolve('ok')));
-    socket.once('error', (e: NodeJS.ErrnoException) => done(() => resolve(e.code ?? e.message)));
+    const settle = settleOnce<'ok' | string>(
+      socket,
+      timeoutMs,
+      signal,
+      resolve,
+      reject,
+      () => 'ETIMEDOUT',
+    );
+    if (!settle) return;
+    socket.once('connect', () => settle('ok'));
+    socket.once('error', (e: NodeJS.ErrnoException) => settle(e.code ?? e.message));
     socket.connect({ host: address, port });
   });
 }
@@ -135,32 +165,24 @@ export function probePlain(
     const socket = new Socket();
     let buf = Buffer.alloc(0);
     let errno: string | null = null;
-    let settled = false;
-    // Settle once: the socket's close event follows our own destroy() and must not act again.
-    const done = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      socket.destroy();
-      fn();
-    };
-    const onAbort = () => done(() => reject(new Aborted()));
-    const timer = setTimeout(
-      () => done(() => resolve(classify(buf) ?? { kind: 'timeout' })),
+    const settle = settleOnce<PlainProbe>(
+      socket,
       timeoutMs,
+      signal,
+      resolve,
+      reject,
+      () => classify(buf) ?? { kind: 'timeout' },
     );
-    if (signal?.aborted) return onAbort();
-    signal?.addEventListener('abort', onAbort, { once: true });
+    if (!settle) return;
     socket.on('data', (d: Buffer) => {
       buf = Buffer.concat([buf, d]);
       const c = classify(buf);
-      if (c && (c.kind !== 'http' || buf.includes('\r\n'))) done(() => resolve(c));
+      if (c && (c.kind !== 'http' || buf.includes('\r\n'))) settle(c);
     });
     socket.on('error', (e: NodeJS.ErrnoException) => {
       errno = e.code ?? e.message;
     });
-    socket.on('close', () => done(() => resolve(classify(buf) ?? { kind: 'silent', errno })));
+    socket.on('close', () => settle(classify(buf) ?? { kind: 'silent', errno }));
     socket.connect({ host: address, port }, () => {
       socket.write(`HEAD / HTTP/1.1\r\nHost: ${hostHeader}\r\nConnection: close\r\n\r\n`);
     });

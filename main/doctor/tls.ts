@@ -12,7 +12,7 @@ import tls from 'node:tls';
 import type { DoctorCode } from './codes';
 import { permittedSubtreesOf } from '../pki/x509';
 import { outsideConstraints } from './name-constraints';
-import { Aborted } from './net';
+import { settleOnce } from './net';
 
 export interface TlsHandshake {
   protocol: string | null;
@@ -57,31 +57,13 @@ export function probeTls(
       ...PROBE_TLS_OPTIONS,
       ...(ca ? { ca } : {}),
     });
-    let settled = false;
-    // Settle once: the socket's close event follows our own destroy() and must not act again.
-    const done = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      socket.destroy();
-      fn();
-    };
-    const onAbort = () => done(() => reject(new Aborted()));
-    const timer = setTimeout(
-      () =>
-        done(() =>
-          resolve({
-            ok: false,
-            timedOut: true,
-            errno: 'ETIMEDOUT',
-            message: `no TLS answer in ${timeoutMs} ms`,
-          }),
-        ),
-      timeoutMs,
-    );
-    if (signal?.aborted) return onAbort();
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const settle = settleOnce<TlsProbe>(socket, timeoutMs, signal, resolve, reject, () => ({
+      ok: false,
+      timedOut: true,
+      errno: 'ETIMEDOUT',
+      message: `no TLS answer in ${timeoutMs} ms`,
+    }));
+    if (!settle) return;
     socket.once('secureConnect', () => {
       const hs: TlsHandshake = {
         protocol: socket.getProtocol(),
@@ -90,22 +72,18 @@ export function probeTls(
         chain: peerChain(socket),
         authorizationError: authError(socket),
       };
-      done(() => resolve({ ok: true, hs }));
+      settle({ ok: true, hs });
     });
     socket.once('error', (e: NodeJS.ErrnoException) =>
-      done(() =>
-        resolve({ ok: false, timedOut: false, errno: e.code ?? 'ERROR', message: e.message }),
-      ),
+      settle({ ok: false, timedOut: false, errno: e.code ?? 'ERROR', message: e.message }),
     );
     socket.once('close', () =>
-      done(() =>
-        resolve({
-          ok: false,
-          timedOut: false,
-          errno: 'ECONNRESET',
-          message: 'the server closed the connection during the TLS handshake',
-        }),
-      ),
+      settle({
+        ok: false,
+        timedOut: false,
+        errno: 'ECONNRESET',
+        message: 'the server closed the connection during the TLS handshake',
+      }),
     );
   });
 }

@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Socket } from 'node:net';
 import tls from 'node:tls';
 import type { DoctorCode } from './codes';
-import { Aborted } from './net';
+import { settleOnce } from './net';
 import { PROBE_TLS_OPTIONS, sniName } from './tls';
 import type { DoctorTarget, UpgradeFacts } from './types';
 
@@ -77,29 +77,24 @@ export function sendUpgrade(req: UpgradeRequest): Promise<RawResponse> {
     let errno: string | null = null;
     let head: Extract<RawResponse, { kind: 'response' }> | undefined;
     let bodyStart = 0;
-    let settled = false;
-    // Settle once: the socket's close event follows our own destroy() and must not act again.
-    const done = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      req.signal?.removeEventListener('abort', onAbort);
-      if (head?.status === 101) {
-        // Leave politely: a masked close frame, code 1000, so the server logs a clean close.
-        socket.end(Buffer.from([0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8]));
-        setTimeout(() => socket.destroy(), 200).unref();
-      } else {
-        socket.destroy();
-      }
-      fn();
-    };
-    const onAbort = () => done(() => reject(new Aborted()));
-    const timer = setTimeout(
-      () => done(() => resolve(finish() ?? { kind: 'timeout' })),
+    const settle = settleOnce<RawResponse>(
+      socket,
       req.timeoutMs,
+      req.signal,
+      resolve,
+      reject,
+      () => finish() ?? { kind: 'timeout' },
+      () => {
+        if (head?.status === 101) {
+          // Leave politely: a masked close frame, code 1000, so the server logs a clean close.
+          socket.end(Buffer.from([0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8]));
+          setTimeout(() => socket.destroy(), 200).unref();
+        } else {
+          socket.destroy();
+        }
+      },
     );
-    if (req.signal?.aborted) return onAbort();
-    req.signal?.addEventListener('abort', onAbort, { once: true });
+    if (!settle) return;
 
     const finish = (): RawResponse | undefined => {
       if (head) {
@@ -116,29 +111,28 @@ export function sendUpgrade(req: UpgradeRequest): Promise<RawResponse> {
       buf = Buffer.concat([buf, d]);
       if (!head) {
         if (buf.length >= 5 && buf.subarray(0, 5).toString('latin1') !== 'HTTP/') {
-          return done(() => resolve({ kind: 'not-http', preview: printable(buf) }));
+          return settle({ kind: 'not-http', preview: printable(buf) });
         }
         const end = buf.indexOf('\r\n\r\n');
         if (end === -1) {
-          if (buf.length > MAX_HEAD)
-            done(() => resolve({ kind: 'not-http', preview: printable(buf) }));
+          if (buf.length > MAX_HEAD) settle({ kind: 'not-http', preview: printable(buf) });
           return;
         }
         head = parseHead(buf.subarray(0, end).toString('latin1'));
         bodyStart = end + 4;
-        if (head.status === 101) return done(() => resolve(finish() as RawResponse));
+        if (head.status === 101) return settle(finish() as RawResponse);
         // A refusal may keep the connection open (keep-alive): take the body when it is complete, or
         // whatever came within a short grace period, instead of waiting for the step's timeout.
-        setTimeout(() => done(() => resolve(finish() as RawResponse)), 300).unref();
+        setTimeout(() => settle(finish() as RawResponse), 300).unref();
       }
       const length = Number(head.headers['content-length'] ?? NaN);
       const body = buf.length - bodyStart;
-      if (body >= 2048 || body >= length) done(() => resolve(finish() as RawResponse));
+      if (body >= 2048 || body >= length) settle(finish() as RawResponse);
     });
     socket.on('error', (e: NodeJS.ErrnoException) => {
       errno = e.code ?? e.message;
     });
-    socket.on('close', () => done(() => resolve(finish() ?? { kind: 'closed', errno })));
+    socket.on('close', () => settle(finish() ?? { kind: 'closed', errno }));
   });
 }
 
