@@ -1,6 +1,5 @@
 // `wss-studio doctor` end to end: in-process through run() for the contract (exit codes, --json shape, the
 // CA taken from $WSS_STUDIO_HOME), and through the real built binary for the issue's own command lines.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,10 +9,9 @@ import { openStore } from '../main/store';
 import { createCa, issueLeaf, readLeafKeyPem } from '../main/pki';
 import { startRawServer, startWsServer, type TestServer } from '../main/doctor/testing';
 import type { DoctorReport } from '../main/doctor';
-import { snapshotTree, tempDir } from './helpers/tools';
+import { runCli, snapshotTree, tempDir } from './helpers/tools';
 
 const root = path.resolve(__dirname, '..');
-const bin = path.join(root, 'bin', 'wss-studio.cjs');
 
 let tmp: ReturnType<typeof tempDir>;
 let home: string;
@@ -40,38 +38,11 @@ function cli(
 }
 
 /** Run the installed entry (bin/wss-studio.cjs -> dist/cli.mjs) as a separate process. */
-async function binary(
-  argv: string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const r = await spawnBinary(argv);
-  // Another test file may be rebuilding dist/ at this moment (scripts/build.mjs removes dist/chunks first):
-  // a missing bundle chunk is that race, not a doctor bug, so run once more after the build has finished.
-  if (r.code !== 0 && /ERR_MODULE_NOT_FOUND|Cannot find module|is missing/.test(r.stderr)) {
-    await new Promise((res) => setTimeout(res, 5000));
-    return spawnBinary(argv);
-  }
-  return r;
-}
-
-function spawnBinary(
-  argv: string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...argv], {
-      cwd: tmp.dir,
-      env: { ...process.env, WSS_STUDIO_HOME: emptyHome },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
+function binary(argv: string[]) {
+  return runCli(argv, {
+    cwd: tmp.dir,
+    env: { ...process.env, WSS_STUDIO_HOME: emptyHome },
+    timeoutMs: 30_000,
   });
 }
 

@@ -8,7 +8,6 @@ import { WebSocket } from 'ws';
 import { run } from '../main/cli/index';
 import type { Io } from '../main/cli/command';
 import { makeTestPki, waitFor, type TestPki } from '../main/echo/testing';
-import { ensureCliBuilt } from '../main/trust/testing';
 
 const root = path.resolve(__dirname, '..');
 
@@ -144,12 +143,6 @@ describe('serve (in-process)', () => {
 });
 
 describe('serve (built binary)', () => {
-  beforeAll(() => {
-    // Builds only when dist/ is missing or stale, under the lock every binary-spawning test file shares
-    // (scripts/build.mjs deletes dist/chunks first, which would break a test running the binary).
-    ensureCliBuilt(root);
-  }, 120_000);
-
   it('stops cleanly on SIGINT with exit code 0 after printing the frames', async () => {
     const child = spawn(process.execPath, ['bin/wss-studio.cjs', 'serve', '--ws', '0', '--json'], {
       cwd: root,

@@ -2,7 +2,6 @@
 // refuses https://localhost:PORT (served with an issued leaf) before `trust install --stores nss`,
 // loads it after, and refuses it again after `trust uninstall`; `trust status` reads
 // "not trusted" -> "trusted" -> "not trusted" in step. A fresh browser per phase, so nothing is cached.
-import { execFile } from 'node:child_process';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -11,25 +10,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCa, issueLeaf, readLeafKeyPem } from '../main/pki';
 import { openStore } from '../main/store';
 import type { StoreStatus } from '../main/trust';
-import { CHROMIUM_ARGS, CHROMIUM_PATH, requireTool, tempDir } from './helpers/tools';
-import { ensureCliBuilt } from '../main/trust/testing';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, requireTool, runCli, tempDir } from './helpers/tools';
 
-const repo = path.resolve(__dirname, '..');
 let tmp: ReturnType<typeof tempDir>;
 let env: NodeJS.ProcessEnv;
 let server: https.Server;
 let url: string;
 
 function bin(argv: string[]) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(
-      process.execPath,
-      [path.join(repo, 'bin/wss-studio.cjs'), ...argv],
-      { env, cwd: tmp.dir, encoding: 'utf8', timeout: 120_000 },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+  return runCli(argv, { env, cwd: tmp.dir });
 }
 
 async function nssState(): Promise<string> {
@@ -76,7 +65,6 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   url = `https://localhost:${(server.address() as AddressInfo).port}/`;
   env = { PATH: process.env.PATH, HOME: path.join(tmp.dir, 'home'), WSS_STUDIO_HOME: wssHome };
-  ensureCliBuilt(repo);
 });
 
 afterAll(async () => {

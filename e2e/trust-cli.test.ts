@@ -19,8 +19,7 @@ import type { Io } from '../main/cli/command';
 import { createCa, type CaInfo } from '../main/pki';
 import { openStore } from '../main/store';
 import type { StoreChange, StoreStatus } from '../main/trust';
-import { requireTool, runTool, snapshotTree, tempDir } from './helpers/tools';
-import { ensureCliBuilt } from '../main/trust/testing';
+import { requireTool, runCli, runTool, snapshotTree, tempDir } from './helpers/tools';
 
 const repo = path.resolve(__dirname, '..');
 let tmp: ReturnType<typeof tempDir>;
@@ -51,15 +50,7 @@ async function cli(argv: string[], e: NodeJS.ProcessEnv = env) {
 
 /** The real binary, asynchronously (nothing in this process may block while it runs). */
 function bin(argv: string[], e: NodeJS.ProcessEnv = env) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(
-      process.execPath,
-      [path.join(repo, 'bin/wss-studio.cjs'), ...argv],
-      { env: e, cwd: tmp.dir, encoding: 'utf8', timeout: 120_000 },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+  return runCli(argv, { env: e, cwd: tmp.dir });
 }
 
 function nicknames(): string[] {
@@ -134,7 +125,6 @@ beforeAll(async () => {
     WSS_STUDIO_TRUST_ROOT: root,
     JAVA_HOME: jdk,
   };
-  ensureCliBuilt(repo);
 });
 
 afterAll(() => tmp?.cleanup());

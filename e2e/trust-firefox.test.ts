@@ -4,7 +4,7 @@
 // cannot drive a stock Firefox, so Firefox runs as `firefox-esr -headless --screenshot FILE URL`, and the
 // server is the witness: before install and after uninstall the TLS handshake ends with Firefox's
 // "unknown CA" alert and no request arrives; after install the GET arrives and the screenshot is written.
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -13,10 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCa, issueLeaf, readLeafKeyPem, type CaInfo } from '../main/pki';
 import { openStore } from '../main/store';
 import type { StoreStatus } from '../main/trust';
-import { requireTool, runTool, tempDir } from './helpers/tools';
-import { ensureCliBuilt } from '../main/trust/testing';
+import { requireTool, runCli, runTool, tempDir } from './helpers/tools';
 
-const repo = path.resolve(__dirname, '..');
 let tmp: ReturnType<typeof tempDir>;
 let env: NodeJS.ProcessEnv;
 let server: https.Server;
@@ -27,15 +25,7 @@ const events: string[] = [];
 const children = new Set<ChildProcess>();
 
 function bin(argv: string[]) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(
-      process.execPath,
-      [path.join(repo, 'bin/wss-studio.cjs'), ...argv],
-      { env, cwd: tmp.dir, encoding: 'utf8', timeout: 120_000 },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+  return runCli(argv, { env, cwd: tmp.dir });
 }
 
 async function nss(): Promise<StoreStatus> {
@@ -111,7 +101,6 @@ beforeAll(async () => {
   const dir = readdirSync(ffRoot).find((n) => n.endsWith('.trustprof'));
   expect(dir, `no profile folder in ${ffRoot}`).toBeDefined();
   profile = path.join(ffRoot, dir as string);
-  ensureCliBuilt(repo);
 });
 
 afterAll(async () => {

@@ -1,5 +1,5 @@
 // Test helpers shared by unit and e2e tests: real tools are required, never skipped.
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { execFile, spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -157,4 +157,29 @@ export function opensslLeaf(
   ]);
   if (sign.status !== 0) throw new Error(`openssl x509 -req failed: ${sign.stderr}`);
   return { cert, key };
+}
+
+/**
+ * The installed `wss-studio` command (bin/wss-studio.cjs) as a separate process, asynchronously so the
+ * test process keeps serving its own peers meanwhile. Vitest's global setup has built the bundle.
+ */
+export function runCli(
+  argv: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const bin = path.resolve(__dirname, '..', '..', 'bin', 'wss-studio.cjs');
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [bin, ...argv],
+      {
+        env: opts.env ?? process.env,
+        cwd: opts.cwd,
+        encoding: 'utf8',
+        timeout: opts.timeoutMs ?? 120_000,
+      },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
 }

@@ -3,15 +3,7 @@
 // hint instead of skipping.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import {
-  closeSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createCa, issueLeaf, readLeafKeyPem, type CaInfo, type LeafInfo } from '../pki';
@@ -104,58 +96,4 @@ export function tempContext(tmp: string, overrides: Partial<TrustContext> = {}):
     platform: 'linux',
     ...overrides,
   });
-}
-
-/**
- * Build the CLI bundle only when it is missing or older than a source file. scripts/build.mjs starts by
- * deleting dist/chunks, so a rebuild while another test file runs the binary breaks that test: the test
- * files that need the binary take a lock, re-check, and build at most once. After `npm run build`
- * (what `npm test` does first) this builds nothing.
- */
-export function ensureCliBuilt(repo: string): void {
-  const lock = path.join(os.tmpdir(), 'wss-studio-cli-build.lock');
-  const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    try {
-      closeSync(openSync(lock, 'wx'));
-      break;
-    } catch {
-      try {
-        if (Date.now() - statSync(lock).mtimeMs > 120_000) rmSync(lock, { force: true }); // stale
-      } catch {
-        // released meanwhile
-      }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock}`);
-      sleep(200);
-    }
-  }
-  try {
-    if (cliStale(repo)) {
-      execFileSync(process.execPath, ['scripts/build.mjs', '--node'], { cwd: repo, stdio: 'pipe' });
-    }
-  } finally {
-    rmSync(lock, { force: true });
-  }
-}
-
-function cliStale(repo: string): boolean {
-  let built = 0;
-  try {
-    built = statSync(path.join(repo, 'dist/cli.mjs')).mtimeMs;
-  } catch {
-    return true;
-  }
-  const newest = (dir: string): number => {
-    let m = 0;
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) m = Math.max(m, newest(p));
-      else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) {
-        m = Math.max(m, statSync(p).mtimeMs);
-      }
-    }
-    return m;
-  };
-  return built < Math.max(newest(path.join(repo, 'main')), newest(path.join(repo, 'shared')));
 }
