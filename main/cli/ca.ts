@@ -4,7 +4,8 @@ import path from 'node:path';
 import { inputError, q } from '../../shared/errors';
 import { bool, list, str } from './args';
 import type { Command, Io } from './command';
-import { openStore, writeFileAtomic } from '../store';
+import { writeFileAtomic } from '../store';
+import { storeFor } from './home';
 import {
   createCa,
   defaultMkcertCaroot,
@@ -16,12 +17,6 @@ import {
   type KeyType,
 } from '../pki';
 import { trustLinesFor } from './trust-hooks';
-
-export function storeFor(io: Io) {
-  return openStore(
-    io.env.WSS_STUDIO_HOME ? path.resolve(io.cwd, io.env.WSS_STUDIO_HOME) : undefined,
-  );
-}
 
 /** The JSON shape of a CA in every --json output (documented in README "JSON output"). */
 export function caJson(ca: CaInfo) {

@@ -19,7 +19,8 @@ import {
   type CertFormat,
   type LeafInfo,
 } from '../pki';
-import { checkOutFile, keyTypeOpt, storeFor } from './ca';
+import { checkOutFile, keyTypeOpt } from './ca';
+import { storeFor } from './home';
 import { trustLinesFor } from './trust-hooks';
 
 /** The JSON shape of a certificate in every --json output (documented in README "JSON output"). */
@@ -117,9 +118,10 @@ export const commands: Command[] = [
       }
       const store = storeFor(io);
       // Ask the trust stores (read-only probes, ~0.1 s) while the key is generated and signed.
-      const caBefore = loadCa(store);
-      const trustP = caBefore
-        ? trustLinesFor(caBefore, io).catch(() => ({ untrusted: [] as string[] }))
+      // The same CA signs the leaf (issueLeaf refuses when there is none).
+      const ca = loadCa(store);
+      const trustP = ca
+        ? trustLinesFor(ca, io).catch(() => ({ untrusted: [] as string[] }))
         : Promise.resolve({ untrusted: [] as string[] });
       const { leaf, warnings } = await issueLeaf(store, {
         names: p.positionals,
@@ -133,7 +135,6 @@ export const commands: Command[] = [
       writeFileAtomic(certOut, leaf.certPem, 0o644);
       writeFileAtomic(keyOut, readLeafKeyPem(store, leaf.id), 0o600);
       for (const w of warnings) io.err(`warning: ${w}`);
-      const ca = loadCa(store);
       const trust = await trustP;
       if (trust.untrusted.length) {
         io.err(

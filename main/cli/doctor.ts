@@ -15,7 +15,7 @@ import {
   type DoctorReport,
   type DoctorStep,
 } from '../doctor';
-import { resolveHome } from '../store';
+import { homeFor } from './home';
 
 const MARK: Record<DoctorStep['status'], string> = {
   pass: 'PASS',
@@ -69,10 +69,7 @@ function caPemFor(p: Parameters<Command['run']>[0], io: Io): { pem?: string; sou
     }
     return { pem, source: abs };
   }
-  const home = io.env.WSS_STUDIO_HOME
-    ? path.resolve(io.cwd, io.env.WSS_STUDIO_HOME)
-    : resolveHome(io.env);
-  const ca = caFromStore(home);
+  const ca = caFromStore(homeFor(io));
   if (ca.warning) io.err(`warning: ${ca.warning}`);
   return ca;
 }

@@ -3,7 +3,8 @@
 import { bool, intOpt, str } from './args';
 import type { Command, Io } from './command';
 import { inputError, q } from '../../shared/errors';
-import { openStore, resolveHome, type Store } from '../store';
+import type { Store } from '../store';
+import { storeFor } from './home';
 import { getLeaf } from '../pki';
 import {
   ServerManager,
@@ -89,8 +90,7 @@ async function serve(p: Parameters<Command['run']>[0], io: Io): Promise<number> 
   let store: Store | undefined;
   let certId: string | undefined;
   if (wssPort !== undefined) {
-    const home = resolveHome(io.env);
-    store = openStore(home);
+    store = storeFor(io);
     if (certOpt !== undefined) {
       certId = getLeaf(store, certOpt).id; // CERT_NOT_FOUND names the id and "cert list"
     } else {
@@ -99,7 +99,7 @@ async function serve(p: Parameters<Command['run']>[0], io: Io): Promise<number> 
         throw inputError(
           'NO_CERT',
           'start wss server',
-          `there is no valid certificate covering "localhost" in ${q(home)}`,
+          `there is no valid certificate covering "localhost" in ${q(store.root)}`,
           {
             field: '--cert',
             hint: `issue one with "${ISSUE_HINT}" (run "wss-studio ca init" first if you have no CA), or pass "--cert ID"`,

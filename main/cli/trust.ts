@@ -4,7 +4,7 @@
 import { bool, list, type Parsed } from './args';
 import type { Command, Io } from './command';
 import { requireCa, type CaInfo } from '../pki';
-import { openStore, resolveHome } from '../store';
+import { storeFor } from './home';
 import {
   changeSucceeded,
   parseStoreList,
@@ -33,7 +33,7 @@ java (cacerts of $JAVA_HOME or the keytool on PATH), macos (login keychain; Syst
 WSS_STUDIO_MACOS_KEYCHAIN=system), windows (current user's Root store).`;
 
 function caFor(io: Io, action: string): CaInfo {
-  return requireCa(openStore(resolveHome(io.env)), action);
+  return requireCa(storeFor(io), action);
 }
 
 function options(p: Parsed, io: Io): TrustOptions {

@@ -307,6 +307,11 @@ function toInfo(store: Store, id: string, meta: LeafMeta, certPem: string): Leaf
 const ID_RE = /^[a-z0-9._-]{1,80}$/i;
 
 export function getLeaf(store: Store, id: string): LeafInfo {
+  return loadLeaf(store, id).info;
+}
+
+/** A leaf's stored metadata and what its certificate says, from one read of each file. */
+function loadLeaf(store: Store, id: string): { meta: LeafMeta; info: LeafInfo } {
   const action = `read certificate ${q(id)}`;
   if (typeof id !== 'string' || !ID_RE.test(id) || id.startsWith('.')) {
     throw inputError('CERT_NOT_FOUND', action, `${q(id)} is not a certificate id`, {
@@ -325,7 +330,7 @@ export function getLeaf(store: Store, id: string): LeafInfo {
       hint: 'run "wss-studio cert list" to see the ids',
     });
   }
-  return toInfo(store, id, meta, pem);
+  return { meta, info: toInfo(store, id, meta, pem) };
 }
 
 export function readLeafKeyPem(store: Store, id: string): string {
@@ -365,8 +370,7 @@ export function listLeaves(store: Store): LeafInfo[] {
 /** Same names and options, new key, new serial, new dates; same id. */
 export async function renewLeaf(store: Store, id: string): Promise<LeafInfo> {
   const action = `renew certificate ${q(id)}`;
-  const leaf = getLeaf(store, id);
-  const meta = readJsonFile<LeafMeta>(leafPaths(store, id).meta) as LeafMeta;
+  const { meta, info: leaf } = loadLeaf(store, id);
   const ca = requireCa(store, action);
   const v = validateIssue(
     { names: leaf.names, keyType: meta.keyType, client: meta.client, days: meta.days },

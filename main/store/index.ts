@@ -18,9 +18,9 @@ export interface Settings {
   [k: string]: unknown;
 }
 
-/** The state folder: $WSS_STUDIO_HOME, else the platform's app-data folder. */
-export function resolveHome(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.WSS_STUDIO_HOME) return path.resolve(env.WSS_STUDIO_HOME);
+/** The state folder: $WSS_STUDIO_HOME (relative to `cwd`), else the platform's app-data folder. */
+export function resolveHome(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
+  if (env.WSS_STUDIO_HOME) return path.resolve(cwd, env.WSS_STUDIO_HOME);
   const home = env.HOME || env.USERPROFILE || os.homedir();
   if (process.platform === 'darwin')
     return path.join(home, 'Library', 'Application Support', 'WSS Studio');
@@ -61,18 +61,8 @@ export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o64
 
 /** Read and parse a JSON file; a corrupt file is an error naming its path (never replaced). */
 export function readJsonFile<T>(file: string): T | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw failure(
-      'STORE_UNREADABLE',
-      `read ${JSON.stringify(file)}`,
-      (e as Error).message,
-      "check the file's permissions",
-    );
-  }
+  const text = readTextFile(file);
+  if (text === undefined) return undefined;
   try {
     return JSON.parse(text) as T;
   } catch (e) {
