@@ -69,7 +69,8 @@ let ipcRoot: string;
 const hookCalls: string[] = [];
 
 beforeAll(async () => {
-  web = await startRig();
+  // Every flag on: this test is about reaching each handler (web-gate.test.ts covers the refusals).
+  web = await startRig({ allow: { unconstrained: true, lan: true } });
   webApi = (await web.connect()).client;
 
   ipcRoot = tempDir('wss-ipc-');

@@ -98,11 +98,12 @@ describe('wss-studio ui (built binary)', () => {
     const page = await httpGet(Number(url.port), `/?token=${token}`, { Host: url.host });
     expect(page.status).toBe(200);
     expect(page.headers['content-security-policy']).toContain("default-src 'self'");
-    expect((await httpGet(Number(url.port), '/', { Host: url.host })).status).toBe(401);
+    // The page itself is public (the token is only needed for /rpc); the tab keeps its token itself.
+    expect((await httpGet(Number(url.port), '/', { Host: url.host })).status).toBe(200);
 
     const t = webSocketTransport(
       `ws://${url.host}/rpc?token=${token}`,
-      (u) => new WebSocket(u) as unknown as WebSocketLike,
+      (u) => new WebSocket(u, { origin: url.origin }) as unknown as WebSocketLike,
     );
     await t.ready;
     const info = await createClient(t).call('app.info');

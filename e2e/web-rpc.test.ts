@@ -293,13 +293,21 @@ describe('bad input over the API', () => {
   it('an unknown request name and a malformed message', async () => {
     const e = await rejects('no.such' as never, {});
     expect(e.code).toBe('UNKNOWN_REQUEST');
-    // A non-JSON message closes that connection only; the engine keeps serving others.
-    const ws = new WebSocket(`ws://127.0.0.1:${rig.web.port}/rpc?token=${rig.web.token}`);
-    const code = await new Promise<number>((res) => {
-      ws.on('open', () => ws.send('{not json'));
-      ws.on('close', (c) => res(c));
+    // A non-JSON message gets an error reply on that connection; the engine keeps serving.
+    const ws = new WebSocket(`ws://127.0.0.1:${rig.web.port}/rpc?token=${rig.web.token}`, {
+      origin: rig.web.origin,
     });
-    expect(code).toBe(1003);
+    const reply = await new Promise<string>((res) => {
+      ws.on('open', () => ws.send('{not json'));
+      ws.on('message', (d) => res(String(d)));
+    });
+    expect(JSON.parse(reply)).toMatchObject({
+      t: 'result',
+      id: -1,
+      ok: false,
+      error: { code: 'BAD_MESSAGE' },
+    });
+    ws.close();
     expect((await api.call('app.info')).shell).toBe('web');
   });
 });

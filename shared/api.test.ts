@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { requests, requestNames, streamNames, validateInput, isRequestName } from './api';
-import { ApiError, createClient, rpcUrlFromLocation, type Transport } from './client';
+import { ApiError, createClient, rpcUrl, takeToken, TOKEN_KEY, type Transport } from './client';
 
 describe('contract table', () => {
   it('names every request once, with a summary and a schema', () => {
@@ -89,8 +89,33 @@ describe('createClient', () => {
   });
 
   it('builds the RPC URL from the page location', () => {
-    expect(
-      rpcUrlFromLocation({ protocol: 'http:', host: '127.0.0.1:5000', search: '?token=ab%2Bc' }),
-    ).toBe('ws://127.0.0.1:5000/rpc?token=ab%2Bc');
+    expect(rpcUrl({ protocol: 'http:', host: '127.0.0.1:5000' }, 'ab+c')).toBe(
+      'ws://127.0.0.1:5000/rpc?token=ab%2Bc',
+    );
+  });
+
+  it('moves the token from the URL into sessionStorage and out of the address bar', () => {
+    const store = new Map<string, string>();
+    const replaced: string[] = [];
+    const page = (href: string) => ({
+      location: { href },
+      history: {
+        state: null,
+        replaceState: (_d: unknown, _u: string, url: string) => void replaced.push(url),
+      },
+      sessionStorage: {
+        getItem: (k: string) => store.get(k) ?? null,
+        setItem: (k: string, v: string) => void store.set(k, v),
+      },
+    });
+    expect(takeToken(page('http://127.0.0.1:5000/?token=ab%2Bc&x=1#/servers'))).toBe('ab+c');
+    expect(replaced).toEqual(['/?x=1#/servers']);
+    expect(store.get(TOKEN_KEY)).toBe('ab+c');
+    // A reload of the bare URL in the same tab.
+    expect(takeToken(page('http://127.0.0.1:5000/#/servers'))).toBe('ab+c');
+    expect(replaced).toHaveLength(1);
+    // A new tab: nothing stored.
+    store.clear();
+    expect(takeToken(page('http://127.0.0.1:5000/'))).toBeNull();
   });
 });

@@ -315,6 +315,8 @@ export interface CaDto {
   source: 'created' | 'mkcert';
   certPem: string;
   certPath: string;
+  /** Set when the CA can issue for public sites (unconstrained or an effectively global permit list). */
+  warning?: string;
 }
 
 export interface LeafDto {

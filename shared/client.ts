@@ -1,7 +1,7 @@
 // The renderer's typed client, derived from the contract in shared/api.ts. Transport-agnostic: the same
 // client runs over Electron IPC (the preload's bridge) or over web mode's WebSocket RPC.
 //
-//   const api = createClient(autoTransport());
+//   const api = createClient(ipcTransport(bridge));   // or webSocketTransport(rpcUrl(location, token))
 //   const ca = await api.call('ca.get');                      // typed result: CaDto | null
 //   const off = api.on('log.batch', (b) => rows.push(...b.events));
 //   try { await api.call('cert.issue', { names: ['localhost'] }) }
@@ -147,7 +147,7 @@ export interface WebTransport extends Transport {
 }
 
 /**
- * Web-mode transport. `url` is the ws:// URL of /rpc with the token, e.g. from `rpcUrlFromLocation()`.
+ * Web-mode transport. `url` is the ws:// URL of /rpc with the token, e.g. from `rpcUrl()`.
  * `makeSocket` lets Node tests use the `ws` package; the browser default is the global WebSocket.
  */
 export function webSocketTransport(
@@ -254,27 +254,51 @@ export function webSocketTransport(
   };
 }
 
-/** ws://host/rpc?token=... for the page's own origin; the token comes from the page URL's `?token=`. */
-export function rpcUrlFromLocation(loc: {
-  protocol: string;
-  host: string;
-  search: string;
-}): string {
-  const token = new URLSearchParams(loc.search).get('token') ?? '';
+/** Where a web-mode tab keeps its token once it has left the address bar (per tab, gone with it). */
+export const TOKEN_KEY = 'wss-studio.token';
+
+export interface PageLike {
+  location: { href: string };
+  history: { state: unknown; replaceState(data: unknown, unused: string, url: string): void };
+  sessionStorage: { getItem(k: string): string | null; setItem(k: string, v: string): void };
+}
+
+/**
+ * Web mode's token for this tab: from the URL's `?token=` the first time (then moved into sessionStorage and
+ * taken out of the address bar and history, so it is not left on screen, in history or in bookmarks),
+ * afterwards from sessionStorage (a reload of the bare URL). Null in a tab that never had it.
+ */
+export function takeToken(page: PageLike): string | null {
+  const url = new URL(page.location.href);
+  const given = url.searchParams.get('token');
+  if (given) {
+    try {
+      page.sessionStorage.setItem(TOKEN_KEY, given);
+    } catch {
+      // Storage disabled: this tab works until it is reloaded.
+    }
+    url.searchParams.delete('token');
+    page.history.replaceState(page.history.state, '', url.pathname + url.search + url.hash);
+    return given;
+  }
+  try {
+    return page.sessionStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
+}
+
+/** ws://host/rpc?token=... for the page's own origin (the browser adds the Origin header the server checks). */
+export function rpcUrl(loc: { protocol: string; host: string }, token: string): string {
   const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
   return `${scheme}//${loc.host}/rpc?token=${encodeURIComponent(token)}`;
 }
 
-/** The preload's bridge when running in the desktop app, else the web-mode WebSocket to this page's host. */
-export function autoTransport(): Transport {
-  const g = globalThis as unknown as Record<string, unknown> & {
-    location?: { protocol: string; host: string; search: string };
-  };
-  const bridge = g[BRIDGE_GLOBAL] as PreloadBridge | undefined;
-  if (bridge && typeof bridge.subscribe === 'function') return ipcTransport(bridge);
-  if (!g.location)
-    throw new Error('no desktop bridge and no page location: cannot reach the engine');
-  return webSocketTransport(rpcUrlFromLocation(g.location));
+/** The preload's bridge in the desktop app; null when there is none (web mode). */
+export function ipcBridge(): PreloadBridge | null {
+  const bridge = (globalThis as Record<string, unknown>)[BRIDGE_GLOBAL] as
+    PreloadBridge | undefined;
+  return bridge && typeof bridge.subscribe === 'function' ? bridge : null;
 }
 
 /** Every request name (for tooling and tests). */

@@ -214,7 +214,7 @@ async function launch(
     async api() {
       const t = webSocketTransport(
         `ws://127.0.0.1:${port}/rpc?token=${encodeURIComponent(token)}`,
-        (x) => new WebSocket(x) as unknown as WebSocketLike,
+        (x) => new WebSocket(x, { origin: `http://127.0.0.1:${port}` }) as unknown as WebSocketLike,
       );
       transports.push(t);
       await t.ready;

@@ -21,7 +21,7 @@ import {
   type WebSocketLike,
   type WebTransport,
 } from '../../shared/client';
-import { createEngine, type Engine } from '../../main/engine';
+import { createEngine, type Engine, type WebAllow } from '../../main/engine';
 import { startWebServer, type WebServer } from '../../main/web';
 
 export interface WebRig {
@@ -33,6 +33,11 @@ export interface WebRig {
   web: WebServer;
   connect(): Promise<{ client: Client; transport: WebTransport }>;
   close(): Promise<void>;
+}
+
+/** A `ws` socket to /rpc sending the page's Origin, as a browser would (the server requires it). */
+export function rpcSocket(url: string, origin: string): WebSocketLike {
+  return new WebSocket(url, { origin }) as unknown as WebSocketLike;
 }
 
 export function tempDir(prefix: string): string {
@@ -49,7 +54,9 @@ export function fakeRenderer(dir: string): void {
   writeFileSync(path.join(dir, 'assets', 'app.js'), 'document.title = "ok";\n');
 }
 
-export async function startRig(opts: { pushMs?: number } = {}): Promise<WebRig> {
+export async function startRig(
+  opts: { pushMs?: number; allow?: WebAllow; log?: (line: string) => void } = {},
+): Promise<WebRig> {
   const root = tempDir('wss-web-');
   const home = path.join(root, 'home');
   const renderer = path.join(root, 'renderer');
@@ -63,12 +70,14 @@ export async function startRig(opts: { pushMs?: number } = {}): Promise<WebRig> 
     home,
     shell: 'web',
     env: { ...process.env, WSS_STUDIO_HOME: home, HOME: user, WSS_STUDIO_TRUST_ROOT: trustRoot },
-    ...opts,
+    ...(opts.pushMs !== undefined ? { pushMs: opts.pushMs } : {}),
   });
   const web = await startWebServer({
     api: engine,
     rendererDir: renderer,
     token: randomBytes(24).toString('base64url'),
+    ...(opts.allow ? { allow: opts.allow } : {}),
+    ...(opts.log ? { log: opts.log } : {}),
   });
   const transports: WebTransport[] = [];
   return {
@@ -80,7 +89,7 @@ export async function startRig(opts: { pushMs?: number } = {}): Promise<WebRig> 
     async connect() {
       const transport = webSocketTransport(
         `ws://127.0.0.1:${web.port}/rpc?token=${web.token}`,
-        (u) => new WebSocket(u) as unknown as WebSocketLike,
+        (u) => rpcSocket(u, web.origin),
       );
       transports.push(transport);
       await transport.ready;

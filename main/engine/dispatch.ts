@@ -1,6 +1,7 @@
 // One request path for every shell: look the name up in the contract table, validate the input with its
-// schema (a rejection names the field), call the engine handler, and turn any error into plain JSON
-// (shared/errors.ts's WssErrorData) so IPC and web RPC carry the same reply.
+// schema (a rejection names the field), run the shell's guard, call the engine handler, and turn any error
+// into plain JSON (shared/errors.ts's WssErrorData) so IPC and web RPC carry the same reply. `call` never
+// rejects: whatever a client sends, the worst it gets back is an error reply.
 import {
   isRequestName,
   validateInput,
@@ -11,9 +12,19 @@ import {
 } from '../../shared/api';
 import { isWssError } from '../../shared/errors';
 
+/** Operations web mode runs only when `wss-studio ui` was started with the matching flag (web-gate.ts). */
+export interface WebAllow {
+  /** --allow-unconstrained: unconstrained or effectively global CAs (create, import, trust). */
+  unconstrained?: boolean;
+  /** --allow-lan: servers bound to an address other machines can reach. */
+  lan?: boolean;
+}
+
 /** Who is calling: the shells pass it so handlers can do shell-specific things (native dialogs ...). */
 export interface CallContext {
   shell: 'electron' | 'web' | 'test';
+  /** Web mode only: what its start-up flags allow. */
+  allow?: WebAllow;
 }
 
 export type Handler<K extends RequestName> = (
@@ -24,10 +35,22 @@ export type Handler<K extends RequestName> = (
 /** One handler per contract entry: the engine's table is typed against this, so none can be missing. */
 export type Handlers = { [K in RequestName]: Handler<K> };
 
+/** Runs after validation, before the handler; throws a WssError to refuse the call. */
+export type Guard = (name: RequestName, input: unknown, ctx: CallContext) => void;
+
 export type Reply = { ok: true; result: unknown } | { ok: false; error: ApiErrorData };
 
+/** How an unknown name is named back: never by converting the value (`{toString:1}` throws). */
+function describeName(name: unknown): string {
+  if (typeof name === 'string') return JSON.stringify(name.slice(0, 100));
+  return `of type ${name === null ? 'null' : Array.isArray(name) ? 'array' : typeof name}`;
+}
+
 export class Dispatcher {
-  constructor(private readonly handlers: Partial<Handlers>) {}
+  constructor(
+    private readonly handlers: Partial<Handlers>,
+    private readonly guard?: Guard,
+  ) {}
 
   async call(name: unknown, input: unknown, ctx: CallContext): Promise<Reply> {
     if (!isRequestName(name)) {
@@ -36,28 +59,29 @@ export class Dispatcher {
         error: {
           code: 'UNKNOWN_REQUEST',
           action: 'call the engine',
-          cause: `unknown request ${JSON.stringify(String(name).slice(0, 100))}`,
+          cause: `unknown request ${describeName(name)}`,
           hint: 'see shared/api.ts for the request names',
           field: 'name',
           kind: 'input',
         },
       };
     }
-    const v = validateInput(name, input);
-    if (!v.ok) return { ok: false, error: v.error };
-    const h = this.handlers[name] as Handler<typeof name> | undefined;
-    if (!h) {
-      return {
-        ok: false,
-        error: {
-          code: 'NOT_IMPLEMENTED',
-          action: `run "${name}"`,
-          cause: 'this shell does not implement it',
-          kind: 'failure',
-        },
-      };
-    }
     try {
+      const v = validateInput(name, input);
+      if (!v.ok) return { ok: false, error: v.error };
+      const h = this.handlers[name] as Handler<typeof name> | undefined;
+      if (!h) {
+        return {
+          ok: false,
+          error: {
+            code: 'NOT_IMPLEMENTED',
+            action: `run "${name}"`,
+            cause: 'this shell does not implement it',
+            kind: 'failure',
+          },
+        };
+      }
+      this.guard?.(name, v.value, ctx);
       const result = await h(v.value as never, ctx);
       return { ok: true, result: result ?? null };
     } catch (e) {
@@ -79,6 +103,11 @@ export function toErrorData(e: unknown, name: string): ApiErrorData {
       ...(d.field !== undefined ? { field: d.field } : {}),
     };
   }
-  const msg = e instanceof Error ? e.message : String(e);
-  return { code: 'INTERNAL', action: `run "${name}"`, cause: msg, kind: 'failure' };
+  let msg: string;
+  try {
+    msg = e instanceof Error ? e.message : String(e);
+  } catch {
+    msg = 'unknown error';
+  }
+  return { code: 'INTERNAL', action: `run "${name}"`, cause: msg.slice(0, 1000), kind: 'failure' };
 }

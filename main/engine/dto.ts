@@ -1,6 +1,7 @@
 // Engine values -> the contract's plain-JSON shapes. Buffers become base64, and nothing private is
 // copied (a CaInfo's DER is dropped; a leaf carries its key's path, never the key).
 import type { CaDto, ExportDto, LeafDto } from '../../shared/api';
+import { unconstrainedCaWarning } from '../../shared/permits';
 import { X509Certificate } from 'node:crypto';
 import type { CaInfo, Exported, LeafInfo } from '../pki';
 import { extensionValue, OID } from '../pki/x509';
@@ -45,6 +46,7 @@ export function certUsages(certPem: string): {
 }
 
 export function caDto(ca: CaInfo): CaDto {
+  const warning = unconstrainedCaWarning(ca);
   return {
     fingerprint256: ca.fingerprint256,
     serialHex: ca.serialHex,
@@ -58,6 +60,7 @@ export function caDto(ca: CaInfo): CaDto {
     source: ca.source,
     certPem: ca.certPem,
     certPath: ca.certPath,
+    ...(warning !== undefined ? { warning } : {}),
   };
 }
 

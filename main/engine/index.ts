@@ -19,9 +19,11 @@ import { trustHandlers } from './handlers-trust';
 import { echoHandlers, type EchoPart } from './handlers-echo';
 import { doctorHandlers } from './handlers-doctor';
 import { clientHandlers } from './ws-client';
+import { webGate } from './web-gate';
 
 export type { ShellHooks } from './handlers-app';
-export type { CallContext, Reply, Handlers } from './dispatch';
+export type { CallContext, Reply, Handlers, WebAllow } from './dispatch';
+export { WEB_FLAGS } from './web-gate';
 
 export interface EngineOptions {
   /** State folder; default resolveHome(env). */
@@ -84,7 +86,7 @@ export function createEngine(opts: EngineOptions): Engine {
     ...doctorHandlers(deps),
     ...clients.handlers,
   };
-  const dispatcher = new Dispatcher(handlers);
+  const dispatcher = new Dispatcher(handlers, webGate(store));
   let closing: Promise<void> | undefined;
 
   return {

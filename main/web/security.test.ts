@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allowedHosts, checkRequest, isLoopbackHost, sameToken } from './security';
+import { allowedHosts, checkHttp, checkRpc, isLoopbackHost, sameToken } from './security';
 import { openCommand } from './open';
 
 describe('web mode request checks', () => {
@@ -25,47 +25,58 @@ describe('web mode request checks', () => {
   });
 
   it('checks Host, then Origin, then the token, and never reflects the token', () => {
-    const opts = { hosts: allowedHosts('127.0.0.1', 5000), token: 'secret-token', port: 5000 };
-    const ok = checkRequest(
-      { url: '/?token=secret-token', headers: { host: 'localhost:5000' } },
+    const opts = { hosts: allowedHosts('127.0.0.1', 5000), token: 'secret-token' };
+    const own = 'http://localhost:5000';
+    const ok = checkRpc(
+      { url: '/rpc?token=secret-token', headers: { host: 'localhost:5000', origin: own } },
       opts,
     );
-    expect(ok).toEqual({ ok: true, fromQuery: true });
-    const cookie = checkRequest(
-      {
-        url: '/',
-        headers: { host: '127.0.0.1:5000', cookie: 'a=b; wss_studio_5000=secret-token' },
-      },
-      opts,
-    );
-    expect(cookie).toEqual({ ok: true, fromQuery: false });
-    // A cookie for another port's instance is not ours.
+    expect(ok).toEqual({ ok: true });
+    // No cookie path any more: a cookie (the old wss_studio_<port>) is not a credential.
     expect(
-      checkRequest(
-        { url: '/', headers: { host: '127.0.0.1:5000', cookie: 'wss_studio_5001=secret-token' } },
+      checkRpc(
+        {
+          url: '/rpc',
+          headers: { host: 'localhost:5000', origin: own, cookie: 'wss_studio_5000=secret-token' },
+        },
         opts,
       ),
     ).toMatchObject({ ok: false, status: 401 });
-    const host = checkRequest(
-      { url: '/?token=secret-token', headers: { host: 'evil.example:5000' } },
+    // The handshake must carry our Origin, as every browser sends one.
+    expect(
+      checkRpc({ url: '/rpc?token=secret-token', headers: { host: 'localhost:5000' } }, opts),
+    ).toMatchObject({ ok: false, status: 403 });
+    const host = checkRpc(
+      { url: '/rpc?token=secret-token', headers: { host: 'evil.example:5000', origin: own } },
       opts,
     );
     expect(host).toMatchObject({ ok: false, status: 421 });
-    const origin = checkRequest(
+    const origin = checkRpc(
       {
-        url: '/?token=secret-token',
+        url: '/rpc?token=secret-token',
         headers: { host: 'localhost:5000', origin: 'http://127.0.0.1:5000' },
       },
       opts,
     );
     // Same machine, different origin string: still another origin.
     expect(origin).toMatchObject({ ok: false, status: 403 });
-    const wrong = checkRequest(
-      { url: '/?token=secret-tokem', headers: { host: 'localhost:5000' } },
+    const wrong = checkRpc(
+      { url: '/rpc?token=secret-tokem', headers: { host: 'localhost:5000', origin: own } },
       opts,
     );
     expect(wrong).toMatchObject({ ok: false, status: 401, reason: 'wrong token' });
     expect(JSON.stringify([host, origin, wrong])).not.toContain('secret-token');
+    // Plain HTTP (the public UI files): Host always, Origin when present, no token.
+    expect(checkHttp({ url: '/', headers: { host: '127.0.0.1:5000' } }, opts)).toEqual({
+      ok: true,
+    });
+    expect(
+      checkHttp({ url: '/', headers: { host: '127.0.0.1:5000', origin: 'http://x.test' } }, opts),
+    ).toMatchObject({ ok: false, status: 403 });
+    expect(checkHttp({ url: '/', headers: { host: 'x.test:5000' } }, opts)).toMatchObject({
+      ok: false,
+      status: 421,
+    });
   });
 
   it('compares tokens in constant time and rejects empty ones', () => {

@@ -1,11 +1,11 @@
 // Web mode's request checks, as pure functions so each rule is tested on its own and in the live server.
-// Every HTTP request and every WebSocket upgrade passes all three:
 //   1. Host is the bound address or a loopback name on our port (DNS rebinding: a page on evil.example
-//      whose name re-resolves to 127.0.0.1 still sends "Host: evil.example:PORT").
-//   2. Origin, when present, is our own origin (cross-site requests and WebSocket hijacking). Browsers always
-//      send Origin on a WebSocket handshake; non-browser clients (scripts, wscat) may omit it.
-//   3. The per-run token, from the query (?token=) or the HttpOnly SameSite=Strict cookie set when the page
-//      was opened with the right token.
+//      whose name re-resolves to 127.0.0.1 still sends "Host: evil.example:PORT"). Every request.
+//   2. Origin is our own origin. On plain HTTP only when present (a typed URL sends none); on the /rpc
+//      handshake always: browsers always send it there, so a handshake without one is not our page.
+//   3. The per-run token, on /rpc only, from its query (?token=). There is no cookie: cookies are not
+//      isolated by port, so one would ride along to every other server on 127.0.0.1 the browser visits.
+//      The page's files are the public UI build and hold no secret; the engine is reachable only over /rpc.
 import { timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -24,10 +24,6 @@ export function allowedHosts(bindHost: string, port: number): Set<string> {
   return out;
 }
 
-export function cookieName(port: number): string {
-  return `wss_studio_${port}`;
-}
-
 export function sameToken(given: string | undefined | null, token: string): boolean {
   if (!given) return false;
   const a = Buffer.from(given);
@@ -35,31 +31,19 @@ export function sameToken(given: string | undefined | null, token: string): bool
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function cookieToken(headers: IncomingHttpHeaders, port: number): string | undefined {
-  const raw = headers.cookie;
-  if (!raw) return undefined;
-  const name = cookieName(port);
-  for (const part of raw.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
-}
+export type Verdict = { ok: true } | { ok: false; status: 400 | 401 | 403 | 421; reason: string };
 
-export type Verdict =
-  { ok: true; fromQuery: boolean } | { ok: false; status: 400 | 401 | 403 | 421; reason: string };
+type Req = { url?: string; headers: IncomingHttpHeaders };
+const quote = (s: unknown) => JSON.stringify(String(s).slice(0, 200));
 
-/** The three checks in order; the reason is safe to send back (it never contains the token). */
-export function checkRequest(
-  req: { url?: string; headers: IncomingHttpHeaders },
-  opts: { hosts: Set<string>; token: string; port: number },
-): Verdict {
+/** Host, then Origin when present: every HTTP request. The reason is safe to send back. */
+export function checkHttp(req: Req, opts: { hosts: Set<string> }): Verdict {
   const host = (req.headers.host ?? '').toLowerCase();
   if (!opts.hosts.has(host)) {
     return {
       ok: false,
       status: 421,
-      reason: `Host ${JSON.stringify(host.slice(0, 200))} is not this server (open the URL wss-studio printed)`,
+      reason: `Host ${quote(host)} is not this server (open the URL wss-studio printed)`,
     };
   }
   const origin = req.headers.origin;
@@ -67,19 +51,31 @@ export function checkRequest(
     return {
       ok: false,
       status: 403,
-      reason: `Origin ${JSON.stringify(String(origin).slice(0, 200))} is not this server's origin`,
+      reason: `Origin ${quote(origin)} is not this server's origin`,
+    };
+  }
+  return { ok: true };
+}
+
+/** The /rpc handshake: Host, a present and matching Origin, and the token in the query. */
+export function checkRpc(req: Req, opts: { hosts: Set<string>; token: string }): Verdict {
+  const http = checkHttp(req, opts);
+  if (!http.ok) return http;
+  if (req.headers.origin === undefined) {
+    return {
+      ok: false,
+      status: 403,
+      reason: `no Origin header (send "Origin: http://${req.headers.host}" as browsers do)`,
     };
   }
   let url: URL;
   try {
-    url = new URL(req.url ?? '/', `http://${host}`);
+    url = new URL(req.url ?? '/', 'http://x');
   } catch {
     return { ok: false, status: 400, reason: 'bad request URL' };
   }
   const q = url.searchParams.get('token');
-  if (sameToken(q, opts.token)) return { ok: true, fromQuery: true };
-  if (sameToken(cookieToken(req.headers, opts.port), opts.token))
-    return { ok: true, fromQuery: false };
+  if (sameToken(q, opts.token)) return { ok: true };
   return {
     ok: false,
     status: 401,

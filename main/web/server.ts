@@ -1,21 +1,23 @@
 // Web mode: the built renderer (dist/renderer) over HTTP on 127.0.0.1 and the API contract over one
-// WebSocket at /rpc on the same port. Security checks (Host, Origin, token) run for every HTTP request and
-// in the `upgrade` handler before the WebSocket exists (ws with noServer: true), see ./security.ts.
+// WebSocket at /rpc on the same port. Host/Origin checks run for every HTTP request; the token, Host and a
+// matching Origin are checked in the `upgrade` handler before the WebSocket exists (ws with noServer: true),
+// see ./security.ts. Every frame passes ./rpc.ts's shape check; what one client may have queued is bounded.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket } from 'ws';
-import { isStreamName, type StreamName } from '../../shared/api';
-import type { RpcClientMessage, RpcServerMessage } from '../../shared/client';
+import type { StreamName } from '../../shared/api';
+import type { RpcServerMessage } from '../../shared/client';
 import { failure, inputError } from '../../shared/errors';
-import type { CallContext, Reply } from '../engine/dispatch';
+import type { CallContext, Reply, WebAllow } from '../engine/dispatch';
+import { parseRpcMessage, rpcError } from './rpc';
 import {
   allowedHosts,
-  checkRequest,
+  checkHttp,
+  checkRpc,
   contentSecurityPolicy,
-  cookieName,
   isLoopbackHost,
 } from './security';
 
@@ -35,6 +37,12 @@ export interface WebServerOptions {
   token?: string;
   /** Required to bind anything but loopback (`--host`). */
   allowNonLoopback?: boolean;
+  /** Operations the page may run that widen what a leaked token could do (`wss-studio ui --allow-*`). */
+  allow?: WebAllow;
+  /** Where dropped clients and handler failures are reported (default: stderr). */
+  log?: (line: string) => void;
+  /** Bounds for tests; defaults below. */
+  limits?: Partial<typeof WEB_LIMITS>;
 }
 
 export interface WebServer {
@@ -53,7 +61,24 @@ export interface WebServer {
 export const RPC_MAX_PAYLOAD = 32 * 1024 * 1024;
 /** Frame-log pushes are skipped (and counted as missed) while a slow page has this much unsent. */
 const MAX_BUFFERED = 4 * 1024 * 1024;
-const MAX_RPC_CONNECTIONS = 16;
+
+export const WEB_LIMITS = {
+  /** Open /rpc sockets (the UI uses one per tab). */
+  rpcConnections: 16,
+  /**
+   * Unsent bytes one RPC client may have queued. A full frame log (10,000 events with 4 KB previews) is
+   * about 45 MB of JSON, so one snapshot fits; a client that does not read its replies is dropped at the
+   * next one instead of growing the process by that much per call.
+   */
+  rpcQueuedBytes: 64 * 1024 * 1024,
+  /** Calls of one client running at once; more get a BUSY error reply. */
+  rpcInFlight: 32,
+  /** TCP connections to the UI server at once (pages, assets, RPC); more are refused by the kernel. */
+  connections: 64,
+  /** Time to send complete request headers, and a whole request (slow-loris bound). */
+  headersMs: 10_000,
+  requestMs: 30_000,
+};
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -88,14 +113,16 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     );
   }
   const token = opts.token ?? randomBytes(32).toString('base64url');
+  const limits = { ...WEB_LIMITS, ...opts.limits };
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const ctx: CallContext = { shell: 'web', allow: { ...opts.allow } };
   let hosts = new Set<string>();
-  let port = 0;
   const csp = contentSecurityPolicy();
 
   const baseHeaders = (): Record<string, string> => ({
     'Content-Security-Policy': csp,
     'X-Content-Type-Options': 'nosniff',
-    // The token is in the page URL: never leak it through Referer.
+    // The token is in the page URL until the page removes it: never leak it through Referer.
     'Referrer-Policy': 'no-referrer',
     'X-Frame-Options': 'DENY',
     'Cross-Origin-Opener-Policy': 'same-origin',
@@ -107,17 +134,28 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     res.end(`wss-studio: refused: ${reason}\n`);
   };
 
-  const server = createServer((req, res) => {
-    const v = checkRequest(req, { hosts, token, port });
-    if (!v.ok) return refuse(res, v.status, v.reason);
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.setHeader('Allow', 'GET, HEAD');
-      return refuse(res, 405, `method ${req.method} not allowed`);
-    }
-    serveStatic(req, res, v.fromQuery);
-  });
+  // Node checks header and request time every connectionsCheckingInterval (default 30 s, far too coarse).
+  const server = createServer(
+    {
+      headersTimeout: limits.headersMs,
+      requestTimeout: limits.requestMs,
+      connectionsCheckingInterval: Math.min(1000, limits.headersMs),
+    },
+    (req, res) => {
+      const v = checkHttp(req, { hosts });
+      if (!v.ok) return refuse(res, v.status, v.reason);
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.setHeader('Allow', 'GET, HEAD');
+        return refuse(res, 405, `method ${req.method} not allowed`);
+      }
+      serveStatic(req, res);
+    },
+  );
+  server.maxConnections = limits.connections;
+  // An idle keep-alive socket between requests gives its slot back quickly.
+  server.keepAliveTimeout = 5_000;
 
-  const serveStatic = (req: IncomingMessage, res: ServerResponse, setCookie: boolean) => {
+  const serveStatic = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://x');
     let rel: string;
     try {
@@ -151,9 +189,6 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       'Content-Length': String(st.size),
       'Cache-Control': ext === '.html' ? 'no-store' : 'private, max-age=3600',
     };
-    if (setCookie) {
-      headers['Set-Cookie'] = `${cookieName(port)}=${token}; HttpOnly; SameSite=Strict; Path=/`;
-    }
     res.writeHead(200, headers);
     if (req.method === 'HEAD') return res.end();
     res.end(readFileSync(file));
@@ -169,60 +204,102 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     const pathname = (req.url ?? '').split('?')[0];
     const v =
       pathname === '/rpc'
-        ? checkRequest(req, { hosts, token, port })
+        ? checkRpc(req, { hosts, token })
         : ({ ok: false, status: 403, reason: 'no WebSocket here (use /rpc)' } as const);
-    if (v.ok && wss.clients.size >= MAX_RPC_CONNECTIONS) {
+    if (!v.ok) return rejectUpgrade(socket, v.status, v.reason);
+    if (wss.clients.size >= limits.rpcConnections) {
       return rejectUpgrade(socket, 503, 'too many connections');
     }
-    if (!v.ok) return rejectUpgrade(socket, v.status, v.reason);
-    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws));
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, req.socket.remotePort ?? 0));
   });
 
-  const onConnection = (ws: WebSocket) => {
+  const onConnection = (ws: WebSocket, remotePort: number) => {
     const subs = new Map<StreamName, () => void>();
     let missed = 0;
-    const send = (m: RpcServerMessage) => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m));
+    let inFlight = 0;
+    const who = `RPC client 127.0.0.1:${remotePort}`;
+    const drop = (reason: string) => {
+      if (ws.readyState !== WebSocket.OPEN) return;
+      log(`wss-studio: dropped ${who}: ${reason}`);
+      ws.terminate();
     };
-    ws.on('message', (raw, isBinary) => {
-      let m: RpcClientMessage;
+    // The one way out: a reply that would take this client's unsent bytes over the cap drops the client.
+    const send = (m: RpcServerMessage) => {
+      if (ws.readyState !== WebSocket.OPEN) return;
+      let text: string;
       try {
-        if (isBinary) throw new Error('binary');
-        m = JSON.parse(raw.toString()) as RpcClientMessage;
-        if (!m || typeof m !== 'object') throw new Error('not an object');
-      } catch {
-        ws.close(1003, 'expected JSON text messages');
-        return;
+        text = JSON.stringify(m);
+      } catch (e) {
+        text = JSON.stringify(
+          m.t === 'result'
+            ? rpcError(m.id, 'INTERNAL', `the reply could not be encoded: ${String(e)}`)
+            : rpcError(-1, 'INTERNAL', `a ${m.stream} event could not be encoded`),
+        );
       }
+      if (ws.bufferedAmount + text.length > limits.rpcQueuedBytes) {
+        const mb = (n: number) => `${Math.round(n / 1024 / 1024)} MB`;
+        return drop(
+          `it does not read its replies (${mb(ws.bufferedAmount)} unsent, cap ${mb(limits.rpcQueuedBytes)})`,
+        );
+      }
+      ws.send(text);
+    };
+    const onMessage = (raw: Buffer, isBinary: boolean) => {
+      const p = isBinary
+        ? ({ ok: false, id: -1, cause: 'binary frames are not RPC messages' } as const)
+        : parseRpcMessage(raw.toString());
+      if (!p.ok) return send(rpcError(p.id, 'BAD_MESSAGE', p.cause));
+      const m = p.msg;
       if (m.t === 'call') {
-        const id = typeof m.id === 'number' ? m.id : -1;
-        void opts.api
-          .call(m.name, m.input, { shell: 'web' })
-          .then((r) => send({ t: 'result', id, ...r }));
-      } else if ((m.t === 'sub' || m.t === 'unsub') && isStreamName(m.stream)) {
-        const stream = m.stream;
-        if (m.t === 'sub' && !subs.has(stream)) {
-          subs.set(
-            stream,
-            opts.api.subscribe(stream, (data) => {
-              if (stream === 'log.batch') {
-                if (ws.bufferedAmount > MAX_BUFFERED) {
-                  missed += (data as { events: unknown[] }).events.length;
-                  return;
-                }
-                if (missed) {
-                  const d = data as { missed: number };
-                  data = { ...d, missed: d.missed + missed };
-                  missed = 0;
-                }
-              }
-              send({ t: 'event', stream, data });
-            }),
+        if (inFlight >= limits.rpcInFlight) {
+          return send(
+            rpcError(m.id, 'BUSY', `${inFlight} calls are still running`, 'wait for replies'),
           );
-        } else if (m.t === 'unsub') {
-          subs.get(stream)?.();
-          subs.delete(stream);
         }
+        inFlight++;
+        const id = m.id;
+        void Promise.resolve()
+          .then(() => opts.api.call(m.name, m.input, ctx))
+          .then(
+            (r) => send({ t: 'result', id, ...r }),
+            (e: unknown) => {
+              log(`wss-studio: request ${JSON.stringify(m.name)} failed: ${String(e)}`);
+              send(rpcError(id, 'INTERNAL', `the request failed: ${String(e).slice(0, 200)}`));
+            },
+          )
+          .finally(() => inFlight--);
+      } else if (m.t === 'sub') {
+        const stream = m.stream;
+        if (subs.has(stream)) return;
+        subs.set(
+          stream,
+          opts.api.subscribe(stream, (data) => {
+            if (stream === 'log.batch') {
+              if (ws.bufferedAmount > MAX_BUFFERED) {
+                missed += (data as { events: unknown[] }).events.length;
+                return;
+              }
+              if (missed) {
+                const d = data as { missed: number };
+                data = { ...d, missed: d.missed + missed };
+                missed = 0;
+              }
+            }
+            send({ t: 'event', stream, data });
+          }),
+        );
+      } else {
+        subs.get(m.stream)?.();
+        subs.delete(m.stream);
+      }
+    };
+    ws.on('message', (raw: Buffer, isBinary: boolean) => {
+      try {
+        onMessage(raw, isBinary);
+      } catch (e) {
+        // Nothing above should throw; if it does, this client's message fails, not the process.
+        log(`wss-studio: ${who}: message handling failed: ${String(e)}`);
+        send(rpcError(-1, 'INTERNAL', 'the message could not be handled'));
       }
     });
     ws.on('close', () => {
@@ -264,7 +341,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     server.listen(opts.port ?? 0, host);
   });
   const addr = server.address();
-  port = typeof addr === 'object' && addr ? addr.port : 0;
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
   hosts = allowedHosts(host, port);
   const urlHost =
     host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
