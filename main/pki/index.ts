@@ -11,6 +11,8 @@ export {
   deleteLeaf,
   checkNames,
   MAX_LEAF_DAYS,
+  MAX_NAMES,
+  safeFileName,
 } from './leaf';
 export type { CertFormat, CaFormat, Exported } from './export';
 export {

@@ -21,6 +21,13 @@ import {
   subjectNameOf,
 } from './x509';
 
+/**
+ * Names per certificate. 100 is the limit public CAs apply (Let's Encrypt, CA/B Forum practice), so
+ * every TLS client handles it; with names of typical length the certificate stays a few KB. 50,000
+ * names made an 866 KB certificate that OpenSSL refuses to load.
+ */
+export const MAX_NAMES = 100;
+
 /** Apple's limit for certificates from a user-installed CA (support.apple.com/HT210176): 825 days. */
 export const MAX_LEAF_DAYS = 825;
 
@@ -104,6 +111,18 @@ function validateIssue(
       hint: 'list the host names and addresses to cover, e.g. "localhost 127.0.0.1 ::1"',
     });
   }
+  if (opts.names.length > MAX_NAMES) {
+    throw inputError(
+      'TOO_MANY_NAMES',
+      action,
+      `${opts.names.length} names given, a certificate holds at most ${MAX_NAMES}`,
+      {
+        field: 'names',
+        value: opts.names.length,
+        hint: `split them over several certificates, or use a wildcard such as "*.app.test" for many subdomains`,
+      },
+    );
+  }
   const keyType = opts.keyType ?? 'ecdsa';
   if (keyType !== 'rsa' && keyType !== 'ecdsa') {
     throw inputError('INVALID_KEY_TYPE', action, `key type ${q(keyType)} is not supported`, {
@@ -153,11 +172,21 @@ function validateIssue(
   };
 }
 
-function slug(name: string): string {
-  return name
+/**
+ * A file or folder name from a certificate name that can never leave its folder whatever the name
+ * holds (URIs carry "/" and "..", emails "@"): only [A-Za-z0-9._+-], no leading dot, bounded length.
+ */
+export function safeFileName(name: string, max = 40): string {
+  const s = name
     .replace(/^\*\./, 'wildcard.')
-    .replace(/[^a-z0-9.-]/gi, '_')
-    .slice(0, 40);
+    .replace(/[^a-z0-9._+-]/gi, '_')
+    .replace(/^\.+/, '')
+    .slice(0, max);
+  return s || 'cert';
+}
+
+function slug(name: string): string {
+  return safeFileName(name).replace(/\+/g, '_');
 }
 
 function leafPaths(store: Store, id: string) {
