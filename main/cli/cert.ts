@@ -11,8 +11,8 @@ import {
   exportLeaf,
   getLeaf,
   issueLeaf,
-  listLeaves,
   loadCa,
+  scanLeaves,
   readLeafKeyPem,
   renewLeaf,
   MAX_LEAF_DAYS,
@@ -194,7 +194,13 @@ export const commands: Command[] = [
     run: async (p, io) => {
       const store = storeFor(io);
       const ca = loadCa(store);
-      const leaves = listLeaves(store);
+      const { leaves, damaged } = scanLeaves(store);
+      // A damaged folder never hides the others: it is named (stderr in both modes) with its path.
+      for (const d of damaged) {
+        io.err(
+          `warning: certificate ${q(d.id)} is damaged (${d.error}); folder ${q(d.path)}; remove it with "wss-studio cert delete ${d.id}"`,
+        );
+      }
       if (bool(p, 'json')) {
         io.out(
           JSON.stringify(
@@ -205,7 +211,7 @@ export const commands: Command[] = [
         );
         return 0;
       }
-      if (leaves.length === 0) {
+      if (leaves.length === 0 && damaged.length === 0) {
         io.out(
           'no certificates yet: issue one with "wss-studio cert issue localhost 127.0.0.1 ::1"',
         );
@@ -216,12 +222,14 @@ export const commands: Command[] = [
         const state = j.expired ? 'EXPIRED' : j.currentCa === false ? 'old CA' : `${j.daysLeft}d`;
         return [l.id, l.keyType, state, l.names.join(' ')];
       });
+      const all = [...rows, ...damaged.map((d) => [d.id, '-', 'DAMAGED', d.path])];
       const w = [0, 1, 2].map((i) =>
-        Math.max(...rows.map((r) => r[i]!.length), ['ID', 'KEY', 'EXPIRES'][i]!.length),
+        Math.max(...all.map((r) => r[i]!.length), ['ID', 'KEY', 'EXPIRES'][i]!.length),
       );
       io.out(
         ['ID'.padEnd(w[0]!), 'KEY'.padEnd(w[1]!), 'EXPIRES'.padEnd(w[2]!), 'NAMES'].join('  '),
       );
+      for (const d of damaged) rows.push([d.id, '-', 'DAMAGED', d.path]);
       for (const r of rows)
         io.out([r[0]!.padEnd(w[0]!), r[1]!.padEnd(w[1]!), r[2]!.padEnd(w[2]!), r[3]].join('  '));
       return 0;

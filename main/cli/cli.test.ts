@@ -116,15 +116,15 @@ describe('wss-studio CLI', () => {
     expect(show.stdout).toMatch(/nss\s+not trusted/);
   });
 
-  it('ca init --force moves the old CA aside with a timestamp', async () => {
+  it('ca init --force replaces the CA as a whole and destroys the old key', async () => {
     const h = path.join(tmp.dir, 'force-home');
     await cli(['ca', 'init'], h, work);
     const first = fs.readFileSync(path.join(h, 'ca', 'ca.pem'), 'utf8');
     expect((await cli(['ca', 'init', '--force', '--key', 'rsa'], h, work)).code).toBe(0);
-    const aside = fs.readdirSync(h).filter((f) => f.startsWith('ca-old-'));
-    expect(aside).toHaveLength(1);
-    expect(fs.readFileSync(path.join(h, aside[0]!, 'ca.pem'), 'utf8')).toBe(first);
+    expect(fs.readdirSync(h).sort()).toEqual(['ca', 'store.json']);
     expect(fs.readFileSync(path.join(h, 'ca', 'ca.pem'), 'utf8')).not.toBe(first);
+    expect(fs.statSync(path.join(h, 'ca')).mode & 0o777).toBe(0o700);
+    expect(fs.statSync(path.join(h, 'ca', 'ca-key.pem')).mode & 0o777).toBe(0o600);
   });
 
   it('ca init --unconstrained warns', async () => {

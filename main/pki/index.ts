@@ -1,10 +1,11 @@
 // The certificate engine's public surface. Shells (CLI, web mode, Electron) import only from here.
 export type { KeyType, CaInfo, CreateCaOptions } from './ca';
 export { createCa, loadCa, requireCa, importMkcert, defaultMkcertCaroot, caPaths } from './ca';
-export type { LeafInfo, IssueOptions } from './leaf';
+export type { LeafInfo, IssueOptions, DamagedLeaf } from './leaf';
 export {
   issueLeaf,
   listLeaves,
+  scanLeaves,
   getLeaf,
   readLeafKeyPem,
   renewLeaf,

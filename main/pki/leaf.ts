@@ -3,7 +3,16 @@ import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { failure, inputError, q } from '../../shared/errors';
-import { ensureDir, readJsonFile, readTextFile, writeFileAtomic, type Store } from '../store';
+import {
+  LeafMetaSchema,
+  readJsonFileAs,
+  readTextFile,
+  removeDir,
+  replaceDir,
+  writeFileDurable,
+  type LeafMeta,
+  type Store,
+} from '../store';
 import { generateKey, readCaKey, requireCa, userAtHost, type CaInfo, type KeyType } from './ca';
 import { checkName, parseConstraint, permittedBy, type Constraint, type NameCheck } from './names';
 import {
@@ -45,18 +54,6 @@ export interface LeafInfo {
   caFingerprint256: string;
   certPath: string;
   keyPath: string;
-}
-
-interface LeafMeta {
-  schema: 1;
-  id: string;
-  names: string[];
-  keyType: KeyType;
-  client: boolean;
-  days: number;
-  caFingerprint256: string;
-  createdAt: string;
-  renewedAt?: string;
 }
 
 export interface IssueOptions {
@@ -255,21 +252,37 @@ async function signLeaf(
   };
 }
 
+/**
+ * Write a certificate, its key and metadata as one folder and switch it in under the store lock
+ * (main/store/folders.ts): the key and the certificate change together, whatever moment a crash hits.
+ * `mustExist` (renewal) refuses when the certificate was deleted meanwhile by another process.
+ */
 function writeLeaf(
   store: Store,
+  action: string,
   id: string,
   certPem: string,
   keyPem: string,
   meta: LeafMeta,
+  mustExist: boolean,
 ): void {
-  store.ensureLayout();
-  ensureDir(store.certsDir, 0o700);
   const p = leafPaths(store, id);
-  ensureDir(p.dir, 0o700);
-  // Key first, then certificate, then metadata: a leaf is listed only once its metadata exists.
-  writeFileAtomic(p.key, keyPem, 0o600);
-  writeFileAtomic(p.cert, certPem, 0o644);
-  writeFileAtomic(p.meta, JSON.stringify(meta, null, 2) + '\n', 0o600);
+  store.change(action, () => {
+    if (mustExist && !fs.existsSync(p.meta)) throw notFound(action, id);
+    replaceDir(p.dir, (dir) => {
+      writeFileDurable(path.join(dir, 'key.pem'), keyPem, 0o600);
+      writeFileDurable(path.join(dir, 'cert.pem'), certPem, 0o644);
+      writeFileDurable(path.join(dir, 'meta.json'), JSON.stringify(meta, null, 2) + '\n', 0o600);
+    });
+  });
+}
+
+function notFound(action: string, id: string) {
+  return inputError('CERT_NOT_FOUND', action, `there is no certificate with id ${q(id)}`, {
+    field: 'id',
+    value: id,
+    hint: 'run "wss-studio cert list" to see the ids',
+  });
 }
 
 export async function issueLeaf(
@@ -292,7 +305,7 @@ export async function issueLeaf(
     caFingerprint256: ca.fingerprint256,
     createdAt: new Date().toISOString(),
   };
-  writeLeaf(store, id, signed.certPem, signed.keyPem, meta);
+  writeLeaf(store, action, id, signed.certPem, signed.keyPem, meta, false);
   const warnings = [...v.warnings];
   const leaf = getLeaf(store, id);
   if (new Date(leaf.notAfter) < new Date(Date.now() + v.days * 86_400_000 - 86_400_000)) {
@@ -350,15 +363,9 @@ function loadLeaf(store: Store, id: string): { meta: LeafMeta; info: LeafInfo } 
     });
   }
   const p = leafPaths(store, id);
-  const meta = readJsonFile<LeafMeta>(p.meta);
+  const meta = readJsonFileAs(p.meta, LeafMetaSchema);
   const pem = readTextFile(p.cert);
-  if (meta === undefined || pem === undefined) {
-    throw inputError('CERT_NOT_FOUND', action, `there is no certificate with id ${q(id)}`, {
-      field: 'id',
-      value: id,
-      hint: 'run "wss-studio cert list" to see the ids',
-    });
-  }
+  if (meta === undefined || pem === undefined) throw notFound(action, id);
   return { meta, info: toInfo(store, id, meta, pem) };
 }
 
@@ -376,24 +383,45 @@ export function readLeafKeyPem(store: Store, id: string): string {
   return pem;
 }
 
+/** A certificate folder that cannot be read: listed with its path and why, never hiding the others. */
+export interface DamagedLeaf {
+  id: string;
+  path: string;
+  error: string;
+}
+
 export function listLeaves(store: Store): LeafInfo[] {
+  return scanLeaves(store).leaves;
+}
+
+/** Every certificate, plus the folders that are damaged (corrupt or missing files). */
+export function scanLeaves(store: Store): { leaves: LeafInfo[]; damaged: DamagedLeaf[] } {
   let ids: string[];
   try {
     ids = fs.readdirSync(store.certsDir);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { leaves: [], damaged: [] };
     throw failure('STORE_UNREADABLE', `read ${q(store.certsDir)}`, (e as Error).message);
   }
-  const out: LeafInfo[] = [];
+  const leaves: LeafInfo[] = [];
+  const damaged: DamagedLeaf[] = [];
   for (const id of ids.sort()) {
-    if (id.startsWith('.')) continue;
+    if (id.startsWith('.')) continue; // temp folders of a change in progress (main/store/folders.ts)
     const p = leafPaths(store, id);
-    const meta = readJsonFile<LeafMeta>(p.meta);
-    const pem = readTextFile(p.cert);
-    if (!meta || !pem) continue; // half-written by a crash: not a leaf
-    out.push(toInfo(store, id, meta, pem));
+    try {
+      const meta = readJsonFileAs(p.meta, LeafMetaSchema);
+      const pem = readTextFile(p.cert);
+      if (!meta || !pem) {
+        const missing = [!meta && 'meta.json', !pem && 'cert.pem'].filter(Boolean).join(' and ');
+        throw new Error(`${missing} missing`);
+      }
+      leaves.push(toInfo(store, id, meta, pem));
+    } catch (e) {
+      damaged.push({ id, path: p.dir, error: (e as Error).message });
+    }
   }
-  return out.sort((a, b) => a.notBefore.localeCompare(b.notBefore) || a.id.localeCompare(b.id));
+  leaves.sort((a, b) => a.notBefore.localeCompare(b.notBefore) || a.id.localeCompare(b.id));
+  return { leaves, damaged };
 }
 
 /** Same names and options, new key, new serial, new dates; same id. */
@@ -407,15 +435,31 @@ export async function renewLeaf(store: Store, id: string): Promise<LeafInfo> {
     action,
   );
   const signed = await signLeaf(store, ca, v.names, v.keyType, meta.client, v.days);
-  writeLeaf(store, id, signed.certPem, signed.keyPem, {
-    ...meta,
-    caFingerprint256: ca.fingerprint256,
-    renewedAt: new Date().toISOString(),
-  });
+  writeLeaf(
+    store,
+    action,
+    id,
+    signed.certPem,
+    signed.keyPem,
+    { ...meta, caFingerprint256: ca.fingerprint256, renewedAt: new Date().toISOString() },
+    true,
+  );
   return getLeaf(store, id);
 }
 
+/** Delete a certificate folder as a whole. A damaged one (unreadable files) can be deleted too. */
 export function deleteLeaf(store: Store, id: string): void {
-  const leaf = getLeaf(store, id);
-  fs.rmSync(path.dirname(leaf.certPath), { recursive: true, force: true });
+  const action = `delete certificate ${q(id)}`;
+  if (typeof id !== 'string' || !ID_RE.test(id) || id.startsWith('.')) {
+    throw inputError('CERT_NOT_FOUND', action, `${q(id)} is not a certificate id`, {
+      field: 'id',
+      value: id,
+      hint: 'run "wss-studio cert list" to see the ids',
+    });
+  }
+  const dir = leafPaths(store, id).dir;
+  store.change(action, () => {
+    if (!fs.existsSync(dir)) throw notFound(action, id);
+    removeDir(dir);
+  });
 }
