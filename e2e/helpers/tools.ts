@@ -13,6 +13,7 @@ const INSTALL_HINTS: Record<string, string> = {
   mkcert: 'apt-get install mkcert',
   keytool: 'apt-get install default-jre-headless',
   curl: 'apt-get install curl',
+  strace: 'apt-get install strace',
   'firefox-esr': 'apt-get install firefox-esr',
   '/usr/bin/python3': 'apt-get install python3 python3-websockets',
 };

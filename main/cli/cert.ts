@@ -11,11 +11,12 @@ import {
   exportLeaf,
   getLeaf,
   issueLeaf,
-  listLeaves,
   loadCa,
+  scanLeaves,
   readLeafKeyPem,
   renewLeaf,
   MAX_LEAF_DAYS,
+  safeFileName,
   type CertFormat,
   type LeafInfo,
 } from '../pki';
@@ -46,9 +47,13 @@ export function leafJson(l: LeafInfo, caFingerprint?: string) {
   };
 }
 
-/** mkcert's file naming: first name, "+N" for the other names, "_wildcard" for "*". */
+/**
+ * mkcert's file naming: first name, "+N" for the other names, "_wildcard" for "*". Any character that
+ * is not [A-Za-z0-9._+-] becomes "_" (mkcert only replaces ":"), so a URI or email name can never
+ * name a file outside --out-dir ("uri:x:/../../tmp/evil" gives "x__.._.._tmp_evil.pem").
+ */
 export function mkcertBaseName(names: string[], client: boolean): string {
-  let base = (names[0] as string).replace(/^\*/, '_wildcard').replace(/:/g, '_');
+  let base = safeFileName((names[0] as string).replace(/^\*/, '_wildcard'), 100);
   if (names.length > 1) base += `+${names.length - 1}`;
   if (client) base += '-client';
   return base;
@@ -116,6 +121,15 @@ export const commands: Command[] = [
           hint: 'list the names to cover, e.g. "wss-studio cert issue localhost 127.0.0.1 ::1"',
         });
       }
+      try {
+        fs.accessSync(outDir, fs.constants.W_OK);
+      } catch {
+        throw inputError('OUT_DIR_READONLY', action, `folder ${q(outDir)} is not writable`, {
+          field: '--out-dir',
+          value: str(p, 'out-dir') ?? '.',
+          hint: 'choose a folder you can write to',
+        });
+      }
       const store = storeFor(io);
       // Ask the trust stores (read-only probes, ~0.1 s) while the key is generated and signed.
       // The same CA signs the leaf (issueLeaf refuses when there is none).
@@ -132,8 +146,19 @@ export const commands: Command[] = [
       const base = mkcertBaseName(leaf.names, leaf.client);
       const certOut = path.join(outDir, `${base}.pem`);
       const keyOut = path.join(outDir, `${base}-key.pem`);
-      writeFileAtomic(certOut, leaf.certPem, 0o644);
-      writeFileAtomic(keyOut, readLeafKeyPem(store, leaf.id), 0o600);
+      // The file names cannot leave outDir (mkcertBaseName); should writing still fail (disk full),
+      // the certificate is taken back out of the store so nothing half-done is left behind.
+      try {
+        if (path.dirname(certOut) !== outDir || path.dirname(keyOut) !== outDir) {
+          throw new Error(`output name ${q(base)} leaves ${q(outDir)}`); // unreachable by construction
+        }
+        writeFileAtomic(certOut, leaf.certPem, 0o644);
+        writeFileAtomic(keyOut, readLeafKeyPem(store, leaf.id), 0o600);
+      } catch (e) {
+        fs.rmSync(certOut, { force: true });
+        deleteLeaf(store, leaf.id);
+        throw e;
+      }
       for (const w of warnings) io.err(`warning: ${w}`);
       const trust = await trustP;
       if (trust.untrusted.length) {
@@ -169,7 +194,13 @@ export const commands: Command[] = [
     run: async (p, io) => {
       const store = storeFor(io);
       const ca = loadCa(store);
-      const leaves = listLeaves(store);
+      const { leaves, damaged } = scanLeaves(store);
+      // A damaged folder never hides the others: it is named (stderr in both modes) with its path.
+      for (const d of damaged) {
+        io.err(
+          `warning: certificate ${q(d.id)} is damaged (${d.error}); folder ${q(d.path)}; remove it with "wss-studio cert delete ${d.id}"`,
+        );
+      }
       if (bool(p, 'json')) {
         io.out(
           JSON.stringify(
@@ -180,7 +211,7 @@ export const commands: Command[] = [
         );
         return 0;
       }
-      if (leaves.length === 0) {
+      if (leaves.length === 0 && damaged.length === 0) {
         io.out(
           'no certificates yet: issue one with "wss-studio cert issue localhost 127.0.0.1 ::1"',
         );
@@ -191,12 +222,14 @@ export const commands: Command[] = [
         const state = j.expired ? 'EXPIRED' : j.currentCa === false ? 'old CA' : `${j.daysLeft}d`;
         return [l.id, l.keyType, state, l.names.join(' ')];
       });
+      const all = [...rows, ...damaged.map((d) => [d.id, '-', 'DAMAGED', d.path])];
       const w = [0, 1, 2].map((i) =>
-        Math.max(...rows.map((r) => r[i]!.length), ['ID', 'KEY', 'EXPIRES'][i]!.length),
+        Math.max(...all.map((r) => r[i]!.length), ['ID', 'KEY', 'EXPIRES'][i]!.length),
       );
       io.out(
         ['ID'.padEnd(w[0]!), 'KEY'.padEnd(w[1]!), 'EXPIRES'.padEnd(w[2]!), 'NAMES'].join('  '),
       );
+      for (const d of damaged) rows.push([d.id, '-', 'DAMAGED', d.path]);
       for (const r of rows)
         io.out([r[0]!.padEnd(w[0]!), r[1]!.padEnd(w[1]!), r[2]!.padEnd(w[2]!), r[3]].join('  '));
       return 0;

@@ -116,15 +116,15 @@ describe('wss-studio CLI', () => {
     expect(show.stdout).toMatch(/nss\s+not trusted/);
   });
 
-  it('ca init --force moves the old CA aside with a timestamp', async () => {
+  it('ca init --force replaces the CA as a whole and destroys the old key', async () => {
     const h = path.join(tmp.dir, 'force-home');
     await cli(['ca', 'init'], h, work);
     const first = fs.readFileSync(path.join(h, 'ca', 'ca.pem'), 'utf8');
     expect((await cli(['ca', 'init', '--force', '--key', 'rsa'], h, work)).code).toBe(0);
-    const aside = fs.readdirSync(h).filter((f) => f.startsWith('ca-old-'));
-    expect(aside).toHaveLength(1);
-    expect(fs.readFileSync(path.join(h, aside[0]!, 'ca.pem'), 'utf8')).toBe(first);
+    expect(fs.readdirSync(h).sort()).toEqual(['ca', 'store.json']);
     expect(fs.readFileSync(path.join(h, 'ca', 'ca.pem'), 'utf8')).not.toBe(first);
+    expect(fs.statSync(path.join(h, 'ca')).mode & 0o777).toBe(0o700);
+    expect(fs.statSync(path.join(h, 'ca', 'ca-key.pem')).mode & 0o777).toBe(0o600);
   });
 
   it('ca init --unconstrained warns', async () => {
@@ -276,18 +276,127 @@ describe('wss-studio CLI', () => {
         ['ca', 'import-mkcert', '/nonexistent/caroot', '--force'],
         /rootCA.pem" does not exist/,
       ],
+      [
+        'email with non-ASCII local part',
+        ['cert', 'issue', 'jos\u00e9@app.test'],
+        /"jos\u00e9@app.test" contains the non-ASCII character "\u00e9" before the "@"/,
+      ],
+      [
+        'email with NUL',
+        ['cert', 'issue', 'a\u0000b@app.test'],
+        /contains a NUL byte before the "@"[^]*hint: use an ASCII mailbox/,
+      ],
+      ['URI with NUL', ['cert', 'issue', 'uri:spiffe://app.test/a\u0000'], /contains a NUL byte/],
+      [
+        'URI with non-ASCII',
+        ['cert', 'issue', 'uri:https://caf\u00e9.test/'],
+        /non-ASCII character "\u00e9"[^]*hint: percent-encode/,
+      ],
+      [
+        'IPv6 zone id',
+        ['cert', 'issue', 'fe80::1%eth0'],
+        /"fe80::1%eth0" carries a zone id \("%eth0"\)[^]*hint: give the address without it \("fe80::1"\)/,
+      ],
+      [
+        '50,000 names',
+        ['cert', 'issue', ...Array.from({ length: 50_000 }, (_, i) => `h${i}.test`)],
+        /50000 names given, a certificate holds at most 100[^]*hint: split them/,
+      ],
+      [
+        'ca show with an extra argument',
+        ['ca', 'show', 'extra'],
+        /failed to run "wss-studio ca show": unexpected argument "extra"[^]*hint: .*takes no arguments/,
+      ],
+      ['cert list with an argument', ['cert', 'list', 'x'], /unexpected argument "x"/],
+      [
+        'trust install --stores ""',
+        ['trust', 'install', '--stores', ''],
+        /no store named in "--stores"[^]*hint: name at least one of: system, nss/,
+      ],
+      ['trust uninstall --stores ","', ['trust', 'uninstall', '--stores', ' , '], /no store named/],
     ];
     it.each(cases)('%s', async (_name, argv, message) => {
+      // Never the machine's trust stores, even if a case regresses into installing: temp HOME and
+      // root, no certutil/keytool on PATH, no JAVA_HOME.
+      const sealed = {
+        HOME: path.join(tmp.dir, 'sealed-home'),
+        WSS_STUDIO_TRUST_ROOT: path.join(tmp.dir, 'sealed-root'),
+        PATH: '/nonexistent',
+        JAVA_HOME: '',
+      };
       await cli(['ca', 'init'], home, work); // exists already or is created once
       const before = snapshotTree(home);
       const workBefore = snapshotTree(work);
-      const r = await cli(argv, home, work);
+      const r = await cli(argv, home, work, sealed);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/^error: failed to /);
       expect(r.stderr).toMatch(message);
       expect(snapshotTree(home)).toEqual(before);
       expect(snapshotTree(work)).toEqual(workBefore);
     });
+  });
+
+  it('cert issue: a URI name can never put files outside --out-dir; the README URI example issues', async () => {
+    const h = path.join(tmp.dir, 'traversal-home');
+    const out = path.join(tmp.dir, 'out', 'a', 'b');
+    fs.mkdirSync(out, { recursive: true });
+    await cli(['ca', 'init'], h, work);
+    const outside = snapshotTree(tmp.dir);
+    const evil = await cli(
+      ['cert', 'issue', 'uri:x:/../../../x/evil', 'localhost', '--out-dir', out, '--json'],
+      h,
+      work,
+    );
+    expect(evil.code, evil.stderr).toBe(0);
+    const files = JSON.parse(evil.stdout).files;
+    expect(path.dirname(files.cert)).toBe(out);
+    expect(path.dirname(files.key)).toBe(out);
+    expect(path.basename(files.cert)).toBe('x__.._.._.._x_evil+1.pem');
+    // Only files inside out/ and the store changed.
+    const after = snapshotTree(tmp.dir);
+    const changed = Object.keys(after).filter((k) => after[k] !== outside[k]);
+    expect(
+      changed.filter((k) => !k.startsWith('out/a/b/') && !k.startsWith('traversal-home/')),
+    ).toEqual([]);
+
+    const spiffe = await cli(
+      ['cert', 'issue', 'uri:spiffe://app.test/x', '--out-dir', out],
+      h,
+      work,
+    );
+    expect(spiffe.code, spiffe.stderr).toBe(0);
+    expect(fs.existsSync(path.join(out, 'spiffe___app.test_x.pem'))).toBe(true);
+    const text = runTool('openssl', [
+      'x509',
+      '-in',
+      path.join(out, 'spiffe___app.test_x.pem'),
+      '-noout',
+      '-ext',
+      'subjectAltName',
+    ]).stdout;
+    expect(text).toContain('URI:spiffe://app.test/x');
+    const list = JSON.parse((await cli(['cert', 'list', '--json'], h, work)).stdout);
+    expect(list.map((l: { names: string[] }) => l.names[0]).sort()).toEqual([
+      'spiffe://app.test/x',
+      'x:/../../../x/evil',
+    ]);
+  });
+
+  it('cert issue into a folder it cannot write leaves no certificate in the store', async () => {
+    const h = path.join(tmp.dir, 'ro-home');
+    const ro = path.join(tmp.dir, 'ro-out');
+    fs.mkdirSync(ro);
+    await cli(['ca', 'init'], h, work);
+    // As root, permissions do not stop writes: a file where the folder should be does.
+    const target = process.getuid?.() === 0 ? path.join(ro, 'file') : ro;
+    if (target !== ro) fs.writeFileSync(target, '');
+    else fs.chmodSync(ro, 0o500);
+    const before = snapshotTree(h);
+    const r = await cli(['cert', 'issue', 'localhost', '--out-dir', target], h, work);
+    fs.chmodSync(ro, 0o700);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--out-dir|does not exist|not writable/);
+    expect(snapshotTree(h)).toEqual(before);
   });
 
   it('reports a corrupt file with its path and does not overwrite it', async () => {

@@ -111,6 +111,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
       io.out(commandHelp(cmd));
       return 0;
     }
+    if (!cmd.args && parsed.positionals.length) {
+      const extra = parsed.positionals.map((a) => JSON.stringify(a)).join(' ');
+      io.err(`error: failed to run "${name}": unexpected argument ${extra}`);
+      io.err(`hint: "${name}" takes no arguments; see "${name} --help"`);
+      return 2;
+    }
     return await cmd.run(parsed, io);
   } catch (e) {
     return reportError(e, io);

@@ -5,7 +5,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { failure, inputError, q } from '../../shared/errors';
-import { ensureDir, readJsonFile, readTextFile, writeFileAtomic, type Store } from '../store';
+import {
+  CaMetaSchema,
+  readJsonFileAs,
+  readTextFile,
+  replaceDir,
+  writeFileDurable,
+  type CaMeta,
+  type Store,
+} from '../store';
 import { DEFAULT_PERMITTED, parseConstraint, type Constraint } from './names';
 import {
   basicConstraintsCa,
@@ -35,16 +43,6 @@ export interface CaInfo {
   permitted: string[];
   source: 'created' | 'mkcert';
   certPath: string;
-}
-
-interface CaMeta {
-  schema: 1;
-  keyType: KeyType;
-  constrained: boolean;
-  permitted: string[];
-  source: 'created' | 'mkcert';
-  createdAt: string;
-  importedFrom?: string;
 }
 
 const generateKeyPair = promisify(crypto.generateKeyPair);
@@ -126,13 +124,7 @@ export async function createCa(store: Store, opts: CreateCaOptions = {}): Promis
     );
   }
   const constraints = constrained ? parsePermitted(permittedText, action) : [];
-  const paths = caPaths(store);
-  const existing = fs.existsSync(paths.cert) || fs.existsSync(paths.key);
-  if (existing && !opts.force) {
-    throw inputError('CA_EXISTS', action, `a CA already exists in ${q(store.caDir)}`, {
-      hint: 'keep using it, or pass "--force" to replace it (the old one is moved aside, not deleted)',
-    });
-  }
+  refuseExisting(store, action, !!opts.force);
 
   opts.onProgress?.(`generating ${keyType === 'rsa' ? 'RSA-3072' : 'ECDSA P-256'} key`);
   const { privateKey, publicKey } = await generateKey(keyType, 3072);
@@ -175,45 +167,50 @@ export async function createCa(store: Store, opts: CreateCaOptions = {}): Promis
     createdAt: new Date(now).toISOString(),
   };
   opts.onProgress?.('writing CA files');
-  writeCaFolder(
+  return writeCaFolder(
     store,
+    action,
     der,
     privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
     meta,
     !!opts.force,
   );
-  return loadCaOrThrow(store);
+}
+
+function refuseExisting(store: Store, action: string, force: boolean): void {
+  const paths = caPaths(store);
+  if (!force && (fs.existsSync(paths.cert) || fs.existsSync(paths.key))) {
+    throw inputError('CA_EXISTS', action, `a CA already exists in ${q(store.caDir)}`, {
+      hint: 'keep using it, or pass "--force" to replace it (its key is destroyed; "wss-studio trust uninstall --all-ours" removes it from trust stores)',
+    });
+  }
 }
 
 /**
- * Write the CA into a fresh temp folder and rename it into place: a crash never leaves half a CA.
- * With `replace`, the current ca/ is first moved aside to ca-old-<timestamp>/.
+ * Write the CA as one folder and switch it in under the store lock (main/store/folders.ts): a crash
+ * never leaves half a CA, no CA, or a key beside a certificate it does not belong to. The existence
+ * check runs under the lock too, so of ten concurrent "ca init" exactly one creates the CA. A replaced
+ * CA's folder (and key) is removed: a key of a CA that browsers may still trust must not linger; its
+ * certificate stays in the trust history so "trust uninstall --all-ours" can still remove it.
  */
 function writeCaFolder(
   store: Store,
+  action: string,
   certDer: Buffer,
   keyPem: string,
   meta: CaMeta,
   replace: boolean,
-): void {
-  store.ensureLayout();
-  const tmp = path.join(store.root, `.ca-new-${process.pid}-${Date.now()}`);
-  ensureDir(tmp, 0o700);
-  try {
-    const pem = new X509Certificate(certDer).toString();
-    writeFileAtomic(path.join(tmp, 'ca.pem'), pem, 0o644);
-    writeFileAtomic(path.join(tmp, 'ca-key.pem'), keyPem, 0o600);
-    writeFileAtomic(path.join(tmp, 'ca.json'), JSON.stringify(meta, null, 2) + '\n', 0o600);
-    if (replace && fs.existsSync(store.caDir)) {
-      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-      fs.renameSync(store.caDir, path.join(store.root, `ca-old-${stamp}`));
-    }
-    fs.renameSync(tmp, store.caDir);
-    fs.chmodSync(store.caDir, 0o700);
-  } catch (e) {
-    fs.rmSync(tmp, { recursive: true, force: true });
-    throw e;
-  }
+): CaInfo {
+  const pem = new X509Certificate(certDer).toString();
+  return store.change(action, () => {
+    refuseExisting(store, action, replace);
+    replaceDir(store.caDir, (dir) => {
+      writeFileDurable(path.join(dir, 'ca.pem'), pem, 0o644);
+      writeFileDurable(path.join(dir, 'ca-key.pem'), keyPem, 0o600);
+      writeFileDurable(path.join(dir, 'ca.json'), JSON.stringify(meta, null, 2) + '\n', 0o600);
+    });
+    return loadCaOrThrow(store);
+  });
 }
 
 function keyTypeOf(key: KeyObject): KeyType {
@@ -256,7 +253,7 @@ export function loadCa(store: Store): CaInfo | null {
   const paths = caPaths(store);
   const pem = readTextFile(paths.cert);
   if (pem === undefined) return null;
-  let meta = readJsonFile<CaMeta>(paths.meta);
+  let meta = readJsonFileAs(paths.meta, CaMetaSchema);
   if (meta === undefined) {
     // A CA folder without metadata (copied by hand): derive it from the certificate.
     const permitted = permittedSubtreesOf(new X509Certificate(pem).raw);
@@ -269,7 +266,36 @@ export function loadCa(store: Store): CaInfo | null {
       createdAt: '',
     };
   }
-  return info(store, pem, meta);
+  const ca = info(store, pem, meta);
+  // A key that does not belong to the certificate (replaced or symlinked by hand) would sign leaves
+  // that fail verification everywhere: refuse the CA as soon as it is loaded.
+  const keyPem = readTextFile(paths.key);
+  if (keyPem !== undefined) checkKeyMatches(store, ca, parseCaKey(paths.key, keyPem));
+  return ca;
+}
+
+function parseCaKey(file: string, pem: string): KeyObject {
+  try {
+    return crypto.createPrivateKey(pem);
+  } catch (e) {
+    throw failure(
+      'STORE_CORRUPT',
+      `read CA key ${q(file)}`,
+      (e as Error).message,
+      'restore it from a backup, or create a new CA with "wss-studio ca init --force"',
+    );
+  }
+}
+
+function checkKeyMatches(store: Store, ca: CaInfo, key: KeyObject): void {
+  const paths = caPaths(store);
+  if (new X509Certificate(ca.certDer).checkPrivateKey(key)) return;
+  throw failure(
+    'CA_KEY_MISMATCH',
+    `load CA from ${q(store.caDir)}`,
+    `the key ${q(paths.key)} does not belong to the certificate ${q(paths.cert)}`,
+    `put back the ca-key.pem that was created with this ca.pem, or create a new CA with "wss-studio ca init --force"`,
+  );
 }
 
 function loadCaOrThrow(store: Store): CaInfo {
@@ -301,16 +327,10 @@ export function readCaKey(store: Store): KeyObject {
       'restore it, or create a new CA with "wss-studio ca init --force"',
     );
   }
-  try {
-    return crypto.createPrivateKey(pem);
-  } catch (e) {
-    throw failure(
-      'STORE_CORRUPT',
-      `read CA key ${q(file)}`,
-      (e as Error).message,
-      'restore it from a backup, or create a new CA with "wss-studio ca init --force"',
-    );
-  }
+  const key = parseCaKey(file, pem);
+  const ca = loadCa(store);
+  if (ca) checkKeyMatches(store, ca, key);
+  return key;
 }
 
 /** mkcert's CAROOT: $CAROOT, else its per-OS default. */
@@ -374,12 +394,7 @@ export function importMkcert(
       value: dir,
     });
   }
-  const paths = caPaths(store);
-  if ((fs.existsSync(paths.cert) || fs.existsSync(paths.key)) && !opts.force) {
-    throw inputError('CA_EXISTS', action, `a CA already exists in ${q(store.caDir)}`, {
-      hint: 'pass "--force" to replace it (the old one is moved aside, not deleted)',
-    });
-  }
+  refuseExisting(store, action, !!opts.force);
   const permitted = permittedSubtreesOf(x.raw);
   const meta: CaMeta = {
     schema: 1,
@@ -390,12 +405,12 @@ export function importMkcert(
     createdAt: new Date().toISOString(),
     importedFrom: dir,
   };
-  writeCaFolder(
+  return writeCaFolder(
     store,
+    action,
     x.raw,
     key.export({ type: 'pkcs8', format: 'pem' }) as string,
     meta,
     !!opts.force,
   );
-  return loadCaOrThrow(store);
 }

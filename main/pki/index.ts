@@ -1,16 +1,19 @@
 // The certificate engine's public surface. Shells (CLI, web mode, Electron) import only from here.
 export type { KeyType, CaInfo, CreateCaOptions } from './ca';
 export { createCa, loadCa, requireCa, importMkcert, defaultMkcertCaroot, caPaths } from './ca';
-export type { LeafInfo, IssueOptions } from './leaf';
+export type { LeafInfo, IssueOptions, DamagedLeaf } from './leaf';
 export {
   issueLeaf,
   listLeaves,
+  scanLeaves,
   getLeaf,
   readLeafKeyPem,
   renewLeaf,
   deleteLeaf,
   checkNames,
   MAX_LEAF_DAYS,
+  MAX_NAMES,
+  safeFileName,
 } from './leaf';
 export type { CertFormat, CaFormat, Exported } from './export';
 export {

@@ -3,7 +3,16 @@ import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { failure, inputError, q } from '../../shared/errors';
-import { ensureDir, readJsonFile, readTextFile, writeFileAtomic, type Store } from '../store';
+import {
+  LeafMetaSchema,
+  readJsonFileAs,
+  readTextFile,
+  removeDir,
+  replaceDir,
+  writeFileDurable,
+  type LeafMeta,
+  type Store,
+} from '../store';
 import { generateKey, readCaKey, requireCa, userAtHost, type CaInfo, type KeyType } from './ca';
 import { checkName, parseConstraint, permittedBy, type Constraint, type NameCheck } from './names';
 import {
@@ -20,6 +29,13 @@ import {
   subjectKeyIdOf,
   subjectNameOf,
 } from './x509';
+
+/**
+ * Names per certificate. 100 is the limit public CAs apply (Let's Encrypt, CA/B Forum practice), so
+ * every TLS client handles it; with names of typical length the certificate stays a few KB. 50,000
+ * names made an 866 KB certificate that OpenSSL refuses to load.
+ */
+export const MAX_NAMES = 100;
 
 /** Apple's limit for certificates from a user-installed CA (support.apple.com/HT210176): 825 days. */
 export const MAX_LEAF_DAYS = 825;
@@ -38,18 +54,6 @@ export interface LeafInfo {
   caFingerprint256: string;
   certPath: string;
   keyPath: string;
-}
-
-interface LeafMeta {
-  schema: 1;
-  id: string;
-  names: string[];
-  keyType: KeyType;
-  client: boolean;
-  days: number;
-  caFingerprint256: string;
-  createdAt: string;
-  renewedAt?: string;
 }
 
 export interface IssueOptions {
@@ -104,6 +108,18 @@ function validateIssue(
       hint: 'list the host names and addresses to cover, e.g. "localhost 127.0.0.1 ::1"',
     });
   }
+  if (opts.names.length > MAX_NAMES) {
+    throw inputError(
+      'TOO_MANY_NAMES',
+      action,
+      `${opts.names.length} names given, a certificate holds at most ${MAX_NAMES}`,
+      {
+        field: 'names',
+        value: opts.names.length,
+        hint: `split them over several certificates, or use a wildcard such as "*.app.test" for many subdomains`,
+      },
+    );
+  }
   const keyType = opts.keyType ?? 'ecdsa';
   if (keyType !== 'rsa' && keyType !== 'ecdsa') {
     throw inputError('INVALID_KEY_TYPE', action, `key type ${q(keyType)} is not supported`, {
@@ -153,11 +169,21 @@ function validateIssue(
   };
 }
 
-function slug(name: string): string {
-  return name
+/**
+ * A file or folder name from a certificate name that can never leave its folder whatever the name
+ * holds (URIs carry "/" and "..", emails "@"): only [A-Za-z0-9._+-], no leading dot, bounded length.
+ */
+export function safeFileName(name: string, max = 40): string {
+  const s = name
     .replace(/^\*\./, 'wildcard.')
-    .replace(/[^a-z0-9.-]/gi, '_')
-    .slice(0, 40);
+    .replace(/[^a-z0-9._+-]/gi, '_')
+    .replace(/^\.+/, '')
+    .slice(0, max);
+  return s || 'cert';
+}
+
+function slug(name: string): string {
+  return safeFileName(name).replace(/\+/g, '_');
 }
 
 function leafPaths(store: Store, id: string) {
@@ -226,21 +252,37 @@ async function signLeaf(
   };
 }
 
+/**
+ * Write a certificate, its key and metadata as one folder and switch it in under the store lock
+ * (main/store/folders.ts): the key and the certificate change together, whatever moment a crash hits.
+ * `mustExist` (renewal) refuses when the certificate was deleted meanwhile by another process.
+ */
 function writeLeaf(
   store: Store,
+  action: string,
   id: string,
   certPem: string,
   keyPem: string,
   meta: LeafMeta,
+  mustExist: boolean,
 ): void {
-  store.ensureLayout();
-  ensureDir(store.certsDir, 0o700);
   const p = leafPaths(store, id);
-  ensureDir(p.dir, 0o700);
-  // Key first, then certificate, then metadata: a leaf is listed only once its metadata exists.
-  writeFileAtomic(p.key, keyPem, 0o600);
-  writeFileAtomic(p.cert, certPem, 0o644);
-  writeFileAtomic(p.meta, JSON.stringify(meta, null, 2) + '\n', 0o600);
+  store.change(action, () => {
+    if (mustExist && !fs.existsSync(p.meta)) throw notFound(action, id);
+    replaceDir(p.dir, (dir) => {
+      writeFileDurable(path.join(dir, 'key.pem'), keyPem, 0o600);
+      writeFileDurable(path.join(dir, 'cert.pem'), certPem, 0o644);
+      writeFileDurable(path.join(dir, 'meta.json'), JSON.stringify(meta, null, 2) + '\n', 0o600);
+    });
+  });
+}
+
+function notFound(action: string, id: string) {
+  return inputError('CERT_NOT_FOUND', action, `there is no certificate with id ${q(id)}`, {
+    field: 'id',
+    value: id,
+    hint: 'run "wss-studio cert list" to see the ids',
+  });
 }
 
 export async function issueLeaf(
@@ -263,7 +305,7 @@ export async function issueLeaf(
     caFingerprint256: ca.fingerprint256,
     createdAt: new Date().toISOString(),
   };
-  writeLeaf(store, id, signed.certPem, signed.keyPem, meta);
+  writeLeaf(store, action, id, signed.certPem, signed.keyPem, meta, false);
   const warnings = [...v.warnings];
   const leaf = getLeaf(store, id);
   if (new Date(leaf.notAfter) < new Date(Date.now() + v.days * 86_400_000 - 86_400_000)) {
@@ -321,15 +363,9 @@ function loadLeaf(store: Store, id: string): { meta: LeafMeta; info: LeafInfo } 
     });
   }
   const p = leafPaths(store, id);
-  const meta = readJsonFile<LeafMeta>(p.meta);
+  const meta = readJsonFileAs(p.meta, LeafMetaSchema);
   const pem = readTextFile(p.cert);
-  if (meta === undefined || pem === undefined) {
-    throw inputError('CERT_NOT_FOUND', action, `there is no certificate with id ${q(id)}`, {
-      field: 'id',
-      value: id,
-      hint: 'run "wss-studio cert list" to see the ids',
-    });
-  }
+  if (meta === undefined || pem === undefined) throw notFound(action, id);
   return { meta, info: toInfo(store, id, meta, pem) };
 }
 
@@ -347,24 +383,45 @@ export function readLeafKeyPem(store: Store, id: string): string {
   return pem;
 }
 
+/** A certificate folder that cannot be read: listed with its path and why, never hiding the others. */
+export interface DamagedLeaf {
+  id: string;
+  path: string;
+  error: string;
+}
+
 export function listLeaves(store: Store): LeafInfo[] {
+  return scanLeaves(store).leaves;
+}
+
+/** Every certificate, plus the folders that are damaged (corrupt or missing files). */
+export function scanLeaves(store: Store): { leaves: LeafInfo[]; damaged: DamagedLeaf[] } {
   let ids: string[];
   try {
     ids = fs.readdirSync(store.certsDir);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { leaves: [], damaged: [] };
     throw failure('STORE_UNREADABLE', `read ${q(store.certsDir)}`, (e as Error).message);
   }
-  const out: LeafInfo[] = [];
+  const leaves: LeafInfo[] = [];
+  const damaged: DamagedLeaf[] = [];
   for (const id of ids.sort()) {
-    if (id.startsWith('.')) continue;
+    if (id.startsWith('.')) continue; // temp folders of a change in progress (main/store/folders.ts)
     const p = leafPaths(store, id);
-    const meta = readJsonFile<LeafMeta>(p.meta);
-    const pem = readTextFile(p.cert);
-    if (!meta || !pem) continue; // half-written by a crash: not a leaf
-    out.push(toInfo(store, id, meta, pem));
+    try {
+      const meta = readJsonFileAs(p.meta, LeafMetaSchema);
+      const pem = readTextFile(p.cert);
+      if (!meta || !pem) {
+        const missing = [!meta && 'meta.json', !pem && 'cert.pem'].filter(Boolean).join(' and ');
+        throw new Error(`${missing} missing`);
+      }
+      leaves.push(toInfo(store, id, meta, pem));
+    } catch (e) {
+      damaged.push({ id, path: p.dir, error: (e as Error).message });
+    }
   }
-  return out.sort((a, b) => a.notBefore.localeCompare(b.notBefore) || a.id.localeCompare(b.id));
+  leaves.sort((a, b) => a.notBefore.localeCompare(b.notBefore) || a.id.localeCompare(b.id));
+  return { leaves, damaged };
 }
 
 /** Same names and options, new key, new serial, new dates; same id. */
@@ -378,15 +435,31 @@ export async function renewLeaf(store: Store, id: string): Promise<LeafInfo> {
     action,
   );
   const signed = await signLeaf(store, ca, v.names, v.keyType, meta.client, v.days);
-  writeLeaf(store, id, signed.certPem, signed.keyPem, {
-    ...meta,
-    caFingerprint256: ca.fingerprint256,
-    renewedAt: new Date().toISOString(),
-  });
+  writeLeaf(
+    store,
+    action,
+    id,
+    signed.certPem,
+    signed.keyPem,
+    { ...meta, caFingerprint256: ca.fingerprint256, renewedAt: new Date().toISOString() },
+    true,
+  );
   return getLeaf(store, id);
 }
 
+/** Delete a certificate folder as a whole. A damaged one (unreadable files) can be deleted too. */
 export function deleteLeaf(store: Store, id: string): void {
-  const leaf = getLeaf(store, id);
-  fs.rmSync(path.dirname(leaf.certPath), { recursive: true, force: true });
+  const action = `delete certificate ${q(id)}`;
+  if (typeof id !== 'string' || !ID_RE.test(id) || id.startsWith('.')) {
+    throw inputError('CERT_NOT_FOUND', action, `${q(id)} is not a certificate id`, {
+      field: 'id',
+      value: id,
+      hint: 'run "wss-studio cert list" to see the ids',
+    });
+  }
+  const dir = leafPaths(store, id).dir;
+  store.change(action, () => {
+    if (!fs.existsSync(dir)) throw notFound(action, id);
+    removeDir(dir);
+  });
 }

@@ -43,6 +43,18 @@ export const DEFAULT_PERMITTED = [
   'fc00::/7',
 ];
 
+/** Longest URI accepted in a certificate (a practical bound; browsers cap URLs near 2 MB, servers ~8 KB). */
+export const MAX_URI_LENGTH = 2048;
+
+function charName(c: string): string {
+  const cp = c.codePointAt(0) as number;
+  if (cp === 0) return 'a NUL byte';
+  if (cp < 0x20 || cp === 0x7f)
+    return `a control character (U+${cp.toString(16).padStart(4, '0').toUpperCase()})`;
+  if (cp === 0x20) return 'a space';
+  return `the non-ASCII character ${q(c)}`;
+}
+
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 const q = (s: string) => JSON.stringify(s);
 
@@ -71,6 +83,22 @@ export function checkName(raw: string): NameCheck {
   }
   if (/^uri:/i.test(s)) {
     const uri = s.slice(4);
+    // A URI SAN is an IA5String: 7-bit ASCII only, and no control characters or spaces.
+    const bad = /[^\x21-\x7e]/.exec(uri);
+    if (bad) {
+      return {
+        input,
+        error: `${q(uri)} contains ${charName(bad[0])}, which a URI in a certificate cannot hold`,
+        hint: 'percent-encode it (RFC 3986), e.g. "%C3%A9" for "é", "%20" for a space',
+      };
+    }
+    if (uri.length > MAX_URI_LENGTH) {
+      return {
+        input,
+        error: `the URI is ${uri.length} characters long (at most ${MAX_URI_LENGTH})`,
+        hint: 'use a shorter URI',
+      };
+    }
     try {
       const u = new URL(uri);
       if (!u.protocol) throw new Error('no scheme');
@@ -108,6 +136,16 @@ export function checkName(raw: string): NameCheck {
     const at = email.lastIndexOf('@');
     const local = email.slice(0, at);
     const domain = email.slice(at + 1);
+    // rfc822Name is an IA5String: the local part must be printable ASCII. (Internationalised mailboxes
+    // need the SmtpUTF8Mailbox otherName of RFC 9598, which clients rarely check; not issued.)
+    const badChar = /[^\x21-\x7e]/.exec(local);
+    if (badChar) {
+      return {
+        input,
+        error: `${q(email)} contains ${charName(badChar[0])} before the "@", which an email name in a certificate cannot hold`,
+        hint: 'use an ASCII mailbox such as "dev@app.test"',
+      };
+    }
     const d = checkName(domain);
     if (
       !local ||
@@ -125,6 +163,14 @@ export function checkName(raw: string): NameCheck {
   }
   // IPv6, bracketed or not (a zone id like %eth0 is meaningless in a certificate).
   const unbracketed = s.startsWith('[') && s.endsWith(']') ? s.slice(1, -1) : s;
+  const zone = /^([0-9a-f:.]+)%(.*)$/i.exec(unbracketed);
+  if (zone) {
+    return {
+      input,
+      error: `${q(s)} carries a zone id (${q('%' + zone[2])})`,
+      hint: `give the address without it (${q(zone[1] as string)}); a certificate holds the 16 address bytes only`,
+    };
+  }
   if (unbracketed.includes(':')) {
     if (net.isIPv6(unbracketed))
       return { input, kind: 'ip', normalized: normalizeIPv6(unbracketed) };

@@ -3,12 +3,24 @@
 //   ca/ (0700)            ca.pem, ca-key.pem (0600), ca.json
 //   certs/<id>/ (0700)    cert.pem, key.pem (0600), meta.json
 //   settings.json         server definitions and other settings, one key per area
-// Writes are atomic (temp file + fsync + rename). A corrupt or unreadable file is reported with its path
-// and never overwritten silently.
+//   store.lock            held while a CA or certificate folder changes (lock.ts)
+//   trusted-cas.json      every CA this install put into a trust store (main/trust/history.ts)
+// Writes are atomic (temp file + fsync + rename). A CA or certificate folder changes as a whole: the new
+// folder is written beside it, then switched in (folders.ts), so a key never sits next to a certificate
+// it does not belong to. A corrupt or unreadable file is reported with its path and never overwritten
+// silently; JSON files are checked against their schema (schemas.ts).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import * as v from 'valibot';
 import { failure } from '../../shared/errors';
+import { hasLeftovers, recoverUnlocked } from './folders';
+import { tryWithStoreLock, withStoreLock } from './lock';
+import { describeIssue, StoreMetaSchema } from './schemas';
+
+export { replaceDir, removeDir, writeFileDurable } from './folders';
+export type { CaMeta, LeafMeta, TrustHistory } from './schemas';
+export { CaMetaSchema, LeafMetaSchema, TrustHistorySchema } from './schemas';
 
 export const STORE_SCHEMA = 1;
 
@@ -75,6 +87,23 @@ export function readJsonFile<T>(file: string): T | undefined {
   }
 }
 
+/** Read a JSON file and check its shape; a file that parses but does not fit names its path and field. */
+export function readJsonFileAs<S extends v.GenericSchema>(
+  file: string,
+  schema: S,
+): v.InferOutput<S> | undefined {
+  const data = readJsonFile<unknown>(file);
+  if (data === undefined) return undefined;
+  const r = v.safeParse(schema, data, { abortEarly: true });
+  if (r.success) return r.output;
+  throw failure(
+    'STORE_CORRUPT',
+    `read ${JSON.stringify(file)}`,
+    `the file does not have the expected content: ${describeIssue(r.issues)}`,
+    'fix or move the file aside by hand; WSS Studio never overwrites it',
+  );
+}
+
 export function readTextFile(file: string): string | undefined {
   try {
     return fs.readFileSync(file, 'utf8');
@@ -110,7 +139,7 @@ export class Store {
   ensureLayout(): void {
     ensureDir(this.root);
     const marker = path.join(this.root, 'store.json');
-    const meta = readJsonFile<{ schema?: number }>(marker);
+    const meta = readJsonFileAs(marker, StoreMetaSchema);
     if (meta === undefined) {
       writeFileAtomic(marker, JSON.stringify({ schema: STORE_SCHEMA }, null, 2) + '\n', 0o600);
     } else if (meta.schema !== STORE_SCHEMA) {
@@ -142,6 +171,28 @@ export class Store {
     writeFileAtomic(this.settingsPath, JSON.stringify(s, null, 2) + '\n', 0o600);
   }
 
+  /**
+   * Run one change of the store under the store lock (waiting for another process if needed), after
+   * finishing or rolling back whatever a crashed process left half-done.
+   */
+  change<T>(action: string, fn: () => T): T {
+    return withStoreLock(this.root, `${action} (store ${JSON.stringify(this.root)})`, () => {
+      recoverUnlocked(this.root, this.certsDir);
+      this.ensureLayout();
+      return fn();
+    });
+  }
+
+  /**
+   * Start-up recovery: finish or roll back a half-done folder switch and remove orphan temp folders
+   * (they can hold private keys). Cheap when there is nothing to do; skipped while another live
+   * process holds the lock (its temp folders are its work in progress).
+   */
+  recover(): string[] {
+    if (!hasLeftovers(this.root, this.certsDir)) return [];
+    return tryWithStoreLock(this.root, () => recoverUnlocked(this.root, this.certsDir)) ?? [];
+  }
+
   writeFileAtomic(file: string, data: string | Buffer, mode?: number): void {
     writeFileAtomic(file, data, mode);
   }
@@ -153,11 +204,12 @@ export class Store {
 
 /**
  * Open the store at `home` (default: resolveHome()). Opening validates the layout version if the store
- * exists and creates nothing: folders and files appear with the first real change.
+ * exists, runs the recovery step, and creates nothing: folders and files appear with the first change.
  */
 export function openStore(home?: string): Store {
   const store = new Store(home ?? resolveHome());
-  const meta = readJsonFile<{ schema?: number }>(path.join(store.root, 'store.json'));
+  const meta = readJsonFileAs(path.join(store.root, 'store.json'), StoreMetaSchema);
   if (meta !== undefined && meta.schema !== STORE_SCHEMA) store.ensureLayout(); // throws STORE_SCHEMA
+  store.recover();
   return store;
 }

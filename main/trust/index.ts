@@ -74,6 +74,14 @@ export function parseStoreList(values: string[]): StoreId[] {
     }
     if (!out.includes(name as StoreId)) out.push(name as StoreId);
   }
+  // "--stores ''" (an empty variable in a script) must never widen to "every store detected".
+  if (values.length && !out.length) {
+    throw inputError('UNKNOWN_STORE', 'select trust stores', 'no store named in "--stores"', {
+      field: '--stores',
+      value: values.join(','),
+      hint: `name at least one of: ${STORE_IDS.join(', ')}; leave "--stores" out for every store detected`,
+    });
+  }
   return out;
 }
 

@@ -1,0 +1,82 @@
+// Shapes of the JSON files the store reads back (DESIGN.md rule 3: files read from disk are input too).
+// Same valibot style as shared/api.ts; a file that parses but has the wrong shape is reported with its
+// path, the field and what is wrong, never as a raw TypeError.
+import * as v from 'valibot';
+
+const text = (max = 4096) =>
+  v.pipe(v.string('must be a string'), v.maxLength(max, `must be at most ${max} characters`));
+const KeyType = v.picklist(['rsa', 'ecdsa'], 'must be "rsa" or "ecdsa"');
+const bool = v.boolean('must be true or false');
+
+/** store.json: the layout version. Only the version is read here; its value is checked by the caller. */
+export const StoreMetaSchema = v.object(
+  { schema: v.number('must be a number (the layout version)') },
+  'must be a JSON object',
+);
+
+/** ca/ca.json */
+export const CaMetaSchema = v.object(
+  {
+    schema: v.literal(1, 'must be 1'),
+    keyType: KeyType,
+    constrained: bool,
+    permitted: v.array(text(300), 'must be an array of names and ranges'),
+    source: v.picklist(['created', 'mkcert'], 'must be "created" or "mkcert"'),
+    createdAt: text(64),
+    importedFrom: v.optional(text()),
+  },
+  'must be a JSON object',
+);
+export type CaMeta = v.InferOutput<typeof CaMetaSchema>;
+
+/** certs/<id>/meta.json */
+export const LeafMetaSchema = v.object(
+  {
+    schema: v.literal(1, 'must be 1'),
+    id: text(128),
+    names: v.pipe(
+      v.array(text(2048), 'must be an array of names'),
+      v.minLength(1, 'must list at least one name'),
+    ),
+    keyType: KeyType,
+    client: bool,
+    days: v.pipe(v.number('must be a number'), v.integer('must be a whole number')),
+    caFingerprint256: text(128),
+    createdAt: text(64),
+    renewedAt: v.optional(text(64)),
+  },
+  'must be a JSON object',
+);
+export type LeafMeta = v.InferOutput<typeof LeafMetaSchema>;
+
+/** trusted-cas.json: every CA this install has put into a trust store (see main/trust/history.ts). */
+export const TrustHistorySchema = v.object(
+  {
+    schema: v.literal(1, 'must be 1'),
+    cas: v.array(
+      v.object({
+        fingerprint256: text(128),
+        commonName: text(1024),
+        certPem: text(64 * 1024),
+        firstInstalled: text(64),
+        stores: v.array(text(32)),
+      }),
+      'must be an array',
+    ),
+  },
+  'must be a JSON object',
+);
+export type TrustHistory = v.InferOutput<typeof TrustHistorySchema>;
+
+/** The first problem as `"names" must be an array of names` (field path as in shared/api.ts). */
+export function describeIssue(issues: readonly v.BaseIssue<unknown>[]): string {
+  const issue = issues[0];
+  if (!issue) return 'the content is not what was expected';
+  let field = '';
+  for (const item of issue.path ?? []) {
+    const key = (item as { key?: unknown }).key;
+    if (typeof key === 'number') field += `[${key}]`;
+    else if (typeof key === 'string') field += field ? `.${key}` : key;
+  }
+  return field ? `${JSON.stringify(field)} ${issue.message}` : `the file ${issue.message}`;
+}
