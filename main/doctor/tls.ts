@@ -310,9 +310,9 @@ export async function judgeCertificate(inp: CertInputs): Promise<CertVerdict> {
   detail.push(
     `issued by the WSS Studio CA: ${issuedByOurCa === null ? 'unknown (no WSS Studio CA yet)' : issuedByOurCa ? 'yes' : 'no'}`,
   );
-  detail.push(`trusted by the system bundle: ${trustedBySystem ? 'yes' : 'no'}`);
+  detail.push(`chain verifies against the system bundle: ${trustedBySystem ? 'yes' : 'no'}`);
   if (trustedByOurCa !== null)
-    detail.push(`trusted by the WSS Studio CA: ${trustedByOurCa ? 'yes' : 'no'}`);
+    detail.push(`chain verifies against the WSS Studio CA: ${trustedByOurCa ? 'yes' : 'no'}`);
   if (!sysAnchor && !ourAnchor) {
     const top = hs.chain[hs.chain.length - 1] as X509Certificate;
     // Not checkIssued(): OpenSSL refuses a leaf as its own issuer when its key usage lacks keyCertSign.
