@@ -107,7 +107,9 @@ export async function diagnose(url: string, opts: DiagnoseOptions = {}): Promise
     if (!page) {
       emit('mixed-content', {
         status: 'skip',
-        explanation: 'No page origin given (--origin): the mixed content rule was not checked.',
+        explanation: opts.forApp
+          ? 'No page origin given: the mixed content rule was not checked.'
+          : 'No page origin given (--origin): the mixed content rule was not checked.',
       });
     } else {
       const m = checkMixedContent(page, t);
@@ -303,6 +305,7 @@ export async function diagnose(url: string, opts: DiagnoseOptions = {}): Promise
         hs: hsNow,
         ourCa,
         systemAnchors: loadSystemAnchors(),
+        ...(opts.forApp ? { forApp: true } : {}),
         verifyWith: async (ca) => {
           const p = await probeTls(address, t.port, t.host, timeoutMs, signal, ca);
           return p.ok ? p.hs.authorizationError : { code: p.errno, message: p.message };
@@ -418,6 +421,7 @@ export async function diagnose(url: string, opts: DiagnoseOptions = {}): Promise
       protocols,
       ...(page ? { origin: page.origin } : {}),
       timeoutMs,
+      ...(opts.forApp ? { forApp: true } : {}),
     });
     report.upgrade = up.facts;
     if (up.ok) emit('upgrade', { status: 'pass', explanation: up.explanation, detail: up.detail });

@@ -102,6 +102,8 @@ export interface DiagnoseOptions {
    * and caPem only.
    */
   clients?: ClientOptions & { commands?: boolean };
+  /** Fixes and explanations name the app's screens, never CLI commands or flags (the Doctor screen). */
+  forApp?: boolean;
   /** Called as each step finishes, in order, before diagnose() resolves. */
   onStep?: (step: DoctorStep) => void;
 }

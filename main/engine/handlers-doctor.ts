@@ -23,6 +23,7 @@ export function doctorHandlers(d: EngineDeps): Pick<Handlers, 'doctor.run' | 'ta
           ...(caPem !== undefined ? { caPem } : {}),
           // Every client family found, judged from its own store; fixes in words (the screen has buttons).
           clients: { ...(caPath ? { caPath } : {}), commands: false, context: { env: d.env } },
+          forApp: true,
           signal: t.signal,
           onStep: (step) => t.progress(step.id, { doctorStep: step }),
         });
