@@ -67,12 +67,35 @@ afterAll(async () => {
 });
 
 describe('wss-studio doctor (in process)', () => {
-  it('exits 0 for a working wss:// URL, trusting the CA found in $WSS_STUDIO_HOME', async () => {
-    const r = await cli(['doctor', `wss://localhost:${secure.port}/`], { WSS_STUDIO_HOME: home });
+  it('exits 0 for a wss:// URL that the client asked about trusts (Node with the CA of $WSS_STUDIO_HOME)', async () => {
+    const caPath = path.join(home, 'ca', 'ca.pem');
+    const r = await cli(['doctor', `wss://localhost:${secure.port}/`, '--client', 'node'], {
+      WSS_STUDIO_HOME: home,
+      NODE_EXTRA_CA_CERTS: caPath,
+    });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain(`WSS Studio CA: ${path.join(home, 'ca')}`);
-    expect(r.stdout).toContain('trusted by the WSS Studio CA');
+    expect(r.stdout).toContain('chain verifies against the WSS Studio CA: yes');
+    expect(r.stdout).toContain(`works  Node (bundled roots + NODE_EXTRA_CA_CERTS=${caPath})`);
     expect(r.stdout).toMatch(/result: this connection would work$/m);
+  });
+
+  it('exits 1 naming the client and the fix when that client does not trust the CA', async () => {
+    const r = await cli(['doctor', `wss://localhost:${secure.port}/`, '--client', 'node'], {
+      WSS_STUDIO_HOME: home,
+      NODE_EXTRA_CA_CERTS: '',
+    });
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).toMatch(
+      /^result: this connection would FAIL: fails in Node \(CA ".*" is not among the bundled roots and NODE_EXTRA_CA_CERTS is not set: set NODE_EXTRA_CA_CERTS=.*ca\.pem\)$/m,
+    );
+  });
+
+  it('refuses an unknown --client, naming the valid ones', async () => {
+    const r = await cli(['doctor', `wss://localhost:${secure.port}/`, '--client', 'safari']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown client "safari"');
+    expect(r.stderr).toContain('chrome, firefox, system, node, java, windows, macos');
   });
 
   it('exits 1 with CERT_UNTRUSTED for the same URL when there is no store, and creates none', async () => {
@@ -86,7 +109,10 @@ describe('wss-studio doctor (in process)', () => {
   });
 
   it('checks against --ca FILE instead', async () => {
-    const r = await cli(['doctor', `wss://127.0.0.1:${secure.port}/`, '--ca', caFile, '--json']);
+    const r = await cli(
+      ['doctor', `wss://127.0.0.1:${secure.port}/`, '--ca', caFile, '--client', 'node', '--json'],
+      { NODE_EXTRA_CA_CERTS: caFile },
+    );
     expect(r.code, r.stdout).toBe(0);
     const report = JSON.parse(r.stdout) as DoctorReport;
     expect(report.tls).toMatchObject({ issuedByOurCa: true, trustedByOurCa: true });

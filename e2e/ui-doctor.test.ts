@@ -1,18 +1,25 @@
 // Doctor screen in Chromium: wss:// aimed at a plain ws:// port shows, step by step, that the port speaks
-// plain HTTP, with the ERR_SSL_PROTOCOL_ERROR explanation and the fix; the right scheme passes.
+// plain HTTP, with the ERR_SSL_PROTOCOL_ERROR explanation and a button that switches to ws://; a wss://
+// server of our CA shows one trust row per client, Chromium failing until its row's button installs the
+// CA, after which a fresh Chromium really connects.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '../shared/client';
-import { shoot, startUi, type UiRig } from './helpers/ui';
+import { probeWss, shoot, startUi, type UiRig } from './helpers/ui';
 
 let rig: UiRig;
 let api: Client;
 let port: number;
+let wssPort: number;
 
 beforeAll(async () => {
   rig = await startUi({ route: '#/doctor' });
   api = await rig.api();
   const s = await api.call('server.add', { name: 'plain', scheme: 'ws', port: 0 });
   port = (await api.call('server.start', { id: s.id })).port!;
+  await api.call('ca.create', { keyType: 'ecdsa' });
+  const { leaf } = await api.call('cert.issue', { names: ['localhost', '127.0.0.1'] });
+  const w = await api.call('server.add', { name: 'tls', scheme: 'wss', port: 0, certId: leaf.id });
+  wssPort = (await api.call('server.start', { id: w.id })).port!;
   await rig.page.reload();
   await rig.page.getByRole('heading', { level: 1, name: 'Doctor' }).waitFor();
 }, 180_000);
@@ -39,9 +46,40 @@ describe('Doctor screen', () => {
     expect(await page.locator('li.step[data-status="pass"]').count()).toBeGreaterThanOrEqual(2);
     await shoot(page, 'doctor-tls-on-plain-port');
 
-    await page.locator('input[name="doctor-url"]').fill(`ws://127.0.0.1:${port}/`);
-    await page.getByRole('button', { name: 'Diagnose' }).click();
+    // The fix is a button: it switches the URL to ws:// and diagnoses again.
+    await page.getByRole('button', { name: `Use ws://127.0.0.1:${port}/` }).click();
     await expect.poll(() => verdict.getAttribute('data-verdict'), { timeout: 30_000 }).toBe('ok');
+    expect(await page.locator('input[name="doctor-url"]').inputValue()).toBe(
+      `ws://127.0.0.1:${port}/`,
+    );
     expect(await page.locator('li.step[data-status="fail"]').count()).toBe(0);
+  });
+
+  it('shows one trust row per client; Chromium fails until its Install button, then works for real', async () => {
+    const { page } = rig;
+    const url = `wss://localhost:${wssPort}/`;
+    await page.locator('input[name="doctor-url"]').fill(url);
+    await page.getByRole('button', { name: 'Diagnose' }).click();
+    const chrome = page.locator('li.client[data-client="chrome"]');
+    await chrome.first().waitFor({ timeout: 30_000 });
+    expect(await chrome.first().getAttribute('data-verdict')).toBe('fails');
+    expect(await probeWss(rig.userHome, url)).toBe('error');
+    const node = page.locator('li.client[data-client="node"]');
+    expect(await node.getAttribute('data-verdict')).toBe('fails');
+    expect(await node.innerText()).toContain('NODE_EXTRA_CA_CERTS');
+    const verdict = page.locator('[data-verdict]').first();
+    expect(await verdict.innerText()).toMatch(/ails in .*Chrome\/Chromium/);
+    // No CLI commands or flags in the screen's prose.
+    const prose = await page.locator('main').innerText();
+    expect(prose).not.toMatch(/wss-studio |--(stores|origin|protocol|client)\b/);
+    await shoot(page, 'doctor-clients-before');
+
+    await chrome.first().getByRole('button', { name: 'Install the CA' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Install' }).click();
+    await expect
+      .poll(() => chrome.first().getAttribute('data-verdict'), { timeout: 60_000 })
+      .toBe('works');
+    expect(await probeWss(rig.userHome, url)).toBe('open');
+    await shoot(page, 'doctor-clients-after');
   });
 });

@@ -513,12 +513,46 @@ export interface DoctorStep {
   [field: string]: unknown;
 }
 
+/** Client families the doctor judges trust for (`wss-studio doctor --client`). */
+export const DOCTOR_CLIENTS = [
+  'chrome',
+  'firefox',
+  'system',
+  'node',
+  'java',
+  'windows',
+  'macos',
+] as const;
+export type DoctorClient = (typeof DOCTOR_CLIENTS)[number];
+
+/** One client's verdict on the certificate, measured from the store that client reads. */
+export interface DoctorClientVerdict {
+  client: DoctorClient;
+  /** Short name for sentences: "Chrome/Chromium", "Firefox profile default-esr", "Node". */
+  name: string;
+  /** "Chrome/Chromium (~/.pki/nssdb)", "Firefox profile default-esr", "Node (bundled roots)" ... */
+  label: string;
+  verdict: 'works' | 'fails' | 'unknown';
+  /** Why, in one line: "CA not installed in ~/.pki/nssdb", "CA in /etc/ssl/certs/ca-certificates.crt". */
+  reason: string;
+  /** What to do, in words (no command line). */
+  fix?: string;
+  /** The same fix as a command for a terminal. */
+  command?: string;
+  /** A fix the app can do itself: install the CA into these trust stores (trust.install). */
+  install?: TrustStoreId[];
+  /** Where it was measured (database folder, bundle file, keystore). */
+  path?: string;
+}
+
 export interface DoctorReport {
   url: string;
   origin?: string;
   ok: boolean;
   steps: DoctorStep[];
   cancelled?: boolean;
+  /** Certificate step, wss:// only: one verdict per client family found on this machine. */
+  clients?: DoctorClientVerdict[];
 }
 
 export interface Ok {

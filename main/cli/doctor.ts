@@ -1,5 +1,6 @@
 // CLI commands for "wss-studio doctor ...".
-//   wss-studio doctor URL [--origin PAGE_ORIGIN] [--protocol P]... [--ca FILE] [--timeout MS] [--json]
+//   wss-studio doctor URL [--origin PAGE_ORIGIN] [--protocol P]... [--ca FILE] [--client NAME]...
+//                         [--timeout MS] [--json]
 // Exit codes: 0 the connection would work (warnings allowed), 1 it would not, 2 bad usage.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -8,7 +9,10 @@ import { bool, intOpt, list, str } from './args';
 import type { Command, Io } from './command';
 import {
   caFromStore,
+  clientSummary,
   codeTable,
+  DOCTOR_CLIENTS,
+  type DoctorClient,
   diagnose,
   parseOrigin,
   STEP_TITLES,
@@ -34,6 +38,12 @@ export function formatStep(s: DoctorStep): string[] {
   lines.push(pad + s.explanation);
   if (s.fix && s.status !== 'pass') lines.push(`${pad}fix: ${s.fix}`);
   for (const d of s.detail ?? []) lines.push(`${pad}- ${d}`);
+  for (const c of s.clients ?? []) {
+    const mark = { works: 'works', fails: 'FAILS', unknown: '?' }[c.verdict];
+    lines.push(`${pad}${mark.padEnd(6)} ${c.label}: ${c.reason}`);
+    if (c.verdict !== 'works' && (c.command || c.fix))
+      lines.push(`${pad}       fix: ${c.command ?? c.fix}`);
+  }
   return lines;
 }
 
@@ -43,11 +53,36 @@ export function formatVerdict(r: DoctorReport): string {
     .filter((s) => s.status === 'fail')
     .flatMap((s) => [s.code, ...(s.also ?? [])]);
   const warned = r.steps.filter((s) => s.status === 'warn').map((s) => s.code);
+  // Only the trust verdict differs between clients: name it per client.
+  const clients = r.clients ?? [];
+  const onlyTrust = failed.every((c) => c === 'CERT_UNTRUSTED');
+  if (clients.length && onlyTrust && clients.some((c) => c.verdict !== 'works'))
+    return `result: ${r.ok ? '' : 'this connection would FAIL: '}${clientSummary(clients)}`;
   if (!r.ok) return `result: this connection would FAIL: ${failed.join(', ')}`;
   return `result: this connection would work${warned.length ? ` (with ${warned.length === 1 ? 'a warning' : 'warnings'}: ${warned.join(', ')})` : ''}`;
 }
 
 /** The WSS Studio CA from the store, or from --ca FILE. Never creates the store. */
+function clientList(p: Parameters<Command['run']>[0]): DoctorClient[] {
+  const out: DoctorClient[] = [];
+  for (const raw of list(p, 'client').flatMap((x) => x.split(','))) {
+    const name = raw
+      .trim()
+      .toLowerCase()
+      .replace(/^chromium$/, 'chrome');
+    if (!name) continue;
+    if (!(DOCTOR_CLIENTS as readonly string[]).includes(name)) {
+      throw inputError('USAGE', 'select doctor clients', `unknown client ${q(raw.trim())}`, {
+        field: '--client',
+        value: raw,
+        hint: `use one or more of: ${DOCTOR_CLIENTS.join(', ')}`,
+      });
+    }
+    if (!out.includes(name as DoctorClient)) out.push(name as DoctorClient);
+  }
+  return out;
+}
+
 function caPemFor(p: Parameters<Command['run']>[0], io: Io): { pem?: string; source: string } {
   const file = str(p, 'ca');
   if (file !== undefined) {
@@ -90,13 +125,20 @@ const doctor: Command = {
       value: 'FILE',
       help: 'check trust against this CA PEM instead of the WSS Studio CA',
     },
+    client: {
+      type: 'list',
+      value: 'NAME',
+      help: `judge trust only for this client (repeatable): ${DOCTOR_CLIENTS.join(', ')}`,
+    },
     timeout: { type: 'string', value: 'MS', help: 'timeout of each network step (default 5000)' },
     json: { type: 'boolean', help: 'print the report as one JSON document' },
   },
   details: [
     'Steps: ' + Object.values(STEP_TITLES).join('; ') + '.',
     'The mixed content check runs first, before any network traffic, when --origin is given.',
-    'Trust is checked against the system bundle and the WSS Studio CA ($WSS_STUDIO_HOME), each said apart.',
+    'Trust is judged per client from the store each reads: Chrome/Chromium and each Firefox profile (NSS),',
+    'curl/openssl/Python/Go (system bundle), Node (bundled roots + NODE_EXTRA_CA_CERTS), Java (cacerts),',
+    'Windows (also from WSL) and macOS; --client narrows it. The verdict names who fails and the fix.',
     'Exit status: 0 the connection would work (warnings allowed), 1 it would not, 2 bad usage.',
     '',
     'codes:',
@@ -124,6 +166,7 @@ const doctor: Command = {
     const origin = str(p, 'origin');
     if (origin !== undefined) parseOrigin(origin); // bad --origin: usage error before any output
     const json = bool(p, 'json');
+    const only = clientList(p);
     const ca = caPemFor(p, io);
     const ac = new AbortController();
     void io.interrupted.then(() => ac.abort());
@@ -135,6 +178,11 @@ const doctor: Command = {
       ...(origin !== undefined ? { origin } : {}),
       ...(ca.pem ? { caPem: ca.pem } : {}),
       protocols: list(p, 'protocol'),
+      clients: {
+        only,
+        context: { env: io.env },
+        ...(ca.pem && path.isAbsolute(ca.source) ? { caPath: ca.source } : {}),
+      },
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       signal: ac.signal,
       onStep: json ? undefined : (s) => formatStep(s).forEach((l) => io.out(l)),

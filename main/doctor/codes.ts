@@ -19,6 +19,7 @@ export type DoctorCode =
   | 'TLS_HANDSHAKE_FAILED'
   | 'TLS_OLD_VERSION'
   | 'CERT_UNTRUSTED'
+  | 'CERT_UNTRUSTED_BY_SOME'
   | 'CERT_NAME_MISMATCH'
   | 'CERT_EXPIRED'
   | 'CERT_NOT_YET_VALID'
@@ -155,6 +156,13 @@ export const CODES: Record<DoctorCode, CodeDoc> = {
     meaning:
       'The certificate chain does not lead to a CA this machine trusts: neither the system bundle nor the WSS Studio CA issued it.',
     fix: 'Issue the server certificate from the WSS Studio CA (wss-studio cert issue NAME) and install the CA (wss-studio trust install).',
+  },
+  CERT_UNTRUSTED_BY_SOME: {
+    step: 'certificate',
+    severity: 'warn',
+    meaning:
+      'Some clients on this machine trust the CA that issued the certificate and others do not (each reads its own trust store: NSS databases, the system bundle, Node, Java).',
+    fix: 'Install the CA into the stores of the clients that fail (wss-studio trust install --stores ...), or for Node set NODE_EXTRA_CA_CERTS.',
   },
   CERT_NAME_MISMATCH: {
     step: 'certificate',

@@ -5,6 +5,7 @@
 // list always has the same seven entries in the same order.
 import { X509Certificate } from 'node:crypto';
 import { inputError } from '../../shared/errors';
+import { clientSummary, judgeClients, pickAnchor } from './clients';
 import { STEP_TITLES, type StepId } from './codes';
 import { checkMixedContent, parseOrigin, type PageOrigin } from './mixed-content';
 import { Aborted, connectAny, probePlain, resolveHost } from './net';
@@ -106,7 +107,9 @@ export async function diagnose(url: string, opts: DiagnoseOptions = {}): Promise
     if (!page) {
       emit('mixed-content', {
         status: 'skip',
-        explanation: 'No page origin given (--origin): the mixed content rule was not checked.',
+        explanation: opts.forApp
+          ? 'No page origin given: the mixed content rule was not checked.'
+          : 'No page origin given (--origin): the mixed content rule was not checked.',
       });
     } else {
       const m = checkMixedContent(page, t);
@@ -302,6 +305,7 @@ export async function diagnose(url: string, opts: DiagnoseOptions = {}): Promise
         hs: hsNow,
         ourCa,
         systemAnchors: loadSystemAnchors(),
+        ...(opts.forApp ? { forApp: true } : {}),
         verifyWith: async (ca) => {
           const p = await probeTls(address, t.port, t.host, timeoutMs, signal, ca);
           return p.ok ? p.hs.authorizationError : { code: p.errno, message: p.message };
@@ -322,15 +326,66 @@ export async function diagnose(url: string, opts: DiagnoseOptions = {}): Promise
         trustedByOurCa: v.trustedByOurCa,
         issuedByOurCa: v.issuedByOurCa,
       };
-      const [first, ...more] = v.problems;
-      if (first) {
+      // Per-client trust: each client family judged from the store it reads. Then the trust verdict is
+      // theirs; judgeCertificate's own CERT_UNTRUSTED (system bundle + our CA only) steps aside.
+      // With no CA to anchor the chain at all, CERT_UNTRUSTED (and its fix: issue from our CA) stands.
+      const anchored = pickAnchor(hsNow.chain, ourCa) !== null;
+      const universal = anchored
+        ? v.problems.filter((m) => m.code !== 'CERT_UNTRUSTED')
+        : v.problems;
+      const clients = opts.clients
+        ? await judgeClients({
+            chain: hsNow.chain,
+            ourCa,
+            universal: universal[0] ? universalText(universal[0].code) : null,
+            opts: opts.clients,
+          })
+        : [];
+      if (opts.clients) report.clients = clients;
+      const problems = clients.length ? universal : v.problems;
+      const withClients = clients.length ? { clients } : {};
+      const fails = clients.filter((c) => c.verdict === 'fails');
+      const works = clients.filter((c) => c.verdict === 'works');
+      const unknown = clients.filter((c) => c.verdict === 'unknown');
+      const summary = clientSummary(clients, opts.clients?.commands ?? true);
+      const clientFix = [
+        ...new Set(
+          fails.map((c) =>
+            opts.clients?.commands === false || !c.command ? c.fix : `${c.fix}: ${c.command}`,
+          ),
+        ),
+      ]
+        .filter(Boolean)
+        .join('. ');
+      const [first, ...more] = problems;
+      if (!first && clients.length && (fails.length || unknown.length)) {
+        const none = !works.length && !unknown.length;
+        emit('certificate', {
+          status: none ? 'fail' : 'warn',
+          code: none ? 'CERT_UNTRUSTED' : 'CERT_UNTRUSTED_BY_SOME',
+          explanation:
+            `The certificate covers ${JSON.stringify(t.host)} and is within its dates, but ` +
+            `${none ? 'no client checked trusts its CA' : 'not every client trusts its CA'}: ${summary}.`,
+          ...(clientFix ? { fix: clientFix + '.' } : {}),
+          detail: v.detail,
+          ...withClients,
+        });
+      } else if (first) {
         emit('certificate', {
           status: 'fail',
           code: first.code,
           ...(more.length ? { also: more.map((m) => m.code) } : {}),
-          explanation: v.problems.map((m) => m.explanation).join(' '),
-          fix: [...new Set(v.problems.map((m) => m.fix))].join(' '),
+          explanation: problems.map((m) => m.explanation).join(' '),
+          fix: [...new Set(problems.map((m) => m.fix))].join(' '),
           detail: v.detail,
+          ...withClients,
+        });
+      } else if (clients.length) {
+        emit('certificate', {
+          status: 'pass',
+          explanation: `The certificate covers ${JSON.stringify(t.host)}, is within its dates, and every client checked trusts its CA: ${summary}.`,
+          detail: v.detail,
+          ...withClients,
         });
       } else {
         const by = [
@@ -366,6 +421,7 @@ export async function diagnose(url: string, opts: DiagnoseOptions = {}): Promise
       protocols,
       ...(page ? { origin: page.origin } : {}),
       timeoutMs,
+      ...(opts.forApp ? { forApp: true } : {}),
     });
     report.upgrade = up.facts;
     if (up.ok) emit('upgrade', { status: 'pass', explanation: up.explanation, detail: up.detail });
@@ -400,4 +456,18 @@ function parseCa(pem: string): X509Certificate {
       },
     );
   }
+}
+
+/** A certificate problem every client refuses, in a few words for the per-client rows. */
+function universalText(code: string): string {
+  return (
+    {
+      CERT_NAME_MISMATCH: 'the certificate does not cover this host',
+      CERT_EXPIRED: 'the certificate has expired',
+      CERT_NOT_YET_VALID: 'the certificate is not valid yet',
+      NAME_CONSTRAINT_VIOLATION: "a name is outside the CA's constraints",
+      CERT_INVALID: 'the chain does not verify',
+      CERT_UNTRUSTED: 'no known CA issued the certificate',
+    }[code] ?? code
+  );
 }

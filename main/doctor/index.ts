@@ -7,6 +7,14 @@ import type { DoctorReport, DoctorStep } from './types';
 
 export { diagnose } from './diagnose';
 export { caFromStore, type CaSource } from './ca-source';
+export {
+  clientSummary,
+  DOCTOR_CLIENTS,
+  judgeClients,
+  type ClientOptions,
+  type DoctorClient,
+  type DoctorClientVerdict,
+} from './clients';
 export { CODES, STEP_TITLES, codeTable, type CodeDoc, type DoctorCode, type StepId } from './codes';
 export { isLoopbackHost, checkMixedContent, parseOrigin } from './mixed-content';
 export { checkUrl } from './url';

@@ -214,6 +214,12 @@ export interface CertInputs {
   /** OpenSSL's verification of the chain against one CA set: a fresh handshake with `ca` set. */
   verifyWith: (ca: string[]) => Promise<{ code: string; message: string } | null>;
   now?: Date;
+  /** Fixes name the app's screens instead of CLI commands. */
+  forApp?: boolean;
+}
+
+function say(inp: Pick<CertInputs, 'forApp'>, cli: string, app: string): string {
+  return inp.forApp ? app : cli;
 }
 
 export async function judgeCertificate(inp: CertInputs): Promise<CertVerdict> {
@@ -254,7 +260,7 @@ export async function judgeCertificate(inp: CertInputs): Promise<CertVerdict> {
       problems.push({
         code: 'CERT_EXPIRED',
         explanation: `${what} expired on ${iso(c.validTo)} (now is ${now.toISOString()}).`,
-        fix: 'Issue a new certificate (wss-studio cert issue NAME) and restart the server with it.',
+        fix: `Issue a new certificate (${say(inp, 'wss-studio cert issue NAME', 'Certificates screen')}) and restart the server with it.`,
       });
     } else if (from.getTime() > now.getTime()) {
       problems.push({
@@ -290,13 +296,13 @@ export async function judgeCertificate(inp: CertInputs): Promise<CertVerdict> {
           `carries ${listed || 'a name'} outside it, so OpenSSL and browsers reject the whole chain.`,
         fix:
           `Issue the certificate without ${listed || 'the offending name'}, or use a CA whose constraints ` +
-          'include it (wss-studio ca init --force --permit NAME ...).',
+          `include it (${say(inp, 'wss-studio ca init --force --permit NAME ...', 'a new CA with the name permitted')}).`,
       });
     } else {
       problems.push({
         code: 'CERT_INVALID',
         explanation: `The chain leads to ${label} but verification fails: ${err?.code || 'error'} (${err?.message}).`,
-        fix: 'Re-issue the certificate from the WSS Studio CA (wss-studio cert issue NAME).',
+        fix: `Re-issue the certificate from the WSS Studio CA (${say(inp, 'wss-studio cert issue NAME', 'Certificates screen')}).`,
       });
     }
     return false;
@@ -310,9 +316,9 @@ export async function judgeCertificate(inp: CertInputs): Promise<CertVerdict> {
   detail.push(
     `issued by the WSS Studio CA: ${issuedByOurCa === null ? 'unknown (no WSS Studio CA yet)' : issuedByOurCa ? 'yes' : 'no'}`,
   );
-  detail.push(`trusted by the system bundle: ${trustedBySystem ? 'yes' : 'no'}`);
+  detail.push(`chain verifies against the system bundle: ${trustedBySystem ? 'yes' : 'no'}`);
   if (trustedByOurCa !== null)
-    detail.push(`trusted by the WSS Studio CA: ${trustedByOurCa ? 'yes' : 'no'}`);
+    detail.push(`chain verifies against the WSS Studio CA: ${trustedByOurCa ? 'yes' : 'no'}`);
   if (!sysAnchor && !ourAnchor) {
     const top = hs.chain[hs.chain.length - 1] as X509Certificate;
     // Not checkIssued(): OpenSSL refuses a leaf as its own issuer when its key usage lacks keyCertSign.
@@ -325,8 +331,10 @@ export async function judgeCertificate(inp: CertInputs): Promise<CertVerdict> {
         `; it is not signed by any CA in the system bundle${inp.ourCa ? ' nor by the WSS Studio CA' : ''}` +
         `${inp.ourCa ? '' : ' (there is no WSS Studio CA yet to check against)'}.`,
       fix: inp.ourCa
-        ? 'Issue the server certificate from the WSS Studio CA (wss-studio cert issue NAME), or trust the CA that issued it.'
-        : 'Create the WSS Studio CA (wss-studio ca init), issue the server certificate from it (wss-studio cert issue NAME) and trust it (wss-studio trust install).',
+        ? `Issue the server certificate from the WSS Studio CA (${say(inp, 'wss-studio cert issue NAME', 'Certificates screen')}), or trust the CA that issued it.`
+        : inp.forApp
+          ? 'Create the WSS Studio CA and trust it (Overview screen), then issue the server certificate from it (Certificates screen).'
+          : 'Create the WSS Studio CA (wss-studio ca init), issue the server certificate from it (wss-studio cert issue NAME) and trust it (wss-studio trust install).',
     });
   }
 
@@ -341,7 +349,7 @@ export async function judgeCertificate(inp: CertInputs): Promise<CertVerdict> {
       explanation:
         `The certificate is for ${names.length ? names.join(', ') : JSON.stringify(cnOf(leaf.subject)) + ' (CN only, no SAN)'}, ` +
         `not ${JSON.stringify(host)}: clients match the URL host against the Subject Alternative Names only.`,
-      fix: `Issue a certificate that includes ${JSON.stringify(host)} (wss-studio cert issue ${isIP(host) ? host : JSON.stringify(host)}), or connect with a name it lists.`,
+      fix: `Issue a certificate that includes ${JSON.stringify(host)} (${say(inp, `wss-studio cert issue ${isIP(host) ? host : JSON.stringify(host)}`, 'Certificates screen')}), or connect with a name it lists.`,
     });
   }
   return { problems, detail, names, trustedBySystem, trustedByOurCa, issuedByOurCa };

@@ -1,5 +1,7 @@
 // The doctor's result types. Plain JSON (no classes, no Buffers) so the report crosses IPC, the web-mode
 // RPC and `wss-studio doctor --json` unchanged.
+import type { DoctorClientVerdict } from '../../shared/api';
+import type { ClientOptions } from './clients';
 import type { DoctorCode, StepId } from './codes';
 
 export type StepStatus = 'pass' | 'fail' | 'warn' | 'skip';
@@ -19,6 +21,8 @@ export type DoctorStep = {
   fix?: string;
   /** Facts worth showing under the step: "TLSv1.3", "chain: CN=localhost <- CN=WSS Studio CA" ... */
   detail?: string[];
+  /** Certificate step: one trust verdict per client family (when DiagnoseOptions.clients is set). */
+  clients?: DoctorClientVerdict[];
   durationMs: number;
 };
 
@@ -78,6 +82,8 @@ export type DoctorReport = {
   durationMs: number;
   /** Set when the AbortSignal fired: the steps so far are kept, the rest were not run. */
   cancelled?: boolean;
+  /** Certificate step: one trust verdict per client family, when DiagnoseOptions.clients is set. */
+  clients?: DoctorClientVerdict[];
 };
 
 export interface DiagnoseOptions {
@@ -90,6 +96,14 @@ export interface DiagnoseOptions {
   /** Per network step (connect, TLS handshake, upgrade answer). Default 5000 ms. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /**
+   * Judge trust per client family (Chromium's and each Firefox profile's NSS db, the system bundle, Node,
+   * Java, Windows/macOS) from the stores they read. Without it, trust is judged against the system bundle
+   * and caPem only.
+   */
+  clients?: ClientOptions & { commands?: boolean };
+  /** Fixes and explanations name the app's screens, never CLI commands or flags (the Doctor screen). */
+  forApp?: boolean;
   /** Called as each step finishes, in order, before diagnose() resolves. */
   onStep?: (step: DoctorStep) => void;
 }

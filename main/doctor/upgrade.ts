@@ -181,7 +181,15 @@ export type UpgradeVerdict =
 /** Judge the response like a browser would. Pure. */
 export function judgeUpgrade(
   res: RawResponse,
-  ctx: { url: string; key: string; protocols: string[]; origin?: string; timeoutMs: number },
+  ctx: {
+    url: string;
+    key: string;
+    protocols: string[];
+    origin?: string;
+    timeoutMs: number;
+    /** Name the screen's field instead of CLI flags. */
+    forApp?: boolean;
+  },
 ): UpgradeVerdict {
   if (res.kind === 'timeout') {
     return {
@@ -245,7 +253,7 @@ export function judgeUpgrade(
         `The server refused the upgrade with ${s} ${res.statusText}` +
           (ctx.origin
             ? `: most often its Origin allow-list does not include ${JSON.stringify(ctx.origin)}, or it wants credentials.`
-            : ': most often an Origin allow-list or missing credentials (pass --origin with the page origin to test the real one).'),
+            : `: most often an Origin allow-list or missing credentials (${ctx.forApp ? 'fill in the page origin' : 'pass --origin with the page origin'} to test the real one).`),
         ctx.origin
           ? `Add ${JSON.stringify(ctx.origin)} to the server's allowed origins, or send the credentials it expects.`
           : "Check the server's allowed origins and authentication.",
@@ -306,7 +314,7 @@ export function judgeUpgrade(
         `${ctx.protocols.length ? ` (offered: ${ctx.protocols.join(', ')})` : ' (none offered)'}; clients abort the connection.`,
       ctx.protocols.length
         ? 'Offer that subprotocol, or fix the server to pick one of the offered ones.'
-        : `Offer it: new WebSocket(url, ${JSON.stringify(chosen)}) (doctor: --protocol ${chosen}).`,
+        : `Offer it: new WebSocket(url, ${JSON.stringify(chosen)})${ctx.forApp ? '' : ` (doctor: --protocol ${chosen})`}.`,
     );
   }
   if (chosen === null && ctx.protocols.length) {

@@ -10,14 +10,20 @@ export function doctorHandlers(d: EngineDeps): Pick<Handlers, 'doctor.run' | 'ta
     'doctor.run': ({ url, origin, taskId }) =>
       d.tasks.run('doctor.run', taskId, async (t) => {
         let caPem: string | undefined;
+        let caPath: string | undefined;
         try {
-          caPem = loadCa(d.store)?.certPem;
+          const ca = loadCa(d.store);
+          caPem = ca?.certPem;
+          caPath = ca?.certPath;
         } catch {
           caPem = undefined; // a corrupt CA is reported by ca.get; the doctor still checks the system bundle
         }
         return diagnose(url, {
           ...(origin !== undefined ? { origin } : {}),
           ...(caPem !== undefined ? { caPem } : {}),
+          // Every client family found, judged from its own store; fixes in words (the screen has buttons).
+          clients: { ...(caPath ? { caPath } : {}), commands: false, context: { env: d.env } },
+          forApp: true,
           signal: t.signal,
           onStep: (step) => t.progress(step.id, { doctorStep: step }),
         });

@@ -1,6 +1,11 @@
 // The Doctor screen's state: runs doctor.run as a long task and shows each step as it finishes
 // (task.progress carries `doctorStep`), then the full report.
-import type { DoctorReport, DoctorStep } from '../../../shared/api';
+import type {
+  DoctorClientVerdict,
+  DoctorReport,
+  DoctorStep,
+  TrustStoreId,
+} from '../../../shared/api';
 import { errorText } from './format';
 import type { Studio, UiError } from './studio.svelte';
 
@@ -21,6 +26,24 @@ export class DoctorState {
   get current() {
     return this.taskId ? this.studio.tasks[this.taskId] : undefined;
   }
+  /** Per-client trust verdicts: the report's, else the certificate step's as it streams in. */
+  readonly clients = $derived.by<DoctorClientVerdict[]>(() => {
+    if (this.report?.clients) return this.report.clients;
+    const cert = this.steps.find((s) => s.id === 'certificate');
+    return Array.isArray(cert?.clients) ? (cert.clients as DoctorClientVerdict[]) : [];
+  });
+  /** The same URL with the scheme the port really speaks, when the doctor found the other one. */
+  readonly otherScheme = $derived.by<string | null>(() => {
+    const code = this.steps.find((s) => s.id === 'tls')?.code;
+    const url = this.report?.url.trim() ?? '';
+    if (code === 'TLS_ON_PLAIN_PORT' && /^wss:/i.test(url)) return 'ws:' + url.slice(4);
+    if (code === 'PLAIN_ON_TLS_PORT' && /^ws:/i.test(url)) return 'wss:' + url.slice(3);
+    return null;
+  });
+  /** A trust install waiting for the user's yes (web mode; the desktop app asks natively). */
+  pendingInstall = $state<{ stores: TrustStoreId[]; label: string } | null>(null);
+  installing = $state(false);
+  installNote = $state('');
   #streamed = $state<DoctorStep[]>([]);
   #unsub: (() => void) | null = null;
 
@@ -61,6 +84,45 @@ export class DoctorState {
       this.#unsub?.();
       this.#unsub = null;
     }
+  }
+
+  /** Re-run with the other scheme (the fix for TLS_ON_PLAIN_PORT / PLAIN_ON_TLS_PORT). */
+  async switchScheme(): Promise<void> {
+    if (!this.otherScheme) return;
+    this.url = this.otherScheme;
+    await this.run();
+  }
+
+  /** The install button of a client row: ask first in web mode, then install and re-run the doctor. */
+  askInstall(c: DoctorClientVerdict): void {
+    if (!c.install?.length) return;
+    const ask = { stores: c.install, label: c.label };
+    if (this.studio.info?.native) void this.install(ask.stores);
+    else this.pendingInstall = ask;
+  }
+
+  async install(stores: TrustStoreId[]): Promise<void> {
+    this.pendingInstall = null;
+    this.installing = true;
+    this.installNote = '';
+    try {
+      const r = await this.studio.api.call('trust.install', {
+        stores,
+        taskId: this.studio.api.newTaskId(),
+      });
+      this.studio.trust = r.stores;
+      const sudo = (r.privileged ?? []).filter((p) => !p.ran).map((p) => p.sudo);
+      this.installNote = sudo.length
+        ? `This store needs administrator rights: run ${sudo.join(' and ')} in a terminal, then diagnose again.`
+        : r.stores.every((s) => s.state === 'trusted')
+          ? 'Installed. Restart the browser if it was running, then reload the page.'
+          : r.stores.map((s) => `${s.label}: ${s.detail}`).join('; ');
+    } catch (e) {
+      this.installNote = errorText(e).message;
+    } finally {
+      this.installing = false;
+    }
+    await this.run();
   }
 
   async cancel(): Promise<void> {
