@@ -80,6 +80,10 @@ export const ServerOptionsSchema = v.strictObject({
   certId: v.optional(v.nullable(nonEmpty(LIMITS.id))),
   protocols: v.optional(list(nonEmpty(LIMITS.text))),
   perMessageDeflate: v.optional(v.boolean('must be true or false')),
+  /** wss only: refuse (403, logged) any client without a certificate from clientCaFile / the WSS Studio CA. */
+  requireClientCert: v.optional(v.boolean('must be true or false')),
+  /** Absolute path of a PEM file of CA certificates for client certificates; null = the WSS Studio CA. */
+  clientCaFile: v.optional(v.nullable(nonEmpty(LIMITS.path))),
   allowedOrigins: v.optional(list(nonEmpty(LIMITS.url))),
   maxPayload: v.optional(int(1, 1024 * 1024 * 1024)),
   mode: v.optional(EchoModeSchema),
@@ -423,6 +427,8 @@ export interface ServerDefinitionDto {
   certId?: string;
   protocols: string[];
   perMessageDeflate: boolean;
+  requireClientCert: boolean;
+  clientCaFile?: string;
   allowedOrigins: string[];
   maxPayload: number;
   mode: 'echo' | 'broadcast' | 'silent';
@@ -464,6 +470,13 @@ export interface OpenEventDto extends EventBase {
   protocol: string | null;
   extensions: string;
   tls: { version: string | null; cipher: string | null } | null;
+  clientCert?: {
+    subject: string;
+    issuer: string;
+    sans: string[];
+    fingerprint256: string;
+    notAfter: string;
+  };
 }
 export interface FrameEventDto extends EventBase {
   type: 'frame';

@@ -1,5 +1,6 @@
 // CLI commands for "wss-studio serve ...": run ws:// and wss:// echo servers in the foreground and print
 // the frame log, one line per event (JSON Lines with --json), until Ctrl-C.
+import path from 'node:path';
 import { bool, intOpt, str } from './args';
 import type { Command, Io } from './command';
 import { inputError, q } from '../../shared/errors';
@@ -39,6 +40,15 @@ export const commands: Command[] = [
         help: 'certificate for --wss (default: a valid one covering localhost)',
       },
       host: { type: 'string', value: 'ADDR', help: 'address to bind (default 127.0.0.1)' },
+      'require-client-cert': {
+        type: 'boolean',
+        help: 'mTLS for --wss: refuse (403, logged) clients without a client certificate from the CA',
+      },
+      'client-ca': {
+        type: 'string',
+        value: 'FILE',
+        help: 'PEM file of the CA(s) client certificates must chain to (default: the WSS Studio CA)',
+      },
       json: { type: 'boolean', help: 'print JSON Lines: one object per event' },
     },
     details: [
@@ -82,6 +92,19 @@ async function serve(p: Parameters<Command['run']>[0], io: Io): Promise<number> 
       {
         field: '--cert',
         hint: `add "--wss PORT", e.g. "wss-studio serve --wss 8443 --cert ${certOpt}"`,
+      },
+    );
+  }
+  const requireClientCert = bool(p, 'require-client-cert');
+  const clientCa = str(p, 'client-ca');
+  if ((requireClientCert || clientCa !== undefined) && wssPort === undefined) {
+    throw inputError(
+      'USAGE',
+      `run "${CMD}"`,
+      `option "--${requireClientCert ? 'require-client-cert' : 'client-ca'}" is for the wss server, but "--wss" was not given`,
+      {
+        field: requireClientCert ? '--require-client-cert' : '--client-ca',
+        hint: 'add "--wss PORT", e.g. "wss-studio serve --wss 8443 --require-client-cert"',
       },
     );
   }
@@ -130,7 +153,16 @@ async function serve(p: Parameters<Command['run']>[0], io: Io): Promise<number> 
       started.push(await manager.start('ws'));
     }
     if (wssPort !== undefined) {
-      manager.add({ id: 'wss', name: 'wss echo', scheme: 'wss', host, port: wssPort, certId });
+      manager.add({
+        id: 'wss',
+        name: 'wss echo',
+        scheme: 'wss',
+        host,
+        port: wssPort,
+        certId,
+        ...(requireClientCert || clientCa !== undefined ? { requireClientCert: true } : {}),
+        ...(clientCa !== undefined ? { clientCaFile: path.resolve(clientCa) } : {}),
+      });
       started.push(await manager.start('wss'));
     }
   } catch (e) {
@@ -154,11 +186,19 @@ async function serve(p: Parameters<Command['run']>[0], io: Io): Promise<number> 
           url,
           labUrl: lab,
           ...(s.definition.certId ? { certId: s.definition.certId } : {}),
+          ...(s.definition.requireClientCert
+            ? { requireClientCert: true, clientCa: s.definition.clientCaFile ?? 'wss-studio-ca' }
+            : {}),
         }),
       );
     } else {
       const cert = s.definition.certId ? `  (certificate ${s.definition.certId})` : '';
       io.out(`${s.definition.scheme.padEnd(3)} echo on ${url}  lab page ${lab}${cert}`);
+      if (s.definition.requireClientCert) {
+        io.out(
+          `    client certificate required, issued by ${s.definition.clientCaFile ? q(s.definition.clientCaFile) : 'the WSS Studio CA'} (others get 403)`,
+        );
+      }
     }
   }
   if (!json) io.out('Press Ctrl-C to stop.');
@@ -203,6 +243,11 @@ export function formatEvent(e: LogEvent): string {
       if (e.protocol) parts.push(`chosen=${e.protocol}`);
       if (e.extensions) parts.push(`ext=${show(e.extensions)}`);
       if (e.tls) parts.push(`tls=${e.tls.version ?? '?'}/${e.tls.cipher ?? '?'}`);
+      if (e.clientCert) {
+        parts.push(`client-cert=${show(e.clientCert.subject)}`);
+        if (e.clientCert.sans.length) parts.push(`sans=${e.clientCert.sans.join(',')}`);
+        parts.push(`sha256=${e.clientCert.fingerprint256}`);
+      }
       return parts.join(' ');
     }
     case 'frame': {

@@ -11,13 +11,15 @@ import { failure, inputError, q, type WssError } from '../../shared/errors';
 import type { FrameLog } from './frame-log';
 import { preview } from './frame-log';
 import { renderLabPage, type LabTarget } from './lab-page';
-import type { ServerDefinition } from './types';
+import type { ClientCertInfo, ServerDefinition } from './types';
 
 export interface TlsMaterial {
   certPem: string;
   keyPem: string;
   /** Appended to the served chain so clients (and the doctor) can see the issuer. */
   caPem?: string;
+  /** Set: request a client certificate and refuse (403) every request without one these CAs issued. */
+  clientCaPem?: string;
 }
 
 export interface EchoServerOptions {
@@ -127,6 +129,11 @@ export class EchoServer {
             minVersion: 'TLSv1.2',
             // Node's own timer for an unfinished TLS handshake.
             handshakeTimeout: this.handshakeTimeoutMs,
+            // mTLS: ask for a certificate but let the handshake finish, so a client without one (or with a
+            // wrong one) gets a 403 that says why and the log gets a line, like nginx's ssl_verify_client.
+            ...(this.tls?.clientCaPem
+              ? { requestCert: true, rejectUnauthorized: false, ca: this.tls.clientCaPem }
+              : {}),
           })
         : http.createServer();
     this.server = server;
@@ -216,10 +223,17 @@ export class EchoServer {
 
     server.on('request', (req, res) => {
       disarm(req.socket);
+      const refused = this.clientCertRefusal(req.socket);
+      if (refused) {
+        res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
+        return void res.end(refused + '\n');
+      }
       this.onRequest(req, res);
     });
     server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       disarm(socket);
+      const refused = this.clientCertRefusal(socket);
+      if (refused) return void refuse(socket, 403, 'Forbidden', refused);
       this.onUpgrade(req, socket, head);
     });
 
@@ -275,6 +289,43 @@ export class EchoServer {
       if (!server.listening) return resolve();
       server.once('close', () => resolve());
     });
+  }
+
+  /**
+   * mTLS servers: null when the client presented a certificate our client CAs verify (for clientAuth),
+   * else the logged reason, which is also the body of the 403.
+   */
+  private clientCertRefusal(socket: Duplex): string | null {
+    if (!this.tls?.clientCaPem) return null;
+    const s = socket as TLSSocket;
+    const peer = s.getPeerX509Certificate?.();
+    let code: string;
+    let message: string;
+    if (!peer) {
+      code = 'CLIENT_CERT_MISSING';
+      message =
+        'this server requires a client certificate and the client sent none: present one issued with "wss-studio cert issue --client NAME" (curl --cert/--key, openssl s_client -cert/-key)';
+    } else if (!s.authorized) {
+      code = 'CLIENT_CERT_REFUSED';
+      const why = String(s.authorizationError ?? 'not verified');
+      message = `the client certificate ${q(peer.subject.replace(/\n/g, ', '))} was refused (${why})${
+        /purpose/i.test(why)
+          ? ': it is not for client authentication; issue one with "wss-studio cert issue --client NAME"'
+          : /expired/i.test(why)
+            ? ': renew it'
+            : ': it was not issued by the CA this server trusts for client certificates'
+      }`;
+    } else {
+      return null;
+    }
+    this.log.add({
+      type: 'error',
+      serverId: this.definition.id,
+      code,
+      message,
+      ...(s.remoteAddress !== undefined ? { remoteAddress: s.remoteAddress } : {}),
+    });
+    return message;
   }
 
   private selfTarget(): LabTarget[] {
@@ -337,11 +388,7 @@ export class EchoServer {
         message,
         ...(remote !== undefined ? { remoteAddress: remote } : {}),
       });
-      const body = message + '\n';
-      socket.end(
-        `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
-          `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-      );
+      refuse(socket, status, text, message);
     };
     if (!wss) return void socket.destroy();
     if (path !== def.path) {
@@ -381,6 +428,7 @@ export class EchoServer {
       def.scheme === 'wss'
         ? { version: sock.getProtocol?.() ?? null, cipher: sock.getCipher?.()?.name ?? null }
         : null;
+    const clientCert = this.tls?.clientCaPem ? clientCertInfo(sock) : undefined;
     if (!this.server) {
       // stop() raced with this handshake.
       ws.terminate();
@@ -401,6 +449,7 @@ export class EchoServer {
       protocol: ws.protocol || null,
       extensions: ws.extensions,
       tls,
+      ...(clientCert ? { clientCert } : {}),
     });
 
     // Backpressure: a client that sends but does not read would make us buffer its echoes without limit.
@@ -500,6 +549,28 @@ export class EchoServer {
     this.closeFrameLogger.get(ws)?.(st.conn, 'out', code, reason);
     ws.close(code, reason);
   }
+}
+
+/** Answer an upgrade request with an HTTP error whose body is `message`, and close. */
+function refuse(socket: Duplex, status: number, text: string, message: string): void {
+  const body = message + '\n';
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+/** The verified client certificate of an mTLS connection, for the open event. */
+function clientCertInfo(s: TLSSocket): ClientCertInfo | undefined {
+  const x = s.authorized ? s.getPeerX509Certificate?.() : undefined;
+  if (!x) return undefined;
+  return {
+    subject: x.subject.replace(/\n/g, ', '),
+    issuer: x.issuer.replace(/\n/g, ', '),
+    sans: x.subjectAltName ? x.subjectAltName.split(', ') : [],
+    fingerprint256: x.fingerprint256,
+    notAfter: new Date(x.validTo).toISOString(),
+  };
 }
 
 /** A TLS handshake failure as a log event, in words; null for a client that simply went away. */

@@ -1,6 +1,8 @@
 // Many echo servers, each started, stopped and restarted on its own, sharing one frame log. Definitions are
 // persisted in the store's settings.json under the key `servers` (this area owns that key) and come back on
 // the next start; servers whose `enabled` flag is set are started again by startEnabled().
+import { X509Certificate } from 'node:crypto';
+import fs from 'node:fs';
 import { failure, inputError, isWssError, q, type WssError } from '../../shared/errors';
 import { EchoServer, type TlsMaterial } from './echo-server';
 import { FrameLog, type FrameLogOptions } from './frame-log';
@@ -298,6 +300,7 @@ export class ServerManager {
           );
         }
         tls = this.resolveCert(def.certId);
+        if (def.requireClientCert) tls = { ...tls, clientCaPem: clientCaFor(def, tls) };
       }
       const server = new EchoServer({
         definition: def,
@@ -446,4 +449,48 @@ export class ServerManager {
       servers: [...this.entries.values()].map((e) => e.def),
     });
   }
+}
+
+/** The CA certificates a server that requires client certificates verifies them against. */
+function clientCaFor(def: ServerDefinition, tls: TlsMaterial): string {
+  const action = `start wss server ${q(def.id)} with client certificates`;
+  if (!def.clientCaFile) {
+    if (tls.caPem) return tls.caPem;
+    throw failure(
+      'CLIENT_CA_MISSING',
+      action,
+      'there is no WSS Studio CA to verify client certificates with',
+      'create one with "wss-studio ca init", or give a CA file (clientCaFile / --client-ca FILE)',
+    );
+  }
+  const file = def.clientCaFile;
+  let text: string;
+  try {
+    if (fs.statSync(file).size > 1024 * 1024) throw new Error('larger than 1 MiB');
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw failure(
+      'CLIENT_CA_UNREADABLE',
+      action,
+      `cannot read client CA file ${q(file)}: ${(e as Error).message}`,
+      'give the path of a readable PEM file of CA certificates',
+    );
+  }
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  const valid = blocks.filter((b) => {
+    try {
+      return new X509Certificate(b).ca;
+    } catch {
+      return false;
+    }
+  });
+  if (valid.length === 0) {
+    throw failure(
+      'CLIENT_CA_INVALID',
+      action,
+      `client CA file ${q(file)} holds no CA certificate (${blocks.length} PEM certificate block(s) found)`,
+      'give a PEM file with the CA certificate(s) that issued your client certificates',
+    );
+  }
+  return valid.join('\n') + '\n';
 }

@@ -27,6 +27,13 @@ export interface ServerDefinition {
    */
   protocols: string[];
   perMessageDeflate: boolean;
+  /**
+   * wss only: every request must come with a client certificate that `clientCaFile` (default: the WSS Studio
+   * CA) issued for client authentication; others get 403 with the reason, logged as CLIENT_CERT_*.
+   */
+  requireClientCert: boolean;
+  /** Absolute path of a PEM file with the CA certificate(s) that client certificates must chain to. */
+  clientCaFile?: string;
   /** Exact Origin values allowed (e.g. "https://app.test"). Empty = any (every Origin is still logged). */
   allowedOrigins: string[];
   /** Largest message accepted, in bytes; bigger closes the connection with 1009. */
@@ -40,8 +47,9 @@ export interface ServerDefinition {
  * What callers may pass to add/update: everything is optional and gets a default (an id is generated).
  * `certId: null` in an update removes the certificate.
  */
-export type ServerDefinitionInput = Omit<Partial<ServerDefinition>, 'certId'> & {
+export type ServerDefinitionInput = Omit<Partial<ServerDefinition>, 'certId' | 'clientCaFile'> & {
   certId?: string | null;
+  clientCaFile?: string | null;
 };
 
 export type ServerState = 'stopped' | 'starting' | 'running' | 'stopping' | 'error';
@@ -85,6 +93,17 @@ export interface OpenEvent extends EventBase {
   protocol: string | null;
   extensions: string;
   tls: { version: string | null; cipher: string | null } | null;
+  /** The certificate the client presented (servers that require one), as verified. */
+  clientCert?: ClientCertInfo;
+}
+
+export interface ClientCertInfo {
+  subject: string;
+  issuer: string;
+  /** subjectAltName entries as OpenSSL prints them, e.g. "DNS:app.test", "email:dev@app.test". */
+  sans: string[];
+  fingerprint256: string;
+  notAfter: string;
 }
 
 export interface FrameEvent extends EventBase {

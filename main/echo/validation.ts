@@ -2,6 +2,7 @@
 // explicit, bounded defaults and throws an input error naming the field and the fix.
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
+import { isAbsolute } from 'node:path';
 import { inputError, q } from '../../shared/errors';
 import type { EchoMode, Scheme, ServerDefinition } from './types';
 
@@ -87,6 +88,8 @@ export function normalizeDefinition(input: unknown, base?: ServerDefinition): Se
     'certId',
     'protocols',
     'perMessageDeflate',
+    'requireClientCert',
+    'clientCaFile',
     'allowedOrigins',
     'maxPayload',
     'mode',
@@ -153,6 +156,29 @@ export function normalizeDefinition(input: unknown, base?: ServerDefinition): Se
   const perMessageDeflate = i.perMessageDeflate ?? false;
   if (typeof perMessageDeflate !== 'boolean')
     throw bad('perMessageDeflate', perMessageDeflate, 'must be true or false', 'use true or false');
+  const requireClientCert = i.requireClientCert ?? false;
+  if (typeof requireClientCert !== 'boolean')
+    throw bad('requireClientCert', requireClientCert, 'must be true or false', 'use true or false');
+  if (requireClientCert && scheme !== 'wss')
+    throw bad(
+      'requireClientCert',
+      requireClientCert,
+      'needs a wss server (a client certificate is sent inside TLS)',
+      'use scheme "wss", or leave requireClientCert off',
+    );
+  const clientCaFile = i.clientCaFile;
+  if (
+    clientCaFile !== undefined &&
+    clientCaFile !== null &&
+    !(typeof clientCaFile === 'string' && isAbsolute(clientCaFile) && clientCaFile.length <= 4096)
+  ) {
+    throw bad(
+      'clientCaFile',
+      clientCaFile,
+      'must be the absolute path of a PEM file',
+      'e.g. "/home/me/ca.pem"; leave it out to trust client certificates from the WSS Studio CA',
+    );
+  }
   const maxPayload = i.maxPayload ?? DEFAULT_MAX_PAYLOAD;
   if (
     !Number.isInteger(maxPayload) ||
@@ -187,6 +213,8 @@ export function normalizeDefinition(input: unknown, base?: ServerDefinition): Se
     ...(typeof certId === 'string' ? { certId } : {}),
     protocols,
     perMessageDeflate,
+    requireClientCert,
+    ...(typeof clientCaFile === 'string' ? { clientCaFile } : {}),
     allowedOrigins,
     maxPayload: maxPayload as number,
     mode,

@@ -47,18 +47,20 @@ const int = (n: number): Asn1 => {
   return integer(Buffer.from(hex.length % 2 ? '0' + hex : hex, 'hex'));
 };
 const explicit0 = (inner: Asn1): Asn1 => asn1.create(C.CONTEXT_SPECIFIC, 0, true, [inner]);
-const bmp = (s: string): Asn1 =>
-  asn1.create(C.UNIVERSAL, T.BMPSTRING, false, bin(bmpBytes(s, false)));
+// forge's DER writer turns each UTF-16 code unit of a BMPSTRING value into two bytes itself, so the value is
+// the JS string as is. (Passing it UTF-16BE bytes double-encoded the friendly name: keytool found no alias
+// and openssl printed an empty friendlyName.)
+const bmp = (s: string): Asn1 => asn1.create(C.UNIVERSAL, T.BMPSTRING, false, s);
 
-/** UTF-16BE, optionally with the two-byte NUL terminator PKCS#12's KDF expects. */
-function bmpBytes(s: string, terminate: boolean): Buffer {
+/** UTF-16BE with the two-byte NUL terminator PKCS#12's KDF expects. */
+function bmpPassword(s: string): Buffer {
   const le = Buffer.from(s, 'utf16le');
   const be = Buffer.alloc(le.length);
   for (let i = 0; i < le.length; i += 2) {
     be[i] = le[i + 1]!;
     be[i + 1] = le[i]!;
   }
-  return terminate ? Buffer.concat([be, Buffer.alloc(2)]) : be;
+  return Buffer.concat([be, Buffer.alloc(2)]);
 }
 
 /** RFC 7292 appendix B.2 key derivation (used for the MAC key, and for keys/IVs in legacy mode). */
@@ -72,7 +74,7 @@ export function pkcs12Kdf(
 ): Buffer {
   const u = hash === 'sha1' ? 20 : 32;
   const v = 64;
-  const pw = bmpBytes(password, true);
+  const pw = bmpPassword(password);
   const D = Buffer.alloc(v, id);
   const fill = (src: Buffer): Buffer => {
     if (src.length === 0) return Buffer.alloc(0);
