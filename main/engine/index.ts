@@ -19,6 +19,7 @@ import { trustHandlers } from './handlers-trust';
 import { echoHandlers, type EchoPart } from './handlers-echo';
 import { doctorHandlers } from './handlers-doctor';
 import { clientHandlers } from './ws-client';
+import { proxyHandlers } from './handlers-proxy';
 
 export type { ShellHooks } from './handlers-app';
 export type { CallContext, Reply, Handlers } from './dispatch';
@@ -76,6 +77,7 @@ export function createEngine(opts: EngineOptions): Engine {
   };
   const echo = (ref.echo = echoHandlers(deps));
   const clients = clientHandlers(deps);
+  const proxies = proxyHandlers(deps, () => echo.frameLog());
   const handlers: Handlers = {
     ...appHandlers(deps),
     ...pkiHandlers(deps),
@@ -83,6 +85,7 @@ export function createEngine(opts: EngineOptions): Engine {
     ...echo.handlers,
     ...doctorHandlers(deps),
     ...clients.handlers,
+    ...proxies.handlers,
   };
   const dispatcher = new Dispatcher(handlers);
   let closing: Promise<void> | undefined;
@@ -97,11 +100,14 @@ export function createEngine(opts: EngineOptions): Engine {
       return hub.subscribe(stream, cb);
     },
     labUrls: () => echo.labUrls(),
-    startEnabledServers: () => echo.startEnabled(),
+    startEnabledServers: async () => {
+      await Promise.all([echo.startEnabled(), proxies.startEnabled()]);
+    },
     close() {
       closing ??= (async () => {
         tasks.cancelAll();
         clients.close();
+        await proxies.close();
         await echo.close();
         hub.close();
       })();
