@@ -9,6 +9,8 @@ import type { FaultController } from './faults';
 
 export { FaultController, Lane, NO_FAULTS, LANE_HIGH_WATER, describeFaults } from './faults';
 export type { FaultSettings, Dir, LaneItem } from './faults';
+export { parseFaultCommand, FAULT_HELP } from './commands';
+export type { FaultCommand } from './commands';
 
 export interface FaultTarget {
   readonly faults: FaultController;
