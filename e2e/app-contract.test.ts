@@ -48,6 +48,18 @@ const samples: { [K in RequestName]: Input<K> } = {
   'client.send': { clientId: 'no-such-client', text: 'hi' },
   'client.ping': { clientId: 'no-such-client' },
   'client.close': { clientId: 'no-such-client', code: 4000 },
+  'proxy.list': {},
+  // Port 1 refuses: the add stops at the target check, nothing written.
+  'proxy.add': { publicUrl: 'http://localhost:0', target: 'http://127.0.0.1:1' },
+  'proxy.update': { id: 'no-such-proxy', patch: { preserveHost: false } },
+  'proxy.remove': { id: 'no-such-proxy' },
+  'proxy.start': { id: 'no-such-proxy' },
+  'proxy.stop': { id: 'no-such-proxy' },
+  'proxy.check': { id: 'no-such-proxy' },
+  'faults.get': { serverId: 'no-such-proxy' },
+  'faults.set': { serverId: 'no-such-proxy', faults: { latencyMs: 10 } },
+  'faults.close': { serverId: 'no-such-proxy', code: 4000 },
+  'conn.inject': { serverId: 'no-such-proxy', conn: 1, to: 'client', text: 'hi' },
   'task.cancel': { taskId: 'nothing-running' },
 };
 

@@ -89,6 +89,54 @@ export const ServerOptionsSchema = v.strictObject({
   mode: v.optional(EchoModeSchema),
 });
 
+/** Faults on a proxy or an echo server (issue 12): all optional on input; omitted fields keep their value. */
+export const FaultSettingsSchema = v.strictObject({
+  /** Added to every message, both directions (ms). */
+  latencyMs: v.optional(int(0, 60_000)),
+  /** Plus a uniformly random 0..jitterMs per message (ms). */
+  jitterMs: v.optional(int(0, 60_000)),
+  /** Fraction (0..1) of client -> server/target messages dropped. */
+  dropIn: v.optional(
+    v.pipe(
+      v.number('must be a number'),
+      v.minValue(0, 'must be from 0 to 1'),
+      v.maxValue(1, 'must be from 0 to 1'),
+    ),
+  ),
+  /** Fraction (0..1) of server/target -> client messages dropped. */
+  dropOut: v.optional(
+    v.pipe(
+      v.number('must be a number'),
+      v.minValue(0, 'must be from 0 to 1'),
+      v.maxValue(1, 'must be from 0 to 1'),
+    ),
+  ),
+  /** Stop forwarding without closing (half-open); false releases what was held, in order. */
+  hold: v.optional(v.boolean('must be true or false')),
+  /** Answer new WebSocket upgrades with this HTTP status instead of accepting them; null accepts again. */
+  refuseStatus: v.optional(v.nullable(int(400, 599))),
+  /** Bytes per second per connection and direction; null = unlimited. */
+  bandwidth: v.optional(v.nullable(int(64, 1024 * 1024 * 1024))),
+});
+
+/** A TLS front for the developer's own server (issue 12). */
+export const ProxyOptionsSchema = v.strictObject({
+  name: v.optional(str(80)),
+  /** https://app.test:8443 (or http://, wss://, ws://): what the browser opens. */
+  publicUrl: nonEmpty(LIMITS.url),
+  /** http://localhost:5173, ws://localhost:3000, https://... : the developer's server. */
+  target: nonEmpty(LIMITS.url),
+  certId: v.optional(v.nullable(nonEmpty(LIMITS.id))),
+  /** Address to listen on (default 127.0.0.1). */
+  bindHost: v.optional(nonEmpty(LIMITS.name)),
+  /** false: send the target's own host:port as Host instead of the public one. */
+  preserveHost: v.optional(v.boolean('must be true or false')),
+  /** Rewrite redirects to the target's origin into the public origin (default true). */
+  rewriteRedirects: v.optional(v.boolean('must be true or false')),
+  /** https:// targets: verify their certificate (system roots + our CA; default true). */
+  targetVerify: v.optional(v.boolean('must be true or false')),
+});
+
 // ---------------------------------------------------------------------------------------------------------
 // The request table.
 
@@ -273,6 +321,64 @@ export const requests = {
     'close an engine client with a code and reason',
   ),
 
+  // TLS front for the developer's own server (issue 12)
+  'proxy.list': def(none, 'every proxy definition with its live status'),
+  'proxy.add': def(
+    v.strictObject({
+      ...ProxyOptionsSchema.entries,
+      start: v.optional(v.boolean('must be true or false')),
+    }),
+    'check the names, the target and the port, pick or issue a certificate, save the proxy (and start it)',
+  ),
+  'proxy.update': def(
+    v.strictObject({ id: nonEmpty(LIMITS.id), patch: v.partial(ProxyOptionsSchema) }),
+    'change a proxy definition (restarts it when running)',
+  ),
+  'proxy.remove': def(v.strictObject({ id: nonEmpty(LIMITS.id) }), 'stop and remove a proxy'),
+  'proxy.start': def(v.strictObject({ id: nonEmpty(LIMITS.id) }), 'start a proxy'),
+  'proxy.stop': def(v.strictObject({ id: nonEmpty(LIMITS.id) }), 'stop a proxy'),
+  'proxy.check': def(
+    v.strictObject({ id: nonEmpty(LIMITS.id) }),
+    "probe a proxy's target now (up, refused, TLS mismatch)",
+  ),
+
+  // faults and inject, shared by proxies and echo servers (issue 12)
+  'faults.get': def(
+    v.strictObject({ serverId: nonEmpty(LIMITS.id) }),
+    'current faults of a proxy or echo server',
+  ),
+  'faults.set': def(
+    v.strictObject({ serverId: nonEmpty(LIMITS.id), faults: FaultSettingsSchema }),
+    'change faults live (latency, drops, hold/release, refuse upgrades, throttle)',
+  ),
+  'faults.close': def(
+    v.strictObject({
+      serverId: nonEmpty(LIMITS.id),
+      /** One connection; omitted: all of them. */
+      conn: v.optional(int(1, Number.MAX_SAFE_INTEGER)),
+      code: v.optional(int(1000, 4999)),
+      reason: v.optional(str(123)),
+    }),
+    'close one or all connections with a chosen code and reason',
+  ),
+  'conn.inject': def(
+    v.pipe(
+      v.strictObject({
+        serverId: nonEmpty(LIMITS.id),
+        conn: int(1, Number.MAX_SAFE_INTEGER),
+        /** client: as if the server/target sent it; target: as if the client sent it (proxies only). */
+        to: v.picklist(['client', 'target'], 'must be "client" or "target"'),
+        text: v.optional(str(16 * 1024 * 1024)),
+        dataBase64: v.optional(str(24 * 1024 * 1024)),
+      }),
+      v.check(
+        (i) => (i.text === undefined) !== (i.dataBase64 === undefined),
+        'give exactly one of text or dataBase64',
+      ),
+    ),
+    'send a message into a live connection (logged as injected)',
+  ),
+
   // long tasks
   'task.cancel': def(
     v.strictObject({ taskId: nonEmpty(64) }),
@@ -450,6 +556,71 @@ export interface ServerDto {
   error?: ApiErrorData;
 }
 
+/** Faults in force on a proxy or an echo server (mirrors main/faults FaultSettings). */
+export interface FaultSettings {
+  latencyMs: number;
+  jitterMs: number;
+  dropIn: number;
+  dropOut: number;
+  hold: boolean;
+  refuseStatus: number | null;
+  bandwidth: number | null;
+}
+
+/** One proxy as the user defined it (mirrors main/proxy/types.ts ProxyDefinition). */
+export interface ProxyDefinitionDto {
+  id: string;
+  name: string;
+  publicUrl: string;
+  target: string;
+  bindHost: string;
+  certId?: string;
+  preserveHost: boolean;
+  rewriteRedirects: boolean;
+  targetVerify: boolean;
+  enabled: boolean;
+}
+
+export type TargetHealthState =
+  'unknown' | 'up' | 'refused' | 'speaks-tls' | 'speaks-plain' | 'cert-untrusted' | 'unreachable';
+
+export interface TargetHealth {
+  state: TargetHealthState;
+  /** What was seen, in words. */
+  detail: string;
+  /** The fix, when not up. */
+  fix?: string;
+  checkedAt: string;
+}
+
+export interface ProxyDto {
+  id: string;
+  definition: ProxyDefinitionDto;
+  state: ServerState;
+  /** Public URL with the port actually bound while running. */
+  url?: string;
+  /** The wss:// form of url, for WebSocket clients. */
+  wsUrl?: string;
+  port?: number;
+  /** Open WebSocket pairs. */
+  connections: number;
+  /** HTTP requests served since start. */
+  requests: number;
+  health: TargetHealth;
+  faults: FaultSettings;
+  startedAt?: string;
+  error?: ApiErrorData;
+}
+
+export interface ProxyAddResult {
+  proxy: ProxyDto;
+  /** Set when the certificate was issued for this proxy just now. */
+  issuedCertId?: string;
+  /** The public name does not resolve here: add this line to /etc/hosts (hosts file on Windows). */
+  hostsLine?: string;
+  warnings: string[];
+}
+
 // Frame-log events (mirror main/echo/types.ts LogEvent).
 export type Opcode = 'text' | 'binary' | 'ping' | 'pong' | 'close';
 interface EventBase {
@@ -470,6 +641,8 @@ export interface OpenEventDto extends EventBase {
   protocol: string | null;
   extensions: string;
   tls: { version: string | null; cipher: string | null } | null;
+  /** Proxied connections: the other leg, to the developer's server. */
+  target?: { url: string; localPort: number; protocol: string | null; extensions: string };
   clientCert?: {
     subject: string;
     issuer: string;
@@ -490,6 +663,8 @@ export interface FrameEventDto extends EventBase {
   truncated: boolean;
   closeCode?: number;
   closeReason?: string;
+  /** Sent by the user (inject/push), not by a peer. */
+  injected?: boolean;
 }
 export interface CloseEventDto extends EventBase {
   type: 'close';
@@ -507,7 +682,29 @@ export interface ErrorEventDto extends EventBase {
   closeCode?: number;
   remoteAddress?: string;
 }
-export type LogEventDto = OpenEventDto | FrameEventDto | CloseEventDto | ErrorEventDto;
+/** A proxied HTTP request (issue 12): the page load and the upgrade in the same timeline as the frames. */
+export interface HttpEventDto extends EventBase {
+  type: 'http';
+  /** Set for a WebSocket upgrade that was accepted (status 101). */
+  conn?: number;
+  method: string;
+  path: string;
+  status: number;
+  /** ms from request to the end of the response (to the 101 for upgrades). */
+  durationMs: number;
+  /** Why the proxy answered itself (TARGET_REFUSED, FAULT_REFUSED ...). */
+  error?: string;
+}
+/** A fault that was applied (issue 12), so the timeline explains what the client saw. */
+export interface FaultEventDto extends EventBase {
+  type: 'fault';
+  conn?: number;
+  fault: 'settings' | 'drop' | 'hold' | 'release' | 'close' | 'refuse';
+  dir?: 'in' | 'out';
+  message: string;
+}
+export type LogEventDto =
+  OpenEventDto | FrameEventDto | CloseEventDto | ErrorEventDto | HttpEventDto | FaultEventDto;
 
 export interface LogSnapshot {
   events: LogEventDto[];
@@ -606,6 +803,17 @@ export interface Results {
   'client.send': Ok;
   'client.ping': Ok;
   'client.close': Ok;
+  'proxy.list': ProxyDto[];
+  'proxy.add': ProxyAddResult;
+  'proxy.update': ProxyDto;
+  'proxy.remove': Ok;
+  'proxy.start': ProxyDto;
+  'proxy.stop': ProxyDto;
+  'proxy.check': TargetHealth;
+  'faults.get': FaultSettings;
+  'faults.set': FaultSettings;
+  'faults.close': { closed: number };
+  'conn.inject': Ok;
   'task.cancel': { cancelled: boolean };
 }
 export type Result<K extends RequestName> = Results[K];
@@ -671,6 +879,8 @@ export interface Streams {
   'client.events': { events: ClientEvent[] };
   /** The CA or the certificate list changed (reload with ca.get / cert.list). */
   'store.changed': { what: ('ca' | 'certs')[] };
+  /** Every proxy with its current status (issue 12). */
+  'proxy.status': { proxies: ProxyDto[] };
 }
 export type StreamName = keyof Streams;
 export const streamNames: StreamName[] = [
@@ -680,6 +890,7 @@ export const streamNames: StreamName[] = [
   'task.progress',
   'client.events',
   'store.changed',
+  'proxy.status',
 ];
 
 // ---------------------------------------------------------------------------------------------------------

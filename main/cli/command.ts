@@ -9,6 +9,8 @@ export interface Io {
   cwd: string;
   /** Resolves when the user asks to stop (Ctrl-C); long-running commands (serve, ui) wait on it. */
   interrupted: Promise<void>;
+  /** Lines typed while a long-running command runs (proxy: live faults). Absent in tests that give none. */
+  lines?: (onLine: (line: string) => void) => () => void;
 }
 
 export interface Command {

@@ -1,5 +1,6 @@
 // `wss-studio` command-line entry. Exit codes: 0 success, 2 bad input or usage, 1 other failure.
 // Errors are printed in one style:  error: failed to <verb> <object>: <cause>   plus   hint: <fix>
+import readline from 'node:readline';
 import { parseArgs, type OptSpec } from './args';
 import type { Command, Io } from './command';
 import { isWssError } from '../../shared/errors';
@@ -13,6 +14,7 @@ const groups: Record<string, () => Promise<{ commands: Command[] }>> = {
   trust: () => import('./trust'),
   serve: () => import('./serve'),
   doctor: () => import('./doctor'),
+  proxy: () => import('./proxy'),
   ui: () => import('./ui'),
 };
 
@@ -152,6 +154,12 @@ function processIo(): Io {
     env: process.env,
     cwd: process.cwd(),
     interrupted,
+    lines(onLine) {
+      // Only read a terminal or a pipe when a command asks for it, so other commands never hold stdin.
+      const rl = readline.createInterface({ input: process.stdin, terminal: false });
+      rl.on('line', onLine);
+      return () => rl.close();
+    },
   };
 }
 

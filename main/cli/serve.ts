@@ -248,6 +248,7 @@ export function formatEvent(e: LogEvent): string {
         if (e.clientCert.sans.length) parts.push(`sans=${e.clientCert.sans.join(',')}`);
         parts.push(`sha256=${e.clientCert.fingerprint256}`);
       }
+      if (e.target) parts.push(`=> ${e.target.url} (local port ${e.target.localPort})`);
       return parts.join(' ');
     }
     case 'frame': {
@@ -262,8 +263,12 @@ export function formatEvent(e: LogEvent): string {
         const hex = Buffer.from(e.preview, 'base64').subarray(0, 24).toString('hex');
         body = ` 0x${hex}${e.length > 24 ? '…' : ''}`;
       }
-      return `${head} ${arrow} ${e.opcode} ${e.length} B${body}`;
+      return `${head} ${arrow} ${e.opcode} ${e.length} B${body}${e.injected ? ' (injected)' : ''}`;
     }
+    case 'http':
+      return `${head} ${e.method} ${e.path} ${e.status} ${e.durationMs} ms${e.error ? ` (${e.error})` : ''}`;
+    case 'fault':
+      return `${head} fault ${e.fault}: ${e.message}`;
     case 'close':
       return `${head} closed ${e.code} ${show(e.reason)} by ${e.by}${e.clean ? '' : ' (not clean)'}`;
     case 'error':

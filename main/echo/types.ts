@@ -93,6 +93,8 @@ export interface OpenEvent extends EventBase {
   protocol: string | null;
   extensions: string;
   tls: { version: string | null; cipher: string | null } | null;
+  /** Proxied connections (main/proxy): the other leg, to the developer's server. */
+  target?: { url: string; localPort: number; protocol: string | null; extensions: string };
   /** The certificate the client presented (servers that require one), as verified. */
   clientCert?: ClientCertInfo;
 }
@@ -121,6 +123,8 @@ export interface FrameEvent extends EventBase {
   /** For close frames: the status code and reason carried. */
   closeCode?: number;
   closeReason?: string;
+  /** Sent by the user (inject/push), not by a peer. */
+  injected?: boolean;
 }
 
 export interface CloseEvent extends EventBase {
@@ -145,7 +149,29 @@ export interface ErrorEvent extends EventBase {
   remoteAddress?: string;
 }
 
-export type LogEvent = OpenEvent | FrameEvent | CloseEvent | ErrorEvent;
+/** A proxied HTTP request (main/proxy): method, path, status and time, beside the frames. */
+export interface HttpEvent extends EventBase {
+  type: 'http';
+  /** Set for an accepted WebSocket upgrade (status 101). */
+  conn?: number;
+  method: string;
+  path: string;
+  status: number;
+  durationMs: number;
+  /** Why the proxy answered itself (TARGET_REFUSED, FAULT_REFUSED ...). */
+  error?: string;
+}
+
+/** A fault that was applied (main/faults), so the timeline explains what the client saw. */
+export interface FaultEvent extends EventBase {
+  type: 'fault';
+  conn?: number;
+  fault: 'settings' | 'drop' | 'hold' | 'release' | 'close' | 'refuse';
+  dir?: 'in' | 'out';
+  message: string;
+}
+
+export type LogEvent = OpenEvent | FrameEvent | CloseEvent | ErrorEvent | HttpEvent | FaultEvent;
 
 /** What a log subscriber receives at most once per flush interval. */
 export interface LogBatch {

@@ -31,6 +31,7 @@ const merges: { [S in StreamName]: Merge<S> } = {
         events.length > MAX_LOG_EVENTS_PER_PUSH ? events.slice(-MAX_LOG_EVENTS_PER_PUSH) : events,
     };
   },
+  'proxy.status': (_prev, next) => next,
   'store.changed': (prev, next) =>
     prev ? { what: [...new Set([...prev.what, ...next.what])] } : next,
 };

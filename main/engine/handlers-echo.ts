@@ -7,6 +7,7 @@ import {
   type ServerStatus,
   type ServerDefinitionInput,
 } from '../echo';
+import type { FrameLog } from '../echo/frame-log';
 import type { Handlers } from './dispatch';
 import type { EngineDeps } from './index';
 import { exportDto } from './dto';
@@ -25,6 +26,8 @@ type EchoNames =
 export interface EchoPart {
   handlers: Pick<Handlers, EchoNames>;
   subscribeLog(cb: (b: Streams['log.batch']) => void): () => void;
+  /** The shared frame log (proxies write into it too). */
+  frameLog(): FrameLog;
   labUrls(): string[];
   startEnabled(): Promise<void>;
   close(): Promise<void>;
@@ -87,6 +90,7 @@ export function echoHandlers(d: EngineDeps): EchoPart {
         cb({ events: b.events, missed: b.missed, dropped: b.dropped }),
       );
     },
+    frameLog: () => m().log,
     labUrls: () => (manager ? manager.list().flatMap((s) => (s.labUrl ? [s.labUrl] : [])) : []),
     async startEnabled() {
       await m().startEnabled();

@@ -20,6 +20,7 @@ import { echoHandlers, type EchoPart } from './handlers-echo';
 import { doctorHandlers } from './handlers-doctor';
 import { clientHandlers } from './ws-client';
 import { webGate } from './web-gate';
+import { proxyHandlers } from './handlers-proxy';
 
 export type { ShellHooks } from './handlers-app';
 export type { CallContext, Reply, Handlers, WebAllow } from './dispatch';
@@ -78,6 +79,7 @@ export function createEngine(opts: EngineOptions): Engine {
   };
   const echo = (ref.echo = echoHandlers(deps));
   const clients = clientHandlers(deps);
+  const proxies = proxyHandlers(deps, () => echo.frameLog());
   const handlers: Handlers = {
     ...appHandlers(deps),
     ...pkiHandlers(deps),
@@ -85,6 +87,7 @@ export function createEngine(opts: EngineOptions): Engine {
     ...echo.handlers,
     ...doctorHandlers(deps),
     ...clients.handlers,
+    ...proxies.handlers,
   };
   const dispatcher = new Dispatcher(handlers, webGate(store));
   let closing: Promise<void> | undefined;
@@ -99,11 +102,14 @@ export function createEngine(opts: EngineOptions): Engine {
       return hub.subscribe(stream, cb);
     },
     labUrls: () => echo.labUrls(),
-    startEnabledServers: () => echo.startEnabled(),
+    startEnabledServers: async () => {
+      await Promise.all([echo.startEnabled(), proxies.startEnabled()]);
+    },
     close() {
       closing ??= (async () => {
         tasks.cancelAll();
         clients.close();
+        await proxies.close();
         await echo.close();
         hub.close();
       })();

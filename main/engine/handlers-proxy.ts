@@ -1,0 +1,99 @@
+// proxy.*, faults.* and conn.inject: the proxy engine (main/proxy) and the shared fault mechanism
+// (main/faults) behind the contract. Proxies write into the echo servers' frame log, so the page load, the
+// upgrade and the frames of both legs land in one timeline.
+import type { ProxyDto } from '../../shared/api';
+import { inputError } from '../../shared/errors';
+import { FaultRegistry } from '../faults';
+import { createProxyManager, type ProxyManager } from '../proxy';
+import type { FrameLog } from '../echo/frame-log';
+import type { Handlers } from './dispatch';
+import type { EngineDeps } from './index';
+
+type ProxyNames =
+  | 'proxy.list'
+  | 'proxy.add'
+  | 'proxy.update'
+  | 'proxy.remove'
+  | 'proxy.start'
+  | 'proxy.stop'
+  | 'proxy.check'
+  | 'faults.get'
+  | 'faults.set'
+  | 'faults.close'
+  | 'conn.inject';
+
+export interface ProxyPart {
+  handlers: Pick<Handlers, ProxyNames>;
+  /** Where echo servers register so faults and inject reach them too. */
+  registry: FaultRegistry;
+  startEnabled(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function proxyHandlers(d: EngineDeps, frameLog: () => FrameLog): ProxyPart {
+  const registry = new FaultRegistry();
+  let manager: ProxyManager | undefined;
+  let closed = false;
+  const m = (): ProxyManager => {
+    if (!manager) {
+      manager = createProxyManager(d.store, { log: frameLog(), faults: registry });
+      manager.onStatus((proxies) => d.hub.emit('proxy.status', { proxies }));
+    }
+    return manager;
+  };
+  const dto = (p: ProxyDto): ProxyDto => p;
+  const payload = (text: string | undefined, dataBase64: string | undefined) => {
+    if (text !== undefined) return { data: Buffer.from(text, 'utf8'), binary: false };
+    const data = Buffer.from(dataBase64 ?? '', 'base64');
+    if (data.toString('base64').replace(/=+$/, '') !== (dataBase64 ?? '').replace(/=+$/, '')) {
+      throw inputError('INVALID_INPUT', 'inject message', '"dataBase64" is not valid base64', {
+        field: 'dataBase64',
+        hint: 'encode the bytes with standard base64',
+      });
+    }
+    return { data, binary: true };
+  };
+
+  return {
+    registry,
+    handlers: {
+      'proxy.list': () => m().list().map(dto),
+      'proxy.add': (input) => m().add(input),
+      'proxy.update': async ({ id, patch }) => dto(await m().update(id, patch)),
+      'proxy.remove': async ({ id }) => {
+        await m().remove(id);
+        return { ok: true };
+      },
+      'proxy.start': async ({ id }) => dto(await m().start(id)),
+      'proxy.stop': async ({ id }) => dto(await m().stop(id)),
+      'proxy.check': ({ id }) => m().check(id),
+      'faults.get': ({ serverId }) => {
+        m();
+        return registry.get(serverId, 'read faults').faults.settings;
+      },
+      'faults.set': ({ serverId, faults }) => {
+        m();
+        return registry.get(serverId, 'set faults').faults.set(faults);
+      },
+      'faults.close': ({ serverId, conn, code, reason }) => {
+        m();
+        const t = registry.get(serverId, 'close connections');
+        return { closed: t.closeConnections(conn, code ?? 1000, reason ?? '') };
+      },
+      'conn.inject': ({ serverId, conn, to, text, dataBase64 }) => {
+        m();
+        const { data, binary } = payload(text, dataBase64);
+        registry.get(serverId, 'inject message').inject(conn, to, data, binary);
+        return { ok: true };
+      },
+    },
+    async startEnabled() {
+      await m().startEnabled();
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await manager?.stopAll();
+    },
+  };
+}

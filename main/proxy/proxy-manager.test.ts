@@ -1,0 +1,210 @@
+// "Front a server" as a task: every bad input is refused with the field and the fix before anything is
+// written or started; a good one picks or issues a certificate, persists, and starts.
+import http from 'node:http';
+import https from 'node:https';
+import net, { type AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { FrameLog } from '../echo/frame-log';
+import { storeCertSource } from '../echo';
+import { makeTestPki, type TestPki } from '../echo/testing';
+import { listLeaves } from '../pki';
+import { snapshotTree } from '../../e2e/helpers/tools';
+import { isWssError } from '../../shared/errors';
+import { FaultRegistry } from '../faults';
+import { ProxyManager } from './proxy-manager';
+import { storeCerts } from './index';
+
+let pki: TestPki;
+beforeAll(async () => {
+  pki = await makeTestPki();
+});
+afterAll(() => pki?.cleanup());
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function manager(lookup: (h: string) => Promise<string[]> = async () => ['127.0.0.1']) {
+  const m = new ProxyManager({
+    log: new FrameLog(),
+    settings: pki.store,
+    certs: storeCerts(pki.store),
+    faults: new FaultRegistry(),
+    lookup,
+  });
+  cleanups.push(() => m.stopAll());
+  return m;
+}
+
+async function listen(server: net.Server): Promise<number> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanups.push(
+    () =>
+      new Promise<void>((r) => {
+        (server as http.Server).closeAllConnections?.();
+        server.close(() => r());
+      }),
+  );
+  return (server.address() as AddressInfo).port;
+}
+
+const plainTarget = () => listen(http.createServer((_q, s) => s.end('ok')));
+
+async function refusedPort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+async function rejects(p: Promise<unknown>) {
+  try {
+    await p;
+  } catch (e) {
+    if (isWssError(e)) return e;
+    throw e;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('bad input: clear error naming the field and the fix, nothing written, nothing started', () => {
+  it.each([
+    [
+      'a target that refuses',
+      async () => ({
+        publicUrl: 'https://app.test:0',
+        target: `http://localhost:${await refusedPort()}`,
+      }),
+      'TARGET_REFUSED',
+      'target',
+      /start your server so it listens on localhost:\d+/,
+    ],
+    [
+      'http:// given but the target speaks TLS',
+      async () => {
+        const m = storeCertSource(pki.store)(pki.leafId);
+        const port = await listen(
+          https.createServer({ key: m.keyPem, cert: m.certPem }, (_q, s) => s.end('tls')),
+        );
+        return { publicUrl: 'https://app.test:0', target: `http://localhost:${port}` };
+      },
+      'TARGET_SPEAKS_TLS',
+      'target',
+      /change the target to "https:\/\/localhost:\d+"/,
+    ],
+    [
+      'https:// given but the target speaks plain HTTP',
+      async () => ({
+        publicUrl: 'https://app.test:0',
+        target: `https://localhost:${await plainTarget()}`,
+      }),
+      'TARGET_SPEAKS_PLAIN',
+      'target',
+      /change the target to "http:\/\/localhost:\d+"/,
+    ],
+    [
+      'a public name outside the CA constraints',
+      async () => ({
+        publicUrl: 'https://www.example.com:0',
+        target: `http://localhost:${await plainTarget()}`,
+      }),
+      'NAME_NOT_PERMITTED',
+      'publicUrl',
+      /app\.test|--permit/,
+    ],
+    [
+      'a busy public port',
+      async () => {
+        const busy = await listen(net.createServer());
+        return {
+          publicUrl: `https://app.test:${busy}`,
+          target: `http://localhost:${await plainTarget()}`,
+        };
+      },
+      'PORT_IN_USE',
+      'publicUrl',
+      /pick another port/,
+    ],
+    [
+      'a public URL with a path',
+      async () => ({ publicUrl: 'https://app.test:8443/app', target: 'http://localhost:5173' }),
+      'INVALID_PROXY',
+      'publicUrl',
+      /whole origin/,
+    ],
+    [
+      'a target that is not a URL',
+      async () => ({ publicUrl: 'https://app.test:8443', target: 'localhost 5173' }),
+      'INVALID_PROXY',
+      'target',
+      /http:\/\/localhost:5173/,
+    ],
+  ])('%s', async (_name, input, code, field, hint) => {
+    const before = snapshotTree(pki.home);
+    const m = manager(async () => []);
+    const e = await rejects(m.add({ ...(await input()), start: true }));
+    expect(e.code).toBe(code);
+    expect(e.field).toBe(field);
+    expect(e.message).toMatch(/^failed to /);
+    expect(e.hint ?? '').toMatch(hint);
+    expect(m.list()).toEqual([]);
+    expect(snapshotTree(pki.home)).toEqual(before);
+  });
+});
+
+describe('front a server', () => {
+  it('issues a certificate for a new name, gives the /etc/hosts line, persists, starts; the next add picks the same certificate', async () => {
+    const target = await plainTarget();
+    const m = manager(async () => []);
+    const before = listLeaves(pki.store).length;
+    const r = await m.add({
+      publicUrl: 'https://shop.test:0',
+      target: `http://localhost:${target}`,
+      start: true,
+    });
+    expect(r.issuedCertId).toBeDefined();
+    expect(r.proxy.definition.certId).toBe(r.issuedCertId);
+    expect(r.hostsLine).toBe('127.0.0.1 shop.test');
+    expect(r.proxy.state).toBe('running');
+    expect(r.proxy.url).toMatch(/^https:\/\/shop\.test:\d+$/);
+    expect(listLeaves(pki.store).length).toBe(before + 1);
+    expect(pki.store.readSettings().proxies).toEqual([
+      expect.objectContaining({ id: r.proxy.id, enabled: true, certId: r.issuedCertId }),
+    ]);
+    const r2 = await m.add({
+      publicUrl: 'https://shop.test:0',
+      target: `http://localhost:${target}`,
+    });
+    expect(r2.issuedCertId).toBeUndefined();
+    expect(r2.proxy.definition.certId).toBe(r.issuedCertId);
+    // A new manager over the same store sees both, and starts the enabled one.
+    await m.stopAll();
+    const m2 = manager();
+    expect(
+      m2
+        .list()
+        .map((p) => p.id)
+        .sort(),
+    ).toEqual([r.proxy.id, r2.proxy.id].sort());
+    await m2.startEnabled();
+    expect(m2.status(r.proxy.id).state).toBe('running');
+    expect(m2.status(r2.proxy.id).state).toBe('stopped');
+    await m2.remove(r.proxy.id);
+    await m2.remove(r2.proxy.id);
+    expect(pki.store.readSettings().proxies).toEqual([]);
+  });
+
+  it('reports the target health on check: up, then refused once the target stops', async () => {
+    const srv = http.createServer((_q, s) => s.end('ok'));
+    const port = await listen(srv);
+    const m = manager();
+    const r = await m.add({ publicUrl: 'http://localhost:0', target: `http://127.0.0.1:${port}` });
+    expect((await m.check(r.proxy.id)).state).toBe('up');
+    await new Promise<void>((res) => srv.close(() => res()));
+    const h = await m.check(r.proxy.id);
+    expect(h.state).toBe('refused');
+    expect(h.fix).toMatch(/start your server/);
+    await m.remove(r.proxy.id);
+  });
+});

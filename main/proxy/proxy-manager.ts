@@ -1,0 +1,528 @@
+// Many proxies, each started and stopped on its own, sharing the echo servers' frame log. Definitions
+// persist in settings.json under `proxies` (this area owns that key) and the enabled ones start with the app.
+//
+// add() is the "front a server" task shared by the UI and the CLI: every check runs before anything is
+// written or started (public name inside the CA's constraints, target reachable and speaking what its scheme
+// says, public port free), then a certificate covering the name is picked or issued, then the definition is
+// saved and (optionally) started. A name that does not resolve here comes back with its /etc/hosts line.
+import dns from 'node:dns/promises';
+import net from 'node:net';
+import { failure, inputError, isWssError, q, type WssError } from '../../shared/errors';
+import type { FrameLog } from '../echo/frame-log';
+import type { TlsMaterial } from '../echo/echo-server';
+import { listenError } from '../echo/echo-server';
+import { FaultController, NO_FAULTS, type FaultRegistry } from '../faults';
+import { ProxyServer } from './proxy-server';
+import { probeTarget } from './target';
+import type {
+  ProxyAddResult,
+  ProxyDefinition,
+  ProxyInput,
+  ProxyStatus,
+  TargetHealth,
+} from './types';
+import { normalizeProxy, parsePublic, parseTarget } from './validation';
+
+export interface SettingsStore {
+  readSettings(): { proxies?: unknown[]; [k: string]: unknown };
+  writeSettings(s: { schema: 1; proxies?: unknown[]; [k: string]: unknown }): void;
+}
+
+/** What the manager needs from the certificate store (main/proxy/index.ts binds it to main/pki). */
+export interface CertSource {
+  /** The CA's verdict on a public host name: an error and hint when it cannot be covered. */
+  checkName(host: string): { error?: string; hint?: string };
+  /** A valid leaf of the current CA covering host, or null. */
+  pick(host: string): string | null;
+  /** Does this leaf cover host? (field certId) */
+  covers(certId: string, host: string): boolean;
+  issue(host: string): Promise<string>;
+  material(certId: string): TlsMaterial;
+  caPem(): string | undefined;
+}
+
+export interface ProxyManagerOptions {
+  log: FrameLog;
+  settings?: SettingsStore;
+  certs?: CertSource;
+  faults?: FaultRegistry;
+  /** DNS lookup (tests pass a fake); default node's resolver. */
+  lookup?: (host: string) => Promise<string[]>;
+}
+
+interface Entry {
+  def: ProxyDefinition;
+  server?: ProxyServer;
+  state: ProxyStatus['state'];
+  error?: WssError;
+  startedAt?: string;
+  health: TargetHealth;
+  faults: FaultController;
+  queue: Promise<unknown>;
+  unregister?: () => void;
+}
+
+const unknownHealth = (): TargetHealth => ({
+  state: 'unknown',
+  detail: 'not checked yet',
+  checkedAt: new Date(0).toISOString(),
+});
+
+export class ProxyManager {
+  readonly log: FrameLog;
+  private readonly entries = new Map<string, Entry>();
+  private readonly settings: SettingsStore | undefined;
+  private readonly certs: CertSource | undefined;
+  private readonly registry: FaultRegistry | undefined;
+  private readonly lookup: (host: string) => Promise<string[]>;
+  private readonly listeners = new Set<(list: ProxyStatus[]) => void>();
+  private emitTimer: NodeJS.Timeout | undefined;
+
+  constructor(opts: ProxyManagerOptions) {
+    this.log = opts.log;
+    this.settings = opts.settings;
+    this.certs = opts.certs;
+    this.registry = opts.faults;
+    this.lookup =
+      opts.lookup ?? (async (h) => (await dns.lookup(h, { all: true })).map((a) => a.address));
+    for (const def of this.load()) this.put(def);
+  }
+
+  list(): ProxyStatus[] {
+    return [...this.entries.keys()].map((id) => this.status(id));
+  }
+
+  status(id: string): ProxyStatus {
+    const e = this.entry(id);
+    const s = e.server;
+    const running = e.state === 'running' && s?.port !== undefined;
+    const url = running ? s.publicOrigin : undefined;
+    return {
+      id,
+      definition: { ...e.def },
+      state: e.state,
+      ...(url ? { url, wsUrl: url.replace(/^http/, 'ws'), port: s?.port } : {}),
+      connections: s?.connections ?? 0,
+      requests: s?.requests ?? 0,
+      health: { ...e.health },
+      faults: e.faults.settings,
+      ...(running && e.startedAt ? { startedAt: e.startedAt } : {}),
+      ...(e.error ? { error: e.error.toJSON() } : {}),
+    };
+  }
+
+  /**
+   * Check everything, then pick or issue a certificate, save, and start when `start` is set. On any failure
+   * nothing is written and nothing listens.
+   */
+  async add(input: ProxyInput & { start?: boolean }): Promise<ProxyAddResult> {
+    const { start, ...rest } = input;
+    const def = normalizeProxy(rest);
+    if (this.entries.has(def.id)) {
+      throw inputError(
+        'PROXY_EXISTS',
+        `add proxy ${q(def.id)}`,
+        `a proxy with id ${q(def.id)} already exists`,
+        {
+          field: 'id',
+          hint: 'pick another id or update the existing proxy',
+        },
+      );
+    }
+    const action = `front ${q(def.target)} at ${q(def.publicUrl)}`;
+    const pub = parsePublic(def.publicUrl);
+    const warnings: string[] = [];
+    // 1. The public name against the CA's constraints (https only: http needs no certificate).
+    if (pub.scheme === 'https') {
+      const certs = this.needCerts(action);
+      const v = certs.checkName(pub.host);
+      if (v.error) {
+        throw inputError('NAME_NOT_PERMITTED', action, v.error, {
+          field: 'publicUrl',
+          value: def.publicUrl,
+          ...(v.hint ? { hint: v.hint } : {}),
+        });
+      }
+      if (def.certId && !certs.covers(def.certId, pub.host)) {
+        throw inputError(
+          'CERT_MISMATCH',
+          action,
+          `certificate ${q(def.certId)} does not cover ${q(pub.host)}`,
+          {
+            field: 'certId',
+            value: def.certId,
+            hint: `leave the certificate out and one is issued, or issue one with "wss-studio cert issue ${pub.host}"`,
+          },
+        );
+      }
+    }
+    // 2. The target: reachable and speaking what its scheme says.
+    const health = await this.probe(def);
+    if (health.state !== 'up') {
+      throw inputError(
+        health.state === 'refused'
+          ? 'TARGET_REFUSED'
+          : health.state === 'speaks-tls'
+            ? 'TARGET_SPEAKS_TLS'
+            : health.state === 'speaks-plain'
+              ? 'TARGET_SPEAKS_PLAIN'
+              : health.state === 'cert-untrusted'
+                ? 'TARGET_CERT_UNTRUSTED'
+                : 'TARGET_UNREACHABLE',
+        action,
+        `target ${q(def.target)}: ${health.detail}`,
+        { field: 'target', value: def.target, ...(health.fix ? { hint: health.fix } : {}) },
+      );
+    }
+    // 3. The public port must be free (checked before a certificate is issued).
+    if (pub.port !== 0) await portFree(def.bindHost, pub.port, def);
+    // 4. Name resolution: not an error, the hosts line to add.
+    let hostsLine: string | undefined;
+    if (net.isIP(pub.host) === 0) {
+      const addrs = await this.lookup(pub.host).catch(() => [] as string[]);
+      if (addrs.length === 0)
+        hostsLine = `${def.bindHost === '::1' ? '::1' : '127.0.0.1'} ${pub.host}`;
+      else if (
+        !addrs.some((a) => a.startsWith('127.') || a === '::1') &&
+        (def.bindHost.startsWith('127.') || def.bindHost === '::1')
+      ) {
+        warnings.push(
+          `${pub.host} resolves to ${addrs.join(', ')}, but the proxy listens on ${def.bindHost}: map it to 127.0.0.1 in /etc/hosts`,
+        );
+      }
+    }
+    // 5. Certificate: the one given, a valid one covering the name, or a new one.
+    let issuedCertId: string | undefined;
+    if (pub.scheme === 'https' && !def.certId) {
+      const certs = this.needCerts(action);
+      const found = certs.pick(pub.host);
+      if (found) def.certId = found;
+      else def.certId = issuedCertId = await certs.issue(pub.host);
+    }
+    const e = this.put({ ...def, enabled: false });
+    e.health = health;
+    try {
+      this.persist();
+    } catch (err) {
+      this.drop(def.id);
+      throw err;
+    }
+    this.emit();
+    if (start) {
+      try {
+        await this.start(def.id);
+      } catch (err) {
+        // Nothing half-started: the definition is removed again.
+        await this.remove(def.id).catch(() => undefined);
+        throw err;
+      }
+    }
+    return {
+      proxy: this.status(def.id),
+      ...(issuedCertId ? { issuedCertId } : {}),
+      ...(hostsLine ? { hostsLine } : {}),
+      warnings,
+    };
+  }
+
+  update(id: string, patch: ProxyInput): Promise<ProxyStatus> {
+    const e = this.entry(id);
+    const def = normalizeProxy({ ...patch, id }, e.def);
+    return this.enqueue(e, async () => {
+      const old = e.def;
+      e.def = def;
+      try {
+        this.persist();
+      } catch (err) {
+        e.def = old;
+        throw err;
+      }
+      if (e.server) {
+        await this.doStop(e);
+        await this.doStart(e);
+      }
+      this.emit();
+      return this.status(id);
+    });
+  }
+
+  remove(id: string): Promise<void> {
+    const e = this.entry(id);
+    return this.enqueue(e, async () => {
+      await this.doStop(e);
+      this.drop(id);
+      try {
+        this.persist();
+      } catch (err) {
+        this.entries.set(id, e);
+        throw err;
+      }
+      this.emit();
+    });
+  }
+
+  start(id: string): Promise<ProxyStatus> {
+    const e = this.entry(id);
+    return this.enqueue(e, async () => {
+      if (!e.server) await this.doStart(e);
+      this.setEnabled(e, true);
+      return this.status(id);
+    });
+  }
+
+  stop(id: string): Promise<ProxyStatus> {
+    const e = this.entry(id);
+    return this.enqueue(e, async () => {
+      await this.doStop(e);
+      this.setEnabled(e, false);
+      return this.status(id);
+    });
+  }
+
+  /** Probe a proxy's target now and keep the verdict for the card. */
+  async check(id: string): Promise<TargetHealth> {
+    const e = this.entry(id);
+    e.health = await this.probe(e.def);
+    this.emit();
+    return { ...e.health };
+  }
+
+  async startEnabled(): Promise<void> {
+    const ids = [...this.entries.values()].filter((e) => e.def.enabled).map((e) => e.def.id);
+    await Promise.all(ids.map((id) => this.start(id).catch(() => undefined)));
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all(
+      [...this.entries.values()].map((e) =>
+        this.enqueue(e, () => this.doStop(e)).catch(() => undefined),
+      ),
+    );
+  }
+
+  /** The whole list on every change (coalesced to one call per 50 ms). */
+  onStatus(fn: (list: ProxyStatus[]) => void): () => void {
+    this.listeners.add(fn);
+    return () => {
+      this.listeners.delete(fn);
+    };
+  }
+
+  /** The running server of a proxy (faults, inject), or undefined. */
+  server(id: string): ProxyServer | undefined {
+    return this.entries.get(id)?.server;
+  }
+
+  // --- internals -------------------------------------------------------------------------------------------
+
+  private needCerts(action: string): CertSource {
+    if (!this.certs)
+      throw failure('NO_CERT_SOURCE', action, 'this proxy manager has no certificate store');
+    return this.certs;
+  }
+
+  private probe(def: ProxyDefinition) {
+    return probeTarget(parseTarget(def.target), def.target, {
+      verify: def.targetVerify,
+      ...(this.certs?.caPem() ? { ca: this.certs.caPem() } : {}),
+    }).then(({ problem: _p, ...h }) => h);
+  }
+
+  private put(def: ProxyDefinition): Entry {
+    const faults = new FaultController(def.id, this.log);
+    const e: Entry = {
+      def,
+      state: 'stopped',
+      health: unknownHealth(),
+      faults,
+      queue: Promise.resolve(),
+    };
+    this.entries.set(def.id, e);
+    e.unregister = this.registry?.register(def.id, () => e.server);
+    return e;
+  }
+
+  private drop(id: string): void {
+    this.entries.get(id)?.unregister?.();
+    this.entries.delete(id);
+  }
+
+  private entry(id: string): Entry {
+    const e = this.entries.get(id);
+    if (!e) {
+      throw inputError('PROXY_NOT_FOUND', `find proxy ${q(id)}`, `no proxy with id ${q(id)}`, {
+        field: 'id',
+        hint: `known proxies: ${[...this.entries.keys()].map((k) => q(k)).join(', ') || '(none)'}`,
+      });
+    }
+    return e;
+  }
+
+  private enqueue<T>(e: Entry, op: () => Promise<T>): Promise<T> {
+    const run = e.queue.then(op, op);
+    e.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async doStart(e: Entry): Promise<void> {
+    const def = e.def;
+    e.error = undefined;
+    e.state = 'starting';
+    this.emit();
+    try {
+      const pub = parsePublic(def.publicUrl);
+      let tls: TlsMaterial | undefined;
+      if (pub.scheme === 'https') {
+        if (!def.certId) {
+          throw inputError(
+            'CERT_REQUIRED',
+            `start proxy ${q(def.id)}`,
+            'no certificate chosen for this https proxy',
+            {
+              field: 'certId',
+              hint: `issue one with "wss-studio cert issue ${pub.host}" and pick it`,
+            },
+          );
+        }
+        tls = this.needCerts(`start proxy ${q(def.id)}`).material(def.certId);
+      }
+      const caPem = this.certs?.caPem();
+      const server = new ProxyServer({
+        definition: def,
+        log: this.log,
+        faults: e.faults,
+        ...(tls ? { tls } : {}),
+        ...(caPem ? { targetCa: caPem } : {}),
+        onChange: () => this.emit(),
+      });
+      await server.start();
+      e.server = server;
+      e.state = 'running';
+      e.startedAt = new Date().toISOString();
+      this.emit();
+      // Health for the card, without holding up the start.
+      void this.check(def.id).catch(() => undefined);
+    } catch (err) {
+      e.server = undefined;
+      e.state = 'error';
+      e.error = isWssError(err)
+        ? err
+        : failure('START_FAILED', `start proxy ${q(def.id)}`, String(err));
+      this.emit();
+      throw e.error;
+    }
+  }
+
+  private async doStop(e: Entry): Promise<void> {
+    const server = e.server;
+    if (!server) {
+      if (e.state === 'error') {
+        e.state = 'stopped';
+        e.error = undefined;
+        this.emit();
+      }
+      return;
+    }
+    e.state = 'stopping';
+    this.emit();
+    await server.stop();
+    e.server = undefined;
+    e.state = 'stopped';
+    e.startedAt = undefined;
+    // Faults belong to a running proxy's session: a stopped proxy starts clean.
+    e.faults.set({ ...NO_FAULTS });
+    this.emit();
+  }
+
+  private setEnabled(e: Entry, enabled: boolean): void {
+    if (e.def.enabled === enabled) return;
+    e.def = { ...e.def, enabled };
+    this.persist();
+  }
+
+  private emit(): void {
+    if (this.listeners.size === 0 || this.emitTimer) return;
+    this.emitTimer = setTimeout(() => {
+      this.emitTimer = undefined;
+      const list = this.list();
+      for (const fn of this.listeners) {
+        try {
+          fn(list);
+        } catch {
+          // A failing listener must not break proxy control.
+        }
+      }
+    }, 50);
+    this.emitTimer.unref();
+  }
+
+  private load(): ProxyDefinition[] {
+    if (!this.settings) return [];
+    const raw = this.settings.readSettings().proxies;
+    if (raw === undefined) return [];
+    if (!Array.isArray(raw)) {
+      throw failure(
+        'INVALID_SETTINGS',
+        'load proxy definitions',
+        'settings key "proxies" is not a list',
+        'fix or remove the "proxies" key in settings.json',
+      );
+    }
+    const seen = new Set<string>();
+    return raw.map((item, i) => {
+      let def: ProxyDefinition;
+      try {
+        def = normalizeProxy(item as ProxyInput);
+      } catch (err) {
+        throw failure(
+          'INVALID_SETTINGS',
+          'load proxy definitions',
+          `settings.json proxies[${i}]: ${isWssError(err) ? err.data.cause : String(err)}`,
+          'fix or remove that entry in settings.json',
+        );
+      }
+      if (typeof (item as { id?: unknown }).id !== 'string' || seen.has(def.id)) {
+        throw failure(
+          'INVALID_SETTINGS',
+          'load proxy definitions',
+          `settings.json proxies[${i}] has a missing or duplicate id`,
+          'give each proxy a unique "id"',
+        );
+      }
+      seen.add(def.id);
+      return def;
+    });
+  }
+
+  private persist(): void {
+    if (!this.settings) return;
+    const current = this.settings.readSettings();
+    this.settings.writeSettings({
+      ...current,
+      schema: 1,
+      proxies: [...this.entries.values()].map((e) => e.def),
+    });
+  }
+}
+
+/** Is host:port free to listen on? Throws PORT_IN_USE (field publicUrl) naming the port and the fix. */
+async function portFree(host: string, port: number, def: ProxyDefinition): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', (e) => {
+      const err = listenError(
+        e,
+        { scheme: def.publicUrl.startsWith('https') ? 'wss' : 'ws', host, id: def.id },
+        port,
+      );
+      reject(
+        inputError(err.code, err.data.action, err.data.cause, {
+          field: 'publicUrl',
+          value: def.publicUrl,
+          ...(err.hint ? { hint: err.hint } : {}),
+        }),
+      );
+    });
+    s.listen({ host, port, exclusive: true }, () => s.close(() => resolve()));
+  });
+}

@@ -1,0 +1,783 @@
+// One TLS front: an http or https server on the public side that passes every HTTP request through to the
+// developer's server (streaming both ways, keep-alive to the target, X-Forwarded-*) and terminates each
+// WebSocket on both legs with `ws`, so every message is seen (frame log, faults, inject) and forwarded
+// byte-exact with its opcode. Pings, pongs, close codes and reasons are carried both ways; permessage-deflate
+// is negotiated on each leg (offered to the target only when the client offered it); a slow reader on one
+// side pauses the socket of the other side (bufferedAmount past a high-water mark), so memory stays bounded.
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import tls from 'node:tls';
+import type { Duplex } from 'node:stream';
+import { performance } from 'node:perf_hooks';
+import { WebSocket, WebSocketServer } from 'ws';
+import { failure, inputError, q } from '../../shared/errors';
+import type { FrameLog } from '../echo/frame-log';
+import { preview } from '../echo/frame-log';
+import type { TlsMaterial } from '../echo/echo-server';
+import { listenError } from '../echo/echo-server';
+import {
+  FaultController,
+  sendableCloseCode,
+  type FaultTarget,
+  type Lane,
+  type LaneItem,
+} from '../faults';
+import { explainTargetError } from './target';
+import type { ProxyDefinition } from './types';
+import { parsePublic, parseTarget, type PublicSide, type TargetSide } from './validation';
+
+/** Bytes queued to one leg before the other leg's socket is paused. */
+export const PROXY_HIGH_WATER = 4 * 1024 * 1024;
+export const PROXY_MAX_PAYLOAD = 256 * 1024 * 1024;
+const CLOSE_GRACE_MS = 1_000;
+
+/** Hop-by-hop headers (RFC 9110 7.6.1) plus the ones ws sets itself on the target leg. */
+const HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-authorization',
+  'proxy-authenticate',
+]);
+const WS_OWN = new Set([
+  'sec-websocket-key',
+  'sec-websocket-version',
+  'sec-websocket-extensions',
+  'sec-websocket-protocol',
+  'sec-websocket-accept',
+]);
+
+let connCounter = 0;
+
+export interface ProxyServerOptions {
+  definition: ProxyDefinition;
+  log: FrameLog;
+  /** Required for an https:// public side. */
+  tls?: TlsMaterial;
+  /** Trusted besides the system roots when verifying an https:// target (our CA). */
+  targetCa?: string;
+  /** Faults survive restarts when the owner passes its controller. */
+  faults?: FaultController;
+  /** Connection or request counts changed. */
+  onChange?: () => void;
+}
+
+interface Pair {
+  conn: number;
+  down: WebSocket;
+  up: WebSocket;
+  toTarget: Lane;
+  toClient: Lane;
+  /** Who closed first, with what. */
+  closedBy?: 'client' | 'server';
+  code?: number;
+  reason?: string;
+  forced?: boolean;
+  downClosed: boolean;
+  upClosed: boolean;
+}
+
+export class ProxyServer implements FaultTarget {
+  readonly definition: ProxyDefinition;
+  readonly faults: FaultController;
+  private readonly log: FrameLog;
+  private readonly tlsMaterial: TlsMaterial | undefined;
+  private readonly targetCa: string | undefined;
+  private readonly onChange: () => void;
+  private readonly pub: PublicSide;
+  private readonly target: TargetSide;
+  private readonly agent: http.Agent;
+  private server: http.Server | https.Server | undefined;
+  private wss: WebSocketServer | undefined;
+  private boundPort: number | undefined;
+  private readonly pairs = new Map<number, Pair>();
+  private readonly sockets = new Set<Duplex>();
+  private requestCount = 0;
+
+  constructor(opts: ProxyServerOptions) {
+    this.definition = opts.definition;
+    this.log = opts.log;
+    this.tlsMaterial = opts.tls;
+    this.targetCa = opts.targetCa;
+    this.onChange = opts.onChange ?? (() => {});
+    this.pub = parsePublic(opts.definition.publicUrl);
+    this.target = parseTarget(opts.definition.target);
+    this.faults = opts.faults ?? new FaultController(opts.definition.id, opts.log);
+    if (this.pub.scheme === 'https' && !this.tlsMaterial) {
+      throw inputError(
+        'CERT_REQUIRED',
+        `start proxy ${q(this.definition.id)}`,
+        'an https:// public side needs a certificate',
+        {
+          field: 'certId',
+          hint: `issue one with "wss-studio cert issue ${this.pub.host}" and pick it`,
+        },
+      );
+    }
+    const agentOpts = { keepAlive: true, maxSockets: 256, maxFreeSockets: 32 };
+    this.agent =
+      this.target.scheme === 'https'
+        ? new https.Agent({ ...agentOpts, ...this.targetTls() })
+        : new http.Agent(agentOpts);
+  }
+
+  get port(): number | undefined {
+    return this.boundPort;
+  }
+  get connections(): number {
+    return this.pairs.size;
+  }
+  get requests(): number {
+    return this.requestCount;
+  }
+  /** Public origin with the bound port, e.g. https://app.test:8443 */
+  get publicOrigin(): string {
+    const h = this.pub.host.includes(':') ? `[${this.pub.host}]` : this.pub.host;
+    const port = this.boundPort ?? this.pub.port;
+    const dflt = this.pub.scheme === 'https' ? 443 : 80;
+    return `${this.pub.scheme}://${h}${port === dflt ? '' : `:${port}`}`;
+  }
+
+  async start(port: number = this.pub.port): Promise<number> {
+    if (this.server) throw new Error('proxy already started');
+    const def = this.definition;
+    const wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      perMessageDeflate: true,
+      maxPayload: PROXY_MAX_PAYLOAD,
+      autoPong: false,
+      // The client gets the subprotocol the target chose (it is one the client offered).
+      handleProtocols: (_offered, req) => (req as ReqWithProto).__targetProtocol || false,
+    });
+    const m = this.tlsMaterial;
+    const server = m
+      ? https.createServer({
+          key: m.keyPem,
+          cert: m.caPem ? `${m.certPem.trim()}\n${m.caPem.trim()}\n` : m.certPem,
+          minVersion: 'TLSv1.2',
+          handshakeTimeout: 10_000,
+        })
+      : http.createServer();
+    server.on(m ? 'secureConnection' : 'connection', (s: Duplex) => {
+      this.sockets.add(s);
+      s.once('close', () => this.sockets.delete(s));
+    });
+    server.on('clientError', (_err, socket: Duplex) => {
+      if ((socket as net.Socket).writable)
+        socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      else socket.destroy();
+    });
+    server.on('request', (req, res) => this.onRequest(req, res));
+    server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.onUpgrade(req, socket, head),
+    );
+    this.server = server;
+    this.wss = wss;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ port, host: def.bindHost }, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (e) {
+      this.server = undefined;
+      this.wss = undefined;
+      wss.close();
+      server.close();
+      this.agent.destroy();
+      throw listenError(
+        e,
+        { scheme: this.pub.scheme === 'https' ? 'wss' : 'ws', host: def.bindHost, id: def.id },
+        port,
+      );
+    }
+    server.on('error', () => {});
+    const addr = server.address();
+    this.boundPort = typeof addr === 'object' && addr ? addr.port : port;
+    return this.boundPort;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    this.boundPort = undefined;
+    server.close();
+    const closing = [...this.pairs.values()].map(
+      (p) =>
+        new Promise<void>((resolve) => {
+          if (p.down.readyState === WebSocket.CLOSED) return resolve();
+          p.down.once('close', () => resolve());
+          this.forceClose(p, 1001, 'proxy stopping', false);
+          setTimeout(() => {
+            p.down.terminate();
+            p.up.terminate();
+            resolve();
+          }, CLOSE_GRACE_MS).unref();
+        }),
+    );
+    await Promise.all(closing);
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+    if ('closeAllConnections' in server) server.closeAllConnections();
+    this.wss?.close();
+    this.wss = undefined;
+    this.agent.destroy();
+    await new Promise<void>((resolve) => {
+      if (!server.listening) return resolve();
+      server.once('close', () => resolve());
+    });
+  }
+
+  // --- FaultTarget ----------------------------------------------------------------------------------------
+
+  closeConnections(conn: number | undefined, code: number, reason: string): number {
+    const list =
+      conn === undefined ? [...this.pairs.values()] : [this.pairOf(conn, 'close connection')];
+    for (const p of list) this.forceClose(p, code, reason, true);
+    return list.length;
+  }
+
+  inject(conn: number, to: 'client' | 'target', data: Buffer, binary: boolean): void {
+    const p = this.pairOf(conn, 'inject message');
+    const ws = to === 'client' ? p.down : p.up;
+    if (ws.readyState !== WebSocket.OPEN) {
+      throw inputError('CONN_CLOSED', 'inject message', `connection ${conn} is closing`, {
+        field: 'conn',
+        value: conn,
+      });
+    }
+    ws.send(data, { binary });
+    this.log.add({
+      type: 'frame',
+      serverId: this.definition.id,
+      conn,
+      dir: to === 'client' ? 'out' : 'in',
+      opcode: binary ? 'binary' : 'text',
+      length: data.length,
+      ...preview(data, binary ? 'base64' : 'utf8'),
+      injected: true,
+    });
+  }
+
+  // --- HTTP -----------------------------------------------------------------------------------------------
+
+  private targetTls(): https.AgentOptions {
+    const verify = this.definition.targetVerify;
+    return {
+      rejectUnauthorized: verify,
+      ...(net.isIP(this.target.host) ? {} : { servername: this.target.host }),
+      ...(verify && this.targetCa ? { ca: [...tls.rootCertificates, this.targetCa] } : {}),
+    };
+  }
+
+  /** Request headers for the target: hop-by-hop removed, Host kept (or rewritten), X-Forwarded-* added. */
+  private forwardHeaders(req: http.IncomingMessage, upgrade: boolean): http.OutgoingHttpHeaders {
+    const out: http.OutgoingHttpHeaders = {};
+    const listed = new Set(
+      String(req.headers.connection ?? '')
+        .split(',')
+        .map((s) => s.trim().toLowerCase())
+        .filter(Boolean),
+    );
+    for (const [k, v] of Object.entries(req.headers)) {
+      if (v === undefined || HOP.has(k) || listed.has(k)) continue;
+      if (upgrade && WS_OWN.has(k)) continue;
+      out[k] = v;
+    }
+    const publicHost = req.headers.host ?? `${this.pub.host}:${this.boundPort ?? this.pub.port}`;
+    const t = this.target;
+    out.host = this.definition.preserveHost
+      ? publicHost
+      : `${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
+    const ip = req.socket.remoteAddress ?? '';
+    const prior = req.headers['x-forwarded-for'];
+    out['x-forwarded-for'] = prior ? `${String(prior)}, ${ip}` : ip;
+    out['x-forwarded-proto'] = this.pub.scheme;
+    out['x-forwarded-host'] = publicHost;
+    return out;
+  }
+
+  private rewriteLocation(loc: string): string {
+    if (!this.definition.rewriteRedirects) return loc;
+    const t = this.target;
+    const origins = [t.origin, `${t.scheme}://${t.host}:${t.port}`];
+    if (t.host === '127.0.0.1' || t.host === 'localhost') {
+      origins.push(`${t.scheme}://localhost:${t.port}`, `${t.scheme}://127.0.0.1:${t.port}`);
+    }
+    for (const o of origins) {
+      if (loc === o || loc.startsWith(o + '/') || loc.startsWith(o + '?')) {
+        let rest = loc.slice(o.length);
+        if (t.basePath && rest.startsWith(t.basePath)) rest = rest.slice(t.basePath.length) || '/';
+        return this.publicOrigin + rest;
+      }
+    }
+    return loc;
+  }
+
+  private logHttp(
+    method: string,
+    path: string,
+    status: number,
+    t0: number,
+    extra: { conn?: number; error?: string } = {},
+  ) {
+    this.log.add({
+      type: 'http',
+      serverId: this.definition.id,
+      method,
+      path: path.length > 2048 ? path.slice(0, 2048) : path,
+      status,
+      durationMs: Math.round((performance.now() - t0) * 100) / 100,
+      ...extra,
+    });
+  }
+
+  private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const t0 = performance.now();
+    this.requestCount++;
+    this.onChange();
+    const method = req.method ?? 'GET';
+    const path = req.url ?? '/';
+    const t = this.target;
+    const preq = (t.scheme === 'https' ? https : http).request({
+      host: t.host,
+      port: t.port,
+      method,
+      path: t.basePath + path,
+      headers: this.forwardHeaders(req, false),
+      agent: this.agent,
+      ...(t.scheme === 'https' ? this.targetTls() : {}),
+    });
+    let logged = false;
+    const done = (status: number, error?: string) => {
+      if (logged) return;
+      logged = true;
+      this.logHttp(method, path, status, t0, error ? { error } : {});
+    };
+    preq.on('response', (pres) => {
+      const headers: http.OutgoingHttpHeaders = {};
+      const listed = new Set(
+        String(pres.headers.connection ?? '')
+          .split(',')
+          .map((s) => s.trim().toLowerCase()),
+      );
+      for (const [k, v] of Object.entries(pres.headers)) {
+        if (v === undefined || HOP.has(k) || listed.has(k)) continue;
+        headers[k] = k === 'location' && typeof v === 'string' ? this.rewriteLocation(v) : v;
+      }
+      const status = pres.statusCode ?? 502;
+      res.writeHead(status, pres.statusMessage, headers);
+      pres.pipe(res);
+      pres.on('error', () => res.destroy());
+      res.on('finish', () => done(status));
+      res.on('close', () => {
+        if (!res.writableFinished) {
+          pres.destroy();
+          done(status, 'CLIENT_GONE');
+        }
+      });
+    });
+    preq.on('error', (err: Error & { code?: string }) => {
+      const p = explainTargetError(err, t, this.definition.target);
+      if (!res.headersSent) {
+        const body = errorPage(this.publicOrigin + path, this.definition.target, p.detail, p.fix);
+        res.writeHead(502, {
+          'Content-Type': 'text/html; charset=utf-8',
+          'Content-Length': Buffer.byteLength(body),
+          'Cache-Control': 'no-store',
+          'X-WSS-Studio-Error': p.code,
+        });
+        res.end(body);
+      } else {
+        res.destroy();
+      }
+      done(502, p.code);
+    });
+    req.pipe(preq);
+    req.on('error', () => preq.destroy());
+    res.on('close', () => {
+      if (!req.complete) preq.destroy();
+    });
+  }
+
+  // --- WebSocket ------------------------------------------------------------------------------------------
+
+  private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    const t0 = performance.now();
+    const method = req.method ?? 'GET';
+    const path = req.url ?? '/';
+    socket.on('error', () => socket.destroy());
+    const answer = (status: number, text: string, body: string, error: string) => {
+      this.logHttp(method, path, status, t0, { error });
+      if (socket.writable) {
+        socket.end(
+          `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+            `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        );
+      } else socket.destroy();
+    };
+    if (String(req.headers.upgrade ?? '').toLowerCase() !== 'websocket' || !this.wss) {
+      return answer(400, 'Bad Request', 'only WebSocket upgrades are proxied\n', 'BAD_UPGRADE');
+    }
+    const refused = this.faults.refuseUpgrade(path);
+    if (refused !== null) {
+      return answer(
+        refused,
+        http.STATUS_CODES[refused] ?? 'Refused',
+        `refused by a WSS Studio fault (HTTP ${refused})\n`,
+        'FAULT_REFUSED',
+      );
+    }
+    const offered = String(req.headers['sec-websocket-protocol'] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const deflate = /permessage-deflate/i.test(
+      String(req.headers['sec-websocket-extensions'] ?? ''),
+    );
+    const t = this.target;
+    const targetUrl = `${t.scheme === 'https' ? 'wss' : 'ws'}://${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}${t.basePath}${path}`;
+    const up = new WebSocket(targetUrl, offered, {
+      headers: this.forwardHeaders(req, true) as Record<string, string>,
+      perMessageDeflate: deflate,
+      autoPong: false,
+      maxPayload: PROXY_MAX_PAYLOAD,
+      handshakeTimeout: 10_000,
+      followRedirects: false,
+      ...(t.scheme === 'https' ? this.targetTls() : {}),
+    });
+    let settled = false;
+    socket.once('close', () => {
+      if (!settled) {
+        settled = true;
+        up.terminate();
+      }
+    });
+    up.on('unexpected-response', (_r, pres) => {
+      if (settled) return;
+      settled = true;
+      // The target refused the upgrade: relay its status, headers and body (bounded) to the client.
+      const status = pres.statusCode ?? 502;
+      const chunks: Buffer[] = [];
+      let size = 0;
+      pres.on('data', (d: Buffer) => {
+        if (size < 64 * 1024) chunks.push(d);
+        size += d.length;
+      });
+      const finish = () => {
+        const body = Buffer.concat(chunks).subarray(0, 64 * 1024);
+        const lines = [`HTTP/1.1 ${status} ${pres.statusMessage ?? ''}`];
+        for (const [k, v] of Object.entries(pres.headers)) {
+          if (HOP.has(k) || k === 'content-length' || v === undefined) continue;
+          for (const one of Array.isArray(v) ? v : [v]) lines.push(`${k}: ${one}`);
+        }
+        lines.push('Connection: close', `Content-Length: ${body.length}`);
+        this.logHttp(method, path, status, t0, { error: 'TARGET_REFUSED_UPGRADE' });
+        if (socket.writable) {
+          socket.write(lines.join('\r\n') + '\r\n\r\n');
+          socket.end(body);
+        } else socket.destroy();
+        up.terminate();
+      };
+      pres.on('end', finish);
+      pres.on('error', finish);
+    });
+    up.on('error', (err: Error & { code?: string }) => {
+      if (settled) return;
+      settled = true;
+      const p = explainTargetError(err, t, this.definition.target);
+      answer(
+        502,
+        'Bad Gateway',
+        `WSS Studio could not reach ${this.definition.target}: ${p.detail}. Fix: ${p.fix}\n`,
+        p.code,
+      );
+    });
+    up.on('open', () => {
+      if (settled || socket.destroyed || !this.wss) {
+        up.terminate();
+        return;
+      }
+      settled = true;
+      (req as ReqWithProto).__targetProtocol = up.protocol;
+      this.wss.handleUpgrade(req, socket, head, (down) => this.pair(req, down, up, targetUrl, t0));
+    });
+  }
+
+  private pair(
+    req: http.IncomingMessage,
+    down: WebSocket,
+    up: WebSocket,
+    targetUrl: string,
+    t0: number,
+  ): void {
+    const id = this.definition.id;
+    const log = this.log;
+    const conn = ++connCounter;
+    if (!this.server) {
+      down.terminate();
+      up.terminate();
+      return;
+    }
+    const sock = req.socket as tls.TLSSocket;
+    const upSock = (up as unknown as { _socket?: net.Socket })._socket;
+    this.logHttp(req.method ?? 'GET', req.url ?? '/', 101, t0, { conn });
+    log.add({
+      type: 'open',
+      serverId: id,
+      conn,
+      remoteAddress: sock.remoteAddress ?? '',
+      remotePort: sock.remotePort ?? 0,
+      url: `${this.pub.scheme === 'https' ? 'wss' : 'ws'}://${req.headers.host ?? this.publicOrigin.replace(/^\w+:\/\//, '')}${req.url ?? '/'}`,
+      origin: req.headers.origin ?? null,
+      userAgent: req.headers['user-agent'] ?? null,
+      requestedProtocols: String(req.headers['sec-websocket-protocol'] ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+      protocol: down.protocol || null,
+      extensions: down.extensions,
+      tls: this.tlsMaterial
+        ? { version: sock.getProtocol?.() ?? null, cipher: sock.getCipher?.()?.name ?? null }
+        : null,
+      target: {
+        url: targetUrl,
+        localPort: upSock?.localPort ?? 0,
+        protocol: up.protocol || null,
+        extensions: up.extensions,
+      },
+    });
+
+    // Flow control: a direction is paused while its lane holds too much (faults) or its receiver's
+    // bufferedAmount is over the high-water mark.
+    const stall = { in: { lane: false, buf: false }, out: { lane: false, buf: false } };
+    const apply = (dir: 'in' | 'out') => {
+      const src = dir === 'in' ? down : up;
+      const s = stall[dir];
+      if (src.readyState !== WebSocket.OPEN) return;
+      if (s.lane || s.buf) {
+        if (!src.isPaused) src.pause();
+      } else if (src.isPaused) src.resume();
+    };
+    const forward = (dir: 'in' | 'out', item: LaneItem) => {
+      const to = dir === 'in' ? up : down;
+      if (item.kind === 'close') return closeLeg(to, item.code, item.reason);
+      if (to.readyState !== WebSocket.OPEN) return;
+      log.addFrame(id, conn, dir, item.binary ? 'binary' : 'text', item.data);
+      to.send(item.data, { binary: item.binary }, () => {
+        if (stall[dir].buf && to.bufferedAmount < PROXY_HIGH_WATER / 2) {
+          stall[dir].buf = false;
+          apply(dir);
+        }
+      });
+      if (to.bufferedAmount > PROXY_HIGH_WATER && !stall[dir].buf) {
+        stall[dir].buf = true;
+        apply(dir);
+      }
+    };
+    const p: Pair = {
+      conn,
+      down,
+      up,
+      toTarget: this.faults.lane(
+        conn,
+        'in',
+        (i) => forward('in', i),
+        (over) => {
+          stall.in.lane = over;
+          apply('in');
+        },
+      ),
+      toClient: this.faults.lane(
+        conn,
+        'out',
+        (i) => forward('out', i),
+        (over) => {
+          stall.out.lane = over;
+          apply('out');
+        },
+      ),
+      downClosed: false,
+      upClosed: false,
+    };
+    this.pairs.set(conn, p);
+    this.onChange();
+
+    down.on('message', (data: Buffer, isBinary: boolean) =>
+      p.toTarget.push({ kind: 'message', data, binary: isBinary }),
+    );
+    up.on('message', (data: Buffer, isBinary: boolean) =>
+      p.toClient.push({ kind: 'message', data, binary: isBinary }),
+    );
+    down.on('ping', (d: Buffer) => {
+      log.addFrame(id, conn, 'in', 'ping', d);
+      if (up.readyState === WebSocket.OPEN) up.ping(d);
+    });
+    up.on('ping', (d: Buffer) => {
+      log.addFrame(id, conn, 'out', 'ping', d);
+      if (down.readyState === WebSocket.OPEN) down.ping(d);
+    });
+    down.on('pong', (d: Buffer) => {
+      log.addFrame(id, conn, 'in', 'pong', d);
+      if (up.readyState === WebSocket.OPEN) up.pong(d);
+    });
+    up.on('pong', (d: Buffer) => {
+      log.addFrame(id, conn, 'out', 'pong', d);
+      if (down.readyState === WebSocket.OPEN) down.pong(d);
+    });
+    const onError = (leg: 'client' | 'target') => (err: Error & { code?: string }) => {
+      log.add({
+        type: 'error',
+        serverId: id,
+        conn,
+        code: err.code ?? 'WS_ERROR',
+        message: `${leg} leg: ${err.message}`,
+      });
+    };
+    down.on('error', onError('client'));
+    up.on('error', onError('target'));
+
+    const closeFrame = (dir: 'in' | 'out', code: number, reason: string) => {
+      const has = code !== 1005 && code !== 1006;
+      const r = Buffer.from(reason, 'utf8');
+      log.add({
+        type: 'frame',
+        serverId: id,
+        conn,
+        dir,
+        opcode: 'close',
+        length: has ? 2 + r.length : 0,
+        ...preview(r, 'utf8'),
+        ...(has ? { closeCode: code, closeReason: reason } : {}),
+      });
+    };
+    const finish = () => {
+      if (!p.downClosed || !p.upClosed || !this.pairs.has(conn)) return;
+      this.pairs.delete(conn);
+      p.toTarget.dispose();
+      p.toClient.dispose();
+      this.onChange();
+      log.add({
+        type: 'close',
+        serverId: id,
+        conn,
+        code: p.code ?? 1006,
+        reason: p.reason ?? '',
+        by: p.closedBy ?? 'server',
+        clean: (p.code ?? 1006) !== 1006,
+      });
+    };
+    down.on('close', (code: number, reasonBuf: Buffer) => {
+      p.downClosed = true;
+      const reason = reasonBuf.toString('utf8');
+      if (!p.closedBy) {
+        p.closedBy = 'client';
+        p.code = code;
+        p.reason = reason;
+        if (code !== 1006) closeFrame('in', code, reason);
+        // Through the lane, so a close never overtakes the messages sent before it.
+        p.toTarget.push({ kind: 'close', code, reason });
+      }
+      if (up.readyState === WebSocket.CLOSED) p.upClosed = true;
+      finish();
+    });
+    up.on('close', (code: number, reasonBuf: Buffer) => {
+      p.upClosed = true;
+      const reason = reasonBuf.toString('utf8');
+      if (!p.closedBy) {
+        p.closedBy = 'server';
+        p.code = code;
+        p.reason = reason;
+        if (code !== 1006) closeFrame('out', code, reason);
+        p.toClient.push({ kind: 'close', code, reason });
+      }
+      if (down.readyState === WebSocket.CLOSED) p.downClosed = true;
+      finish();
+    });
+    this.closeFrameOf.set(conn, closeFrame);
+  }
+
+  private readonly closeFrameOf = new Map<
+    number,
+    (dir: 'in' | 'out', code: number, reason: string) => void
+  >();
+
+  /** A close chosen by the user (fault) or by stop(): both legs, the client with the chosen code. */
+  private forceClose(p: Pair, code: number, reason: string, asFault: boolean): void {
+    if (p.closedBy) return;
+    p.closedBy = 'server';
+    p.code = code;
+    p.reason = reason;
+    p.forced = true;
+    if (asFault) {
+      this.faults.note({
+        fault: 'close',
+        conn: p.conn,
+        message: `closed by the user with ${code} ${JSON.stringify(reason)} (both legs)`,
+      });
+    }
+    this.closeFrameOf.get(p.conn)?.('out', code, reason);
+    closeLeg(p.down, code, reason);
+    closeLeg(p.up, sendableCloseCode(code) ? code : 1001, reason);
+    this.closeFrameOf.delete(p.conn);
+  }
+
+  private pairOf(conn: number, action: string): Pair {
+    const p = this.pairs.get(conn);
+    if (!p) {
+      throw inputError(
+        'CONN_NOT_FOUND',
+        action,
+        `proxy ${q(this.definition.id)} has no open connection ${conn}`,
+        {
+          field: 'conn',
+          value: conn,
+          hint: `open connections: ${[...this.pairs.keys()].join(', ') || '(none)'}`,
+        },
+      );
+    }
+    return p;
+  }
+}
+
+type ReqWithProto = http.IncomingMessage & { __targetProtocol?: string };
+
+/** Close one leg the way the other leg was closed: the same code and reason, none, or a dropped TCP. */
+function closeLeg(ws: WebSocket, code: number, reason: string): void {
+  if (ws.readyState === WebSocket.CLOSED || ws.readyState === WebSocket.CLOSING) return;
+  if (code === 1006) return ws.terminate();
+  if (code === 1005 || !sendableCloseCode(code)) return ws.close();
+  // A reason is at most 123 bytes on the wire.
+  let r = reason;
+  while (Buffer.byteLength(r) > 123) r = r.slice(0, -1);
+  ws.close(code, r);
+}
+
+function esc(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** The page a browser shows when the target cannot be reached: what was tried, what failed, the fix. */
+export function errorPage(url: string, target: string, detail: string, fix: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>WSS Studio: target not reachable</title>
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:44rem;margin:3rem auto;padding:0 1rem;color:#222}
+code{background:#f2f2f2;padding:0 .25rem;border-radius:3px}h1{font-size:1.3rem}.fix{background:#eef6ff;padding:.75rem 1rem;border-radius:6px}</style>
+</head><body><h1>WSS Studio could not reach your server</h1>
+<p>The proxy for <code>${esc(url)}</code> forwards to the target <code>${esc(target)}</code>, and ${esc(detail)}.</p>
+<p class="fix"><strong>Fix:</strong> ${esc(fix)}. Then reload this page.</p>
+<p><small>502 Bad Gateway from the WSS Studio proxy.</small></p></body></html>
+`;
+}
+
+export function proxyFailure(id: string, cause: string, hint?: string) {
+  return failure('PROXY_FAILED', `start proxy ${q(id)}`, cause, hint);
+}

@@ -1,0 +1,225 @@
+// The developer's server as the proxy sees it: a probe that tells "up" from "refused", "speaks TLS although
+// http:// was given" and the reverse, and one place that turns a failed request to the target into words and
+// a fix (used by the probe, the error page and the health shown on the card).
+import net from 'node:net';
+import tls from 'node:tls';
+import type { TargetHealth, TargetHealthState } from './types';
+import type { TargetSide } from './validation';
+
+const PROBE_MS = 3_000;
+
+export interface TargetProblem {
+  state: TargetHealthState;
+  code: string;
+  detail: string;
+  fix: string;
+}
+
+const where = (t: TargetSide) => `${t.host}:${t.port}`;
+
+/** Words and a fix for an error from a request or connection to the target. */
+export function explainTargetError(
+  err: Error & { code?: string },
+  t: TargetSide,
+  url: string,
+): TargetProblem {
+  const code = err.code ?? '';
+  const m = err.message ?? String(err);
+  if (code === 'ECONNREFUSED') {
+    return {
+      state: 'refused',
+      code: 'TARGET_REFUSED',
+      detail: `nothing is listening on ${where(t)} (connection refused)`,
+      fix: `start your server so it listens on ${where(t)} (e.g. "npm run dev"), or change the target ${JSON.stringify(url)} to where it listens`,
+    };
+  }
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return {
+      state: 'unreachable',
+      code: 'TARGET_NOT_FOUND',
+      detail: `the target host ${JSON.stringify(t.host)} does not resolve`,
+      fix: 'use localhost or 127.0.0.1 for a server on this machine',
+    };
+  }
+  if (
+    /wrong version number|packet length too long|unknown protocol|EPROTO/i.test(`${code} ${m}`) &&
+    t.scheme === 'https'
+  ) {
+    return {
+      state: 'speaks-plain',
+      code: 'TARGET_SPEAKS_PLAIN',
+      detail: `the target ${where(t)} answered in plain HTTP, not TLS`,
+      fix: `change the target to ${JSON.stringify(url.replace(/^(https|wss):/, (s) => (s === 'https:' ? 'http:' : 'ws:')))}`,
+    };
+  }
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/i.test(code)) {
+    return {
+      state: 'cert-untrusted',
+      code: 'TARGET_CERT_UNTRUSTED',
+      detail: `the target's certificate is not trusted: ${m}`,
+      fix: 'give the target a certificate from WSS Studio, or turn off target verification (targetVerify false, "--insecure-target")',
+    };
+  }
+  if (code === 'ETIMEDOUT' || code === 'TARGET_TIMEOUT') {
+    return {
+      state: 'unreachable',
+      code: 'TARGET_TIMEOUT',
+      detail: `the target ${where(t)} did not answer in time`,
+      fix: 'check that your server is not stuck (a breakpoint, a busy loop) and answers on that port',
+    };
+  }
+  return {
+    state: 'unreachable',
+    code: 'TARGET_FAILED',
+    detail: `the request to ${where(t)} failed: ${code ? `${code}: ` : ''}${m}`,
+    fix:
+      t.scheme === 'http'
+        ? `if your server speaks TLS, use ${JSON.stringify(url.replace(/^http:/, 'https:').replace(/^ws:/, 'wss:'))}`
+        : 'check your server',
+  };
+}
+
+function speaksTlsProblem(t: TargetSide, url: string): TargetProblem {
+  return {
+    state: 'speaks-tls',
+    code: 'TARGET_SPEAKS_TLS',
+    detail: `the target ${where(t)} speaks TLS (https), but the target was given as ${JSON.stringify(url)}`,
+    fix: `change the target to ${JSON.stringify(url.replace(/^http:/, 'https:').replace(/^ws:/, 'wss:'))}`,
+  };
+}
+
+/** Probe the target once: TCP, then either a TLS handshake (https) or a plain HTTP request line (http). */
+export async function probeTarget(
+  t: TargetSide,
+  url: string,
+  opts: { verify?: boolean; ca?: string } = {},
+): Promise<TargetHealth & { problem?: TargetProblem }> {
+  const at = () => new Date().toISOString();
+  const fail = (p: TargetProblem) => ({
+    state: p.state,
+    detail: p.detail,
+    fix: p.fix,
+    checkedAt: at(),
+    problem: p,
+  });
+  try {
+    if (t.scheme === 'http') {
+      const first = await plainProbe(t);
+      if (first.startsWith('HTTP/'))
+        return { state: 'up', detail: `answers HTTP on ${where(t)}`, checkedAt: at() };
+      // No HTTP answer: a TLS server either sends an alert (0x15) or hangs up. Confirm with a handshake.
+      if (await tlsHandshakes(t)) return fail(speaksTlsProblem(t, url));
+      return fail({
+        state: 'unreachable',
+        code: 'TARGET_NOT_HTTP',
+        detail: `the target ${where(t)} accepted a connection but did not answer HTTP`,
+        fix: 'check that this port is your web server (not a database or another protocol)',
+      });
+    }
+    const r = await tlsProbe(t, opts);
+    if (r.authorized || opts.verify === false) {
+      return {
+        state: 'up',
+        detail: `answers TLS on ${where(t)}${r.authorized ? '' : ' (certificate not verified)'}`,
+        checkedAt: at(),
+      };
+    }
+    return fail(explainTargetError(Object.assign(new Error(r.reason), { code: r.code }), t, url));
+  } catch (e) {
+    return fail(explainTargetError(e as Error & { code?: string }, t, url));
+  }
+}
+
+function plainProbe(t: TargetSide): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host: t.host, port: t.port });
+    let got = Buffer.alloc(0);
+    const timer = setTimeout(() => {
+      s.destroy();
+      resolve(got.toString('latin1'));
+    }, PROBE_MS);
+    s.on('connect', () =>
+      s.write(`HEAD / HTTP/1.1\r\nHost: ${t.host}:${t.port}\r\nConnection: close\r\n\r\n`),
+    );
+    s.on('data', (d: Buffer) => {
+      got = Buffer.concat([got, d]);
+      if (got.length >= 5) {
+        clearTimeout(timer);
+        s.destroy();
+        resolve(got.toString('latin1'));
+      }
+    });
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      if (e.code === 'ECONNRESET') return resolve(got.toString('latin1'));
+      reject(e);
+    });
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve(got.toString('latin1'));
+    });
+  });
+}
+
+function tlsHandshakes(t: TargetSide): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = tls.connect({
+      host: t.host,
+      port: t.port,
+      rejectUnauthorized: false,
+      servername: net.isIP(t.host) ? undefined : t.host,
+    });
+    const timer = setTimeout(() => {
+      s.destroy();
+      resolve(false);
+    }, PROBE_MS);
+    s.on('secureConnect', () => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => {
+      clearTimeout(timer);
+      resolve(false);
+    });
+  });
+}
+
+function tlsProbe(
+  t: TargetSide,
+  opts: { ca?: string },
+): Promise<{ authorized: boolean; reason: string; code: string }> {
+  return new Promise((resolve, reject) => {
+    const s = tls.connect({
+      host: t.host,
+      port: t.port,
+      rejectUnauthorized: false,
+      ...(net.isIP(t.host) ? {} : { servername: t.host }),
+      ...(opts.ca ? { ca: [...tls.rootCertificates, opts.ca] } : {}),
+    });
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(Object.assign(new Error('no TLS answer'), { code: 'TARGET_TIMEOUT' }));
+    }, PROBE_MS);
+    s.on('secureConnect', () => {
+      clearTimeout(timer);
+      let authorized = s.authorized;
+      let reason = s.authorizationError ? String(s.authorizationError) : '';
+      let code = reason;
+      if (authorized) {
+        const err = tls.checkServerIdentity(t.host, s.getPeerCertificate());
+        if (err) {
+          authorized = false;
+          reason = err.message;
+          code = 'ERR_TLS_CERT_ALTNAME_INVALID';
+        }
+      }
+      s.destroy();
+      resolve({ authorized, reason, code });
+    });
+    s.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+}
