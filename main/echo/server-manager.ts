@@ -14,6 +14,7 @@ import type {
   ServerStatusEvent,
 } from './types';
 import { normalizeDefinition } from './validation';
+import { Behaviours } from './rules/registry';
 
 /** The part of the store the manager needs (main/store's Store satisfies it). */
 export interface SettingsStore {
@@ -31,6 +32,8 @@ export interface ServerManagerOptions {
   logOptions?: FrameLogOptions;
   /** See EchoServerOptions.handshakeTimeoutMs (default 10 s). */
   handshakeTimeoutMs?: number;
+  /** Folder of per-server rules files (`<id>.json`); omit to keep rules in memory (serve attaches files). */
+  rulesDir?: string;
 }
 
 interface Entry {
@@ -47,6 +50,8 @@ interface Entry {
 
 export class ServerManager {
   readonly log: FrameLog;
+  /** Rules, scripts, pushes and replay of each server (main/echo/rules). */
+  readonly behaviours: Behaviours;
   private readonly entries = new Map<string, Entry>();
   private readonly settings: SettingsStore | undefined;
   private readonly resolveCert: (certId: string) => TlsMaterial;
@@ -56,6 +61,11 @@ export class ServerManager {
 
   constructor(opts: ServerManagerOptions = {}) {
     this.log = opts.log ?? new FrameLog(opts.logOptions);
+    this.behaviours = new Behaviours(
+      this.log,
+      (id) => this.entries.get(id)?.def.mode ?? 'echo',
+      opts.rulesDir,
+    );
     this.settings = opts.settings;
     this.handshakeTimeoutMs = opts.handshakeTimeoutMs;
     this.resolveCert =
@@ -175,6 +185,7 @@ export class ServerManager {
         this.entries.set(id, e);
         throw err;
       }
+      this.behaviours.drop(id);
       this.emit(id, last);
     });
   }
@@ -224,6 +235,7 @@ export class ServerManager {
         this.enqueue(e, () => this.doStop(e)).catch(() => undefined),
       ),
     );
+    this.behaviours.close();
     this.log.flush();
   }
 
@@ -308,6 +320,7 @@ export class ServerManager {
           : {}),
         labTargets: () => this.labTargets(),
         onConnections: () => this.connectionsChanged(def.id),
+        behaviour: this.behaviours.get(def.id),
       });
       let port: number;
       try {
@@ -319,6 +332,7 @@ export class ServerManager {
         port = await server.start(0);
       }
       e.server = server;
+      this.behaviours.get(def.id).started();
       e.lastPort = port;
       e.state = 'running';
       e.startedAt = new Date().toISOString();
@@ -346,6 +360,7 @@ export class ServerManager {
     }
     e.state = 'stopping';
     this.emit(e.def.id);
+    this.behaviours.get(e.def.id).stopped();
     await server.stop();
     e.server = undefined;
     e.state = 'stopped';

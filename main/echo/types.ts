@@ -102,6 +102,10 @@ export interface FrameEvent extends EventBase {
   /** For close frames: the status code and reason carried. */
   closeCode?: number;
   closeReason?: string;
+  /** Frames the server sent on its own, not as an echo: rule, script, push, injected (manual), replay. */
+  source?: 'rule' | 'script' | 'push' | 'injected' | 'replay';
+  /** Which rule, script step, push or replay sent it (e.g. "rules[2] ping"). */
+  note?: string;
 }
 
 export interface CloseEvent extends EventBase {

@@ -26,6 +26,8 @@ export interface EchoPart {
   handlers: Pick<Handlers, EchoNames>;
   subscribeLog(cb: (b: Streams['log.batch']) => void): () => void;
   labUrls(): string[];
+  /** The manager (created on first use): rules, pushes and replay work on it (handlers-behaviour.ts). */
+  manager(): ServerManager;
   startEnabled(): Promise<void>;
   close(): Promise<void>;
 }
@@ -87,6 +89,7 @@ export function echoHandlers(d: EngineDeps): EchoPart {
         cb({ events: b.events, missed: b.missed, dropped: b.dropped }),
       );
     },
+    manager: m,
     labUrls: () => (manager ? manager.list().flatMap((s) => (s.labUrl ? [s.labUrl] : [])) : []),
     async startEnabled() {
       await m().startEnabled();

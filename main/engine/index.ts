@@ -19,6 +19,7 @@ import { trustHandlers } from './handlers-trust';
 import { echoHandlers, type EchoPart } from './handlers-echo';
 import { doctorHandlers } from './handlers-doctor';
 import { clientHandlers } from './ws-client';
+import { behaviourHandlers } from './handlers-behaviour';
 
 export type { ShellHooks } from './handlers-app';
 export type { CallContext, Reply, Handlers } from './dispatch';
@@ -81,6 +82,7 @@ export function createEngine(opts: EngineOptions): Engine {
     ...pkiHandlers(deps),
     ...trustHandlers(deps),
     ...echo.handlers,
+    ...behaviourHandlers(() => echo.manager()),
     ...doctorHandlers(deps),
     ...clients.handlers,
   };
