@@ -31,6 +31,8 @@ export const RULE_LIMITS = {
 } as const;
 
 const msg = (s: string) => s;
+/** A description for editors (shown on hover from the published JSON Schema). */
+const doc = <S extends v.GenericSchema>(schema: S, d: string) => v.pipe(schema, v.description(d));
 const text = (max: number = RULE_LIMITS.text) =>
   v.pipe(v.string('must be a string'), v.maxLength(max, `must be at most ${max} characters`));
 const int = (min: number, max: number, what = '') =>
@@ -123,15 +125,17 @@ const rangeOrInt = v.union(
 /** Conditions on the connection: all given must hold. */
 export const ConnMatchSchema = v.strictObject({
   /** Request path (pathname) the client connected to, exact. */
-  path: v.optional(text(2048)),
+  path: v.optional(doc(text(2048), 'Request path the client connected to (exact).')),
   /** Query parameters: a value must be equal; true means "present". */
   query: v.optional(v.record(text(256), v.union([text(2048), v.literal(true)]))),
   /** Request headers (names case-insensitive): a value must be equal; true means "present". */
   header: v.optional(v.record(text(256), v.union([text(2048), v.literal(true)]))),
   /** The chosen subprotocol; "" = none chosen. */
-  protocol: v.optional(text(256)),
+  protocol: v.optional(doc(text(256), 'The chosen subprotocol ("" = none).')),
   /** The nth connection to this server since it started (1 = first). */
-  connection: v.optional(rangeOrInt),
+  connection: v.optional(
+    doc(rangeOrInt, 'The nth connection to this server since it started: N or {"min","max"}.'),
+  ),
 });
 
 /** Conditions on a message (and its connection): all given must hold. */
@@ -139,8 +143,8 @@ export const MatchSchema = v.strictObject({
   ...ConnMatchSchema.entries,
   opcode: v.optional(v.picklist(['text', 'binary'], 'must be "text" or "binary"')),
   /** Whole text equal. */
-  text: v.optional(text()),
-  contains: v.optional(text()),
+  text: v.optional(doc(text(), 'The whole text message equals this.')),
+  contains: v.optional(doc(text(), 'The text message contains this.')),
   /** RE2 regular expression (searched, not anchored: use ^ and $). Inline flags: (?i). */
   regex: v.optional(
     v.pipe(
@@ -165,7 +169,7 @@ export const MatchSchema = v.strictObject({
       ),
     ),
   ),
-  value: v.optional(v.unknown()),
+  value: v.optional(doc(v.unknown(), 'With pointer: the field equals this JSON value (deep).')),
   /** With pointer and no value: false = the field must be absent. */
   exists: v.optional(v.boolean('must be true or false')),
   /** Binary message starting with these bytes (hex, e.g. "cafe01"). */
@@ -176,18 +180,30 @@ export const MatchSchema = v.strictObject({
     ),
   ),
   /** The nth message from this client on its connection (1 = first). */
-  messageNumber: v.optional(rangeOrInt),
+  messageNumber: v.optional(
+    doc(rangeOrInt, 'The nth message from this client (1 = first): N or {"min","max"}.'),
+  ),
 });
 
 /** One message to send. Exactly one of text, json or binary. */
 export const MessageSchema = v.pipe(
   v.strictObject({
     /** A text message (template). */
-    text: v.optional(template()),
+    text: v.optional(
+      doc(
+        template(),
+        'A text message; a template: {{text}}, {{json.id}}, {{now.iso}}, {{uuid}}, {{counter}} ...',
+      ),
+    ),
     /** A JSON value sent as text; strings inside are templates, "{{x}}" alone keeps x's type. */
-    json: v.optional(jsonTemplate),
+    json: v.optional(
+      doc(
+        jsonTemplate,
+        'A JSON message; strings are templates, "{{json.id}}" alone keeps its type.',
+      ),
+    ),
     /** A binary message: hex digits (template, e.g. "cafe{{hex.counter}}"). */
-    binary: v.optional(template()),
+    binary: v.optional(doc(template(), 'A binary message as hex digits (a template).')),
     /** Wait this long before sending (after the previous message of the list). */
     delayMs: delay,
     /** sender (default): the connection the rule fired for; all: every connection of the server; others. */
@@ -239,12 +255,19 @@ export const RuleSchema = v.pipe(
     /** Off rules are kept but never match. */
     enabled: v.optional(v.boolean('must be true or false')),
     /** Missing or {}: every message matches. */
-    match: v.optional(MatchSchema),
-    reply: v.optional(replySchema),
+    match: v.optional(doc(MatchSchema, 'Conditions, all must hold; missing: every message.')),
+    reply: v.optional(
+      doc(replySchema, 'Message(s) to send; a list is sent in order, each after its delayMs.'),
+    ),
     /** Close the connection after the replies. */
-    close: v.optional(CloseSchema),
+    close: v.optional(doc(CloseSchema, 'Close the connection after the replies.')),
     /** Explicitly do nothing with the message (no reply, no echo). */
-    swallow: v.optional(v.literal(true, 'must be true (or left out)')),
+    swallow: v.optional(
+      doc(
+        v.literal(true, 'must be true (or left out)'),
+        'Do nothing with the message: no reply, no echo.',
+      ),
+    ),
     /** After this rule's actions, also do the server's mode (true) or the given one. */
     fallThrough: v.optional(
       v.union(
