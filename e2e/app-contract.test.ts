@@ -61,6 +61,14 @@ const samples: { [K in RequestName]: Input<K> } = {
   'faults.close': { serverId: 'no-such-proxy', code: 4000 },
   'conn.inject': { serverId: 'no-such-proxy', conn: 1, to: 'client', text: 'hi' },
   'task.cancel': { taskId: 'nothing-running' },
+  'rules.get': { serverId: 'no-such-server' },
+  'rules.set': { serverId: 'no-such-server', rules: { rules: [] } },
+  'rules.try': { serverId: 'no-such-server', text: 'hi' },
+  'push.send': { serverId: 'no-such-server', text: 'hi' },
+  'push.start': { serverId: 'no-such-server', pushId: 'tick' },
+  'push.stop': { serverId: 'no-such-server', pushId: 'tick' },
+  'push.list': { serverId: 'no-such-server' },
+  'replay.start': { serverId: 'no-such-server', conn: 1, recording: '{"log":{"entries":[]}}' },
 };
 
 /** Codes that mean the request never reached its handler. */

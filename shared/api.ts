@@ -10,6 +10,8 @@
 // Every value crossing the boundary is plain JSON: no Buffer, no Date, no class instances. Binary data
 // travels as base64. Private keys never appear in a result except in an explicit export (`cert.export`).
 import * as v from 'valibot';
+import { PushSchema } from './rules';
+import type { RulesFile, RulesProblem } from './rules';
 
 // ---------------------------------------------------------------------------------------------------------
 // Bounds shared by the schemas. Every string and array is bounded, so a 10 MB string is a validation error
@@ -379,6 +381,114 @@ export const requests = {
     'send a message into a live connection (logged as injected)',
   ),
 
+  // server behaviour (issue 13): rules, pushes, manual push, replay. `serverId` is an id or a unique name.
+  'rules.get': def(
+    v.strictObject({ serverId: nonEmpty(LIMITS.id) }),
+    "a server's rules, their file and the last load error",
+  ),
+  'rules.set': def(
+    v.strictObject({
+      serverId: nonEmpty(LIMITS.id),
+      /** Checked by shared/rules.ts checkRules (every problem with its path), not by a shape here. */
+      rules: v.unknown(),
+    }),
+    "replace a server's rules (validated; written to its rules file)",
+  ),
+  'rules.try': def(
+    v.pipe(
+      v.strictObject({
+        serverId: nonEmpty(LIMITS.id),
+        /** Try against this draft instead of the rules in force. */
+        rules: v.optional(v.unknown()),
+        text: v.optional(str(1024 * 1024)),
+        dataBase64: v.optional(str(1024 * 1024)),
+        path: v.optional(str(LIMITS.text)),
+        query: v.optional(v.record(str(256), str(LIMITS.text))),
+        headers: v.optional(v.record(str(256), str(LIMITS.text))),
+        protocol: v.optional(str(256)),
+        connection: v.optional(int(1, 1_000_000_000)),
+        messageNumber: v.optional(int(1, 1_000_000_000)),
+      }),
+      v.check(
+        (i) => (i.text === undefined) !== (i.dataBase64 === undefined),
+        'give exactly one of text or dataBase64',
+      ),
+    ),
+    'which rule a message would match and what it would send (nothing is sent)',
+  ),
+  'push.send': def(
+    v.pipe(
+      v.strictObject({
+        serverId: nonEmpty(LIMITS.id),
+        /** A connection number from the frame log; missing: every open connection. */
+        conn: v.optional(int(1, Number.MAX_SAFE_INTEGER)),
+        text: v.optional(str(16 * 1024 * 1024)),
+        dataBase64: v.optional(str(24 * 1024 * 1024)),
+      }),
+      v.check(
+        (i) => (i.text === undefined) !== (i.dataBase64 === undefined),
+        'give exactly one of text or dataBase64',
+      ),
+    ),
+    'send a message now to one connection or all (logged as injected)',
+  ),
+  'push.start': def(
+    v.pipe(
+      v.strictObject({
+        serverId: nonEmpty(LIMITS.id),
+        /** A push defined in the server's rules ... */
+        pushId: v.optional(nonEmpty(64)),
+        /** ... or one defined now. */
+        push: v.optional(PushSchema),
+      }),
+      v.check(
+        (i) => (i.pushId === undefined) !== (i.push === undefined),
+        'give exactly one of pushId or push',
+      ),
+    ),
+    'start a periodic push',
+  ),
+  'push.stop': def(
+    v.strictObject({ serverId: nonEmpty(LIMITS.id), pushId: nonEmpty(64) }),
+    'stop a periodic push',
+  ),
+  'push.list': def(
+    v.strictObject({ serverId: nonEmpty(LIMITS.id) }),
+    "a server's pushes (defined and running) with their counts",
+  ),
+  'replay.start': def(
+    v.pipe(
+      v.strictObject({
+        serverId: nonEmpty(LIMITS.id),
+        /** The connection to play to. */
+        conn: int(1, Number.MAX_SAFE_INTEGER),
+        /** A HAR (with _webSocketMessages, e.g. from Chrome DevTools) or our JSON Lines export ... */
+        recording: v.optional(str(32 * 1024 * 1024)),
+        format: v.optional(v.picklist(['har', 'jsonl'], 'must be "har" or "jsonl"')),
+        /** Which session of the recording (HAR entry / connection), default the first with server messages. */
+        session: v.optional(int(0, 100_000)),
+        /** ... or a selection of the live frame log: these sequence numbers of this connection. */
+        fromSeq: v.optional(int(1, Number.MAX_SAFE_INTEGER)),
+        toSeq: v.optional(int(1, Number.MAX_SAFE_INTEGER)),
+        logConn: v.optional(int(1, Number.MAX_SAFE_INTEGER)),
+        /** 2 = twice as fast; default 1 (original timing). */
+        speed: v.optional(
+          v.pipe(
+            v.number('must be a number'),
+            v.minValue(0.01, 'must be from 0.01 to 1000'),
+            v.maxValue(1000, 'must be from 0.01 to 1000'),
+          ),
+        ),
+        waitForClient: v.optional(v.boolean('must be true or false')),
+      }),
+      v.check(
+        (i) => (i.recording !== undefined) !== (i.logConn !== undefined),
+        'give either recording (HAR or JSON Lines text) or logConn (with fromSeq/toSeq) from the frame log',
+      ),
+    ),
+    'play a recorded session to a connection',
+  ),
+
   // long tasks
   'task.cancel': def(
     v.strictObject({ taskId: nonEmpty(64) }),
@@ -665,6 +775,10 @@ export interface FrameEventDto extends EventBase {
   closeReason?: string;
   /** Sent by the user (inject/push), not by a peer. */
   injected?: boolean;
+  /** Sent by the server on its own (not an echo): rule, script, push, injected (manual push), replay. */
+  source?: 'rule' | 'script' | 'push' | 'injected' | 'replay';
+  /** Which rule, script step, push or replay sent it. */
+  note?: string;
 }
 export interface CloseEventDto extends EventBase {
   type: 'close';
@@ -815,6 +929,51 @@ export interface Results {
   'faults.close': { closed: number };
   'conn.inject': Ok;
   'task.cancel': { cancelled: boolean };
+  'rules.get': RulesStatusDto;
+  'rules.set': RulesStatusDto;
+  'rules.try': RuleTryResult;
+  'push.send': { serverId: string; sent: number[] };
+  'push.start': PushStatusDto;
+  'push.stop': PushStatusDto;
+  'push.list': PushStatusDto[];
+  'replay.start': { replayId: string; session: string; messages: number; awaits: number };
+}
+
+export interface RulesStatusDto {
+  serverId: string;
+  rules: RulesFile;
+  file?: string;
+  loadedAt?: string;
+  /** The last load of the rules file failed; `rules` are the previous ones, still in force. */
+  error?: { message: string; problems: RulesProblem[]; at: string };
+}
+
+export interface RuleTryResult {
+  rule: number | null;
+  name?: string;
+  outcome: 'handled' | 'echo' | 'broadcast' | 'silent';
+  sends: {
+    to: 'sender' | 'all' | 'others';
+    delayMs: number;
+    opcode: 'text' | 'binary';
+    text?: string;
+    dataBase64?: string;
+  }[];
+  close?: { code: number; reason: string; delayMs: number };
+  /** Template errors (rule, field, position). */
+  errors: string[];
+  /** The draft did not validate: its problems (nothing was tried). */
+  problems?: RulesProblem[];
+}
+
+export interface PushStatusDto {
+  id: string;
+  everyMs: number;
+  to: 'each' | 'broadcast';
+  running: boolean;
+  ticks: number;
+  sent: number;
+  skipped: number;
 }
 export type Result<K extends RequestName> = Results[K];
 

@@ -11,7 +11,8 @@ import { failure, inputError, q, type WssError } from '../../shared/errors';
 import type { FrameLog } from './frame-log';
 import { preview } from './frame-log';
 import { renderLabPage, type LabTarget } from './lab-page';
-import type { ClientCertInfo, ServerDefinition } from './types';
+import type { ClientCertInfo, EchoMode, ServerDefinition } from './types';
+import type { Behaviour, FrameSource, Peer } from './rules/peer';
 
 export interface TlsMaterial {
   certPem: string;
@@ -33,6 +34,8 @@ export interface EchoServerOptions {
   labTargets?: () => LabTarget[];
   /** Called when the number of open WebSocket connections changes. */
   onConnections?: (count: number) => void;
+  /** Rules, scripts, pushes, replay (main/echo/rules): consulted for every connection and message. */
+  behaviour?: Behaviour;
 }
 
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -68,6 +71,9 @@ export class EchoServer {
   private readonly sockets = new Set<Duplex>();
   private readonly conns = new Map<WebSocket, ConnState>();
   private boundPort: number | undefined;
+  private readonly behaviour: Behaviour | undefined;
+  /** Connections since start: the "connection number" rules match on. */
+  private connIndex = 0;
 
   constructor(opts: EchoServerOptions) {
     this.definition = opts.definition;
@@ -76,6 +82,7 @@ export class EchoServer {
     this.handshakeTimeoutMs = opts.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
     this.labTargets = opts.labTargets ?? (() => this.selfTarget());
     this.onConnections = opts.onConnections ?? (() => {});
+    this.behaviour = opts.behaviour;
     if (this.definition.scheme === 'wss' && !this.tls) {
       throw inputError(
         'CERT_REQUIRED',
@@ -465,15 +472,24 @@ export class EchoServer {
       });
     };
 
+    const peer = this.behaviour ? this.peer(ws, req, state) : undefined;
+    if (peer) this.behaviour?.connected(peer);
+
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       const opcode = isBinary ? 'binary' : 'text';
       log.addFrame(def.id, conn, 'in', opcode, data);
-      if (def.mode === 'echo') {
+      let mode: EchoMode = def.mode;
+      if (peer) {
+        const outcome = this.behaviour?.message(peer, data, isBinary);
+        if (outcome === 'handled') return;
+        if (outcome) mode = outcome;
+      }
+      if (mode === 'echo') {
         if (ws.readyState !== WebSocket.OPEN) return;
         send(ws, ws, data, isBinary);
         // Same bytes as the frame in: the log reuses its payload copy.
         log.addFrame(def.id, conn, 'out', opcode, data, true);
-      } else if (def.mode === 'broadcast') {
+      } else if (mode === 'broadcast') {
         for (const [peer, st] of this.conns) {
           if (peer.readyState !== WebSocket.OPEN) continue;
           send(peer, ws, data, isBinary);
@@ -498,6 +514,7 @@ export class EchoServer {
       const reason = reasonBuf.toString('utf8');
       this.conns.delete(ws);
       this.onConnections(this.conns.size);
+      if (peer) this.behaviour?.disconnected(peer);
       const clean = code !== 1006;
       if (state.serverClose) {
         if (clean) closeFrame(conn, 'in', code, reason);
@@ -541,6 +558,51 @@ export class EchoServer {
     WebSocket,
     (target: number, dir: 'in' | 'out', code: number, reason: string) => void
   >();
+
+  /** The behaviour's handle on one connection: send (logged with its source) and close. */
+  private peer(ws: WebSocket, req: http.IncomingMessage, state: ConnState): Peer {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const def = this.definition;
+    const log = this.log;
+    return {
+      conn: state.conn,
+      index: ++this.connIndex,
+      path: url.pathname,
+      query: url.searchParams,
+      headers: req.headers,
+      protocol: ws.protocol,
+      get open() {
+        return ws.readyState === WebSocket.OPEN && !state.serverClose;
+      },
+      send: (data: Buffer, binary: boolean, source: FrameSource, note?: string) => {
+        if (ws.readyState !== WebSocket.OPEN || state.serverClose) return false;
+        if (ws.bufferedAmount + data.length > SEND_HIGH_WATER) {
+          log.add({
+            type: 'error',
+            serverId: def.id,
+            conn: state.conn,
+            code: 'SEND_QUEUE_FULL',
+            message: `${source} message not sent: the client is not reading (${ws.bufferedAmount} bytes queued)`,
+          });
+          return false;
+        }
+        ws.send(data, { binary });
+        log.add({
+          type: 'frame',
+          serverId: def.id,
+          conn: state.conn,
+          dir: 'out',
+          opcode: binary ? 'binary' : 'text',
+          length: data.length,
+          ...preview(data, binary ? 'base64' : 'utf8'),
+          source,
+          ...(note !== undefined ? { note } : {}),
+        });
+        return true;
+      },
+      close: (code: number, reason: string) => this.serverClose(ws, code, reason),
+    };
+  }
 
   private serverClose(ws: WebSocket, code: number, reason: string): void {
     const st = this.conns.get(ws);

@@ -16,6 +16,7 @@
 // Frame-log error event codes: WS_ERR_* (ws protocol errors, with closeCode 1002/1007/1009), PATH_NOT_FOUND,
 // ORIGIN_REFUSED, HANDSHAKE_TIMEOUT, TLS_ON_PLAIN_PORT, PLAIN_ON_TLS_PORT, TLS_HANDSHAKE_FAILED,
 // BAD_HTTP_REQUEST.
+import path from 'node:path';
 import { getLeaf, listLeaves, loadCa, readLeafKeyPem } from '../pki';
 import type { LeafInfo } from '../pki';
 import type { Store } from '../store';
@@ -65,7 +66,12 @@ export function createServerManager(
   store: Store,
   opts: Omit<ServerManagerOptions, 'settings' | 'resolveCert'> = {},
 ): ServerManager {
-  return new ServerManager({ ...opts, settings: store, resolveCert: storeCertSource(store) });
+  return new ServerManager({
+    rulesDir: path.join(store.root, 'rules'),
+    ...opts,
+    settings: store,
+    resolveCert: storeCertSource(store),
+  });
 }
 
 /**

@@ -16,6 +16,7 @@ import type {
   ServerStatusEvent,
 } from './types';
 import { normalizeDefinition } from './validation';
+import { Behaviours } from './rules/registry';
 
 /** The part of the store the manager needs (main/store's Store satisfies it). */
 export interface SettingsStore {
@@ -33,6 +34,8 @@ export interface ServerManagerOptions {
   logOptions?: FrameLogOptions;
   /** See EchoServerOptions.handshakeTimeoutMs (default 10 s). */
   handshakeTimeoutMs?: number;
+  /** Folder of per-server rules files (`<id>.json`); omit to keep rules in memory (serve attaches files). */
+  rulesDir?: string;
 }
 
 interface Entry {
@@ -49,6 +52,8 @@ interface Entry {
 
 export class ServerManager {
   readonly log: FrameLog;
+  /** Rules, scripts, pushes and replay of each server (main/echo/rules). */
+  readonly behaviours: Behaviours;
   private readonly entries = new Map<string, Entry>();
   private readonly settings: SettingsStore | undefined;
   private readonly resolveCert: (certId: string) => TlsMaterial;
@@ -58,6 +63,11 @@ export class ServerManager {
 
   constructor(opts: ServerManagerOptions = {}) {
     this.log = opts.log ?? new FrameLog(opts.logOptions);
+    this.behaviours = new Behaviours(
+      this.log,
+      (id) => this.entries.get(id)?.def.mode ?? 'echo',
+      opts.rulesDir,
+    );
     this.settings = opts.settings;
     this.handshakeTimeoutMs = opts.handshakeTimeoutMs;
     this.resolveCert =
@@ -177,6 +187,7 @@ export class ServerManager {
         this.entries.set(id, e);
         throw err;
       }
+      this.behaviours.drop(id);
       this.emit(id, last);
     });
   }
@@ -226,6 +237,7 @@ export class ServerManager {
         this.enqueue(e, () => this.doStop(e)).catch(() => undefined),
       ),
     );
+    this.behaviours.close();
     this.log.flush();
   }
 
@@ -311,6 +323,7 @@ export class ServerManager {
           : {}),
         labTargets: () => this.labTargets(),
         onConnections: () => this.connectionsChanged(def.id),
+        behaviour: this.behaviours.get(def.id),
       });
       let port: number;
       try {
@@ -322,6 +335,7 @@ export class ServerManager {
         port = await server.start(0);
       }
       e.server = server;
+      this.behaviours.get(def.id).started();
       e.lastPort = port;
       e.state = 'running';
       e.startedAt = new Date().toISOString();
@@ -349,6 +363,7 @@ export class ServerManager {
     }
     e.state = 'stopping';
     this.emit(e.def.id);
+    this.behaviours.get(e.def.id).stopped();
     await server.stop();
     e.server = undefined;
     e.state = 'stopped';

@@ -125,6 +125,10 @@ export interface FrameEvent extends EventBase {
   closeReason?: string;
   /** Sent by the user (inject/push), not by a peer. */
   injected?: boolean;
+  /** Frames the server sent on its own, not as an echo: rule, script, push, injected (manual), replay. */
+  source?: 'rule' | 'script' | 'push' | 'injected' | 'replay';
+  /** Which rule, script step, push or replay sent it (e.g. "rules[2] ping"). */
+  note?: string;
 }
 
 export interface CloseEvent extends EventBase {

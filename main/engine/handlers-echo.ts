@@ -29,6 +29,8 @@ export interface EchoPart {
   /** The shared frame log (proxies write into it too). */
   frameLog(): FrameLog;
   labUrls(): string[];
+  /** The manager (created on first use): rules, pushes and replay work on it (handlers-behaviour.ts). */
+  manager(): ServerManager;
   startEnabled(): Promise<void>;
   close(): Promise<void>;
 }
@@ -91,6 +93,7 @@ export function echoHandlers(d: EngineDeps): EchoPart {
       );
     },
     frameLog: () => m().log,
+    manager: m,
     labUrls: () => (manager ? manager.list().flatMap((s) => (s.labUrl ? [s.labUrl] : [])) : []),
     async startEnabled() {
       await m().startEnabled();

@@ -21,6 +21,7 @@ import { doctorHandlers } from './handlers-doctor';
 import { clientHandlers } from './ws-client';
 import { webGate } from './web-gate';
 import { proxyHandlers } from './handlers-proxy';
+import { behaviourHandlers } from './handlers-behaviour';
 
 export type { ShellHooks } from './handlers-app';
 export type { CallContext, Reply, Handlers, WebAllow } from './dispatch';
@@ -85,6 +86,7 @@ export function createEngine(opts: EngineOptions): Engine {
     ...pkiHandlers(deps),
     ...trustHandlers(deps),
     ...echo.handlers,
+    ...behaviourHandlers(() => echo.manager()),
     ...doctorHandlers(deps),
     ...clients.handlers,
     ...proxies.handlers,
