@@ -10,6 +10,7 @@ import { STEP_TITLES, type StepId } from './codes';
 import { checkMixedContent, parseOrigin, type PageOrigin } from './mixed-content';
 import { Aborted, connectAny, probePlain, resolveHost } from './net';
 import { judgeCertificate, loadSystemAnchors, probeTls, type TlsHandshake } from './tls';
+import { runtimeLimits } from './tls-options';
 import { judgeUpgrade, newKey, sendUpgrade } from './upgrade';
 import { checkUrl } from './url';
 import type { DiagnoseOptions, DoctorReport, DoctorStep, DoctorTarget } from './types';
@@ -255,7 +256,7 @@ export async function diagnose(url: string, opts: DiagnoseOptions = {}): Promise
             : plain.kind === 'other'
               ? "Point the URL at the WebSocket server's port."
               : "Check the server's TLS setup (certificate and key loaded and matching, TLS 1.2 or later).",
-          detail: [`plain HTTP probe: ${plain.kind}`],
+          detail: [`plain HTTP probe: ${plain.kind}`, ...runtimeLimits()],
         });
         skipRest('Not run: no TLS session.');
         return finish();

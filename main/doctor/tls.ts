@@ -13,6 +13,7 @@ import type { DoctorCode } from './codes';
 import { permittedSubtreesOf } from '../pki/x509';
 import { outsideConstraints } from './name-constraints';
 import { settleOnce } from './net';
+import { probeTlsOptions } from './tls-options';
 
 export interface TlsHandshake {
   protocol: string | null;
@@ -30,8 +31,9 @@ export type TlsProbe =
 /**
  * The doctor's handshakes accept TLS 1.0 and 1.1 (which Node, browsers and curl refuse) so that an old
  * server is named as such (TLS_OLD_VERSION) instead of failing with a bare "protocol version" alert.
+ * Built for this process's TLS library: Electron's BoringSSL throws on OpenSSL's cipher commands.
  */
-export const PROBE_TLS_OPTIONS = { minVersion: 'TLSv1', ciphers: 'DEFAULT@SECLEVEL=0' } as const;
+export const PROBE_TLS_OPTIONS = probeTlsOptions();
 
 /** servername for SNI: only for names, never for IP literals (RFC 6066). */
 export function sniName(host: string): string | undefined {
