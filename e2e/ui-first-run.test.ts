@@ -71,7 +71,10 @@ describe('first run in the browser', () => {
     const item = page.locator(`li.item[data-state="running"]`).filter({ hasText: url });
     await item.waitFor();
     expect((await item.locator('code.server-url').innerText()).trim()).toBe(url);
-    await page.locator('[data-trust-summary]').filter({ hasText: /trusted in/ }).waitFor();
+    await page
+      .locator('[data-trust-summary]')
+      .filter({ hasText: /trusted in/ })
+      .waitFor();
     expect(await item.getByRole('link', { name: /Open lab/ }).getAttribute('href')).toMatch(
       /^https:\/\/localhost:\d+\/$/,
     );
