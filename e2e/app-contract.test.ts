@@ -42,6 +42,7 @@ const samples: { [K in RequestName]: Input<K> } = {
   'server.stop': { id: 'no-such-server' },
   'log.snapshot': { limit: 10 },
   'log.clear': {},
+  'log.configure': { capacity: 10_000 },
   'log.export': { format: 'jsonl' },
   'doctor.run': { url: 'ws://127.0.0.1:1/' },
   'client.connect': { url: 'ws://127.0.0.1:1/' },

@@ -58,11 +58,33 @@ describe('first run in the browser', () => {
     // The trust badge for NSS on the Overview says trusted.
     await page.locator('[data-store="nss"][data-state="trusted"]').waitFor();
     await shoot(page, 'overview-ready');
+    // "Run again" is no longer the main button once setup is done.
+    expect(await page.getByRole('button', { name: 'Run again' }).getAttribute('class')).not.toMatch(
+      /primary/,
+    );
 
-    // The built-in client: the browser's own WebSocket to wss://localhost.
-    await page.getByRole('button', { name: 'Open in client' }).click();
+    // A returning user (reload): the setup card is collapsed to one line, and the dashboard lists the
+    // running server with its URL, trust at a glance and a way into the client.
+    await page.reload();
+    await page.getByText('localhost is set up.').waitFor();
+    expect(await page.getByRole('list', { name: 'First-run progress' }).count()).toBe(0);
+    const item = page.locator(`li.item[data-state="running"]`).filter({ hasText: url });
+    await item.waitFor();
+    expect((await item.locator('code.server-url').innerText()).trim()).toBe(url);
+    await page
+      .locator('[data-trust-summary]')
+      .filter({ hasText: /trusted in/ })
+      .waitFor();
+    expect(await item.getByRole('link', { name: /Open lab/ }).getAttribute('href')).toMatch(
+      /^https:\/\/localhost:\d+\/$/,
+    );
+    await shoot(page, 'overview-returning');
+
+    // The built-in client, opened from the dashboard with the URL filled in: the browser's own
+    // WebSocket to wss://localhost.
+    await item.getByRole('button', { name: 'Open in client' }).click();
     await page.getByRole('heading', { level: 1, name: 'Client' }).waitFor();
-    await page.locator('input[name="client-url"]').fill(url);
+    expect(await page.locator('input[name="client-url"]').inputValue()).toBe(url);
     await page.getByRole('button', { name: 'Connect' }).click();
     await page.locator('[data-client-state="open"]').waitFor({ timeout: 20_000 });
     const message = 'hello from chromium';

@@ -267,6 +267,10 @@ export const requests = {
     'the newest events in the frame log (then follow `log.batch`)',
   ),
   'log.clear': def(none, 'clear the frame log'),
+  'log.configure': def(
+    v.strictObject({ capacity: int(100, 1_000_000) }),
+    'change how many events the frame log keeps (shrinking drops the oldest)',
+  ),
   'log.export': def(
     v.strictObject({
       format: v.picklist(['jsonl', 'har'], 'must be "jsonl" or "har"'),
@@ -820,11 +824,18 @@ export interface FaultEventDto extends EventBase {
 export type LogEventDto =
   OpenEventDto | FrameEventDto | CloseEventDto | ErrorEventDto | HttpEventDto | FaultEventDto;
 
-export interface LogSnapshot {
-  events: LogEventDto[];
-  /** Events dropped since start because the ring buffer wrapped. */
+/** The frame log's counters, all over one scope: events since the last clear. received = held + dropped. */
+export interface LogCounters {
+  /** Events written since the last clear. */
+  received: number;
+  /** Of those, events the ring no longer holds (overwritten when full, or cut by a smaller capacity). */
   dropped: number;
+  /** Events the ring keeps at most. */
   capacity: number;
+}
+
+export interface LogSnapshot extends LogCounters {
+  events: LogEventDto[];
 }
 
 export interface DoctorStep {
@@ -911,6 +922,7 @@ export interface Results {
   'server.stop': ServerDto;
   'log.snapshot': LogSnapshot;
   'log.clear': Ok;
+  'log.configure': LogCounters;
   'log.export': ExportDto;
   'doctor.run': DoctorReport;
   'client.connect': { clientId: string; protocol: string; extensions: string };
@@ -1025,8 +1037,10 @@ export interface Streams {
     events: LogEventDto[];
     /** Events this connection missed because the ring overwrote them before the push. */
     missed: number;
-    /** Events dropped from the ring since start (capacity reached). */
+    /** Events since the last clear that the ring no longer holds (see LogCounters). */
     dropped: number;
+    /** Events written since the last clear. */
+    received: number;
   };
   /** Every server with its current status (whole list: simple to render, small). */
   'server.status': { servers: ServerDto[] };

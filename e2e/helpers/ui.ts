@@ -284,3 +284,39 @@ export async function probeWss(userHome: string, url: string): Promise<'open' | 
     await browser.close();
   }
 }
+
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[]; failureSummary?: string }[];
+}
+
+/**
+ * axe-core (devDependency) injected into the page and run on the whole document. Returns the
+ * violations, each with the CSS targets it found, so a failing test names the element.
+ */
+export async function axe(page: Page): Promise<AxeViolation[]> {
+  // Evaluated over CDP, not as a <script> tag: the page's CSP (script-src 'self') would block that.
+  const has = await page.evaluate(() => 'axe' in window);
+  if (!has) {
+    const src = fs.readFileSync(path.join(ROOT, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+    await page.evaluate(src);
+  }
+  const r: unknown = await page.evaluate(
+    `window.axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.map((v) => ({
+      id: v.id, impact: v.impact, help: v.help,
+      nodes: v.nodes.map((n) => ({ target: n.target, failureSummary: n.failureSummary })),
+    })))`,
+  );
+  return r as AxeViolation[];
+}
+
+/** One line per violation and element, for an assertion message. */
+export function axeReport(vs: AxeViolation[]): string {
+  return vs
+    .flatMap((v) =>
+      v.nodes.map((n) => `${v.impact ?? ''} ${v.id}: ${v.help} @ ${n.target.join(' ')}`),
+    )
+    .join('\n');
+}

@@ -31,6 +31,45 @@ describe('FrameLog ring buffer', () => {
     expect(evs.map((e) => e.seq)).toEqual([8, 9, 10, 11, 12]);
   });
 
+  it('counts over one scope: received = held + dropped, reset by clear()', () => {
+    const log = new FrameLog({ capacity: 5 });
+    for (let i = 0; i < 12; i++) log.add(frame(1, `m${i}`));
+    expect([log.received, log.size, log.dropped]).toEqual([12, 5, 7]);
+    log.clear();
+    expect([log.received, log.size, log.dropped]).toEqual([0, 0, 0]);
+    for (let i = 0; i < 3; i++) log.add(frame(1, `n${i}`));
+    // Before, dropped counted from the log's creation (seq - capacity) and disagreed with received.
+    expect([log.received, log.size, log.dropped]).toEqual([3, 3, 0]);
+    for (let i = 0; i < 4; i++) log.add(frame(1, `o${i}`));
+    expect([log.received, log.size, log.dropped]).toEqual([7, 5, 2]);
+  });
+
+  it('resize() keeps the newest events, frames and objects alike, and growing never resurrects', () => {
+    const log = new FrameLog({ capacity: 6 });
+    for (let i = 0; i < 10; i++) {
+      if (i % 3 === 0) log.add(frame(1, `m${i}`));
+      else log.addFrame('s1', 1, 'in', 'text', Buffer.from(`m${i}`));
+    }
+    const text = () => log.events().map((e) => (e.type === 'frame' ? e.preview : ''));
+    expect(text()).toEqual(['m4', 'm5', 'm6', 'm7', 'm8', 'm9']);
+    log.resize(3);
+    expect(log.capacity).toBe(3);
+    expect(text()).toEqual(['m7', 'm8', 'm9']);
+    expect([log.received, log.size, log.dropped]).toEqual([10, 3, 7]);
+    // Growing keeps what is held; the overwritten events do not come back.
+    log.resize(8);
+    expect(text()).toEqual(['m7', 'm8', 'm9']);
+    expect([log.size, log.dropped]).toEqual([3, 7]);
+    for (let i = 10; i < 15; i++) log.addFrame('s1', 1, 'in', 'text', Buffer.from(`m${i}`));
+    expect(text()).toEqual(['m7', 'm8', 'm9', 'm10', 'm11', 'm12', 'm13', 'm14']);
+    expect(log.events().map((e) => e.seq)).toEqual([8, 9, 10, 11, 12, 13, 14, 15]);
+    log.addFrame('s1', 1, 'in', 'text', Buffer.from('m15'));
+    expect(text()[0]).toBe('m8');
+    expect([log.received, log.size, log.dropped]).toEqual([16, 8, 8]);
+    expect(() => log.resize(0)).toThrow(/capacity must be 1\.\.1000000, got 0/);
+    expect(log.capacity).toBe(8);
+  });
+
   it('stamps increasing sub-millisecond times', () => {
     const log = new FrameLog();
     const a = log.add(frame(1, 'a'));
@@ -198,7 +237,7 @@ describe('HAR export', () => {
     expect(har.log.entries.length).toBe(1);
     const e = har.log.entries[0];
     expect(e?._resourceType).toBe('websocket');
-    expect(e?.request.url).toBe('https://localhost:8443/echo');
+    expect(e?.request.url).toBe('wss://localhost:8443/echo');
     expect(e?.response.status).toBe(101);
     expect(e?._webSocketMessages).toEqual([
       { type: 'send', time: expect.any(Number), opcode: 1, data: 'hi' },
@@ -210,5 +249,13 @@ describe('HAR export', () => {
     expect(t).toBeLessThan(1e11); // seconds, not milliseconds
     expect(() => new Date(e?.startedDateTime as string).toISOString()).not.toThrow();
     expect(JSON.parse(JSON.stringify(har))).toEqual(har);
+  });
+  it('HAR: a connection whose open event was overwritten gets its server URL, not a made-up one', () => {
+    const log = new FrameLog({ capacity: 10 });
+    log.add(frame(9, 'only frames left'));
+    const har = toHar(log.events(), (id) => (id === 's1' ? 'wss://localhost:8443/' : undefined));
+    expect(har.log.entries[0]?.request.url).toBe('wss://localhost:8443/');
+    expect(har.log.entries[0]?.connection).toBe('9');
+    expect(toHar(log.events()).log.entries[0]?.request.url).toBe('ws://s1.invalid/');
   });
 });

@@ -55,8 +55,11 @@ const SLAB_BYTES = 256 * 1024;
 let slab = Buffer.allocUnsafeSlow(0);
 let slabUsed = 0;
 
+export const MAX_LOG_CAPACITY = 1_000_000;
+
 export class FrameLog {
-  readonly capacity: number;
+  /** Events kept; changed with resize(). */
+  capacity: number;
   readonly flushMs: number;
   /**
    * The ring, column by column. Frames (twice per echoed message) are stored as numbers and references in
@@ -65,22 +68,24 @@ export class FrameLog {
    * events are read (events(), a subscriber push, an export). Other events (open, close, error) are rare
    * and kept as objects in `objs`.
    */
-  private readonly objs: (LogEvent | undefined)[];
-  private readonly times: Float64Array;
-  private readonly conns: Float64Array;
-  private readonly lengths: Float64Array;
-  private readonly flags: Uint8Array;
-  private readonly serverIds: (string | undefined)[];
+  private objs: (LogEvent | undefined)[];
+  private times: Float64Array;
+  private conns: Float64Array;
+  private lengths: Float64Array;
+  private flags: Uint8Array;
+  private serverIds: (string | undefined)[];
   /** Payload capture of each frame: a slice [offs, offs+lens) of a shared slab. */
-  private readonly slabs: (Buffer | undefined)[];
-  private readonly offs: Int32Array;
-  private readonly lens: Int32Array;
+  private slabs: (Buffer | undefined)[];
+  private offs: Int32Array;
+  private lens: Int32Array;
   /** Sequence number of the last event written (0 = none). */
   private seq = 0;
   private readonly subs = new Set<Subscriber>();
   private timer: NodeJS.Timeout | undefined;
-  /** Sequence number at the last clear(): events up to it are gone. */
+  /** Sequence number at the last clear(): the counters (received, dropped) start after it. */
   private clearedAt = 0;
+  /** Events up to this seq are gone (cleared, or cut by a smaller capacity), whatever the ring holds. */
+  private base = 0;
   /** The last capture, reused by addFrame(..., same = true) for the echo of the frame just logged. */
   private lastSlab: Buffer | undefined;
   private lastOff = 0;
@@ -95,9 +100,7 @@ export class FrameLog {
   constructor(opts: FrameLogOptions = {}) {
     const capacity = opts.capacity ?? DEFAULT_LOG_CAPACITY;
     const flushMs = opts.flushMs ?? DEFAULT_FLUSH_MS;
-    if (!Number.isInteger(capacity) || capacity < 1 || capacity > 1_000_000) {
-      throw new RangeError(`frame log capacity must be 1..1000000, got ${capacity}`);
-    }
+    checkCapacity(capacity);
     if (!Number.isFinite(flushMs) || flushMs < 1 || flushMs > 10_000) {
       throw new RangeError(`frame log flushMs must be 1..10000, got ${flushMs}`);
     }
@@ -114,9 +117,14 @@ export class FrameLog {
     this.lens = new Int32Array(capacity);
   }
 
+  /** Sequence number of the oldest event that is gone (held events are oldest()+1 .. seq). */
+  private oldest(): number {
+    return Math.max(this.seq - this.capacity, this.base);
+  }
+
   /** Events currently held (at most capacity). */
   get size(): number {
-    return Math.min(this.seq - this.clearedAt, this.capacity);
+    return this.seq - this.oldest();
   }
 
   /** Events ever written. */
@@ -124,9 +132,60 @@ export class FrameLog {
     return this.seq;
   }
 
-  /** Events overwritten because the ring was full. */
+  /** Events written since the last clear(): always `size + dropped`, one scope for every counter. */
+  get received(): number {
+    return this.seq - this.clearedAt;
+  }
+
+  /** Events since the last clear() that are no longer held (overwritten by the ring, or cut by resize). */
   get dropped(): number {
-    return Math.max(0, this.seq - this.capacity);
+    return this.received - this.size;
+  }
+
+  /**
+   * Change how many events are kept. Growing keeps everything held; shrinking keeps the newest
+   * `capacity` events (the rest count as dropped). The columns are copied once, O(held).
+   */
+  resize(capacity: number): void {
+    checkCapacity(capacity);
+    if (capacity === this.capacity) return;
+    const keepFrom = Math.max(this.oldest(), this.seq - capacity);
+    const old = {
+      objs: this.objs,
+      times: this.times,
+      conns: this.conns,
+      lengths: this.lengths,
+      flags: this.flags,
+      serverIds: this.serverIds,
+      slabs: this.slabs,
+      offs: this.offs,
+      lens: this.lens,
+      capacity: this.capacity,
+    };
+    this.objs = new Array<LogEvent | undefined>(capacity).fill(undefined);
+    this.times = new Float64Array(capacity);
+    this.conns = new Float64Array(capacity);
+    this.lengths = new Float64Array(capacity);
+    this.flags = new Uint8Array(capacity);
+    this.serverIds = new Array<string | undefined>(capacity).fill(undefined);
+    this.slabs = new Array<Buffer | undefined>(capacity).fill(undefined);
+    this.offs = new Int32Array(capacity);
+    this.lens = new Int32Array(capacity);
+    for (let s = keepFrom + 1; s <= this.seq; s++) {
+      const i = (s - 1) % old.capacity;
+      const j = (s - 1) % capacity;
+      this.objs[j] = old.objs[i];
+      this.times[j] = old.times[i] as number;
+      this.conns[j] = old.conns[i] as number;
+      this.lengths[j] = old.lengths[i] as number;
+      this.flags[j] = old.flags[i] as number;
+      this.serverIds[j] = old.serverIds[i];
+      this.slabs[j] = old.slabs[i];
+      this.offs[j] = old.offs[i] as number;
+      this.lens[j] = old.lens[i] as number;
+    }
+    this.capacity = capacity;
+    this.base = keepFrom;
   }
 
   /**
@@ -241,7 +300,7 @@ export class FrameLog {
 
   /** Events held, oldest first, optionally only those after a sequence number or of one server. */
   events(opts: { after?: number; serverId?: string } = {}): LogEvent[] {
-    const first = Math.max(this.seq - this.capacity, this.clearedAt, opts.after ?? 0) + 1;
+    const first = Math.max(this.oldest(), opts.after ?? 0) + 1;
     const out: LogEvent[] = [];
     for (let s = first; s <= this.seq; s++) {
       if (opts.serverId === undefined || this.serverOf(s) === opts.serverId) out.push(this.at(s));
@@ -256,11 +315,12 @@ export class FrameLog {
     this.serverIds.fill(undefined);
     this.encSlab = undefined;
     this.clearedAt = this.seq;
+    this.base = this.seq;
   }
 
   /** Receive events in batches, at most one call per flushMs. Returns the unsubscribe function. */
   subscribe(fn: (batch: LogBatch) => void, opts: SubscribeOptions = {}): () => void {
-    const start = opts.replay ? Math.max(this.clearedAt, this.seq - this.capacity) : this.seq;
+    const start = opts.replay ? this.oldest() : this.seq;
     const sub: Subscriber = { fn, serverId: opts.serverId, cursor: start };
     this.subs.add(sub);
     if (opts.replay && this.seq > start && this.timer === undefined) {
@@ -276,7 +336,7 @@ export class FrameLog {
   flush(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    const oldest = Math.max(this.seq - this.capacity, this.clearedAt);
+    const oldest = this.oldest();
     for (const sub of [...this.subs]) {
       if (sub.cursor >= this.seq) continue;
       const missed = Math.max(0, oldest - sub.cursor);
@@ -287,7 +347,7 @@ export class FrameLog {
       sub.cursor = this.seq;
       if (events.length === 0 && missed === 0) continue;
       try {
-        sub.fn({ events, missed, dropped: this.dropped });
+        sub.fn({ events, missed, dropped: this.dropped, received: this.received });
       } catch {
         // A failing subscriber must not stop the others or the server; it is dropped.
         this.subs.delete(sub);
@@ -306,6 +366,12 @@ export class FrameLog {
     return this.events(opts)
       .map((e) => JSON.stringify(e) + '\n')
       .join('');
+  }
+}
+
+function checkCapacity(capacity: number): void {
+  if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_LOG_CAPACITY) {
+    throw new RangeError(`frame log capacity must be 1..${MAX_LOG_CAPACITY}, got ${capacity}`);
   }
 }
 

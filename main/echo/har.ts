@@ -36,25 +36,39 @@ export interface Har {
   };
 }
 
-export function toHar(events: LogEvent[]): Har {
-  const entries = new Map<string, { open?: OpenEvent; first: number; msgs: HarMessage[] }>();
+/**
+ * `urlFor(serverId)`: the server's own ws(s):// URL, used for a connection whose open event the ring
+ * overwrote (its path is the server's, not necessarily the one the client asked for).
+ */
+export function toHar(events: LogEvent[], urlFor?: (serverId: string) => string | undefined): Har {
+  const entries = new Map<
+    string,
+    { open?: OpenEvent; serverId: string; conn: number; first: number; msgs: HarMessage[] }
+  >();
   const key = (e: { serverId: string; conn: number }) => `${e.serverId}#${e.conn}`;
   for (const e of events) {
     if (e.type === 'open') {
-      entries.set(key(e), { open: e, first: e.time, msgs: [] });
+      entries.set(key(e), {
+        open: e,
+        serverId: e.serverId,
+        conn: e.conn,
+        first: e.time,
+        msgs: [],
+      });
     } else if (e.type === 'frame' && (e.opcode === 'text' || e.opcode === 'binary')) {
       let entry = entries.get(key(e));
       if (!entry) {
         // The open event was overwritten in the ring: keep the frames under an entry without request details.
-        entry = { first: e.time, msgs: [] };
+        entry = { serverId: e.serverId, conn: e.conn, first: e.time, msgs: [] };
         entries.set(key(e), entry);
       }
       entry.msgs.push(harMessage(e));
     }
   }
   const out: HarEntry[] = [];
-  for (const [k, v] of entries) {
-    const url = v.open?.url ?? `ws://unknown/${k}`;
+  for (const v of entries.values()) {
+    // The WebSocket URL itself (ws:// or wss://), as Chrome writes it for a WebSocket entry.
+    const url = v.open?.url ?? urlFor?.(v.serverId) ?? `ws://${v.serverId}.invalid/`;
     const headers: { name: string; value: string }[] = [];
     if (v.open?.origin) headers.push({ name: 'Origin', value: v.open.origin });
     if (v.open?.userAgent) headers.push({ name: 'User-Agent', value: v.open.userAgent });
@@ -75,7 +89,7 @@ export function toHar(events: LogEvent[]): Har {
       time: Math.max(0, last - v.first),
       request: {
         method: 'GET',
-        url: url.replace(/^ws/, 'http'),
+        url,
         httpVersion: 'HTTP/1.1',
         headers,
         queryString: [],
@@ -96,7 +110,8 @@ export function toHar(events: LogEvent[]): Har {
       },
       cache: {},
       timings: { send: 0, wait: 0, receive: 0 },
-      ...(v.open ? { serverIPAddress: v.open.remoteAddress, connection: String(v.open.conn) } : {}),
+      connection: String(v.conn),
+      ...(v.open ? { serverIPAddress: v.open.remoteAddress } : {}),
       _resourceType: 'websocket',
       _webSocketMessages: v.msgs,
     });

@@ -250,10 +250,29 @@ export class ServerManager {
   }
 
   /** The newest `limit` events (default: all held), the dropped count and the capacity. */
-  snapshot(limit?: number): { events: LogEvent[]; dropped: number; capacity: number } {
+  snapshot(limit?: number): {
+    events: LogEvent[];
+    dropped: number;
+    received: number;
+    capacity: number;
+  } {
     const all = this.log.events();
     return {
       events: limit !== undefined && limit < all.length ? all.slice(all.length - limit) : all,
+      ...this.logCounters(),
+    };
+  }
+
+  /** Change how many events the frame log keeps (shrinking drops the oldest). */
+  configureLog(capacity: number): { received: number; dropped: number; capacity: number } {
+    this.log.resize(capacity);
+    return this.logCounters();
+  }
+
+  /** The frame log's counters over one scope (since the last clear): received = held + dropped. */
+  logCounters(): { received: number; dropped: number; capacity: number } {
+    return {
+      received: this.log.received,
       dropped: this.log.dropped,
       capacity: this.log.capacity,
     };
@@ -264,7 +283,10 @@ export class ServerManager {
   }
 
   exportHar(opts: { serverId?: string } = {}): Har {
-    return toHar(this.log.events(opts));
+    // A connection whose open event the ring overwrote still gets its server's real URL.
+    return toHar(this.log.events(opts), (id) =>
+      this.entries.has(id) ? this.status(id).url : undefined,
+    );
   }
 
   // --- internals -------------------------------------------------------------------------------------------

@@ -182,8 +182,10 @@ export interface LogBatch {
   events: LogEvent[];
   /** Events this subscriber missed since its last batch because the ring overwrote them. */
   missed: number;
-  /** Events dropped from the ring since the log was created (capacity reached). */
+  /** Events since the last clear that the ring no longer holds (overwritten, or cut by a resize). */
   dropped: number;
+  /** Events written since the last clear: held + dropped. */
+  received: number;
 }
 
 export interface ServerStatusEvent {

@@ -18,6 +18,7 @@ const merges: { [S in StreamName]: Merge<S> } = {
       events: over ? events.slice(over) : events,
       missed: prev.missed + next.missed + over,
       dropped: next.dropped,
+      received: next.received,
     };
   },
   'server.status': (_prev, next) => next,

@@ -21,6 +21,7 @@ type EchoNames =
   | 'server.stop'
   | 'log.snapshot'
   | 'log.clear'
+  | 'log.configure'
   | 'log.export';
 
 export interface EchoPart {
@@ -68,6 +69,7 @@ export function echoHandlers(d: EngineDeps): EchoPart {
         m().log.clear();
         return { ok: true };
       },
+      'log.configure': ({ capacity }) => m().configureLog(capacity),
       'log.export': ({ format, serverId }) => {
         const opts = serverId ? { serverId } : {};
         const text =
@@ -89,7 +91,7 @@ export function echoHandlers(d: EngineDeps): EchoPart {
     },
     subscribeLog(cb) {
       return m().log.subscribe((b) =>
-        cb({ events: b.events, missed: b.missed, dropped: b.dropped }),
+        cb({ events: b.events, missed: b.missed, dropped: b.dropped, received: b.received }),
       );
     },
     frameLog: () => m().log,

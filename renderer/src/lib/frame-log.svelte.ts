@@ -1,7 +1,12 @@
 // Live frame log for the UI. Built for floods: events arrive in batches (<= 1 push per ~50 ms), rows are
 // plain frozen objects in a non-reactive ring (no deep proxies), and the view is recomputed once per batch.
 // The page keeps at most `capacity` rows, the same capacity as the engine's ring buffer, so it shows what
-// the engine holds; `dropped` is the engine's count of events its ring overwrote.
+// the engine holds. The counters are the engine's, over one scope (since the last clear, surviving a
+// reload): received = kept + dropped.
+//
+// Following vs paused: the view follows the newest rows unless paused, by the user (Pause), by scrolling
+// up (the rows would otherwise move under the reader during a flood), or by selecting a row (so the row
+// being read stays put). Scrolling back to the bottom or closing the selection resumes what they paused.
 import type { LogEventDto } from '../../../shared/api';
 import { matches, toRow, type LogFilter, type LogRow } from './log-rows';
 export type { LogFilter, LogRow } from './log-rows';
@@ -19,10 +24,12 @@ export class FrameLogState {
   /** Bumped once per applied batch; the derived view depends on it. */
   version = $state(0);
   capacity = $state(10_000);
+  /** Engine counters since the last clear: received = kept + dropped. */
   dropped = $state(0);
-  /** Events this page has received since it opened or was cleared. */
   received = $state(0);
   paused = $state(false);
+  /** Why the view is paused: the Pause button, scrolling up, or a selected row. */
+  pausedBy = $state<'user' | 'scroll' | 'select' | null>(null);
   /** Events that arrived while paused (shown on the Resume button). */
   arrivedWhilePaused = $state(0);
   #frozen = $state.raw<LogRow[]>([]);
@@ -69,12 +76,15 @@ export class FrameLogState {
       if (this.#pending) this.#pending.push(b.events);
       else this.#apply(b.events);
       this.dropped = b.dropped;
+      this.received = b.received;
     });
     this.api
       .call('log.snapshot', {})
       .then((snap) => {
         this.capacity = snap.capacity;
+        // A batch may already have brought newer counters; they only grow until a clear.
         this.dropped = Math.max(this.dropped, snap.dropped);
+        this.received = Math.max(this.received, snap.received);
         const held = this.#pending ?? [];
         this.#pending = null;
         this.#apply(snap.events);
@@ -113,7 +123,6 @@ export class FrameLogState {
         }
         counted++;
       }
-      this.received += counted;
       if (this.paused) this.arrivedWhilePaused += counted;
     }
     if (!this.#draining && this.#queue.length > 0) {
@@ -149,20 +158,55 @@ export class FrameLogState {
     if (added === 0) return;
     const over = this.#rows.length - this.capacity;
     if (over > 0) this.#rows.splice(0, over);
-    this.received += added;
     if (this.paused) this.arrivedWhilePaused += added;
     else this.version++;
   }
 
-  pause(): void {
-    if (this.paused) return;
+  pause(by: 'user' | 'scroll' | 'select' = 'user'): void {
+    if (this.paused) {
+      // The Pause button makes any automatic pause the user's own: only Resume ends it.
+      if (by === 'user') this.pausedBy = 'user';
+      return;
+    }
     this.#frozen = this.#rows.slice();
     this.arrivedWhilePaused = 0;
     this.paused = true;
+    this.pausedBy = by;
+  }
+
+  /** Resumes only a pause of that cause (e.g. scrolling back down does not undo the Pause button). */
+  resumeIf(by: 'scroll' | 'select'): void {
+    if (this.paused && this.pausedBy === by) this.resume();
+  }
+
+  /** Select a row (pauses following so it stays put), or null to close the selection. */
+  select(seq: number | null): void {
+    this.selectedSeq = seq;
+    if (seq === null) this.resumeIf('select');
+    else this.pause('select');
+  }
+
+  /** Change how many events the engine (and this page) keep. */
+  async setCapacity(capacity: number): Promise<void> {
+    try {
+      const c = await this.api.call('log.configure', { capacity });
+      this.capacity = c.capacity;
+      this.received = c.received;
+      this.dropped = c.dropped;
+      const over = this.#rows.length - c.capacity;
+      if (over > 0) this.#rows.splice(0, over);
+      if (this.paused && this.#frozen.length > c.capacity)
+        this.#frozen = this.#frozen.slice(this.#frozen.length - c.capacity);
+      this.error = null;
+      this.version++;
+    } catch (e) {
+      this.error = errorText(e);
+    }
   }
 
   resume(): void {
     this.paused = false;
+    this.pausedBy = null;
     this.arrivedWhilePaused = 0;
     this.#frozen = [];
     this.version++;
@@ -177,6 +221,7 @@ export class FrameLogState {
       this.connVersion++;
       this.#frozen = [];
       this.received = 0;
+      this.dropped = 0;
       this.arrivedWhilePaused = 0;
       this.selectedSeq = null;
       this.error = null;

@@ -67,6 +67,8 @@ export class AddServerForm {
   scheme = $state<'ws' | 'wss'>('wss');
   port = $state(0);
   certId = $state('');
+  /** Start the server right after adding it (the default: a stopped echo is rarely what one wants). */
+  start = $state(true);
   busy = $state(false);
   error = $state<UiError | null>(null);
 
@@ -89,11 +91,19 @@ export class AddServerForm {
         port: Number(this.port) || 0,
         ...(this.scheme === 'wss' && this.certId ? { certId: this.certId } : {}),
       });
+      let started = s;
+      if (this.start) {
+        try {
+          started = await this.studio.api.call('server.start', { id: s.id });
+        } catch {
+          // Added but not started (port taken, no certificate): its card shows the server's error.
+        }
+      }
       await this.studio.refreshServers();
       this.open = false;
       this.name = '';
       this.port = 0;
-      return s;
+      return started;
     } catch (e) {
       this.error = errorText(e);
       return null;

@@ -5,20 +5,28 @@
 //    pings and any close code; browsers' WebSocket API cannot.
 import type { ClientEvent } from '../../../shared/api';
 import type { Api } from './api';
-import { bytesToBase64, errorText, parseBase64, parseHex } from './format';
+import { base64ToBytes, bytesToBase64, errorText, parseBase64, parseHex } from './format';
+import {
+  loadSaved,
+  matchesMessage,
+  savedName,
+  storeSaved,
+  type ClientMessage,
+  type MessageFilter,
+  type SavedMessage,
+  type SendMode,
+} from './client-messages';
+export type { ClientMessage, SendMode } from './client-messages';
 
 export type Via = 'browser' | 'engine';
-
-export type SendMode = 'text' | 'json' | 'hex' | 'base64';
 export type ClientState = 'idle' | 'connecting' | 'open' | 'closing' | 'closed';
 
-export interface ClientMessage {
-  id: number;
-  time: number;
-  dir: 'sent' | 'received' | 'system';
-  kind: 'text' | 'binary' | 'event';
-  text: string;
-  size: number;
+function storage(): Storage | undefined {
+  try {
+    return globalThis.localStorage;
+  } catch {
+    return undefined;
+  }
 }
 
 const MAX_MESSAGES = 500;
@@ -36,6 +44,16 @@ export class WsClient {
   closeCode = $state(1000);
   closeReason = $state('');
   error = $state('');
+  filter = $state<MessageFilter>({ text: '', dir: '' });
+  /** Messages to send again later, kept in this browser's localStorage. */
+  saved = $state<SavedMessage[]>(loadSaved(storage()));
+  savedError = $state('');
+
+  readonly shownMessages = $derived(
+    this.filter.text || this.filter.dir
+      ? this.messages.filter((m) => matchesMessage(m, this.filter))
+      : this.messages,
+  );
 
   readonly draftProblem = $derived.by(() => {
     if (this.mode === 'json') {
@@ -260,55 +278,88 @@ export class WsClient {
       this.#log({ dir: 'sent', kind: 'event', text: 'ping', size: 0 });
   }
 
+  /** Sends the composer's draft in the chosen mode. */
   send(): void {
     if (this.draftProblem) return;
+    this.#sendAs(this.mode, this.draft);
+  }
+
+  /** Sends a logged message again, byte for byte. */
+  resend(m: ClientMessage): void {
+    if (m.kind === 'text') this.#sendPayload({ text: m.text }, m.sentAs ?? 'text');
+    else if (m.kind === 'binary') this.#sendPayload({ bytes: base64ToBytes(m.text) }, m.sentAs);
+  }
+
+  #sendAs(mode: SendMode, draft: string): void {
+    if (mode === 'text' || mode === 'json') {
+      const text = mode === 'json' && draft.trim() ? JSON.stringify(JSON.parse(draft)) : draft;
+      this.#sendPayload({ text }, mode);
+    } else {
+      const r = mode === 'hex' ? parseHex(draft) : parseBase64(draft);
+      if (r.bytes) this.#sendPayload({ bytes: r.bytes }, mode);
+    }
+  }
+
+  #sendPayload(p: { text: string } | { bytes: Uint8Array<ArrayBuffer> }, sentAs?: SendMode): void {
+    const entry: Omit<ClientMessage, 'id' | 'time'> =
+      'text' in p
+        ? {
+            dir: 'sent',
+            kind: 'text',
+            text: p.text,
+            size: new TextEncoder().encode(p.text).length,
+          }
+        : { dir: 'sent', kind: 'binary', text: bytesToBase64(p.bytes), size: p.bytes.length };
+    if (sentAs) entry.sentAs = sentAs;
     if (this.via === 'engine') {
-      void this.#sendEngine();
+      const body = 'text' in p ? { text: p.text } : { dataBase64: entry.text };
+      void this.#engineCall((clientId) => this.api.call('client.send', { clientId, ...body })).then(
+        (ok) => ok && this.#log(entry),
+      );
       return;
     }
     const ws = this.#ws;
     if (!ws || ws.readyState !== WebSocket.OPEN) return;
-    if (this.mode === 'text' || this.mode === 'json') {
-      const text =
-        this.mode === 'json' && this.draft.trim()
-          ? JSON.stringify(JSON.parse(this.draft))
-          : this.draft;
-      ws.send(text);
-      this.#log({ dir: 'sent', kind: 'text', text, size: new TextEncoder().encode(text).length });
-    } else {
-      const r = this.mode === 'hex' ? parseHex(this.draft) : parseBase64(this.draft);
-      if (!r.bytes) return;
-      ws.send(r.bytes);
-      this.#log({
-        dir: 'sent',
-        kind: 'binary',
-        text: bytesToBase64(r.bytes),
-        size: r.bytes.length,
-      });
-    }
+    ws.send('text' in p ? p.text : p.bytes);
+    this.#log(entry);
   }
 
-  async #sendEngine(): Promise<void> {
-    if (this.mode === 'text' || this.mode === 'json') {
-      const text =
-        this.mode === 'json' && this.draft.trim()
-          ? JSON.stringify(JSON.parse(this.draft))
-          : this.draft;
-      if (await this.#engineCall((clientId) => this.api.call('client.send', { clientId, text })))
-        this.#log({ dir: 'sent', kind: 'text', text, size: new TextEncoder().encode(text).length });
-    } else {
-      const r = this.mode === 'hex' ? parseHex(this.draft) : parseBase64(this.draft);
-      if (!r.bytes) return;
-      const dataBase64 = bytesToBase64(r.bytes);
-      const size = r.bytes.length;
-      if (
-        await this.#engineCall((clientId) => this.api.call('client.send', { clientId, dataBase64 }))
-      )
-        this.#log({ dir: 'sent', kind: 'binary', text: dataBase64, size });
-    }
+  // ----- saved messages ---------------------------------------------------------------------------
+
+  saveDraft(): void {
+    if (!this.draft.trim() || this.draftProblem) return;
+    const item: SavedMessage = {
+      id: `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
+      name: savedName(this.draft),
+      mode: this.mode,
+      text: this.draft,
+    };
+    this.#storeSaved([item, ...this.saved.filter((x) => x.text !== item.text || x.mode !== item.mode)]);
   }
 
+  useSaved(item: SavedMessage): void {
+    this.mode = item.mode;
+    this.draft = item.text;
+  }
+
+  removeSaved(id: string): void {
+    this.#storeSaved(this.saved.filter((x) => x.id !== id));
+  }
+
+  #storeSaved(list: SavedMessage[]): void {
+    this.saved = list;
+    this.savedError = storeSaved(storage(), list);
+  }
+
+  /**
+   * The one Disconnect: sends the close code and reason (browser or engine). While still connecting there
+   * is nothing to close cleanly, so the attempt is abandoned.
+   */
   close(): void {
+    if (this.state === 'connecting') {
+      this.disconnectSilently();
+      return;
+    }
     if (this.closeCodeProblem) return;
     const code = Number(this.closeCode);
     if (this.via === 'engine' && this.#engineId) {
