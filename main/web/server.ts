@@ -258,16 +258,22 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
         }
         inFlight++;
         const id = m.id;
-        void Promise.resolve()
-          .then(() => opts.api.call(m.name, m.input, ctx))
-          .then(
-            (r) => send({ t: 'result', id, ...r }),
-            (e: unknown) => {
-              log(`wss-studio: request ${JSON.stringify(m.name)} failed: ${String(e)}`);
-              send(rpcError(id, 'INTERNAL', `the request failed: ${String(e).slice(0, 200)}`));
-            },
-          )
-          .finally(() => inFlight--);
+        // Start each call on its own turn: ws emits every frame of a TCP chunk at once, and a synchronous
+        // handler's result is then encoded and queued (or the client dropped) before the next call runs,
+        // so 20 pipelined log.snapshot calls never build 20 results side by side.
+        setImmediate(() => {
+          if (ws.readyState !== WebSocket.OPEN) return void inFlight--;
+          void Promise.resolve()
+            .then(() => opts.api.call(m.name, m.input, ctx))
+            .then(
+              (r) => send({ t: 'result', id, ...r }),
+              (e: unknown) => {
+                log(`wss-studio: request ${JSON.stringify(m.name)} failed: ${String(e)}`);
+                send(rpcError(id, 'INTERNAL', `the request failed: ${String(e).slice(0, 200)}`));
+              },
+            )
+            .finally(() => inFlight--);
+        });
       } else if (m.t === 'sub') {
         const stream = m.stream;
         if (subs.has(stream)) return;
