@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEngine } from '../main/engine';
 import { shoot, startUi, type UiRig } from './helpers/ui';
 
 let rig: UiRig;
@@ -37,5 +38,24 @@ describe('web mode gates in the page', () => {
     await tab.getByRole('heading', { name: 'Open the URL printed in the terminal' }).waitFor();
     await shoot(tab, 'web-no-token');
     await tab.close();
+  });
+
+  it('a CA whose permit list covers public sites shows the same warning as an unconstrained one', async () => {
+    // Made outside the page (as the CLI would), then shown by it.
+    const engine = createEngine({
+      home: rig.home,
+      shell: 'test',
+      env: { ...process.env, HOME: rig.userHome },
+    });
+    const r = await engine.call('ca.create', { keyType: 'ecdsa', permitted: ['.test', 'com'] });
+    await engine.close();
+    expect(r.ok).toBe(true);
+    const { page } = rig;
+    await page.reload();
+    const warning = page.getByTestId('ca-warning');
+    await warning.waitFor({ timeout: 20_000 });
+    expect(await warning.innerText()).toMatch(/names include "com"/);
+    expect(await page.getByText('effectively global').count()).toBeGreaterThan(0);
+    await shoot(page, 'web-ca-global-permit');
   });
 });

@@ -130,7 +130,7 @@ describe('web mode started with --allow-unconstrained --allow-lan', () => {
       permitted: ['.test', '0.0.0.0/0'],
       force: true,
     });
-    expect(wide.warning).toMatch(/"0\.0\.0\.0\/0" cover public sites/);
+    expect(wide.warning).toMatch(/names include "0\.0\.0\.0\/0"/);
     const imported = await openApi.call('ca.importMkcert', { caroot, force: true });
     expect(imported.commonName).toBe('evil root');
     expect(imported.warning).toMatch(/ANY site/);
