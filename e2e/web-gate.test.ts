@@ -7,6 +7,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { ApiError, type Client } from '../shared/client';
 import type { Input, RequestName } from '../shared/api';
+import { createEngine } from '../main/engine';
 import { snapshotTree, startRig, tempDir, type WebRig } from './helpers/web';
 
 let locked: WebRig;
@@ -143,5 +144,39 @@ describe('web mode started with --allow-unconstrained --allow-lan', () => {
       (await openApi.call('server.add', { scheme: 'ws', host: '0.0.0.0', port: 0 })).definition
         .host,
     ).toBe('0.0.0.0');
+  });
+});
+
+describe('desktop app', () => {
+  it('asks in a native dialog instead, and a "no" changes nothing', async () => {
+    const root = tempDir('wss-gate-desktop-');
+    const asked: string[] = [];
+    let answer = false;
+    const engine = createEngine({
+      home: path.join(root, 'home'),
+      shell: 'electron',
+      env: { ...process.env, HOME: root },
+      hooks: { confirm: async (q) => (asked.push(`${q.title} ${q.message}`), answer) },
+    });
+    try {
+      const no = await engine.call('ca.create', { keyType: 'ecdsa', constrained: false });
+      expect(no).toMatchObject({ ok: false, error: { code: 'CANCELLED' } });
+      expect(snapshotTree(path.join(root, 'home'))).toEqual({});
+      const lan = await engine.call('server.add', { scheme: 'ws', host: '0.0.0.0', port: 0 });
+      expect(lan).toMatchObject({ ok: false, error: { code: 'CANCELLED' } });
+      expect(asked).toEqual([
+        'Create a CA that can sign for public sites? a CA without name constraints can impersonate any site.',
+        'Open a server to your network? "0.0.0.0" is reachable from other machines.',
+      ]);
+      answer = true;
+      const yes = await engine.call('ca.create', { keyType: 'ecdsa', constrained: false });
+      expect(yes).toMatchObject({ ok: true, result: { constrained: false } });
+      // An ordinary request asks nothing.
+      await engine.call('server.add', { scheme: 'ws', port: 0 });
+      expect(asked).toHaveLength(3);
+    } finally {
+      await engine.close();
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

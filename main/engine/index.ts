@@ -19,7 +19,7 @@ import { trustHandlers } from './handlers-trust';
 import { echoHandlers, type EchoPart } from './handlers-echo';
 import { doctorHandlers } from './handlers-doctor';
 import { clientHandlers } from './ws-client';
-import { webGate } from './web-gate';
+import { wideningGate } from './web-gate';
 
 export type { ShellHooks } from './handlers-app';
 export type { CallContext, Reply, Handlers, WebAllow } from './dispatch';
@@ -86,7 +86,7 @@ export function createEngine(opts: EngineOptions): Engine {
     ...doctorHandlers(deps),
     ...clients.handlers,
   };
-  const dispatcher = new Dispatcher(handlers, webGate(store));
+  const dispatcher = new Dispatcher(handlers, wideningGate(deps));
   let closing: Promise<void> | undefined;
 
   return {
