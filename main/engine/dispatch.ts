@@ -12,7 +12,7 @@ import {
 } from '../../shared/api';
 import { isWssError } from '../../shared/errors';
 
-/** Operations web mode runs only when `wss-studio ui` was started with the matching flag (web-gate.ts). */
+/** Operations web mode runs only when `wss-studio ui` was started with the matching flag (gate.ts). */
 export interface WebAllow {
   /** --allow-unconstrained: unconstrained or effectively global CAs (create, import, trust). */
   unconstrained?: boolean;

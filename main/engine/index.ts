@@ -19,11 +19,11 @@ import { trustHandlers } from './handlers-trust';
 import { echoHandlers, type EchoPart } from './handlers-echo';
 import { doctorHandlers } from './handlers-doctor';
 import { clientHandlers } from './ws-client';
-import { wideningGate } from './web-gate';
+import { wideningGate } from './gate';
 
 export type { ShellHooks } from './handlers-app';
 export type { CallContext, Reply, Handlers, WebAllow } from './dispatch';
-export { WEB_FLAGS } from './web-gate';
+export { WEB_FLAGS } from './gate';
 
 export interface EngineOptions {
   /** State folder; default resolveHome(env). */
