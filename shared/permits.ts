@@ -44,7 +44,7 @@ export function unconstrainedCaWarning(ca: {
   }
   const wide = globalPermits(ca.permitted);
   if (wide.length === 0) return undefined;
-  return `this CA's permitted names ${wide.map((w) => JSON.stringify(w)).join(', ')} cover public sites: once trusted, it can issue certificates your browsers accept for them; keep its key private, or recreate it with local names only`;
+  return `this CA can issue for public sites: its permitted names include ${wide.map((w) => JSON.stringify(w)).join(', ')}; once trusted, your browsers accept its certificates for them; keep its key private, or recreate it with local names only`;
 }
 
 /** A bind address that only this machine can reach. */

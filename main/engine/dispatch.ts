@@ -12,7 +12,7 @@ import {
 } from '../../shared/api';
 import { isWssError } from '../../shared/errors';
 
-/** Operations web mode runs only when `wss-studio ui` was started with the matching flag (web-gate.ts). */
+/** Operations web mode runs only when `wss-studio ui` was started with the matching flag (gate.ts). */
 export interface WebAllow {
   /** --allow-unconstrained: unconstrained or effectively global CAs (create, import, trust). */
   unconstrained?: boolean;
@@ -35,8 +35,8 @@ export type Handler<K extends RequestName> = (
 /** One handler per contract entry: the engine's table is typed against this, so none can be missing. */
 export type Handlers = { [K in RequestName]: Handler<K> };
 
-/** Runs after validation, before the handler; throws a WssError to refuse the call. */
-export type Guard = (name: RequestName, input: unknown, ctx: CallContext) => void;
+/** Runs after validation, before the handler; throws (or rejects with) a WssError to refuse the call. */
+export type Guard = (name: RequestName, input: unknown, ctx: CallContext) => void | Promise<void>;
 
 export type Reply = { ok: true; result: unknown } | { ok: false; error: ApiErrorData };
 
@@ -81,7 +81,7 @@ export class Dispatcher {
           },
         };
       }
-      this.guard?.(name, v.value, ctx);
+      await this.guard?.(name, v.value, ctx);
       const result = await h(v.value as never, ctx);
       return { ok: true, result: result ?? null };
     } catch (e) {

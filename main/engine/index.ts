@@ -19,13 +19,13 @@ import { trustHandlers } from './handlers-trust';
 import { echoHandlers, type EchoPart } from './handlers-echo';
 import { doctorHandlers } from './handlers-doctor';
 import { clientHandlers } from './ws-client';
-import { webGate } from './web-gate';
+import { wideningGate } from './gate';
 import { proxyHandlers } from './handlers-proxy';
 import { behaviourHandlers } from './handlers-behaviour';
 
 export type { ShellHooks } from './handlers-app';
 export type { CallContext, Reply, Handlers, WebAllow } from './dispatch';
-export { WEB_FLAGS } from './web-gate';
+export { WEB_FLAGS } from './gate';
 
 export interface EngineOptions {
   /** State folder; default resolveHome(env). */
@@ -91,7 +91,7 @@ export function createEngine(opts: EngineOptions): Engine {
     ...clients.handlers,
     ...proxies.handlers,
   };
-  const dispatcher = new Dispatcher(handlers, webGate(store));
+  const dispatcher = new Dispatcher(handlers, wideningGate(deps));
   let closing: Promise<void> | undefined;
 
   return {

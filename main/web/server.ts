@@ -7,12 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
 import type { StreamName } from '../../shared/api';
-import type { RpcServerMessage } from '../../shared/client';
 import { failure, inputError } from '../../shared/errors';
 import type { CallContext, Reply, WebAllow } from '../engine/dispatch';
-import { parseRpcMessage, rpcError } from './rpc';
+import { serveRpcClient } from './rpc-client';
 import {
   allowedHosts,
   checkHttp,
@@ -59,8 +58,6 @@ export interface WebServer {
 
 /** Biggest RPC message: above the 10 MB a user might paste, so the schema (not the socket) rejects it. */
 export const RPC_MAX_PAYLOAD = 32 * 1024 * 1024;
-/** Frame-log pushes are skipped (and counted as missed) while a slow page has this much unsent. */
-const MAX_BUFFERED = 4 * 1024 * 1024;
 
 export const WEB_LIMITS = {
   /** Open /rpc sockets (the UI uses one per tab). */
@@ -210,104 +207,15 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     if (wss.clients.size >= limits.rpcConnections) {
       return rejectUpgrade(socket, 503, 'too many connections');
     }
-    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, req.socket.remotePort ?? 0));
+    wss.handleUpgrade(req, socket, head, (ws) =>
+      serveRpcClient(ws, `127.0.0.1:${req.socket.remotePort ?? 0}`, {
+        api: opts.api,
+        ctx,
+        limits,
+        log,
+      }),
+    );
   });
-
-  const onConnection = (ws: WebSocket, remotePort: number) => {
-    const subs = new Map<StreamName, () => void>();
-    let missed = 0;
-    let inFlight = 0;
-    const who = `RPC client 127.0.0.1:${remotePort}`;
-    const drop = (reason: string) => {
-      if (ws.readyState !== WebSocket.OPEN) return;
-      log(`wss-studio: dropped ${who}: ${reason}`);
-      ws.terminate();
-    };
-    // The one way out: a reply that would take this client's unsent bytes over the cap drops the client.
-    const send = (m: RpcServerMessage) => {
-      if (ws.readyState !== WebSocket.OPEN) return;
-      let text: string;
-      try {
-        text = JSON.stringify(m);
-      } catch (e) {
-        text = JSON.stringify(
-          m.t === 'result'
-            ? rpcError(m.id, 'INTERNAL', `the reply could not be encoded: ${String(e)}`)
-            : rpcError(-1, 'INTERNAL', `a ${m.stream} event could not be encoded`),
-        );
-      }
-      if (ws.bufferedAmount + text.length > limits.rpcQueuedBytes) {
-        const mb = (n: number) => `${Math.round(n / 1024 / 1024)} MB`;
-        return drop(
-          `it does not read its replies (${mb(ws.bufferedAmount)} unsent, cap ${mb(limits.rpcQueuedBytes)})`,
-        );
-      }
-      ws.send(text);
-    };
-    const onMessage = (raw: Buffer, isBinary: boolean) => {
-      const p = isBinary
-        ? ({ ok: false, id: -1, cause: 'binary frames are not RPC messages' } as const)
-        : parseRpcMessage(raw.toString());
-      if (!p.ok) return send(rpcError(p.id, 'BAD_MESSAGE', p.cause));
-      const m = p.msg;
-      if (m.t === 'call') {
-        if (inFlight >= limits.rpcInFlight) {
-          return send(
-            rpcError(m.id, 'BUSY', `${inFlight} calls are still running`, 'wait for replies'),
-          );
-        }
-        inFlight++;
-        const id = m.id;
-        void Promise.resolve()
-          .then(() => opts.api.call(m.name, m.input, ctx))
-          .then(
-            (r) => send({ t: 'result', id, ...r }),
-            (e: unknown) => {
-              log(`wss-studio: request ${JSON.stringify(m.name)} failed: ${String(e)}`);
-              send(rpcError(id, 'INTERNAL', `the request failed: ${String(e).slice(0, 200)}`));
-            },
-          )
-          .finally(() => inFlight--);
-      } else if (m.t === 'sub') {
-        const stream = m.stream;
-        if (subs.has(stream)) return;
-        subs.set(
-          stream,
-          opts.api.subscribe(stream, (data) => {
-            if (stream === 'log.batch') {
-              if (ws.bufferedAmount > MAX_BUFFERED) {
-                missed += (data as { events: unknown[] }).events.length;
-                return;
-              }
-              if (missed) {
-                const d = data as { missed: number };
-                data = { ...d, missed: d.missed + missed };
-                missed = 0;
-              }
-            }
-            send({ t: 'event', stream, data });
-          }),
-        );
-      } else {
-        subs.get(m.stream)?.();
-        subs.delete(m.stream);
-      }
-    };
-    ws.on('message', (raw: Buffer, isBinary: boolean) => {
-      try {
-        onMessage(raw, isBinary);
-      } catch (e) {
-        // Nothing above should throw; if it does, this client's message fails, not the process.
-        log(`wss-studio: ${who}: message handling failed: ${String(e)}`);
-        send(rpcError(-1, 'INTERNAL', 'the message could not be handled'));
-      }
-    });
-    ws.on('close', () => {
-      for (const off of subs.values()) off();
-      subs.clear();
-    });
-    ws.on('error', () => {});
-  };
 
   await new Promise<void>((resolve, reject) => {
     const onErr = (e: NodeJS.ErrnoException) => {
