@@ -102,3 +102,19 @@ describe('page failures', () => {
     expect(ui.ask).toHaveBeenCalledTimes(2);
   });
 });
+
+describe('low port advice', () => {
+  it('never tells the desktop app to setcap the Electron binary or an AppImage mount', async () => {
+    const { lowPortGrant } = await import('../echo/echo-server');
+    const electron = lowPortGrant(
+      { node: '24.11.1', electron: '45.5.0' },
+      '/tmp/.mount_WSS-StXyZ/wss-studio',
+      'linux',
+    );
+    expect(electron).not.toContain('setcap');
+    expect(electron).toContain('net.ipv4.ip_unprivileged_port_start=443');
+    expect(lowPortGrant({ node: '20.20.2' }, '/usr/bin/node', 'linux')).toBe(
+      'allow Node to bind low ports: sudo setcap cap_net_bind_service=+ep "/usr/bin/node"',
+    );
+  });
+});
