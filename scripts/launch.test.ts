@@ -2,6 +2,10 @@
 // seconds is explained (the real messages Chromium prints) and web mode starts; a launch that lived, or
 // quit cleanly (a second instance handing over to the first), is left alone.
 import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { classifyEarlyExit, explainEarlyExit, runWithFallback } from './launch.mjs';
 
@@ -102,5 +106,26 @@ describe('runWithFallback', () => {
       }),
     ).toBe(3);
     expect(out.text()).toBe('');
+  });
+});
+
+describe('npm run test:electron without the binary', () => {
+  it('fails at once, naming the missing binary and how to get it (before building anything)', () => {
+    const empty = mkdtempSync(path.join(tmpdir(), 'wss-no-electron-'));
+    try {
+      const r = spawnSync(process.execPath, [path.join(__dirname, 'test-electron.mjs')], {
+        env: { ...env, ELECTRON_OVERRIDE_DIST_PATH: empty },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(
+        `error: failed to run test:electron: the Electron binary ${path.join(empty, 'electron')} is missing`,
+      );
+      expect(r.stderr).toContain('node scripts/fetch-electron.mjs');
+      expect(r.stdout).toBe('');
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 });
