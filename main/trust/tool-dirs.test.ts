@@ -26,10 +26,14 @@ describe('findOnPath beyond PATH', () => {
         platform: 'darwin' as const,
         env: { PATH: '/usr/bin:/bin:/usr/sbin:/sbin' },
       };
-      expect(findOnPath('wss-test-certutil', launchd, [dir])).toBe(path.join(dir, 'wss-test-certutil'));
+      expect(findOnPath('wss-test-certutil', launchd, [dir])).toBe(
+        path.join(dir, 'wss-test-certutil'),
+      );
       expect(findOnPath('wss-test-certutil', launchd, [])).toBeNull();
       const withPath = { platform: 'darwin' as const, env: { PATH: onPath } };
-      expect(findOnPath('wss-test-certutil', withPath, [dir])).toBe(path.join(onPath, 'wss-test-certutil'));
+      expect(findOnPath('wss-test-certutil', withPath, [dir])).toBe(
+        path.join(onPath, 'wss-test-certutil'),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
       rmSync(onPath, { recursive: true, force: true });
