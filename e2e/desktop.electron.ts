@@ -10,17 +10,12 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { _electron, type ElectronApplication, type Page } from 'playwright-core';
+import { electronBinaryPath } from '../scripts/fetch-electron.mjs';
 
 const ROOT = path.resolve(__dirname, '..');
-const ELECTRON_DIR = path.join(ROOT, 'node_modules', 'electron');
 
 function electronBinary(): string {
-  const pathTxt = path.join(ELECTRON_DIR, 'path.txt');
-  const dist = process.env.ELECTRON_OVERRIDE_DIST_PATH || path.join(ELECTRON_DIR, 'dist');
-  const bin = path.join(
-    dist,
-    existsSync(pathTxt) ? readFileSync(pathTxt, 'utf8').trim() : 'electron',
-  );
+  const bin = electronBinaryPath();
   if (!existsSync(bin)) {
     throw new Error(
       `the Electron binary is missing: ${bin} does not exist; get it with "node scripts/fetch-electron.mjs" (test:electron cannot run without it)`,

@@ -2,9 +2,10 @@
 // launch that dies in its first seconds (Ubuntu 24.04+ AppArmor sandbox abort, no display) is explained
 // and falls back to web mode too (scripts/launch.mjs).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { electronBinaryPath } from './fetch-electron.mjs';
 import { runWithFallback } from './launch.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -31,7 +32,7 @@ if (!existsSync(pathTxt)) {
   children.push(child);
   child.on('exit', (code) => process.exit(code ?? 0));
 } else {
-  const electronBinary = path.join(electronDir, 'dist', readFileSync(pathTxt, 'utf8').trim());
+  const electronBinary = electronBinaryPath();
   const code = await runWithFallback({
     desktop: [process.execPath, [path.join(electronDir, 'cli.js'), root, ...args]],
     web,

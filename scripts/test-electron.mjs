@@ -1,19 +1,13 @@
 // `npm run test:electron`: builds, then runs e2e/*.electron.ts against the real Electron binary under a
 // virtual display (xvfb-run) on Linux when there is no display. Fails loudly, naming what is missing.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { electronBinaryPath } from './fetch-electron.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const electronDir = path.join(root, 'node_modules', 'electron');
-const pathTxt = path.join(electronDir, 'path.txt');
-// ELECTRON_OVERRIDE_DIST_PATH: Electron's own variable for a binary outside node_modules (a local build).
-const dist = process.env.ELECTRON_OVERRIDE_DIST_PATH || path.join(electronDir, 'dist');
-const bin = path.join(
-  dist,
-  existsSync(pathTxt) ? readFileSync(pathTxt, 'utf8').trim() : 'electron',
-);
+const bin = electronBinaryPath();
 if (!existsSync(bin)) {
   console.error(
     `error: failed to run test:electron: the Electron binary ${bin} is missing\nhint: run "node scripts/fetch-electron.mjs" (or "npm install" without ELECTRON_SKIP_BINARY_DOWNLOAD) where its release host is reachable`,
