@@ -5,7 +5,8 @@
 // BoringSSL (defect: @SECLEVEL threw there), exports go through the native save dialog, the copy button
 // reaches the system clipboard, and quitting with servers running stops them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -141,6 +142,33 @@ describe('the desktop app on real Electron', () => {
     const cmd = (await page.locator('.usage .cmd code').first().innerText()).trim();
     await page.locator('.usage .cmd button').first().click();
     await expect.poll(() => app.evaluate(({ clipboard }) => clipboard.readText())).toBe(cmd);
+  });
+
+  it("PKCS#12, modern and legacy, built with Electron's crypto (BoringSSL), opens in OpenSSL", async () => {
+    for (const legacy of [false, true]) {
+      const reply = await page.evaluate(async (legacy) => {
+        const b = (
+          globalThis as unknown as {
+            wssStudio: { requests: Record<string, (i: unknown) => Promise<unknown>> };
+          }
+        ).wssStudio;
+        const list = (await b.requests['cert.list']!({})) as { result: { id: string }[] };
+        return b.requests['cert.export']!({
+          id: list.result[0]!.id,
+          format: 'p12',
+          password: 'pw-electron',
+          legacy,
+        });
+      }, legacy);
+      const r = reply as { ok: boolean; result?: { dataBase64: string }; error?: unknown };
+      expect(r.ok, JSON.stringify(r.error)).toBe(true);
+      const file = path.join(tmp, `bundle-${legacy ? 'legacy' : 'modern'}.p12`);
+      writeFileSync(file, Buffer.from(r.result!.dataBase64, 'base64'));
+      const args = ['pkcs12', '-in', file, '-passin', 'pass:pw-electron', '-nodes'];
+      const o = spawnSync('openssl', legacy ? [...args, '-legacy'] : args, { encoding: 'utf8' });
+      expect(o.status, o.stderr).toBe(0);
+      expect(o.stdout).toContain('PRIVATE KEY');
+    }
   });
 
   it('quits with the server running, and the server stops with it', async () => {
