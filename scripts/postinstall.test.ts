@@ -10,6 +10,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  readdirSync,
   rmSync,
   symlinkSync,
 } from 'node:fs';
@@ -216,4 +217,40 @@ describe('postinstall on a fresh checkout', () => {
       child.kill('SIGINT');
     }
   }, 150_000);
+});
+
+// npm >= 11.16 runs a dependency's install script only when package.json allowScripts says so; every
+// package that has one is decided explicitly (README "Packaging"), so a new one shows up here first.
+describe('allowScripts', () => {
+  it("covers every installed package with an install script, and denies Electron's", () => {
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      allowScripts: Record<string, boolean>;
+    };
+    const withScripts: string[] = [];
+    const visit = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        if (name.startsWith('.')) continue;
+        const p = path.join(dir, name);
+        if (name.startsWith('@')) {
+          visit(p);
+          continue;
+        }
+        const manifest = path.join(p, 'package.json');
+        if (existsSync(manifest)) {
+          const m = JSON.parse(readFileSync(manifest, 'utf8')) as {
+            name?: string;
+            scripts?: Record<string, string>;
+          };
+          if (['preinstall', 'install', 'postinstall'].some((k) => m.scripts?.[k]))
+            withScripts.push(m.name ?? name);
+        }
+        if (existsSync(path.join(p, 'node_modules'))) visit(path.join(p, 'node_modules'));
+      }
+    };
+    visit(path.join(ROOT, 'node_modules'));
+    expect(withScripts.length).toBeGreaterThan(0);
+    for (const name of new Set(withScripts))
+      expect(Object.keys(pkg.allowScripts), `no allowScripts decision for ${name}`).toContain(name);
+    expect(pkg.allowScripts.electron).toBe(false);
+  });
 });
