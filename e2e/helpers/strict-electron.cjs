@@ -192,10 +192,17 @@ const main = async () => {
     answers = [0]; // Reload
   }
   if (scenario === 'renderer-gone') answers = [1]; // Quit
+  if (scenario === 'bite') loadPlan = ['reject'];
   require(bundle);
   note('bundle loaded');
   ready = true;
   resolveReady();
+  if (scenario === 'bite') {
+    // A deliberately wrong bundle (e2e/app-bundle.test.ts): report what it did wrong, nothing more.
+    await tick(200);
+    process.stdout.write(JSON.stringify({ ...log, windows: [] }) + '\n');
+    process.exit(0);
+  }
   await waitFor(() => log.windows.length === 1, 'the window');
   const win = log.windows[0];
   if (scenario === 'load-rejects') {
