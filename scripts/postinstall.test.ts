@@ -4,6 +4,7 @@
 // slowly, with a temp cache, so nothing leaves this machine and node_modules/electron is never written.
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   cpSync,
   existsSync,
@@ -13,6 +14,7 @@ import {
   readdirSync,
   rmSync,
   symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -133,6 +135,53 @@ describe('fetch-electron', () => {
     m.server.close();
     expect(s.text()).toContain('\r  100% of 0.2 MB');
     expect(s.text()).not.toMatch(/\n {2}\d+%/);
+  });
+
+  it("a good download is unpacked by Electron's own installer: dist/ and path.txt, one 'installed' line", async () => {
+    // A stand-in electron package (Electron's real install.js, package.json and cli.js; its checksums
+    // replaced by the stand-in zip's) so the whole path runs without Electron's host.
+    const pkgDir = mkdtempSync(path.join(tmp, 'electron-pkg-'));
+    for (const f of ['install.js', 'package.json', 'cli.js', 'index.js'])
+      cpSync(path.join(ELECTRON, f), path.join(pkgDir, f));
+    symlinkSync(path.join(ROOT, 'node_modules'), path.join(pkgDir, 'node_modules'));
+    const zipName = `electron-v${VERSION}-linux-x64.zip`;
+    const zipFile = path.join(pkgDir, 'stand-in.zip');
+    const py = spawnSync(
+      '/usr/bin/python3',
+      [
+        '-c',
+        'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1], "w"); z.writestr("electron", "#!/bin/sh\\n"); z.writestr("version", sys.argv[2]); z.close()',
+        zipFile,
+        VERSION,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(py.status, py.stderr).toBe(0);
+    const zip = readFileSync(zipFile);
+    writeFileSync(
+      path.join(pkgDir, 'checksums.json'),
+      JSON.stringify({ [zipName]: createHash('sha256').update(zip).digest('hex') }),
+    );
+    const m = await mirror((_req, res) => {
+      res.writeHead(200, { 'Content-Length': String(zip.length) });
+      res.end(zip);
+    });
+    const s = sink();
+    const r = await fetchElectron({
+      dir: pkgDir,
+      out: s.out,
+      env: { ...process.env, ...envFor(m.url) },
+    });
+    m.server.close();
+    expect(r, s.text()).toEqual({ ok: true });
+    expect(readFileSync(path.join(pkgDir, 'path.txt'), 'utf8')).toBe('electron');
+    expect(readFileSync(path.join(pkgDir, 'dist', 'version'), 'utf8')).toBe(VERSION);
+    expect(s.text()).toMatch(
+      new RegExp(
+        `Electron ${VERSION.replace(/\./g, '\\.')} \\(linux-x64\\) installed \\(\\d+ s\\)`,
+      ),
+    );
+    expect(m.paths).toHaveLength(1); // the installer used the cached zip, no second download
   });
 
   it('helpers: progress text, one-line errors, npm versions that ignore allowScripts', () => {
