@@ -107,6 +107,7 @@ describe('the desktop app on real Electron', () => {
       .waitFor({ timeout: 30_000 });
     // The system store needs root and the real /etc; Java's cacerts is the machine's: untick them where
     // they are offered (Java only shows up where a JDK is found).
+    await page.locator('input[name^="store-"]').first().waitFor();
     for (const name of ['store-system', 'store-java']) {
       const box = page.locator(`input[name="${name}"]`);
       if (await box.count()) await box.uncheck();
