@@ -294,6 +294,8 @@ describe('electron-builder --linux dir deb against a stand-in Electron', () => {
     expect(pkg.productName).toBe('WSS Studio');
     expect(pkg.desktopName).toBe('wss-studio.desktop');
     expect(readdirSync(unpacked())).toContain('chrome-sandbox');
+    // No update feed baked in (publish: null).
+    expect(existsSync(path.join(unpacked(), 'resources', 'app-update.yml'))).toBe(false);
   });
 
   it('builds the deb with its metadata and the AppArmor profile for Ubuntu 24.04+', () => {

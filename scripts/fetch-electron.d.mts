@@ -8,3 +8,4 @@ export function fetchElectron(o?: {
   tickMs?: number;
 }): Promise<{ ok: true } | { ok: false; reason: string }>;
 export function npmIgnoresAllowScripts(userAgent?: string): boolean;
+export function electronBinaryPath(env?: NodeJS.ProcessEnv, dir?: string): string;

@@ -120,6 +120,19 @@ export async function fetchElectron(o = {}) {
   return { ok: true };
 }
 
+/**
+ * Where the Electron executable is (or would be): node_modules/electron/dist/<path.txt>, or under
+ * ELECTRON_OVERRIDE_DIST_PATH (Electron's own variable for a binary outside node_modules).
+ */
+export function electronBinaryPath(
+  env = process.env,
+  dir = path.join(root, 'node_modules', 'electron'),
+) {
+  const pathTxt = path.join(dir, 'path.txt');
+  const dist = env.ELECTRON_OVERRIDE_DIST_PATH || path.join(dir, 'dist');
+  return path.join(dist, existsSync(pathTxt) ? readFileSync(pathTxt, 'utf8').trim() : 'electron');
+}
+
 /** npm before 11.16 ignores package.json "allowScripts", so Electron's own install script ran already. */
 export function npmIgnoresAllowScripts(userAgent = process.env.npm_config_user_agent ?? '') {
   const m = /\bnpm\/(\d+)\.(\d+)\./.exec(userAgent);

@@ -52,6 +52,6 @@ if (existsSync(electronDir) && !existsSync(path.join(electronDir, 'path.txt'))) 
   }
 } else if (npmIgnoresAllowScripts()) {
   console.log(
-    'note: this npm is older than 11.16 and ignores "allowScripts", so Electron\'s own install script ran during this install; see README "Install" for why npm >= 11.16 is recommended.',
+    'note: this npm is older than 11.16 and ignores "allowScripts", so Electron\'s own install script ran during this install; see README "Quick start" for why npm >= 11.16 is recommended.',
   );
 }

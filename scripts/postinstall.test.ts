@@ -4,14 +4,17 @@
 // slowly, with a temp cache, so nothing leaves this machine and node_modules/electron is never written.
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  readdirSync,
   rmSync,
   symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -134,6 +137,53 @@ describe('fetch-electron', () => {
     expect(s.text()).not.toMatch(/\n {2}\d+%/);
   });
 
+  it("a good download is unpacked by Electron's own installer: dist/ and path.txt, one 'installed' line", async () => {
+    // A stand-in electron package (Electron's real install.js, package.json and cli.js; its checksums
+    // replaced by the stand-in zip's) so the whole path runs without Electron's host.
+    const pkgDir = mkdtempSync(path.join(tmp, 'electron-pkg-'));
+    for (const f of ['install.js', 'package.json', 'cli.js', 'index.js'])
+      cpSync(path.join(ELECTRON, f), path.join(pkgDir, f));
+    symlinkSync(path.join(ROOT, 'node_modules'), path.join(pkgDir, 'node_modules'));
+    const zipName = `electron-v${VERSION}-linux-x64.zip`;
+    const zipFile = path.join(pkgDir, 'stand-in.zip');
+    const py = spawnSync(
+      '/usr/bin/python3',
+      [
+        '-c',
+        'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1], "w"); z.writestr("electron", "#!/bin/sh\\n"); z.writestr("version", sys.argv[2]); z.close()',
+        zipFile,
+        VERSION,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(py.status, py.stderr).toBe(0);
+    const zip = readFileSync(zipFile);
+    writeFileSync(
+      path.join(pkgDir, 'checksums.json'),
+      JSON.stringify({ [zipName]: createHash('sha256').update(zip).digest('hex') }),
+    );
+    const m = await mirror((_req, res) => {
+      res.writeHead(200, { 'Content-Length': String(zip.length) });
+      res.end(zip);
+    });
+    const s = sink();
+    const r = await fetchElectron({
+      dir: pkgDir,
+      out: s.out,
+      env: { ...process.env, ...envFor(m.url) },
+    });
+    m.server.close();
+    expect(r, s.text()).toEqual({ ok: true });
+    expect(readFileSync(path.join(pkgDir, 'path.txt'), 'utf8')).toBe('electron');
+    expect(readFileSync(path.join(pkgDir, 'dist', 'version'), 'utf8')).toBe(VERSION);
+    expect(s.text()).toMatch(
+      new RegExp(
+        `Electron ${VERSION.replace(/\./g, '\\.')} \\(linux-x64\\) installed \\(\\d+ s\\)`,
+      ),
+    );
+    expect(m.paths).toHaveLength(1); // the installer used the cached zip, no second download
+  });
+
   it('helpers: progress text, one-line errors, npm versions that ignore allowScripts', () => {
     expect(progressText({ transferred: 54_000_000, total: 108_000_000 })).toBe('50% of 108.0 MB');
     expect(progressText({ transferred: 1_500_000, total: null })).toBe('1.5 MB');
@@ -216,4 +266,40 @@ describe('postinstall on a fresh checkout', () => {
       child.kill('SIGINT');
     }
   }, 150_000);
+});
+
+// npm >= 11.16 runs a dependency's install script only when package.json allowScripts says so; every
+// package that has one is decided explicitly (README "Packaging"), so a new one shows up here first.
+describe('allowScripts', () => {
+  it("covers every installed package with an install script, and denies Electron's", () => {
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      allowScripts: Record<string, boolean>;
+    };
+    const withScripts: string[] = [];
+    const visit = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        if (name.startsWith('.')) continue;
+        const p = path.join(dir, name);
+        if (name.startsWith('@')) {
+          visit(p);
+          continue;
+        }
+        const manifest = path.join(p, 'package.json');
+        if (existsSync(manifest)) {
+          const m = JSON.parse(readFileSync(manifest, 'utf8')) as {
+            name?: string;
+            scripts?: Record<string, string>;
+          };
+          if (['preinstall', 'install', 'postinstall'].some((k) => m.scripts?.[k]))
+            withScripts.push(m.name ?? name);
+        }
+        if (existsSync(path.join(p, 'node_modules'))) visit(path.join(p, 'node_modules'));
+      }
+    };
+    visit(path.join(ROOT, 'node_modules'));
+    expect(withScripts.length).toBeGreaterThan(0);
+    for (const name of new Set(withScripts))
+      expect(Object.keys(pkg.allowScripts), `no allowScripts decision for ${name}`).toContain(name);
+    expect(pkg.allowScripts.electron).toBe(false);
+  });
 });

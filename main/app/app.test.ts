@@ -212,12 +212,15 @@ describe('navigation, new windows, permissions', () => {
     };
     return { wc: wc as unknown as WebContents, on, open: (url: string) => openHandler?.({ url }) };
   }
+  // Electron passes the URL on the event (details.url); the positional url is deprecated. The positional
+  // argument here always claims the opposite, so a handler reading it fails these tests.
   const nav = (
-    fn: ((e: { preventDefault(): void }, url: string) => void) | undefined,
+    fn: ((e: { preventDefault(): void; url?: string }, url: string) => void) | undefined,
     url: string,
   ) => {
     let prevented = false;
-    fn?.({ preventDefault: () => (prevented = true) }, url);
+    const decoy = url.startsWith('app:') ? 'https://evil.example/' : 'app://wss-studio/index.html';
+    fn?.({ url, preventDefault: () => (prevented = true) }, decoy);
     return prevented;
   };
 

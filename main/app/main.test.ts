@@ -67,6 +67,8 @@ function makeFake(lock: boolean) {
       on: (ev: string, fn: Fn) => void appHandlers.set(ev, fn),
       whenReady: () => readyP,
       getPath: (n: string) => path.join(tmp, n),
+      setName: vi.fn(),
+      setPath: vi.fn(),
     },
     BrowserWindow: FakeWindow,
     Menu: { setApplicationMenu: vi.fn(), buildFromTemplate: (t: unknown) => t },
@@ -155,6 +157,12 @@ describe('Electron main', () => {
   it('starts one hardened window, binds every request, remembers bounds and stops servers before quit', async () => {
     current = makeFake(true);
     await import('./main');
+    // The product name everywhere, and Chromium's profile kept out of the state folder.
+    expect(current.fake.app.setName).toHaveBeenCalledWith('WSS Studio');
+    expect(current.fake.app.setPath).toHaveBeenCalledWith(
+      'userData',
+      path.join(tmp, 'appData', 'wss-studio'),
+    );
     expect(current.fake.protocol.registerSchemesAsPrivileged).toHaveBeenCalledWith([
       expect.objectContaining({
         scheme: 'app',

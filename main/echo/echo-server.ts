@@ -707,7 +707,7 @@ export function listenError(
           ? `port ${port} is privileged (below 1024) and this process may not bind it`
           : `permission denied to bind port ${port}`,
         port < 1024
-          ? `use a port from 1024 up (e.g. ${def.scheme === 'wss' ? 8443 : 8080}), or allow Node to bind low ports: sudo setcap cap_net_bind_service=+ep "${process.execPath}"`
+          ? `use a port from 1024 up (e.g. ${def.scheme === 'wss' ? 8443 : 8080}), or ${lowPortGrant()}`
           : 'pick another port',
       );
     case 'EADDRNOTAVAIL':
@@ -728,4 +728,19 @@ export function listenError(
     default:
       return failure('LISTEN_FAILED', action, err.message ?? String(e));
   }
+}
+
+/**
+ * How to let this process bind ports below 1024. In the desktop app process.execPath is the Electron
+ * binary (or, for an AppImage, a temporary mount that changes every run), so setcap on it is the wrong
+ * advice; Linux's sysctl works for any process. Plain Node (CLI, web mode) may be given the capability.
+ */
+export function lowPortGrant(
+  versions: Record<string, string | undefined> = process.versions,
+  execPath = process.execPath,
+  platform: NodeJS.Platform = process.platform,
+): string {
+  if (platform === 'linux' && versions.electron)
+    return 'allow unprivileged processes to bind from port 443: sudo sysctl -w net.ipv4.ip_unprivileged_port_start=443';
+  return `allow Node to bind low ports: sudo setcap cap_net_bind_service=+ep "${execPath}"`;
 }

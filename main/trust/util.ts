@@ -49,14 +49,32 @@ export const defaultRunner: Runner = (file: string, args: string[], opts: RunOpt
     child.stdin.end(opts.input ?? '');
   });
 
+/**
+ * Folders searched after PATH. A macOS app started from Finder or the Dock gets launchd's PATH
+ * (/usr/bin:/bin:/usr/sbin:/sbin), without Homebrew or MacPorts, where certutil (Homebrew's nss) lives;
+ * mkcert asks `brew --prefix nss` for the same reason.
+ */
+export function wellKnownToolDirs(platform: NodeJS.Platform): string[] {
+  return platform === 'darwin'
+    ? [
+        '/opt/homebrew/bin',
+        '/opt/homebrew/opt/nss/bin',
+        '/usr/local/bin',
+        '/usr/local/opt/nss/bin',
+        '/opt/local/bin',
+      ]
+    : [];
+}
+
 /** Find an executable on the context's PATH (no `which` process: this runs on every `ca show`). */
 export function findOnPath(
   name: string,
   ctx: Pick<TrustContext, 'env' | 'platform'>,
+  extraDirs: string[] = wellKnownToolDirs(ctx.platform),
 ): string | null {
   const sep = ctx.platform === 'win32' ? ';' : ':';
   const exts = ctx.platform === 'win32' ? ['.exe', '.cmd', '.bat', ''] : [''];
-  for (const dir of (ctx.env.PATH ?? ctx.env.Path ?? '').split(sep)) {
+  for (const dir of [...(ctx.env.PATH ?? ctx.env.Path ?? '').split(sep), ...extraDirs]) {
     if (!dir) continue;
     for (const ext of exts) {
       const p = path.join(dir, name + ext);
