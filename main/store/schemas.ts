@@ -78,5 +78,9 @@ export function describeIssue(issues: readonly v.BaseIssue<unknown>[]): string {
     if (typeof key === 'number') field += `[${key}]`;
     else if (typeof key === 'string') field += field ? `.${key}` : key;
   }
-  return field ? `${JSON.stringify(field)} ${issue.message}` : `the file ${issue.message}`;
+  if (!field) return `the file ${issue.message}`;
+  // valibot reports a missing key with the object's own message: say what happened instead.
+  if (issue.received === 'undefined' && issue.type === 'object')
+    return `${JSON.stringify(field)} is missing`;
+  return `${JSON.stringify(field)} ${issue.message}`;
 }
