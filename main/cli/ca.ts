@@ -11,12 +11,43 @@ import {
   defaultMkcertCaroot,
   exportCa,
   importMkcert,
+  loadCa,
   requireCa,
   DEFAULT_PERMITTED,
   type CaInfo,
   type KeyType,
 } from '../pki';
 import { trustLinesFor } from './trust-hooks';
+import { recordTrustedCa, trustedCaHistory } from '../trust/history';
+import type { Store } from '../store';
+
+/**
+ * Before a CA is replaced: keep its certificate in the trust history (trusted-cas/) so it can still be
+ * found in and removed from trust stores once its folder and key are gone. A CA imported from mkcert is
+ * recorded only if WSS Studio installed it (it may be mkcert's to keep).
+ */
+function rememberReplaced(store: Store): CaInfo | null {
+  let previous: CaInfo | null = null;
+  try {
+    previous = loadCa(store);
+  } catch {
+    return null; // a broken CA may still be replaced; there is nothing to record from it
+  }
+  if (previous?.source === 'created') recordTrustedCa(store, previous);
+  return previous;
+}
+
+/** After a replacement: name the command that removes the old CA from every trust store. */
+function adviseRemoval(store: Store, previous: CaInfo | null, now: CaInfo, io: Io): void {
+  if (!previous || previous.fingerprint256 === now.fingerprint256) return;
+  const recorded = trustedCaHistory(store).cas.some(
+    (c) => c.fingerprint256 === previous.fingerprint256,
+  );
+  if (!recorded) return;
+  io.err(
+    `note: the replaced CA ${q(previous.commonName)} (SHA-256 ${previous.fingerprint256}) stays trusted wherever it was installed; its key is gone, but remove it with: wss-studio trust uninstall --all-ours`,
+  );
+}
 
 /** The JSON shape of a CA in every --json output (documented in README "JSON output"). */
 export function caJson(ca: CaInfo) {
@@ -105,7 +136,10 @@ export const commands: Command[] = [
         value: 'NAME_OR_CIDR',
         help: 'permitted name or range, repeatable (replaces the defaults)',
       },
-      force: { type: 'boolean', help: 'replace an existing CA (the old one is moved aside)' },
+      force: {
+        type: 'boolean',
+        help: 'replace an existing CA (its key is destroyed; see "trust uninstall --all-ours")',
+      },
       json: { type: 'boolean', help: 'print the CA as JSON' },
     },
     details: `Default permitted names: ${DEFAULT_PERMITTED.join(', ')}.\nBrowsers and OpenSSL enforce them, so a leaked CA key cannot impersonate real sites.`,
@@ -115,6 +149,7 @@ export const commands: Command[] = [
       const unconstrained = bool(p, 'unconstrained');
       const store = storeFor(io);
       const json = bool(p, 'json');
+      const previous = bool(p, 'force') ? rememberReplaced(store) : null;
       const ca = await createCa(store, {
         ...(keyType ? { keyType } : {}),
         constrained: !unconstrained,
@@ -129,6 +164,7 @@ export const commands: Command[] = [
           'warning: this CA is NOT name-constrained: anyone who obtains its key can impersonate any website to every browser that trusts it. Keep ca-key.pem secret, or re-create it without "--unconstrained".',
         );
       }
+      adviseRemoval(store, previous, ca, io);
       if (json) {
         io.out(JSON.stringify(caJson(ca), null, 2));
         return 0;
@@ -199,7 +235,10 @@ export const commands: Command[] = [
     summary:
       "import mkcert's CA (rootCA.pem + rootCA-key.pem) to keep the trust you already set up",
     options: {
-      force: { type: 'boolean', help: 'replace an existing CA (the old one is moved aside)' },
+      force: {
+        type: 'boolean',
+        help: 'replace an existing CA (its key is destroyed; see "trust uninstall --all-ours")',
+      },
       json: { type: 'boolean', help: 'print the CA as JSON' },
     },
     run: async (p, io) => {
@@ -211,7 +250,10 @@ export const commands: Command[] = [
       const dir = p.positionals[0]
         ? path.resolve(io.cwd, p.positionals[0])
         : defaultMkcertCaroot(io.env);
-      const ca = importMkcert(storeFor(io), dir, { force: bool(p, 'force') });
+      const store = storeFor(io);
+      const previous = bool(p, 'force') ? rememberReplaced(store) : null;
+      const ca = importMkcert(store, dir, { force: bool(p, 'force') });
+      adviseRemoval(store, previous, ca, io);
       if (bool(p, 'json')) {
         io.out(JSON.stringify(caJson(ca), null, 2));
         return 0;

@@ -3,8 +3,9 @@
 // selected store reached the goal, 1 otherwise (the fix is printed); bad --stores is 2.
 import { bool, list, type Parsed } from './args';
 import type { Command, Io } from './command';
-import { requireCa, type CaInfo } from '../pki';
+import { loadCa, requireCa, type CaInfo } from '../pki';
 import { storeFor } from './home';
+import { forgetTrustedCa, recordTrustedCa, replacedCas, trustedCaHistory } from '../trust/history';
 import {
   changeSucceeded,
   parseStoreList,
@@ -15,6 +16,8 @@ import {
   trustUninstall,
   STORE_IDS,
   type StoreChange,
+  type StoreStatus,
+  type TrustCa,
   type TrustOptions,
 } from '../trust';
 
@@ -40,7 +43,7 @@ function options(p: Parsed, io: Io): TrustOptions {
   return { stores: parseStoreList(list(p, 'stores')), context: { env: io.env } };
 }
 
-function caJson(ca: CaInfo) {
+function caJson(ca: Pick<TrustCa, 'commonName' | 'fingerprint256' | 'certPath'>) {
   return { commonName: ca.commonName, fingerprint256: ca.fingerprint256, certPath: ca.certPath };
 }
 
@@ -68,6 +71,8 @@ function printFailures(results: StoreChange[], op: 'install' | 'uninstall', io: 
 async function change(p: Parsed, io: Io, op: 'install' | 'uninstall'): Promise<number> {
   const opts = options(p, io);
   const ca = caFor(io, `${op} CA in trust stores`);
+  // Recorded before the first store changes, so a crash mid-install still leaves it findable.
+  if (op === 'install') recordTrustedCa(storeFor(io), ca);
   const results = op === 'install' ? await trustInstall(ca, opts) : await trustUninstall(ca, opts);
   if (bool(p, 'json')) {
     io.out(JSON.stringify({ ca: caJson(ca), results }, null, 2));
@@ -80,6 +85,60 @@ async function change(p: Parsed, io: Io, op: 'install' | 'uninstall'): Promise<n
   return results.length && changeSucceeded(results, op) ? 0 : 1;
 }
 
+/**
+ * `trust uninstall --all-ours`: the current CA and every CA this install ever put into a store
+ * (trusted-cas/), each removed by its certificate bytes. A CA out of every store is forgotten.
+ */
+async function uninstallAllOurs(p: Parsed, io: Io): Promise<number> {
+  const opts = options(p, io);
+  const store = storeFor(io);
+  const current = loadCa(store);
+  const history = trustedCaHistory(store);
+  for (const w of history.problems) io.err(`warning: skipped ${w}`);
+  const cas: TrustCa[] = [
+    ...(current ? [current] : []),
+    ...history.cas.filter((c) => c.fingerprint256 !== current?.fingerprint256),
+  ];
+  if (!cas.length) {
+    io.out('no WSS Studio CA to remove: none is current and none was ever installed');
+    return 0;
+  }
+  const json: unknown[] = [];
+  let ok = true;
+  for (const ca of cas) {
+    const results = await trustUninstall(ca, opts);
+    const done = results.length > 0 && changeSucceeded(results, 'uninstall');
+    ok &&= done;
+    if (done) forgetTrustedCa(store, ca);
+    if (bool(p, 'json')) {
+      json.push({ ca: caJson(ca), current: ca === current, results });
+    } else {
+      const which = ca === current ? 'current CA' : 'replaced CA';
+      io.out(`${which} ${JSON.stringify(ca.commonName)} (SHA-256 ${ca.fingerprint256})`);
+      if (!results.length) io.out('  no trust store detected: pass "--stores" to pick one');
+      printChanges(results, 'uninstall', io);
+    }
+    printFailures(results, 'uninstall', io);
+  }
+  if (bool(p, 'json')) io.out(JSON.stringify({ cas: json }, null, 2));
+  return ok ? 0 : 1;
+}
+
+/** Replaced CAs (recorded in trusted-cas/) that some selected store still trusts. */
+async function oldStillTrusted(
+  io: Io,
+  opts: TrustOptions,
+  current: CaInfo,
+): Promise<Array<{ ca: TrustCa; stores: StoreStatus[] }>> {
+  const old = replacedCas(storeFor(io), current);
+  const measured = await Promise.all(
+    old.map(async (ca) => ({ ca, stores: await trustStatusAll(ca, opts) })),
+  );
+  return measured
+    .map((m) => ({ ca: m.ca, stores: m.stores.filter((s) => s.state === 'trusted') }))
+    .filter((m) => m.stores.length > 0);
+}
+
 export const commands: Command[] = [
   {
     path: ['trust', 'status'],
@@ -89,13 +148,26 @@ export const commands: Command[] = [
     run: async (p, io) => {
       const opts = options(p, io);
       const ca = caFor(io, 'show trust status');
-      const stores = await trustStatusAll(ca, opts);
+      const [stores, old] = await Promise.all([
+        trustStatusAll(ca, opts),
+        oldStillTrusted(io, opts, ca),
+      ]);
       if (bool(p, 'json')) {
-        io.out(JSON.stringify({ ca: caJson(ca), stores }, null, 2));
+        const oldCas = old.map((o) => ({
+          ...caJson(o.ca),
+          trustedBy: o.stores.map((s) => s.store),
+        }));
+        io.out(JSON.stringify({ ca: caJson(ca), stores, oldCas }, null, 2));
         return 0;
       }
       io.out(`CA ${JSON.stringify(ca.commonName)} (SHA-256 ${ca.fingerprint256})`);
       for (const l of trustSummaryLines(stores, { targets: true })) io.out(l);
+      for (const o of old) {
+        io.out(
+          `replaced CA ${JSON.stringify(o.ca.commonName)} (SHA-256 ${o.ca.fingerprint256}) is STILL trusted by: ${o.stores.map((s) => s.store).join(', ')}`,
+        );
+      }
+      if (old.length) io.out('fix: wss-studio trust uninstall --all-ours');
       return 0;
     },
   },
@@ -109,8 +181,15 @@ export const commands: Command[] = [
   {
     path: ['trust', 'uninstall'],
     summary: 'remove the CA from the trust stores (only ours, matched by fingerprint)',
-    options: { ...storesOpt, ...jsonOpt },
-    details: DETAILS,
-    run: (p, io) => change(p, io, 'uninstall'),
+    options: {
+      ...storesOpt,
+      'all-ours': {
+        type: 'boolean',
+        help: 'also every CA this install ever trusted (replaced by "ca init --force" or an import)',
+      },
+      ...jsonOpt,
+    },
+    details: `${DETAILS}\nCAs are matched by their certificate bytes: other certificates are never touched.`,
+    run: (p, io) => (bool(p, 'all-ours') ? uninstallAllOurs(p, io) : change(p, io, 'uninstall')),
   },
 ];

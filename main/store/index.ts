@@ -4,7 +4,7 @@
 //   certs/<id>/ (0700)    cert.pem, key.pem (0600), meta.json
 //   settings.json         server definitions and other settings, one key per area
 //   store.lock            held while a CA or certificate folder changes (lock.ts)
-//   trusted-cas.json      every CA this install put into a trust store (main/trust/history.ts)
+//   trusted-cas/          every CA this install put into a trust store (main/trust/history.ts)
 // Writes are atomic (temp file + fsync + rename). A CA or certificate folder changes as a whole: the new
 // folder is written beside it, then switched in (folders.ts), so a key never sits next to a certificate
 // it does not belong to. A corrupt or unreadable file is reported with its path and never overwritten
@@ -19,8 +19,8 @@ import { tryWithStoreLock, withStoreLock } from './lock';
 import { describeIssue, StoreMetaSchema } from './schemas';
 
 export { replaceDir, removeDir, writeFileDurable } from './folders';
-export type { CaMeta, LeafMeta, TrustHistory } from './schemas';
-export { CaMetaSchema, LeafMetaSchema, TrustHistorySchema } from './schemas';
+export type { CaMeta, LeafMeta } from './schemas';
+export { CaMetaSchema, LeafMetaSchema } from './schemas';
 
 export const STORE_SCHEMA = 1;
 
