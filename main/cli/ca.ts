@@ -11,7 +11,6 @@ import {
   defaultMkcertCaroot,
   exportCa,
   importMkcert,
-  loadCa,
   requireCa,
   DEFAULT_PERMITTED,
   type CaInfo,
@@ -22,19 +21,15 @@ import { recordTrustedCa, trustedCaHistory } from '../trust/history';
 import type { Store } from '../store';
 
 /**
- * Before a CA is replaced: keep its certificate in the trust history (trusted-cas/) so it can still be
- * found in and removed from trust stores once its folder and key are gone. A CA imported from mkcert is
- * recorded only if WSS Studio installed it (it may be mkcert's to keep).
+ * Called under the store lock just before a CA is replaced: keep its certificate in the trust history
+ * (trusted-cas/) so it can still be found in and removed from trust stores once its folder and key are
+ * gone. A CA imported from mkcert is recorded only if WSS Studio installed it (it may be mkcert's).
  */
-function rememberReplaced(store: Store): CaInfo | null {
-  let previous: CaInfo | null = null;
-  try {
-    previous = loadCa(store);
-  } catch {
-    return null; // a broken CA may still be replaced; there is nothing to record from it
-  }
-  if (previous?.source === 'created') recordTrustedCa(store, previous);
-  return previous;
+function replacing(store: Store, seen: { previous: CaInfo | null }) {
+  return (old: CaInfo) => {
+    seen.previous = old;
+    if (old.source === 'created') recordTrustedCa(store, old);
+  };
 }
 
 /** After a replacement: name the command that removes the old CA from every trust store. */
@@ -149,8 +144,9 @@ export const commands: Command[] = [
       const unconstrained = bool(p, 'unconstrained');
       const store = storeFor(io);
       const json = bool(p, 'json');
-      const previous = bool(p, 'force') ? rememberReplaced(store) : null;
+      const seen = { previous: null as CaInfo | null };
       const ca = await createCa(store, {
+        beforeReplace: replacing(store, seen),
         ...(keyType ? { keyType } : {}),
         constrained: !unconstrained,
         permitted: list(p, 'permit'),
@@ -164,7 +160,7 @@ export const commands: Command[] = [
           'warning: this CA is NOT name-constrained: anyone who obtains its key can impersonate any website to every browser that trusts it. Keep ca-key.pem secret, or re-create it without "--unconstrained".',
         );
       }
-      adviseRemoval(store, previous, ca, io);
+      adviseRemoval(store, seen.previous, ca, io);
       if (json) {
         io.out(JSON.stringify(caJson(ca), null, 2));
         return 0;
@@ -251,9 +247,12 @@ export const commands: Command[] = [
         ? path.resolve(io.cwd, p.positionals[0])
         : defaultMkcertCaroot(io.env);
       const store = storeFor(io);
-      const previous = bool(p, 'force') ? rememberReplaced(store) : null;
-      const ca = importMkcert(store, dir, { force: bool(p, 'force') });
-      adviseRemoval(store, previous, ca, io);
+      const seen = { previous: null as CaInfo | null };
+      const ca = importMkcert(store, dir, {
+        force: bool(p, 'force'),
+        beforeReplace: replacing(store, seen),
+      });
+      adviseRemoval(store, seen.previous, ca, io);
       if (bool(p, 'json')) {
         io.out(JSON.stringify(caJson(ca), null, 2));
         return 0;

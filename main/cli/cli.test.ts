@@ -121,7 +121,9 @@ describe('wss-studio CLI', () => {
     await cli(['ca', 'init'], h, work);
     const first = fs.readFileSync(path.join(h, 'ca', 'ca.pem'), 'utf8');
     expect((await cli(['ca', 'init', '--force', '--key', 'rsa'], h, work)).code).toBe(0);
-    expect(fs.readdirSync(h).sort()).toEqual(['ca', 'store.json']);
+    // Only the old certificate is kept (trust history), never its key.
+    expect(fs.readdirSync(h).sort()).toEqual(['ca', 'store.json', 'trusted-cas']);
+    expect(fs.readdirSync(path.join(h, 'trusted-cas')).map((f) => f.slice(-4))).toEqual(['.pem']);
     expect(fs.readFileSync(path.join(h, 'ca', 'ca.pem'), 'utf8')).not.toBe(first);
     expect(fs.statSync(path.join(h, 'ca')).mode & 0o777).toBe(0o700);
     expect(fs.statSync(path.join(h, 'ca', 'ca-key.pem')).mode & 0o777).toBe(0o600);

@@ -82,6 +82,11 @@ export interface CreateCaOptions {
   force?: boolean;
   /** Called with a short description of each step (key generation can take a second for RSA). */
   onProgress?: (step: string) => void;
+  /**
+   * Called under the store lock with the CA about to be replaced, after every check passed and before
+   * anything changes (the trust history records it there). Not called for a CA that cannot be loaded.
+   */
+  beforeReplace?: (old: CaInfo) => void;
 }
 
 /** Parse a permitted list; the first bad entry is an input error naming the value and the fix. */
@@ -174,6 +179,7 @@ export async function createCa(store: Store, opts: CreateCaOptions = {}): Promis
     privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
     meta,
     !!opts.force,
+    opts.beforeReplace,
   );
 }
 
@@ -200,10 +206,20 @@ function writeCaFolder(
   keyPem: string,
   meta: CaMeta,
   replace: boolean,
+  beforeReplace?: (old: CaInfo) => void,
 ): CaInfo {
   const pem = new X509Certificate(certDer).toString();
   return store.change(action, () => {
     refuseExisting(store, action, replace);
+    if (beforeReplace) {
+      let old: CaInfo | null = null;
+      try {
+        old = loadCa(store);
+      } catch {
+        /* a broken CA may still be replaced; nothing to hand over */
+      }
+      if (old) beforeReplace(old);
+    }
     replaceDir(store.caDir, (dir) => {
       writeFileDurable(path.join(dir, 'ca.pem'), pem, 0o644);
       writeFileDurable(path.join(dir, 'ca-key.pem'), keyPem, 0o600);
@@ -348,7 +364,7 @@ export function defaultMkcertCaroot(env: NodeJS.ProcessEnv = process.env): strin
 export function importMkcert(
   store: Store,
   caroot?: string,
-  opts: { force?: boolean } = {},
+  opts: { force?: boolean; beforeReplace?: (old: CaInfo) => void } = {},
 ): CaInfo {
   const dir = caroot ?? defaultMkcertCaroot();
   const action = `import mkcert CA from ${q(dir)}`;
@@ -412,5 +428,6 @@ export function importMkcert(
     key.export({ type: 'pkcs8', format: 'pem' }) as string,
     meta,
     !!opts.force,
+    opts.beforeReplace,
   );
 }

@@ -177,7 +177,7 @@ export class Store {
    */
   change<T>(action: string, fn: () => T): T {
     return withStoreLock(this.root, `${action} (store ${JSON.stringify(this.root)})`, () => {
-      recoverUnlocked(this.root, this.certsDir);
+      recoverUnlocked(this.root, this.recoverDirs());
       this.ensureLayout();
       return fn();
     });
@@ -189,8 +189,13 @@ export class Store {
    * process holds the lock (its temp folders are its work in progress).
    */
   recover(): string[] {
-    if (!hasLeftovers(this.root, this.certsDir)) return [];
-    return tryWithStoreLock(this.root, () => recoverUnlocked(this.root, this.certsDir)) ?? [];
+    if (!hasLeftovers(this.root, this.recoverDirs())) return [];
+    return tryWithStoreLock(this.root, () => recoverUnlocked(this.root, this.recoverDirs())) ?? [];
+  }
+
+  /** Folders whose temp entries recovery handles besides the root. */
+  private recoverDirs(): string[] {
+    return [this.certsDir, path.join(this.root, 'trusted-cas')];
   }
 
   writeFileAtomic(file: string, data: string | Buffer, mode?: number): void {

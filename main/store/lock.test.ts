@@ -30,7 +30,9 @@ describe('store lock', () => {
       ),
     );
     for (const r of runs) expect(r.code, r.stderr).toBe(0);
-    expect(fs.readdirSync(home).sort()).toEqual(['ca', 'store.json']);
+    // trusted-cas/ keeps the replaced CAs' certificates (never their keys) for "trust uninstall --all-ours".
+    expect(fs.readdirSync(home).sort()).toEqual(['ca', 'store.json', 'trusted-cas']);
+    expect(fs.readdirSync(path.join(home, 'trusted-cas'))).toHaveLength(9);
     expect(fs.readdirSync(path.join(home, 'ca')).sort()).toEqual([
       'ca-key.pem',
       'ca.json',
