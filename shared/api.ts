@@ -191,9 +191,18 @@ export const requests = {
     true,
   ),
   'trust.uninstall': def(
-    v.strictObject({ stores: v.optional(list(TrustStoreIdSchema, 8)), taskId }),
-    'remove the CA from trust stores',
+    v.strictObject({
+      stores: v.optional(list(TrustStoreIdSchema, 8)),
+      /** Also every CA this install ever trusted (replaced ones), each matched by its bytes. */
+      allOurs: v.optional(v.boolean('must be true or false')),
+      taskId,
+    }),
+    'remove the CA (with allOurs: also every replaced WSS Studio CA) from trust stores',
     true,
+  ),
+  'trust.replaced': def(
+    none,
+    'replaced WSS Studio CAs that a detected store still trusts (remove with trust.uninstall allOurs)',
   ),
 
   // echo servers
@@ -392,6 +401,13 @@ export interface TrustStoreChange extends TrustStoreStatus {
   changed: boolean;
 }
 
+/** A CA this install trusted before it was replaced, and the stores that still trust it. */
+export interface ReplacedCaDto {
+  commonName: string;
+  fingerprint256: string;
+  trustedBy: TrustStoreId[];
+}
+
 export interface TrustResult {
   stores: TrustStoreChange[];
   /**
@@ -543,6 +559,7 @@ export interface Results {
   'trust.status': TrustStoreStatus[];
   'trust.install': TrustResult;
   'trust.uninstall': TrustResult;
+  'trust.replaced': ReplacedCaDto[];
   'server.list': ServerDto[];
   'server.add': ServerDto;
   'server.update': ServerDto;

@@ -17,23 +17,12 @@ import {
   type KeyType,
 } from '../pki';
 import { trustLinesFor } from './trust-hooks';
-import { recordTrustedCa, trustedCaHistory } from '../trust/history';
+import { recordReplaced, trustedCaHistory } from '../trust/history';
+import type { TrustCa } from '../trust';
 import type { Store } from '../store';
 
-/**
- * Called under the store lock just before a CA is replaced: keep its certificate in the trust history
- * (trusted-cas/) so it can still be found in and removed from trust stores once its folder and key are
- * gone. A CA imported from mkcert is recorded only if WSS Studio installed it (it may be mkcert's).
- */
-function replacing(store: Store, seen: { previous: CaInfo | null }) {
-  return (old: CaInfo) => {
-    seen.previous = old;
-    if (old.source === 'created') recordTrustedCa(store, old);
-  };
-}
-
 /** After a replacement: name the command that removes the old CA from every trust store. */
-function adviseRemoval(store: Store, previous: CaInfo | null, now: CaInfo, io: Io): void {
+function adviseRemoval(store: Store, previous: TrustCa | null, now: CaInfo, io: Io): void {
   if (!previous || previous.fingerprint256 === now.fingerprint256) return;
   const recorded = trustedCaHistory(store).cas.some(
     (c) => c.fingerprint256 === previous.fingerprint256,
@@ -144,9 +133,9 @@ export const commands: Command[] = [
       const unconstrained = bool(p, 'unconstrained');
       const store = storeFor(io);
       const json = bool(p, 'json');
-      const seen = { previous: null as CaInfo | null };
+      const seen = { previous: null as TrustCa | null };
       const ca = await createCa(store, {
-        beforeReplace: replacing(store, seen),
+        beforeReplace: recordReplaced(store, seen),
         ...(keyType ? { keyType } : {}),
         constrained: !unconstrained,
         permitted: list(p, 'permit'),
@@ -247,10 +236,10 @@ export const commands: Command[] = [
         ? path.resolve(io.cwd, p.positionals[0])
         : defaultMkcertCaroot(io.env);
       const store = storeFor(io);
-      const seen = { previous: null as CaInfo | null };
+      const seen = { previous: null as TrustCa | null };
       const ca = importMkcert(store, dir, {
         force: bool(p, 'force'),
-        beforeReplace: replacing(store, seen),
+        beforeReplace: recordReplaced(store, seen),
       });
       adviseRemoval(store, seen.previous, ca, io);
       if (bool(p, 'json')) {

@@ -5,7 +5,7 @@ import { bool, list, type Parsed } from './args';
 import type { Command, Io } from './command';
 import { loadCa, requireCa, type CaInfo } from '../pki';
 import { storeFor } from './home';
-import { forgetTrustedCa, recordTrustedCa, replacedCas, trustedCaHistory } from '../trust/history';
+import { recordTrustedCa, replacedStillTrusted, uninstallAllOurs } from '../trust/history';
 import {
   changeSucceeded,
   parseStoreList,
@@ -16,7 +16,6 @@ import {
   trustUninstall,
   STORE_IDS,
   type StoreChange,
-  type StoreStatus,
   type TrustCa,
   type TrustOptions,
 } from '../trust';
@@ -85,58 +84,30 @@ async function change(p: Parsed, io: Io, op: 'install' | 'uninstall'): Promise<n
   return results.length && changeSucceeded(results, op) ? 0 : 1;
 }
 
-/**
- * `trust uninstall --all-ours`: the current CA and every CA this install ever put into a store
- * (trusted-cas/), each removed by its certificate bytes. A CA out of every store is forgotten.
- */
-async function uninstallAllOurs(p: Parsed, io: Io): Promise<number> {
-  const opts = options(p, io);
+/** `trust uninstall --all-ours`: current and replaced CAs, each removed by its certificate bytes. */
+async function allOurs(p: Parsed, io: Io): Promise<number> {
   const store = storeFor(io);
-  const current = loadCa(store);
-  const history = trustedCaHistory(store);
-  for (const w of history.problems) io.err(`warning: skipped ${w}`);
-  const cas: TrustCa[] = [
-    ...(current ? [current] : []),
-    ...history.cas.filter((c) => c.fingerprint256 !== current?.fingerprint256),
-  ];
+  const { cas, problems } = await uninstallAllOurs(store, loadCa(store), options(p, io));
+  for (const w of problems) io.err(`warning: skipped ${w}`);
   if (!cas.length) {
     io.out('no WSS Studio CA to remove: none is current and none was ever installed');
     return 0;
   }
-  const json: unknown[] = [];
-  let ok = true;
-  for (const ca of cas) {
-    const results = await trustUninstall(ca, opts);
-    const done = results.length > 0 && changeSucceeded(results, 'uninstall');
-    ok &&= done;
-    if (done) forgetTrustedCa(store, ca);
-    if (bool(p, 'json')) {
-      json.push({ ca: caJson(ca), current: ca === current, results });
-    } else {
-      const which = ca === current ? 'current CA' : 'replaced CA';
-      io.out(`${which} ${JSON.stringify(ca.commonName)} (SHA-256 ${ca.fingerprint256})`);
-      if (!results.length) io.out('  no trust store detected: pass "--stores" to pick one');
-      printChanges(results, 'uninstall', io);
-    }
-    printFailures(results, 'uninstall', io);
+  if (bool(p, 'json')) {
+    const json = cas.map((c) => ({ ca: caJson(c.ca), current: c.current, results: c.results }));
+    io.out(JSON.stringify({ cas: json }, null, 2));
   }
-  if (bool(p, 'json')) io.out(JSON.stringify({ cas: json }, null, 2));
-  return ok ? 0 : 1;
-}
-
-/** Replaced CAs (recorded in trusted-cas/) that some selected store still trusts. */
-async function oldStillTrusted(
-  io: Io,
-  opts: TrustOptions,
-  current: CaInfo,
-): Promise<Array<{ ca: TrustCa; stores: StoreStatus[] }>> {
-  const old = replacedCas(storeFor(io), current);
-  const measured = await Promise.all(
-    old.map(async (ca) => ({ ca, stores: await trustStatusAll(ca, opts) })),
-  );
-  return measured
-    .map((m) => ({ ca: m.ca, stores: m.stores.filter((s) => s.state === 'trusted') }))
-    .filter((m) => m.stores.length > 0);
+  for (const c of cas) {
+    if (!bool(p, 'json')) {
+      io.out(
+        `${c.current ? 'current' : 'replaced'} CA ${JSON.stringify(c.ca.commonName)} (SHA-256 ${c.ca.fingerprint256})`,
+      );
+      if (!c.results.length) io.out('  no trust store detected: pass "--stores" to pick one');
+      printChanges(c.results, 'uninstall', io);
+    }
+    printFailures(c.results, 'uninstall', io);
+  }
+  return cas.every((c) => c.done) ? 0 : 1;
 }
 
 export const commands: Command[] = [
@@ -150,7 +121,7 @@ export const commands: Command[] = [
       const ca = caFor(io, 'show trust status');
       const [stores, old] = await Promise.all([
         trustStatusAll(ca, opts),
-        oldStillTrusted(io, opts, ca),
+        replacedStillTrusted(storeFor(io), ca, opts),
       ]);
       if (bool(p, 'json')) {
         const oldCas = old.map((o) => ({
@@ -190,6 +161,6 @@ export const commands: Command[] = [
       ...jsonOpt,
     },
     details: `${DETAILS}\nCAs are matched by their certificate bytes: other certificates are never touched.`,
-    run: (p, io) => (bool(p, 'all-ours') ? uninstallAllOurs(p, io) : change(p, io, 'uninstall')),
+    run: (p, io) => (bool(p, 'all-ours') ? allOurs(p, io) : change(p, io, 'uninstall')),
   },
 ];

@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { q } from '../../shared/errors';
 import { ensureDir, writeFileAtomic, type Store } from '../store';
-import type { TrustCa } from './types';
+import { changeSucceeded, trustStatusAll, trustUninstall, type TrustOptions } from './index';
+import type { StoreChange, StoreStatus, TrustCa } from './types';
 
 export function historyDir(store: Store): string {
   return path.join(store.root, 'trusted-cas');
@@ -75,4 +76,65 @@ export function trustedCaHistory(store: Store): HistoryRead {
 /** Recorded CAs other than `current` (the ones a `ca init --force` or import replaced). */
 export function replacedCas(store: Store, current: Pick<TrustCa, 'fingerprint256'> | null) {
   return trustedCaHistory(store).cas.filter((c) => c.fingerprint256 !== current?.fingerprint256);
+}
+
+/**
+ * The hook for createCa/importMkcert `beforeReplace` (runs under the store lock): record the CA being
+ * replaced so it can still be removed from trust stores once its folder and key are gone. A CA imported
+ * from mkcert is recorded only if WSS Studio installed it (it may be mkcert's to keep).
+ */
+export function recordReplaced(store: Store, seen?: { previous: TrustCa | null }) {
+  return (old: TrustCa & { source: 'created' | 'mkcert' }) => {
+    if (seen) seen.previous = old;
+    if (old.source === 'created') recordTrustedCa(store, old);
+  };
+}
+
+/** Replaced CAs (recorded, not current) that some selected store still trusts. */
+export async function replacedStillTrusted(
+  store: Store,
+  current: Pick<TrustCa, 'fingerprint256'> | null,
+  opts: TrustOptions,
+): Promise<Array<{ ca: TrustCa; stores: StoreStatus[] }>> {
+  const measured = await Promise.all(
+    replacedCas(store, current).map(async (ca) => ({
+      ca,
+      stores: await trustStatusAll(ca, opts),
+    })),
+  );
+  return measured
+    .map((m) => ({ ca: m.ca, stores: m.stores.filter((s) => s.state === 'trusted') }))
+    .filter((m) => m.stores.length > 0);
+}
+
+export interface AllOursResult {
+  ca: TrustCa;
+  current: boolean;
+  results: StoreChange[];
+  /** Every selected store reached "not trusted" (or does not exist): the CA is forgotten. */
+  done: boolean;
+}
+
+/**
+ * Remove the current CA and every CA this install ever put into a store, each by its certificate bytes.
+ * A CA out of every selected store is forgotten. Never throws for a store problem (see trustUninstall).
+ */
+export async function uninstallAllOurs(
+  store: Store,
+  current: TrustCa | null,
+  opts: TrustOptions,
+): Promise<{ cas: AllOursResult[]; problems: string[] }> {
+  const history = trustedCaHistory(store);
+  const cas: TrustCa[] = [
+    ...(current ? [current] : []),
+    ...history.cas.filter((c) => c.fingerprint256 !== current?.fingerprint256),
+  ];
+  const out: AllOursResult[] = [];
+  for (const ca of cas) {
+    const results = await trustUninstall(ca, opts);
+    const done = results.length > 0 && changeSucceeded(results, 'uninstall');
+    if (done) forgetTrustedCa(store, ca);
+    out.push({ ca, current: ca === current, results, done });
+  }
+  return { cas: out, problems: history.problems };
 }

@@ -1,0 +1,103 @@
+// The engine side of "replaced CAs must not stay trusted" (what the UI calls): trust.replaced lists a
+// replaced CA still in a real temp NSS database, and trust.uninstall {allOurs} removes it and the current
+// one by bytes, leaving a foreign certificate alone.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { X509Certificate } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createEngine, type Engine } from './index';
+import { nssDbTrusting, runTool, tempDir } from '../../e2e/helpers/tools';
+
+describe('engine: trust.replaced and trust.uninstall {allOurs}', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let engine: Engine;
+  let nssdb: string;
+  const confirms: string[] = [];
+
+  const call = async (name: string, input: unknown = {}) => {
+    const r = await engine.call(name, input);
+    if (!r.ok) throw new Error(`${name}: ${r.error.code} ${r.error.cause}`);
+    return r.result as never;
+  };
+  const nssFingerprints = () => {
+    const out: string[] = [];
+    const list = runTool('certutil', ['-L', '-d', `sql:${nssdb}`]).stdout;
+    for (const line of list.split('\n').slice(4)) {
+      const m = /^(.+?)\s{2,}\S*,\S*,\S*\s*$/.exec(line);
+      if (!m) continue;
+      const pem = runTool('certutil', ['-L', '-d', `sql:${nssdb}`, '-n', m[1]!, '-a']).stdout;
+      out.push(new X509Certificate(pem).fingerprint256);
+    }
+    return out;
+  };
+
+  beforeAll(() => {
+    tmp = tempDir('wss-engine-allours-');
+    const user = path.join(tmp.dir, 'user');
+    const foreignKey = path.join(tmp.dir, 'fk.pem');
+    const foreign = path.join(tmp.dir, 'foreign.pem');
+    const r = runTool('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-subj',
+      '/CN=Someone else CA',
+      '-keyout',
+      foreignKey,
+      '-out',
+      foreign,
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    nssdb = nssDbTrusting(user, foreign, 'foreign');
+    fs.mkdirSync(path.join(tmp.dir, 'trust-root'));
+    engine = createEngine({
+      home: path.join(tmp.dir, 'state'),
+      shell: 'electron',
+      env: {
+        ...process.env,
+        HOME: user,
+        WSS_STUDIO_TRUST_ROOT: path.join(tmp.dir, 'trust-root'),
+        PATH: process.env.PATH,
+        JAVA_HOME: '',
+      },
+      hooks: { confirm: async (q) => (confirms.push(q.title), true) },
+    });
+  });
+  afterAll(async () => {
+    await engine?.close();
+    tmp?.cleanup();
+  });
+
+  it('lists the replaced CA still trusted, then removes every CA of ours and nothing else', async () => {
+    const foreignFp = nssFingerprints()[0];
+    const a = (await call('ca.create', { keyType: 'ecdsa' })) as { fingerprint256: string };
+    await call('trust.install', { stores: ['nss'] });
+    expect(await call('trust.replaced')).toEqual([]);
+    const b = (await call('ca.create', { keyType: 'ecdsa', force: true })) as {
+      fingerprint256: string;
+    };
+    await call('trust.install', { stores: ['nss'] });
+    expect(nssFingerprints().sort()).toEqual(
+      [a.fingerprint256, b.fingerprint256, foreignFp].sort(),
+    );
+
+    const replaced = (await call('trust.replaced')) as Array<{ fingerprint256: string }>;
+    expect(replaced).toEqual([
+      expect.objectContaining({ fingerprint256: a.fingerprint256, trustedBy: ['nss'] }),
+    ]);
+
+    const r = (await call('trust.uninstall', { stores: ['nss'], allOurs: true })) as {
+      stores: Array<{ store: string; state: string; changed: boolean }>;
+    };
+    expect(r.stores).toEqual([
+      expect.objectContaining({ store: 'nss', state: 'not-trusted', changed: true }),
+    ]);
+    expect(confirms).toContain('Remove every WSS Studio CA?');
+    expect(nssFingerprints()).toEqual([foreignFp]);
+    expect(await call('trust.replaced')).toEqual([]);
+  });
+});
