@@ -25,10 +25,13 @@ describe('engine: trust.replaced and trust.uninstall {allOurs}', () => {
     for (const line of list.split('\n').slice(4)) {
       const m = /^(.+?)\s{2,}\S*,\S*,\S*\s*$/.exec(line);
       if (!m) continue;
-      const pem = runTool('certutil', ['-L', '-d', `sql:${nssdb}`, '-n', m[1]!, '-a']).stdout;
-      out.push(new X509Certificate(pem).fingerprint256);
+      // "-n NICK -a" prints every certificate with that nickname's subject (our CAs share one).
+      const pems = runTool('certutil', ['-L', '-d', `sql:${nssdb}`, '-n', m[1]!, '-a']).stdout;
+      for (const pem of pems.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ??
+        [])
+        out.push(new X509Certificate(pem).fingerprint256);
     }
-    return out;
+    return [...new Set(out)];
   };
 
   beforeAll(() => {
