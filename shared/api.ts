@@ -193,16 +193,21 @@ export const requests = {
   'trust.uninstall': def(
     v.strictObject({
       stores: v.optional(list(TrustStoreIdSchema, 8)),
-      /** Also every CA this install ever trusted (replaced ones), each matched by its bytes. */
-      allOurs: v.optional(v.boolean('must be true or false')),
+      /**
+       * Which CAs: the current one (default), the ones it replaced that this install trusted, or all of
+       * them. Each is matched by its certificate bytes.
+       */
+      scope: v.optional(
+        v.picklist(['current', 'replaced', 'all'], 'must be "current", "replaced" or "all"'),
+      ),
       taskId,
     }),
-    'remove the CA (with allOurs: also every replaced WSS Studio CA) from trust stores',
+    'remove the CA (scope "replaced"/"all": also every replaced WSS Studio CA) from trust stores',
     true,
   ),
   'trust.replaced': def(
     none,
-    'replaced WSS Studio CAs that a detected store still trusts (remove with trust.uninstall allOurs)',
+    'replaced WSS Studio CAs that a detected store still trusts (remove: trust.uninstall scope "replaced")',
   ),
 
   // echo servers

@@ -28,9 +28,15 @@ export function trustHandlers(
 
   const change = async (
     op: 'install' | 'uninstall',
-    input: { stores?: TrustOptions['stores']; taskId?: string; allOurs?: boolean },
+    input: {
+      stores?: TrustOptions['stores'];
+      taskId?: string;
+      scope?: 'current' | 'replaced' | 'all';
+    },
   ): Promise<TrustResult> => {
-    if (op === 'uninstall' && input.allOurs) return allOurs(input);
+    if (op === 'uninstall' && input.scope && input.scope !== 'current') {
+      return allOurs(input, input.scope === 'all');
+    }
     const ca = requireCa(d.store, op === 'install' ? 'trust CA' : 'remove CA from trust stores');
     await confirmOrCancel(
       d,
@@ -102,15 +108,17 @@ export function trustHandlers(
    * Every WSS Studio CA, current and replaced, out of the selected stores (by certificate bytes). The
    * result lists each store once: the worst outcome over the CAs (a store still trusting any of ours).
    */
-  const allOurs = async (input: {
-    stores?: TrustOptions['stores'];
-    taskId?: string;
-  }): Promise<TrustResult> => {
+  const allOurs = async (
+    input: { stores?: TrustOptions['stores']; taskId?: string },
+    includeCurrent: boolean,
+  ): Promise<TrustResult> => {
     await confirmOrCancel(
       d,
       {
-        title: 'Remove every WSS Studio CA?',
-        message: 'Remove the current and every replaced WSS Studio CA from your trust stores?',
+        title: includeCurrent ? 'Remove every WSS Studio CA?' : 'Remove replaced WSS Studio CAs?',
+        message: includeCurrent
+          ? 'Remove the current and every replaced WSS Studio CA from your trust stores?'
+          : 'Remove the WSS Studio CAs you replaced from your trust stores? The current CA stays.',
         detail: 'Only certificates WSS Studio installed are removed, matched by their exact bytes.',
         ok: 'Remove CAs',
       },
@@ -122,7 +130,7 @@ export function trustHandlers(
         context,
         ...(input.stores?.length ? { stores: input.stores } : {}),
       };
-      const r = await uninstallAllOurs(d.store, loadCa(d.store), opts);
+      const r = await uninstallAllOurs(d.store, loadCa(d.store), opts, includeCurrent);
       const byStore = new Map<string, TrustStoreChange>();
       for (const c of r.cas) {
         for (const s of c.results) {

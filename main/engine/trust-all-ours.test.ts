@@ -1,6 +1,6 @@
 // The engine side of "replaced CAs must not stay trusted" (what the UI calls): trust.replaced lists a
-// replaced CA still in a real temp NSS database, and trust.uninstall {allOurs} removes it and the current
-// one by bytes, leaving a foreign certificate alone.
+// replaced CA still in a real temp NSS database, and trust.uninstall {scope} removes it and the current
+// one by bytes (scope "replaced" keeps the current one), leaving a foreign certificate alone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
@@ -8,7 +8,7 @@ import path from 'node:path';
 import { createEngine, type Engine } from './index';
 import { nssDbTrusting, runTool, tempDir } from '../../e2e/helpers/tools';
 
-describe('engine: trust.replaced and trust.uninstall {allOurs}', () => {
+describe('engine: trust.replaced and trust.uninstall {scope}', () => {
   let tmp: ReturnType<typeof tempDir>;
   let engine: Engine;
   let nssdb: string;
@@ -93,7 +93,19 @@ describe('engine: trust.replaced and trust.uninstall {allOurs}', () => {
       expect.objectContaining({ fingerprint256: a.fingerprint256, trustedBy: ['nss'] }),
     ]);
 
-    const r = (await call('trust.uninstall', { stores: ['nss'], allOurs: true })) as {
+    // "replaced": the old CA goes, the current one stays trusted.
+    const r1 = (await call('trust.uninstall', { stores: ['nss'], scope: 'replaced' })) as {
+      stores: Array<{ store: string; state: string; changed: boolean }>;
+    };
+    expect(r1.stores).toEqual([expect.objectContaining({ store: 'nss', changed: true })]);
+    expect(confirms).toContain('Remove replaced WSS Studio CAs?');
+    expect(nssFingerprints().sort()).toEqual([b.fingerprint256, foreignFp].sort());
+    expect(await call('trust.replaced')).toEqual([]);
+
+    // A third CA; "all" removes it and the one it replaced, never the foreign certificate.
+    await call('ca.create', { keyType: 'ecdsa', force: true });
+    await call('trust.install', { stores: ['nss'] });
+    const r = (await call('trust.uninstall', { stores: ['nss'], scope: 'all' })) as {
       stores: Array<{ store: string; state: string; changed: boolean }>;
     };
     expect(r.stores).toEqual([

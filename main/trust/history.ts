@@ -116,17 +116,19 @@ export interface AllOursResult {
 }
 
 /**
- * Remove the current CA and every CA this install ever put into a store, each by its certificate bytes.
+ * Remove the current CA (unless `includeCurrent` is false) and every CA this install ever put into a
+ * store, each by its certificate bytes.
  * A CA out of every selected store is forgotten. Never throws for a store problem (see trustUninstall).
  */
 export async function uninstallAllOurs(
   store: Store,
   current: TrustCa | null,
   opts: TrustOptions,
+  includeCurrent = true,
 ): Promise<{ cas: AllOursResult[]; problems: string[] }> {
   const history = trustedCaHistory(store);
   const cas: TrustCa[] = [
-    ...(current ? [current] : []),
+    ...(current && includeCurrent ? [current] : []),
     ...history.cas.filter((c) => c.fingerprint256 !== current?.fingerprint256),
   ];
   const out: AllOursResult[] = [];
