@@ -2,28 +2,15 @@
 // (ca init, trust install, ca init --force, trust install) against the same state folder and a temp NSS
 // database, seen and acted on in Chromium against web mode, checked with certutil.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { runCli, runTool } from './helpers/tools';
+import { nssFingerprints as nssFingerprintsOf, runCli, runTool } from './helpers/tools';
 import { shoot, startUi, type UiRig } from './helpers/ui';
 
 let rig: UiRig;
 let nssdb: string;
 
-function nssFingerprints(): string[] {
-  const out = new Set<string>();
-  const list = runTool('certutil', ['-L', '-d', `sql:${nssdb}`]).stdout;
-  for (const line of list.split('\n').slice(4)) {
-    const m = /^(.+?)\s{2,}\S*,\S*,\S*\s*$/.exec(line);
-    if (!m) continue;
-    const pems = runTool('certutil', ['-L', '-d', `sql:${nssdb}`, '-n', m[1]!, '-a']).stdout;
-    for (const pem of pems.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ??
-      [])
-      out.add(new X509Certificate(pem).fingerprint256);
-  }
-  return [...out];
-}
+const nssFingerprints = () => nssFingerprintsOf(nssdb);
 
 beforeAll(async () => {
   rig = await startUi();

@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { run } from './index';
 import type { Io } from './command';
-import { requireTool, runTool, tempDir } from '../../e2e/helpers/tools';
+import { nssCertificates, requireTool, runTool, tempDir } from '../../e2e/helpers/tools';
+import { foreignCa } from '../trust/testing';
 
 describe('trust uninstall --all-ours (certutil + keytool on temp stores)', () => {
   let tmp: ReturnType<typeof tempDir>;
@@ -33,22 +34,10 @@ describe('trust uninstall --all-ours (certutil + keytool on temp stores)', () =>
   };
 
   /** DER (base64) of every certificate in the NSS database, by nickname. */
-  const nssCerts = (): Map<string, string[]> => {
-    const list = runTool('certutil', ['-L', '-d', `sql:${nssdb}`]).stdout;
-    const out = new Map<string, string[]>();
-    for (const line of list.split('\n').slice(4)) {
-      const m = /^(.+?)\s{2,}\S*,\S*,\S*\s*$/.exec(line);
-      if (!m) continue;
-      // "-n NICK -a" prints every certificate with that nickname's subject (here all share one CN).
-      const pems = runTool('certutil', ['-L', '-d', `sql:${nssdb}`, '-n', m[1]!, '-a']).stdout;
-      const all = pems.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
-      out.set(
-        m[1]!,
-        all.map((p) => new X509Certificate(p).raw.toString('base64')),
-      );
-    }
-    return out;
-  };
+  const nssCerts = () =>
+    new Map(
+      [...nssCertificates(nssdb)].map(([n, xs]) => [n, xs.map((x) => x.raw.toString('base64'))]),
+    );
   const nssAll = () => new Set([...nssCerts().values()].flat());
   const javaCerts = (): string[] =>
     runTool('keytool', [
@@ -97,26 +86,7 @@ describe('trust uninstall --all-ours (certutil + keytool on temp stores)', () =>
     const stores = ['--stores', 'nss,java'];
     const a = JSON.parse((await cli(['ca', 'init', '--json'])).stdout);
     // A foreign CA with our CA's very common name, in both stores before we touch them.
-    const key = path.join(tmp.dir, 'foreign-key.pem');
-    const foreign = path.join(tmp.dir, 'foreign.pem');
-    const r = runTool('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-subj',
-      `/CN=${a.commonName}`,
-      '-days',
-      '30',
-      '-keyout',
-      key,
-      '-out',
-      foreign,
-    ]);
-    expect(r.status, r.stderr).toBe(0);
+    const foreign = foreignCa(tmp.dir, a.commonName).certPath;
     foreignPem = fs.readFileSync(foreign, 'utf8');
     fs.mkdirSync(nssdb, { recursive: true });
     expect(runTool('certutil', ['-N', '-d', `sql:${nssdb}`, '--empty-password']).status).toBe(0);

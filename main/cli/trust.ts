@@ -5,7 +5,7 @@ import { bool, list, type Parsed } from './args';
 import type { Command, Io } from './command';
 import { loadCa, requireCa, type CaInfo } from '../pki';
 import { storeFor } from './home';
-import { recordTrustedCa, replacedStillTrusted, uninstallAllOurs } from '../trust/history';
+import { replacedStillTrusted, tryRecordTrustedCa, uninstallAllOurs } from '../trust/history';
 import {
   changeSucceeded,
   parseStoreList,
@@ -71,7 +71,8 @@ async function change(p: Parsed, io: Io, op: 'install' | 'uninstall'): Promise<n
   const opts = options(p, io);
   const ca = caFor(io, `${op} CA in trust stores`);
   // Recorded before the first store changes, so a crash mid-install still leaves it findable.
-  if (op === 'install') recordTrustedCa(storeFor(io), ca);
+  const unrecorded = op === 'install' ? tryRecordTrustedCa(storeFor(io), ca) : null;
+  if (unrecorded) io.err(`warning: ${unrecorded}`);
   const results = op === 'install' ? await trustInstall(ca, opts) : await trustUninstall(ca, opts);
   if (bool(p, 'json')) {
     io.out(JSON.stringify({ ca: caJson(ca), results }, null, 2));

@@ -16,7 +16,7 @@ import {
   type StoreChange,
   type TrustOptions,
 } from '../trust';
-import { recordTrustedCa, replacedStillTrusted, uninstallAllOurs } from '../trust/history';
+import { replacedStillTrusted, tryRecordTrustedCa, uninstallAllOurs } from '../trust/history';
 import type { Handlers } from './dispatch';
 import type { EngineDeps } from './index';
 import { confirmOrCancel } from './handlers-app';
@@ -69,7 +69,8 @@ export function trustHandlers(
         };
         t.progress(op === 'install' ? 'installing the CA' : 'removing the CA');
         // Recorded before the first store changes, so a replaced CA can always be found and removed.
-        if (op === 'install') recordTrustedCa(d.store, ca);
+        const unrecorded = op === 'install' ? tryRecordTrustedCa(d.store, ca) : null;
+        if (unrecorded) t.progress(`warning: ${unrecorded}`);
         const results: StoreChange[] = await (op === 'install'
           ? trustInstall(ca, opts)
           : trustUninstall(ca, opts));

@@ -2,11 +2,15 @@
 // replaced CA still in a real temp NSS database, and trust.uninstall {scope} removes it and the current
 // one by bytes (scope "replaced" keeps the current one), leaving a foreign certificate alone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createEngine, type Engine } from './index';
-import { nssDbTrusting, runTool, tempDir } from '../../e2e/helpers/tools';
+import {
+  nssDbTrusting,
+  nssFingerprints as nssFingerprintsOf,
+  tempDir,
+} from '../../e2e/helpers/tools';
+import { foreignCa } from '../trust/testing';
 
 describe('engine: trust.replaced and trust.uninstall {scope}', () => {
   let tmp: ReturnType<typeof tempDir>;
@@ -19,42 +23,12 @@ describe('engine: trust.replaced and trust.uninstall {scope}', () => {
     if (!r.ok) throw new Error(`${name}: ${r.error.code} ${r.error.cause}`);
     return r.result as never;
   };
-  const nssFingerprints = () => {
-    const out: string[] = [];
-    const list = runTool('certutil', ['-L', '-d', `sql:${nssdb}`]).stdout;
-    for (const line of list.split('\n').slice(4)) {
-      const m = /^(.+?)\s{2,}\S*,\S*,\S*\s*$/.exec(line);
-      if (!m) continue;
-      // "-n NICK -a" prints every certificate with that nickname's subject (our CAs share one).
-      const pems = runTool('certutil', ['-L', '-d', `sql:${nssdb}`, '-n', m[1]!, '-a']).stdout;
-      for (const pem of pems.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ??
-        [])
-        out.push(new X509Certificate(pem).fingerprint256);
-    }
-    return [...new Set(out)];
-  };
+  const nssFingerprints = () => nssFingerprintsOf(nssdb);
 
   beforeAll(() => {
     tmp = tempDir('wss-engine-allours-');
     const user = path.join(tmp.dir, 'user');
-    const foreignKey = path.join(tmp.dir, 'fk.pem');
-    const foreign = path.join(tmp.dir, 'foreign.pem');
-    const r = runTool('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-subj',
-      '/CN=Someone else CA',
-      '-keyout',
-      foreignKey,
-      '-out',
-      foreign,
-    ]);
-    expect(r.status, r.stderr).toBe(0);
+    const foreign = foreignCa(tmp.dir).certPath;
     nssdb = nssDbTrusting(user, foreign, 'foreign');
     fs.mkdirSync(path.join(tmp.dir, 'trust-root'));
     engine = createEngine({

@@ -285,7 +285,14 @@ export function loadCa(store: Store): CaInfo | null {
   const ca = info(store, pem, meta);
   // A key that does not belong to the certificate (replaced or symlinked by hand) would sign leaves
   // that fail verification everywhere: refuse the CA as soon as it is loaded.
-  const keyPem = readTextFile(paths.key);
+  // A key this user cannot read (trust commands run by another user on a shared store) is checked
+  // when it is read to sign (readCaKey).
+  let keyPem: string | undefined;
+  try {
+    keyPem = fs.readFileSync(paths.key, 'utf8');
+  } catch (e) {
+    if (!['ENOENT', 'EACCES', 'EPERM'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
+  }
   if (keyPem !== undefined) checkKeyMatches(store, ca, parseCaKey(paths.key, keyPem));
   return ca;
 }

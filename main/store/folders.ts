@@ -11,6 +11,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { alive } from './lock';
 
 const TEMP = /^\.(new|old|del)~(.+)~(\d+-[0-9a-f]+)$/;
 /** Temp folders of earlier versions (`.ca-new-<pid>-<ms>`): orphans holding a CA key. */
@@ -97,15 +98,6 @@ function entries(dir: string): string[] {
     return fs.readdirSync(dir);
   } catch {
     return [];
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

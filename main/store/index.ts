@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as v from 'valibot';
 import { failure } from '../../shared/errors';
-import { hasLeftovers, recoverUnlocked } from './folders';
+import { fsyncDir, hasLeftovers, recoverUnlocked } from './folders';
 import { tryWithStoreLock, withStoreLock } from './lock';
 import { describeIssue, StoreMetaSchema } from './schemas';
 
@@ -59,16 +59,7 @@ export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o64
     fs.rmSync(tmp, { force: true });
     throw failure('WRITE_FAILED', `write ${JSON.stringify(file)}`, (e as Error).message);
   }
-  try {
-    const dfd = fs.openSync(dir, 'r');
-    try {
-      fs.fsyncSync(dfd);
-    } finally {
-      fs.closeSync(dfd);
-    }
-  } catch {
-    // Some platforms (Windows) cannot fsync a directory; the rename is still atomic there.
-  }
+  fsyncDir(dir);
 }
 
 /** Read and parse a JSON file; a corrupt file is an error naming its path (never replaced). */

@@ -30,6 +30,20 @@ export function recordTrustedCa(store: Store, ca: Pick<TrustCa, 'certDer'>): voi
   writeFileAtomic(file, new X509Certificate(ca.certDer).toString(), 0o644);
 }
 
+/**
+ * recordTrustedCa for an install: a state folder this user cannot write (trust run as another user)
+ * must not block the install, so the problem comes back as a warning. A created CA is recorded again
+ * when it is replaced, so nothing is lost.
+ */
+export function tryRecordTrustedCa(store: Store, ca: Pick<TrustCa, 'certDer'>): string | null {
+  try {
+    recordTrustedCa(store, ca);
+    return null;
+  } catch (e) {
+    return `could not record the CA in ${q(historyDir(store))} (${(e as Error).message}); "trust uninstall --all-ours" will not know it unless it is replaced by this install`;
+  }
+}
+
 /** Forget a CA once it is out of every store. */
 export function forgetTrustedCa(store: Store, ca: Pick<TrustCa, 'certDer'>): void {
   fs.rmSync(path.join(historyDir(store), `${hexOf(ca.certDer)}.pem`), { force: true });
