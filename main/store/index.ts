@@ -180,9 +180,20 @@ export class Store {
    * process holds the lock (its temp folders are its work in progress).
    */
   recover(): string[] {
-    if (!hasLeftovers(this.root, this.recoverDirs())) return [];
-    return tryWithStoreLock(this.root, () => recoverUnlocked(this.root, this.recoverDirs())) ?? [];
+    try {
+      if (!hasLeftovers(this.root, this.recoverDirs())) return [];
+      const done =
+        tryWithStoreLock(this.root, () => recoverUnlocked(this.root, this.recoverDirs())) ?? [];
+      this.recovered.push(...done);
+      return done;
+    } catch {
+      // Best effort (a store this user may only read): the next change recovers under the lock.
+      return [];
+    }
   }
+
+  /** What the start-up recovery did (shells print or log it). */
+  readonly recovered: string[] = [];
 
   /** Folders whose temp entries recovery handles besides the root. */
   private recoverDirs(): string[] {
