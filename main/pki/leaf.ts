@@ -269,6 +269,10 @@ function writeLeaf(
   const p = leafPaths(store, id);
   store.change(action, () => {
     if (mustExist && !fs.existsSync(p.meta)) throw notFound(action, id);
+    // A new id is the first name plus 32 bits of a random serial: never replace a namesake.
+    if (!mustExist && fs.existsSync(p.dir)) {
+      throw failure('CERT_EXISTS', action, `${q(p.dir)} already exists`, 'issue it again');
+    }
     replaceDir(p.dir, (dir) => {
       writeFileDurable(path.join(dir, 'key.pem'), keyPem, 0o600);
       writeFileDurable(path.join(dir, 'cert.pem'), certPem, 0o644);
