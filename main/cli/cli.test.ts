@@ -288,6 +288,16 @@ describe('wss-studio CLI', () => {
         ['cert', 'issue', 'a\u0000b@app.test'],
         /contains a NUL byte before the "@"[^]*hint: use an ASCII mailbox/,
       ],
+      [
+        'email with two "@"',
+        ['cert', 'issue', 'a@b@app.test'],
+        /"a@b@app.test" is not a valid email/,
+      ],
+      [
+        'email local part over 64',
+        ['cert', 'issue', `${'a'.repeat(65)}@app.test`],
+        /65 characters before the "@" \(at most 64, RFC 5321\)/,
+      ],
       ['URI with NUL', ['cert', 'issue', 'uri:spiffe://app.test/a\u0000'], /contains a NUL byte/],
       [
         'URI with non-ASCII',
