@@ -34,6 +34,7 @@ const samples: { [K in RequestName]: Input<K> } = {
   // macOS keychains do not exist on this Linux machine: reaches the trust engine, changes nothing.
   'trust.install': { stores: ['macos'] },
   'trust.uninstall': { stores: ['macos'] },
+  'trust.replaced': {},
   'server.list': {},
   'server.add': { scheme: 'ws', port: 0 },
   'server.update': { id: 'no-such-server', patch: { port: 0 } },

@@ -245,9 +245,23 @@ export const requests = {
     true,
   ),
   'trust.uninstall': def(
-    v.strictObject({ stores: v.optional(list(TrustStoreIdSchema, 8)), taskId }),
-    'remove the CA from trust stores',
+    v.strictObject({
+      stores: v.optional(list(TrustStoreIdSchema, 8)),
+      /**
+       * Which CAs: the current one (default), the ones it replaced that this install trusted, or all of
+       * them. Each is matched by its certificate bytes.
+       */
+      scope: v.optional(
+        v.picklist(['current', 'replaced', 'all'], 'must be "current", "replaced" or "all"'),
+      ),
+      taskId,
+    }),
+    'remove the CA (scope "replaced"/"all": also every replaced WSS Studio CA) from trust stores',
     true,
+  ),
+  'trust.replaced': def(
+    none,
+    'replaced WSS Studio CAs that a detected store still trusts (remove: trust.uninstall scope "replaced")',
   ),
 
   // echo servers
@@ -618,6 +632,13 @@ export interface TrustStoreChange extends TrustStoreStatus {
   changed: boolean;
 }
 
+/** A CA this install trusted before it was replaced, and the stores that still trust it. */
+export interface ReplacedCaDto {
+  commonName: string;
+  fingerprint256: string;
+  trustedBy: TrustStoreId[];
+}
+
 export interface TrustResult {
   stores: TrustStoreChange[];
   /**
@@ -914,6 +935,7 @@ export interface Results {
   'trust.status': TrustStoreStatus[];
   'trust.install': TrustResult;
   'trust.uninstall': TrustResult;
+  'trust.replaced': ReplacedCaDto[];
   'server.list': ServerDto[];
   'server.add': ServerDto;
   'server.update': ServerDto;

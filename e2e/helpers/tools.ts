@@ -1,6 +1,6 @@
 // Test helpers shared by unit and e2e tests: real tools are required, never skipped.
 import { execFile, spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -106,6 +106,32 @@ export function nssDbTrusting(home: string, caFile: string, nickname = 'wss-stud
   ]);
   if (add.status !== 0) throw new Error(`certutil -A failed: ${add.stderr}`);
   return nssdb;
+}
+
+/**
+ * Every certificate in an NSS database, by nickname. `certutil -L -n NICK -a` prints every certificate
+ * with that nickname's subject (WSS Studio CAs of one user share one), so all PEMs it prints are read.
+ */
+export function nssCertificates(nssdb: string): Map<string, X509Certificate[]> {
+  const out = new Map<string, X509Certificate[]>();
+  const list = runTool('certutil', ['-L', '-d', `sql:${nssdb}`]).stdout;
+  for (const line of list.split('\n').slice(4)) {
+    const m = /^(.+?)\s{2,}\S*,\S*,\S*\s*$/.exec(line);
+    if (!m) continue;
+    const pems = runTool('certutil', ['-L', '-d', `sql:${nssdb}`, '-n', m[1]!, '-a']).stdout;
+    const blocks = pems.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
+    out.set(
+      m[1]!,
+      blocks.map((b) => new X509Certificate(b)),
+    );
+  }
+  return out;
+}
+
+/** SHA-256 fingerprints of every certificate in an NSS database, each once. */
+export function nssFingerprints(nssdb: string): string[] {
+  const all = [...nssCertificates(nssdb).values()].flat().map((x) => x.fingerprint256);
+  return [...new Set(all)];
 }
 
 /**

@@ -17,6 +17,21 @@ import {
   type KeyType,
 } from '../pki';
 import { trustLinesFor } from './trust-hooks';
+import { recordReplaced, trustedCaHistory } from '../trust/history';
+import type { TrustCa } from '../trust';
+import type { Store } from '../store';
+
+/** After a replacement: name the command that removes the old CA from every trust store. */
+function adviseRemoval(store: Store, previous: TrustCa | null, now: CaInfo, io: Io): void {
+  if (!previous || previous.fingerprint256 === now.fingerprint256) return;
+  const recorded = trustedCaHistory(store).cas.some(
+    (c) => c.fingerprint256 === previous.fingerprint256,
+  );
+  if (!recorded) return;
+  io.err(
+    `note: the replaced CA ${q(previous.commonName)} (SHA-256 ${previous.fingerprint256}) stays trusted wherever it was installed; its key is gone, but remove it with: wss-studio trust uninstall --all-ours`,
+  );
+}
 
 /** The JSON shape of a CA in every --json output (documented in README "JSON output"). */
 export function caJson(ca: CaInfo) {
@@ -105,7 +120,10 @@ export const commands: Command[] = [
         value: 'NAME_OR_CIDR',
         help: 'permitted name or range, repeatable (replaces the defaults)',
       },
-      force: { type: 'boolean', help: 'replace an existing CA (the old one is moved aside)' },
+      force: {
+        type: 'boolean',
+        help: 'replace an existing CA (its key is destroyed; see "trust uninstall --all-ours")',
+      },
       json: { type: 'boolean', help: 'print the CA as JSON' },
     },
     details: `Default permitted names: ${DEFAULT_PERMITTED.join(', ')}.\nBrowsers and OpenSSL enforce them, so a leaked CA key cannot impersonate real sites.`,
@@ -115,7 +133,9 @@ export const commands: Command[] = [
       const unconstrained = bool(p, 'unconstrained');
       const store = storeFor(io);
       const json = bool(p, 'json');
+      const seen = { previous: null as TrustCa | null };
       const ca = await createCa(store, {
+        beforeReplace: recordReplaced(store, seen),
         ...(keyType ? { keyType } : {}),
         constrained: !unconstrained,
         permitted: list(p, 'permit'),
@@ -129,6 +149,7 @@ export const commands: Command[] = [
           'warning: this CA is NOT name-constrained: anyone who obtains its key can impersonate any website to every browser that trusts it. Keep ca-key.pem secret, or re-create it without "--unconstrained".',
         );
       }
+      adviseRemoval(store, seen.previous, ca, io);
       if (json) {
         io.out(JSON.stringify(caJson(ca), null, 2));
         return 0;
@@ -199,7 +220,10 @@ export const commands: Command[] = [
     summary:
       "import mkcert's CA (rootCA.pem + rootCA-key.pem) to keep the trust you already set up",
     options: {
-      force: { type: 'boolean', help: 'replace an existing CA (the old one is moved aside)' },
+      force: {
+        type: 'boolean',
+        help: 'replace an existing CA (its key is destroyed; see "trust uninstall --all-ours")',
+      },
       json: { type: 'boolean', help: 'print the CA as JSON' },
     },
     run: async (p, io) => {
@@ -211,7 +235,13 @@ export const commands: Command[] = [
       const dir = p.positionals[0]
         ? path.resolve(io.cwd, p.positionals[0])
         : defaultMkcertCaroot(io.env);
-      const ca = importMkcert(storeFor(io), dir, { force: bool(p, 'force') });
+      const store = storeFor(io);
+      const seen = { previous: null as TrustCa | null };
+      const ca = importMkcert(store, dir, {
+        force: bool(p, 'force'),
+        beforeReplace: recordReplaced(store, seen),
+      });
+      adviseRemoval(store, seen.previous, ca, io);
       if (bool(p, 'json')) {
         io.out(JSON.stringify(caJson(ca), null, 2));
         return 0;

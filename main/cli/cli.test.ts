@@ -121,7 +121,9 @@ describe('wss-studio CLI', () => {
     await cli(['ca', 'init'], h, work);
     const first = fs.readFileSync(path.join(h, 'ca', 'ca.pem'), 'utf8');
     expect((await cli(['ca', 'init', '--force', '--key', 'rsa'], h, work)).code).toBe(0);
-    expect(fs.readdirSync(h).sort()).toEqual(['ca', 'store.json']);
+    // Only the old certificate is kept (trust history), never its key.
+    expect(fs.readdirSync(h).sort()).toEqual(['ca', 'store.json', 'trusted-cas']);
+    expect(fs.readdirSync(path.join(h, 'trusted-cas')).map((f) => f.slice(-4))).toEqual(['.pem']);
     expect(fs.readFileSync(path.join(h, 'ca', 'ca.pem'), 'utf8')).not.toBe(first);
     expect(fs.statSync(path.join(h, 'ca')).mode & 0o777).toBe(0o700);
     expect(fs.statSync(path.join(h, 'ca', 'ca-key.pem')).mode & 0o777).toBe(0o600);
@@ -286,6 +288,16 @@ describe('wss-studio CLI', () => {
         ['cert', 'issue', 'a\u0000b@app.test'],
         /contains a NUL byte before the "@"[^]*hint: use an ASCII mailbox/,
       ],
+      [
+        'email with two "@"',
+        ['cert', 'issue', 'a@b@app.test'],
+        /"a@b@app.test" is not a valid email/,
+      ],
+      [
+        'email local part over 64',
+        ['cert', 'issue', `${'a'.repeat(65)}@app.test`],
+        /65 characters before the "@" \(at most 64, RFC 5321\)/,
+      ],
       ['URI with NUL', ['cert', 'issue', 'uri:spiffe://app.test/a\u0000'], /contains a NUL byte/],
       [
         'URI with non-ASCII',
@@ -397,6 +409,103 @@ describe('wss-studio CLI', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--out-dir|does not exist|not writable/);
     expect(snapshotTree(h)).toEqual(before);
+  });
+
+  it('refuses a CA key that does not belong to the CA certificate (replaced or symlinked), naming both paths', async () => {
+    const h = path.join(tmp.dir, 'mismatch-home');
+    const other = path.join(tmp.dir, 'mismatch-other');
+    await cli(['ca', 'init'], h, work);
+    await cli(['ca', 'init'], other, work);
+    const keyFile = path.join(h, 'ca', 'ca-key.pem');
+    fs.rmSync(keyFile);
+    fs.symlinkSync(path.join(other, 'ca', 'ca-key.pem'), keyFile);
+    const before = snapshotTree(h);
+    const out = path.join(tmp.dir, 'mismatch-out');
+    fs.mkdirSync(out);
+    for (const argv of [
+      ['cert', 'issue', 'localhost', '--out-dir', out],
+      ['ca', 'show'],
+    ]) {
+      const r = await cli(argv, h, work);
+      expect(r.code, argv.join(' ')).toBe(1);
+      expect(r.stderr).toContain(
+        `error: failed to load CA from "${path.join(h, 'ca')}": the key "${keyFile}" does not belong to the certificate "${path.join(h, 'ca', 'ca.pem')}"`,
+      );
+      expect(r.stderr).toMatch(/hint: put back the ca-key.pem .*"wss-studio ca init --force"/);
+    }
+    expect(snapshotTree(h)).toEqual(before);
+    expect(fs.readdirSync(out)).toEqual([]);
+  });
+
+  describe('JSON on disk with the wrong shape: the path and the field, never a TypeError', () => {
+    const shapes: Array<[string, string, string[], RegExp]> = [
+      ['ca.json null', 'ca/ca.json', ['null'], /the file must be a JSON object/],
+      ['ca.json {}', 'ca/ca.json', ['{}'], /"schema" is missing/],
+      [
+        'ca.json permitted',
+        'ca/ca.json',
+        [
+          '{"schema":1,"keyType":"ecdsa","constrained":true,"permitted":"x","source":"created","createdAt":""}',
+        ],
+        /"permitted" must be an array/,
+      ],
+      ['store.json null', 'store.json', ['null'], /the file must be a JSON object/],
+      ['store.json {}', 'store.json', ['{}'], /"schema" is missing/],
+      ['store.json schema text', 'store.json', ['{"schema":"1"}'], /"schema" must be a number/],
+    ];
+    it.each(shapes)('%s', async (_n, rel, [content], message) => {
+      const h = path.join(tmp.dir, `shape-${rel.replace(/\W/g, '')}-${content!.length}`);
+      await cli(['ca', 'init'], h, work);
+      const file = path.join(h, rel);
+      fs.writeFileSync(file, content!);
+      const before = snapshotTree(h);
+      const r = await cli(['ca', 'show'], h, work);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(
+        `failed to read "${file}": the file does not have the expected content: `,
+      );
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/TypeError|Cannot read/);
+      expect(snapshotTree(h)).toEqual(before);
+    });
+
+    it('meta.json null / {} / names not an array: cert show names it; cert list lists the others and the damaged one', async () => {
+      const h = path.join(tmp.dir, 'shape-meta');
+      await cli(['ca', 'init'], h, work);
+      const issue = async (n: string) =>
+        JSON.parse((await cli(['cert', 'issue', n, '--out-dir', work, '--json'], h, work)).stdout)
+          .id as string;
+      const good = await issue('good.test');
+      const bad = await issue('bad.test');
+      const meta = path.join(h, 'certs', bad, 'meta.json');
+      const original = JSON.parse(fs.readFileSync(meta, 'utf8'));
+      for (const [content, message] of [
+        ['null', /the file must be a JSON object/],
+        ['{}', /"schema" is missing/],
+        [JSON.stringify({ ...original, names: 'bad.test' }), /"names" must be an array of names/],
+      ] as const) {
+        fs.writeFileSync(meta, content);
+        const show = await cli(['cert', 'show', bad], h, work);
+        expect(show.code).toBe(1);
+        expect(show.stderr).toContain(`"${meta}"`);
+        expect(show.stderr).toMatch(message);
+        const list = await cli(['cert', 'list'], h, work);
+        expect(list.code).toBe(0);
+        expect(list.stdout).toMatch(new RegExp(`${good} .*good\\.test`));
+        expect(list.stdout).toMatch(
+          new RegExp(
+            `${bad} +- +DAMAGED +${path.join(h, 'certs', bad).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`,
+          ),
+        );
+        expect(list.stderr).toContain(`certificate "${bad}" is damaged`);
+        const json = JSON.parse((await cli(['cert', 'list', '--json'], h, work)).stdout);
+        expect(json.map((l: { id: string }) => l.id)).toEqual([good]);
+        expect(fs.readFileSync(meta, 'utf8')).toBe(content);
+      }
+      // A damaged certificate can be deleted.
+      expect((await cli(['cert', 'delete', bad], h, work)).code).toBe(0);
+      expect((await cli(['cert', 'list'], h, work)).stderr).toBe('');
+    });
   });
 
   it('reports a corrupt file with its path and does not overwrite it', async () => {

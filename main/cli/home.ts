@@ -8,5 +8,7 @@ export function homeFor(io: Io): string {
 }
 
 export function storeFor(io: Io): Store {
-  return openStore(homeFor(io));
+  const store = openStore(homeFor(io));
+  for (const r of store.recovered) io.err(`note: after an interrupted change, ${r}`);
+  return store;
 }

@@ -3,8 +3,9 @@
 // selected store reached the goal, 1 otherwise (the fix is printed); bad --stores is 2.
 import { bool, list, type Parsed } from './args';
 import type { Command, Io } from './command';
-import { requireCa, type CaInfo } from '../pki';
+import { loadCa, requireCa, type CaInfo } from '../pki';
 import { storeFor } from './home';
+import { replacedStillTrusted, tryRecordTrustedCa, uninstallAllOurs } from '../trust/history';
 import {
   changeSucceeded,
   parseStoreList,
@@ -15,6 +16,7 @@ import {
   trustUninstall,
   STORE_IDS,
   type StoreChange,
+  type TrustCa,
   type TrustOptions,
 } from '../trust';
 
@@ -40,7 +42,7 @@ function options(p: Parsed, io: Io): TrustOptions {
   return { stores: parseStoreList(list(p, 'stores')), context: { env: io.env } };
 }
 
-function caJson(ca: CaInfo) {
+function caJson(ca: Pick<TrustCa, 'commonName' | 'fingerprint256' | 'certPath'>) {
   return { commonName: ca.commonName, fingerprint256: ca.fingerprint256, certPath: ca.certPath };
 }
 
@@ -68,6 +70,9 @@ function printFailures(results: StoreChange[], op: 'install' | 'uninstall', io: 
 async function change(p: Parsed, io: Io, op: 'install' | 'uninstall'): Promise<number> {
   const opts = options(p, io);
   const ca = caFor(io, `${op} CA in trust stores`);
+  // Recorded before the first store changes, so a crash mid-install still leaves it findable.
+  const unrecorded = op === 'install' ? tryRecordTrustedCa(storeFor(io), ca) : null;
+  if (unrecorded) io.err(`warning: ${unrecorded}`);
   const results = op === 'install' ? await trustInstall(ca, opts) : await trustUninstall(ca, opts);
   if (bool(p, 'json')) {
     io.out(JSON.stringify({ ca: caJson(ca), results }, null, 2));
@@ -80,6 +85,32 @@ async function change(p: Parsed, io: Io, op: 'install' | 'uninstall'): Promise<n
   return results.length && changeSucceeded(results, op) ? 0 : 1;
 }
 
+/** `trust uninstall --all-ours`: current and replaced CAs, each removed by its certificate bytes. */
+async function allOurs(p: Parsed, io: Io): Promise<number> {
+  const store = storeFor(io);
+  const { cas, problems } = await uninstallAllOurs(store, loadCa(store), options(p, io));
+  for (const w of problems) io.err(`warning: skipped ${w}`);
+  if (!cas.length) {
+    io.out('no WSS Studio CA to remove: none is current and none was ever installed');
+    return 0;
+  }
+  if (bool(p, 'json')) {
+    const json = cas.map((c) => ({ ca: caJson(c.ca), current: c.current, results: c.results }));
+    io.out(JSON.stringify({ cas: json }, null, 2));
+  }
+  for (const c of cas) {
+    if (!bool(p, 'json')) {
+      io.out(
+        `${c.current ? 'current' : 'replaced'} CA ${JSON.stringify(c.ca.commonName)} (SHA-256 ${c.ca.fingerprint256})`,
+      );
+      if (!c.results.length) io.out('  no trust store detected: pass "--stores" to pick one');
+      printChanges(c.results, 'uninstall', io);
+    }
+    printFailures(c.results, 'uninstall', io);
+  }
+  return cas.every((c) => c.done) ? 0 : 1;
+}
+
 export const commands: Command[] = [
   {
     path: ['trust', 'status'],
@@ -89,13 +120,26 @@ export const commands: Command[] = [
     run: async (p, io) => {
       const opts = options(p, io);
       const ca = caFor(io, 'show trust status');
-      const stores = await trustStatusAll(ca, opts);
+      const [stores, old] = await Promise.all([
+        trustStatusAll(ca, opts),
+        replacedStillTrusted(storeFor(io), ca, opts),
+      ]);
       if (bool(p, 'json')) {
-        io.out(JSON.stringify({ ca: caJson(ca), stores }, null, 2));
+        const oldCas = old.map((o) => ({
+          ...caJson(o.ca),
+          trustedBy: o.stores.map((s) => s.store),
+        }));
+        io.out(JSON.stringify({ ca: caJson(ca), stores, oldCas }, null, 2));
         return 0;
       }
       io.out(`CA ${JSON.stringify(ca.commonName)} (SHA-256 ${ca.fingerprint256})`);
       for (const l of trustSummaryLines(stores, { targets: true })) io.out(l);
+      for (const o of old) {
+        io.out(
+          `replaced CA ${JSON.stringify(o.ca.commonName)} (SHA-256 ${o.ca.fingerprint256}) is STILL trusted by: ${o.stores.map((s) => s.store).join(', ')}`,
+        );
+      }
+      if (old.length) io.out('fix: wss-studio trust uninstall --all-ours');
       return 0;
     },
   },
@@ -109,8 +153,15 @@ export const commands: Command[] = [
   {
     path: ['trust', 'uninstall'],
     summary: 'remove the CA from the trust stores (only ours, matched by fingerprint)',
-    options: { ...storesOpt, ...jsonOpt },
-    details: DETAILS,
-    run: (p, io) => change(p, io, 'uninstall'),
+    options: {
+      ...storesOpt,
+      'all-ours': {
+        type: 'boolean',
+        help: 'also every CA this install ever trusted (replaced by "ca init --force" or an import)',
+      },
+      ...jsonOpt,
+    },
+    details: `${DETAILS}\nCAs are matched by their certificate bytes: other certificates are never touched.`,
+    run: (p, io) => (bool(p, 'all-ours') ? allOurs(p, io) : change(p, io, 'uninstall')),
   },
 ];

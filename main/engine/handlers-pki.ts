@@ -12,6 +12,7 @@ import {
   loadCa,
   renewLeaf,
 } from '../pki';
+import { recordReplaced } from '../trust/history';
 import type { Handlers } from './dispatch';
 import type { EngineDeps } from './index';
 import { caDto, exportDto, leafDto } from './dto';
@@ -58,6 +59,7 @@ export function pkiHandlers(d: EngineDeps): Pick<Handlers, PkiNames> {
           ...(input.constrained !== undefined ? { constrained: input.constrained } : {}),
           ...(input.permitted ? { permitted: input.permitted } : {}),
           ...(input.force ? { force: true } : {}),
+          beforeReplace: recordReplaced(store),
           onProgress: (step) => t.progress(step),
         });
         changed('ca');
@@ -65,7 +67,10 @@ export function pkiHandlers(d: EngineDeps): Pick<Handlers, PkiNames> {
       });
     },
     'ca.importMkcert': (input) => {
-      const ca = importMkcert(store, input.caroot, { force: !!input.force });
+      const ca = importMkcert(store, input.caroot, {
+        force: !!input.force,
+        beforeReplace: recordReplaced(store),
+      });
       changed('ca');
       return caDto(ca);
     },

@@ -1,7 +1,12 @@
 // trust.*: the trust stores (main/trust) behind the contract. Install/uninstall are long tasks with
 // progress; the desktop app confirms natively first and runs the Linux system store's root step through the
 // OS prompt (pkexec); web mode hands back the exact sudo line instead.
-import type { TrustResult, TrustStoreChange, TrustStoreStatus } from '../../shared/api';
+import type {
+  ReplacedCaDto,
+  TrustResult,
+  TrustStoreChange,
+  TrustStoreStatus,
+} from '../../shared/api';
 import { loadCa, requireCa, type CaInfo } from '../pki';
 import {
   systemTrustElevation,
@@ -11,19 +16,27 @@ import {
   type StoreChange,
   type TrustOptions,
 } from '../trust';
+import { replacedStillTrusted, tryRecordTrustedCa, uninstallAllOurs } from '../trust/history';
 import type { Handlers } from './dispatch';
 import type { EngineDeps } from './index';
 import { confirmOrCancel } from './handlers-app';
 
 export function trustHandlers(
   d: EngineDeps,
-): Pick<Handlers, 'trust.status' | 'trust.install' | 'trust.uninstall'> {
+): Pick<Handlers, 'trust.status' | 'trust.install' | 'trust.uninstall' | 'trust.replaced'> {
   const context = { env: d.env };
 
   const change = async (
     op: 'install' | 'uninstall',
-    input: { stores?: TrustOptions['stores']; taskId?: string },
+    input: {
+      stores?: TrustOptions['stores'];
+      taskId?: string;
+      scope?: 'current' | 'replaced' | 'all';
+    },
   ): Promise<TrustResult> => {
+    if (op === 'uninstall' && input.scope && input.scope !== 'current') {
+      return allOurs(input, input.scope === 'all');
+    }
     const ca = requireCa(d.store, op === 'install' ? 'trust CA' : 'remove CA from trust stores');
     await confirmOrCancel(
       d,
@@ -55,6 +68,9 @@ export function trustHandlers(
           ...(input.stores?.length ? { stores: input.stores } : {}),
         };
         t.progress(op === 'install' ? 'installing the CA' : 'removing the CA');
+        // Recorded before the first store changes, so a replaced CA can always be found and removed.
+        const unrecorded = op === 'install' ? tryRecordTrustedCa(d.store, ca) : null;
+        if (unrecorded) t.progress(`warning: ${unrecorded}`);
         const results: StoreChange[] = await (op === 'install'
           ? trustInstall(ca, opts)
           : trustUninstall(ca, opts));
@@ -89,7 +105,64 @@ export function trustHandlers(
     );
   };
 
+  /**
+   * Every WSS Studio CA, current and replaced, out of the selected stores (by certificate bytes). The
+   * result lists each store once: the worst outcome over the CAs (a store still trusting any of ours).
+   */
+  const allOurs = async (
+    input: { stores?: TrustOptions['stores']; taskId?: string },
+    includeCurrent: boolean,
+  ): Promise<TrustResult> => {
+    await confirmOrCancel(
+      d,
+      {
+        title: includeCurrent ? 'Remove every WSS Studio CA?' : 'Remove replaced WSS Studio CAs?',
+        message: includeCurrent
+          ? 'Remove the current and every replaced WSS Studio CA from your trust stores?'
+          : 'Remove the WSS Studio CAs you replaced from your trust stores? The current CA stays.',
+        detail: 'Only certificates WSS Studio installed are removed, matched by their exact bytes.',
+        ok: 'Remove CAs',
+      },
+      'remove every WSS Studio CA from trust stores',
+    );
+    return d.tasks.run('trust.uninstall', input.taskId, async (t) => {
+      t.progress('removing every WSS Studio CA');
+      const opts: TrustOptions = {
+        context,
+        ...(input.stores?.length ? { stores: input.stores } : {}),
+      };
+      const r = await uninstallAllOurs(d.store, loadCa(d.store), opts, includeCurrent);
+      const byStore = new Map<string, TrustStoreChange>();
+      for (const c of r.cas) {
+        for (const s of c.results) {
+          const prev = byStore.get(s.store);
+          const bad = (x: TrustStoreChange) =>
+            x.state !== 'not-trusted' && x.state !== 'not-present';
+          if (!prev || (bad(s) && !bad(prev)))
+            byStore.set(s.store, { ...s, changed: s.changed || !!prev?.changed });
+          else if (s.changed) prev.changed = true;
+        }
+      }
+      const stores = [...byStore.values()];
+      d.hub.emit('trust.status', { stores: await currentStatus() });
+      return { stores };
+    });
+  };
+
+  const currentStatus = async (): Promise<TrustStoreStatus[]> => {
+    const ca: CaInfo | null = loadCa(d.store);
+    return ca ? trustStatusAll(ca, { context }) : [];
+  };
+
   return {
+    'trust.replaced': async (): Promise<ReplacedCaDto[]> => {
+      const old = await replacedStillTrusted(d.store, loadCa(d.store), { context });
+      return old.map((o) => ({
+        commonName: o.ca.commonName,
+        fingerprint256: o.ca.fingerprint256,
+        trustedBy: o.stores.map((s) => s.store),
+      }));
+    },
     'trust.status': async () => {
       const ca: CaInfo | null = loadCa(d.store);
       if (!ca) return [];

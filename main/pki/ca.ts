@@ -82,6 +82,11 @@ export interface CreateCaOptions {
   force?: boolean;
   /** Called with a short description of each step (key generation can take a second for RSA). */
   onProgress?: (step: string) => void;
+  /**
+   * Called under the store lock with the CA about to be replaced, after every check passed and before
+   * anything changes (the trust history records it there). Not called for a CA that cannot be loaded.
+   */
+  beforeReplace?: (old: CaInfo) => void;
 }
 
 /** Parse a permitted list; the first bad entry is an input error naming the value and the fix. */
@@ -174,6 +179,7 @@ export async function createCa(store: Store, opts: CreateCaOptions = {}): Promis
     privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
     meta,
     !!opts.force,
+    opts.beforeReplace,
   );
 }
 
@@ -200,10 +206,20 @@ function writeCaFolder(
   keyPem: string,
   meta: CaMeta,
   replace: boolean,
+  beforeReplace?: (old: CaInfo) => void,
 ): CaInfo {
   const pem = new X509Certificate(certDer).toString();
   return store.change(action, () => {
     refuseExisting(store, action, replace);
+    if (beforeReplace) {
+      let old: CaInfo | null = null;
+      try {
+        old = loadCa(store);
+      } catch {
+        /* a broken CA may still be replaced; nothing to hand over */
+      }
+      if (old) beforeReplace(old);
+    }
     replaceDir(store.caDir, (dir) => {
       writeFileDurable(path.join(dir, 'ca.pem'), pem, 0o644);
       writeFileDurable(path.join(dir, 'ca-key.pem'), keyPem, 0o600);
@@ -269,7 +285,14 @@ export function loadCa(store: Store): CaInfo | null {
   const ca = info(store, pem, meta);
   // A key that does not belong to the certificate (replaced or symlinked by hand) would sign leaves
   // that fail verification everywhere: refuse the CA as soon as it is loaded.
-  const keyPem = readTextFile(paths.key);
+  // A key this user cannot read (trust commands run by another user on a shared store) is checked
+  // when it is read to sign (readCaKey).
+  let keyPem: string | undefined;
+  try {
+    keyPem = fs.readFileSync(paths.key, 'utf8');
+  } catch (e) {
+    if (!['ENOENT', 'EACCES', 'EPERM'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
+  }
   if (keyPem !== undefined) checkKeyMatches(store, ca, parseCaKey(paths.key, keyPem));
   return ca;
 }
@@ -348,7 +371,7 @@ export function defaultMkcertCaroot(env: NodeJS.ProcessEnv = process.env): strin
 export function importMkcert(
   store: Store,
   caroot?: string,
-  opts: { force?: boolean } = {},
+  opts: { force?: boolean; beforeReplace?: (old: CaInfo) => void } = {},
 ): CaInfo {
   const dir = caroot ?? defaultMkcertCaroot();
   const action = `import mkcert CA from ${q(dir)}`;
@@ -412,5 +435,6 @@ export function importMkcert(
     key.export({ type: 'pkcs8', format: 'pem' }) as string,
     meta,
     !!opts.force,
+    opts.beforeReplace,
   );
 }

@@ -269,6 +269,10 @@ function writeLeaf(
   const p = leafPaths(store, id);
   store.change(action, () => {
     if (mustExist && !fs.existsSync(p.meta)) throw notFound(action, id);
+    // A new id is the first name plus 32 bits of a random serial: never replace a namesake.
+    if (!mustExist && fs.existsSync(p.dir)) {
+      throw failure('CERT_EXISTS', action, `${q(p.dir)} already exists`, 'issue it again');
+    }
     replaceDir(p.dir, (dir) => {
       writeFileDurable(path.join(dir, 'key.pem'), keyPem, 0o600);
       writeFileDurable(path.join(dir, 'cert.pem'), certPem, 0o644);
@@ -348,13 +352,8 @@ function toInfo(store: Store, id: string, meta: LeafMeta, certPem: string): Leaf
 
 const ID_RE = /^[a-z0-9._-]{1,80}$/i;
 
-export function getLeaf(store: Store, id: string): LeafInfo {
-  return loadLeaf(store, id).info;
-}
-
-/** A leaf's stored metadata and what its certificate says, from one read of each file. */
-function loadLeaf(store: Store, id: string): { meta: LeafMeta; info: LeafInfo } {
-  const action = `read certificate ${q(id)}`;
+/** An id names a folder under certs/: never a path, never a temp folder (they start with "."). */
+function checkId(action: string, id: string): void {
   if (typeof id !== 'string' || !ID_RE.test(id) || id.startsWith('.')) {
     throw inputError('CERT_NOT_FOUND', action, `${q(id)} is not a certificate id`, {
       field: 'id',
@@ -362,6 +361,16 @@ function loadLeaf(store: Store, id: string): { meta: LeafMeta; info: LeafInfo } 
       hint: 'run "wss-studio cert list" to see the ids',
     });
   }
+}
+
+export function getLeaf(store: Store, id: string): LeafInfo {
+  return loadLeaf(store, id).info;
+}
+
+/** A leaf's stored metadata and what its certificate says, from one read of each file. */
+function loadLeaf(store: Store, id: string): { meta: LeafMeta; info: LeafInfo } {
+  const action = `read certificate ${q(id)}`;
+  checkId(action, id);
   const p = leafPaths(store, id);
   const meta = readJsonFileAs(p.meta, LeafMetaSchema);
   const pem = readTextFile(p.cert);
@@ -450,13 +459,7 @@ export async function renewLeaf(store: Store, id: string): Promise<LeafInfo> {
 /** Delete a certificate folder as a whole. A damaged one (unreadable files) can be deleted too. */
 export function deleteLeaf(store: Store, id: string): void {
   const action = `delete certificate ${q(id)}`;
-  if (typeof id !== 'string' || !ID_RE.test(id) || id.startsWith('.')) {
-    throw inputError('CERT_NOT_FOUND', action, `${q(id)} is not a certificate id`, {
-      field: 'id',
-      value: id,
-      hint: 'run "wss-studio cert list" to see the ids',
-    });
-  }
+  checkId(action, id);
   const dir = leafPaths(store, id).dir;
   store.change(action, () => {
     if (!fs.existsSync(dir)) throw notFound(action, id);

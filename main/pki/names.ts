@@ -147,9 +147,16 @@ export function checkName(raw: string): NameCheck {
       };
     }
     const d = checkName(domain);
+    if (local.length > 64) {
+      return {
+        input,
+        error: `${q(email)} has ${local.length} characters before the "@" (at most 64, RFC 5321)`,
+        hint: 'use a shorter mailbox name',
+      };
+    }
     if (
       !local ||
-      /[\s<>()[\]\\,;:"]/.test(local) ||
+      /[\s<>()[\]\\,;:"@]/.test(local) ||
       d.error ||
       (d.kind !== 'dns' && d.kind !== 'ip')
     ) {

@@ -72,6 +72,10 @@ function inspect(home: string): { ca: string | null; leaves: string[] } {
       'temp folders in certs/',
     ).toEqual([]);
   }
+  const history = path.join(home, 'trusted-cas');
+  if (fs.existsSync(history)) {
+    expect(fs.readdirSync(history).filter((n) => !/^[0-9a-f]{64}\.pem$/.test(n))).toEqual([]);
+  }
   const { leaves, damaged } = scanLeaves(store);
   expect(damaged).toEqual([]);
   for (const l of leaves) {

@@ -11,6 +11,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { alive } from './lock';
 
 const TEMP = /^\.(new|old|del)~(.+)~(\d+-[0-9a-f]+)$/;
 /** Temp folders of earlier versions (`.ca-new-<pid>-<ms>`): orphans holding a CA key. */
@@ -100,15 +101,6 @@ function entries(dir: string): string[] {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** writeFileAtomic's temp files (`.store.json.<pid>.<ms>.tmp`): removed once their process is gone. */
 const FILE_TEMP = /^\..+\.(\d+)\.\d+\.tmp$/;
 
@@ -122,10 +114,10 @@ function isLeftover(name: string): boolean {
  * Whether anything is left for recovery (one readdir of the root and of certs/). A lock file counts:
  * taking the lock (stale-aware) and releasing it removes one left by a killed process.
  */
-export function hasLeftovers(root: string, certsDir: string): boolean {
+export function hasLeftovers(root: string, subDirs: string[]): boolean {
   return (
     entries(root).some((n) => n === 'store.lock' || isLeftover(n)) ||
-    entries(certsDir).some(isLeftover)
+    subDirs.some((d) => entries(d).some(isLeftover))
   );
 }
 
@@ -158,9 +150,9 @@ function recoverIn(parent: string, done: string[]): void {
 }
 
 /** The recovery step (call under the store lock): returns what it did, for logs. */
-export function recoverUnlocked(root: string, certsDir: string): string[] {
+export function recoverUnlocked(root: string, subDirs: string[]): string[] {
   const done: string[] = [];
   recoverIn(root, done);
-  recoverIn(certsDir, done);
+  for (const d of subDirs) recoverIn(d, done);
   return done;
 }

@@ -4,7 +4,7 @@
 //   certs/<id>/ (0700)    cert.pem, key.pem (0600), meta.json
 //   settings.json         server definitions and other settings, one key per area
 //   store.lock            held while a CA or certificate folder changes (lock.ts)
-//   trusted-cas.json      every CA this install put into a trust store (main/trust/history.ts)
+//   trusted-cas/          every CA this install put into a trust store (main/trust/history.ts)
 // Writes are atomic (temp file + fsync + rename). A CA or certificate folder changes as a whole: the new
 // folder is written beside it, then switched in (folders.ts), so a key never sits next to a certificate
 // it does not belong to. A corrupt or unreadable file is reported with its path and never overwritten
@@ -14,13 +14,13 @@ import os from 'node:os';
 import path from 'node:path';
 import * as v from 'valibot';
 import { failure } from '../../shared/errors';
-import { hasLeftovers, recoverUnlocked } from './folders';
+import { fsyncDir, hasLeftovers, recoverUnlocked } from './folders';
 import { tryWithStoreLock, withStoreLock } from './lock';
 import { describeIssue, StoreMetaSchema } from './schemas';
 
 export { replaceDir, removeDir, writeFileDurable } from './folders';
-export type { CaMeta, LeafMeta, TrustHistory } from './schemas';
-export { CaMetaSchema, LeafMetaSchema, TrustHistorySchema } from './schemas';
+export type { CaMeta, LeafMeta } from './schemas';
+export { CaMetaSchema, LeafMetaSchema } from './schemas';
 
 export const STORE_SCHEMA = 1;
 
@@ -59,16 +59,7 @@ export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o64
     fs.rmSync(tmp, { force: true });
     throw failure('WRITE_FAILED', `write ${JSON.stringify(file)}`, (e as Error).message);
   }
-  try {
-    const dfd = fs.openSync(dir, 'r');
-    try {
-      fs.fsyncSync(dfd);
-    } finally {
-      fs.closeSync(dfd);
-    }
-  } catch {
-    // Some platforms (Windows) cannot fsync a directory; the rename is still atomic there.
-  }
+  fsyncDir(dir);
 }
 
 /** Read and parse a JSON file; a corrupt file is an error naming its path (never replaced). */
@@ -177,7 +168,7 @@ export class Store {
    */
   change<T>(action: string, fn: () => T): T {
     return withStoreLock(this.root, `${action} (store ${JSON.stringify(this.root)})`, () => {
-      recoverUnlocked(this.root, this.certsDir);
+      recoverUnlocked(this.root, this.recoverDirs());
       this.ensureLayout();
       return fn();
     });
@@ -189,8 +180,24 @@ export class Store {
    * process holds the lock (its temp folders are its work in progress).
    */
   recover(): string[] {
-    if (!hasLeftovers(this.root, this.certsDir)) return [];
-    return tryWithStoreLock(this.root, () => recoverUnlocked(this.root, this.certsDir)) ?? [];
+    try {
+      if (!hasLeftovers(this.root, this.recoverDirs())) return [];
+      const done =
+        tryWithStoreLock(this.root, () => recoverUnlocked(this.root, this.recoverDirs())) ?? [];
+      this.recovered.push(...done);
+      return done;
+    } catch {
+      // Best effort (a store this user may only read): the next change recovers under the lock.
+      return [];
+    }
+  }
+
+  /** What the start-up recovery did (shells print or log it). */
+  readonly recovered: string[] = [];
+
+  /** Folders whose temp entries recovery handles besides the root. */
+  private recoverDirs(): string[] {
+    return [this.certsDir, path.join(this.root, 'trusted-cas')];
   }
 
   writeFileAtomic(file: string, data: string | Buffer, mode?: number): void {

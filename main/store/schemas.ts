@@ -49,25 +49,6 @@ export const LeafMetaSchema = v.object(
 );
 export type LeafMeta = v.InferOutput<typeof LeafMetaSchema>;
 
-/** trusted-cas.json: every CA this install has put into a trust store (see main/trust/history.ts). */
-export const TrustHistorySchema = v.object(
-  {
-    schema: v.literal(1, 'must be 1'),
-    cas: v.array(
-      v.object({
-        fingerprint256: text(128),
-        commonName: text(1024),
-        certPem: text(64 * 1024),
-        firstInstalled: text(64),
-        stores: v.array(text(32)),
-      }),
-      'must be an array',
-    ),
-  },
-  'must be a JSON object',
-);
-export type TrustHistory = v.InferOutput<typeof TrustHistorySchema>;
-
 /** The first problem as `"names" must be an array of names` (field path as in shared/api.ts). */
 export function describeIssue(issues: readonly v.BaseIssue<unknown>[]): string {
   const issue = issues[0];
@@ -78,5 +59,9 @@ export function describeIssue(issues: readonly v.BaseIssue<unknown>[]): string {
     if (typeof key === 'number') field += `[${key}]`;
     else if (typeof key === 'string') field += field ? `.${key}` : key;
   }
-  return field ? `${JSON.stringify(field)} ${issue.message}` : `the file ${issue.message}`;
+  if (!field) return `the file ${issue.message}`;
+  // valibot reports a missing key with the object's own message: say what happened instead.
+  if (issue.received === 'undefined' && issue.type === 'object')
+    return `${JSON.stringify(field)} is missing`;
+  return `${JSON.stringify(field)} ${issue.message}`;
 }
