@@ -9,6 +9,7 @@ import { X509Certificate } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chromium } from 'playwright-core';
 import { ServerManager } from '../main/echo/server-manager';
+import { createEngine } from '../main/engine';
 import { storeCertSource } from '../main/echo/index';
 import { makeTestPki, waitFor, type TestPki } from '../main/echo/testing';
 import type { ErrorEvent, OpenEvent } from '../main/echo/types';
@@ -45,8 +46,10 @@ beforeAll(async () => {
   );
   files.clientFp = new X509Certificate(client.certPem).fingerprint256;
   const { leaf: serverOnly } = await issueLeaf(pki.store, { names: ['server.test'] });
+  files.clientId = client.id;
   files.serverOnlyCert = put('server-only.pem', serverOnly.certPem);
   files.serverOnlyKey = put('server-only-key.pem', readLeafKeyPem(pki.store, serverOnly.id));
+  files.serverOnlyId = serverOnly.id;
   const other = openStore(path.join(pki.home, 'other'));
   await createCa(other, {});
   const { leaf: foreign } = await issueLeaf(other, { names: ['foreign.test'], client: true });
@@ -235,6 +238,41 @@ asyncio.run(main(*sys.argv[1:3], *(sys.argv[3:5] if len(sys.argv) > 3 else (None
       await waitFor(() => errors('CLIENT_CERT_MISSING').length >= 2, 'two refusals logged');
     } finally {
       await browser.close();
+    }
+  });
+
+  it('the engine client (Client screen) presents a stored client certificate; refuses a server-only one', async () => {
+    const engine = createEngine({ home: pki.home, shell: 'test' });
+    try {
+      const call = async (name: string, input: unknown) => engine.call(name, input);
+      const added = await call('server.add', {
+        scheme: 'wss',
+        certId: pki.leafId,
+        requireClientCert: true,
+      });
+      const id = (added as { result: { id: string } }).result.id;
+      const started = await call('server.start', { id });
+      const url = (started as { result: { url: string } }).result.url;
+      const ok = await call('client.connect', { url, clientCertId: files.clientId });
+      expect(ok).toMatchObject({ ok: true, result: { clientId: expect.any(String) } });
+      const none = await call('client.connect', { url });
+      expect(none).toMatchObject({
+        ok: false,
+        error: {
+          code: 'CLIENT_CONNECT_FAILED',
+          cause: expect.stringMatching(/answered 403 .*requires a client certificate/),
+        },
+      });
+      const wrong = await call('client.connect', { url, clientCertId: files.serverOnlyId });
+      expect(wrong).toMatchObject({
+        ok: false,
+        error: {
+          field: 'clientCertId',
+          cause: expect.stringMatching(/not for client authentication/),
+        },
+      });
+    } finally {
+      await engine.close();
     }
   });
 });

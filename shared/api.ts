@@ -243,6 +243,8 @@ export const requests = {
       protocols: v.optional(list(nonEmpty(LIMITS.text), 16)),
       /** "ours" (default): the system roots plus the WSS Studio CA; "system": the system roots only. */
       caTrust: v.optional(v.picklist(['ours', 'system'], 'must be "ours" or "system"')),
+      /** Present this stored certificate (issued with client auth) to servers that ask for one (mTLS). */
+      clientCertId: v.optional(nonEmpty(LIMITS.id)),
     }),
     'open a WebSocket from the engine (events on client.events)',
   ),
