@@ -443,8 +443,13 @@ export interface ServerDto {
   state: ServerState;
   /** The port actually bound while running. */
   port?: number;
+  /** Under a name the certificate covers that reaches the bound address (see main/echo/urls.ts). */
   url?: string;
   labUrl?: string;
+  /** The URL's name does not resolve to the bound address: the /etc/hosts line that fixes it. */
+  urlHint?: string;
+  /** Why clients will refuse the certificate under `url`: not covered, expired, not yet valid. */
+  warnings?: string[];
   connections: number;
   startedAt?: string;
   error?: ApiErrorData;

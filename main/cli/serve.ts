@@ -173,8 +173,8 @@ async function serve(p: Parameters<Command['run']>[0], io: Io): Promise<number> 
   }
 
   for (const s of started) {
-    const url = displayUrl(s, s.url as string);
-    const lab = displayUrl(s, s.labUrl as string);
+    const url = s.url as string;
+    const lab = s.labUrl as string;
     if (json) {
       io.out(
         JSON.stringify({
@@ -189,6 +189,8 @@ async function serve(p: Parameters<Command['run']>[0], io: Io): Promise<number> 
           ...(s.definition.requireClientCert
             ? { requireClientCert: true, clientCa: s.definition.clientCaFile ?? 'wss-studio-ca' }
             : {}),
+          ...(s.urlHint ? { urlHint: s.urlHint } : {}),
+          ...(s.warnings ? { warnings: s.warnings } : {}),
         }),
       );
     } else {
@@ -199,6 +201,8 @@ async function serve(p: Parameters<Command['run']>[0], io: Io): Promise<number> 
           `    client certificate required, issued by ${s.definition.clientCaFile ? q(s.definition.clientCaFile) : 'the WSS Studio CA'} (others get 403)`,
         );
       }
+      if (s.urlHint) io.out(`    note: ${s.urlHint}`);
+      for (const w of s.warnings ?? []) io.err(`warning: ${w}`);
     }
   }
   if (!json) io.out('Press Ctrl-C to stop.');
@@ -210,14 +214,6 @@ async function serve(p: Parameters<Command['run']>[0], io: Io): Promise<number> 
   const summary = { type: 'stopped', events: manager.log.total, dropped: manager.log.dropped };
   io.out(json ? JSON.stringify(summary) : `stopped after ${summary.events} events`);
   return 0;
-}
-
-/** Show loopback servers as localhost: the name the certificate and the browser expect. */
-function displayUrl(s: ServerStatus, url: string): string {
-  const h = s.definition.host;
-  if (h === '127.0.0.1') return url.replace('//127.0.0.1:', '//localhost:');
-  if (h === '::1') return url.replace('//[::1]:', '//localhost:');
-  return url;
 }
 
 function clock(t: number): string {

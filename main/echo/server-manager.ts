@@ -16,6 +16,15 @@ import type {
   ServerStatusEvent,
 } from './types';
 import { normalizeDefinition } from './validation';
+import {
+  certView,
+  certWarnings,
+  planUrl,
+  urlHost,
+  type CertView,
+  type Lookup,
+  type UrlPlan,
+} from './urls';
 
 /** The part of the store the manager needs (main/store's Store satisfies it). */
 export interface SettingsStore {
@@ -33,6 +42,8 @@ export interface ServerManagerOptions {
   logOptions?: FrameLogOptions;
   /** See EchoServerOptions.handshakeTimeoutMs (default 10 s). */
   handshakeTimeoutMs?: number;
+  /** Name resolution for choosing a server's URL (default: getaddrinfo, bounded). */
+  lookup?: Lookup;
 }
 
 interface Entry {
@@ -45,6 +56,9 @@ interface Entry {
   lastPort?: number;
   /** Serialises start/stop/update of this server. */
   queue: Promise<unknown>;
+  /** While running: the certificate served and the host its URL is shown under. */
+  cert?: CertView;
+  plan?: UrlPlan;
 }
 
 export class ServerManager {
@@ -53,6 +67,7 @@ export class ServerManager {
   private readonly settings: SettingsStore | undefined;
   private readonly resolveCert: (certId: string) => TlsMaterial;
   private readonly handshakeTimeoutMs: number | undefined;
+  private readonly lookup: Lookup | undefined;
   private readonly listeners = new Set<(e: ServerStatusEvent) => void>();
   private readonly countTimers = new Map<string, NodeJS.Timeout>();
 
@@ -60,6 +75,7 @@ export class ServerManager {
     this.log = opts.log ?? new FrameLog(opts.logOptions);
     this.settings = opts.settings;
     this.handshakeTimeoutMs = opts.handshakeTimeoutMs;
+    this.lookup = opts.lookup;
     this.resolveCert =
       opts.resolveCert ??
       ((id) => {
@@ -83,8 +99,11 @@ export class ServerManager {
     const e = this.entry(id);
     const port = e.server?.port;
     const running = e.state === 'running' && port !== undefined;
-    const hostForUrl = e.def.host === '0.0.0.0' || e.def.host === '::' ? 'localhost' : e.def.host;
-    const h = hostForUrl.includes(':') ? `[${hostForUrl}]` : hostForUrl;
+    const h = urlHost(
+      e.plan?.host ?? (e.def.host === '0.0.0.0' || e.def.host === '::' ? 'localhost' : e.def.host),
+    );
+    const warnings =
+      running && e.cert && e.plan ? certWarnings(e.cert, e.plan.host, e.def.certId) : [];
     return {
       id,
       definition: {
@@ -98,6 +117,8 @@ export class ServerManager {
       ...(running
         ? { labUrl: `${e.def.scheme === 'wss' ? 'https' : 'http'}://${h}:${port}/` }
         : {}),
+      ...(running && e.plan?.hint ? { urlHint: e.plan.hint } : {}),
+      ...(warnings.length ? { warnings } : {}),
       connections: e.server?.connections ?? 0,
       ...(e.startedAt && running ? { startedAt: e.startedAt } : {}),
       ...(e.error ? { error: e.error.toJSON() } : {}),
@@ -321,6 +342,8 @@ export class ServerManager {
           throw err;
         port = await server.start(0);
       }
+      e.cert = tls ? certView(tls.certPem) : undefined;
+      e.plan = await planUrl(def.host, e.cert, this.lookup);
       e.server = server;
       e.lastPort = port;
       e.state = 'running';

@@ -64,6 +64,10 @@ export interface ServerStatus {
   url?: string;
   /** Lab page address while running, e.g. https://localhost:41235/. */
   labUrl?: string;
+  /** The URL's name does not resolve to the bound address here: the /etc/hosts line that fixes it. */
+  urlHint?: string;
+  /** Why clients will refuse this server's certificate under `url` (not covered, expired, not yet valid). */
+  warnings?: string[];
   connections: number;
   startedAt?: string;
   /** Why the last start failed (state 'error'). */
