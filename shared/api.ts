@@ -210,6 +210,10 @@ export const requests = {
   'server.remove': def(v.strictObject({ id: nonEmpty(LIMITS.id) }), 'stop and remove a server'),
   'server.start': def(v.strictObject({ id: nonEmpty(LIMITS.id) }), 'start a server'),
   'server.stop': def(v.strictObject({ id: nonEmpty(LIMITS.id) }), 'stop a server'),
+  'server.restart': def(
+    v.strictObject({ id: nonEmpty(LIMITS.id) }),
+    'stop and start a server (e.g. to serve its renewed certificate)',
+  ),
 
   // frame log
   'log.snapshot': def(
@@ -344,6 +348,14 @@ export interface LeafDto {
   keyUsage: string[];
   /** Extended key usages read from the certificate: "serverAuth", "clientAuth" (or the OID). */
   extKeyUsage: string[];
+}
+
+/** What a renewal leaves behind: servers still serving the old certificate, files exported from it. */
+export interface RenewalNotes {
+  /** Servers defined with this certificate; `running` ones serve the old one until restarted. */
+  servers: { id: string; name: string; running: boolean }[];
+  /** Exports made from the certificate before this renewal (`file`: path written, or the suggested name). */
+  staleExports: { format: CertFormat; file: string; at: string }[];
 }
 
 export interface NameVerdict {
@@ -557,7 +569,7 @@ export interface Results {
   'cert.list': LeafDto[];
   'cert.get': LeafDto;
   'cert.issue': { leaf: LeafDto; warnings: string[] };
-  'cert.renew': LeafDto;
+  'cert.renew': LeafDto & { renewal: RenewalNotes };
   'cert.delete': Ok;
   'cert.export': ExportDto;
   'trust.status': TrustStoreStatus[];
@@ -569,6 +581,7 @@ export interface Results {
   'server.remove': Ok;
   'server.start': ServerDto;
   'server.stop': ServerDto;
+  'server.restart': ServerDto;
   'log.snapshot': LogSnapshot;
   'log.clear': Ok;
   'log.export': ExportDto;

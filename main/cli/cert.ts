@@ -4,7 +4,8 @@ import path from 'node:path';
 import { inputError, q } from '../../shared/errors';
 import { bool, intOpt, str } from './args';
 import type { Command, Io } from './command';
-import { writeFileAtomic } from '../store';
+import { writeFileAtomic, type Store } from '../store';
+import type { RenewalNotes } from '../../shared/api';
 import {
   CERT_FORMATS,
   deleteLeaf,
@@ -15,6 +16,7 @@ import {
   loadCa,
   readLeafKeyPem,
   renewLeaf,
+  staleExports,
   MAX_LEAF_DAYS,
   type CertFormat,
   type LeafInfo,
@@ -265,6 +267,7 @@ export const commands: Command[] = [
       const e = exportLeaf(storeFor(io), id, format as CertFormat, {
         ...(password !== undefined ? { password } : {}),
         legacy: bool(p, 'legacy'),
+        file: out,
       });
       writeFileAtomic(out, e.data, format === 'key' || format === 'p12' ? 0o600 : 0o644);
       io.out(`wrote ${out}`);
@@ -283,12 +286,16 @@ export const commands: Command[] = [
       const id = oneId(p.positionals, 'renew certificate');
       const store = storeFor(io);
       const leaf = await renewLeaf(store, id);
+      const renewal = renewalNotes(store, leaf.id);
       if (bool(p, 'json')) {
-        io.out(JSON.stringify(leafJson(leaf, loadCa(store)?.fingerprint256), null, 2));
+        io.out(
+          JSON.stringify({ ...leafJson(leaf, loadCa(store)?.fingerprint256), renewal }, null, 2),
+        );
         return 0;
       }
       io.out(`Renewed ${q(id)}.`);
       describe(leaf, io);
+      printRenewal(leaf.id, renewal, io);
       return 0;
     },
   },
@@ -319,4 +326,49 @@ function oneId(pos: string[], action: string): string {
     );
   }
   return pos[0] as string;
+}
+
+/**
+ * What still uses the old certificate. This process cannot see servers running elsewhere (the app, another
+ * "serve"), so it names the servers defined with this certificate and how to restart them.
+ */
+function renewalNotes(store: Store, id: string): RenewalNotes {
+  let defs: unknown[] = [];
+  try {
+    defs = store.readSettings().servers ?? [];
+  } catch {
+    defs = [];
+  }
+  const servers = defs.flatMap((d) => {
+    const x = d as { id?: unknown; name?: unknown; certId?: unknown; enabled?: unknown };
+    return x && x.certId === id && typeof x.id === 'string'
+      ? [
+          {
+            id: x.id,
+            name: typeof x.name === 'string' ? x.name : x.id,
+            running: x.enabled === true,
+          },
+        ]
+      : [];
+  });
+  return { servers, staleExports: staleExports(store, id) };
+}
+
+function printRenewal(id: string, r: RenewalNotes, io: Io): void {
+  if (r.servers.length) {
+    io.out(
+      `Servers using it: ${r.servers.map((s) => `${q(s.id)}${s.running ? ' (on)' : ''}`).join(', ')}.`,
+    );
+  }
+  io.out(
+    `A running server keeps serving the old certificate until it restarts: restart it on the app's Servers screen, or stop "wss-studio serve --cert ${id}" and run it again.`,
+  );
+  if (r.staleExports.length) {
+    io.out('Files exported before this renewal are now stale; export them again:');
+    for (const e of r.staleExports) {
+      io.out(
+        `  ${e.file} (${e.format}, exported ${e.at}): wss-studio cert export ${id} --format ${e.format} --out ${e.file}`,
+      );
+    }
+  }
 }

@@ -18,6 +18,7 @@ type EchoNames =
   | 'server.remove'
   | 'server.start'
   | 'server.stop'
+  | 'server.restart'
   | 'log.snapshot'
   | 'log.clear'
   | 'log.export';
@@ -26,6 +27,8 @@ export interface EchoPart {
   handlers: Pick<Handlers, EchoNames>;
   subscribeLog(cb: (b: Streams['log.batch']) => void): () => void;
   labUrls(): string[];
+  /** Every server with its status; [] when the definitions cannot be read. */
+  servers(): ServerDto[];
   startEnabled(): Promise<void>;
   close(): Promise<void>;
 }
@@ -58,6 +61,7 @@ export function echoHandlers(d: EngineDeps): EchoPart {
       },
       'server.start': async ({ id }) => dto(await m().start(id)),
       'server.stop': async ({ id }) => dto(await m().stop(id)),
+      'server.restart': async ({ id }) => dto(await m().restart(id)),
       'log.snapshot': ({ limit }) => m().snapshot(limit),
       'log.clear': () => {
         m().log.clear();
@@ -88,6 +92,13 @@ export function echoHandlers(d: EngineDeps): EchoPart {
       );
     },
     labUrls: () => (manager ? manager.list().flatMap((s) => (s.labUrl ? [s.labUrl] : [])) : []),
+    servers: () => {
+      try {
+        return m().list().map(dto);
+      } catch {
+        return [];
+      }
+    },
     async startEnabled() {
       await m().startEnabled();
     },

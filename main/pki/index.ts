@@ -12,7 +12,7 @@ export {
   checkNames,
   MAX_LEAF_DAYS,
 } from './leaf';
-export type { CertFormat, CaFormat, Exported } from './export';
+export type { CertFormat, CaFormat, Exported, StaleExport, UsageTarget } from './export';
 export {
   exportLeaf,
   exportCa,
@@ -20,6 +20,8 @@ export {
   leafUsage,
   CERT_FORMATS,
   DEFAULT_P12_PASSWORD,
+  P12_PASSWORD_ENV,
+  staleExports,
 } from './export';
 export type { NameCheck, NameKind } from './names';
 export { DEFAULT_PERMITTED, checkName } from './names';
