@@ -62,6 +62,10 @@ describe('formatting', () => {
     expect(formatBytes(16 * 1024 * 1024)).toBe('16.0 MiB');
     expect(countdown(new Date(NOW + 24 * DAY).toISOString(), NOW)).toBe('in 24 days');
     expect(countdown(new Date(NOW - 3 * DAY).toISOString(), NOW)).toBe('expired 3 days ago');
+    // The CLI's rule (shared/validity.ts): a fresh --days 1 certificate is "in 1 day", not "0d"/"today",
+    // and a fresh 825-day one is 825 (the CLI printed 824).
+    expect(countdown(new Date(NOW + DAY - 50).toISOString(), NOW)).toBe('in 1 day');
+    expect(countdown(new Date(NOW + 825 * DAY - 50).toISOString(), NOW)).toBe('in 825 days');
     expect(expiryTone(new Date(NOW + 90 * DAY).toISOString(), NOW)).toBe('ok');
     expect(expiryTone(new Date(NOW + 10 * DAY).toISOString(), NOW)).toBe('warn');
     expect(expiryTone(new Date(NOW - DAY).toISOString(), NOW)).toBe('bad');

@@ -6,6 +6,7 @@ import { bool, intOpt, str } from './args';
 import type { Command, Io } from './command';
 import { writeFileAtomic, type Store } from '../store';
 import type { RenewalNotes } from '../../shared/api';
+import { daysLeft } from '../../shared/validity';
 import {
   CERT_FORMATS,
   deleteLeaf,
@@ -27,7 +28,7 @@ import { trustLinesFor } from './trust-hooks';
 
 /** The JSON shape of a certificate in every --json output (documented in README "JSON output"). */
 export function leafJson(l: LeafInfo, caFingerprint?: string) {
-  const msLeft = new Date(l.notAfter).getTime() - Date.now();
+  const left = daysLeft(l.notAfter);
   return {
     id: l.id,
     names: l.names,
@@ -36,8 +37,9 @@ export function leafJson(l: LeafInfo, caFingerprint?: string) {
     client: l.client,
     notBefore: l.notBefore,
     notAfter: l.notAfter,
-    daysLeft: Math.floor(msLeft / 86_400_000),
-    expired: msLeft <= 0,
+    // shared/validity.ts: the same count the UI shows.
+    daysLeft: left.expired ? -left.days : left.days,
+    expired: left.expired,
     serialHex: l.serialHex,
     fingerprint256: l.fingerprint256,
     caFingerprint256: l.caFingerprint256,
@@ -57,14 +59,14 @@ export function mkcertBaseName(names: string[], client: boolean): string {
 }
 
 function describe(l: LeafInfo, io: Io, currentCa?: string) {
-  const days = Math.floor((new Date(l.notAfter).getTime() - Date.now()) / 86_400_000);
+  const left = daysLeft(l.notAfter);
   io.out(`id:          ${l.id}`);
   io.out(`names:       ${l.names.join(', ')}`);
   io.out(
     `key:         ${l.keyType === 'rsa' ? 'RSA-2048' : 'ECDSA P-256'}${l.client ? ' (server + client auth)' : ''}`,
   );
   io.out(
-    `valid:       ${l.notBefore.slice(0, 10)} to ${l.notAfter.slice(0, 10)} (${days < 0 ? 'EXPIRED' : `${days} days left`})`,
+    `valid:       ${l.notBefore.slice(0, 10)} to ${l.notAfter.slice(0, 10)} (${left.expired ? 'EXPIRED' : `${left.days} day${left.days === 1 ? '' : 's'} left`})`,
   );
   io.out(`fingerprint: SHA-256 ${l.fingerprint256}`);
   if (currentCa && currentCa !== l.caFingerprint256) {
@@ -136,20 +138,22 @@ export const commands: Command[] = [
       const keyOut = path.join(outDir, `${base}-key.pem`);
       writeFileAtomic(certOut, leaf.certPem, 0o644);
       writeFileAtomic(keyOut, readLeafKeyPem(store, leaf.id), 0o600);
-      for (const w of warnings) io.err(`warning: ${w}`);
       const trust = await trustP;
-      if (trust.untrusted.length) {
-        io.err(
-          `warning: the CA is not trusted by ${trust.untrusted.join(', ')}; browsers there will reject this certificate until you run "wss-studio trust install"`,
-        );
-      }
+      // Every warning printed on stderr is also in --json's "warnings" (it used to miss the trust one).
+      const allWarnings = trust.untrusted.length
+        ? [
+            ...warnings,
+            `the CA is not trusted by ${trust.untrusted.join(', ')}; browsers there will reject this certificate until you run "wss-studio trust install"`,
+          ]
+        : warnings;
+      for (const w of allWarnings) io.err(`warning: ${w}`);
       if (bool(p, 'json')) {
         io.out(
           JSON.stringify(
             {
               ...leafJson(leaf, ca?.fingerprint256),
               files: { cert: certOut, key: keyOut },
-              warnings,
+              warnings: allWarnings,
             },
             null,
             2,
