@@ -2,6 +2,7 @@
 // the name does not resolve here, and a warning when the certificate covers nothing reachable), `--host ::1`
 // prints [::1] on a machine whose localhost is 127.0.0.1 only, and the URL the manager shows loads trusted
 // in Chromium (names mapped with --host-resolver-rules), where the 127.0.0.1 URL it used to show fails.
+import { execFile } from 'node:child_process';
 import dns from 'node:dns/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -138,3 +139,40 @@ describe('Chromium loads the URL the manager shows', () => {
     }
   });
 });
+
+describe('the chain a wss server sends (README "Chain")', () => {
+  it('is the leaf then the WSS Studio CA; a client without the CA still refuses it', async () => {
+    const manager = new ServerManager({ resolveCert: storeCertSource(pki.store) });
+    manager.add({ id: 'chain', scheme: 'wss', certId: pki.leafId });
+    const s = await manager.start('chain');
+    try {
+      const args = [
+        's_client',
+        '-connect',
+        `127.0.0.1:${s.port}`,
+        '-servername',
+        'localhost',
+        '-showcerts',
+      ];
+      const shown = await openssl(args);
+      const certs = shown.match(/-----BEGIN CERTIFICATE-----/g) ?? [];
+      expect(certs).toHaveLength(2);
+      expect(shown).toMatch(/ 1 s:.*CN ?= ?WSS Studio/);
+      // The default trust store (no WSS Studio CA): the root sent in the chain does not make it trusted.
+      expect(shown).toMatch(
+        /Verify return code: 19 \(self[- ]signed certificate in certificate chain\)/,
+      );
+    } finally {
+      await manager.stopAll();
+    }
+  });
+});
+
+function openssl(args: string[]): Promise<string> {
+  return new Promise((resolve) => {
+    const child = execFile('openssl', args, { timeout: 30_000 }, (_e, stdout, stderr) =>
+      resolve(stdout + stderr),
+    );
+    child.stdin?.end();
+  });
+}
