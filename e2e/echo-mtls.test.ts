@@ -3,6 +3,8 @@
 // s_client, Python's ssl/websockets and the engine's own client, and refuses everyone else with a 403 that
 // says why, logged with a stable code. Chromium without a client certificate is refused too.
 import { execFile } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
 import { X509Certificate } from 'node:crypto';
@@ -10,6 +12,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chromium } from 'playwright-core';
 import { ServerManager } from '../main/echo/server-manager';
 import { createEngine } from '../main/engine';
+import { run as runCli } from '../main/cli/index';
+import type { Io } from '../main/cli/command';
 import { storeCertSource } from '../main/echo/index';
 import { makeTestPki, waitFor, type TestPki } from '../main/echo/testing';
 import type { ErrorEvent, OpenEvent } from '../main/echo/types';
@@ -169,6 +173,17 @@ describe('echo server requiring a client certificate', () => {
     await expect(manager.start('bad')).rejects.toThrow(
       /client CA file ".*client\.pem" holds no CA certificate/,
     );
+    // A device or FIFO is refused before it is read (reading /dev/zero would never end).
+    manager.add({
+      id: 'dev',
+      scheme: 'wss',
+      certId: pki.leafId,
+      requireClientCert: true,
+      clientCaFile: '/dev/zero',
+    });
+    await expect(manager.start('dev')).rejects.toThrow(
+      /cannot read client CA file "\/dev\/zero": not a regular file/,
+    );
   });
 
   it('a ws:// server cannot require a client certificate', () => {
@@ -274,5 +289,63 @@ asyncio.run(main(*sys.argv[1:3], *(sys.argv[3:5] if len(sys.argv) > 3 else (None
     } finally {
       await engine.close();
     }
+  });
+
+  it('the engine client gives up on a refusal whose body never ends', async () => {
+    const server = http.createServer();
+    server.on('upgrade', (_req, socket) => {
+      socket.write('HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\n\r\n');
+      const t = setInterval(() => socket.write('x'.repeat(100)), 5);
+      socket.on('close', () => clearInterval(t));
+      socket.on('error', () => clearInterval(t));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const engine = createEngine({ home: pki.home, shell: 'test' });
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const t0 = Date.now();
+      const r = await engine.call('client.connect', { url: `ws://127.0.0.1:${port}/` });
+      expect(r).toMatchObject({
+        ok: false,
+        error: { code: 'CLIENT_CONNECT_FAILED', cause: expect.stringMatching(/answered 403/) },
+      });
+      expect(Date.now() - t0).toBeLessThan(5_000);
+      expect(r.ok ? 0 : r.error.cause.length).toBeLessThan(1200);
+    } finally {
+      await engine.close();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it('serve --require-client-cert says so; without --wss it is a usage error', async () => {
+    const out: string[] = [];
+    let stop: () => void = () => {};
+    const io: Io = {
+      out: (l) => out.push(l),
+      err: (l) => out.push(l),
+      env: { WSS_STUDIO_HOME: pki.home },
+      cwd: pki.home,
+      interrupted: new Promise<void>((r) => (stop = r)),
+    };
+    expect(await runCli(['serve', '--ws', '0', '--require-client-cert'], io)).toBe(2);
+    expect(out.join('\n')).toMatch(/"--require-client-cert" is for the wss server/);
+    out.length = 0;
+    const done = runCli(['serve', '--wss', '0', '--require-client-cert'], io);
+    await waitFor(() => out.some((l) => l.startsWith('Press Ctrl-C')), 'serve to listen');
+    expect(out.join('\n')).toMatch(
+      /client certificate required, issued by the WSS Studio CA \(others get 403\)/,
+    );
+    const port = Number(/wss:\/\/localhost:(\d+)\//.exec(out.join('\n'))?.[1]);
+    const r = await curl([
+      '--cert',
+      files.clientCert!,
+      '--key',
+      files.clientKey!,
+      `https://localhost:${port}/`,
+    ]);
+    expect(r.stdout).toMatch(/\n200$/);
+    stop();
+    expect(await done).toBe(0);
   });
 });

@@ -161,7 +161,7 @@ async function serve(p: Parameters<Command['run']>[0], io: Io): Promise<number> 
         port: wssPort,
         certId,
         ...(requireClientCert || clientCa !== undefined ? { requireClientCert: true } : {}),
-        ...(clientCa !== undefined ? { clientCaFile: path.resolve(clientCa) } : {}),
+        ...(clientCa !== undefined ? { clientCaFile: path.resolve(io.cwd, clientCa) } : {}),
       });
       started.push(await manager.start('wss'));
     }

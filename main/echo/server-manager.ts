@@ -489,7 +489,10 @@ function clientCaFor(def: ServerDefinition, tls: TlsMaterial): string {
   const file = def.clientCaFile;
   let text: string;
   try {
-    if (fs.statSync(file).size > 1024 * 1024) throw new Error('larger than 1 MiB');
+    // A regular file only: reading a FIFO or a device (/dev/zero) would block or never end.
+    const st = fs.statSync(file);
+    if (!st.isFile()) throw new Error('not a regular file');
+    if (st.size > 1024 * 1024) throw new Error('larger than 1 MiB');
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     throw failure(

@@ -112,12 +112,14 @@ export function clientHandlers(d: EngineDeps): ClientPart {
           });
           // A refused upgrade (403 from an mTLS or Origin check, 404 path): say what the server said.
           ws.on('unexpected-response', (_req, res) => {
+            // At most 1 KiB of the body, and not forever: a server could stream it without end.
             let body = '';
-            res.setEncoding('utf8');
-            res.on('data', (c: string) => {
-              if (body.length < 1024) body += c;
-            });
-            res.on('end', () => {
+            let done = false;
+            const finish = () => {
+              if (done) return;
+              done = true;
+              clearTimeout(timer);
+              res.destroy();
               clients.delete(clientId);
               ws.terminate();
               const said = body.trim().slice(0, 1024);
@@ -129,8 +131,15 @@ export function clientHandlers(d: EngineDeps): ClientPart {
                   `run the doctor on "${url}" to see which step fails`,
                 ),
               );
+            };
+            const timer = setTimeout(finish, 2_000);
+            res.setEncoding('utf8');
+            res.on('data', (c: string) => {
+              body += c;
+              if (body.length >= 1024) finish();
             });
-            res.on('error', () => res.destroy());
+            res.on('end', finish);
+            res.on('error', finish);
           });
           ws.on('error', (e) => {
             if (opened) return emit({ clientId, type: 'error', message: e.message });
