@@ -146,6 +146,17 @@ describe('frame-log rows', () => {
     });
     expect(open.opcode).toBe('open');
     expect(open.summary).toBe('127.0.0.1 · Origin http://localhost:3000 · protocol chat · TLSv1.3');
+    const mtls = toRow({
+      seq: 8,
+      time: 1,
+      serverId: 's',
+      type: 'open',
+      conn: 4,
+      remoteAddress: '127.0.0.1',
+      tls: { version: 'TLSv1.3', cipher: null },
+      clientCert: { subject: 'O=WSS Studio development certificate, OU=me@host, CN=dev@app.test' },
+    });
+    expect(mtls.summary).toBe('127.0.0.1 · TLSv1.3 · client cert dev@app.test');
     const close = toRow({
       seq: 9,
       time: NOW,
