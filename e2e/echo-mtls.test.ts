@@ -13,6 +13,7 @@ import { chromium } from 'playwright-core';
 import { ServerManager } from '../main/echo/server-manager';
 import { createEngine } from '../main/engine';
 import { run as runCli } from '../main/cli/index';
+import { formatEvent } from '../main/cli/serve';
 import type { Io } from '../main/cli/command';
 import { storeCertSource } from '../main/echo/index';
 import { makeTestPki, waitFor, type TestPki } from '../main/echo/testing';
@@ -149,6 +150,10 @@ describe('echo server requiring a client certificate', () => {
       sans: ['email:dev@app.test', 'DNS:client.test'],
       fingerprint256: files.clientFp,
     });
+    // serve's line for it (README: Client certificates).
+    expect(formatEvent(open)).toMatch(
+      / client-cert="dev@app\.test" sans=email:dev@app\.test,DNS:client\.test sha256=[0-9A-F:]{95}$/,
+    );
     const refused = await run('openssl', args, request);
     expect(refused.stdout).toMatch(/^HTTP\/1\.1 403 Forbidden[\s\S]*sent none/);
   });

@@ -240,7 +240,9 @@ export function formatEvent(e: LogEvent): string {
       if (e.extensions) parts.push(`ext=${show(e.extensions)}`);
       if (e.tls) parts.push(`tls=${e.tls.version ?? '?'}/${e.tls.cipher ?? '?'}`);
       if (e.clientCert) {
-        parts.push(`client-cert=${show(e.clientCert.subject)}`);
+        // The CN says who (the whole subject, with O and OU, is in --json); else the subject itself.
+        const cn = /(?:^|, )CN=([^,]+)$/.exec(e.clientCert.subject)?.[1];
+        parts.push(`client-cert=${show(cn ?? e.clientCert.subject)}`);
         if (e.clientCert.sans.length) parts.push(`sans=${e.clientCert.sans.join(',')}`);
         parts.push(`sha256=${e.clientCert.fingerprint256}`);
       }
