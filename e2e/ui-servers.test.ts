@@ -145,5 +145,16 @@ describe('Servers screen', () => {
     expect(def.requireClientCert).toBe(true);
     await bad.scrollIntoViewIfNeeded();
     await shoot(page, 'servers-cert-urls');
+
+    // Renewed elsewhere (CLI, another window): the card says it still serves the old one, and restarts it.
+    const renewed = await api.call('cert.renew', { id: app.leaf.id });
+    await page.reload();
+    const stale = card.locator('[data-stale-cert]');
+    await stale.waitFor();
+    expect(await stale.innerText()).toMatch(/still serves the old one until it restarts/);
+    await stale.getByRole('button', { name: 'Restart' }).click();
+    await stale.waitFor({ state: 'detached', timeout: 15_000 });
+    const now = (await api.call('server.list')).find((s) => s.id === a.id)!;
+    expect(now.certFingerprint256).toBe(renewed.fingerprint256);
   });
 });

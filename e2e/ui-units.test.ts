@@ -153,8 +153,21 @@ describe('frame-log rows', () => {
       type: 'open',
       conn: 4,
       remoteAddress: '127.0.0.1',
+      remotePort: 5001,
+      url: 'wss://localhost/',
+      origin: null,
+      userAgent: null,
+      requestedProtocols: [],
+      protocol: null,
+      extensions: '',
       tls: { version: 'TLSv1.3', cipher: null },
-      clientCert: { subject: 'O=WSS Studio development certificate, OU=me@host, CN=dev@app.test' },
+      clientCert: {
+        subject: 'O=WSS Studio development certificate, OU=me@host, CN=dev@app.test',
+        issuer: 'CN=WSS Studio me@host',
+        sans: ['email:dev@app.test'],
+        fingerprint256: 'AB:CD',
+        notAfter: '2027-01-01T00:00:00.000Z',
+      },
     });
     expect(mtls.summary).toBe('127.0.0.1 · TLSv1.3 · client cert dev@app.test');
     const close = toRow({

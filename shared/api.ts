@@ -462,6 +462,8 @@ export interface ServerDto {
   urlHint?: string;
   /** Why clients will refuse the certificate under `url`: not covered, expired, not yet valid. */
   warnings?: string[];
+  /** SHA-256 of the certificate being served (differs from the stored one after a renewal until restart). */
+  certFingerprint256?: string;
   connections: number;
   startedAt?: string;
   error?: ApiErrorData;

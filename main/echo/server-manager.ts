@@ -119,6 +119,7 @@ export class ServerManager {
         : {}),
       ...(running && e.plan?.hint ? { urlHint: e.plan.hint } : {}),
       ...(warnings.length ? { warnings } : {}),
+      ...(running && e.cert ? { certFingerprint256: e.cert.fingerprint256 } : {}),
       connections: e.server?.connections ?? 0,
       ...(e.startedAt && running ? { startedAt: e.startedAt } : {}),
       ...(e.error ? { error: e.error.toJSON() } : {}),

@@ -68,6 +68,8 @@ export interface ServerStatus {
   urlHint?: string;
   /** Why clients will refuse this server's certificate under `url` (not covered, expired, not yet valid). */
   warnings?: string[];
+  /** SHA-256 of the certificate being served (differs from the stored one after a renewal until restart). */
+  certFingerprint256?: string;
   connections: number;
   startedAt?: string;
   /** Why the last start failed (state 'error'). */

@@ -18,6 +18,7 @@ export interface CertView {
   ips: string[];
   notBefore: string;
   notAfter: string;
+  fingerprint256: string;
 }
 
 export function certView(certPem: string): CertView {
@@ -33,6 +34,7 @@ export function certView(certPem: string): CertView {
     ips,
     notBefore: new Date(x.validFrom).toISOString(),
     notAfter: new Date(x.validTo).toISOString(),
+    fingerprint256: x.fingerprint256,
   };
 }
 
