@@ -120,6 +120,41 @@ describe('echo server requiring a client certificate', () => {
     expect(errors('CLIENT_CERT_REFUSED')).toHaveLength(2);
   });
 
+  it('a hostile client certificate (control characters, long subject) is logged bounded and inert', async () => {
+    await startMtls();
+    const key = path.join(pki.home, 'evil-key.pem');
+    const cert = path.join(pki.home, 'evil.pem');
+    const subj = `/CN=evil\u001b]0;pwned\u0007\u001b[31mred/OU=${'A'.repeat(60)}/O=${'B'.repeat(60)}/L=${'C'.repeat(60)}`;
+    const made = await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      subj,
+      '-addext',
+      'extendedKeyUsage=clientAuth',
+    ]);
+    expect(made.code, made.stderr).toBe(0);
+    const r = await curl(['--cert', cert, '--key', key, `https://localhost:${port}/`]);
+    expect(r.stdout).toMatch(/was refused[\s\S]*\n403$/);
+    const logged = errors('CLIENT_CERT_REFUSED').at(-1)!.message;
+    expect(logged).not.toMatch(/\p{Cc}/u);
+    // 200 characters of subject (a few more once quoted), where the certificate carries over 250.
+    expect(/"(.*)" was refused/.exec(logged)![1]!.length).toBeLessThan(215);
+    expect(logged).not.toContain('C'.repeat(60));
+    expect(r.stdout).not.toContain('\u001b');
+  });
+
   it('openssl s_client -cert/-key: the upgrade opens and the log names the subject, SANs and fingerprint', async () => {
     await startMtls();
     const request =
