@@ -41,6 +41,7 @@ const samples: { [K in RequestName]: Input<K> } = {
   'server.remove': { id: 'no-such-server' },
   'server.start': { id: 'no-such-server' },
   'server.stop': { id: 'no-such-server' },
+  'server.restart': { id: 'no-such-server' },
   'log.snapshot': { limit: 10 },
   'log.clear': {},
   'log.configure': { capacity: 10_000 },

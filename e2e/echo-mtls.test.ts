@@ -3,12 +3,18 @@
 // s_client, Python's ssl/websockets and the engine's own client, and refuses everyone else with a 403 that
 // says why, logged with a stable code. Chromium without a client certificate is refused too.
 import { execFile } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chromium } from 'playwright-core';
 import { ServerManager } from '../main/echo/server-manager';
+import { createEngine } from '../main/engine';
+import { run as runCli } from '../main/cli/index';
+import { formatEvent } from '../main/cli/serve';
+import type { Io } from '../main/cli/command';
 import { storeCertSource } from '../main/echo/index';
 import { makeTestPki, waitFor, type TestPki } from '../main/echo/testing';
 import type { ErrorEvent, OpenEvent } from '../main/echo/types';
@@ -45,8 +51,10 @@ beforeAll(async () => {
   );
   files.clientFp = new X509Certificate(client.certPem).fingerprint256;
   const { leaf: serverOnly } = await issueLeaf(pki.store, { names: ['server.test'] });
+  files.clientId = client.id;
   files.serverOnlyCert = put('server-only.pem', serverOnly.certPem);
   files.serverOnlyKey = put('server-only-key.pem', readLeafKeyPem(pki.store, serverOnly.id));
+  files.serverOnlyId = serverOnly.id;
   const other = openStore(path.join(pki.home, 'other'));
   await createCa(other, {});
   const { leaf: foreign } = await issueLeaf(other, { names: ['foreign.test'], client: true });
@@ -112,6 +120,41 @@ describe('echo server requiring a client certificate', () => {
     expect(errors('CLIENT_CERT_REFUSED')).toHaveLength(2);
   });
 
+  it('a hostile client certificate (control characters, long subject) is logged bounded and inert', async () => {
+    await startMtls();
+    const key = path.join(pki.home, 'evil-key.pem');
+    const cert = path.join(pki.home, 'evil.pem');
+    const subj = `/CN=evil\u001b]0;pwned\u0007\u001b[31mred/OU=${'A'.repeat(60)}/O=${'B'.repeat(60)}/L=${'C'.repeat(60)}`;
+    const made = await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      subj,
+      '-addext',
+      'extendedKeyUsage=clientAuth',
+    ]);
+    expect(made.code, made.stderr).toBe(0);
+    const r = await curl(['--cert', cert, '--key', key, `https://localhost:${port}/`]);
+    expect(r.stdout).toMatch(/was refused[\s\S]*\n403$/);
+    const logged = errors('CLIENT_CERT_REFUSED').at(-1)!.message;
+    expect(logged).not.toMatch(/\p{Cc}/u);
+    // 200 characters of subject (a few more once quoted), where the certificate carries over 250.
+    expect(/"(.*)" was refused/.exec(logged)![1]!.length).toBeLessThan(215);
+    expect(logged).not.toContain('C'.repeat(60));
+    expect(r.stdout).not.toContain('\u001b');
+  });
+
   it('openssl s_client -cert/-key: the upgrade opens and the log names the subject, SANs and fingerprint', async () => {
     await startMtls();
     const request =
@@ -142,6 +185,10 @@ describe('echo server requiring a client certificate', () => {
       sans: ['email:dev@app.test', 'DNS:client.test'],
       fingerprint256: files.clientFp,
     });
+    // serve's line for it (README: Client certificates).
+    expect(formatEvent(open)).toMatch(
+      / client-cert="dev@app\.test" sans=email:dev@app\.test,DNS:client\.test sha256=[0-9A-F:]{95}$/,
+    );
     const refused = await run('openssl', args, request);
     expect(refused.stdout).toMatch(/^HTTP\/1\.1 403 Forbidden[\s\S]*sent none/);
   });
@@ -165,6 +212,17 @@ describe('echo server requiring a client certificate', () => {
     });
     await expect(manager.start('bad')).rejects.toThrow(
       /client CA file ".*client\.pem" holds no CA certificate/,
+    );
+    // A device or FIFO is refused before it is read (reading /dev/zero would never end).
+    manager.add({
+      id: 'dev',
+      scheme: 'wss',
+      certId: pki.leafId,
+      requireClientCert: true,
+      clientCaFile: '/dev/zero',
+    });
+    await expect(manager.start('dev')).rejects.toThrow(
+      /cannot read client CA file "\/dev\/zero": not a regular file/,
     );
   });
 
@@ -236,5 +294,98 @@ asyncio.run(main(*sys.argv[1:3], *(sys.argv[3:5] if len(sys.argv) > 3 else (None
     } finally {
       await browser.close();
     }
+  });
+
+  it('the engine client (Client screen) presents a stored client certificate; refuses a server-only one', async () => {
+    const engine = createEngine({ home: pki.home, shell: 'test' });
+    try {
+      const call = async (name: string, input: unknown) => engine.call(name, input);
+      const added = await call('server.add', {
+        scheme: 'wss',
+        certId: pki.leafId,
+        requireClientCert: true,
+      });
+      const id = (added as { result: { id: string } }).result.id;
+      const started = await call('server.start', { id });
+      const url = (started as { result: { url: string } }).result.url;
+      const ok = await call('client.connect', { url, clientCertId: files.clientId });
+      expect(ok).toMatchObject({ ok: true, result: { clientId: expect.any(String) } });
+      const none = await call('client.connect', { url });
+      expect(none).toMatchObject({
+        ok: false,
+        error: {
+          code: 'CLIENT_CONNECT_FAILED',
+          cause: expect.stringMatching(/answered 403 .*requires a client certificate/),
+        },
+      });
+      const wrong = await call('client.connect', { url, clientCertId: files.serverOnlyId });
+      expect(wrong).toMatchObject({
+        ok: false,
+        error: {
+          field: 'clientCertId',
+          cause: expect.stringMatching(/not for client authentication/),
+        },
+      });
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('the engine client gives up on a refusal whose body never ends', async () => {
+    const server = http.createServer();
+    server.on('upgrade', (_req, socket) => {
+      socket.write('HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\n\r\n');
+      const t = setInterval(() => socket.write('x'.repeat(100)), 5);
+      socket.on('close', () => clearInterval(t));
+      socket.on('error', () => clearInterval(t));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const engine = createEngine({ home: pki.home, shell: 'test' });
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const t0 = Date.now();
+      const r = await engine.call('client.connect', { url: `ws://127.0.0.1:${port}/` });
+      expect(r).toMatchObject({
+        ok: false,
+        error: { code: 'CLIENT_CONNECT_FAILED', cause: expect.stringMatching(/answered 403/) },
+      });
+      expect(Date.now() - t0).toBeLessThan(5_000);
+      expect(r.ok ? 0 : r.error.cause.length).toBeLessThan(1200);
+    } finally {
+      await engine.close();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it('serve --require-client-cert says so; without --wss it is a usage error', async () => {
+    const out: string[] = [];
+    let stop: () => void = () => {};
+    const io: Io = {
+      out: (l) => out.push(l),
+      err: (l) => out.push(l),
+      env: { WSS_STUDIO_HOME: pki.home },
+      cwd: pki.home,
+      interrupted: new Promise<void>((r) => (stop = r)),
+    };
+    expect(await runCli(['serve', '--ws', '0', '--require-client-cert'], io)).toBe(2);
+    expect(out.join('\n')).toMatch(/"--require-client-cert" is for the wss server/);
+    out.length = 0;
+    const done = runCli(['serve', '--wss', '0', '--require-client-cert'], io);
+    await waitFor(() => out.some((l) => l.startsWith('Press Ctrl-C')), 'serve to listen');
+    expect(out.join('\n')).toMatch(
+      /client certificate required, issued by the WSS Studio CA \(others get 403\)/,
+    );
+    const port = Number(/wss:\/\/localhost:(\d+)\//.exec(out.join('\n'))?.[1]);
+    const r = await curl([
+      '--cert',
+      files.clientCert!,
+      '--key',
+      files.clientKey!,
+      `https://localhost:${port}/`,
+    ]);
+    expect(r.stdout).toMatch(/\n200$/);
+    stop();
+    expect(await done).toBe(0);
   });
 });

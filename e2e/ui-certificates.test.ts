@@ -108,6 +108,10 @@ describe('renew and delete', () => {
   it('asks before renewing and deleting; cancel changes nothing, confirm does', async () => {
     const { page } = rig;
     const [leaf] = await api.call('cert.list');
+    // A running server uses it: after the renewal the screen offers to restart it with the new one.
+    const srv = await api.call('server.add', { name: 'uses it', scheme: 'wss', certId: leaf!.id });
+    await api.call('server.start', { id: srv.id });
+    await page.reload();
     await page.locator(`tr[data-cert="${leaf!.id}"] button.link`).click();
     const details = page.getByRole('region', { name: 'Certificate details' });
 
@@ -119,6 +123,20 @@ describe('renew and delete', () => {
     expect(renewed).toHaveLength(1);
     expect(renewed[0]!.names).toEqual(leaf!.names);
     expect(renewed[0]!.serialHex).not.toBe(leaf!.serialHex);
+    const notice = details.locator('[data-renewal]');
+    await notice.waitFor();
+    // The .p12 exported above is named as stale.
+    expect(await notice.innerText()).toMatch(
+      /exported before this renewal are stale[\s\S]*\.p12 \(p12,/,
+    );
+    const startedBefore = (await api.call('server.list')).find((x) => x.id === srv.id)!.startedAt;
+    await shoot(page, 'certificates-renewed');
+    await notice.getByRole('button', { name: 'Restart uses it' }).click();
+    await notice.getByText('restarted with the new certificate').waitFor();
+    const after = (await api.call('server.list')).find((x) => x.id === srv.id)!;
+    expect(after.state).toBe('running');
+    expect(after.startedAt).not.toBe(startedBefore);
+    await api.call('server.remove', { id: srv.id });
 
     await details.getByRole('button', { name: 'Delete' }).click();
     const del = page.getByRole('dialog', { name: 'Delete certificate?' });

@@ -186,4 +186,42 @@ describe('Client screen', () => {
     await closeIn.waitFor();
     expect(await closeIn.innerText()).toContain('code 1001 "going away"');
   });
+
+  it('engine mode presents a stored client certificate to a server that requires one', async () => {
+    const { page } = rig;
+    await api.call('ca.create', { keyType: 'ecdsa' });
+    const server = await api.call('cert.issue', { names: ['localhost', '127.0.0.1'] });
+    const client = await api.call('cert.issue', { names: ['dev@app.test'], client: true });
+    const s = await api.call('server.add', {
+      name: 'mtls',
+      scheme: 'wss',
+      certId: server.leaf.id,
+      requireClientCert: true,
+    });
+    const mtlsUrl = (await api.call('server.start', { id: s.id })).url!;
+    await page.reload();
+    await goTo(page, 'Client');
+    await page.getByRole('radio', { name: /WSS Studio engine/ }).check();
+    await page.locator('input[name="client-url"]').fill(mtlsUrl);
+    // Without a certificate: the server's 403 reason is shown.
+    await page.getByRole('button', { name: 'Connect' }).click();
+    await page.getByRole('alert').filter({ hasText: 'requires a client certificate' }).waitFor({
+      timeout: 20_000,
+    });
+    // Only certificates with client auth are offered.
+    const select = page.locator('select[name="client-cert"]');
+    const offered = await select.locator('option').allInnerTexts();
+    expect(offered).toEqual(['(none)', `dev@app.test · ${client.leaf.id}`]);
+    await select.selectOption(client.leaf.id);
+    await page.getByRole('button', { name: 'Connect' }).click();
+    await page.locator('[data-client-state="open"]').waitFor({ timeout: 20_000 });
+    await shoot(page, 'client-mtls');
+    const opened = (await api.call('log.snapshot', {})).events.filter(
+      (e) => e.type === 'open' && e.serverId === s.id,
+    );
+    expect(opened.at(-1)).toMatchObject({
+      clientCert: { sans: ['email:dev@app.test'], fingerprint256: client.leaf.fingerprint256 },
+    });
+    await page.getByRole('button', { name: 'Disconnect' }).click();
+  });
 });

@@ -103,4 +103,58 @@ describe('Servers screen', () => {
     expect(await other.getByRole('alert').count()).toBe(0);
     await shoot(page, 'servers-busy-port');
   });
+
+  it('a wss card shows the name its certificate covers, the hosts line, a warning for a cert that covers nothing reachable, and the mTLS option', async () => {
+    const { page } = rig;
+    const app = await api.call('cert.issue', { names: ['app.test', '*.app.test'] });
+    const lan = await api.call('cert.issue', { names: ['10.1.2.3'] });
+    const a = await api.call('server.add', {
+      name: 'app test',
+      scheme: 'wss',
+      certId: app.leaf.id,
+    });
+    const on = await api.call('server.start', { id: a.id });
+    expect(on.url).toBe(`wss://app.test:${on.port}/`);
+    const b = await api.call('server.add', {
+      name: 'lan only',
+      scheme: 'wss',
+      certId: lan.leaf.id,
+    });
+    await api.call('server.start', { id: b.id });
+    await page.reload();
+    const card = page.getByRole('article', { name: 'Server app test' });
+    await card.waitFor();
+    expect(await card.locator('.url code').innerText()).toBe(on.url);
+    expect(await card.locator('[data-url-hint]').innerText()).toMatch(
+      /"127\.0\.0\.1 app\.test" to \/etc\/hosts/,
+    );
+    expect(await card.locator('[data-cert-warning]').count()).toBe(0);
+    const bad = page.getByRole('article', { name: 'Server lan only' });
+    expect(await bad.locator('[data-cert-warning]').innerText()).toMatch(
+      /does not cover "127\.0\.0\.1" \(its names: 10\.1\.2\.3\)/,
+    );
+    // Require a client certificate from the card's options: saved, restarted, shown.
+    await card.getByRole('button', { name: 'Edit options' }).click();
+    await card.locator('input[name="require-client-cert"]').check();
+    await card.getByRole('button', { name: /^Save/ }).click();
+    await card.locator('[data-mtls]').waitFor({ timeout: 15_000 });
+    expect(await card.locator('[data-mtls]').innerText()).toMatch(
+      /required, issued by the WSS Studio CA/,
+    );
+    const def = (await api.call('server.list')).find((s) => s.id === a.id)!.definition;
+    expect(def.requireClientCert).toBe(true);
+    await bad.scrollIntoViewIfNeeded();
+    await shoot(page, 'servers-cert-urls');
+
+    // Renewed elsewhere (CLI, another window): the card says it still serves the old one, and restarts it.
+    const renewed = await api.call('cert.renew', { id: app.leaf.id });
+    await page.reload();
+    const stale = card.locator('[data-stale-cert]');
+    await stale.waitFor();
+    expect(await stale.innerText()).toMatch(/still serves the old one until it restarts/);
+    await stale.getByRole('button', { name: 'Restart' }).click();
+    await stale.waitFor({ state: 'detached', timeout: 15_000 });
+    const now = (await api.call('server.list')).find((s) => s.id === a.id)!;
+    expect(now.certFingerprint256).toBe(renewed.fingerprint256);
+  });
 });

@@ -62,6 +62,10 @@ describe('formatting', () => {
     expect(formatBytes(16 * 1024 * 1024)).toBe('16.0 MiB');
     expect(countdown(new Date(NOW + 24 * DAY).toISOString(), NOW)).toBe('in 24 days');
     expect(countdown(new Date(NOW - 3 * DAY).toISOString(), NOW)).toBe('expired 3 days ago');
+    // The CLI's rule (shared/validity.ts): a fresh --days 1 certificate is "in 1 day", not "0d"/"today",
+    // and a fresh 825-day one is 825 (the CLI printed 824).
+    expect(countdown(new Date(NOW + DAY - 50).toISOString(), NOW)).toBe('in 1 day');
+    expect(countdown(new Date(NOW + 825 * DAY - 50).toISOString(), NOW)).toBe('in 825 days');
     expect(expiryTone(new Date(NOW + 90 * DAY).toISOString(), NOW)).toBe('ok');
     expect(expiryTone(new Date(NOW + 10 * DAY).toISOString(), NOW)).toBe('warn');
     expect(expiryTone(new Date(NOW - DAY).toISOString(), NOW)).toBe('bad');
@@ -142,6 +146,30 @@ describe('frame-log rows', () => {
     });
     expect(open.opcode).toBe('open');
     expect(open.summary).toBe('127.0.0.1 · Origin http://localhost:3000 · protocol chat · TLSv1.3');
+    const mtls = toRow({
+      seq: 8,
+      time: 1,
+      serverId: 's',
+      type: 'open',
+      conn: 4,
+      remoteAddress: '127.0.0.1',
+      remotePort: 5001,
+      url: 'wss://localhost/',
+      origin: null,
+      userAgent: null,
+      requestedProtocols: [],
+      protocol: null,
+      extensions: '',
+      tls: { version: 'TLSv1.3', cipher: null },
+      clientCert: {
+        subject: 'O=WSS Studio development certificate, OU=me@host, CN=dev@app.test',
+        issuer: 'CN=WSS Studio me@host',
+        sans: ['email:dev@app.test'],
+        fingerprint256: 'AB:CD',
+        notAfter: '2027-01-01T00:00:00.000Z',
+      },
+    });
+    expect(mtls.summary).toBe('127.0.0.1 · TLSv1.3 · client cert dev@app.test');
     const close = toRow({
       seq: 9,
       time: NOW,

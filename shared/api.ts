@@ -274,6 +274,10 @@ export const requests = {
   'server.remove': def(v.strictObject({ id: nonEmpty(LIMITS.id) }), 'stop and remove a server'),
   'server.start': def(v.strictObject({ id: nonEmpty(LIMITS.id) }), 'start a server'),
   'server.stop': def(v.strictObject({ id: nonEmpty(LIMITS.id) }), 'stop a server'),
+  'server.restart': def(
+    v.strictObject({ id: nonEmpty(LIMITS.id) }),
+    'stop and start a server (e.g. to serve its renewed certificate)',
+  ),
 
   // frame log
   'log.snapshot': def(
@@ -311,6 +315,8 @@ export const requests = {
       protocols: v.optional(list(nonEmpty(LIMITS.text), 16)),
       /** "ours" (default): the system roots plus the WSS Studio CA; "system": the system roots only. */
       caTrust: v.optional(v.picklist(['ours', 'system'], 'must be "ours" or "system"')),
+      /** Present this stored certificate (issued with client auth) to servers that ask for one (mTLS). */
+      clientCertId: v.optional(nonEmpty(LIMITS.id)),
     }),
     'open a WebSocket from the engine (events on client.events)',
   ),
@@ -580,6 +586,14 @@ export interface LeafDto {
   extKeyUsage: string[];
 }
 
+/** What a renewal leaves behind: servers still serving the old certificate, files exported from it. */
+export interface RenewalNotes {
+  /** Servers defined with this certificate; `running` ones serve the old one until restarted. */
+  servers: { id: string; name: string; running: boolean }[];
+  /** Exports made from the certificate before this renewal (`file`: path written, or the suggested name). */
+  staleExports: { format: CertFormat; file: string; at: string }[];
+}
+
 export interface NameVerdict {
   input: string;
   normalized?: string;
@@ -684,8 +698,15 @@ export interface ServerDto {
   state: ServerState;
   /** The port actually bound while running. */
   port?: number;
+  /** Under a name the certificate covers that reaches the bound address (see main/echo/urls.ts). */
   url?: string;
   labUrl?: string;
+  /** The URL's name does not resolve to the bound address: the /etc/hosts line that fixes it. */
+  urlHint?: string;
+  /** Why clients will refuse the certificate under `url`: not covered, expired, not yet valid. */
+  warnings?: string[];
+  /** SHA-256 of the certificate being served (differs from the stored one after a renewal until restart). */
+  certFingerprint256?: string;
   connections: number;
   startedAt?: string;
   error?: ApiErrorData;
@@ -929,7 +950,7 @@ export interface Results {
   'cert.list': LeafDto[];
   'cert.get': LeafDto;
   'cert.issue': { leaf: LeafDto; warnings: string[] };
-  'cert.renew': LeafDto;
+  'cert.renew': LeafDto & { renewal: RenewalNotes };
   'cert.delete': Ok;
   'cert.export': ExportDto;
   'trust.status': TrustStoreStatus[];
@@ -942,6 +963,7 @@ export interface Results {
   'server.remove': Ok;
   'server.start': ServerDto;
   'server.stop': ServerDto;
+  'server.restart': ServerDto;
   'log.snapshot': LogSnapshot;
   'log.clear': Ok;
   'log.configure': LogCounters;

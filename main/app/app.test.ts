@@ -249,6 +249,11 @@ describe('navigation, new windows, permissions', () => {
     expect(isAllowedExternal('javascript:alert(1)')).toBe(false);
     expect(isAllowedExternal('https://localhost:8443/', ['https://localhost:8443/'])).toBe(true);
     expect(isAllowedExternal('https://localhost:9999/', ['https://localhost:8443/'])).toBe(false);
+    // A server shown under its certificate's name: that exact origin only, never a bare remote IP.
+    expect(isAllowedExternal('https://app.test:8443/', ['https://app.test:8443/'])).toBe(true);
+    expect(isAllowedExternal('https://app.test:8444/', ['https://app.test:8443/'])).toBe(false);
+    expect(isAllowedExternal('http://app.test:8443/', ['https://app.test:8443/'])).toBe(false);
+    expect(isAllowedExternal('https://10.1.2.3:8443/', ['https://10.1.2.3:8443/'])).toBe(false);
     // Every menu link passes the same allow-list.
     const links: string[] = [];
     const collect = (items: unknown[]) => {

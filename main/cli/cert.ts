@@ -4,7 +4,9 @@ import path from 'node:path';
 import { inputError, q } from '../../shared/errors';
 import { bool, intOpt, str } from './args';
 import type { Command, Io } from './command';
-import { writeFileAtomic } from '../store';
+import { writeFileAtomic, type Store } from '../store';
+import type { RenewalNotes } from '../../shared/api';
+import { daysLeft } from '../../shared/validity';
 import {
   CERT_FORMATS,
   deleteLeaf,
@@ -15,6 +17,7 @@ import {
   scanLeaves,
   readLeafKeyPem,
   renewLeaf,
+  staleExports,
   MAX_LEAF_DAYS,
   safeFileName,
   type CertFormat,
@@ -26,7 +29,7 @@ import { trustLinesFor } from './trust-hooks';
 
 /** The JSON shape of a certificate in every --json output (documented in README "JSON output"). */
 export function leafJson(l: LeafInfo, caFingerprint?: string) {
-  const msLeft = new Date(l.notAfter).getTime() - Date.now();
+  const left = daysLeft(l.notAfter);
   return {
     id: l.id,
     names: l.names,
@@ -35,8 +38,9 @@ export function leafJson(l: LeafInfo, caFingerprint?: string) {
     client: l.client,
     notBefore: l.notBefore,
     notAfter: l.notAfter,
-    daysLeft: Math.floor(msLeft / 86_400_000),
-    expired: msLeft <= 0,
+    // shared/validity.ts: the same count the UI shows.
+    daysLeft: left.expired ? -left.days : left.days,
+    expired: left.expired,
     serialHex: l.serialHex,
     fingerprint256: l.fingerprint256,
     caFingerprint256: l.caFingerprint256,
@@ -60,14 +64,14 @@ export function mkcertBaseName(names: string[], client: boolean): string {
 }
 
 function describe(l: LeafInfo, io: Io, currentCa?: string) {
-  const days = Math.floor((new Date(l.notAfter).getTime() - Date.now()) / 86_400_000);
+  const left = daysLeft(l.notAfter);
   io.out(`id:          ${l.id}`);
   io.out(`names:       ${l.names.join(', ')}`);
   io.out(
     `key:         ${l.keyType === 'rsa' ? 'RSA-2048' : 'ECDSA P-256'}${l.client ? ' (server + client auth)' : ''}`,
   );
   io.out(
-    `valid:       ${l.notBefore.slice(0, 10)} to ${l.notAfter.slice(0, 10)} (${days < 0 ? 'EXPIRED' : `${days} days left`})`,
+    `valid:       ${l.notBefore.slice(0, 10)} to ${l.notAfter.slice(0, 10)} (${left.expired ? 'EXPIRED' : `${left.days} day${left.days === 1 ? '' : 's'} left`})`,
   );
   io.out(`fingerprint: SHA-256 ${l.fingerprint256}`);
   if (currentCa && currentCa !== l.caFingerprint256) {
@@ -159,20 +163,22 @@ export const commands: Command[] = [
         deleteLeaf(store, leaf.id);
         throw e;
       }
-      for (const w of warnings) io.err(`warning: ${w}`);
       const trust = await trustP;
-      if (trust.untrusted.length) {
-        io.err(
-          `warning: the CA is not trusted by ${trust.untrusted.join(', ')}; browsers there will reject this certificate until you run "wss-studio trust install"`,
-        );
-      }
+      // Every warning printed on stderr is also in --json's "warnings" (it used to miss the trust one).
+      const allWarnings = trust.untrusted.length
+        ? [
+            ...warnings,
+            `the CA is not trusted by ${trust.untrusted.join(', ')}; browsers there will reject this certificate until you run "wss-studio trust install"`,
+          ]
+        : warnings;
+      for (const w of allWarnings) io.err(`warning: ${w}`);
       if (bool(p, 'json')) {
         io.out(
           JSON.stringify(
             {
               ...leafJson(leaf, ca?.fingerprint256),
               files: { cert: certOut, key: keyOut },
-              warnings,
+              warnings: allWarnings,
             },
             null,
             2,
@@ -298,6 +304,7 @@ export const commands: Command[] = [
       const e = exportLeaf(storeFor(io), id, format as CertFormat, {
         ...(password !== undefined ? { password } : {}),
         legacy: bool(p, 'legacy'),
+        file: out,
       });
       writeFileAtomic(out, e.data, format === 'key' || format === 'p12' ? 0o600 : 0o644);
       io.out(`wrote ${out}`);
@@ -316,12 +323,16 @@ export const commands: Command[] = [
       const id = oneId(p.positionals, 'renew certificate');
       const store = storeFor(io);
       const leaf = await renewLeaf(store, id);
+      const renewal = renewalNotes(store, leaf.id);
       if (bool(p, 'json')) {
-        io.out(JSON.stringify(leafJson(leaf, loadCa(store)?.fingerprint256), null, 2));
+        io.out(
+          JSON.stringify({ ...leafJson(leaf, loadCa(store)?.fingerprint256), renewal }, null, 2),
+        );
         return 0;
       }
       io.out(`Renewed ${q(id)}.`);
       describe(leaf, io);
+      printRenewal(leaf.id, renewal, io);
       return 0;
     },
   },
@@ -352,4 +363,49 @@ function oneId(pos: string[], action: string): string {
     );
   }
   return pos[0] as string;
+}
+
+/**
+ * What still uses the old certificate. This process cannot see servers running elsewhere (the app, another
+ * "serve"), so it names the servers defined with this certificate and how to restart them.
+ */
+function renewalNotes(store: Store, id: string): RenewalNotes {
+  let defs: unknown[] = [];
+  try {
+    defs = store.readSettings().servers ?? [];
+  } catch {
+    defs = [];
+  }
+  const servers = defs.flatMap((d) => {
+    const x = d as { id?: unknown; name?: unknown; certId?: unknown; enabled?: unknown };
+    return x && x.certId === id && typeof x.id === 'string'
+      ? [
+          {
+            id: x.id,
+            name: typeof x.name === 'string' ? x.name : x.id,
+            running: x.enabled === true,
+          },
+        ]
+      : [];
+  });
+  return { servers, staleExports: staleExports(store, id) };
+}
+
+function printRenewal(id: string, r: RenewalNotes, io: Io): void {
+  if (r.servers.length) {
+    io.out(
+      `Servers using it: ${r.servers.map((s) => `${q(s.id)}${s.running ? ' (on)' : ''}`).join(', ')}.`,
+    );
+  }
+  io.out(
+    `A running server keeps serving the old certificate until it restarts: restart it on the app's Servers screen, or stop "wss-studio serve --cert ${id}" and run it again.`,
+  );
+  if (r.staleExports.length) {
+    io.out('Files exported before this renewal are now stale; export them again:');
+    for (const e of r.staleExports) {
+      io.out(
+        `  ${e.file} (${e.format}, exported ${e.at}): wss-studio cert export ${id} --format ${e.format} --out ${e.file}`,
+      );
+    }
+  }
 }

@@ -111,6 +111,21 @@ describe('wss-studio CLI', () => {
     const r = await cli(['cert', 'issue', 'localhost', '--out-dir', work], h, work, env);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/warning: the CA is not trusted by .*nss.*"wss-studio trust install"/);
+    // --json carries the same warning (it printed it on stderr with "warnings": [] before).
+    const j = await cli(['cert', 'issue', 'localhost', '--out-dir', work, '--json'], h, work, env);
+    expect(JSON.parse(j.stdout).warnings).toEqual([
+      expect.stringMatching(/^the CA is not trusted by .*nss.*"wss-studio trust install"/),
+    ]);
+    // One day count for CLI and UI (shared/validity.ts): a --days 1 certificate has 1 day left, not 0.
+    const one = await cli(
+      ['cert', 'issue', 'one.test', '--days', '1', '--out-dir', work],
+      h,
+      work,
+      env,
+    );
+    expect(one.stdout).toMatch(/\(1 day left\)/);
+    const list = await cli(['cert', 'list'], h, work, env);
+    expect(list.stdout).toMatch(/ 1d +one\.test/);
     const show = await cli(['ca', 'show'], h, work, env);
     expect(show.stdout).toMatch(/trust:\n\s+system\s+not trusted/);
     expect(show.stdout).toMatch(/nss\s+not trusted/);
@@ -158,7 +173,7 @@ describe('wss-studio CLI', () => {
     expect(issued.code, issued.stderr).toBe(0);
     const leaf = JSON.parse(issued.stdout);
     expect(leaf.files.cert).toBe(path.join(work, '_wildcard.app.test+1-client.pem'));
-    expect(leaf.daysLeft).toBeGreaterThanOrEqual(89);
+    expect(leaf.daysLeft).toBe(90);
     for (const format of ['pem', 'key', 'fullchain', 'der', 'p12']) {
       const out = path.join(work, `x.${format}`);
       const r = await cli(

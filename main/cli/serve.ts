@@ -161,7 +161,7 @@ async function serve(p: Parameters<Command['run']>[0], io: Io): Promise<number> 
         port: wssPort,
         certId,
         ...(requireClientCert || clientCa !== undefined ? { requireClientCert: true } : {}),
-        ...(clientCa !== undefined ? { clientCaFile: path.resolve(clientCa) } : {}),
+        ...(clientCa !== undefined ? { clientCaFile: path.resolve(io.cwd, clientCa) } : {}),
       });
       started.push(await manager.start('wss'));
     }
@@ -173,8 +173,8 @@ async function serve(p: Parameters<Command['run']>[0], io: Io): Promise<number> 
   }
 
   for (const s of started) {
-    const url = displayUrl(s, s.url as string);
-    const lab = displayUrl(s, s.labUrl as string);
+    const url = s.url as string;
+    const lab = s.labUrl as string;
     if (json) {
       io.out(
         JSON.stringify({
@@ -189,6 +189,8 @@ async function serve(p: Parameters<Command['run']>[0], io: Io): Promise<number> 
           ...(s.definition.requireClientCert
             ? { requireClientCert: true, clientCa: s.definition.clientCaFile ?? 'wss-studio-ca' }
             : {}),
+          ...(s.urlHint ? { urlHint: s.urlHint } : {}),
+          ...(s.warnings ? { warnings: s.warnings } : {}),
         }),
       );
     } else {
@@ -199,6 +201,8 @@ async function serve(p: Parameters<Command['run']>[0], io: Io): Promise<number> 
           `    client certificate required, issued by ${s.definition.clientCaFile ? q(s.definition.clientCaFile) : 'the WSS Studio CA'} (others get 403)`,
         );
       }
+      if (s.urlHint) io.out(`    note: ${s.urlHint}`);
+      for (const w of s.warnings ?? []) io.err(`warning: ${w}`);
     }
   }
   if (!json) io.out('Press Ctrl-C to stop.');
@@ -210,14 +214,6 @@ async function serve(p: Parameters<Command['run']>[0], io: Io): Promise<number> 
   const summary = { type: 'stopped', events: manager.log.total, dropped: manager.log.dropped };
   io.out(json ? JSON.stringify(summary) : `stopped after ${summary.events} events`);
   return 0;
-}
-
-/** Show loopback servers as localhost: the name the certificate and the browser expect. */
-function displayUrl(s: ServerStatus, url: string): string {
-  const h = s.definition.host;
-  if (h === '127.0.0.1') return url.replace('//127.0.0.1:', '//localhost:');
-  if (h === '::1') return url.replace('//[::1]:', '//localhost:');
-  return url;
 }
 
 function clock(t: number): string {
@@ -244,7 +240,9 @@ export function formatEvent(e: LogEvent): string {
       if (e.extensions) parts.push(`ext=${show(e.extensions)}`);
       if (e.tls) parts.push(`tls=${e.tls.version ?? '?'}/${e.tls.cipher ?? '?'}`);
       if (e.clientCert) {
-        parts.push(`client-cert=${show(e.clientCert.subject)}`);
+        // The CN says who (the whole subject, with O and OU, is in --json); else the subject itself.
+        const cn = /(?:^|, )CN=([^,]+)$/.exec(e.clientCert.subject)?.[1];
+        parts.push(`client-cert=${show(cn ?? e.clientCert.subject)}`);
         if (e.clientCert.sans.length) parts.push(`sans=${e.clientCert.sans.join(',')}`);
         parts.push(`sha256=${e.clientCert.fingerprint256}`);
       }

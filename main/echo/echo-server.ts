@@ -315,7 +315,13 @@ export class EchoServer {
     } else if (!s.authorized) {
       code = 'CLIENT_CERT_REFUSED';
       const why = String(s.authorizationError ?? 'not verified');
-      message = `the client certificate ${q(peer.subject.replace(/\n/g, ', '))} was refused (${why})${
+      // Any client may send any certificate: its subject goes into the log and a terminal bounded and
+      // without control characters.
+      const subject = peer.subject
+        .replace(/\n/g, ', ')
+        .replace(/\p{Cc}/gu, '?')
+        .slice(0, 200);
+      message = `the client certificate ${q(subject)} was refused (${why})${
         /purpose/i.test(why)
           ? ': it is not for client authentication; issue one with "wss-studio cert issue --client NAME"'
           : /expired/i.test(why)

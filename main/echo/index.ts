@@ -12,10 +12,11 @@
 //
 // Every value crossing this surface (statuses, events, batches) is plain JSON. Errors are WssError with
 // stable codes: INVALID_SERVER, SERVER_EXISTS, SERVER_NOT_FOUND, CERT_REQUIRED, CERT_NOT_FOUND,
-// PORT_IN_USE, PORT_PRIVILEGED, HOST_NOT_AVAILABLE, HOST_NOT_FOUND, LISTEN_FAILED, INVALID_SETTINGS.
+// PORT_IN_USE, PORT_PRIVILEGED, HOST_NOT_AVAILABLE, HOST_NOT_FOUND, LISTEN_FAILED, INVALID_SETTINGS,
+// CLIENT_CA_MISSING, CLIENT_CA_UNREADABLE, CLIENT_CA_INVALID (require-client-certificate servers).
 // Frame-log error event codes: WS_ERR_* (ws protocol errors, with closeCode 1002/1007/1009), PATH_NOT_FOUND,
 // ORIGIN_REFUSED, HANDSHAKE_TIMEOUT, TLS_ON_PLAIN_PORT, PLAIN_ON_TLS_PORT, TLS_HANDSHAKE_FAILED,
-// BAD_HTTP_REQUEST.
+// BAD_HTTP_REQUEST, CLIENT_CERT_MISSING, CLIENT_CERT_REFUSED (mTLS: answered 403 with the reason).
 import path from 'node:path';
 import { getLeaf, listLeaves, loadCa, readLeafKeyPem } from '../pki';
 import type { LeafInfo } from '../pki';
@@ -50,6 +51,8 @@ export type { Har, HarMessage } from './har';
 export { renderLabPage, loopbackNames } from './lab-page';
 export type { LabTarget } from './lab-page';
 export { normalizeDefinition, DEFAULT_MAX_PAYLOAD, DEFAULT_HOST } from './validation';
+export { planUrl, certView, certWarnings, covers } from './urls';
+export type { UrlPlan, CertView, Lookup } from './urls';
 
 /** Certificate, key and CA of a leaf in the store, for a wss server. */
 export function storeCertSource(store: Store): (certId: string) => TlsMaterial {

@@ -17,6 +17,15 @@ import type {
 } from './types';
 import { normalizeDefinition } from './validation';
 import { Behaviours } from './rules/registry';
+import {
+  certView,
+  certWarnings,
+  planUrl,
+  urlHost,
+  type CertView,
+  type Lookup,
+  type UrlPlan,
+} from './urls';
 
 /** The part of the store the manager needs (main/store's Store satisfies it). */
 export interface SettingsStore {
@@ -36,6 +45,8 @@ export interface ServerManagerOptions {
   handshakeTimeoutMs?: number;
   /** Folder of per-server rules files (`<id>.json`); omit to keep rules in memory (serve attaches files). */
   rulesDir?: string;
+  /** Name resolution for choosing a server's URL (default: getaddrinfo, bounded). */
+  lookup?: Lookup;
 }
 
 interface Entry {
@@ -48,6 +59,9 @@ interface Entry {
   lastPort?: number;
   /** Serialises start/stop/update of this server. */
   queue: Promise<unknown>;
+  /** While running: the certificate served and the host its URL is shown under. */
+  cert?: CertView;
+  plan?: UrlPlan;
 }
 
 export class ServerManager {
@@ -58,6 +72,7 @@ export class ServerManager {
   private readonly settings: SettingsStore | undefined;
   private readonly resolveCert: (certId: string) => TlsMaterial;
   private readonly handshakeTimeoutMs: number | undefined;
+  private readonly lookup: Lookup | undefined;
   private readonly listeners = new Set<(e: ServerStatusEvent) => void>();
   private readonly countTimers = new Map<string, NodeJS.Timeout>();
 
@@ -70,6 +85,7 @@ export class ServerManager {
     );
     this.settings = opts.settings;
     this.handshakeTimeoutMs = opts.handshakeTimeoutMs;
+    this.lookup = opts.lookup;
     this.resolveCert =
       opts.resolveCert ??
       ((id) => {
@@ -93,8 +109,11 @@ export class ServerManager {
     const e = this.entry(id);
     const port = e.server?.port;
     const running = e.state === 'running' && port !== undefined;
-    const hostForUrl = e.def.host === '0.0.0.0' || e.def.host === '::' ? 'localhost' : e.def.host;
-    const h = hostForUrl.includes(':') ? `[${hostForUrl}]` : hostForUrl;
+    const h = urlHost(
+      e.plan?.host ?? (e.def.host === '0.0.0.0' || e.def.host === '::' ? 'localhost' : e.def.host),
+    );
+    const warnings =
+      running && e.cert && e.plan ? certWarnings(e.cert, e.plan.host, e.def.certId) : [];
     return {
       id,
       definition: {
@@ -108,6 +127,9 @@ export class ServerManager {
       ...(running
         ? { labUrl: `${e.def.scheme === 'wss' ? 'https' : 'http'}://${h}:${port}/` }
         : {}),
+      ...(running && e.plan?.hint ? { urlHint: e.plan.hint } : {}),
+      ...(warnings.length ? { warnings } : {}),
+      ...(running && e.cert ? { certFingerprint256: e.cert.fingerprint256 } : {}),
       connections: e.server?.connections ?? 0,
       ...(e.startedAt && running ? { startedAt: e.startedAt } : {}),
       ...(e.error ? { error: e.error.toJSON() } : {}),
@@ -356,6 +378,8 @@ export class ServerManager {
           throw err;
         port = await server.start(0);
       }
+      e.cert = tls ? certView(tls.certPem) : undefined;
+      e.plan = await planUrl(def.host, e.cert, this.lookup);
       e.server = server;
       this.behaviours.get(def.id).started();
       e.lastPort = port;
@@ -503,7 +527,10 @@ function clientCaFor(def: ServerDefinition, tls: TlsMaterial): string {
   const file = def.clientCaFile;
   let text: string;
   try {
-    if (fs.statSync(file).size > 1024 * 1024) throw new Error('larger than 1 MiB');
+    // A regular file only: reading a FIFO or a device (/dev/zero) would block or never end.
+    const st = fs.statSync(file);
+    if (!st.isFile()) throw new Error('not a regular file');
+    if (st.size > 1024 * 1024) throw new Error('larger than 1 MiB');
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     throw failure(

@@ -64,6 +64,12 @@ export interface ServerStatus {
   url?: string;
   /** Lab page address while running, e.g. https://localhost:41235/. */
   labUrl?: string;
+  /** The URL's name does not resolve to the bound address here: the /etc/hosts line that fixes it. */
+  urlHint?: string;
+  /** Why clients will refuse this server's certificate under `url` (not covered, expired, not yet valid). */
+  warnings?: string[];
+  /** SHA-256 of the certificate being served (differs from the stored one after a renewal until restart). */
+  certFingerprint256?: string;
   connections: number;
   startedAt?: string;
   /** Why the last start failed (state 'error'). */

@@ -1,6 +1,7 @@
 // Which links app.openExternal may open (Electron checklist: never hand an arbitrary URL to
 // shell.openExternal). Documentation over https on an allow-list, plus the lab page of one of OUR running
-// echo servers on a loopback address (the Lab screen opens it in the real browser).
+// echo servers, exactly its scheme and host:port, on a loopback address or its certificate's DNS name (the
+// Lab screen opens it in the real browser).
 export const EXTERNAL_LINK_PREFIXES = [
   'https://github.com/',
   'https://developer.mozilla.org/',
@@ -31,7 +32,10 @@ export function isAllowedExternal(raw: string, labUrls: string[] = []): boolean 
         (u.protocol === 'http:' || u.protocol === 'https:') &&
         u.protocol === l.protocol &&
         u.host === l.host &&
-        /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(u.hostname)
+        // Loopback, or a DNS name the server's certificate covers (its URL is shown under that name,
+        // e.g. https://app.test:8443/; main/echo/urls.ts): never a bare non-loopback IP.
+        (/^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(u.hostname) ||
+          /^(?=.*[a-z])[a-z0-9.-]+$/i.test(u.hostname))
       );
     } catch {
       return false;

@@ -19,6 +19,7 @@ type EchoNames =
   | 'server.remove'
   | 'server.start'
   | 'server.stop'
+  | 'server.restart'
   | 'log.snapshot'
   | 'log.clear'
   | 'log.configure'
@@ -32,6 +33,8 @@ export interface EchoPart {
   labUrls(): string[];
   /** The manager (created on first use): rules, pushes and replay work on it (handlers-behaviour.ts). */
   manager(): ServerManager;
+  /** Every server with its status; [] when the definitions cannot be read. */
+  servers(): ServerDto[];
   startEnabled(): Promise<void>;
   close(): Promise<void>;
 }
@@ -64,6 +67,7 @@ export function echoHandlers(d: EngineDeps): EchoPart {
       },
       'server.start': async ({ id }) => dto(await m().start(id)),
       'server.stop': async ({ id }) => dto(await m().stop(id)),
+      'server.restart': async ({ id }) => dto(await m().restart(id)),
       'log.snapshot': ({ limit }) => m().snapshot(limit),
       'log.clear': () => {
         m().log.clear();
@@ -97,6 +101,13 @@ export function echoHandlers(d: EngineDeps): EchoPart {
     frameLog: () => m().log,
     manager: m,
     labUrls: () => (manager ? manager.list().flatMap((s) => (s.labUrl ? [s.labUrl] : [])) : []),
+    servers: () => {
+      try {
+        return m().list().map(dto);
+      } catch {
+        return [];
+      }
+    },
     async startEnabled() {
       await m().startEnabled();
     },

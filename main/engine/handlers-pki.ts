@@ -11,8 +11,11 @@ import {
   listLeaves,
   loadCa,
   renewLeaf,
+  staleExports,
+  type UsageTarget,
 } from '../pki';
 import { recordReplaced } from '../trust/history';
+import type { ServerDto } from '../../shared/api';
 import type { Handlers } from './dispatch';
 import type { EngineDeps } from './index';
 import { caDto, exportDto, leafDto } from './dto';
@@ -34,6 +37,11 @@ type PkiNames =
 export function pkiHandlers(d: EngineDeps): Pick<Handlers, PkiNames> {
   const { store } = d;
   const changed = (...what: ('ca' | 'certs')[]) => d.hub.emit('store.changed', { what });
+  // Export commands point at a running server that uses this certificate, when there is one.
+  const targetFor = (id: string): { target?: UsageTarget } => {
+    const s = d.servers().find((x) => x.state === 'running' && x.definition.certId === id && x.url);
+    return s ? { target: usageTarget(s) } : {};
+  };
   return {
     'ca.get': () => {
       const ca = loadCa(store);
@@ -74,7 +82,10 @@ export function pkiHandlers(d: EngineDeps): Pick<Handlers, PkiNames> {
       changed('ca');
       return caDto(ca);
     },
-    'ca.export': ({ format }) => exportDto(exportCa(store, format), format === 'pem'),
+    'ca.export': ({ format }) => {
+      const s = d.servers().find((x) => x.state === 'running' && x.definition.scheme === 'wss');
+      return exportDto(exportCa(store, format, s ? usageTarget(s) : undefined), format === 'pem');
+    },
     'names.check': ({ names }) => checkNames(names, loadCa(store)),
     'cert.list': () => listLeaves(store).map(leafDto),
     'cert.get': ({ id }) => leafDto(getLeaf(store, id)),
@@ -91,7 +102,11 @@ export function pkiHandlers(d: EngineDeps): Pick<Handlers, PkiNames> {
     'cert.renew': async ({ id }) => {
       const leaf = await renewLeaf(store, id);
       changed('certs');
-      return leafDto(leaf);
+      const servers = d
+        .servers()
+        .filter((s) => s.definition.certId === leaf.id)
+        .map((s) => ({ id: s.id, name: s.definition.name, running: s.state === 'running' }));
+      return { ...leafDto(leaf), renewal: { servers, staleExports: staleExports(store, leaf.id) } };
     },
     'cert.delete': ({ id }) => {
       deleteLeaf(store, id);
@@ -103,8 +118,15 @@ export function pkiHandlers(d: EngineDeps): Pick<Handlers, PkiNames> {
         exportLeaf(store, id, format, {
           ...(password !== undefined ? { password } : {}),
           ...(legacy !== undefined ? { legacy } : {}),
+          ...targetFor(id),
         }),
         format === 'pem' || format === 'key' || format === 'fullchain',
       ),
   };
+}
+
+/** Host and port of a running server's URL, for the commands printed with an export. */
+function usageTarget(s: ServerDto): UsageTarget {
+  const u = new URL(s.url ?? `wss://localhost:${s.port ?? 8443}/`);
+  return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port) || 443 };
 }

@@ -8,7 +8,7 @@
 //
 // `handlers` is typed as `Handlers` (one entry per request name), so a contract entry without an engine
 // function does not compile.
-import type { StreamName, Streams } from '../../shared/api';
+import type { ServerDto, StreamName, Streams } from '../../shared/api';
 import { openStore, resolveHome, type Store } from '../store';
 import { Dispatcher, type CallContext, type Handlers, type Reply } from './dispatch';
 import { EventHub } from './events';
@@ -60,6 +60,8 @@ export interface EngineDeps {
   env: NodeJS.ProcessEnv;
   /** Lab page URLs of running servers (the only non-doc links app.openExternal opens). */
   labUrls(): string[];
+  /** Every echo server with its status (for export commands and renewal notes). */
+  servers(): ServerDto[];
 }
 
 export function createEngine(opts: EngineOptions): Engine {
@@ -77,6 +79,7 @@ export function createEngine(opts: EngineOptions): Engine {
     shell: opts.shell,
     env,
     labUrls: () => ref.echo?.labUrls() ?? [],
+    servers: () => ref.echo?.servers() ?? [],
   };
   const echo = (ref.echo = echoHandlers(deps));
   const clients = clientHandlers(deps);

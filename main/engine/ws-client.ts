@@ -5,7 +5,8 @@ import { rootCertificates } from 'node:tls';
 import { WebSocket } from 'ws';
 import type { ClientEvent } from '../../shared/api';
 import { failure, inputError } from '../../shared/errors';
-import { loadCa } from '../pki';
+import { getLeaf, loadCa, readLeafKeyPem } from '../pki';
+import { certUsages } from './dto';
 import type { Handlers } from './dispatch';
 import type { EngineDeps } from './index';
 
@@ -37,7 +38,7 @@ export function clientHandlers(d: EngineDeps): ClientPart {
 
   return {
     handlers: {
-      'client.connect': ({ url, protocols, caTrust }) => {
+      'client.connect': ({ url, protocols, caTrust, clientCertId }) => {
         let u: URL;
         try {
           u = new URL(url);
@@ -66,10 +67,12 @@ export function clientHandlers(d: EngineDeps): ClientPart {
           );
         }
         const ca = caTrust === 'system' ? undefined : loadCaPem(d);
+        const mtls = clientCertId ? clientCertFor(d, clientCertId, url) : undefined;
         const clientId = `c-${randomBytes(4).toString('hex')}`;
         const ws = new WebSocket(url, protocols ?? [], {
           handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
           ...(ca ? { ca: [...rootCertificates, ca] } : {}),
+          ...(mtls ?? {}),
         });
         clients.set(clientId, ws);
         return new Promise((resolve, reject) => {
@@ -106,6 +109,37 @@ export function clientHandlers(d: EngineDeps): ClientPart {
           ws.on('close', (code, reason) => {
             clients.delete(clientId);
             if (opened) emit({ clientId, type: 'close', code, reason: reason.toString() });
+          });
+          // A refused upgrade (403 from an mTLS or Origin check, 404 path): say what the server said.
+          ws.on('unexpected-response', (_req, res) => {
+            // At most 1 KiB of the body, and not forever: a server could stream it without end.
+            let body = '';
+            let done = false;
+            const finish = () => {
+              if (done) return;
+              done = true;
+              clearTimeout(timer);
+              res.destroy();
+              clients.delete(clientId);
+              ws.terminate();
+              const said = body.trim().slice(0, 1024);
+              reject(
+                failure(
+                  'CLIENT_CONNECT_FAILED',
+                  `connect to ${JSON.stringify(url)}`,
+                  `the server answered ${res.statusCode ?? '?'} instead of upgrading${said ? `: ${said}` : ''}`,
+                  `run the doctor on "${url}" to see which step fails`,
+                ),
+              );
+            };
+            const timer = setTimeout(finish, 2_000);
+            res.setEncoding('utf8');
+            res.on('data', (c: string) => {
+              body += c;
+              if (body.length >= 1024) finish();
+            });
+            res.on('end', finish);
+            res.on('error', finish);
           });
           ws.on('error', (e) => {
             if (opened) return emit({ clientId, type: 'error', message: e.message });
@@ -162,6 +196,24 @@ export function clientHandlers(d: EngineDeps): ClientPart {
       clients.clear();
     },
   };
+}
+
+/** Certificate and key of a stored leaf to present as a client certificate; it must allow client auth. */
+function clientCertFor(d: EngineDeps, id: string, url: string): { cert: string; key: string } {
+  const leaf = getLeaf(d.store, id);
+  if (!certUsages(leaf.certPem).extKeyUsage.includes('clientAuth')) {
+    throw inputError(
+      'INVALID_INPUT',
+      `connect to ${JSON.stringify(url)}`,
+      `certificate ${JSON.stringify(id)} is not for client authentication`,
+      {
+        field: 'clientCertId',
+        value: id,
+        hint: 'issue one with "wss-studio cert issue --client NAME" (Certificates: "Also a client certificate (mTLS)")',
+      },
+    );
+  }
+  return { cert: leaf.certPem, key: readLeafKeyPem(d.store, id) };
 }
 
 function loadCaPem(d: EngineDeps): string | undefined {

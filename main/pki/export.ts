@@ -1,7 +1,8 @@
 // Export formats and the ready-to-paste commands that go with each.
 import crypto, { X509Certificate } from 'node:crypto';
+import path from 'node:path';
 import { inputError, q } from '../../shared/errors';
-import type { Store } from '../store';
+import { readJsonFile, type Store } from '../store';
 import { caPaths, requireCa } from './ca';
 import { getLeaf, readLeafKeyPem } from './leaf';
 import { buildPkcs12 } from './pkcs12';
@@ -25,14 +26,30 @@ export const DEFAULT_P12_PASSWORD = 'changeit';
 const sh = (s: string): string =>
   /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 
+/** Where the "use it" commands point: a running server's host and port when there is one. */
+export interface UsageTarget {
+  host: string;
+  port: number;
+}
+
+/** The environment variable the PKCS#12 commands read the password from (the CLI reads it too). */
+export const P12_PASSWORD_ENV = 'WSS_STUDIO_P12_PASSWORD';
+
 /** Commands that make a client trust the CA in `caFile`, for a server on host:port. */
-export function caUsage(caFile: string, host = 'localhost', port = 8443): string[] {
+export function caUsage(
+  caFile: string,
+  target: UsageTarget = { host: 'localhost', port: 8443 },
+): string[] {
   const f = sh(caFile);
+  const { port } = target;
+  const host = target.host.includes(':') ? `[${target.host}]` : target.host;
+  const sni =
+    target.host.includes(':') || /^[\d.]+$/.test(target.host) ? '' : ` -servername ${target.host}`;
   return [
     `wscat -c wss://${host}:${port} --ca ${f}`,
     `curl --cacert ${f} https://${host}:${port}/`,
     `NODE_EXTRA_CA_CERTS=${f} node app.js`,
-    `openssl s_client -connect ${host}:${port} -servername ${host} -CAfile ${f}`,
+    `openssl s_client -connect ${host}:${port}${sni} -CAfile ${f}`,
   ];
 }
 
@@ -41,10 +58,11 @@ export function leafUsage(
   file: string,
   keyFile: string,
   caFile: string,
-  host: string,
+  target: UsageTarget,
 ): string[] {
   const f = sh(file);
   const k = sh(keyFile);
+  const env = P12_PASSWORD_ENV;
   const server: Record<CertFormat, string[]> = {
     pem: [
       `node -e "require('https').createServer({cert: require('fs').readFileSync('${file}'), key: require('fs').readFileSync('${keyFile}')}, (q, s) => s.end('ok')).listen(8443)"`,
@@ -56,20 +74,107 @@ export function leafUsage(
     ],
     key: [`openssl pkey -in ${f} -noout -text   # inspect the private key (keep it secret)`],
     der: [`openssl x509 -inform DER -in ${f} -noout -text`],
+    // The password never appears in a command (shell history, screenshots): it is read from $${env}.
     p12: [
-      `openssl pkcs12 -in ${f} -info -noout -passin pass:PASSWORD`,
-      `node -e "require('tls').createSecureContext({pfx: require('fs').readFileSync('${file}'), passphrase: 'PASSWORD'})"`,
-      `keytool -list -keystore ${f} -storetype PKCS12 -storepass PASSWORD`,
+      `read -rs ${env} && export ${env}   # type the PKCS#12 password`,
+      `openssl pkcs12 -in ${f} -info -noout -passin env:${env}`,
+      `node -e "require('tls').createSecureContext({pfx: require('fs').readFileSync('${file}'), passphrase: process.env.${env}})"`,
+      `keytool -list -keystore ${f} -storetype PKCS12 -storepass:env ${env}`,
     ],
   };
-  return [...server[format], ...caUsage(caFile, host)];
+  return [...server[format], ...caUsage(caFile, target)];
+}
+
+interface ExportRecord {
+  format: CertFormat;
+  /** Where it was written (CLI), or the suggested file name (UI downloads). */
+  file: string;
+  at: string;
+  /** Fingerprint of the certificate exported: a renewal makes the record stale. */
+  fingerprint256: string;
+}
+
+export interface StaleExport {
+  format: CertFormat;
+  file: string;
+  at: string;
+}
+
+const MAX_EXPORT_RECORDS = 50;
+const exportsFile = (store: Store, id: string) => path.join(store.certDir(id), 'exports.json');
+
+function readExports(store: Store, id: string): ExportRecord[] {
+  let raw: unknown;
+  try {
+    raw = readJsonFile<unknown>(exportsFile(store, id));
+  } catch {
+    return []; // A damaged record of exports must never block an export or a renewal.
+  }
+  const list = (raw as { exports?: unknown })?.exports;
+  if (!Array.isArray(list)) return [];
+  return list.filter(
+    (r): r is ExportRecord =>
+      typeof r === 'object' &&
+      r !== null &&
+      CERT_FORMATS.includes((r as ExportRecord).format) &&
+      typeof (r as ExportRecord).file === 'string' &&
+      typeof (r as ExportRecord).at === 'string' &&
+      typeof (r as ExportRecord).fingerprint256 === 'string',
+  );
+}
+
+function recordExport(store: Store, id: string, rec: ExportRecord): void {
+  // Same file written again replaces its record; the newest MAX_EXPORT_RECORDS are kept.
+  const list = [...readExports(store, id).filter((r) => r.file !== rec.file), rec].slice(
+    -MAX_EXPORT_RECORDS,
+  );
+  try {
+    store.writeFileAtomic(
+      exportsFile(store, id),
+      JSON.stringify({ schema: 1, exports: list }, null, 2) + '\n',
+      0o600,
+    );
+  } catch {
+    // Best effort: failing to remember an export must not fail the export itself.
+  }
+}
+
+/** Files exported from an earlier version of this certificate (before its last renewal). */
+export function staleExports(store: Store, id: string): StaleExport[] {
+  const current = getLeaf(store, id).fingerprint256;
+  return readExports(store, id)
+    .filter((r) => r.fingerprint256 !== current && r.format !== 'key')
+    .map(({ format, file, at }) => ({ format, file, at }));
 }
 
 export function exportLeaf(
   store: Store,
   id: string,
   format: CertFormat,
-  opts: { password?: string; legacy?: boolean } = {},
+  opts: {
+    password?: string;
+    legacy?: boolean;
+    /** Where the export will be written (recorded so a renewal can say which files are stale). */
+    file?: string;
+    /** A running server using this certificate: the commands then point at it. */
+    target?: UsageTarget;
+  } = {},
+): Exported {
+  const e = buildLeafExport(store, id, format, opts);
+  recordExport(store, id, {
+    format,
+    file: opts.file ?? e.suggestedName,
+    at: new Date().toISOString(),
+    fingerprint256: getLeaf(store, id).fingerprint256,
+  });
+  return e;
+}
+
+function buildLeafExport(
+  store: Store,
+  id: string,
+  format: CertFormat,
+  opts: { password?: string; legacy?: boolean; target?: UsageTarget },
 ): Exported {
   const action = `export certificate ${q(id)}`;
   if (!CERT_FORMATS.includes(format)) {
@@ -92,7 +197,8 @@ export function exportLeaf(
     leaf.names.find((n) => !n.startsWith('*.') && !n.includes('@') && !n.includes(':')) ??
     'localhost';
   const caFile = caPaths(store).cert;
-  const usage = (name: string) => leafUsage(format, name, `${base}-key.pem`, caFile, host);
+  const target = opts.target ?? { host, port: 8443 };
+  const usage = (name: string) => leafUsage(format, name, `${base}-key.pem`, caFile, target);
   switch (format) {
     case 'pem':
       return {
@@ -132,14 +238,14 @@ export function exportLeaf(
       return {
         data,
         suggestedName: `${base}.p12`,
-        usage: usage(`${base}.p12`).map((u) => u.replace(/PASSWORD/g, password)),
+        usage: usage(`${base}.p12`),
         ...(opts.password === undefined ? { password } : {}),
       };
     }
   }
 }
 
-export function exportCa(store: Store, format: CaFormat): Exported {
+export function exportCa(store: Store, format: CaFormat, target?: UsageTarget): Exported {
   const action = 'export CA';
   if (format !== 'pem' && format !== 'der') {
     throw inputError('INVALID_FORMAT', action, `format ${q(format)} is not supported for the CA`, {
@@ -153,6 +259,6 @@ export function exportCa(store: Store, format: CaFormat): Exported {
   return {
     data: format === 'pem' ? Buffer.from(ca.certPem) : ca.certDer,
     suggestedName: name,
-    usage: caUsage(name),
+    usage: caUsage(name, target),
   };
 }

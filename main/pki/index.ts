@@ -15,7 +15,7 @@ export {
   MAX_NAMES,
   safeFileName,
 } from './leaf';
-export type { CertFormat, CaFormat, Exported } from './export';
+export type { CertFormat, CaFormat, Exported, StaleExport, UsageTarget } from './export';
 export {
   exportLeaf,
   exportCa,
@@ -23,6 +23,8 @@ export {
   leafUsage,
   CERT_FORMATS,
   DEFAULT_P12_PASSWORD,
+  P12_PASSWORD_ENV,
+  staleExports,
 } from './export';
 export type { NameCheck, NameKind } from './names';
 export { DEFAULT_PERMITTED, checkName } from './names';

@@ -237,7 +237,13 @@ async function signLeaf(
     spkiDer,
     extensions: [
       keyUsage(keyType === 'rsa' ? ['digitalSignature', 'keyEncipherment'] : ['digitalSignature']),
-      extKeyUsage(client ? [OID.serverAuth, OID.clientAuth] : [OID.serverAuth]),
+      // emailProtection when an email name is present, as mkcert does (its cert.go): S/MIME clients
+      // (Thunderbird, Outlook) refuse an email certificate without it; TLS clients ignore it.
+      extKeyUsage([
+        OID.serverAuth,
+        ...(client ? [OID.clientAuth] : []),
+        ...(names.some((n) => n.kind === 'email') ? [OID.emailProtection] : []),
+      ]),
       basicConstraintsLeaf(),
       subjectKeyIdentifier(keyIdentifier(spkiDer)),
       authorityKeyIdentifier(subjectKeyIdOf(ca.certDer, caSpki)),

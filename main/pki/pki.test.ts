@@ -121,8 +121,8 @@ describe.each(['ecdsa', 'rsa'] as const)('with an %s CA', (caKey) => {
       );
       expect(text).toMatch(
         leafKey === 'rsa'
-          ? /Extended Key Usage: \s*TLS Web Server Authentication, TLS Web Client Authentication/
-          : /Extended Key Usage: \s*TLS Web Server Authentication\n/,
+          ? /Extended Key Usage: \s*TLS Web Server Authentication, TLS Web Client Authentication, E-mail Protection\n/
+          : /Extended Key Usage: \s*TLS Web Server Authentication, E-mail Protection\n/,
       );
       expect(text).toMatch(/X509v3 Authority Key Identifier/);
       expect(text).toMatch(/X509v3 Subject Key Identifier/);
@@ -138,6 +138,53 @@ describe.each(['ecdsa', 'rsa'] as const)('with an %s CA', (caKey) => {
       expect(aki).toBe(caSki);
     },
   );
+
+  it('adds emailProtection only for email names: openssl cms verifies S/MIME with it and refuses without', async () => {
+    const ca = loadCa(store)!;
+    const msg = path.join(tmp.dir, 'msg.txt');
+    fs.writeFileSync(msg, 'signed mail\n');
+    for (const [names, ok] of [
+      [['dev@app.test', 'mail.test'], true],
+      [['mail.test'], false],
+    ] as const) {
+      const { leaf } = await issueLeaf(store, { names: [...names] });
+      const text = openssl([
+        'x509',
+        '-in',
+        leaf.certPath,
+        '-noout',
+        '-ext',
+        'extendedKeyUsage',
+      ]).stdout;
+      expect(/E-mail Protection/.test(text), text).toBe(ok);
+      const signed = path.join(tmp.dir, `signed-${ok}.p7m`);
+      const sign = openssl([
+        'cms',
+        '-sign',
+        '-in',
+        msg,
+        '-signer',
+        leaf.certPath,
+        '-inkey',
+        leaf.keyPath,
+        '-out',
+        signed,
+      ]);
+      expect(sign.status, sign.stderr).toBe(0);
+      const verify = openssl([
+        'cms',
+        '-verify',
+        '-in',
+        signed,
+        '-CAfile',
+        ca.certPath,
+        '-out',
+        '/dev/null',
+      ]);
+      expect(verify.status === 0, verify.stderr).toBe(ok);
+      if (!ok) expect(verify.stderr).toMatch(/unsuitable certificate purpose/);
+    }
+  });
 
   it('issues IP-only leaves that openssl verify accepts under the name constraints (no CN to misread)', async () => {
     const ca = loadCa(store)!;

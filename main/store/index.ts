@@ -1,7 +1,7 @@
 // On-disk state. Root: $WSS_STUDIO_HOME, else the platform's app-data folder.
 //   store.json            { "schema": 1 }: layout version
 //   ca/ (0700)            ca.pem, ca-key.pem (0600), ca.json
-//   certs/<id>/ (0700)    cert.pem, key.pem (0600), meta.json
+//   certs/<id>/ (0700)    cert.pem, key.pem (0600), meta.json, exports.json (what was exported, pki/export.ts)
 //   settings.json         server definitions and other settings, one key per area
 //   store.lock            held while a CA or certificate folder changes (lock.ts)
 //   trusted-cas/          every CA this install put into a trust store (main/trust/history.ts)

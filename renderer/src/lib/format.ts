@@ -1,4 +1,5 @@
 // Pure formatting helpers shared by the screens. Never throw: the UI shows whatever it is given.
+import { daysLeft } from '../../../shared/validity';
 
 export function formatBytes(n: number): string {
   if (!Number.isFinite(n)) return '?';
@@ -11,11 +12,11 @@ export function formatBytes(n: number): string {
 export function countdown(iso: string, now = Date.now()): string {
   const t = Date.parse(iso);
   if (Number.isNaN(t)) return 'unknown';
-  const days = Math.round((t - now) / 86_400_000);
-  if (days > 1) return `in ${days} days`;
-  if (days === 1) return 'tomorrow';
-  if (days === 0) return t >= now ? 'today' : 'expired today';
-  return `expired ${-days} day${days === -1 ? '' : 's'} ago`;
+  // shared/validity.ts: the same count the CLI prints ("825 days left" / "in 825 days").
+  const { expired, days } = daysLeft(t, now);
+  if (!expired) return days === 1 ? 'in 1 day' : `in ${days} days`;
+  if (days === 0) return 'expired today';
+  return `expired ${days} day${days === 1 ? '' : 's'} ago`;
 }
 
 export type ExpiryTone = 'ok' | 'warn' | 'bad';

@@ -49,6 +49,10 @@ export function toRow(e: LogEventDto): LogRow {
     if (o.protocol) bits.push(`protocol ${str(o.protocol)}`);
     const tls = o.tls as { version?: string } | null | undefined;
     if (tls?.version) bits.push(tls.version);
+    // mTLS: who the verified client certificate says the client is (its CN, else the whole subject).
+    const cc = o.clientCert as { subject?: unknown } | undefined;
+    if (typeof cc?.subject === 'string')
+      bits.push(`client cert ${/(?:^|, )CN=([^,]+)$/.exec(cc.subject)?.[1] ?? cc.subject}`);
     summary = bits.filter(Boolean).join(' · ');
   } else if (type === 'close') {
     summary = `code ${str(o.code)}${o.reason ? ` "${str(o.reason)}"` : ''} by ${str(o.by)}${o.clean === false ? ' (not clean)' : ''}`;

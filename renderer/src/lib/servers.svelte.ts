@@ -30,6 +30,9 @@ export class ServerDraft {
   origins = $state('');
   maxPayload = $state(16 * 1024 * 1024);
   mode = $state<ServerDto['definition']['mode']>('echo');
+  requireClientCert = $state(false);
+  /** '' = the WSS Studio CA. */
+  clientCaFile = $state('');
 
   constructor(server: ServerDto) {
     const s = server.definition;
@@ -43,6 +46,8 @@ export class ServerDraft {
     this.origins = listText(s.allowedOrigins);
     this.maxPayload = s.maxPayload;
     this.mode = s.mode;
+    this.requireClientCert = s.requireClientCert;
+    this.clientCaFile = s.clientCaFile ?? '';
   }
 
   patch(scheme: 'ws' | 'wss') {
@@ -57,6 +62,13 @@ export class ServerDraft {
       allowedOrigins: parseList(this.origins),
       maxPayload: Number(this.maxPayload) || 16 * 1024 * 1024,
       mode: this.mode,
+      ...(scheme === 'wss'
+        ? {
+            requireClientCert: this.requireClientCert,
+            clientCaFile:
+              this.requireClientCert && this.clientCaFile.trim() ? this.clientCaFile.trim() : null,
+          }
+        : {}),
     };
   }
 }

@@ -33,6 +33,8 @@ const MAX_MESSAGES = 500;
 
 export class WsClient {
   via = $state<Via>('browser');
+  /** Engine only: a stored certificate (client auth) to present to servers that require one (mTLS). */
+  clientCertId = $state('');
   url = $state('');
   protocols = $state('');
   state = $state<ClientState>('idle');
@@ -201,6 +203,7 @@ export class WsClient {
       const r = await this.api.call('client.connect', {
         url: this.url,
         ...(protocols.length ? { protocols } : {}),
+        ...(this.clientCertId ? { clientCertId: this.clientCertId } : {}),
       });
       id = r.clientId;
       this.#engineId = id;
