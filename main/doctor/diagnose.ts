@@ -278,7 +278,8 @@ export async function diagnose(url: string, opts: DiagnoseOptions = {}): Promise
             code: 'PLAIN_ON_TLS_PORT',
             explanation:
               `The URL says ws:// (plain) but ${where} speaks TLS (${p.hs.protocol ?? 'TLS'}): the server drops ` +
-              'the unencrypted request, so clients see the connection closed or reset with no HTTP answer.',
+              'the unencrypted request with no HTTP answer. Chromium reports "Connection closed before receiving ' +
+              'a handshake response"; other clients see the connection closed or reset.',
             fix: `Use ${JSON.stringify(wssUrl)} for this port, or point ws:// at the server's plain port.`,
             detail: [`plain HTTP probe: ${plain.kind}`],
           });
