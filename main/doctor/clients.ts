@@ -90,9 +90,9 @@ function trustCaOf(cert: X509Certificate, certPath: string): TrustCa {
 
 /** Which families live in which store on this platform. */
 function storesFor(platform: NodeJS.Platform): Partial<Record<TrustStoreId, DoctorClient[]>> {
-  if (platform === 'darwin')
-    return { macos: ['macos', 'chrome'], nss: ['firefox'], java: ['java'] };
-  if (platform === 'win32') return { windows: ['windows', 'chrome'], java: ['java'] };
+  // macOS/Windows: Chrome, Edge, Safari and curl read the OS store (one verdict, named for them).
+  if (platform === 'darwin') return { macos: ['macos'], nss: ['firefox'], java: ['java'] };
+  if (platform === 'win32') return { windows: ['windows'], java: ['java'] };
   // Linux; `windows` is the Windows side of WSL (Windows browsers), detected through interop.
   return { nss: ['chrome', 'firefox'], system: ['system'], java: ['java'], windows: ['windows'] };
 }
@@ -142,6 +142,18 @@ export async function judgeClients(inp: ClientInputs): Promise<DoctorClientVerdi
             verdict: 'fails',
             reason: 'no known CA issued this certificate, so there is nothing it could trust',
           });
+  }
+  // Asked for by name (--client java) but absent here: say so instead of judging nobody.
+  for (const c of inp.opts.only ?? []) {
+    if (!out.some((v) => v.client === c)) {
+      out.push({
+        client: c,
+        name: familyName(c),
+        label: familyName(c),
+        verdict: 'unknown',
+        reason: `no ${familyName(c)} trust store found on this machine`,
+      });
+    }
   }
   const order = (c: DoctorClient) => DOCTOR_CLIENTS.indexOf(c);
   out.sort((a, b) => order(a.client) - order(b.client));
