@@ -3,7 +3,26 @@
 // happened in `events`: "request /" when Firefox accepted the certificate, a TLS error when it refused.
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+
+/**
+ * The witness: an HTTPS server on 127.0.0.1 (port 0) that records "request /path" when a client accepted
+ * its certificate and "tls error: ..." when the client refused it (Firefox sends an "unknown ca" alert).
+ */
+export async function witnessServer(
+  tls: { certPem: string; keyPem: string },
+  events: string[],
+): Promise<{ server: https.Server; port: number }> {
+  const server = https.createServer({ cert: tls.certPem, key: tls.keyPem }, (q, s) => {
+    events.push(`request ${q.url}`);
+    s.end('<p>trusted page</p>');
+  });
+  server.on('tlsClientError', (e) => events.push(`tls error: ${e.message}`));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, port: (server.address() as AddressInfo).port };
+}
 
 /** A profile created on disk by Firefox itself (lands in HOME/.config/mozilla/firefox with profiles.ini). */
 export function createFirefoxProfile(home: string, name: string): string {
