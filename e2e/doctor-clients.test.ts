@@ -201,11 +201,27 @@ describe('doctor per-client verdicts agree with the clients', () => {
     expect(await nodeWs(ca.certPath)).toBe('open');
   });
 
-  it('without --client, lists every family found and names who fails (overall a warning)', async () => {
+  it('without --client, lists every family found and names who fails (a warning, exit 0)', async () => {
     const all = await doctor([], { NODE_EXTRA_CA_CERTS: ca.certPath });
     const fams = all.clients.map((c) => c.client);
     expect(fams).toEqual(expect.arrayContaining(['chrome', 'firefox', 'node']));
     // The system store is absent under the temp trust root: no verdict is invented for it.
     expect(fams).not.toContain('system');
+    for (const c of ['chrome', 'firefox', 'node'])
+      expect(verdictOf(all.clients, c)).toEqual(['works']);
+    // Java (this machine's JDK, if any) does not have the CA: a warning naming it, exit 0.
+    const java = all.clients.find((c) => c.client === 'java');
+    if (java) {
+      expect(java.verdict).toBe('fails');
+      expect(all.stdout).toContain(
+        'WARN  Certificate is valid for this host and trusted  [CERT_UNTRUSTED_BY_SOME]',
+      );
+      expect(all.stdout).toMatch(
+        /^result: works in Chrome\/Chromium, Firefox profile doctorprof and Node; fails in Java \(CA not installed: /m,
+      );
+    } else {
+      expect(all.stdout).toMatch(/^result: this connection would work$/m);
+    }
+    expect(all.code).toBe(0);
   });
 });

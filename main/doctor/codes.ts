@@ -128,7 +128,7 @@ export const CODES: Record<DoctorCode, CodeDoc> = {
     step: 'tls',
     severity: 'fail',
     meaning:
-      'The URL says wss:// (TLS) but the port speaks plain HTTP. Browsers report this as ERR_SSL_PROTOCOL_ERROR, Node as "wrong version number".',
+      'The URL says wss:// (TLS) but the port speaks plain HTTP. Chromium reports this as ERR_SSL_PROTOCOL_ERROR, Node as "wrong version number".',
     fix: "Use ws:// for this port, or point wss:// at the server's TLS port (wss-studio serve --wss PORT).",
   },
   PLAIN_ON_TLS_PORT: {
