@@ -191,7 +191,7 @@ describe('doctor per-client verdicts agree with the clients', () => {
     expect(verdictOf(without.clients, 'node'), without.stdout).toEqual(['fails']);
     expect(without.code).toBe(1);
     expect(without.stdout).toContain(
-      `fails in Node (CA "${ca.commonName}" is not among the bundled roots and NODE_EXTRA_CA_CERTS is not set: set NODE_EXTRA_CA_CERTS=${ca.certPath})`,
+      `result: this connection would FAIL: fails in Node (set NODE_EXTRA_CA_CERTS=${ca.certPath})`,
     );
     expect(await nodeWs()).toBe('UNABLE_TO_VERIFY_LEAF_SIGNATURE');
 

@@ -128,7 +128,7 @@ describe('clientSummary', () => {
       row('Java', 'unknown'),
     ];
     expect(clientSummary(rows)).toBe(
-      'works in Chrome/Chromium and curl/openssl/Python/Go; fails in Firefox profile default-esr (CA not installed: wss-studio trust install --stores nss) and in Node (CA "X" is not among the bundled roots and NODE_EXTRA_CA_CERTS is not set: set NODE_EXTRA_CA_CERTS=/h/ca.pem); cannot tell for Java',
+      'works in Chrome/Chromium and curl/openssl/Python/Go; fails in Firefox profile default-esr (CA not installed: wss-studio trust install --stores nss) and in Node (set NODE_EXTRA_CA_CERTS=/h/ca.pem); cannot tell for Java',
     );
     expect(clientSummary(rows, false)).toContain(
       'Firefox profile default-esr (CA not installed: Install the WSS Studio CA into the NSS database)',

@@ -362,23 +362,24 @@ export function nodeVerdict(
  * NODE_EXTRA_CA_CERTS=/x/ca.pem)". `commands`: put the terminal command in (CLI) or the fix in words (UI).
  */
 export function clientSummary(clients: DoctorClientVerdict[], commands = true): string {
-  const and = (xs: string[]) =>
-    xs.length <= 1 ? (xs[0] ?? '') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`;
   const works = clients.filter((c) => c.verdict === 'works').map((c) => c.name);
   const fails = clients.filter((c) => c.verdict === 'fails');
   const unknown = clients.filter((c) => c.verdict === 'unknown').map((c) => c.name);
   const failText = fails.map((c) => {
+    const fix = commands ? c.command?.replace(/^export /, 'set ') : c.fix;
+    // Node's fix says it all ("set NODE_EXTRA_CA_CERTS=..."); others say why, then the fix.
+    if (c.client === 'node' && fix) return `${c.name} (${fix})`;
     const what = /not installed/.test(c.reason) ? 'CA not installed' : c.reason.split(' (')[0];
-    const fix = commands
-      ? c.client === 'node' && c.command
-        ? `set ${c.command.replace(/^export /, '')}`
-        : c.command
-      : c.fix;
     return `${c.name} (${what}${fix ? `: ${fix}` : ''})`;
   });
   const parts: string[] = [];
-  if (works.length) parts.push(`works in ${and(works)}`);
-  if (fails.length) parts.push(`fails in ${failText.join(' and in ')}`);
-  if (unknown.length) parts.push(`cannot tell for ${and(unknown)}`);
+  if (works.length) parts.push(`works in ${andList(works)}`);
+  if (fails.length) parts.push(`fails in ${andList(failText, ', in ', ' and in ')}`);
+  if (unknown.length) parts.push(`cannot tell for ${andList(unknown)}`);
   return parts.join('; ') || 'no client found to judge';
+}
+
+/** "a", "a and b", "a, b and c" (or with other separators). */
+export function andList(xs: string[], sep = ', ', last = ' and '): string {
+  return xs.length <= 1 ? (xs[0] ?? '') : `${xs.slice(0, -1).join(sep)}${last}${xs[xs.length - 1]}`;
 }
