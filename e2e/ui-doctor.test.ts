@@ -73,6 +73,12 @@ describe('Doctor screen', () => {
     const prose = await page.locator('main').innerText();
     expect(prose).not.toMatch(/wss-studio |--(stores|origin|protocol|client)\b/);
     await shoot(page, 'doctor-clients-before');
+    const certStep = page.locator('li.step[data-step="certificate"]');
+    expect(await certStep.getAttribute('data-status')).toBe('fail');
+    expect(await certStep.innerText()).toContain('Chrome/Chromium');
+    await certStep.scrollIntoViewIfNeeded();
+    await shoot(page, 'doctor-clients-certificate-step');
+    await page.locator('h1').scrollIntoViewIfNeeded();
 
     await chrome.first().getByRole('button', { name: 'Install the CA' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Install' }).click();
