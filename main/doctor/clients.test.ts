@@ -82,6 +82,29 @@ describe('judgeClients', () => {
       ['java', 'unknown', 'no Java trust store found on this machine'],
     ]);
   });
+  it('on macOS, --client chrome means the keychain row (Chrome reads the OS store there)', async () => {
+    const calls: string[] = [];
+    const v = await judgeClients({
+      chain: [leaf],
+      ourCa: ca,
+      universal: null,
+      opts: {
+        only: ['chrome'],
+        context: {
+          ...ctx(),
+          platform: 'darwin',
+          run: async (file, args) => {
+            calls.push([file, ...args].join(' '));
+            return { code: null, stdout: '', stderr: '', spawnError: 'ENOENT' };
+          },
+        },
+      },
+    });
+    expect(v.map((x) => x.client)).toEqual(['macos']);
+    expect(v[0]?.label).toBe('Safari, Chrome, curl (macOS keychains)');
+    expect(calls.length).toBeGreaterThan(0);
+  });
+
   it('turns a trusted client into a failing one when the certificate itself is wrong', async () => {
     const env = { PATH: '', HOME: path.join(fx.tmp, 'home'), NODE_EXTRA_CA_CERTS: fx.ca.certPath };
     const v = await judgeClients({

@@ -111,7 +111,11 @@ const STORE_NAMES: Record<TrustStoreId, string> = {
  */
 export async function judgeClients(inp: ClientInputs): Promise<DoctorClientVerdict[]> {
   const ctx = defaultContext(inp.opts.context);
-  const wanted = (c: DoctorClient) => !inp.opts.only?.length || inp.opts.only.includes(c);
+  // On macOS and Windows, Chrome reads the OS store: --client chrome means that row there.
+  const osStore: DoctorClient | null =
+    ctx.platform === 'darwin' ? 'macos' : ctx.platform === 'win32' ? 'windows' : null;
+  const only = inp.opts.only?.map((c) => (c === 'chrome' && osStore ? osStore : c));
+  const wanted = (c: DoctorClient) => !only?.length || only.includes(c);
   const anchor = pickAnchor(inp.chain, inp.ourCa);
   const caPath = inp.opts.caPath ?? 'ca.pem';
   const map = storesFor(ctx.platform);
@@ -144,7 +148,7 @@ export async function judgeClients(inp: ClientInputs): Promise<DoctorClientVerdi
           });
   }
   // Asked for by name (--client java) but absent here: say so instead of judging nobody.
-  for (const c of inp.opts.only ?? []) {
+  for (const c of only ?? []) {
     if (!out.some((v) => v.client === c)) {
       out.push({
         client: c,
