@@ -219,7 +219,15 @@ function fromStore(s: StoreStatus, anchor: Anchor, ctx: TrustContext): DoctorCli
         ...base,
         verdict: v,
         reason: `cannot tell: ${detail}`,
-        ...(s.fix ? { fix: `Make ${STORE_NAMES[s.store]} readable`, command: s.fix } : {}),
+        ...(s.fix
+          ? {
+              fix:
+                s.state === 'tool-missing'
+                  ? `Install the tool that reads ${STORE_NAMES[s.store]}, then diagnose again`
+                  : `Repair ${STORE_NAMES[s.store]}, then diagnose again`,
+              command: s.fix,
+            }
+          : {}),
       };
     }
     return {
