@@ -56,6 +56,19 @@ describe('parsing published Windows outputs', () => {
     );
   });
 
+  it('certutil in another language: keys on "(sha1):" and the last DN line, not on English labels', () => {
+    expect(parseCertutilEntries(sample('certutil-dump-zh.txt'))).toEqual([
+      {
+        thumbprint: '3C34E356C7FC17F5ACF04824BC587C6C623951A2',
+        subject: 'CN=ISRG Root X2, O=Internet Security Research Group, C=US',
+      },
+      {
+        thumbprint: 'F37620FC4B1CDDD2A3D74B1D5E8DB42E244CA006',
+        subject: 'CN=Root YE, O=ISRG, C=US',
+      },
+    ]);
+  });
+
   it('PowerShell Get-ChildItem Cert:\\CurrentUser\\Root table: thumbprint and subject per row', () => {
     const rows = parsePsCertTable(crlf(sample('ps-currentuser-root.txt')));
     expect(rows).toHaveLength(9);
@@ -190,12 +203,16 @@ describe('the Windows store from inside WSL (fake /proc/version, fake interop bi
       fix: 'wss-studio trust install --stores windows',
       label: 'Windows user Root store (through WSL)',
     });
-    expect(s0.detail).toContain(`not in CurrentUser\\Root (thumbprint ${sha1Hex(fx.ca)}; 9 `);
+    expect(s0.detail).toContain(
+      `not in CurrentUser\\Root (thumbprint ${sha1Hex(fx.ca)}; 1 certificate listed)`,
+    );
     const inst = await windowsStore.install(fx.ca, wsl.ctx);
     expect(inst).toMatchObject({ state: 'trusted', changed: true });
     const winPath = `\\\\wsl.localhost\\Ubuntu-24.04${fx.ca.certPath.replace(/\//g, '\\')}`;
     expect(wsl.log()).toContain(`certutil.exe -user -addstore Root ${winPath}`);
-    expect(wsl.log()).toContain(`powershell.exe ${psListArgs().join(' ')}`);
+    // certutil.exe lists the store (it starts much faster than powershell.exe).
+    expect(wsl.log()).toContain('certutil.exe -user -store Root');
+    expect(wsl.log().some((l) => l.startsWith('powershell.exe'))).toBe(false);
     expect(await windowsStore.install(fx.ca, wsl.ctx)).toMatchObject({ changed: false });
 
     const un = await windowsStore.uninstall(fx.ca, wsl.ctx);
@@ -217,14 +234,20 @@ describe('the Windows store from inside WSL (fake /proc/version, fake interop bi
     expect(wsl.log().some((l) => l.includes('-delstore'))).toBe(false); // the twin is never touched
   });
 
-  it('without powershell.exe, lists the store with certutil.exe -user -store Root', async () => {
-    const wsl = fakeWsl({ powershell: false });
-    await windowsStore.install(fx.ca, wsl.ctx);
+  it('without certutil.exe, lists with PowerShell, and install says what is missing', async () => {
+    const wsl = fakeWsl({ certutil: false });
+    const s = await windowsStore.status(fx.ca, wsl.ctx);
+    expect(s.state).toBe('not-trusted');
+    expect(wsl.log()).toContain(`powershell.exe ${psListArgs().join(' ')}`);
+    writeFileSync(wsl.state, `${sha1Hex(fx.ca)}|CN=${fx.ca.commonName}\n`);
     expect((await windowsStore.status(fx.ca, wsl.ctx)).state).toBe('trusted');
-    expect(wsl.log()).toContain('certutil.exe -user -store Root');
+    writeFileSync(wsl.state, '');
+    const inst = await windowsStore.install(fx.ca, wsl.ctx);
+    expect(inst).toMatchObject({ state: 'tool-missing', changed: false });
+    expect(inst.detail).toContain('certutil.exe');
   });
 
-  it('without interop (no certutil.exe on PATH) says so and how to turn it on', async () => {
+  it('without interop (no certutil.exe nor powershell.exe on PATH) says so and how to turn it on', async () => {
     const wsl = fakeWsl({ certutil: false, powershell: false });
     const s = await windowsStore.status(fx.ca, wsl.ctx);
     expect(s.state).toBe('tool-missing');

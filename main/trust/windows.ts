@@ -8,7 +8,8 @@
 // WSL: the developer's server runs in Linux, the browser in Windows, which reads this store, not Linux's.
 // Inside WSL (the kernel's /proc/version says "microsoft") the same store is managed through interop:
 // certutil.exe / powershell.exe found on the Windows part of PATH (/mnt/c/Windows/System32). Status lists
-// the whole user Root store (PowerShell's Get-ChildItem Cert:\CurrentUser\Root, else certutil -store) so
+// the whole user Root store (certutil -user -store Root; PowerShell's Get-ChildItem Cert:\CurrentUser\Root
+// when only powershell.exe is there) so
 // a different CA with our name (an older WSS Studio CA, a copy made on Windows) is flagged, not mistaken
 // for ours: the match is by SHA-1 thumbprint only.
 // This machine cannot run them: the command lines and the parsing are unit-tested with published samples.
@@ -101,16 +102,30 @@ export function parsePsCertTable(text: string): RootEntry[] {
   return out;
 }
 
-/** Each certificate block of `certutil -store` output: its Subject line and its "Cert Hash(sha1)". */
+/**
+ * Each certificate block of `certutil -store` output: its subject and its SHA-1 hash. certutil translates
+ * its labels ("Subject:", "Cert Hash(sha1):" are "使用者:", "证书哈希(sha1):" on a Chinese Windows), so the
+ * parse keys on what does not change: the "(sha1):" suffix (the first one of a block: -v adds key-id
+ * hashes after it) and the subject as the last DN line before it (the issuer comes first).
+ */
 export function parseCertutilEntries(text: string): RootEntry[] {
   const out: RootEntry[] = [];
   let subject = '';
+  let hashed = false;
   for (const line of text.split(/\r?\n/)) {
-    if (/^\s*=+ Certificate \d+ =+\s*$/.test(line)) subject = '';
-    const sub = /^\s*Subject:\s*(.*?)\s*$/.exec(line);
-    if (sub) subject = sub[1] as string;
-    const h = /Cert Hash\(sha1\):\s*([0-9A-Fa-f ]+?)\s*$/.exec(line);
-    if (h) out.push({ thumbprint: normHex(h[1] as string), subject });
+    if (/^\s*=+ .*\d+ =+\s*$/.test(line)) {
+      subject = '';
+      hashed = false;
+      continue;
+    }
+    const h = /\(sha1\):\s*([0-9A-Fa-f ]+?)\s*$/.exec(line);
+    if (h && !hashed) {
+      out.push({ thumbprint: normHex(h[1] as string), subject });
+      hashed = true;
+      continue;
+    }
+    const dn = /^\s*[^:=]+:\s*((?:CN|OU|O|E|C|L|S|DC)=.*?)\s*$/.exec(line);
+    if (dn && !hashed) subject = dn[1] as string;
   }
   return out;
 }
@@ -152,19 +167,21 @@ const WSL_LABEL = 'Windows user Root store (through WSL)';
 async function measureWsl(ca: TrustCa, ctx: TrustContext): Promise<StoreStatus> {
   const base = { store: 'windows' as const, label: WSL_LABEL };
   const tools = wslTools(ctx);
-  if (!tools.certutil) {
+  if (!tools.certutil && !tools.powershell) {
     return {
       ...base,
       state: 'tool-missing',
       detail:
-        'certutil.exe is not on PATH: WSL interop with the Windows PATH is off, so Windows cannot be asked',
-      fix: 'enable it in /etc/wsl.conf ([interop] enabled=true, appendWindowsPath=true), then run "wsl --shutdown" in Windows and re-open WSL',
+        'neither certutil.exe nor powershell.exe is on PATH: WSL interop with the Windows PATH is off, so Windows cannot be asked',
+      fix: INTEROP_FIX,
     };
   }
-  const viaPs = tools.powershell !== null;
+  // certutil.exe starts in a fraction of the time powershell.exe takes (this runs on every `ca show`);
+  // PowerShell's table is the fallback, and the only way when certutil.exe is not on PATH.
+  const viaPs = !tools.certutil;
   const r = viaPs
     ? await ctx.run(tools.powershell as string, psListArgs(), { timeoutMs: 60_000 })
-    : await ctx.run(tools.certutil, ['-user', '-store', 'Root'], { timeoutMs: 60_000 });
+    : await ctx.run(tools.certutil as string, ['-user', '-store', 'Root'], { timeoutMs: 60_000 });
   if (r.code !== 0) {
     return {
       ...base,
@@ -187,7 +204,7 @@ async function measureWsl(ca: TrustCa, ctx: TrustContext): Promise<StoreStatus> 
   return {
     ...base,
     state: found ? 'trusted' : 'not-trusted',
-    detail: `${found ? 'in' : 'not in'} CurrentUser\\Root (thumbprint ${thumb}; ${entries.length} certificates listed)`,
+    detail: `${found ? 'in' : 'not in'} CurrentUser\\Root (thumbprint ${thumb}; ${entries.length} certificate${entries.length === 1 ? '' : 's'} listed)`,
     ...(found ? {} : { fix: `${ctx.cliName} trust install --stores windows` }),
     ...(warnings.length ? { warnings } : {}),
     targets: [
@@ -197,6 +214,22 @@ async function measureWsl(ca: TrustCa, ctx: TrustContext): Promise<StoreStatus> 
         state: found ? 'trusted' : 'not-trusted',
       },
     ],
+  };
+}
+
+const INTEROP_FIX =
+  'enable it in /etc/wsl.conf ([interop] enabled=true, appendWindowsPath=true), then run "wsl --shutdown" in Windows and re-open WSL';
+
+/** In WSL, changing the store needs certutil.exe (PowerShell alone only reads it). */
+function wslWithoutCertutil(
+  ctx: TrustContext,
+): Pick<StoreStatus, 'state' | 'detail' | 'fix'> | null {
+  if (!inWsl(ctx) || wslTools(ctx).certutil) return null;
+  return {
+    state: 'tool-missing',
+    detail:
+      'certutil.exe (C:\\Windows\\System32) is not on PATH: it is needed to change the Windows store',
+    fix: INTEROP_FIX,
   };
 }
 
@@ -277,6 +310,8 @@ export const windowsStore: TrustStore = {
   async install(ca, ctx) {
     const before = await measure(ca, ctx);
     if (before.state !== 'not-trusted') return { ...before, changed: false };
+    const noTool = wslWithoutCertutil(ctx);
+    if (noTool) return { ...before, ...noTool, changed: false };
     const p = await plan(ca, ctx);
     const r = await ctx.run(p.exe, p.install, { timeoutMs: 300_000 });
     const after = await measure(ca, ctx);
@@ -299,6 +334,8 @@ export const windowsStore: TrustStore = {
       delete res.fix;
       return res;
     }
+    const noTool = wslWithoutCertutil(ctx);
+    if (noTool) return { ...before, ...noTool, changed: false };
     const p = await plan(ca, ctx);
     const r = await ctx.run(p.exe, p.uninstall, { timeoutMs: 300_000 });
     const after = await measure(ca, ctx);
