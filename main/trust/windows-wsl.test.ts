@@ -67,6 +67,11 @@ describe('parsing published Windows outputs', () => {
         subject: 'CN=Root YE, O=ISRG, C=US',
       },
     ]);
+    // Native Windows status uses the same parse: a Chinese Windows is not misread as "not trusted".
+    expect(parseCertutilStore(sample('certutil-dump-zh.txt'))).toEqual([
+      '3C34E356C7FC17F5ACF04824BC587C6C623951A2',
+      'F37620FC4B1CDDD2A3D74B1D5E8DB42E244CA006',
+    ]);
   });
 
   it('PowerShell Get-ChildItem Cert:\\CurrentUser\\Root table: thumbprint and subject per row', () => {

@@ -39,12 +39,7 @@ export function winStatusArgs(ca: TrustCa): string[] {
 
 /** The SHA-1 thumbprints in `certutil -store` output ("Cert Hash(sha1): 3b 1e ..." or "3b1e..."). */
 export function parseCertutilStore(text: string): string[] {
-  const out: string[] = [];
-  for (const line of text.split(/\r?\n/)) {
-    const m = /Cert Hash\(sha1\):\s*([0-9A-Fa-f ]+)\s*$/.exec(line);
-    if (m) out.push(normHex(m[1] as string));
-  }
-  return out;
+  return parseCertutilEntries(text).map((e) => e.thumbprint);
 }
 
 /** certutil reports "CRYPT_E_NOT_FOUND" (0x80092004) when no certificate matches. */
