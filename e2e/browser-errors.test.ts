@@ -1,4 +1,5 @@
-// Every error name README, the doctor and the lab attribute to a browser, checked in Chromium against
+// Every error name README, the doctor and the lab attribute to a browser, checked in Chromium (and what
+// Firefox shows instead, further down) against
 // WSS Studio's own echo servers (EchoServer, as `serve` and the app run them), from Chromium's console:
 //   wss:// to a plain ws:// port      -> net::ERR_SSL_PROTOCOL_ERROR (and the server logs TLS_ON_PLAIN_PORT)
 //   ws:// to a wss:// port            -> "Connection closed before receiving a handshake response"
@@ -16,6 +17,7 @@ import { makeTestPki, waitFor, type TestPki } from '../main/echo/testing';
 import { normalizeDefinition } from '../main/echo/validation';
 import { getLeaf, readLeafKeyPem } from '../main/pki';
 import { issueLeaf } from '../main/pki';
+import { firefoxBidi, type FirefoxBidi } from './helpers/firefox';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, nssDbTrusting, requireTool, tempDir } from './helpers/tools';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -146,5 +148,70 @@ describe('browser error names, checked in Chromium against WSS Studio servers', 
     } finally {
       await fresh.close();
     }
+  });
+});
+
+// Firefox (ESR, driven over WebDriver BiDi): its console names no error for a failed WebSocket, only
+// "Firefox can’t establish a connection to the server at URL.", and a failed TLS handshake closes with
+// 1015, not 1006. The error name shows when the same address is opened as a page, so that is what is
+// checked (and what README quotes for Firefox).
+describe('the same mistakes in Firefox', () => {
+  let ff: FirefoxBidi;
+  let bare: FirefoxBidi;
+  beforeAll(async () => {
+    requireTool('firefox-esr');
+    ff = await firefoxBidi(tmp.dir, { trustCa: pki.caFile });
+    bare = await firefoxBidi(tmp.dir);
+  }, 120_000);
+  afterAll(async () => {
+    await ff?.close();
+    await bare?.close();
+  });
+
+  async function wsIn(b: FirefoxBidi, url: string): Promise<{ seen: string; console: string }> {
+    await b.navigate('about:blank'); // a previous navigation may have left an error page
+    const before = b.logs.length;
+    const seen = await b.evaluate(`new Promise((resolve) => {
+      const ws = new WebSocket(${JSON.stringify(url)});
+      const events = [];
+      const t = setTimeout(() => resolve('timeout'), 15000);
+      ws.onopen = () => { clearTimeout(t); ws.close(); resolve('open'); };
+      ws.onerror = () => events.push('error');
+      ws.onclose = (e) => { clearTimeout(t); resolve(events.concat('close ' + e.code).join(', ')); };
+    })`);
+    await new Promise((r) => setTimeout(r, 300));
+    return { seen, console: b.logs.slice(before).join('\n') };
+  }
+
+  it('wss:// to a ws:// port: no name for the socket, close 1015; the page SSL_ERROR_RX_RECORD_TOO_LONG', async () => {
+    const url = `wss://127.0.0.1:${plainPort}/`;
+    const r = await wsIn(ff, url);
+    // 1015: "TLS handshake failure" (RFC 6455 7.4.1), where Chromium says 1006.
+    expect(r.seen).toBe('error, close 1015');
+    expect(r.console).toBe(`Firefox can’t establish a connection to the server at ${url}.`);
+    expect(await ff.navigate(`https://127.0.0.1:${plainPort}/`)).toContain(
+      'SSL_ERROR_RX_RECORD_TOO_LONG',
+    );
+  });
+
+  it('ws:// to a wss:// port: the same console line, close 1006; the page (http://) NS_ERROR_NET_RESET', async () => {
+    const url = `ws://127.0.0.1:${tlsPort}/`;
+    const r = await wsIn(ff, url);
+    expect(r.seen).toBe('error, close 1006');
+    expect(r.console).toBe(`Firefox can’t establish a connection to the server at ${url}.`);
+    expect(await ff.navigate(`http://127.0.0.1:${tlsPort}/`)).toBe('Error: NS_ERROR_NET_RESET');
+  });
+
+  it('untrusted CA: close 1015, page SEC_ERROR_UNKNOWN_ISSUER; name not covered: SSL_ERROR_BAD_CERT_DOMAIN', async () => {
+    expect((await wsIn(ff, `wss://localhost:${tlsPort}/`)).seen).toBe('open');
+    const r = await wsIn(bare, `wss://localhost:${tlsPort}/`);
+    expect(r.seen).toBe('error, close 1015');
+    expect(await bare.navigate(`https://localhost:${tlsPort}/`)).toContain(
+      'SEC_ERROR_UNKNOWN_ISSUER',
+    );
+    expect((await wsIn(ff, `wss://localhost:${otherNamePort}/`)).seen).toBe('error, close 1015');
+    expect(await ff.navigate(`https://localhost:${otherNamePort}/`)).toContain(
+      'SSL_ERROR_BAD_CERT_DOMAIN',
+    );
   });
 });
