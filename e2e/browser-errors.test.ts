@@ -192,6 +192,7 @@ describe('the same mistakes in Firefox', () => {
     expect(await ff.navigate(`https://127.0.0.1:${plainPort}/`)).toContain(
       'SSL_ERROR_RX_RECORD_TOO_LONG',
     );
+    expect(CODES.TLS_ON_PLAIN_PORT.meaning).toContain('SSL_ERROR_RX_RECORD_TOO_LONG');
   });
 
   it('ws:// to a wss:// port: the same console line, close 1006; the page (http://) NS_ERROR_NET_RESET', async () => {
@@ -213,5 +214,7 @@ describe('the same mistakes in Firefox', () => {
     expect(await ff.navigate(`https://localhost:${otherNamePort}/`)).toContain(
       'SSL_ERROR_BAD_CERT_DOMAIN',
     );
+    expect(CODES.CERT_UNTRUSTED.meaning).toContain('SEC_ERROR_UNKNOWN_ISSUER');
+    expect(CODES.CERT_NAME_MISMATCH.meaning).toContain('SSL_ERROR_BAD_CERT_DOMAIN');
   });
 });

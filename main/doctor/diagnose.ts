@@ -229,7 +229,7 @@ export async function diagnose(url: string, opts: DiagnoseOptions = {}): Promise
             code: 'TLS_ON_PLAIN_PORT',
             explanation:
               `The URL says wss:// (TLS) but ${where} speaks plain HTTP: it answered a plain request with ` +
-              `${JSON.stringify(plain.statusLine)}. Chromium shows this as net::ERR_SSL_PROTOCOL_ERROR; Node says ` +
+              `${JSON.stringify(plain.statusLine)}. Chromium shows this as net::ERR_SSL_PROTOCOL_ERROR (a page in Firefox: SSL_ERROR_RX_RECORD_TOO_LONG); Node says ` +
               `${JSON.stringify(
                 p.message
                   .split('\n')[0]
