@@ -4,15 +4,14 @@
 // cannot drive a stock Firefox, so Firefox runs as `firefox-esr -headless --screenshot FILE URL`, and the
 // server is the witness: before install and after uninstall the TLS handshake ends with Firefox's
 // "unknown CA" alert and no request arrives; after install the GET arrives and the screenshot is written.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import type https from 'node:https';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCa, issueLeaf, readLeafKeyPem, type CaInfo } from '../main/pki';
 import { openStore } from '../main/store';
 import type { StoreStatus } from '../main/trust';
+import { createFirefoxProfile, firefoxVisit, witnessServer } from './helpers/firefox';
 import { requireTool, runCli, runTool, tempDir } from './helpers/tools';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -22,7 +21,6 @@ let url: string;
 let profile: string;
 let ca: CaInfo;
 const events: string[] = [];
-const children = new Set<ChildProcess>();
 
 function bin(argv: string[]) {
   return runCli(argv, { env, cwd: tmp.dir });
@@ -34,42 +32,8 @@ async function nss(): Promise<StoreStatus> {
   return (JSON.parse(r.stdout).stores as StoreStatus[])[0] as StoreStatus;
 }
 
-/**
- * Run headless Firefox on the page until the server sees either the request (trusted) or a TLS alert
- * (refused), then stop it (its own process group: Firefox starts helper processes).
- */
-async function firefoxVisit(
-  shot: string,
-): Promise<{ outcome: 'loaded' | 'refused'; detail: string }> {
-  events.length = 0;
-  const ff = spawn('firefox-esr', ['-headless', '--profile', profile, '--screenshot', shot, url], {
-    env: { ...process.env, HOME: env.HOME, MOZ_CRASHREPORTER_DISABLE: '1' },
-    stdio: 'ignore',
-    detached: true,
-  });
-  children.add(ff);
-  const exited = new Promise<void>((r) => ff.once('exit', () => r()));
-  try {
-    const deadline = Date.now() + 90_000;
-    while (Date.now() < deadline && !events.length) await new Promise((r) => setTimeout(r, 200));
-    const first = events[0] ?? 'nothing within 90 s';
-    if (first.startsWith('request')) {
-      // Let Firefox render and write the screenshot; it exits by itself when done.
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
-      return { outcome: 'loaded', detail: first };
-    }
-    return { outcome: 'refused', detail: first };
-  } finally {
-    if (ff.exitCode === null && ff.pid) {
-      try {
-        process.kill(-ff.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-      await exited;
-    }
-    children.delete(ff);
-  }
+function visit(shot: string) {
+  return firefoxVisit({ home: env.HOME as string, profile, url, shot, events });
 }
 
 beforeAll(async () => {
@@ -80,31 +44,18 @@ beforeAll(async () => {
   const store = openStore(wssHome);
   ca = await createCa(store, { keyType: 'ecdsa' });
   const { leaf } = await issueLeaf(store, { names: ['localhost', '127.0.0.1'] });
-  server = https.createServer(
-    { cert: leaf.certPem, key: readLeafKeyPem(store, leaf.id) },
-    (q, s) => {
-      events.push(`request ${q.url}`);
-      s.end('<p>trusted page</p>');
-    },
+  const w = await witnessServer(
+    { certPem: leaf.certPem, keyPem: readLeafKeyPem(store, leaf.id) },
+    events,
   );
-  server.on('tlsClientError', (e) => events.push(`tls error: ${e.message}`));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  url = `https://localhost:${(server.address() as AddressInfo).port}/`;
+  server = w.server;
+  url = `https://localhost:${w.port}/`;
   env = { PATH: process.env.PATH, HOME: path.join(tmp.dir, 'home'), WSS_STUDIO_HOME: wssHome };
   // A profile created on disk by Firefox itself (lands in ~/.config/mozilla/firefox with profiles.ini).
-  execFileSync('firefox-esr', ['-headless', '-CreateProfile', 'trustprof'], {
-    env: { ...process.env, HOME: env.HOME },
-    stdio: 'pipe',
-    timeout: 60_000,
-  });
-  const ffRoot = path.join(env.HOME as string, '.config/mozilla/firefox');
-  const dir = readdirSync(ffRoot).find((n) => n.endsWith('.trustprof'));
-  expect(dir, `no profile folder in ${ffRoot}`).toBeDefined();
-  profile = path.join(ffRoot, dir as string);
+  profile = createFirefoxProfile(env.HOME as string, 'trustprof');
 });
 
 afterAll(async () => {
-  for (const c of children) if (c.pid && c.exitCode === null) process.kill(-c.pid, 'SIGKILL');
   await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
   tmp?.cleanup();
 });
@@ -122,7 +73,7 @@ describe('Firefox profile trust', () => {
       );
 
       // Firefox's first start creates cert9.db; without our CA it refuses the handshake.
-      const before = await firefoxVisit(path.join(tmp.dir, 'before.png'));
+      const before = await visit(path.join(tmp.dir, 'before.png'));
       expect(before.outcome, before.detail).toBe('refused');
       expect(before.detail).toMatch(/unknown ca/i);
       expect(existsSync(path.join(profile, 'cert9.db'))).toBe(true);
@@ -145,7 +96,7 @@ describe('Firefox profile trust', () => {
       expect((await nss()).state).toBe('trusted');
 
       const shot = path.join(tmp.dir, 'after.png');
-      const after = await firefoxVisit(shot);
+      const after = await visit(shot);
       expect(after.outcome, after.detail).toBe('loaded');
       expect(after.detail).toBe('request /');
       expect(existsSync(shot) && readFileSync(shot).subarray(1, 4).toString()).toBe('PNG');
@@ -157,7 +108,7 @@ describe('Firefox profile trust', () => {
       );
       expect((await nss()).state).toBe('not-trusted');
       rmSync(shot, { force: true });
-      const again = await firefoxVisit(shot);
+      const again = await visit(shot);
       expect(again.outcome, again.detail).toBe('refused');
       expect(again.detail).toMatch(/unknown ca/i);
     },

@@ -62,22 +62,28 @@ describe('Doctor screen', () => {
     await page.getByRole('button', { name: 'Diagnose' }).click();
     const chrome = page.locator('li.client[data-client="chrome"]');
     await chrome.first().waitFor({ timeout: 30_000 });
-    expect(await chrome.first().getAttribute('data-verdict')).toBe('fails');
+    expect(await chrome.first().getAttribute('data-trust')).toBe('fails');
     expect(await probeWss(rig.userHome, url)).toBe('error');
     const node = page.locator('li.client[data-client="node"]');
-    expect(await node.getAttribute('data-verdict')).toBe('fails');
+    expect(await node.getAttribute('data-trust')).toBe('fails');
     expect(await node.innerText()).toContain('NODE_EXTRA_CA_CERTS');
-    const verdict = page.locator('[data-verdict]').first();
+    const verdict = page.locator('[data-verdict]');
     expect(await verdict.innerText()).toMatch(/ails in .*Chrome\/Chromium/);
     // No CLI commands or flags in the screen's prose.
     const prose = await page.locator('main').innerText();
     expect(prose).not.toMatch(/wss-studio |--(stores|origin|protocol|client)\b/);
     await shoot(page, 'doctor-clients-before');
+    const certStep = page.locator('li.step[data-step="certificate"]');
+    expect(await certStep.getAttribute('data-status')).toBe('fail');
+    expect(await certStep.innerText()).toContain('Chrome/Chromium');
+    await certStep.scrollIntoViewIfNeeded();
+    await shoot(page, 'doctor-clients-certificate-step');
+    await page.locator('h1').scrollIntoViewIfNeeded();
 
     await chrome.first().getByRole('button', { name: 'Install the CA' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Install' }).click();
     await expect
-      .poll(() => chrome.first().getAttribute('data-verdict'), { timeout: 60_000 })
+      .poll(() => chrome.first().getAttribute('data-trust'), { timeout: 60_000 })
       .toBe('works');
     expect(await probeWss(rig.userHome, url)).toBe('open');
     await shoot(page, 'doctor-clients-after');

@@ -90,9 +90,9 @@ function trustCaOf(cert: X509Certificate, certPath: string): TrustCa {
 
 /** Which families live in which store on this platform. */
 function storesFor(platform: NodeJS.Platform): Partial<Record<TrustStoreId, DoctorClient[]>> {
-  if (platform === 'darwin')
-    return { macos: ['macos', 'chrome'], nss: ['firefox'], java: ['java'] };
-  if (platform === 'win32') return { windows: ['windows', 'chrome'], java: ['java'] };
+  // macOS/Windows: Chrome, Edge, Safari and curl read the OS store (one verdict, named for them).
+  if (platform === 'darwin') return { macos: ['macos'], nss: ['firefox'], java: ['java'] };
+  if (platform === 'win32') return { windows: ['windows'], java: ['java'] };
   // Linux; `windows` is the Windows side of WSL (Windows browsers), detected through interop.
   return { nss: ['chrome', 'firefox'], system: ['system'], java: ['java'], windows: ['windows'] };
 }
@@ -111,7 +111,11 @@ const STORE_NAMES: Record<TrustStoreId, string> = {
  */
 export async function judgeClients(inp: ClientInputs): Promise<DoctorClientVerdict[]> {
   const ctx = defaultContext(inp.opts.context);
-  const wanted = (c: DoctorClient) => !inp.opts.only?.length || inp.opts.only.includes(c);
+  // On macOS and Windows, Chrome reads the OS store: --client chrome means that row there.
+  const osStore: DoctorClient | null =
+    ctx.platform === 'darwin' ? 'macos' : ctx.platform === 'win32' ? 'windows' : null;
+  const only = inp.opts.only?.map((c) => (c === 'chrome' && osStore ? osStore : c));
+  const wanted = (c: DoctorClient) => !only?.length || only.includes(c);
   const anchor = pickAnchor(inp.chain, inp.ourCa);
   const caPath = inp.opts.caPath ?? 'ca.pem';
   const map = storesFor(ctx.platform);
@@ -142,6 +146,18 @@ export async function judgeClients(inp: ClientInputs): Promise<DoctorClientVerdi
             verdict: 'fails',
             reason: 'no known CA issued this certificate, so there is nothing it could trust',
           });
+  }
+  // Asked for by name (--client java) but absent here: say so instead of judging nobody.
+  for (const c of only ?? []) {
+    if (!out.some((v) => v.client === c)) {
+      out.push({
+        client: c,
+        name: familyName(c),
+        label: familyName(c),
+        verdict: 'unknown',
+        reason: `no ${familyName(c)} trust store found on this machine`,
+      });
+    }
   }
   const order = (c: DoctorClient) => DOCTOR_CLIENTS.indexOf(c);
   out.sort((a, b) => order(a.client) - order(b.client));
@@ -203,7 +219,15 @@ function fromStore(s: StoreStatus, anchor: Anchor, ctx: TrustContext): DoctorCli
         ...base,
         verdict: v,
         reason: `cannot tell: ${detail}`,
-        ...(s.fix ? { fix: `Make ${STORE_NAMES[s.store]} readable`, command: s.fix } : {}),
+        ...(s.fix
+          ? {
+              fix:
+                s.state === 'tool-missing'
+                  ? `Install the tool that reads ${STORE_NAMES[s.store]}, then diagnose again`
+                  : `Repair ${STORE_NAMES[s.store]}, then diagnose again`,
+              command: s.fix,
+            }
+          : {}),
       };
     }
     return {
@@ -350,23 +374,24 @@ export function nodeVerdict(
  * NODE_EXTRA_CA_CERTS=/x/ca.pem)". `commands`: put the terminal command in (CLI) or the fix in words (UI).
  */
 export function clientSummary(clients: DoctorClientVerdict[], commands = true): string {
-  const and = (xs: string[]) =>
-    xs.length <= 1 ? (xs[0] ?? '') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`;
   const works = clients.filter((c) => c.verdict === 'works').map((c) => c.name);
   const fails = clients.filter((c) => c.verdict === 'fails');
   const unknown = clients.filter((c) => c.verdict === 'unknown').map((c) => c.name);
   const failText = fails.map((c) => {
+    const fix = commands ? c.command?.replace(/^export /, 'set ') : c.fix;
+    // Node's fix says it all ("set NODE_EXTRA_CA_CERTS=..."); others say why, then the fix.
+    if (c.client === 'node' && fix) return `${c.name} (${fix})`;
     const what = /not installed/.test(c.reason) ? 'CA not installed' : c.reason.split(' (')[0];
-    const fix = commands
-      ? c.client === 'node' && c.command
-        ? `set ${c.command.replace(/^export /, '')}`
-        : c.command
-      : c.fix;
     return `${c.name} (${what}${fix ? `: ${fix}` : ''})`;
   });
   const parts: string[] = [];
-  if (works.length) parts.push(`works in ${and(works)}`);
-  if (fails.length) parts.push(`fails in ${failText.join(' and in ')}`);
-  if (unknown.length) parts.push(`cannot tell for ${and(unknown)}`);
+  if (works.length) parts.push(`works in ${andList(works)}`);
+  if (fails.length) parts.push(`fails in ${andList(failText, ', in ', ' and in ')}`);
+  if (unknown.length) parts.push(`cannot tell for ${andList(unknown)}`);
   return parts.join('; ') || 'no client found to judge';
+}
+
+/** "a", "a and b", "a, b and c" (or with other separators). */
+export function andList(xs: string[], sep = ', ', last = ' and '): string {
+  return xs.length <= 1 ? (xs[0] ?? '') : `${xs.slice(0, -1).join(sep)}${last}${xs[xs.length - 1]}`;
 }

@@ -128,14 +128,14 @@ export const CODES: Record<DoctorCode, CodeDoc> = {
     step: 'tls',
     severity: 'fail',
     meaning:
-      'The URL says wss:// (TLS) but the port speaks plain HTTP. Browsers report this as ERR_SSL_PROTOCOL_ERROR, Node as "wrong version number".',
+      'The URL says wss:// (TLS) but the port speaks plain HTTP. Chromium reports this as ERR_SSL_PROTOCOL_ERROR (a page in Firefox: SSL_ERROR_RX_RECORD_TOO_LONG), Node as "wrong version number".',
     fix: "Use ws:// for this port, or point wss:// at the server's TLS port (wss-studio serve --wss PORT).",
   },
   PLAIN_ON_TLS_PORT: {
     step: 'tls',
     severity: 'fail',
     meaning:
-      'The URL says ws:// (plain) but the port speaks TLS: the server drops the unencrypted request, and clients see the connection closed or reset with no HTTP answer.',
+      'The URL says ws:// (plain) but the port speaks TLS: the server drops the unencrypted request with no HTTP answer. Chromium reports "Connection closed before receiving a handshake response"; other clients see the connection closed or reset.',
     fix: "Use wss:// for this port, or point ws:// at the server's plain port.",
   },
   TLS_HANDSHAKE_FAILED: {
@@ -154,7 +154,7 @@ export const CODES: Record<DoctorCode, CodeDoc> = {
     step: 'certificate',
     severity: 'fail',
     meaning:
-      'The certificate chain does not lead to a CA this machine trusts: neither the system bundle nor the WSS Studio CA issued it.',
+      'The certificate chain does not lead to a CA the client trusts (each client reads its own store: NSS databases, the system bundle, Node, Java). Chromium reports ERR_CERT_AUTHORITY_INVALID, Firefox SEC_ERROR_UNKNOWN_ISSUER.',
     fix: 'Issue the server certificate from the WSS Studio CA (wss-studio cert issue NAME) and install the CA (wss-studio trust install).',
   },
   CERT_UNTRUSTED_BY_SOME: {
@@ -168,7 +168,7 @@ export const CODES: Record<DoctorCode, CodeDoc> = {
     step: 'certificate',
     severity: 'fail',
     meaning:
-      'The certificate does not cover the host name in the URL: browsers match the URL host against the Subject Alternative Names only (the Common Name is ignored).',
+      'The certificate does not cover the host name in the URL: browsers match the URL host against the Subject Alternative Names only (the Common Name is ignored). Chromium reports ERR_CERT_COMMON_NAME_INVALID, Firefox SSL_ERROR_BAD_CERT_DOMAIN.',
     fix: 'Issue a certificate that lists this host (wss-studio cert issue HOST), or use a host it lists.',
   },
   CERT_EXPIRED: {

@@ -5,11 +5,11 @@
 // list always has the same seven entries in the same order.
 import { X509Certificate } from 'node:crypto';
 import { inputError } from '../../shared/errors';
-import { clientSummary, judgeClients, pickAnchor } from './clients';
+import { andList, clientSummary, judgeClients, pickAnchor } from './clients';
 import { STEP_TITLES, type StepId } from './codes';
 import { checkMixedContent, parseOrigin, type PageOrigin } from './mixed-content';
 import { Aborted, connectAny, probePlain, resolveHost } from './net';
-import { judgeCertificate, loadSystemAnchors, probeTls, type TlsHandshake } from './tls';
+import { cnOf, judgeCertificate, loadSystemAnchors, probeTls, type TlsHandshake } from './tls';
 import { runtimeLimits } from './tls-options';
 import { judgeUpgrade, newKey, sendUpgrade } from './upgrade';
 import { checkUrl } from './url';
@@ -230,7 +230,7 @@ export async function diagnose(url: string, opts: DiagnoseOptions = {}): Promise
             code: 'TLS_ON_PLAIN_PORT',
             explanation:
               `The URL says wss:// (TLS) but ${where} speaks plain HTTP: it answered a plain request with ` +
-              `${JSON.stringify(plain.statusLine)}. Browsers show this as ERR_SSL_PROTOCOL_ERROR; Node says ` +
+              `${JSON.stringify(plain.statusLine)}. Chromium shows this as net::ERR_SSL_PROTOCOL_ERROR (a page in Firefox: SSL_ERROR_RX_RECORD_TOO_LONG); Node says ` +
               `${JSON.stringify(
                 p.message
                   .split('\n')[0]
@@ -279,7 +279,8 @@ export async function diagnose(url: string, opts: DiagnoseOptions = {}): Promise
             code: 'PLAIN_ON_TLS_PORT',
             explanation:
               `The URL says ws:// (plain) but ${where} speaks TLS (${p.hs.protocol ?? 'TLS'}): the server drops ` +
-              'the unencrypted request, so clients see the connection closed or reset with no HTTP answer.',
+              'the unencrypted request with no HTTP answer. Chromium reports "Connection closed before receiving ' +
+              'a handshake response"; other clients see the connection closed or reset.',
             fix: `Use ${JSON.stringify(wssUrl)} for this port, or point ws:// at the server's plain port.`,
             detail: [`plain HTTP probe: ${plain.kind}`],
           });
@@ -330,10 +331,8 @@ export async function diagnose(url: string, opts: DiagnoseOptions = {}): Promise
       // Per-client trust: each client family judged from the store it reads. Then the trust verdict is
       // theirs; judgeCertificate's own CERT_UNTRUSTED (system bundle + our CA only) steps aside.
       // With no CA to anchor the chain at all, CERT_UNTRUSTED (and its fix: issue from our CA) stands.
-      const anchored = pickAnchor(hsNow.chain, ourCa) !== null;
-      const universal = anchored
-        ? v.problems.filter((m) => m.code !== 'CERT_UNTRUSTED')
-        : v.problems;
+      const anchor = pickAnchor(hsNow.chain, ourCa);
+      const universal = anchor ? v.problems.filter((m) => m.code !== 'CERT_UNTRUSTED') : v.problems;
       const clients = opts.clients
         ? await judgeClients({
             chain: hsNow.chain,
@@ -345,29 +344,32 @@ export async function diagnose(url: string, opts: DiagnoseOptions = {}): Promise
       if (opts.clients) report.clients = clients;
       const problems = clients.length ? universal : v.problems;
       const withClients = clients.length ? { clients } : {};
-      const fails = clients.filter((c) => c.verdict === 'fails');
-      const works = clients.filter((c) => c.verdict === 'works');
-      const unknown = clients.filter((c) => c.verdict === 'unknown');
-      const summary = clientSummary(clients, opts.clients?.commands ?? true);
-      const clientFix = [
-        ...new Set(
-          fails.map((c) =>
-            opts.clients?.commands === false || !c.command ? c.fix : `${c.fix}: ${c.command}`,
-          ),
-        ),
-      ]
-        .filter(Boolean)
-        .join('. ');
+      const names = (verdict: string) =>
+        clients.filter((c) => c.verdict === verdict).map((c) => c.name);
+      const [fails, works, unknown] = [names('fails'), names('works'), names('unknown')];
       const [first, ...more] = problems;
       if (!first && clients.length && (fails.length || unknown.length)) {
         const none = !works.length && !unknown.length;
+        const cn = anchor ? JSON.stringify(cnOf(anchor.cert.subject)) : '';
+        const words = opts.clients?.commands === false;
+        const fixes = clients
+          .filter((c) => c.verdict === 'fails')
+          .map((c) => (words ? c.fix : (c.command ?? c.fix)))
+          .filter((f): f is string => Boolean(f));
+        const clauses = [
+          works.length ? `${andList(works)} ${works.length === 1 ? 'trusts' : 'trust'} it` : '',
+          fails.length ? `${andList(fails)} ${fails.length === 1 ? 'does' : 'do'} not` : '',
+          unknown.length ? `cannot tell for ${andList(unknown)}` : '',
+        ].filter(Boolean);
         emit('certificate', {
           status: none ? 'fail' : 'warn',
           code: none ? 'CERT_UNTRUSTED' : 'CERT_UNTRUSTED_BY_SOME',
           explanation:
-            `The certificate covers ${JSON.stringify(t.host)} and is within its dates, but ` +
-            `${none ? 'no client checked trusts its CA' : 'not every client trusts its CA'}: ${summary}.`,
-          ...(clientFix ? { fix: clientFix + '.' } : {}),
+            `The certificate covers ${JSON.stringify(t.host)} and is within its dates; each client reads ` +
+            `its own trust store, and for its CA ${cn}: ${clauses.join('; ')}.`,
+          ...(fixes.length
+            ? { fix: [...new Set(fixes)].join(words ? '. ' : '  |  ') + (words ? '.' : '') }
+            : {}),
           detail: v.detail,
           ...withClients,
         });
@@ -384,7 +386,7 @@ export async function diagnose(url: string, opts: DiagnoseOptions = {}): Promise
       } else if (clients.length) {
         emit('certificate', {
           status: 'pass',
-          explanation: `The certificate covers ${JSON.stringify(t.host)}, is within its dates, and every client checked trusts its CA: ${summary}.`,
+          explanation: `The certificate covers ${JSON.stringify(t.host)}, is within its dates, and every client checked trusts its CA: ${clientSummary(clients)}.`,
           detail: v.detail,
           ...withClients,
         });

@@ -220,7 +220,11 @@ export class EchoServer {
             ? { remoteAddress: (socket as Socket).remoteAddress as string }
             : {}),
         });
-        if ((socket as Socket).writable && !tlsHello) {
+        // A TLS ClientHello gets the same plain 400 as any bad request: the client's TLS stack then reads
+        // bytes that are not a TLS record, which Chromium reports as net::ERR_SSL_PROTOCOL_ERROR (what a
+        // plain ws server shows in the wild). Destroying the socket instead showed ERR_CONNECTION_CLOSED.
+        // (e2e/browser-errors.test.ts)
+        if ((socket as Socket).writable) {
           socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
         } else {
           socket.destroy();

@@ -134,10 +134,13 @@ describe('NSS install / status / uninstall with real certutil', () => {
     const un = await nssStore.uninstall(fx.ca, ctx);
     expect(un.state, un.detail).toBe('not-trusted');
     expect(un.changed).toBe(true);
+    expect(un.detail).toBe('removed from 3 of 3 NSS databases');
     expect((await nssStore.status(fx.ca, ctx)).state).toBe('not-trusted');
+    // Run twice: it says there was nothing to remove, not "removed from".
     expect(await nssStore.uninstall(fx.ca, ctx)).toMatchObject({
       state: 'not-trusted',
       changed: false,
+      detail: 'not in any of 3 NSS databases: nothing to remove',
     });
 
     // The foreign CA and the old CA with the same subject are untouched.

@@ -470,12 +470,16 @@ export const nssStore: TrustStore = {
     const probes = await Promise.all(dbs.map((db) => probeDb(ca, db, certutil, ctx)));
     let changed = false;
     const failures: string[] = [];
+    const removedFrom = new Set<string>();
     await Promise.all(
       probes.map(async (p) => {
         for (const o of p.ours) {
           const r = await ctx.run(certutil, ['-D', '-d', dbArg(p.db), '-n', o.nickname]);
           if (r.code !== 0) failures.push(`${p.db.label}: ${certutilError(r)}`);
-          else changed = true;
+          else {
+            changed = true;
+            removedFrom.add(p.db.dir);
+          }
         }
       }),
     );
@@ -485,9 +489,12 @@ export const nssStore: TrustStore = {
     const result: StoreChange = {
       ...after,
       state: stillThere.length ? 'trusted' : after.state === 'error' ? 'error' : 'not-trusted',
+      // Say what this call did: "removed from 1 of 2 NSS databases", or, run again, that it was in none.
       detail: stillThere.length
         ? `still trusted in ${stillThere.map((t) => t.label).join('; ')}`
-        : `removed from ${describeCount(targets.length)}`,
+        : removedFrom.size
+          ? `removed from ${removedFrom.size} of ${describeCount(targets.length)}`
+          : `not in any of ${describeCount(targets.length).replace(/^1 NSS database$/, 'the 1 NSS database')}: nothing to remove`,
       changed,
     };
     delete result.fix;

@@ -204,7 +204,7 @@ describe('system store (Debian flavour, temp root)', () => {
       wsl,
     );
     expect(s.warnings).toEqual([
-      "WSL: Windows browsers do not read this store; to trust the CA there too, run: certutil.exe -user -addstore Root '\\\\wsl.localhost\\Ubuntu-24.04\\home\\me\\.local\\share\\wss-studio\\ca\\ca.pem'",
+      "WSL: Windows browsers do not read this store; to trust the CA there too, run: wss-studio trust install --stores windows (or: certutil.exe -user -addstore Root '\\\\wsl.localhost\\Ubuntu-24.04\\home\\me\\.local\\share\\wss-studio\\ca\\ca.pem')",
     ]);
     expect((await systemLinuxStore.status(fx.ca, ctx)).warnings).toBeUndefined();
   });

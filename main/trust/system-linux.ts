@@ -196,13 +196,9 @@ export function wslWarning(ca: TrustCa, ctx: TrustContext): string | null {
   const distro = ctx.env.WSL_DISTRO_NAME;
   if (!distro || ctx.platform !== 'linux') return null;
   const winPath = `\\\\wsl.localhost\\${distro}${ca.certPath.replace(/\//g, '\\')}`;
-  return `WSL: Windows browsers do not read this store; to trust the CA there too, run: ${shLine([
-    'certutil.exe',
-    '-user',
-    '-addstore',
-    'Root',
-    winPath,
-  ])}`;
+  return `WSL: Windows browsers do not read this store; to trust the CA there too, run: ${ctx.cliName} trust install --stores windows (or: ${shLine(
+    ['certutil.exe', '-user', '-addstore', 'Root', winPath],
+  )})`;
 }
 
 function label(f: LinuxFlavour | null): string {
