@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Unit/integration tests sit beside the code (main/**, shared/**); browser and end-to-end tests in e2e/.
+// Unit/integration tests sit beside the code (main/**, shared/**, renderer/** pure helpers); browser and end-to-end tests in e2e/.
 // Real peers (openssl, certutil, chromium, wscat, python websockets) are slow to start: generous timeouts,
 // and files run in parallel forks bounded to the machine's two cores.
 export default defineConfig({
@@ -8,6 +8,7 @@ export default defineConfig({
     include: [
       'main/**/*.test.ts',
       'shared/**/*.test.ts',
+      'renderer/**/*.test.ts',
       'e2e/**/*.test.ts',
       'scripts/**/*.test.ts',
     ],

@@ -334,7 +334,10 @@ export class WsClient {
       mode: this.mode,
       text: this.draft,
     };
-    this.#storeSaved([item, ...this.saved.filter((x) => x.text !== item.text || x.mode !== item.mode)]);
+    this.#storeSaved([
+      item,
+      ...this.saved.filter((x) => x.text !== item.text || x.mode !== item.mode),
+    ]);
   }
 
   useSaved(item: SavedMessage): void {
