@@ -77,7 +77,7 @@ export class EchoServer {
     if (this.definition.scheme === 'wss' && !this.tls) {
       throw inputError(
         'CERT_REQUIRED',
-        `start wss server ${q(this.definition.id)}`,
+        `start wss server ${q(this.definition.name)}`,
         'a wss server needs a certificate',
         {
           field: 'certId',
@@ -553,11 +553,12 @@ function statusCodeOf(err: object): number | undefined {
 /** Turn a listen() error into a message that names the port and the fix. */
 export function listenError(
   e: unknown,
-  def: Pick<ServerDefinition, 'scheme' | 'host' | 'id'>,
+  def: Pick<ServerDefinition, 'scheme' | 'host' | 'name'>,
   port: number,
 ): WssError {
   const err = e as NodeJS.ErrnoException;
-  const action = `start ${def.scheme} server ${q(def.id)} on ${q(`${def.host}:${port}`)}`;
+  // Named as the user sees it (the display name), not by the internal id.
+  const action = `start ${def.scheme} server ${q(def.name)} on ${q(`${def.host}:${port}`)}`;
   switch (err.code) {
     case 'EADDRINUSE':
       return failure(

@@ -134,7 +134,7 @@ export class ServerManager {
     if (patch.id !== undefined && patch.id !== id) {
       throw inputError(
         'INVALID_SERVER',
-        `update echo server ${q(id)}`,
+        `update echo server ${q(e.def.name)}`,
         'the id of a server cannot change',
         {
           field: 'id',
@@ -311,7 +311,7 @@ export class ServerManager {
         if (!def.certId) {
           throw inputError(
             'CERT_REQUIRED',
-            `start wss server ${q(def.id)}`,
+            `start wss server ${q(def.name)}`,
             'no certificate chosen for this wss server',
             {
               field: 'certId',
@@ -350,7 +350,7 @@ export class ServerManager {
       e.state = 'error';
       e.error = isWssError(err)
         ? err
-        : failure('START_FAILED', `start echo server ${q(def.id)}`, String(err));
+        : failure('START_FAILED', `start echo server ${q(def.name)}`, String(err));
       this.emit(def.id);
       throw e.error;
     }
