@@ -1,6 +1,7 @@
 // Many echo servers, each started, stopped and restarted on its own, sharing one frame log. Definitions are
 // persisted in the store's settings.json under the key `servers` (this area owns that key) and come back on
 // the next start; servers whose `enabled` flag is set are started again by startEnabled().
+import type { LabReport } from '../../shared/api';
 import { failure, inputError, isWssError, q, type WssError } from '../../shared/errors';
 import { EchoServer, type TlsMaterial } from './echo-server';
 import { FrameLog, type FrameLogOptions } from './frame-log';
@@ -48,6 +49,8 @@ interface Entry {
 export class ServerManager {
   readonly log: FrameLog;
   private readonly entries = new Map<string, Entry>();
+  /** The latest results a lab page posted back (any server's). */
+  private lastLab: LabReport | undefined;
   private readonly settings: SettingsStore | undefined;
   private readonly resolveCert: (certId: string) => TlsMaterial;
   private readonly handshakeTimeoutMs: number | undefined;
@@ -249,6 +252,11 @@ export class ServerManager {
     };
   }
 
+  /** The latest lab page results posted back, if any. */
+  labReport(): LabReport | undefined {
+    return this.lastLab;
+  }
+
   /** Change how many events the frame log keeps (shrinking drops the oldest). */
   configureLog(capacity: number): { received: number; dropped: number; capacity: number } {
     this.log.resize(capacity);
@@ -330,6 +338,7 @@ export class ServerManager {
           : {}),
         labTargets: () => this.labTargets(),
         onConnections: () => this.connectionsChanged(def.id),
+        onLabReport: (r) => (this.lastLab = r),
       });
       let port: number;
       try {
