@@ -77,6 +77,13 @@ describe('Client screen', () => {
     await page.getByRole('button', { name: /^Jump to latest/ }).click();
     await expect.poll(atBottom).toBe(true);
     expect(await page.getByRole('button', { name: /^Jump to latest/ }).count()).toBe(0);
+    // The composer growing (an error line under the box) does not hide the newest message.
+    await page.getByRole('radio', { name: 'hex' }).check();
+    await box.fill('zz');
+    await page.getByText('"z" is not a hex digit').waitFor();
+    await expect.poll(atBottom).toBe(true);
+    await box.fill('');
+    await page.getByRole('radio', { name: 'text' }).check();
   });
 
   it('pretty-prints JSON, shows hex as hex, resends, filters with "Clear filters", keeps saved messages', async () => {
