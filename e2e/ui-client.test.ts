@@ -132,6 +132,7 @@ describe('Client screen', () => {
     await page.reload();
     await page.getByRole('heading', { level: 1, name: 'Client' }).waitFor();
     await page.getByText('Saved messages (1)').click();
+    await shoot(page, 'client-saved-900');
     await page
       .getByRole('list', { name: 'Saved messages' })
       .getByRole('button', { name: 'hex de ad be ef' })

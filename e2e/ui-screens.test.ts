@@ -175,6 +175,18 @@ describe('every screen', () => {
         .getByRole('toolbar', { name: 'Frame log filters' })
         .evaluate((el) => el.getBoundingClientRect().height);
       expect(rows).toBeLessThan(48);
+      // The sidebar folds to a rail; the links keep their names, and the choice survives a reload.
+      await page.getByRole('button', { name: 'Collapse the sidebar' }).click();
+      const navWidth = () =>
+        page.getByRole('navigation', { name: 'Main' }).evaluate((el) => el.clientWidth);
+      expect(await navWidth()).toBeLessThan(70);
+      await page.reload();
+      await page.getByRole('heading', { level: 1, name: 'Frame log' }).waitFor();
+      expect(await navWidth()).toBeLessThan(70);
+      await shoot(page, 'screen-frame-log-collapsed');
+      await goTo(page, 'Client');
+      await page.getByRole('button', { name: 'Expand the sidebar' }).click();
+      expect(await navWidth()).toBeGreaterThan(120);
     } finally {
       await page.setViewportSize({ width: 900, height: 600 });
     }
