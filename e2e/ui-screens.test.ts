@@ -19,6 +19,7 @@ beforeAll(async () => {
   await api.call('ca.create', { keyType: 'ecdsa' });
   const { leaf } = await api.call('cert.issue', { names: ['localhost', '127.0.0.1', '::1'] });
   await api.call('cert.issue', { names: ['app.test', '*.app.test'], client: true });
+  await api.call('cert.issue', { names: ['soon.test'], days: 10 });
   const wss = await api.call('server.add', {
     name: 'localhost (wss)',
     scheme: 'wss',
@@ -93,6 +94,14 @@ describe('every screen', () => {
           .split('\n')
           .map((l) => JSON.parse(l) as { type: string });
         expect(lines.filter((l) => l.type === 'frame').length).toBeGreaterThanOrEqual(6);
+      }
+      if (name === 'Overview') {
+        // The dashboard: both running servers with their URLs, and the certificate that expires soon.
+        await page.locator('li.item[data-state="running"]').nth(1).waitFor();
+        const soon = page.getByRole('list', { name: 'Expiring certificates' }).locator('li');
+        expect(await soon.allInnerTexts()).toEqual([
+          expect.stringMatching(/^in (9|10) days\s+soon\.test\s+Renew on Certificates/),
+        ]);
       }
       if (name === 'Certificates') await page.locator('tr[data-cert]').first().waitFor();
       if (name === 'Servers') {
