@@ -65,6 +65,10 @@ describe('Client screen', () => {
     // At 900×600 the conversation is the main pane: many rows, not 3.
     const paneHeight = await pane.evaluate((el) => el.clientHeight);
     expect(paneHeight).toBeGreaterThan(200);
+    const rowHeight = await last.evaluate((el) => el.getBoundingClientRect().height);
+    console.log(
+      `conversation pane at 900×600: ${paneHeight} px, ${Math.floor(paneHeight / rowHeight)} one-line messages`,
+    );
 
     // Scrolled up: new messages do not move the view; the button says how many arrived.
     await pane.evaluate((el) => (el.scrollTop = 0));

@@ -184,6 +184,15 @@ describe('every screen', () => {
         .getByRole('toolbar', { name: 'Frame log filters' })
         .evaluate((el) => el.getBoundingClientRect().height);
       expect(rows).toBeLessThan(48);
+      await page
+        .getByRole('region', { name: 'Selected event' })
+        .getByRole('button', { name: 'Close' })
+        .click();
+      const shownRows = await page
+        .getByRole('listbox', { name: 'Frame log events' })
+        .evaluate((el) => Math.floor(el.clientHeight / 26));
+      console.log(`frame log at 900×600, no row selected: ${shownRows} rows in view`);
+      expect(shownRows).toBeGreaterThanOrEqual(12);
       // The sidebar folds to a rail; the links keep their names, and the choice survives a reload.
       await page.getByRole('button', { name: 'Collapse the sidebar' }).click();
       const navWidth = () =>
