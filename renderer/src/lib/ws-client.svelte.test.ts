@@ -93,3 +93,29 @@ describe('WsClient', () => {
     expect(ws.closed).toEqual([1000, 'bye']);
   });
 });
+
+describe('WsClient through the engine', () => {
+  it('Disconnect while the engine is still connecting abandons it and closes what it opened', async () => {
+    let resolve: (r: unknown) => void = () => {};
+    const calls: { name: string; input: unknown }[] = [];
+    const engine = {
+      on: () => () => {},
+      call: (name: string, input: unknown) => {
+        calls.push({ name, input });
+        if (name === 'client.connect') return new Promise((r) => (resolve = r));
+        return Promise.resolve({ ok: true });
+      },
+    } as never;
+    const c = new WsClient(engine);
+    c.via = 'engine';
+    c.url = 'wss://localhost:1/';
+    c.connect();
+    expect(c.state).toBe('connecting');
+    c.close();
+    expect(c.state).toBe('closed');
+    resolve({ clientId: 'c1', protocol: '', extensions: '' });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(c.state).toBe('closed');
+    expect(calls.at(-1)).toEqual({ name: 'client.close', input: { clientId: 'c1' } });
+  });
+});
