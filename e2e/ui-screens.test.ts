@@ -102,6 +102,11 @@ describe('every screen', () => {
         expect(await soon.allInnerTexts()).toEqual([
           expect.stringMatching(/^in (9|10) days\s+soon\.test\s+Renew on Certificates/),
         ]);
+        // Renew opens that certificate on the Certificates screen.
+        await soon.getByRole('link', { name: /Renew on Certificates/ }).click();
+        await page.getByRole('heading', { level: 1, name: 'Certificates' }).waitFor();
+        await page.getByRole('heading', { level: 2, name: 'soon.test' }).waitFor();
+        await goTo(page, 'Overview');
       }
       if (name === 'Certificates') await page.locator('tr[data-cert]').first().waitFor();
       if (name === 'Servers') {
