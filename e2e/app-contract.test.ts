@@ -45,6 +45,7 @@ const samples: { [K in RequestName]: Input<K> } = {
   'log.snapshot': { limit: 10 },
   'log.clear': {},
   'log.configure': { capacity: 10_000 },
+  'lab.results': {},
   'log.export': { format: 'jsonl' },
   'doctor.run': { url: 'ws://127.0.0.1:1/' },
   'client.connect': { url: 'ws://127.0.0.1:1/' },

@@ -134,7 +134,7 @@ describe('serve (in-process)', () => {
     const code = await run(['serve', '--ws', '0', '--wss', String(port), '--json'], t.io);
     expect(code).toBe(1);
     expect(t.err[0]).toBe(
-      `error: failed to start wss server "wss" on "127.0.0.1:${port}": port ${port} is already in use on "127.0.0.1"`,
+      `error: failed to start wss server "wss echo" on "127.0.0.1:${port}": port ${port} is already in use on "127.0.0.1"`,
     );
     expect(t.out).toEqual([]); // nothing announced as listening
     first.stop();

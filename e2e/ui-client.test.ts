@@ -65,6 +65,10 @@ describe('Client screen', () => {
     // At 900×600 the conversation is the main pane: many rows, not 3.
     const paneHeight = await pane.evaluate((el) => el.clientHeight);
     expect(paneHeight).toBeGreaterThan(200);
+    const rowHeight = await last.evaluate((el) => el.getBoundingClientRect().height);
+    console.log(
+      `conversation pane at 900×600: ${paneHeight} px, ${Math.floor(paneHeight / rowHeight)} one-line messages`,
+    );
 
     // Scrolled up: new messages do not move the view; the button says how many arrived.
     await pane.evaluate((el) => (el.scrollTop = 0));
@@ -77,6 +81,13 @@ describe('Client screen', () => {
     await page.getByRole('button', { name: /^Jump to latest/ }).click();
     await expect.poll(atBottom).toBe(true);
     expect(await page.getByRole('button', { name: /^Jump to latest/ }).count()).toBe(0);
+    // The composer growing (an error line under the box) does not hide the newest message.
+    await page.getByRole('radio', { name: 'hex' }).check();
+    await box.fill('zz');
+    await page.getByText('"z" is not a hex digit').waitFor();
+    await expect.poll(atBottom).toBe(true);
+    await box.fill('');
+    await page.getByRole('radio', { name: 'text' }).check();
   });
 
   it('pretty-prints JSON, shows hex as hex, resends, filters with "Clear filters", keeps saved messages', async () => {
@@ -125,6 +136,7 @@ describe('Client screen', () => {
     await page.reload();
     await page.getByRole('heading', { level: 1, name: 'Client' }).waitFor();
     await page.getByText('Saved messages (1)').click();
+    await shoot(page, 'client-saved-900');
     await page
       .getByRole('list', { name: 'Saved messages' })
       .getByRole('button', { name: 'hex de ad be ef' })

@@ -59,9 +59,9 @@ describe('first run in the browser', () => {
     await page.locator('[data-store="nss"][data-state="trusted"]').waitFor();
     await shoot(page, 'overview-ready');
     // "Run again" is no longer the main button once setup is done.
-    expect(await page.getByRole('button', { name: 'Run again' }).getAttribute('class')).not.toMatch(
-      /primary/,
-    );
+    expect(
+      (await page.getByRole('button', { name: 'Run again' }).getAttribute('class')) ?? '',
+    ).not.toMatch(/primary/);
 
     // A returning user (reload): the setup card is collapsed to one line, and the dashboard lists the
     // running server with its URL, trust at a glance and a way into the client.

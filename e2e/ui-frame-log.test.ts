@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { Client } from '../shared/client';
-import { goTo, shoot, startUi, type UiRig } from './helpers/ui';
+import { axe, axeReport, goTo, shoot, startUi, type UiRig } from './helpers/ui';
 
 const N = 20_000;
 const CHUNK = 1_000;
@@ -33,7 +33,7 @@ const count = (name: string) =>
   rig.page
     .locator(`[data-count="${name}"]`)
     .innerText()
-    .then((t) => Number(t));
+    .then((t) => Number(t.replace(/,/g, '')));
 
 describe('Frame log under a flood', () => {
   it('stays responsive through 20,000 messages, then shows the right dropped count and filters', async () => {
@@ -175,5 +175,110 @@ describe('Frame log under a flood', () => {
     expect(await count('showing')).toBe(snap.capacity);
     await shoot(page, 'frame-log-filtered');
     await goTo(page, 'Overview');
+  }, 180_000);
+
+  it('keeps one scope of counters, a changeable limit, the reader’s place and the selected row', async () => {
+    const { page } = rig;
+    await goTo(page, 'Frame log');
+    const list = page.getByRole('listbox', { name: 'Frame log events' });
+    const status = page.locator('[data-follow]');
+
+    // Counters after the burst: one scope, received = kept + dropped, equal to the engine's, and a
+    // reload does not reset one of them (before: received reset, dropped did not).
+    const snap = await api.call('log.snapshot', { limit: 1 });
+    await expect.poll(() => count('received'), { timeout: 15_000 }).toBe(snap.received);
+    expect(await count('dropped')).toBe(snap.dropped);
+    expect((await count('kept')) + (await count('dropped'))).toBe(await count('received'));
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: 'Frame log' }).waitFor();
+    await expect.poll(() => count('received'), { timeout: 15_000 }).toBe(snap.received);
+    expect(await count('dropped')).toBe(snap.dropped);
+    await expect.poll(() => count('showing'), { timeout: 15_000 }).toBe(snap.capacity);
+
+    // The limit is on the screen and changes the engine's ring.
+    const limit = page.getByRole('combobox', { name: 'Keep last (events)' });
+    expect(await limit.inputValue()).toBe(String(snap.capacity));
+    await limit.selectOption('1000');
+    await expect.poll(() => count('showing'), { timeout: 10_000 }).toBe(1_000);
+    const small = await api.call('log.snapshot', { limit: 1 });
+    expect(small.capacity).toBe(1_000);
+    expect(await count('kept')).toBe(1_000);
+    expect(await count('dropped')).toBe(small.received - 1_000);
+    // Export says that events were dropped.
+    await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export JSONL' }).click(),
+    ]);
+    await page.getByText(/earlier events were dropped before the export/).waitFor();
+    await limit.selectOption('10000');
+    await expect
+      .poll(async () => (await api.call('log.snapshot', { limit: 1 })).capacity)
+      .toBe(10_000);
+
+    // The first ArrowDown from the newest rows selects the newest row, not the oldest.
+    await expect.poll(() => status.getAttribute('data-follow')).toBe('following');
+    await list.focus();
+    await page.keyboard.press('ArrowDown');
+    const selected = list.locator('[role="option"][aria-selected="true"]');
+    await selected.waitFor();
+    expect(await selected.innerText()).toContain('late-9');
+    // aria-activedescendant names a row that exists.
+    const activeExists = () =>
+      list.evaluate((el) => {
+        const id = el.getAttribute('aria-activedescendant');
+        return !!id && !!document.getElementById(id);
+      });
+    expect(await activeExists()).toBe(true);
+    await expect.poll(() => status.innerText()).toContain('Paused: row selected');
+    // PageUp moves a page of rows; the row stays visible above the detail pane.
+    const before = await selected.innerText();
+    await page.keyboard.press('PageUp');
+    await expect.poll(() => selected.innerText()).not.toBe(before);
+    expect(await activeExists()).toBe(true);
+    const inView = () =>
+      page.evaluate(() => {
+        const box = document.querySelector('[role="listbox"]')!.getBoundingClientRect();
+        const row = document.querySelector('.vrow.selected')?.getBoundingClientRect();
+        return !!row && row.top >= box.top - 1 && row.bottom <= box.bottom + 1;
+      });
+    expect(await inView()).toBe(true);
+    await page.keyboard.press('PageDown');
+    await page.keyboard.press('PageDown');
+    expect(await activeExists()).toBe(true);
+    expect(await inView()).toBe(true);
+    const violations = await axe(page);
+    expect(violations, axeReport(violations)).toEqual([]);
+    await shoot(page, 'frame-log-selected');
+    await page
+      .getByRole('region', { name: 'Selected event' })
+      .getByRole('button', { name: 'Close' })
+      .click();
+    await expect.poll(() => status.getAttribute('data-follow')).toBe('following');
+
+    // Scrolled up during a bounded flood (3,000 messages): the view pauses and the rows under the
+    // reader stay where they are; scrolling back to the bottom follows again.
+    await list.evaluate((el) => (el.scrollTop = el.scrollHeight / 2));
+    await expect.poll(() => status.innerText()).toContain('Paused: scrolled up');
+    const topRow = () =>
+      list.evaluate((el) => {
+        const box = el.getBoundingClientRect();
+        const rows = [...el.querySelectorAll('.vrow')];
+        const r = rows.find((x) => x.getBoundingClientRect().bottom > box.top + 2);
+        return `${r?.textContent ?? ''}@${Math.round((r?.getBoundingClientRect().top ?? 0) - box.top)}`;
+      });
+    const placeBefore = await topRow();
+    const receivedBefore = await count('received');
+    for (let i = 0; i < 3; i++) {
+      for (let j = 0; j < 1_000; j++) ws.send(`more-${i}-${j}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await expect.poll(() => count('received'), { timeout: 30_000 }).toBe(receivedBefore + 6_000);
+    expect(await topRow()).toBe(placeBefore);
+    expect(await page.locator('button.pause').innerText()).toBe('Resume (6000 new)');
+    await list.evaluate((el) => (el.scrollTop = el.scrollHeight));
+    await expect.poll(() => status.getAttribute('data-follow')).toBe('following');
+    await expect
+      .poll(() => list.locator('.r').filter({ hasText: 'more-2-999' }).count(), { timeout: 10_000 })
+      .toBe(2);
   }, 180_000);
 });

@@ -1,11 +1,12 @@
-// Every screen, populated, in light and dark at the smallest supported window (900×600): screenshots to
-// e2e/screenshots/, no horizontal overflow, and the navigation is reachable and usable from the keyboard.
+// Every screen, populated, in light and dark at the smallest supported window (900×600) and at 1280×800:
+// screenshots to e2e/screenshots/, no horizontal overflow, axe-core finds no violation (the frame log
+// with a frame selected), and the navigation is reachable and usable from the keyboard.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { Client } from '../shared/client';
-import { goTo, shoot, startUi, type UiRig } from './helpers/ui';
+import { axe, axeReport, goTo, shoot, startUi, type UiRig } from './helpers/ui';
 
 const SCREENS = ['Overview', 'Certificates', 'Servers', 'Frame log', 'Client', 'Doctor', 'Lab'];
 
@@ -18,6 +19,7 @@ beforeAll(async () => {
   await api.call('ca.create', { keyType: 'ecdsa' });
   const { leaf } = await api.call('cert.issue', { names: ['localhost', '127.0.0.1', '::1'] });
   await api.call('cert.issue', { names: ['app.test', '*.app.test'], client: true });
+  await api.call('cert.issue', { names: ['soon.test'], days: 10 });
   const wss = await api.call('server.add', {
     name: 'localhost (wss)',
     scheme: 'wss',
@@ -93,6 +95,19 @@ describe('every screen', () => {
           .map((l) => JSON.parse(l) as { type: string });
         expect(lines.filter((l) => l.type === 'frame').length).toBeGreaterThanOrEqual(6);
       }
+      if (name === 'Overview') {
+        // The dashboard: both running servers with their URLs, and the certificate that expires soon.
+        await page.locator('li.item[data-state="running"]').nth(1).waitFor();
+        const soon = page.getByRole('list', { name: 'Expiring certificates' }).locator('li');
+        expect(await soon.allInnerTexts()).toEqual([
+          expect.stringMatching(/^in (9|10) days\s+soon\.test\s+Renew on Certificates/),
+        ]);
+        // Renew opens that certificate on the Certificates screen.
+        await soon.getByRole('link', { name: /Renew on Certificates/ }).click();
+        await page.getByRole('heading', { level: 1, name: 'Certificates' }).waitFor();
+        await page.getByRole('heading', { level: 2, name: 'soon.test' }).waitFor();
+        await goTo(page, 'Overview');
+      }
       if (name === 'Certificates') await page.locator('tr[data-cert]').first().waitFor();
       if (name === 'Servers') {
         await page.locator('article[data-state="running"]').nth(1).waitFor();
@@ -139,6 +154,7 @@ describe('every screen', () => {
         await page.getByRole('button', { name: 'Diagnose' }).click();
         await page.locator('[data-verdict]').waitFor({ timeout: 30_000 });
       }
+      await shoot(page, `screen-${name.toLowerCase().replace(/\s+/g, '-')}`);
       const overflow = await page.evaluate(() => {
         const main = document.querySelector('main') as HTMLElement;
         return {
@@ -147,7 +163,55 @@ describe('every screen', () => {
         };
       });
       expect(overflow, `${name} overflows horizontally at 900×600`).toEqual({ doc: 0, main: 0 });
-      await shoot(page, `screen-${name.toLowerCase().replace(/\s+/g, '-')}`);
+      const violations = await axe(page);
+      expect(violations, `${name} at 900×600:\n${axeReport(violations)}`).toEqual([]);
+    }
+  });
+
+  it('renders each screen at 1280×800 in light and dark, axe-clean, the frame log with a frame selected', async () => {
+    const { page } = rig;
+    await page.setViewportSize({ width: 1280, height: 800 });
+    try {
+      for (const name of SCREENS) {
+        await goTo(page, name);
+        if (name === 'Frame log') {
+          await page.locator('.r[data-opcode="text"]').first().click();
+          await page.getByRole('region', { name: 'Selected event' }).waitFor();
+        }
+        const violations = await axe(page);
+        expect(violations, `${name} at 1280×800:\n${axeReport(violations)}`).toEqual([]);
+        await shoot(page, `screen-${name.toLowerCase().replace(/\s+/g, '-')}-1280`);
+      }
+      // The one-row frame-log toolbar also holds at 900×600 (it wrapped to two lines before).
+      await page.setViewportSize({ width: 900, height: 600 });
+      await goTo(page, 'Frame log');
+      const rows = await page
+        .getByRole('toolbar', { name: 'Frame log filters' })
+        .evaluate((el) => el.getBoundingClientRect().height);
+      expect(rows).toBeLessThan(48);
+      await page
+        .getByRole('region', { name: 'Selected event' })
+        .getByRole('button', { name: 'Close' })
+        .click();
+      const shownRows = await page
+        .getByRole('listbox', { name: 'Frame log events' })
+        .evaluate((el) => Math.floor(el.clientHeight / 26));
+      console.log(`frame log at 900×600, no row selected: ${shownRows} rows in view`);
+      expect(shownRows).toBeGreaterThanOrEqual(12);
+      // The sidebar folds to a rail; the links keep their names, and the choice survives a reload.
+      await page.getByRole('button', { name: 'Collapse the sidebar' }).click();
+      const navWidth = () =>
+        page.getByRole('navigation', { name: 'Main' }).evaluate((el) => el.clientWidth);
+      expect(await navWidth()).toBeLessThan(70);
+      await page.reload();
+      await page.getByRole('heading', { level: 1, name: 'Frame log' }).waitFor();
+      expect(await navWidth()).toBeLessThan(70);
+      await shoot(page, 'screen-frame-log-collapsed');
+      await goTo(page, 'Client');
+      await page.getByRole('button', { name: 'Expand the sidebar' }).click();
+      expect(await navWidth()).toBeGreaterThan(120);
+    } finally {
+      await page.setViewportSize({ width: 900, height: 600 });
     }
   });
 

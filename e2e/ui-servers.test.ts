@@ -87,14 +87,15 @@ describe('Servers screen', () => {
     await page.locator('select[name="server-scheme"]').selectOption('ws');
     await page.locator('input[name="server-port"]').fill(String(busyPort));
     await page.getByRole('button', { name: 'Add', exact: true }).click();
+    // Added servers start at once ("Start it now" is on by default): this one cannot.
     const card = page.getByRole('article', { name: 'Server busy one' });
     await card.waitFor();
-    expect(await card.getAttribute('data-state')).toBe('stopped');
-    await card.getByRole('switch').click();
     const alert = card.getByRole('alert');
     await alert.waitFor({ timeout: 15_000 });
     const text = await alert.innerText();
     expect(text).toContain(`port ${busyPort} is already in use`);
+    // Named by its display name, not its internal id.
+    expect(text).toContain('start ws server "busy one"');
     expect(text).toMatch(/pick another port/);
     expect(await card.getAttribute('data-state')).toBe('error');
     // The other server is untouched.

@@ -285,6 +285,7 @@ export const requests = {
     'the newest events in the frame log (then follow `log.batch`)',
   ),
   'log.clear': def(none, 'clear the frame log'),
+  'lab.results': def(none, 'the latest results a lab page posted back (null before any)'),
   'log.configure': def(
     v.strictObject({ capacity: int(100, 1_000_000) }),
     'change how many events the frame log keeps (shrinking drops the oldest)',
@@ -866,6 +867,25 @@ export interface FaultEventDto extends EventBase {
 export type LogEventDto =
   OpenEventDto | FrameEventDto | CloseEventDto | ErrorEventDto | HttpEventDto | FaultEventDto;
 
+/** One WebSocket the lab page tried, as the browser saw it. */
+export interface LabResult {
+  url: string;
+  scheme: 'ws' | 'wss';
+  host: string;
+  loopback: boolean;
+  status: 'echoed' | 'blocked' | 'failed' | 'timeout' | 'pending';
+  why: string;
+}
+/** What a lab page posted back to the server that served it. */
+export interface LabReport {
+  /** Origin of the lab page (https://localhost:8443). */
+  page: string;
+  secure: boolean;
+  /** When it arrived (ISO 8601). */
+  at: string;
+  results: LabResult[];
+}
+
 /** The frame log's counters, all over one scope: events since the last clear. received = held + dropped. */
 export interface LogCounters {
   /** Events written since the last clear. */
@@ -967,6 +987,7 @@ export interface Results {
   'log.snapshot': LogSnapshot;
   'log.clear': Ok;
   'log.configure': LogCounters;
+  'lab.results': LabReport | null;
   'log.export': ExportDto;
   'doctor.run': DoctorReport;
   'client.connect': { clientId: string; protocol: string; extensions: string };

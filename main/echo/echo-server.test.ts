@@ -291,7 +291,7 @@ describe('listen errors', () => {
       if (!isWssError(err)) return;
       expect(err.code).toBe('PORT_IN_USE');
       expect(err.message).toBe(
-        `failed to start ws server "busy" on "127.0.0.1:${port}": port ${port} is already in use on "127.0.0.1"`,
+        `failed to start ws server "ws echo" on "127.0.0.1:${port}": port ${port} is already in use on "127.0.0.1"`,
       );
       expect(err.hint).toContain('0 for a free one');
       expect(server.running).toBe(false);
@@ -303,9 +303,10 @@ describe('listen errors', () => {
 
   it('explains a privileged port (EACCES) with the setcap fix', () => {
     const e = Object.assign(new Error('listen EACCES'), { code: 'EACCES' });
-    const err = listenError(e, { scheme: 'wss', host: '127.0.0.1', id: 'tls' }, 443);
+    const err = listenError(e, { scheme: 'wss', host: '127.0.0.1', name: 'tls echo' }, 443);
     expect(err.code).toBe('PORT_PRIVILEGED');
     expect(err.message).toContain('port 443 is privileged');
+    expect(err.message).toContain('"tls echo"');
     expect(err.hint).toContain('8443');
     expect(err.hint).toContain('cap_net_bind_service');
   });

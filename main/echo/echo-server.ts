@@ -11,6 +11,8 @@ import { failure, inputError, q, type WssError } from '../../shared/errors';
 import type { FrameLog } from './frame-log';
 import { preview } from './frame-log';
 import { renderLabPage, type LabTarget } from './lab-page';
+import { checkLabReport, LAB_BODY_MAX, LAB_RESULTS_PATH } from './lab-results';
+import type { LabReport } from '../../shared/api';
 import type { ClientCertInfo, EchoMode, ServerDefinition } from './types';
 import type { Behaviour, FrameSource, Peer } from './rules/peer';
 
@@ -36,6 +38,8 @@ export interface EchoServerOptions {
   onConnections?: (count: number) => void;
   /** Rules, scripts, pushes, replay (main/echo/rules): consulted for every connection and message. */
   behaviour?: Behaviour;
+  /** A lab page served by this server posted its results (already checked by shape and origin). */
+  onLabReport?: (report: LabReport) => void;
 }
 
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -66,6 +70,7 @@ export class EchoServer {
   private readonly handshakeTimeoutMs: number;
   private readonly labTargets: () => LabTarget[];
   private readonly onConnections: (count: number) => void;
+  private readonly onLabReport: ((report: LabReport) => void) | undefined;
   private server: http.Server | https.Server | undefined;
   private wss: WebSocketServer | undefined;
   private readonly sockets = new Set<Duplex>();
@@ -83,10 +88,11 @@ export class EchoServer {
     this.labTargets = opts.labTargets ?? (() => this.selfTarget());
     this.onConnections = opts.onConnections ?? (() => {});
     this.behaviour = opts.behaviour;
+    this.onLabReport = opts.onLabReport;
     if (this.definition.scheme === 'wss' && !this.tls) {
       throw inputError(
         'CERT_REQUIRED',
-        `start wss server ${q(this.definition.id)}`,
+        `start wss server ${q(this.definition.name)}`,
         'a wss server needs a certificate',
         {
           field: 'certId',
@@ -375,6 +381,10 @@ export class EchoServer {
       res.end(req.method === 'HEAD' ? undefined : page.html);
       return;
     }
+    if (req.method === 'POST' && path === LAB_RESULTS_PATH) {
+      this.onLabPost(req, res, headers);
+      return;
+    }
     if (path === this.definition.path) {
       res.writeHead(426, {
         ...headers,
@@ -390,6 +400,49 @@ export class EchoServer {
     res.end(
       `Not found. The WebSocket endpoint is ${this.definition.path} and the lab page is /.\n`,
     );
+  }
+
+  /** POST /lab-results: read at most LAB_BODY_MAX bytes, check, hand over; answer with a status only. */
+  private onLabPost(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    headers: Record<string, string>,
+  ): void {
+    const answer = (status: number, text: string) => {
+      if (res.headersSent) return;
+      res.writeHead(status, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end(text + '\n');
+    };
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > LAB_BODY_MAX) {
+        answer(413, `results are limited to ${LAB_BODY_MAX} bytes`);
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('error', () => {});
+    req.on('end', () => {
+      if (size > LAB_BODY_MAX) return;
+      const origin = req.headers.origin;
+      const contentType = req.headers['content-type'];
+      const check = checkLabReport(
+        this.definition.scheme,
+        {
+          ...(origin !== undefined ? { origin } : {}),
+          ...(req.headers.host !== undefined ? { host: req.headers.host } : {}),
+          ...(contentType !== undefined ? { contentType } : {}),
+        },
+        Buffer.concat(chunks).toString('utf8'),
+      );
+      if (!check.ok) return answer(check.status, check.reason);
+      this.onLabReport?.(check.report);
+      res.writeHead(204, headers);
+      res.end();
+    });
   }
 
   private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -696,11 +749,12 @@ function statusCodeOf(err: object): number | undefined {
 /** Turn a listen() error into a message that names the port and the fix. */
 export function listenError(
   e: unknown,
-  def: Pick<ServerDefinition, 'scheme' | 'host' | 'id'>,
+  def: Pick<ServerDefinition, 'scheme' | 'host' | 'name'>,
   port: number,
 ): WssError {
   const err = e as NodeJS.ErrnoException;
-  const action = `start ${def.scheme} server ${q(def.id)} on ${q(`${def.host}:${port}`)}`;
+  // Named as the user sees it (the display name), not by the internal id.
+  const action = `start ${def.scheme} server ${q(def.name)} on ${q(`${def.host}:${port}`)}`;
   switch (err.code) {
     case 'EADDRINUSE':
       return failure(

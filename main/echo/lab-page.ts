@@ -82,7 +82,8 @@ code { background: #f6f8fa; padding: 0 .2rem; }
 <h1>WSS Studio lab</h1>
 <p class="note" id="context"></p>
 <p class="note">Add <code>?alt=NAME</code> to try a non-loopback name you mapped to this machine
-(for example <code>?alt=app.test</code> with <code>127.0.0.1 app.test</code> in /etc/hosts).</p>
+(for example <code>?alt=app.test</code> with <code>127.0.0.1 app.test</code> in /etc/hosts).
+The results also appear on the Lab screen of WSS Studio.</p>
 <table>
 <thead><tr><th>URL</th><th>name is</th><th>result</th><th>why</th></tr></thead>
 <tbody id="rows"></tbody>
@@ -117,7 +118,18 @@ code { background: #f6f8fa; padding: 0 .2rem; }
     r.row.setAttribute("data-status", status);
     r.row.querySelector(".status").textContent = status;
     r.row.querySelector(".why").textContent = why;
-    if (--pending === 0) lab.done = true;
+    if (--pending === 0) done();
+  }
+  // Results go back to the server that served this page, so the app's Lab screen shows them too.
+  function done() {
+    lab.done = true;
+    try {
+      fetch("/lab-results", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ secure: secure, results: lab.results }),
+      }).then(function (r) { lab.posted = r.status; }, function () { lab.posted = 0; });
+    } catch (e) { lab.posted = 0; }
   }
   function explainOpen(a) {
     if (a.t.scheme === "wss") return "wss:// is TLS: allowed from any page, as long as the browser trusts the certificate and it covers \\"" + a.host + "\\".";
@@ -125,10 +137,10 @@ code { background: #f6f8fa; padding: 0 .2rem; }
     return "Allowed although the page is HTTPS: " + a.host + " is loopback, which Chromium treats as potentially trustworthy. This breaks once the page or the server moves off loopback: use wss:// there.";
   }
   function explainFail(a) {
-    if (a.t.scheme === "wss") return "The connection or the TLS handshake failed: the browser may not trust the CA, the certificate may not cover \\"" + a.host + "\\", or the name does not reach this server. Run: wss-studio doctor wss://" + a.host + ":" + a.t.port + a.t.path;
-    return "The connection failed: \\"" + a.host + "\\" may not resolve to this machine, or the server is not bound to that address (it listens on " + a.t.host + "). Run: wss-studio doctor ws://" + a.host + ":" + a.t.port + a.t.path;
+    if (a.t.scheme === "wss") return "The connection or the TLS handshake failed: the browser may not trust the CA, the certificate may not cover \\"" + a.host + "\\", or the name does not reach this server. The Doctor screen in WSS Studio (the Lab screen links there) or \\"wss-studio doctor wss://" + a.host + ":" + a.t.port + a.t.path + "\\" tells which.";
+    return "The connection failed: \\"" + a.host + "\\" may not resolve to this machine, or the server is not bound to that address (it listens on " + a.t.host + "). The Doctor screen in WSS Studio (the Lab screen links there) tells which.";
   }
-  if (attempts.length === 0) lab.done = true;
+  if (attempts.length === 0) done();
   attempts.forEach(function (a, i) {
     var url = a.t.scheme + "://" + a.host + ":" + a.t.port + a.t.path;
     var row = document.createElement("tr");
@@ -181,7 +193,8 @@ code { background: #f6f8fa; padding: 0 .2rem; }
     "default-src 'none'",
     `script-src 'nonce-${nonce}'`,
     "style-src 'unsafe-inline'",
-    'connect-src ws: wss:',
+    // 'self': the results are posted back to this server (POST /lab-results).
+    "connect-src 'self' ws: wss:",
     "base-uri 'none'",
     "form-action 'none'",
     "frame-ancestors 'none'",

@@ -3,6 +3,7 @@
 // the next start; servers whose `enabled` flag is set are started again by startEnabled().
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
+import type { LabReport } from '../../shared/api';
 import { failure, inputError, isWssError, q, type WssError } from '../../shared/errors';
 import { EchoServer, type TlsMaterial } from './echo-server';
 import { FrameLog, type FrameLogOptions } from './frame-log';
@@ -69,6 +70,8 @@ export class ServerManager {
   /** Rules, scripts, pushes and replay of each server (main/echo/rules). */
   readonly behaviours: Behaviours;
   private readonly entries = new Map<string, Entry>();
+  /** The latest results a lab page posted back (any server's). */
+  private lastLab: LabReport | undefined;
   private readonly settings: SettingsStore | undefined;
   private readonly resolveCert: (certId: string) => TlsMaterial;
   private readonly handshakeTimeoutMs: number | undefined;
@@ -168,7 +171,7 @@ export class ServerManager {
     if (patch.id !== undefined && patch.id !== id) {
       throw inputError(
         'INVALID_SERVER',
-        `update echo server ${q(id)}`,
+        `update echo server ${q(e.def.name)}`,
         'the id of a server cannot change',
         {
           field: 'id',
@@ -285,6 +288,11 @@ export class ServerManager {
     };
   }
 
+  /** The latest lab page results posted back, if any. */
+  labReport(): LabReport | undefined {
+    return this.lastLab;
+  }
+
   /** Change how many events the frame log keeps (shrinking drops the oldest). */
   configureLog(capacity: number): { received: number; dropped: number; capacity: number } {
     this.log.resize(capacity);
@@ -347,7 +355,7 @@ export class ServerManager {
         if (!def.certId) {
           throw inputError(
             'CERT_REQUIRED',
-            `start wss server ${q(def.id)}`,
+            `start wss server ${q(def.name)}`,
             'no certificate chosen for this wss server',
             {
               field: 'certId',
@@ -368,6 +376,7 @@ export class ServerManager {
         labTargets: () => this.labTargets(),
         onConnections: () => this.connectionsChanged(def.id),
         behaviour: this.behaviours.get(def.id),
+        onLabReport: (r) => (this.lastLab = r),
       });
       let port: number;
       try {
@@ -391,7 +400,7 @@ export class ServerManager {
       e.state = 'error';
       e.error = isWssError(err)
         ? err
-        : failure('START_FAILED', `start echo server ${q(def.id)}`, String(err));
+        : failure('START_FAILED', `start echo server ${q(def.name)}`, String(err));
       this.emit(def.id);
       throw e.error;
     }

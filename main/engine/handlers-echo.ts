@@ -23,6 +23,7 @@ type EchoNames =
   | 'log.snapshot'
   | 'log.clear'
   | 'log.configure'
+  | 'lab.results'
   | 'log.export';
 
 export interface EchoPart {
@@ -74,6 +75,7 @@ export function echoHandlers(d: EngineDeps): EchoPart {
         return { ok: true };
       },
       'log.configure': ({ capacity }) => m().configureLog(capacity),
+      'lab.results': () => m().labReport() ?? null,
       'log.export': ({ format, serverId }) => {
         const opts = serverId ? { serverId } : {};
         const text =

@@ -512,7 +512,7 @@ async function portFree(host: string, port: number, def: ProxyDefinition): Promi
     s.once('error', (e) => {
       const err = listenError(
         e,
-        { scheme: def.publicUrl.startsWith('https') ? 'wss' : 'ws', host, id: def.id },
+        { scheme: def.publicUrl.startsWith('https') ? 'wss' : 'ws', host, name: def.name },
         port,
       );
       reject(

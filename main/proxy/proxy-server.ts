@@ -195,7 +195,7 @@ export class ProxyServer implements FaultTarget {
       this.agent.destroy();
       throw listenError(
         e,
-        { scheme: this.pub.scheme === 'https' ? 'wss' : 'ws', host: def.bindHost, id: def.id },
+        { scheme: this.pub.scheme === 'https' ? 'wss' : 'ws', host: def.bindHost, name: def.name },
         port,
       );
     }

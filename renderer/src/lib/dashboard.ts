@@ -48,10 +48,19 @@ export function expiringSoon(
   return out.sort((a, b) => (Date.parse(a.notAfter) || 0) - (Date.parse(b.notAfter) || 0));
 }
 
-/** Setup is done when a CA exists and a wss:// server runs; the setup card then collapses. */
-export function setupDone(ca: CaDto | null, servers: readonly ServerDto[]): boolean {
+/**
+ * Setup is done when a CA exists, a wss:// server runs and the CA is trusted somewhere (or trust is not
+ * known yet: no flash of the setup card while the stores are asked); the setup card then collapses.
+ */
+export function setupDone(
+  ca: CaDto | null,
+  servers: readonly ServerDto[],
+  trust: readonly TrustStoreStatus[],
+): boolean {
   return (
-    ca !== null && servers.some((s) => s.definition.scheme === 'wss' && s.state === 'running')
+    ca !== null &&
+    servers.some((s) => s.definition.scheme === 'wss' && s.state === 'running') &&
+    (trust.length === 0 || trust.some((t) => t.state === 'trusted'))
   );
 }
 

@@ -187,8 +187,12 @@ export class WsClient {
     };
   }
 
+  /** Bumped by disconnectSilently(): an engine connect still in flight is then abandoned. */
+  #attempt = 0;
+
   async #connectEngine(protocols: string[]): Promise<void> {
     this.state = 'connecting';
+    const attempt = ++this.#attempt;
     // Subscribe before connecting; events for our id may arrive before the call returns it.
     const early: ClientEvent[] = [];
     let id: string | null = null;
@@ -205,6 +209,12 @@ export class WsClient {
         ...(protocols.length ? { protocols } : {}),
         ...(this.clientCertId ? { clientCertId: this.clientCertId } : {}),
       });
+      if (attempt !== this.#attempt) {
+        // Disconnected while connecting: close what the engine just opened.
+        unsub();
+        this.api.call('client.close', { clientId: r.clientId }).catch(() => {});
+        return;
+      }
       id = r.clientId;
       this.#engineId = id;
       this.state = 'open';
@@ -219,6 +229,7 @@ export class WsClient {
       for (const e of early) if (e.clientId === id) this.#onEngineEvent(e);
     } catch (e) {
       unsub();
+      if (attempt !== this.#attempt) return; // abandoned: its failure is no news
       this.#engineUnsub = null;
       const err = errorText(e);
       this.error = err.hint ? `${err.message} (${err.hint})` : err.message;
@@ -337,7 +348,10 @@ export class WsClient {
       mode: this.mode,
       text: this.draft,
     };
-    this.#storeSaved([item, ...this.saved.filter((x) => x.text !== item.text || x.mode !== item.mode)]);
+    this.#storeSaved([
+      item,
+      ...this.saved.filter((x) => x.text !== item.text || x.mode !== item.mode),
+    ]);
   }
 
   useSaved(item: SavedMessage): void {
@@ -384,6 +398,13 @@ export class WsClient {
   }
 
   disconnectSilently(): void {
+    this.#attempt++;
+    if (this.state === 'connecting' && !this.#ws && !this.#engineId) {
+      this.#engineUnsub?.();
+      this.#engineUnsub = null;
+      this.state = 'closed';
+      this.#log({ dir: 'system', kind: 'event', text: 'disconnected', size: 0 });
+    }
     if (this.#engineId) {
       const clientId = this.#engineId;
       this.#engineDone();

@@ -1,0 +1,109 @@
+// FrameLogState with a fake engine: counters are the engine's (one scope), pausing by scroll/selection and
+// resuming only what that cause paused, and a smaller limit trims the rows held. Compiled by the Svelte
+// plugin in vitest.config.ts, so the runes are the real ones.
+import { describe, expect, it } from 'vitest';
+import type { LogEventDto, Streams } from '../../../shared/api';
+import { FrameLogState } from './frame-log.svelte';
+
+type Batch = Streams['log.batch'];
+
+function frame(seq: number, text = `m${seq}`): LogEventDto {
+  return {
+    type: 'frame',
+    serverId: 's1',
+    conn: 1,
+    dir: 'in',
+    opcode: 'text',
+    length: text.length,
+    preview: text,
+    previewEncoding: 'utf8',
+    truncated: false,
+    seq,
+    time: 1_700_000_000_000 + seq,
+  };
+}
+const frames = (from: number, to: number) =>
+  Array.from({ length: to - from + 1 }, (_, i) => frame(from + i));
+
+function fakeEngine(snapshot: {
+  events: LogEventDto[];
+  received: number;
+  dropped: number;
+  capacity: number;
+}) {
+  let push: ((b: Batch) => void) | undefined;
+  const calls: { name: string; input: unknown }[] = [];
+  const api = {
+    on: (_name: string, cb: (b: Batch) => void) => {
+      push = cb;
+      return () => (push = undefined);
+    },
+    call: async (name: string, input: unknown) => {
+      calls.push({ name, input });
+      if (name === 'log.snapshot') return snapshot;
+      if (name === 'log.configure') {
+        const capacity = (input as { capacity: number }).capacity;
+        return { capacity, received: snapshot.received, dropped: snapshot.received - capacity };
+      }
+      return { ok: true };
+    },
+  };
+  return { api: api as never, push: (b: Batch) => push?.(b), calls };
+}
+
+/** Row building is chunked over macrotasks: wait until they ran. */
+const settle = () => new Promise((r) => setTimeout(r, 20));
+
+describe('FrameLogState', () => {
+  it('shows the engine counters over one scope, also for events it never held', async () => {
+    const eng = fakeEngine({ events: frames(6, 15), received: 15, dropped: 5, capacity: 10 });
+    const log = new FrameLogState(eng.api);
+    log.start();
+    await settle();
+    expect([log.received, log.dropped, log.capacity, log.view.length]).toEqual([15, 5, 10, 10]);
+    eng.push({ events: frames(16, 17), missed: 0, dropped: 7, received: 17 });
+    await settle();
+    expect([log.received, log.dropped, log.view.length]).toEqual([17, 7, 10]);
+    expect(log.view.at(-1)?.seq).toBe(17);
+    // received = kept + dropped, as the screen shows them.
+    expect(log.received - log.dropped).toBe(log.view.length);
+  });
+
+  it('pauses on scroll or selection and resumes only what that cause paused', async () => {
+    const eng = fakeEngine({ events: frames(1, 3), received: 3, dropped: 0, capacity: 10 });
+    const log = new FrameLogState(eng.api);
+    log.start();
+    await settle();
+    log.pause('scroll');
+    eng.push({ events: frames(4, 5), missed: 0, dropped: 0, received: 5 });
+    await settle();
+    expect(log.view.length).toBe(3); // frozen under the reader
+    expect(log.arrivedWhilePaused).toBe(2);
+    log.resumeIf('select');
+    expect(log.paused).toBe(true);
+    log.resumeIf('scroll');
+    expect(log.paused).toBe(false);
+    expect(log.view.length).toBe(5);
+
+    log.select(5);
+    expect([log.paused, log.pausedBy, log.selected?.seq]).toEqual([true, 'select', 5]);
+    // Pause pressed while paused by a selection: now it is the user's pause; closing the row keeps it.
+    log.pause();
+    log.select(null);
+    expect([log.paused, log.pausedBy]).toEqual([true, 'user']);
+    log.resume();
+    log.select(4);
+    log.select(null);
+    expect(log.paused).toBe(false);
+  });
+
+  it('a smaller limit asks the engine and trims the rows the page holds', async () => {
+    const eng = fakeEngine({ events: frames(1, 8), received: 8, dropped: 0, capacity: 10 });
+    const log = new FrameLogState(eng.api);
+    log.start();
+    await settle();
+    await log.setCapacity(3);
+    expect(eng.calls.find((c) => c.name === 'log.configure')?.input).toEqual({ capacity: 3 });
+    expect([log.capacity, log.dropped, log.view.map((r) => r.seq)]).toEqual([3, 5, [6, 7, 8]]);
+  });
+});
