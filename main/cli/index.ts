@@ -14,11 +14,15 @@ const groups: Record<string, () => Promise<{ commands: Command[] }>> = {
   serve: () => import('./serve'),
   doctor: () => import('./doctor'),
   ui: () => import('./ui'),
+  send: () => import('./send'),
+  push: () => import('./send'),
+  rules: () => import('./send'),
 };
 
 export async function loadAllCommands(): Promise<Command[]> {
   const loaded = await Promise.all(Object.values(groups).map((g) => g()));
-  return loaded.flatMap((m) => m.commands);
+  // Several groups may share one module (send, push, rules): list each command once.
+  return [...new Set(loaded.flatMap((m) => m.commands))];
 }
 
 const helpOpt: Record<string, OptSpec> = {
