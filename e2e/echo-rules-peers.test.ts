@@ -44,9 +44,9 @@ afterEach(async () => {
   }
 });
 
-async function serve(rules: unknown): Promise<Serve> {
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'wss-rules-e2e-'));
-  const file = path.join(home, 'rules.json');
+async function serve(rules: unknown, sharedHome?: string): Promise<Serve> {
+  const home = sharedHome ?? fs.mkdtempSync(path.join(os.tmpdir(), 'wss-rules-e2e-'));
+  const file = path.join(home, `rules-${running.length}.json`);
   fs.writeFileSync(file, JSON.stringify(rules));
   const env = { ...process.env, WSS_STUDIO_HOME: home };
   const child = spawn(
@@ -288,6 +288,23 @@ describe('rules with real peers', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(
       /no running instance has a server "nope"[\s\S]*wss-studio serve \(pid \d+\): ws \(ws echo\)/,
+    );
+  });
+
+  it('with two instances of the same state folder, "send" asks which one and then says which it used', async () => {
+    const a = await serve({});
+    const b = await serve({}, a.home);
+    const amb = await runCli(['send', 'ws', 'x'], { env: a.env });
+    expect(amb.code).toBe(2);
+    expect(amb.stderr).toMatch(/2 running instances have a server "ws"/);
+    expect(amb.stderr).toContain(
+      `--instance PID: wss-studio serve (pid ${a.child.pid}), wss-studio serve (pid ${b.child.pid})`,
+    );
+    const one = await runCli(['send', 'ws', '--instance', String(b.child.pid), 'to b'], {
+      env: a.env,
+    });
+    expect(one.stdout.trim()).toBe(
+      `sent to no open connection of server "ws" in wss-studio serve (pid ${b.child.pid})`,
     );
   });
 });

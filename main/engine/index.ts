@@ -20,6 +20,7 @@ import { echoHandlers, type EchoPart } from './handlers-echo';
 import { doctorHandlers } from './handlers-doctor';
 import { clientHandlers } from './ws-client';
 import { behaviourHandlers } from './handlers-behaviour';
+import { startControl, type ControlEndpoint } from '../control/server';
 
 export type { ShellHooks } from './handlers-app';
 export type { CallContext, Reply, Handlers } from './dispatch';
@@ -41,7 +42,10 @@ export interface Engine {
   subscribe<S extends StreamName>(stream: S, cb: (data: Streams[S]) => void): () => void;
   /** Lab page URLs of running servers (the desktop window may open these in the real browser). */
   labUrls(): string[];
-  /** Start the servers the user left enabled (desktop app / web mode start-up). */
+  /**
+   * Start the servers the user left enabled (desktop app / web mode start-up), and the control endpoint
+   * through which `wss-studio send` reaches them from a terminal.
+   */
   startEnabledServers(): Promise<void>;
   /** Stop every server, cancel tasks, drop subscribers. Idempotent. */
   close(): Promise<void>;
@@ -88,6 +92,7 @@ export function createEngine(opts: EngineOptions): Engine {
   };
   const dispatcher = new Dispatcher(handlers);
   let closing: Promise<void> | undefined;
+  let control: Promise<ControlEndpoint | undefined> | undefined;
 
   return {
     store,
@@ -99,11 +104,32 @@ export function createEngine(opts: EngineOptions): Engine {
       return hub.subscribe(stream, cb);
     },
     labUrls: () => echo.labUrls(),
-    startEnabledServers: () => echo.startEnabled(),
+    async startEnabledServers() {
+      await echo.startEnabled();
+      // A state folder the control socket cannot live in costs only `wss-studio send`; the app runs on.
+      control ??= startControl({
+        home: store.root,
+        shell: opts.shell,
+        call: (name, input) => dispatcher.call(name, input, { shell: opts.shell }),
+        servers: () =>
+          echo
+            .manager()
+            .list()
+            .map((s) => ({
+              id: s.id,
+              name: s.definition.name,
+              state: s.state,
+              connections: s.connections,
+              ...(s.url ? { url: s.url } : {}),
+            })),
+      }).catch(() => undefined);
+      await control;
+    },
     close() {
       closing ??= (async () => {
         tasks.cancelAll();
         clients.close();
+        await (await control)?.close();
         await echo.close();
         hub.close();
       })();
