@@ -14,7 +14,7 @@ import type {
 } from '../../../shared/rules';
 import type { FrameLog } from '../frame-log';
 import type { EchoMode } from '../types';
-import { compileConnMatch, compileMatch, MessageView, type ConnFacts } from './match';
+import { compileConnMatch, compileMatch, MessageView, RuleIndex, type ConnFacts } from './match';
 import type { Behaviour, FrameSource, MessageOutcome, Peer } from './peer';
 import { TemplateError, Templates } from './template';
 import type { ReplayFrame } from './replay';
@@ -22,6 +22,7 @@ import type { ReplayFrame } from './replay';
 interface CompiledRule {
   index: number;
   rule: Rule;
+  when?: Rule['match'];
   match: (c: ConnFacts, m: MessageView) => boolean;
   replies: RuleMessage[];
 }
@@ -103,7 +104,7 @@ export const DEFAULT_TIMEOUT_CLOSE: RuleClose = { code: 4408, reason: 'timeout' 
 
 export class ServerBehaviour implements Behaviour {
   private doc: RulesFile = {};
-  private rules: CompiledRule[] = [];
+  private rules = new RuleIndex<CompiledRule>([]);
   private scripts: CompiledScript[] = [];
   private readonly templates = new Templates();
   private readonly peers = new Map<number, PeerState>();
@@ -181,10 +182,8 @@ export class ServerBehaviour implements Behaviour {
       st.replay.onClientMessage?.();
       return 'handled';
     }
-    for (const r of this.rules) {
-      if (r.match(st.facts, mv)) return this.fire(r, st, mv);
-    }
-    return undefined;
+    const r = this.rules.first(st.facts, mv);
+    return r ? this.fire(r, st, mv) : undefined;
   }
 
   disconnected(peer: Peer): void {
@@ -599,7 +598,7 @@ export class ServerBehaviour implements Behaviour {
       protocol: input.protocol ?? '',
     };
     const mv = new MessageView(input.data, input.isBinary, input.messageNumber ?? 1);
-    const r = rules.find((x) => x.match(facts, mv));
+    const r = rules.first(facts, mv);
     if (!r) return { rule: null, outcome: this.mode(), sends: [], errors: [] };
     const fake = {
       peer: { conn: 0, index: facts.index, path: facts.path, protocol: facts.protocol },
@@ -649,19 +648,20 @@ export class ServerBehaviour implements Behaviour {
   }
 }
 
-function compileRules(doc: RulesFile): CompiledRule[] {
+function compileRules(doc: RulesFile): RuleIndex<CompiledRule> {
   const out: CompiledRule[] = [];
   (doc.rules ?? []).forEach((rule, index) => {
     if (rule.enabled === false) return;
     out.push({
       index,
       rule,
+      ...(rule.match ? { when: rule.match } : {}),
       match: compileMatch(rule.match),
       replies:
         rule.reply === undefined ? [] : Array.isArray(rule.reply) ? rule.reply : [rule.reply],
     });
   });
-  return out;
+  return new RuleIndex(out);
 }
 
 function closePeer(peer: Peer, c: RuleClose): void {

@@ -348,3 +348,30 @@ describe('rules files', () => {
     ).toBe(true);
   });
 });
+
+describe('rule index', () => {
+  it('finds exactly the first matching rule across text, pointer and generic lists', async () => {
+    const { RuleIndex, compileMatch: cm, MessageView: MV } = await import('./match');
+    const defs = [
+      { when: { contains: 'zz' } },
+      { when: { pointer: '/type', value: 'a' } },
+      { when: { text: '{"type":"a"}' } },
+      { when: { pointer: '/type', value: 'a', messageNumber: 9 } },
+      { when: { opcode: 'binary' as const } },
+      { when: {} },
+    ].map((d, index) => ({ index, ...d, match: cm(d.when) }));
+    const idx = new RuleIndex(defs);
+    const facts = { index: 1, path: '/', query: new URLSearchParams(), headers: {}, protocol: '' };
+    const first = (s: string, bin = false, n = 1) =>
+      idx.first(facts, new MV(Buffer.from(s), bin, n))?.index;
+    expect(first('{"type":"a"}')).toBe(1);
+    expect(first('{"type":"zz"}')).toBe(0);
+    expect(first('{"type":"b"}')).toBe(5);
+    expect(first('x', true)).toBe(4);
+    // Same answers as testing every rule in order.
+    for (const s of ['{"type":"a"}', '{"type":"zz"}', 'zz', '{"type":1}', '[]']) {
+      const linear = defs.find((d) => d.match(facts, new MV(Buffer.from(s), false, 1)))?.index;
+      expect(first(s)).toBe(linear);
+    }
+  });
+});
