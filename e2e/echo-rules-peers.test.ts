@@ -161,6 +161,17 @@ async def main(url):
 asyncio.run(main(sys.argv[1]))
 `;
 
+const PY_REPLAYED = String.raw`
+import asyncio, json, sys, websockets
+async def main(url):
+    async with websockets.connect(url) as ws:
+        await ws.send("ready")
+        await ws.recv()  # the echo
+        got = [await asyncio.wait_for(ws.recv(), 15) for _ in range(2)]
+    print(json.dumps({"got": got}))
+asyncio.run(main(sys.argv[1]))
+`;
+
 const rpcRules = JSON.parse(
   fs.readFileSync(path.join(root, 'examples/rules/json-rpc.json'), 'utf8'),
 );
@@ -306,5 +317,48 @@ describe('rules with real peers', () => {
     expect(one.stdout.trim()).toBe(
       `sent to no open connection of server "ws" in wss-studio serve (pid ${b.child.pid})`,
     );
+  });
+
+  it('"wss-studio replay" plays our own JSON Lines recording to a Python client', async () => {
+    const rec = await serve(rpcRules);
+    await py(PY_RPC, [rec.url]);
+    await waitFor(() => rec.events.some((e) => e.type === 'close'), 'recorded session');
+    const file = path.join(rec.home, 'session.jsonl');
+    fs.writeFileSync(file, rec.events.map((e) => JSON.stringify(e) + '\n').join(''));
+
+    const s = await serve({}, rec.home);
+    const client = py(PY_REPLAYED, [s.url]);
+    await waitFor(
+      () => frames(s).some((e) => e.preview === 'ready' && e.dir === 'in'),
+      'python',
+      15_000,
+    );
+    const conn = frames(s).find((e) => e.preview === 'ready')?.conn as number;
+    const r = await runCli(
+      [
+        'replay',
+        'ws',
+        '--instance',
+        String(s.child.pid),
+        '--conn',
+        String(conn),
+        '--speed',
+        '4',
+        file,
+      ],
+      {
+        env: s.env,
+      },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^replaying 2 messages of conn ws#\\d+ to connection ${conn} of "ws" in wss-studio serve`,
+      ),
+    );
+    const got = (await client).got as string[];
+    expect(JSON.parse(got[0] as string)).toMatchObject({ id: 41, result: { name: 'Ada' } });
+    expect(got[1]).toBe('second');
+    expect(frames(s).filter((e) => e.source === 'replay')).toHaveLength(2);
   });
 });

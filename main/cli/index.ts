@@ -17,6 +17,7 @@ const groups: Record<string, () => Promise<{ commands: Command[] }>> = {
   send: () => import('./send'),
   push: () => import('./send'),
   rules: () => import('./send'),
+  replay: () => import('./send'),
 };
 
 export async function loadAllCommands(): Promise<Command[]> {

@@ -290,6 +290,94 @@ export const commands: Command[] = [
     },
   },
   {
+    path: ['replay'],
+    summary: 'play a recorded session (HAR or JSON Lines) to one connection of a running server',
+    args: 'SERVER FILE',
+    options: {
+      conn: {
+        type: 'string',
+        value: 'N',
+        help: 'the connection to play to (its number in the frame log)',
+      },
+      speed: {
+        type: 'string',
+        value: 'X',
+        help: 'timing factor: 2 = twice as fast (default 1, original timing)',
+      },
+      session: {
+        type: 'string',
+        value: 'I',
+        help: 'which WebSocket of the recording (default: the first with server messages)',
+      },
+      'wait-for-client': {
+        type: 'boolean',
+        help: 'wait for each recorded client message before going on',
+      },
+      instance: instanceOpt,
+      json: jsonOpt,
+    },
+    details: [
+      'FILE: a HAR with _webSocketMessages (Chrome DevTools > Network > Export HAR) or the frame log as',
+      'JSON Lines ("wss-studio serve --json" or the app\'s "Export JSONL"). Server->client messages are played;',
+      'client->server messages are awaited with --wait-for-client.',
+    ].join('\n'),
+    run: async (p, io) => {
+      const cmd = 'wss-studio replay';
+      const [server, file] = positionals(p, 2, cmd, 'wss-studio replay SERVER --conn N FILE') as [
+        string,
+        string,
+      ];
+      const conn = intOpt(p, 'conn', 1, Number.MAX_SAFE_INTEGER, cmd);
+      if (conn === undefined) {
+        throw inputError('USAGE', `run "${cmd}"`, 'option "--conn" is required', {
+          field: '--conn',
+          hint: 'the connection number is in the frame log ("open" events), e.g. --conn 3',
+        });
+      }
+      const speedText = str(p, 'speed');
+      const speed = speedText === undefined ? undefined : Number(speedText);
+      if (speed !== undefined && !(speed >= 0.01 && speed <= 1000)) {
+        throw inputError(
+          'USAGE',
+          `run "${cmd}"`,
+          `option "--speed" must be from 0.01 to 1000, got ${q(speedText)}`,
+          {
+            field: '--speed',
+            hint: 'e.g. --speed 2 for twice as fast',
+          },
+        );
+      }
+      const session = intOpt(p, 'session', 0, 100_000, cmd);
+      let recording: string;
+      try {
+        recording = fs.readFileSync(file, 'utf8');
+      } catch (e) {
+        throw inputError(
+          'RECORDING_UNREADABLE',
+          `read recording ${q(file)}`,
+          (e as Error).message,
+          { field: 'FILE' },
+        );
+      }
+      return withServer(io, server, intOpt(p, 'instance', 1, 2 ** 31, cmd), cmd, async (f) => {
+        const r = await f.client.call<Results['replay.start']>('replay.start', {
+          serverId: f.serverId,
+          conn,
+          recording,
+          ...(speed !== undefined ? { speed } : {}),
+          ...(session !== undefined ? { session } : {}),
+          ...(bool(p, 'wait-for-client') ? { waitForClient: true } : {}),
+        });
+        io.out(
+          bool(p, 'json')
+            ? JSON.stringify(r)
+            : `replaying ${r.messages} messages of ${r.session} to connection ${conn} of ${q(f.serverId)} in ${describe(f.hello)}${r.awaits ? `, waiting for ${r.awaits} client messages` : ''}`,
+        );
+        return 0;
+      });
+    },
+  },
+  {
     path: ['rules', 'check'],
     summary: 'validate a rules file (the same check the servers run)',
     args: 'FILE',

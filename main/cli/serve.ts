@@ -273,7 +273,8 @@ export function formatEvent(e: LogEvent): string {
         const hex = Buffer.from(e.preview, 'base64').subarray(0, 24).toString('hex');
         body = ` 0x${hex}${e.length > 24 ? '…' : ''}`;
       }
-      return `${head} ${arrow} ${e.opcode} ${e.length} B${body}`;
+      const by = e.source ? ` [${e.source}${e.note ? `: ${e.note}` : ''}]` : '';
+      return `${head} ${arrow} ${e.opcode} ${e.length} B${body}${by}`;
     }
     case 'close':
       return `${head} closed ${e.code} ${show(e.reason)} by ${e.by}${e.clean ? '' : ' (not clean)'}`;
