@@ -97,6 +97,42 @@ describe('control endpoint', () => {
     });
   });
 
+  it('survives garbage, wrong shapes and too many connections, then still answers', async () => {
+    const h = home();
+    await engineWithServer(h);
+    const [info] = listInstances(h);
+    if (!info) throw new Error('no instance');
+    const lines = [
+      'null',
+      '[]',
+      '"x"',
+      '42',
+      '{"id":"1","token":"x","name":"server.list"}',
+      JSON.stringify({ id: 1, token: info.token, name: 'server.list', extra: 1 }),
+      JSON.stringify({ id: 2, token: info.token, name: '__proto__' }),
+      Buffer.from(Array.from({ length: 512 }, (_, i) => (i * 37) % 256)).toString('latin1'),
+    ];
+    for (const l of lines) {
+      const r = await rawRequest(info.endpoint, l.replace(/\n/g, ' '));
+      expect(r).toMatchObject({ ok: false, error: { code: 'CONTROL_REFUSED' } });
+    }
+    const many = await Promise.all(
+      Array.from(
+        { length: 40 },
+        () =>
+          new Promise<net.Socket>((res) => {
+            const s = net.connect(info.endpoint, () => res(s));
+            s.on('error', () => res(s));
+          }),
+      ),
+    );
+    const c = new ControlClient(info);
+    for (const s of many) s.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await c.hello()).pid).toBe(process.pid);
+    c.close();
+  });
+
   it('"wss-studio send" finds the server by its name and says which instance it used', async () => {
     const h = home();
     const { url } = await engineWithServer(h);

@@ -375,3 +375,100 @@ describe('rule index', () => {
     }
   });
 });
+
+describe('rules in the state folder (app and web mode)', () => {
+  it('set() writes <rulesDir>/<id>.json; a hand edit of that file applies; a bad one keeps the rules', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wss-rules-dir-'));
+    dirs.push(dir);
+    const rulesDir = path.join(dir, 'rules');
+    manager = new ServerManager({ rulesDir });
+    manager.add({ id: 's', scheme: 'ws' });
+    expect(fs.existsSync(rulesDir)).toBe(false); // nothing written before a real change
+    const st = manager.behaviours.set('s', {
+      rules: [{ match: { text: 'v' }, reply: { text: 'one' } }],
+    });
+    const file = path.join(rulesDir, 's.json');
+    expect(st.file).toBe(file);
+    expect(JSON.parse(fs.readFileSync(file, 'utf8')).rules[0].reply.text).toBe('one');
+    expect(() => manager!.behaviours.set('s', { rules: [{ match: { pointer: 'x' } }] })).toThrow(
+      /rules\[0\]\.match\.pointer = "x"/,
+    );
+    expect(JSON.parse(fs.readFileSync(file, 'utf8')).rules[0].reply.text).toBe('one'); // file untouched
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ rules: [{ match: { text: 'v' }, reply: { text: 'edited' } }] }),
+    );
+    await waitFor(
+      () => JSON.stringify(manager!.behaviours.status('s').rules).includes('edited'),
+      'hand edit',
+    );
+    fs.writeFileSync(file, '{ not json');
+    await waitFor(() => manager!.behaviours.status('s').error !== undefined, 'bad edit noticed');
+    expect(manager.behaviours.status('s').error?.message).toMatch(/not valid JSON/);
+    expect(JSON.stringify(manager.behaviours.status('s').rules)).toContain('edited');
+
+    // A new manager (app restart) reads the file back.
+    await manager.stopAll();
+    fs.writeFileSync(file, JSON.stringify({ rules: [{ reply: { text: 'after restart' } }] }));
+    manager = new ServerManager({ rulesDir });
+    manager.add({ id: 's', scheme: 'ws' });
+    expect(JSON.stringify(manager.behaviours.status('s').rules)).toContain('after restart');
+  });
+});
+
+describe('hostile input', () => {
+  it('checkRules never throws on arbitrary JSON and always names a path', () => {
+    let seed = 7;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const keys = [
+      'rules',
+      'match',
+      'reply',
+      'pointer',
+      'text',
+      'json',
+      'close',
+      'code',
+      'steps',
+      'wait',
+      'pushes',
+      'everyMs',
+      'id',
+      '__proto__',
+      'constructor',
+    ];
+    const gen = (d: number): unknown => {
+      const r = rnd();
+      if (d > 4 || r < 0.2)
+        return [null, true, 1.5, -1, 'x', '{{', '(a+)+$', ''][Math.floor(rnd() * 8)];
+      if (r < 0.5) return Array.from({ length: Math.floor(rnd() * 4) }, () => gen(d + 1));
+      const o: Record<string, unknown> = {};
+      for (let i = 0; i < rnd() * 4; i++)
+        o[keys[Math.floor(rnd() * keys.length)] as string] = gen(d + 1);
+      return o;
+    };
+    for (let i = 0; i < 2000; i++) {
+      const doc = i % 2 ? gen(0) : { rules: [gen(1)], onConnect: [gen(1)], pushes: [gen(1)] };
+      const r = checkRules(doc);
+      if (!r.ok) for (const p of r.problems) expect(typeof p.message).toBe('string');
+    }
+  });
+
+  it('a deeply nested or huge message does not break a templated rule or the server', async () => {
+    const url = await start({
+      rules: [
+        {
+          match: { contains: 'deep' },
+          reply: { json: { got: '{{json.0.0}}', text: 'n={{messageNumber}}' } },
+        },
+      ],
+    });
+    const c = await Client.open(url);
+    c.ws.send('['.repeat(20_000) + '"deep"' + ']'.repeat(20_000));
+    c.ws.send('deep ' + 'x'.repeat(2 * 1024 * 1024));
+    c.ws.send('deep');
+    const got = await c.next(3);
+    expect(JSON.parse(got[0] as string)).toMatchObject({ text: 'n=1' });
+    expect(JSON.parse(got[2] as string)).toEqual({ got: null, text: 'n=3' });
+  });
+});

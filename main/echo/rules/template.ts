@@ -34,15 +34,19 @@ export class TemplateError extends Error {}
 
 const MAX_JSON = 1024 * 1024;
 
-function nullProto(x: unknown): unknown {
+/** Deeper than this, a message's JSON is cut (null) in the template view: recursion stays bounded. */
+const MAX_VIEW_DEPTH = 64;
+
+function nullProto(x: unknown, depth = 0): unknown {
+  if (depth > MAX_VIEW_DEPTH) return null;
   if (Array.isArray(x)) {
-    const a = x.map(nullProto);
+    const a = x.map((i) => nullProto(i, depth + 1));
     Object.setPrototypeOf(a, null);
     return a;
   }
   if (x && typeof x === 'object') {
     const o = Object.create(null) as Record<string, unknown>;
-    for (const [k, v] of Object.entries(x)) o[k] = nullProto(v);
+    for (const [k, v] of Object.entries(x)) o[k] = nullProto(v, depth + 1);
     return o;
   }
   return x;
