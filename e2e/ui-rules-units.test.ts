@@ -2,6 +2,7 @@
 // messages do not all carry a position), schema problems with their path.
 import { describe, expect, it } from 'vitest';
 import { checkRulesText, jsonErrorAt, lineCol } from '../renderer/src/lib/rules-text';
+import { matches, toRow } from '../renderer/src/lib/log-rows';
 
 describe('rules text', () => {
   it('locates JSON syntax errors', () => {
@@ -31,5 +32,29 @@ describe('rules text', () => {
       ok: true,
       summary: 'no rules: the server only echoes',
     });
+  });
+});
+
+describe('frame log rows', () => {
+  it('frames the server sent on its own carry their source, and a search finds them', () => {
+    const row = toRow({
+      type: 'frame',
+      serverId: 'ws',
+      conn: 3,
+      dir: 'out',
+      opcode: 'text',
+      length: 2,
+      preview: 'hi',
+      previewEncoding: 'utf8',
+      truncated: false,
+      source: 'injected',
+      note: 'manual push',
+      seq: 1,
+      time: 1,
+    });
+    expect(row.summary).toBe('injected: manual push');
+    expect(matches(row, { server: '', conn: '', dir: '', opcode: '', search: 'injected' })).toBe(
+      true,
+    );
   });
 });
