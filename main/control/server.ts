@@ -200,7 +200,17 @@ export async function startControl(opts: ControlOptions): Promise<ControlEndpoin
       closed ??= new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
         fs.rmSync(infoFile(opts.home, pid), { force: true });
-        server.close(() => resolve());
+        server.close(() => {
+          // Leave no trace when this was the last instance (the socket file goes with close()).
+          for (const d of [controlDir(opts.home), dir]) {
+            try {
+              if (d) fs.rmdirSync(d);
+            } catch {
+              // not empty (another instance) or already gone
+            }
+          }
+          resolve();
+        });
       });
       return closed;
     },
