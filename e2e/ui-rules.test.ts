@@ -86,7 +86,7 @@ describe('rules panel', () => {
     const log = await api.call('log.snapshot', {});
     const open = log.events.filter((e) => e.type === 'open').pop() as { conn: number };
     await card.getByLabel('Send now').fill('hello from the UI');
-    await card.getByLabel('connection', { exact: true }).fill(String(open.conn));
+    await card.locator('form.send').getByLabel('connection').fill(String(open.conn));
     await card.getByRole('button', { name: 'Send', exact: true }).click();
     await expect.poll(() => got).toContain('hello from the UI');
     expect(await card.locator('[data-send-result]').innerText()).toBe(
@@ -99,6 +99,32 @@ describe('rules panel', () => {
       source: 'injected',
       conn: open.conn,
     });
+    // Replay a HAR (the shape DevTools exports) to that connection.
+    const har = {
+      log: {
+        entries: [
+          {
+            request: { url },
+            _webSocketMessages: [
+              { type: 'receive', time: 1000, opcode: 1, data: 'replayed one' },
+              { type: 'receive', time: 1000.05, opcode: 1, data: 'replayed two' },
+            ],
+          },
+        ],
+      },
+    };
+    await card.locator('input[type=file]').setInputFiles({
+      name: 'session.har',
+      mimeType: 'application/json',
+      buffer: Buffer.from(JSON.stringify(har)),
+    });
+    await card.locator('form.replay').getByLabel('connection').fill(String(open.conn));
+    await card.getByRole('button', { name: 'Replay', exact: true }).click();
+    await expect.poll(() => got.slice(-2)).toEqual(['replayed one', 'replayed two']);
+    expect(await card.locator('[data-replay-result]').innerText()).toBe(
+      `replaying 2 messages of entries[0] ${url} to connection ${open.conn}`,
+    );
+
     await card.getByLabel('Try a message').fill('something else');
     await card.getByRole('button', { name: 'Try', exact: true }).click();
     await expect

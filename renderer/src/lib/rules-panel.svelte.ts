@@ -22,6 +22,12 @@ export class RulesPanel {
   /** '' = every open connection. */
   sendConn = $state('');
   sendResult = $state('');
+  /** A HAR (DevTools export) or JSON Lines recording read from a file in the page. */
+  recording = $state<{ name: string; text: string } | null>(null);
+  replayConn = $state('');
+  replaySpeed = $state(1);
+  replayWait = $state(false);
+  replayResult = $state('');
 
   readonly check = $derived(checkRulesText(this.text));
   readonly dirty = $derived(this.text !== this.saved);
@@ -89,6 +95,23 @@ export class RulesPanel {
         r.sent.length === 0
           ? 'no open connection to send to'
           : `sent to connection${r.sent.length > 1 ? 's' : ''} ${r.sent.join(', ')} (logged as injected)`;
+    });
+  }
+
+  async replay(): Promise<void> {
+    const rec = this.recording;
+    if (!rec) return;
+    await this.run(async () => {
+      const r = await this.api.call('replay.start', {
+        serverId: this.serverId,
+        conn: Number(this.replayConn),
+        recording: rec.text,
+        speed: Number(this.replaySpeed) || 1,
+        waitForClient: this.replayWait,
+      });
+      this.replayResult = `replaying ${r.messages} messages of ${r.session} to connection ${this.replayConn}${
+        r.awaits ? `, waiting for ${r.awaits} client messages` : ''
+      }`;
     });
   }
 
