@@ -383,7 +383,8 @@ export function checkRules(input: unknown): RulesCheck {
     const unknownKey = issue.type === 'strict_object' || issue.expected === 'never';
     problems.push({
       path,
-      ...(issue.input !== undefined ? { value: short(issue.input) } : {}),
+      // An unknown field's "input" is its name, already the last part of the path.
+      ...(issue.input !== undefined && !unknownKey ? { value: short(issue.input) } : {}),
       message: unknownKey
         ? `is not a known field here: remove it or check its spelling (see schemas/rules.schema.json)`
         : issue.message,

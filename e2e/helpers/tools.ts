@@ -60,6 +60,9 @@ export function snapshotTree(root: string): Record<string, string> {
       if (e.isDirectory()) {
         out[rel + '/'] = 'dir';
         walk(p);
+      } else if (e.isSocket()) {
+        // A running instance's control socket (control/<pid>.sock) has no bytes to hash.
+        out[rel] = `socket ${(fs.statSync(p).mode & 0o777).toString(8)}`;
       } else {
         const st = fs.statSync(p);
         const hash = createHash('sha256').update(fs.readFileSync(p)).digest('hex');

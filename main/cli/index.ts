@@ -16,11 +16,16 @@ const groups: Record<string, () => Promise<{ commands: Command[] }>> = {
   doctor: () => import('./doctor'),
   proxy: () => import('./proxy'),
   ui: () => import('./ui'),
+  send: () => import('./send'),
+  push: () => import('./send'),
+  rules: () => import('./send'),
+  replay: () => import('./send'),
 };
 
 export async function loadAllCommands(): Promise<Command[]> {
   const loaded = await Promise.all(Object.values(groups).map((g) => g()));
-  return loaded.flatMap((m) => m.commands);
+  // Several groups may share one module (send, push, rules): list each command once.
+  return [...new Set(loaded.flatMap((m) => m.commands))];
 }
 
 const helpOpt: Record<string, OptSpec> = {

@@ -15,6 +15,10 @@ import {
   type ServerStatus,
 } from '../echo';
 import { isHost } from '../echo/validation';
+import { behaviourHandlers } from '../engine/handlers-behaviour';
+import { Dispatcher } from '../engine/dispatch';
+import { startControl, type ControlEndpoint } from '../control/server';
+import { homeFor } from './home';
 
 const CMD = 'wss-studio serve';
 const ISSUE_HINT = 'wss-studio cert issue localhost 127.0.0.1 ::1';
@@ -49,6 +53,11 @@ export const commands: Command[] = [
         value: 'FILE',
         help: 'PEM file of the CA(s) client certificates must chain to (default: the WSS Studio CA)',
       },
+      rules: {
+        type: 'string',
+        value: 'FILE',
+        help: 'rules, scripts and pushes (JSON, schemas/rules.schema.json); reloaded on change',
+      },
       json: { type: 'boolean', help: 'print JSON Lines: one object per event' },
     },
     details: [
@@ -56,6 +65,8 @@ export const commands: Command[] = [
       'Each server also answers GET / with the lab page (http:// or https:// on the same port).',
       'Stop with Ctrl-C. With --json every line is one JSON object: first {"type":"listening",...} per',
       'server, then frame-log events (type open | frame | close | error), and {"type":"stopped",...} last.',
+      'With --rules, an invalid file at start is an error; an invalid change later keeps the previous rules',
+      'and prints why (RULES_INVALID). Other terminals reach these servers with "wss-studio send ws MESSAGE".',
     ].join('\n'),
     run: serve,
   },
@@ -133,6 +144,7 @@ async function serve(p: Parameters<Command['run']>[0], io: Io): Promise<number> 
     }
   }
 
+  const rulesFile = str(p, 'rules');
   const manager = new ServerManager(store ? { resolveCert: storeCertSource(store) } : {});
   const print = (e: LogEvent) => io.out(json ? JSON.stringify(e) : formatEvent(e));
   const unsubscribe = manager.log.subscribe((batch) => {
@@ -150,6 +162,7 @@ async function serve(p: Parameters<Command['run']>[0], io: Io): Promise<number> 
   try {
     if (wsPort !== undefined) {
       manager.add({ id: 'ws', name: 'ws echo', scheme: 'ws', host, port: wsPort });
+      if (rulesFile !== undefined) manager.behaviours.attachFile('ws', rulesFile, true);
       started.push(await manager.start('ws'));
     }
     if (wssPort !== undefined) {
@@ -163,6 +176,7 @@ async function serve(p: Parameters<Command['run']>[0], io: Io): Promise<number> 
         ...(requireClientCert || clientCa !== undefined ? { requireClientCert: true } : {}),
         ...(clientCa !== undefined ? { clientCaFile: path.resolve(io.cwd, clientCa) } : {}),
       });
+      if (rulesFile !== undefined) manager.behaviours.attachFile('wss', rulesFile, true);
       started.push(await manager.start('wss'));
     }
   } catch (e) {
@@ -205,15 +219,57 @@ async function serve(p: Parameters<Command['run']>[0], io: Io): Promise<number> 
       for (const w of s.warnings ?? []) io.err(`warning: ${w}`);
     }
   }
+  const control = await startServeControl(manager, io, json);
   if (!json) io.out('Press Ctrl-C to stop.');
 
   await io.interrupted;
+  await control?.close();
   await manager.stopAll();
   manager.log.flush();
   unsubscribe();
   const summary = { type: 'stopped', events: manager.log.total, dropped: manager.log.dropped };
   io.out(json ? JSON.stringify(summary) : `stopped after ${summary.events} events`);
   return 0;
+}
+
+/**
+ * The control endpoint, so `wss-studio send` in another terminal reaches these servers. A state folder we
+ * cannot write to costs only that: the servers run anyway and a note says why.
+ */
+async function startServeControl(
+  manager: ServerManager,
+  io: Io,
+  json: boolean,
+): Promise<ControlEndpoint | undefined> {
+  const dispatcher = new Dispatcher({
+    'server.list': () => manager.list(),
+    ...behaviourHandlers(() => manager),
+  });
+  try {
+    const c = await startControl({
+      home: homeFor(io),
+      shell: 'serve',
+      call: (name, input) => dispatcher.call(name, input, { shell: 'test' }),
+      servers: () =>
+        manager.list().map((s) => ({
+          id: s.id,
+          name: s.definition.name,
+          state: s.state,
+          connections: s.connections,
+          ...(s.url ? { url: s.url } : {}),
+        })),
+    });
+    io.out(
+      json
+        ? JSON.stringify({ type: 'control', pid: c.info.pid, endpoint: c.endpoint })
+        : `control: pid ${c.info.pid}; from another terminal: wss-studio send ${manager.list()[0]?.id ?? 'ws'} MESSAGE`,
+    );
+    return c;
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    io.err(`note: "wss-studio send" cannot reach this process: ${why}`);
+    return undefined;
+  }
 }
 
 function clock(t: number): string {
@@ -261,7 +317,8 @@ export function formatEvent(e: LogEvent): string {
         const hex = Buffer.from(e.preview, 'base64').subarray(0, 24).toString('hex');
         body = ` 0x${hex}${e.length > 24 ? '…' : ''}`;
       }
-      return `${head} ${arrow} ${e.opcode} ${e.length} B${body}${e.injected ? ' (injected)' : ''}`;
+      const by = e.source ? ` [${e.source}${e.note ? `: ${e.note}` : ''}]` : '';
+      return `${head} ${arrow} ${e.opcode} ${e.length} B${body}${by}${e.injected && !e.source ? ' (injected)' : ''}`;
     }
     case 'http':
       return `${head} ${e.method} ${e.path} ${e.status} ${e.durationMs} ms${e.error ? ` (${e.error})` : ''}`;

@@ -22,6 +22,7 @@ import { clientHandlers } from './ws-client';
 import { wideningGate } from './gate';
 import { proxyHandlers } from './handlers-proxy';
 import { behaviourHandlers } from './handlers-behaviour';
+import { startControl, type ControlEndpoint } from '../control/server';
 
 export type { ShellHooks } from './handlers-app';
 export type { CallContext, Reply, Handlers, WebAllow } from './dispatch';
@@ -44,7 +45,10 @@ export interface Engine {
   subscribe<S extends StreamName>(stream: S, cb: (data: Streams[S]) => void): () => void;
   /** Lab page URLs of running servers (the desktop window may open these in the real browser). */
   labUrls(): string[];
-  /** Start the servers the user left enabled (desktop app / web mode start-up). */
+  /**
+   * Start the servers the user left enabled (desktop app / web mode start-up), and the control endpoint
+   * through which `wss-studio send` reaches them from a terminal.
+   */
   startEnabledServers(): Promise<void>;
   /** Stop every server, cancel tasks, drop subscribers. Idempotent. */
   close(): Promise<void>;
@@ -96,6 +100,7 @@ export function createEngine(opts: EngineOptions): Engine {
   };
   const dispatcher = new Dispatcher(handlers, wideningGate(deps));
   let closing: Promise<void> | undefined;
+  let control: Promise<ControlEndpoint | undefined> | undefined;
 
   return {
     store,
@@ -107,13 +112,32 @@ export function createEngine(opts: EngineOptions): Engine {
       return hub.subscribe(stream, cb);
     },
     labUrls: () => echo.labUrls(),
-    startEnabledServers: async () => {
+    async startEnabledServers() {
       await Promise.all([echo.startEnabled(), proxies.startEnabled()]);
+      // A state folder the control socket cannot live in costs only `wss-studio send`; the app runs on.
+      control ??= startControl({
+        home: store.root,
+        shell: opts.shell,
+        call: (name, input) => dispatcher.call(name, input, { shell: opts.shell }),
+        servers: () =>
+          echo
+            .manager()
+            .list()
+            .map((s) => ({
+              id: s.id,
+              name: s.definition.name,
+              state: s.state,
+              connections: s.connections,
+              ...(s.url ? { url: s.url } : {}),
+            })),
+      }).catch(() => undefined);
+      await control;
     },
     close() {
       closing ??= (async () => {
         tasks.cancelAll();
         clients.close();
+        await (await control)?.close();
         await proxies.close();
         await echo.close();
         hub.close();

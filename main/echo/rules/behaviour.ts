@@ -14,7 +14,7 @@ import type {
 } from '../../../shared/rules';
 import type { FrameLog } from '../frame-log';
 import type { EchoMode } from '../types';
-import { compileConnMatch, compileMatch, MessageView, type ConnFacts } from './match';
+import { compileConnMatch, compileMatch, MessageView, RuleIndex, type ConnFacts } from './match';
 import type { Behaviour, FrameSource, MessageOutcome, Peer } from './peer';
 import { TemplateError, Templates } from './template';
 import type { ReplayFrame } from './replay';
@@ -22,6 +22,7 @@ import type { ReplayFrame } from './replay';
 interface CompiledRule {
   index: number;
   rule: Rule;
+  when?: Rule['match'];
   match: (c: ConnFacts, m: MessageView) => boolean;
   replies: RuleMessage[];
 }
@@ -103,7 +104,7 @@ export const DEFAULT_TIMEOUT_CLOSE: RuleClose = { code: 4408, reason: 'timeout' 
 
 export class ServerBehaviour implements Behaviour {
   private doc: RulesFile = {};
-  private rules: CompiledRule[] = [];
+  private rules = new RuleIndex<CompiledRule>([]);
   private scripts: CompiledScript[] = [];
   private readonly templates = new Templates();
   private readonly peers = new Map<number, PeerState>();
@@ -163,7 +164,7 @@ export class ServerBehaviour implements Behaviour {
     };
     this.peers.set(peer.conn, st);
     const script = this.scripts.find((s) => s.match(st.facts));
-    if (script) void this.runScript(st, script);
+    if (script) this.runScript(st, script);
   }
 
   message(peer: Peer, data: Buffer, isBinary: boolean): MessageOutcome | undefined {
@@ -181,10 +182,8 @@ export class ServerBehaviour implements Behaviour {
       st.replay.onClientMessage?.();
       return 'handled';
     }
-    for (const r of this.rules) {
-      if (r.match(st.facts, mv)) return this.fire(r, st, mv);
-    }
-    return undefined;
+    const r = this.rules.first(st.facts, mv);
+    return r ? this.fire(r, st, mv) : undefined;
   }
 
   disconnected(peer: Peer): void {
@@ -317,53 +316,69 @@ export class ServerBehaviour implements Behaviour {
 
   // --- scripts -----------------------------------------------------------------------------------------
 
-  private async runScript(st: PeerState, s: CompiledScript): Promise<void> {
+  /**
+   * Steps run synchronously up to the next wait or delay, and a matched wait continues synchronously
+   * inside message(): a reply the script sends after a wait goes out before the client's next message is
+   * looked at (graphql-ws: connection_ack precedes the answer to whatever follows connection_init).
+   */
+  private runScript(st: PeerState, s: CompiledScript, from = 0): void {
     const where = `onConnect[${s.index}]`;
-    for (let i = 0; i < s.steps.length; i++) {
+    for (let i = from; i < s.steps.length; i++) {
       if (!st.peer.open) return;
       const { step, wait } = s.steps[i] as CompiledScript['steps'][number];
       const field = `${where}.steps[${i}]`;
+      const next = i + 1;
       if ('send' in step) {
-        if (step.send.delayMs) await this.sleep(st, step.send.delayMs);
-        this.emit(st, step.send, st.last, 'script', field, `${field}.send`);
-      } else if ('wait' in step && wait) {
-        const ok = await new Promise<boolean>((resolve) => {
-          st.waiter = { match: wait, done: resolve };
-          this.later(st, step.timeoutMs, () => {
-            if (st.waiter?.done !== resolve) return;
-            st.waiter = undefined;
-            resolve(false);
-          });
-        });
-        if (ok) continue;
-        const t = step.onTimeout ?? { close: DEFAULT_TIMEOUT_CLOSE };
-        this.log.add({
-          type: 'error',
-          serverId: this.serverId,
-          conn: st.peer.conn,
-          code: 'SCRIPT_TIMEOUT',
-          message: `${field}: no matching message within ${step.timeoutMs} ms; ${
-            t === 'continue'
-              ? 'continuing'
-              : 'send' in t
-                ? 'sending the timeout message'
-                : 'closing'
-          }`,
-        });
-        if (t === 'continue') continue;
-        if ('send' in t) {
-          this.emit(st, t.send, st.last, 'script', field, `${field}.onTimeout.send`);
+        const send = () => this.emit(st, step.send, st.last, 'script', field, `${field}.send`);
+        if (!step.send.delayMs) {
+          send();
           continue;
         }
-        if (t.close.delayMs) await this.sleep(st, t.close.delayMs);
-        closePeer(st.peer, { code: 4408, reason: 'timeout', ...t.close });
+        return this.later(st, step.send.delayMs, () => {
+          send();
+          this.runScript(st, s, next);
+        });
+      }
+      if ('wait' in step && wait) {
+        const waiter: NonNullable<PeerState['waiter']> = {
+          match: wait,
+          done: (ok) => {
+            if (ok) return this.runScript(st, s, next);
+            const t = step.onTimeout ?? { close: DEFAULT_TIMEOUT_CLOSE };
+            this.log.add({
+              type: 'error',
+              serverId: this.serverId,
+              conn: st.peer.conn,
+              code: 'SCRIPT_TIMEOUT',
+              message: `${field}: no matching message within ${step.timeoutMs} ms; ${
+                t === 'continue'
+                  ? 'continuing'
+                  : 'send' in t
+                    ? 'sending the timeout message'
+                    : 'closing'
+              }`,
+            });
+            if (t === 'continue') return this.runScript(st, s, next);
+            if ('send' in t) {
+              this.emit(st, t.send, st.last, 'script', field, `${field}.onTimeout.send`);
+              return this.runScript(st, s, next);
+            }
+            const c = { ...DEFAULT_TIMEOUT_CLOSE, ...t.close };
+            this.later(st, c.delayMs ?? 0, () => closePeer(st.peer, c));
+          },
+        };
+        st.waiter = waiter;
+        this.later(st, step.timeoutMs, () => {
+          if (st.waiter !== waiter) return;
+          st.waiter = undefined;
+          waiter.done(false);
+        });
         return;
-      } else if ('delayMs' in step) {
-        await this.sleep(st, step.delayMs);
-      } else if ('close' in step) {
-        if (step.close.delayMs) await this.sleep(st, step.close.delayMs);
-        closePeer(st.peer, step.close);
-        return;
+      }
+      if ('delayMs' in step) return this.later(st, step.delayMs, () => this.runScript(st, s, next));
+      if ('close' in step) {
+        const c = step.close;
+        return this.later(st, c.delayMs ?? 0, () => closePeer(st.peer, c));
       }
     }
   }
@@ -583,7 +598,7 @@ export class ServerBehaviour implements Behaviour {
       protocol: input.protocol ?? '',
     };
     const mv = new MessageView(input.data, input.isBinary, input.messageNumber ?? 1);
-    const r = rules.find((x) => x.match(facts, mv));
+    const r = rules.first(facts, mv);
     if (!r) return { rule: null, outcome: this.mode(), sends: [], errors: [] };
     const fake = {
       peer: { conn: 0, index: facts.index, path: facts.path, protocol: facts.protocol },
@@ -633,19 +648,20 @@ export class ServerBehaviour implements Behaviour {
   }
 }
 
-function compileRules(doc: RulesFile): CompiledRule[] {
+function compileRules(doc: RulesFile): RuleIndex<CompiledRule> {
   const out: CompiledRule[] = [];
   (doc.rules ?? []).forEach((rule, index) => {
     if (rule.enabled === false) return;
     out.push({
       index,
       rule,
+      ...(rule.match ? { when: rule.match } : {}),
       match: compileMatch(rule.match),
       replies:
         rule.reply === undefined ? [] : Array.isArray(rule.reply) ? rule.reply : [rule.reply],
     });
   });
-  return out;
+  return new RuleIndex(out);
 }
 
 function closePeer(peer: Peer, c: RuleClose): void {

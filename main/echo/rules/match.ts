@@ -55,12 +55,23 @@ function inRange(n: number, r: number | { min?: number; max?: number }): boolean
   return (r.min === undefined || n >= r.min) && (r.max === undefined || n <= r.max);
 }
 
-/** JSON Pointer (RFC 6901) lookup; `found` false when the path does not exist. */
-export function resolvePointer(doc: unknown, pointer: string): { found: boolean; value?: unknown } {
-  if (pointer === '') return { found: true, value: doc };
+/** A JSON Pointer (RFC 6901) split into its unescaped tokens, once per rule. */
+export function pointerTokens(pointer: string): string[] {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((raw) => raw.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+/** JSON Pointer lookup; `found` false when the path does not exist. */
+export function resolvePointer(
+  doc: unknown,
+  pointer: string | string[],
+): { found: boolean; value?: unknown } {
+  const tokens = typeof pointer === 'string' ? pointerTokens(pointer) : pointer;
   let cur: unknown = doc;
-  for (const raw of pointer.slice(1).split('/')) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+  for (const key of tokens) {
     if (Array.isArray(cur)) {
       if (!/^(0|[1-9]\d*)$/.test(key) || Number(key) >= cur.length) return { found: false };
       cur = cur[Number(key)];
@@ -157,8 +168,10 @@ export function compileMatch(m: Match | undefined): (c: ConnFacts, msg: MessageV
     );
   }
   if (m.contains !== undefined) {
-    const want = Buffer.from(m.contains, 'utf8');
-    p.push((_c, msg) => !msg!.isBinary && msg!.data.includes(want));
+    // On the decoded text (decoded once per message): a JS string search is far cheaper than a call into
+    // Buffer.includes per rule.
+    const want = m.contains;
+    p.push((_c, msg) => !msg!.isBinary && msg!.text.includes(want));
   }
   if (m.regex !== undefined) {
     const re = RE2JS.compile(m.regex);
@@ -170,7 +183,7 @@ export function compileMatch(m: Match | undefined): (c: ConnFacts, msg: MessageV
     });
   }
   if (m.pointer !== undefined) {
-    const ptr = m.pointer;
+    const ptr = pointerTokens(m.pointer);
     const hasValue = m.value !== undefined;
     const want = m.value;
     const exists = m.exists ?? true;
@@ -186,4 +199,105 @@ export function compileMatch(m: Match | undefined): (c: ConnFacts, msg: MessageV
     for (const f of p) if (!f(c, msg)) return false;
     return true;
   };
+}
+
+/** What a rule index needs of a compiled rule. */
+export interface IndexedRule {
+  index: number;
+  match: (c: ConnFacts, m: MessageView) => boolean;
+  when?: Match;
+}
+
+const isPrimitive = (v: unknown): v is string | number | boolean | null =>
+  v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+const valueKey = (v: unknown) => `${typeof v}:${String(v)}`;
+
+/**
+ * First-match-wins lookup that does not test every rule against every message. Rules that need an exact
+ * text are found by a map lookup on the message text; rules that compare a JSON Pointer with a primitive
+ * value (routing by "type", the common case) by resolving each distinct pointer once and looking the value
+ * up; text-only rules are skipped for binary messages and binary-only rules for text. Candidates from these
+ * lists are merged in rule order and each is still checked with its full matcher, so the result is exactly
+ * the first rule whose matcher holds.
+ */
+export class RuleIndex<R extends IndexedRule> {
+  private readonly textOnlyOrAny: R[] = [];
+  private readonly binaryOrAny: R[] = [];
+  private readonly byText = new Map<string, R[]>();
+  private readonly byPointer = new Map<string, { tokens: string[]; byValue: Map<string, R[]> }>();
+
+  constructor(rules: R[]) {
+    for (const r of rules) {
+      const m = r.when;
+      const binaryOnly = m?.opcode === 'binary' || m?.hexPrefix !== undefined;
+      const textOnly =
+        m?.opcode === 'text' ||
+        m?.text !== undefined ||
+        m?.contains !== undefined ||
+        m?.regex !== undefined ||
+        m?.pointer !== undefined;
+      if (m?.text !== undefined) {
+        push(this.byText, m.text, r);
+      } else if (m?.pointer !== undefined && m.value !== undefined && isPrimitive(m.value)) {
+        let p = this.byPointer.get(m.pointer);
+        if (!p)
+          this.byPointer.set(
+            m.pointer,
+            (p = { tokens: pointerTokens(m.pointer), byValue: new Map() }),
+          );
+        push(p.byValue, valueKey(m.value), r);
+      } else {
+        if (!binaryOnly) this.textOnlyOrAny.push(r);
+        if (!textOnly) this.binaryOrAny.push(r);
+      }
+    }
+  }
+
+  first(c: ConnFacts, msg: MessageView): R | undefined {
+    if (msg.isBinary) {
+      for (const r of this.binaryOrAny) if (r.match(c, msg)) return r;
+      return undefined;
+    }
+    const lists: R[][] = [this.textOnlyOrAny];
+    if (this.byText.size > 0) {
+      const hit = this.byText.get(msg.text);
+      if (hit) lists.push(hit);
+    }
+    if (this.byPointer.size > 0) {
+      const doc = msg.json();
+      if (doc !== undefined) {
+        for (const p of this.byPointer.values()) {
+          const r = resolvePointer(doc, p.tokens);
+          if (r.found && isPrimitive(r.value)) {
+            const hit = p.byValue.get(valueKey(r.value));
+            if (hit) lists.push(hit);
+          }
+        }
+      }
+    }
+    if (lists.length === 1) {
+      for (const r of this.textOnlyOrAny) if (r.match(c, msg)) return r;
+      return undefined;
+    }
+    // k-way merge by rule index (each list is in rule order).
+    const at = lists.map(() => 0);
+    for (;;) {
+      let best = -1;
+      for (let k = 0; k < lists.length; k++) {
+        const r = (lists[k] as R[])[at[k] as number];
+        if (r && (best < 0 || r.index < ((lists[best] as R[])[at[best] as number] as R).index))
+          best = k;
+      }
+      if (best < 0) return undefined;
+      const r = (lists[best] as R[])[at[best] as number] as R;
+      at[best] = (at[best] as number) + 1;
+      if (r.match(c, msg)) return r;
+    }
+  }
+}
+
+function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const l = m.get(k);
+  if (l) l.push(v);
+  else m.set(k, [v]);
 }

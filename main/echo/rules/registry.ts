@@ -53,9 +53,14 @@ export class Behaviours {
       b = new ServerBehaviour(id, this.log, () => this.modeOf(id));
       this.map.set(id, b);
       if (this.rulesDir && !this.sources.has(id)) {
+        // The app's own rules file: loaded if present (a bad one is reported, not thrown) and watched, so
+        // a hand edit in an editor applies like one made in the rules panel.
         const file = path.join(this.rulesDir, `${id}.json`);
-        if (fs.existsSync(file)) this.load(id, file, b);
-        else this.sources.set(id, { file });
+        this.sources.set(id, { file });
+        if (fs.existsSync(file)) {
+          this.load(id, file, b);
+          this.watch(id, file, b);
+        }
       }
     }
     return b;
@@ -93,10 +98,11 @@ export class Behaviours {
       writeFileAtomic(s.file, text);
       s.lastText = text;
     }
+    this.sources.set(id, s);
+    if (s.file && !s.watcher) this.watch(id, s.file, b);
     b.setRules(r.value);
     s.loadedAt = new Date().toISOString();
     s.error = undefined;
-    this.sources.set(id, s);
     return this.status(id);
   }
 
@@ -111,16 +117,23 @@ export class Behaviours {
     this.sources.set(id, { file: abs });
     const first = this.load(id, abs, b);
     if (first) throw rulesError(`load rules file ${q(abs)}`, first.problems, first.message);
-    if (watch) {
-      const src = this.sources.get(id) as Source;
-      src.watcher = fs.watch(path.dirname(abs), { persistent: false }, (_ev, name) => {
-        if (name !== null && name !== path.basename(abs)) return;
+    if (watch) this.watch(id, abs, b);
+    return this.status(id);
+  }
+
+  private watch(id: string, file: string, b: ServerBehaviour): void {
+    const src = this.sources.get(id);
+    if (!src || src.watcher) return;
+    try {
+      src.watcher = fs.watch(path.dirname(file), { persistent: false }, (_ev, name) => {
+        if (name !== null && name !== path.basename(file)) return;
         clearTimeout(src.debounce);
-        src.debounce = setTimeout(() => this.load(id, abs, b), 100);
+        src.debounce = setTimeout(() => this.load(id, file, b), 100);
       });
       src.watcher.on('error', () => undefined);
+    } catch {
+      // No watching (e.g. inotify limits): the file is still read at start and written by set().
     }
-    return this.status(id);
   }
 
   close(): void {

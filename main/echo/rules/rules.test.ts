@@ -348,3 +348,127 @@ describe('rules files', () => {
     ).toBe(true);
   });
 });
+
+describe('rule index', () => {
+  it('finds exactly the first matching rule across text, pointer and generic lists', async () => {
+    const { RuleIndex, compileMatch: cm, MessageView: MV } = await import('./match');
+    const defs = [
+      { when: { contains: 'zz' } },
+      { when: { pointer: '/type', value: 'a' } },
+      { when: { text: '{"type":"a"}' } },
+      { when: { pointer: '/type', value: 'a', messageNumber: 9 } },
+      { when: { opcode: 'binary' as const } },
+      { when: {} },
+    ].map((d, index) => ({ index, ...d, match: cm(d.when) }));
+    const idx = new RuleIndex(defs);
+    const facts = { index: 1, path: '/', query: new URLSearchParams(), headers: {}, protocol: '' };
+    const first = (s: string, bin = false, n = 1) =>
+      idx.first(facts, new MV(Buffer.from(s), bin, n))?.index;
+    expect(first('{"type":"a"}')).toBe(1);
+    expect(first('{"type":"zz"}')).toBe(0);
+    expect(first('{"type":"b"}')).toBe(5);
+    expect(first('x', true)).toBe(4);
+    // Same answers as testing every rule in order.
+    for (const s of ['{"type":"a"}', '{"type":"zz"}', 'zz', '{"type":1}', '[]']) {
+      const linear = defs.find((d) => d.match(facts, new MV(Buffer.from(s), false, 1)))?.index;
+      expect(first(s)).toBe(linear);
+    }
+  });
+});
+
+describe('rules in the state folder (app and web mode)', () => {
+  it('set() writes <rulesDir>/<id>.json; a hand edit of that file applies; a bad one keeps the rules', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wss-rules-dir-'));
+    dirs.push(dir);
+    const rulesDir = path.join(dir, 'rules');
+    manager = new ServerManager({ rulesDir });
+    manager.add({ id: 's', scheme: 'ws' });
+    expect(fs.existsSync(rulesDir)).toBe(false); // nothing written before a real change
+    const st = manager.behaviours.set('s', {
+      rules: [{ match: { text: 'v' }, reply: { text: 'one' } }],
+    });
+    const file = path.join(rulesDir, 's.json');
+    expect(st.file).toBe(file);
+    expect(JSON.parse(fs.readFileSync(file, 'utf8')).rules[0].reply.text).toBe('one');
+    expect(() => manager!.behaviours.set('s', { rules: [{ match: { pointer: 'x' } }] })).toThrow(
+      /rules\[0\]\.match\.pointer = "x"/,
+    );
+    expect(JSON.parse(fs.readFileSync(file, 'utf8')).rules[0].reply.text).toBe('one'); // file untouched
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ rules: [{ match: { text: 'v' }, reply: { text: 'edited' } }] }),
+    );
+    await waitFor(
+      () => JSON.stringify(manager!.behaviours.status('s').rules).includes('edited'),
+      'hand edit',
+    );
+    fs.writeFileSync(file, '{ not json');
+    await waitFor(() => manager!.behaviours.status('s').error !== undefined, 'bad edit noticed');
+    expect(manager.behaviours.status('s').error?.message).toMatch(/not valid JSON/);
+    expect(JSON.stringify(manager.behaviours.status('s').rules)).toContain('edited');
+
+    // A new manager (app restart) reads the file back.
+    await manager.stopAll();
+    fs.writeFileSync(file, JSON.stringify({ rules: [{ reply: { text: 'after restart' } }] }));
+    manager = new ServerManager({ rulesDir });
+    manager.add({ id: 's', scheme: 'ws' });
+    expect(JSON.stringify(manager.behaviours.status('s').rules)).toContain('after restart');
+  });
+});
+
+describe('hostile input', () => {
+  it('checkRules never throws on arbitrary JSON and always names a path', () => {
+    let seed = 7;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const keys = [
+      'rules',
+      'match',
+      'reply',
+      'pointer',
+      'text',
+      'json',
+      'close',
+      'code',
+      'steps',
+      'wait',
+      'pushes',
+      'everyMs',
+      'id',
+      '__proto__',
+      'constructor',
+    ];
+    const gen = (d: number): unknown => {
+      const r = rnd();
+      if (d > 4 || r < 0.2)
+        return [null, true, 1.5, -1, 'x', '{{', '(a+)+$', ''][Math.floor(rnd() * 8)];
+      if (r < 0.5) return Array.from({ length: Math.floor(rnd() * 4) }, () => gen(d + 1));
+      const o: Record<string, unknown> = {};
+      for (let i = 0; i < rnd() * 4; i++)
+        o[keys[Math.floor(rnd() * keys.length)] as string] = gen(d + 1);
+      return o;
+    };
+    for (let i = 0; i < 2000; i++) {
+      const doc = i % 2 ? gen(0) : { rules: [gen(1)], onConnect: [gen(1)], pushes: [gen(1)] };
+      const r = checkRules(doc);
+      if (!r.ok) for (const p of r.problems) expect(typeof p.message).toBe('string');
+    }
+  });
+
+  it('a deeply nested or huge message does not break a templated rule or the server', async () => {
+    const url = await start({
+      rules: [
+        {
+          match: { contains: 'deep' },
+          reply: { json: { got: '{{json.0.0}}', text: 'n={{messageNumber}}' } },
+        },
+      ],
+    });
+    const c = await Client.open(url);
+    c.ws.send('['.repeat(20_000) + '"deep"' + ']'.repeat(20_000));
+    c.ws.send('deep ' + 'x'.repeat(2 * 1024 * 1024));
+    c.ws.send('deep');
+    const got = await c.next(3);
+    expect(JSON.parse(got[0] as string)).toMatchObject({ text: 'n=1' });
+    expect(JSON.parse(got[2] as string)).toEqual({ got: null, text: 'n=3' });
+  });
+});

@@ -34,15 +34,19 @@ export class TemplateError extends Error {}
 
 const MAX_JSON = 1024 * 1024;
 
-function nullProto(x: unknown): unknown {
+/** Deeper than this, a message's JSON is cut (null) in the template view: recursion stays bounded. */
+const MAX_VIEW_DEPTH = 64;
+
+function nullProto(x: unknown, depth = 0): unknown {
+  if (depth > MAX_VIEW_DEPTH) return null;
   if (Array.isArray(x)) {
-    const a = x.map(nullProto);
+    const a = x.map((i) => nullProto(i, depth + 1));
     Object.setPrototypeOf(a, null);
     return a;
   }
   if (x && typeof x === 'object') {
     const o = Object.create(null) as Record<string, unknown>;
-    for (const [k, v] of Object.entries(x)) o[k] = nullProto(v);
+    for (const [k, v] of Object.entries(x)) o[k] = nullProto(v, depth + 1);
     return o;
   }
   return x;
@@ -62,6 +66,34 @@ export function parseJsonMessage(data: Buffer, isBinary: boolean): unknown {
   }
 }
 
+/** A property computed on first read, then kept (enumerable, so mustache's `in` lookup sees it). */
+function lazy(o: Record<string, unknown>, key: string, get: () => unknown): void {
+  Object.defineProperty(o, key, {
+    enumerable: true,
+    configurable: true,
+    get() {
+      const value = get();
+      Object.defineProperty(o, key, { value, enumerable: true });
+      return value;
+    },
+  });
+}
+
+const UUID = () => randomUUID();
+const RANDOM = Object.assign(Object.create(null) as Record<string, unknown>, {
+  int: () => randomInt(0, 2 ** 31 - 1),
+  float: () => Math.random(),
+  hex: () => randomBytes(8).toString('hex'),
+});
+// Section lambda: {{#randomInt}}1-6{{/randomInt}} -> a whole number in [1, 6].
+const RANDOM_INT = () => (body: string) => {
+  const r = /^\s*(-?\d{1,15})\s*-\s*(-?\d{1,15})\s*$/.exec(body);
+  if (!r) return '';
+  const lo = Number(r[1]);
+  const hi = Number(r[2]);
+  return hi >= lo ? String(randomInt(lo, hi + 1)) : '';
+};
+
 export class Templates {
   /** Own writer: its parse cache is dropped when the rules change. */
   private readonly writer = new Mustache.Writer();
@@ -70,47 +102,42 @@ export class Templates {
     this.writer.clearCache();
   }
 
-  /** The view for one render. `json` is parsed on first use. */
+  /**
+   * The view for one render. Costly values (the message as text and JSON, `now` in its formats) are getters
+   * computed on first use, so a template that does not mention them does not pay for them.
+   */
   view(req: TemplateRequest): Record<string, unknown> {
     const v = Object.create(null) as Record<string, unknown>;
     const m = req.message;
-    const d = new Date();
-    Object.assign(v, {
-      conn: req.conn,
-      connection: req.connection,
-      path: req.path,
-      protocol: req.protocol,
-      messageNumber: req.messageNumber,
-      counter: req.counter,
-      query: dict(req.query),
-      headers: dict(req.headers),
-      now: dict({
-        iso: d.toISOString(),
+    v.conn = req.conn;
+    v.connection = req.connection;
+    v.path = req.path;
+    v.protocol = req.protocol;
+    v.messageNumber = req.messageNumber;
+    v.counter = req.counter;
+    v.uuid = UUID;
+    v.random = RANDOM;
+    v.randomInt = RANDOM_INT;
+    lazy(v, 'query', () => dict(req.query));
+    lazy(v, 'headers', () => dict(req.headers));
+    lazy(v, 'now', () => {
+      const d = new Date();
+      const iso = d.toISOString();
+      return dict({
+        iso,
         ms: String(d.getTime()),
         unix: String(Math.floor(d.getTime() / 1000)),
-        date: d.toISOString().slice(0, 10),
-        time: d.toISOString().slice(11, 23),
+        date: iso.slice(0, 10),
+        time: iso.slice(11, 23),
         http: d.toUTCString(),
-      }),
-      uuid: () => randomUUID(),
-      random: Object.assign(Object.create(null), {
-        int: () => randomInt(0, 2 ** 31 - 1),
-        float: () => Math.random(),
-        hex: () => randomBytes(8).toString('hex'),
-      }),
-      // Section lambda: {{#randomInt}}1-6{{/randomInt}} -> a whole number in [1, 6].
-      randomInt: () => (body: string) => {
-        const r = /^\s*(-?\d{1,15})\s*-\s*(-?\d{1,15})\s*$/.exec(body);
-        if (!r) return '';
-        const lo = Number(r[1]);
-        const hi = Number(r[2]);
-        return hi >= lo ? String(randomInt(lo, hi + 1)) : '';
-      },
+      });
     });
     if (m) {
-      v.text = m.isBinary ? m.data.toString('hex') : m.data.toString('utf8');
-      const json = parseJsonMessage(m.data, m.isBinary);
-      if (json !== undefined) v.json = nullProto(json);
+      lazy(v, 'text', () => (m.isBinary ? m.data.toString('hex') : m.data.toString('utf8')));
+      lazy(v, 'json', () => {
+        const j = parseJsonMessage(m.data, m.isBinary);
+        return j === undefined ? undefined : nullProto(j);
+      });
     }
     return v;
   }

@@ -43,6 +43,8 @@ export function toRow(e: LogEventDto): LogRow {
     opcode = str(o.opcode) || 'frame';
     if (opcode === 'close' && o.closeCode !== undefined)
       summary = `code ${str(o.closeCode)}${o.closeReason ? ` "${str(o.closeReason)}"` : ''}`;
+    // Sent by the server on its own (rule, script, push, injected, replay): searchable by that word.
+    else if (o.source) summary = `${str(o.source)}${o.note ? `: ${str(o.note)}` : ''}`;
   } else if (type === 'open') {
     const bits = [str(o.remoteAddress)];
     if (o.origin) bits.push(`Origin ${str(o.origin)}`);
