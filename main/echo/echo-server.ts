@@ -12,6 +12,7 @@ import type { FrameLog } from './frame-log';
 import { preview } from './frame-log';
 import { renderLabPage, type LabTarget } from './lab-page';
 import type { ServerDefinition } from './types';
+import { FaultController, sendableCloseCode, type FaultTarget, type Lane } from '../faults';
 
 export interface TlsMaterial {
   certPem: string;
@@ -31,6 +32,8 @@ export interface EchoServerOptions {
   labTargets?: () => LabTarget[];
   /** Called when the number of open WebSocket connections changes. */
   onConnections?: (count: number) => void;
+  /** Faults on demand (main/faults): latency, drops, hold, refused upgrades, throttle, forced closes. */
+  faults?: FaultController;
 }
 
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -52,10 +55,13 @@ interface ConnState {
   conn: number;
   /** Set when we initiated the close (stop, protocol error). */
   serverClose?: { code: number; reason: string };
+  /** With faults: messages to this client go through this lane. */
+  out?: Lane;
 }
 
-export class EchoServer {
+export class EchoServer implements FaultTarget {
   readonly definition: ServerDefinition;
+  readonly faults: FaultController;
   private readonly log: FrameLog;
   private readonly tls: TlsMaterial | undefined;
   private readonly handshakeTimeoutMs: number;
@@ -74,6 +80,7 @@ export class EchoServer {
     this.handshakeTimeoutMs = opts.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
     this.labTargets = opts.labTargets ?? (() => this.selfTarget());
     this.onConnections = opts.onConnections ?? (() => {});
+    this.faults = opts.faults ?? new FaultController(opts.definition.id, opts.log);
     if (this.definition.scheme === 'wss' && !this.tls) {
       throw inputError(
         'CERT_REQUIRED',
@@ -364,6 +371,15 @@ export class EchoServer {
         `origin ${origin === null ? '(none)' : q(origin)} is not in this server's allowed origins (${def.allowedOrigins.map((o) => q(o)).join(', ')})`,
       );
     }
+    const refused = this.faults.refuseUpgrade(path);
+    if (refused !== null) {
+      return reject(
+        refused,
+        http.STATUS_CODES[refused] ?? 'Refused',
+        'FAULT_REFUSED',
+        `upgrade refused with HTTP ${refused} by a fault set on this server`,
+      );
+    }
     wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req));
   }
 
@@ -416,21 +432,45 @@ export class EchoServer {
       });
     };
 
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      const opcode = isBinary ? 'binary' : 'text';
-      log.addFrame(def.id, conn, 'in', opcode, data);
+    // Faults: messages from the client pass the 'in' lane (drop in, latency, hold) before the server acts
+    // on them; replies pass the receiver's 'out' lane. Without faults both lanes deliver synchronously.
+    const faults = this.faults;
+    /** True while the reply is computed in the same tick as the frame in (its log capture can be reused). */
+    let sameTick = false;
+    const inLane = faults.lane(conn, 'in', (item) => {
+      if (item.kind === 'message') handle(item.data, item.binary);
+    });
+    state.out = faults.lane(conn, 'out', (item) => {
+      if (item.kind !== 'message' || ws.readyState !== WebSocket.OPEN) return;
+      send(ws, ws, item.data, item.binary);
+      log.addFrame(def.id, conn, 'out', item.binary ? 'binary' : 'text', item.data);
+    });
+    /** Reply to one client: straight out, or through its lane while faults are in force. */
+    const reply = (peer: WebSocket, st: ConnState, data: Buffer, isBinary: boolean) => {
+      if (st.out && (faults.active || st.out.queued > 0)) {
+        st.out.push({ kind: 'message', data, binary: isBinary });
+        return;
+      }
+      send(peer, ws, data, isBinary);
+      // Same bytes as the frame in: the log reuses its payload copy (only when nothing was logged between).
+      log.addFrame(def.id, st.conn, 'out', isBinary ? 'binary' : 'text', data, sameTick);
+    };
+    const handle = (data: Buffer, isBinary: boolean) => {
       if (def.mode === 'echo') {
         if (ws.readyState !== WebSocket.OPEN) return;
-        send(ws, ws, data, isBinary);
-        // Same bytes as the frame in: the log reuses its payload copy.
-        log.addFrame(def.id, conn, 'out', opcode, data, true);
+        reply(ws, state, data, isBinary);
       } else if (def.mode === 'broadcast') {
         for (const [peer, st] of this.conns) {
           if (peer.readyState !== WebSocket.OPEN) continue;
-          send(peer, ws, data, isBinary);
-          log.addFrame(def.id, st.conn, 'out', opcode, data, true);
+          reply(peer, st, data, isBinary);
         }
       }
+    };
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      log.addFrame(def.id, conn, 'in', isBinary ? 'binary' : 'text', data);
+      sameTick = true;
+      inLane.push({ kind: 'message', data, binary: isBinary });
+      sameTick = false;
     });
     ws.on('ping', (data: Buffer) => {
       log.addFrame(def.id, conn, 'in', 'ping', data);
@@ -447,6 +487,8 @@ export class EchoServer {
     });
     ws.on('close', (code: number, reasonBuf: Buffer) => {
       const reason = reasonBuf.toString('utf8');
+      inLane.dispose();
+      state.out?.dispose();
       this.conns.delete(ws);
       this.onConnections(this.conns.size);
       const clean = code !== 1006;
@@ -492,6 +534,75 @@ export class EchoServer {
     WebSocket,
     (target: number, dir: 'in' | 'out', code: number, reason: string) => void
   >();
+
+  /** FaultTarget: close one connection (or all) with a chosen code and reason, logged as a fault. */
+  closeConnections(conn: number | undefined, code: number, reason: string): number {
+    const code2 = sendableCloseCode(code) ? code : 1000;
+    let n = 0;
+    for (const [ws, st] of this.conns) {
+      if (conn !== undefined && st.conn !== conn) continue;
+      if (st.serverClose) continue;
+      this.faults.note({
+        fault: 'close',
+        conn: st.conn,
+        message: `closed by the user with ${code2} ${JSON.stringify(reason)}`,
+      });
+      this.serverClose(ws, code2, reason);
+      n++;
+    }
+    if (conn !== undefined && n === 0) {
+      throw inputError(
+        'CONN_NOT_FOUND',
+        'close connection',
+        `server ${q(this.definition.id)} has no open connection ${conn}`,
+        {
+          field: 'conn',
+          value: conn,
+          hint: `open connections: ${[...this.conns.values()].map((c) => c.conn).join(', ') || '(none)'}`,
+        },
+      );
+    }
+    return n;
+  }
+
+  /** FaultTarget: send a message to a client as if the server sent it, logged as injected. */
+  inject(conn: number, to: 'client' | 'target', data: Buffer, binary: boolean): void {
+    if (to !== 'client') {
+      throw inputError(
+        'INJECT_UNSUPPORTED',
+        'inject message',
+        'an echo server has no target: it is the server',
+        {
+          field: 'to',
+          value: to,
+          hint: 'use to "client"',
+        },
+      );
+    }
+    const found = [...this.conns].find(([, st]) => st.conn === conn);
+    if (!found || found[0].readyState !== WebSocket.OPEN) {
+      throw inputError(
+        'CONN_NOT_FOUND',
+        'inject message',
+        `server ${q(this.definition.id)} has no open connection ${conn}`,
+        {
+          field: 'conn',
+          value: conn,
+        },
+      );
+    }
+    found[0].send(data, { binary });
+    this.log.add({
+      type: 'frame',
+      serverId: this.definition.id,
+      conn,
+      dir: 'out',
+      opcode: binary ? 'binary' : 'text',
+      length: data.length,
+      ...preview(data, binary ? 'base64' : 'utf8'),
+      injected: true,
+    });
+  }
 
   private serverClose(ws: WebSocket, code: number, reason: string): void {
     const st = this.conns.get(ws);

@@ -14,6 +14,7 @@ import type {
   ServerStatusEvent,
 } from './types';
 import { normalizeDefinition } from './validation';
+import { FaultController, NO_FAULTS, type FaultRegistry } from '../faults';
 
 /** The part of the store the manager needs (main/store's Store satisfies it). */
 export interface SettingsStore {
@@ -31,6 +32,8 @@ export interface ServerManagerOptions {
   logOptions?: FrameLogOptions;
   /** See EchoServerOptions.handshakeTimeoutMs (default 10 s). */
   handshakeTimeoutMs?: number;
+  /** Running servers register here so `faults.*` and `conn.inject` reach them (main/faults). */
+  faults?: FaultRegistry;
 }
 
 interface Entry {
@@ -43,6 +46,8 @@ interface Entry {
   lastPort?: number;
   /** Serialises start/stop/update of this server. */
   queue: Promise<unknown>;
+  /** Faults in force while it runs (cleared on stop). */
+  faults?: FaultController;
 }
 
 export class ServerManager {
@@ -53,11 +58,13 @@ export class ServerManager {
   private readonly handshakeTimeoutMs: number | undefined;
   private readonly listeners = new Set<(e: ServerStatusEvent) => void>();
   private readonly countTimers = new Map<string, NodeJS.Timeout>();
+  private readonly registry: FaultRegistry | undefined;
 
   constructor(opts: ServerManagerOptions = {}) {
     this.log = opts.log ?? new FrameLog(opts.logOptions);
     this.settings = opts.settings;
     this.handshakeTimeoutMs = opts.handshakeTimeoutMs;
+    this.registry = opts.faults;
     this.resolveCert =
       opts.resolveCert ??
       ((id) => {
@@ -299,9 +306,17 @@ export class ServerManager {
         }
         tls = this.resolveCert(def.certId);
       }
+      e.faults ??= new FaultController(def.id, this.log);
+      if (this.registry) {
+        const entry = e;
+        this.registry.register(def.id, () =>
+          this.entries.get(def.id) === entry ? entry.server : undefined,
+        );
+      }
       const server = new EchoServer({
         definition: def,
         log: this.log,
+        faults: e.faults,
         ...(tls ? { tls } : {}),
         ...(this.handshakeTimeoutMs !== undefined
           ? { handshakeTimeoutMs: this.handshakeTimeoutMs }
@@ -347,6 +362,7 @@ export class ServerManager {
     e.state = 'stopping';
     this.emit(e.def.id);
     await server.stop();
+    e.faults?.set({ ...NO_FAULTS });
     e.server = undefined;
     e.state = 'stopped';
     e.startedAt = undefined;

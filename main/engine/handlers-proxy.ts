@@ -3,7 +3,7 @@
 // upgrade and the frames of both legs land in one timeline.
 import type { ProxyDto } from '../../shared/api';
 import { inputError } from '../../shared/errors';
-import { FaultRegistry } from '../faults';
+import { sendableCloseCode, type FaultRegistry } from '../faults';
 import { createProxyManager, type ProxyManager } from '../proxy';
 import type { FrameLog } from '../echo/frame-log';
 import type { Handlers } from './dispatch';
@@ -31,7 +31,7 @@ export interface ProxyPart {
 }
 
 export function proxyHandlers(d: EngineDeps, frameLog: () => FrameLog): ProxyPart {
-  const registry = new FaultRegistry();
+  const registry = d.faults;
   let manager: ProxyManager | undefined;
   let closed = false;
   const m = (): ProxyManager => {
@@ -77,6 +77,17 @@ export function proxyHandlers(d: EngineDeps, frameLog: () => FrameLog): ProxyPar
       },
       'faults.close': ({ serverId, conn, code, reason }) => {
         m();
+        if (code !== undefined && !sendableCloseCode(code)) {
+          throw inputError(
+            'INVALID_INPUT',
+            'close connections',
+            `close code ${code} may not be sent on the wire`,
+            {
+              field: 'code',
+              hint: 'use 1000-1003, 1007-1014 or 3000-4999 (1004-1006 and 1015 are reserved)',
+            },
+          );
+        }
         const t = registry.get(serverId, 'close connections');
         return { closed: t.closeConnections(conn, code ?? 1000, reason ?? '') };
       },

@@ -20,6 +20,7 @@ import { echoHandlers, type EchoPart } from './handlers-echo';
 import { doctorHandlers } from './handlers-doctor';
 import { clientHandlers } from './ws-client';
 import { proxyHandlers } from './handlers-proxy';
+import { FaultRegistry } from '../faults';
 
 export type { ShellHooks } from './handlers-app';
 export type { CallContext, Reply, Handlers } from './dispatch';
@@ -57,6 +58,8 @@ export interface EngineDeps {
   env: NodeJS.ProcessEnv;
   /** Lab page URLs of running servers (the only non-doc links app.openExternal opens). */
   labUrls(): string[];
+  /** Echo servers and proxies register here; faults.* and conn.inject look them up (main/faults). */
+  faults: FaultRegistry;
 }
 
 export function createEngine(opts: EngineOptions): Engine {
@@ -74,6 +77,7 @@ export function createEngine(opts: EngineOptions): Engine {
     shell: opts.shell,
     env,
     labUrls: () => ref.echo?.labUrls() ?? [],
+    faults: new FaultRegistry(),
   };
   const echo = (ref.echo = echoHandlers(deps));
   const clients = clientHandlers(deps);
