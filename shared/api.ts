@@ -705,7 +705,19 @@ export interface DoctorStep {
   code?: string;
   explanation?: string;
   fix?: string;
+  /** A fix the UI can apply with one button (MIXED_CONTENT_BLOCKED: front the ws:// server with wss://). */
+  action?: FixAction;
   [field: string]: unknown;
+}
+
+/** A one-click fix: the request to call and its input. */
+export interface FixAction {
+  kind: 'proxy.add';
+  /** Button text, e.g. "Front it with wss://". */
+  label: string;
+  input: { publicUrl: string; target: string; start: true };
+  /** The URL the page should use once the fix is applied. */
+  newUrl: string;
 }
 
 export interface DoctorReport {

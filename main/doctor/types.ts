@@ -1,6 +1,7 @@
 // The doctor's result types. Plain JSON (no classes, no Buffers) so the report crosses IPC, the web-mode
 // RPC and `wss-studio doctor --json` unchanged.
 import type { DoctorCode, StepId } from './codes';
+import type { FixAction } from '../../shared/api';
 
 export type StepStatus = 'pass' | 'fail' | 'warn' | 'skip';
 
@@ -19,6 +20,8 @@ export type DoctorStep = {
   fix?: string;
   /** Facts worth showing under the step: "TLSv1.3", "chain: CN=localhost <- CN=WSS Studio CA" ... */
   detail?: string[];
+  /** A one-click fix (MIXED_CONTENT_BLOCKED: front the ws:// server with wss://, main/proxy/offer.ts). */
+  action?: FixAction;
   durationMs: number;
 };
 
