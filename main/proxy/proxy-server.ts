@@ -573,16 +573,17 @@ export class ProxyServer implements FaultTarget {
       if (item.kind === 'close') return closeLeg(to, item.code, item.reason);
       if (to.readyState !== WebSocket.OPEN) return;
       log.addFrame(id, conn, dir, item.binary ? 'binary' : 'text', item.data);
-      to.send(item.data, { binary: item.binary }, () => {
-        if (stall[dir].buf && to.bufferedAmount < PROXY_HIGH_WATER / 2) {
-          stall[dir].buf = false;
-          apply(dir);
-        }
-      });
-      if (to.bufferedAmount > PROXY_HIGH_WATER && !stall[dir].buf) {
-        stall[dir].buf = true;
-        apply(dir);
+      if (to.bufferedAmount + item.data.length <= PROXY_HIGH_WATER) {
+        to.send(item.data, { binary: item.binary });
+        return;
       }
+      // Over the mark: stop reading the other side until this message (and all before it) is flushed.
+      stall[dir].buf = true;
+      apply(dir);
+      to.send(item.data, { binary: item.binary }, () => {
+        stall[dir].buf = false;
+        apply(dir);
+      });
     };
     const p: Pair = {
       conn,
