@@ -223,7 +223,7 @@ export function formatEvent(e: LogEvent): string {
     case 'http':
       return `${head} ${e.method} ${e.path} ${e.status} ${e.durationMs} ms${e.error ? ` (${e.error})` : ''}`;
     case 'fault':
-      return `${head} fault ${e.fault}: ${e.message}`;
+      return `${head} fault: ${e.message}`;
     case 'close':
       return `${head} closed ${e.code} ${show(e.reason)} by ${e.by}${e.clean ? '' : ' (not clean)'}`;
     case 'error':

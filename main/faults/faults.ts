@@ -93,8 +93,12 @@ export class FaultController {
     for (const k of Object.keys(NO_FAULTS) as (keyof FaultSettings)[]) {
       if (patch[k] !== undefined) (next as unknown as Record<string, unknown>)[k] = patch[k];
     }
+    // Nothing changed (a stop clearing faults that were never set): no event.
+    if ((Object.keys(NO_FAULTS) as (keyof FaultSettings)[]).every((k) => before[k] === next[k])) {
+      return this.settings;
+    }
     this.s = next;
-    this.note({ fault: 'settings', message: `faults: ${describeFaults(next)}` });
+    this.note({ fault: 'settings', message: `faults set to: ${describeFaults(next)}` });
     if (before.hold && !next.hold) {
       let n = 0;
       for (const lane of this.lanes) n += lane.queued;
