@@ -428,6 +428,16 @@ export class ProxyServer implements FaultTarget {
     if (String(req.headers.upgrade ?? '').toLowerCase() !== 'websocket' || !this.wss) {
       return answer(400, 'Bad Request', 'only WebSocket upgrades are proxied\n', 'BAD_UPGRADE');
     }
+    // A handshake ws would refuse anyway is refused before the target is dialled.
+    const key = String(req.headers['sec-websocket-key'] ?? '');
+    if (!/^[+/0-9A-Za-z]{22}==$/.test(key) || req.headers['sec-websocket-version'] !== '13') {
+      return answer(
+        400,
+        'Bad Request',
+        'invalid WebSocket handshake (Sec-WebSocket-Key / Sec-WebSocket-Version 13)\n',
+        'BAD_UPGRADE',
+      );
+    }
     const refused = this.faults.refuseUpgrade(path);
     if (refused !== null) {
       return answer(
