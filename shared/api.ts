@@ -559,6 +559,17 @@ export interface FaultSettings {
   bandwidth: number | null;
 }
 
+/** No fault in force: what faults.set with these values restores. */
+export const NO_FAULTS: Readonly<FaultSettings> = Object.freeze({
+  latencyMs: 0,
+  jitterMs: 0,
+  dropIn: 0,
+  dropOut: 0,
+  hold: false,
+  refuseStatus: null,
+  bandwidth: null,
+});
+
 /** One proxy as the user defined it (mirrors main/proxy/types.ts ProxyDefinition). */
 export interface ProxyDefinitionDto {
   id: string;

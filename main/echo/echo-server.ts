@@ -12,7 +12,13 @@ import type { FrameLog } from './frame-log';
 import { preview } from './frame-log';
 import { renderLabPage, type LabTarget } from './lab-page';
 import type { ServerDefinition } from './types';
-import { FaultController, sendableCloseCode, type FaultTarget, type Lane } from '../faults';
+import {
+  FaultController,
+  connNotFound,
+  sendableCloseCode,
+  type FaultTarget,
+  type Lane,
+} from '../faults';
 
 export interface TlsMaterial {
   certPem: string;
@@ -535,6 +541,10 @@ export class EchoServer implements FaultTarget {
     (target: number, dir: 'in' | 'out', code: number, reason: string) => void
   >();
 
+  private openConns(): number[] {
+    return [...this.conns.values()].map((c) => c.conn);
+  }
+
   /** FaultTarget: close one connection (or all) with a chosen code and reason, logged as a fault. */
   closeConnections(conn: number | undefined, code: number, reason: string): number {
     const code2 = sendableCloseCode(code) ? code : 1000;
@@ -551,15 +561,11 @@ export class EchoServer implements FaultTarget {
       n++;
     }
     if (conn !== undefined && n === 0) {
-      throw inputError(
-        'CONN_NOT_FOUND',
+      throw connNotFound(
         'close connection',
-        `server ${q(this.definition.id)} has no open connection ${conn}`,
-        {
-          field: 'conn',
-          value: conn,
-          hint: `open connections: ${[...this.conns.values()].map((c) => c.conn).join(', ') || '(none)'}`,
-        },
+        `server ${q(this.definition.id)}`,
+        conn,
+        this.openConns(),
       );
     }
     return n;
@@ -581,14 +587,11 @@ export class EchoServer implements FaultTarget {
     }
     const found = [...this.conns].find(([, st]) => st.conn === conn);
     if (!found || found[0].readyState !== WebSocket.OPEN) {
-      throw inputError(
-        'CONN_NOT_FOUND',
+      throw connNotFound(
         'inject message',
-        `server ${q(this.definition.id)} has no open connection ${conn}`,
-        {
-          field: 'conn',
-          value: conn,
-        },
+        `server ${q(this.definition.id)}`,
+        conn,
+        this.openConns(),
       );
     }
     found[0].send(data, { binary });

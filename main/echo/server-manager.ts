@@ -14,6 +14,7 @@ import type {
   ServerStatusEvent,
 } from './types';
 import { normalizeDefinition } from './validation';
+import { readDefinitionList } from './settings-list';
 import { FaultController, NO_FAULTS, type FaultRegistry } from '../faults';
 
 /** The part of the store the manager needs (main/store's Store satisfies it). */
@@ -417,40 +418,12 @@ export class ServerManager {
 
   private loadDefinitions(): ServerDefinition[] {
     if (!this.settings) return [];
-    const raw = this.settings.readSettings().servers;
-    if (raw === undefined) return [];
-    if (!Array.isArray(raw)) {
-      throw failure(
-        'INVALID_SETTINGS',
-        'load echo server definitions',
-        'settings key "servers" is not a list',
-        'fix or remove the "servers" key in settings.json',
-      );
-    }
-    const seen = new Set<string>();
-    return raw.map((item, i) => {
-      let def: ServerDefinition;
-      try {
-        def = normalizeDefinition(item);
-      } catch (err) {
-        throw failure(
-          'INVALID_SETTINGS',
-          'load echo server definitions',
-          `settings.json servers[${i}]: ${isWssError(err) ? err.data.cause : String(err)}`,
-          'fix or remove that entry in settings.json',
-        );
-      }
-      if (typeof (item as { id?: unknown }).id !== 'string' || seen.has(def.id)) {
-        throw failure(
-          'INVALID_SETTINGS',
-          'load echo server definitions',
-          `settings.json servers[${i}] has a missing or duplicate id`,
-          'give each server a unique "id"',
-        );
-      }
-      seen.add(def.id);
-      return def;
-    });
+    return readDefinitionList(
+      this.settings.readSettings().servers,
+      'servers',
+      'echo server',
+      (item) => normalizeDefinition(item),
+    );
   }
 
   private persist(): void {

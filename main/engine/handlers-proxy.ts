@@ -58,7 +58,12 @@ export function proxyHandlers(d: EngineDeps, frameLog: () => FrameLog): ProxyPar
     registry,
     handlers: {
       'proxy.list': () => m().list().map(dto),
-      'proxy.add': (input) => m().add(input),
+      'proxy.add': async (input) => {
+        const r = await m().add(input);
+        // A certificate issued on the spot shows up on the Certificates screen at once.
+        if (r.issuedCertId) d.hub.emit('store.changed', { what: ['certs'] });
+        return r;
+      },
       'proxy.update': async ({ id, patch }) => dto(await m().update(id, patch)),
       'proxy.remove': async ({ id }) => {
         await m().remove(id);

@@ -9,19 +9,10 @@
 // timeline explains what the client saw.
 import type { FrameLog } from '../echo/frame-log';
 import type { FaultEvent } from '../echo/types';
-import type { FaultSettings } from '../../shared/api';
+import { NO_FAULTS, type FaultSettings } from '../../shared/api';
 
+export { NO_FAULTS } from '../../shared/api';
 export type { FaultSettings } from '../../shared/api';
-
-export const NO_FAULTS: Readonly<FaultSettings> = Object.freeze({
-  latencyMs: 0,
-  jitterMs: 0,
-  dropIn: 0,
-  dropOut: 0,
-  hold: false,
-  refuseStatus: null,
-  bandwidth: null,
-});
 
 /** Bytes a lane may hold (latency, hold, throttle) before it asks its source to stop reading. */
 export const LANE_HIGH_WATER = 8 * 1024 * 1024;

@@ -22,6 +22,7 @@ import type {
   TargetHealth,
 } from './types';
 import { normalizeProxy, parsePublic, parseTarget } from './validation';
+import { readDefinitionList } from '../echo/settings-list';
 
 export interface SettingsStore {
   readSettings(): { proxies?: unknown[]; [k: string]: unknown };
@@ -190,6 +191,18 @@ export class ProxyManager {
           `${pub.host} resolves to ${addrs.join(', ')}, but the proxy listens on ${def.bindHost}: map it to 127.0.0.1 in /etc/hosts`,
         );
       }
+    }
+    const loopbackBind =
+      def.bindHost.startsWith('127.') || def.bindHost === '::1' || def.bindHost === 'localhost';
+    if (
+      net.isIP(pub.host) !== 0 &&
+      !pub.host.startsWith('127.') &&
+      pub.host !== '::1' &&
+      loopbackBind
+    ) {
+      warnings.push(
+        `the public address ${pub.host} is not loopback, but the proxy listens on ${def.bindHost}: other machines cannot reach it; set bindHost to ${pub.host} to listen there`,
+      );
     }
     // 5. Certificate: the one given, a valid one covering the name, or a new one.
     let issuedCertId: string | undefined;
@@ -458,40 +471,9 @@ export class ProxyManager {
 
   private load(): ProxyDefinition[] {
     if (!this.settings) return [];
-    const raw = this.settings.readSettings().proxies;
-    if (raw === undefined) return [];
-    if (!Array.isArray(raw)) {
-      throw failure(
-        'INVALID_SETTINGS',
-        'load proxy definitions',
-        'settings key "proxies" is not a list',
-        'fix or remove the "proxies" key in settings.json',
-      );
-    }
-    const seen = new Set<string>();
-    return raw.map((item, i) => {
-      let def: ProxyDefinition;
-      try {
-        def = normalizeProxy(item as ProxyInput);
-      } catch (err) {
-        throw failure(
-          'INVALID_SETTINGS',
-          'load proxy definitions',
-          `settings.json proxies[${i}]: ${isWssError(err) ? err.data.cause : String(err)}`,
-          'fix or remove that entry in settings.json',
-        );
-      }
-      if (typeof (item as { id?: unknown }).id !== 'string' || seen.has(def.id)) {
-        throw failure(
-          'INVALID_SETTINGS',
-          'load proxy definitions',
-          `settings.json proxies[${i}] has a missing or duplicate id`,
-          'give each proxy a unique "id"',
-        );
-      }
-      seen.add(def.id);
-      return def;
-    });
+    return readDefinitionList(this.settings.readSettings().proxies, 'proxies', 'proxy', (item) =>
+      normalizeProxy(item as ProxyInput),
+    );
   }
 
   private persist(): void {

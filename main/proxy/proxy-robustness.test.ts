@@ -3,37 +3,18 @@
 // proxy keeps serving the next connection. Nothing is dialled for a handshake that would be refused.
 import { createHash } from 'node:crypto';
 import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import net from 'node:net';
 import tls from 'node:tls';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { FrameLog } from '../echo/frame-log';
 import { storeCertSource } from '../echo';
-import { makeTestPki, waitFor, type TestPki } from '../echo/testing';
+import { waitFor } from '../echo/testing';
+import { useTestbed } from './testing';
 import { ProxyServer } from './proxy-server';
 import { normalizeProxy } from './validation';
 
-let pki: TestPki;
-beforeAll(async () => {
-  pki = await makeTestPki();
-});
-afterAll(() => pki?.cleanup());
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function listen(server: http.Server | net.Server): Promise<number> {
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  cleanups.push(
-    () =>
-      new Promise<void>((r) => {
-        (server as http.Server).closeAllConnections?.();
-        server.close(() => r());
-      }),
-  );
-  return (server.address() as AddressInfo).port;
-}
+const bed = useTestbed();
 
 async function echoTarget() {
   const server = http.createServer((_q, s) => s.end('ok'));
@@ -41,10 +22,10 @@ async function echoTarget() {
   server.on('upgrade', () => upgrades++);
   const wss = new WebSocketServer({ server });
   wss.on('connection', (ws) => ws.on('message', (d, b) => ws.send(d, { binary: b })));
-  cleanups.push(() => {
+  bed.defer(() => {
     for (const c of wss.clients) c.terminate();
   });
-  return { port: await listen(server), upgrades: () => upgrades };
+  return { port: await bed.listen(server), upgrades: () => upgrades };
 }
 
 async function proxyTo(targetPort: number) {
@@ -57,17 +38,17 @@ async function proxyTo(targetPort: number) {
   const proxy = new ProxyServer({
     definition: def,
     log,
-    tls: storeCertSource(pki.store)(pki.leafId),
+    tls: storeCertSource(bed.pki.store)(bed.pki.leafId),
   });
   const port = await proxy.start(0);
-  cleanups.push(() => proxy.stop());
+  bed.defer(() => proxy.stop());
   return { proxy, log, port };
 }
 
 /** A raw TLS socket that did a WebSocket handshake with the proxy: write any bytes after it. */
 async function rawUpgraded(port: number): Promise<tls.TLSSocket> {
-  const s = tls.connect({ host: 'localhost', port, ca: pki.caPem });
-  cleanups.push(() => void s.destroy());
+  const s = tls.connect({ host: 'localhost', port, ca: bed.pki.caPem });
+  bed.defer(() => void s.destroy());
   await new Promise((r) => s.once('secureConnect', r));
   s.write(
     'GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
@@ -90,8 +71,8 @@ async function rawUpgraded(port: number): Promise<tls.TLSSocket> {
 
 const wssOpen = (port: number) =>
   new Promise<WebSocket>((resolve, reject) => {
-    const ws = new WebSocket(`wss://localhost:${port}/`, { ca: pki.caPem });
-    cleanups.push(() => ws.terminate());
+    const ws = new WebSocket(`wss://localhost:${port}/`, { ca: bed.pki.caPem });
+    bed.defer(() => ws.terminate());
     ws.once('open', () => resolve(ws));
     ws.once('error', reject);
   });
@@ -136,7 +117,7 @@ describe('hostile peers', () => {
         setTimeout(() => c.write(Buffer.from([0xf1, 0x01, 0x00])), 50);
       });
     });
-    const badPort = await listen(bad);
+    const badPort = await bed.listen(bad);
     const { port, log } = await proxyTo(badPort);
     const ws = await wssOpen(port);
     const code = await new Promise<number>((r) => ws.once('close', (c) => r(c)));
@@ -151,8 +132,8 @@ describe('hostile peers', () => {
     const t = await echoTarget();
     const { port } = await proxyTo(t.port);
     const ask = async (bytes: string) => {
-      const s = tls.connect({ host: 'localhost', port, ca: pki.caPem });
-      cleanups.push(() => void s.destroy());
+      const s = tls.connect({ host: 'localhost', port, ca: bed.pki.caPem });
+      bed.defer(() => void s.destroy());
       await new Promise((r) => s.once('secureConnect', r));
       s.write(bytes);
       let out = '';

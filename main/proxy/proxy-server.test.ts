@@ -4,25 +4,17 @@ import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { FrameLog } from '../echo/frame-log';
 import { storeCertSource } from '../echo';
-import { makeTestPki, waitFor, type TestPki } from '../echo/testing';
+import { waitFor } from '../echo/testing';
+import { useTestbed } from './testing';
 import type { FaultEvent, FrameEvent, HttpEvent, LogEvent, OpenEvent } from '../echo/types';
 import { ProxyServer, PROXY_HIGH_WATER } from './proxy-server';
 import { normalizeProxy } from './validation';
 
-let pki: TestPki;
-beforeAll(async () => {
-  pki = await makeTestPki();
-});
-afterAll(() => pki?.cleanup());
-
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const bed = useTestbed();
 
 interface Target {
   port: number;
@@ -89,7 +81,7 @@ async function startTarget(): Promise<Target> {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
-  cleanups.push(
+  bed.defer(
     () =>
       new Promise<void>((r) => {
         for (const c of wss.clients) c.terminate();
@@ -112,11 +104,11 @@ async function startProxy(targetPort: number, extra: Record<string, unknown> = {
   const proxy = new ProxyServer({
     definition: def,
     log,
-    tls: storeCertSource(pki.store)('' + pki.leafId),
-    targetCa: pki.caPem,
+    tls: storeCertSource(bed.pki.store)('' + bed.pki.leafId),
+    targetCa: bed.pki.caPem,
   });
   const port = await proxy.start(0);
-  cleanups.push(() => proxy.stop());
+  bed.defer(() => proxy.stop());
   return { proxy, log, port };
 }
 
@@ -124,7 +116,7 @@ function get(port: number, path: string, opts: https.RequestOptions = {}, body?:
   return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>(
     (resolve, reject) => {
       const req = https.request(
-        { host: 'localhost', port, path, ca: pki.caPem, ...opts },
+        { host: 'localhost', port, path, ca: bed.pki.caPem, ...opts },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (d: Buffer) => chunks.push(d));
@@ -149,8 +141,11 @@ function open(
   protocols: string[] = [],
   opts: Record<string, unknown> = {},
 ) {
-  const ws = new WebSocket(`wss://localhost:${port}${path}`, protocols, { ca: pki.caPem, ...opts });
-  cleanups.push(() => ws.terminate());
+  const ws = new WebSocket(`wss://localhost:${port}${path}`, protocols, {
+    ca: bed.pki.caPem,
+    ...opts,
+  });
+  bed.defer(() => ws.terminate());
   return new Promise<WebSocket>((resolve, reject) => {
     ws.once('open', () => resolve(ws));
     ws.once('error', reject);
@@ -210,7 +205,7 @@ describe('HTTP pass-through', () => {
   it('keeps the client connection alive across requests', async () => {
     const t = await startTarget();
     const { port } = await startProxy(t.port);
-    const agent = new https.Agent({ keepAlive: true, maxSockets: 1, ca: pki.caPem });
+    const agent = new https.Agent({ keepAlive: true, maxSockets: 1, ca: bed.pki.caPem });
     const ports = new Set<number>();
     for (let i = 0; i < 3; i++) {
       await new Promise<void>((resolve, reject) => {

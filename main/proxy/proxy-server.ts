@@ -18,6 +18,7 @@ import type { TlsMaterial } from '../echo/echo-server';
 import { listenError } from '../echo/echo-server';
 import {
   FaultController,
+  connNotFound,
   sendableCloseCode,
   type FaultTarget,
   type Lane,
@@ -745,16 +746,7 @@ export class ProxyServer implements FaultTarget {
   private pairOf(conn: number, action: string): Pair {
     const p = this.pairs.get(conn);
     if (!p) {
-      throw inputError(
-        'CONN_NOT_FOUND',
-        action,
-        `proxy ${q(this.definition.id)} has no open connection ${conn}`,
-        {
-          field: 'conn',
-          value: conn,
-          hint: `open connections: ${[...this.pairs.keys()].join(', ') || '(none)'}`,
-        },
-      );
+      throw connNotFound(action, `proxy ${q(this.definition.id)}`, conn, [...this.pairs.keys()]);
     }
     return p;
   }
