@@ -18,11 +18,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { fmt, fmtSize, measure as load, summarize } from './ws-load.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const self = fileURLToPath(import.meta.url);
 const require = createRequire(import.meta.url);
 const { WebSocket, WebSocketServer } = require('ws');
+const measure = (url, size, clients, ca) =>
+  load(url, size, clients, ca, { seconds: SECONDS, warmupMs: WARMUP_MS });
 
 const arg = (name) => {
   const i = process.argv.indexOf(name);
@@ -52,18 +55,22 @@ if (process.argv[2] === '--child') {
     minVersion: 'TLSv1.2',
   };
   const https = require('node:https');
+  /** A ws server on 127.0.0.1:0 (TLS for wss), no compression; resolves its port. */
+  const wsServer = async (scheme, onConnection) => {
+    const server = scheme === 'wss' ? https.createServer(tlsOpts) : http.createServer();
+    new WebSocketServer({ server, maxPayload: 16 * 1024 * 1024, perMessageDeflate: false }).on(
+      'connection',
+      onConnection,
+    );
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    return server.address().port;
+  };
   if (kind === 'target') {
     // The "developer's server": a bare ws echo (plain for the proxies; also TLS for the direct wss column).
     for (const scheme of SCHEMES) {
-      const server = scheme === 'wss' ? https.createServer(tlsOpts) : http.createServer();
-      const wss = new WebSocketServer({
-        server,
-        maxPayload: 16 * 1024 * 1024,
-        perMessageDeflate: false,
-      });
-      wss.on('connection', (ws) => ws.on('message', (d, b) => ws.send(d, { binary: b })));
-      await new Promise((r) => server.listen(0, '127.0.0.1', r));
-      ports[scheme] = server.address().port;
+      ports[scheme] = await wsServer(scheme, (ws) =>
+        ws.on('message', (d, b) => ws.send(d, { binary: b })),
+      );
     }
   } else if (kind === 'ours') {
     const eng = require(cfg.bundle);
@@ -96,13 +103,7 @@ if (process.argv[2] === '--child') {
   } else if (kind === 'bare') {
     // A minimal Node pass-through: ws on both sides, messages forwarded as they come, no logging.
     for (const scheme of SCHEMES) {
-      const server = scheme === 'wss' ? https.createServer(tlsOpts) : http.createServer();
-      const wss = new WebSocketServer({
-        server,
-        maxPayload: 16 * 1024 * 1024,
-        perMessageDeflate: false,
-      });
-      wss.on('connection', (down, req) => {
+      ports[scheme] = await wsServer(scheme, (down, req) => {
         const up = new WebSocket(`ws://127.0.0.1:${cfg.targetPort}${req.url}`, {
           perMessageDeflate: false,
         });
@@ -118,8 +119,6 @@ if (process.argv[2] === '--child') {
         up.on('close', () => down.close());
         up.on('error', () => down.terminate());
       });
-      await new Promise((r) => server.listen(0, '127.0.0.1', r));
-      ports[scheme] = server.address().port;
     }
   }
   process.send({ ports });
@@ -380,69 +379,4 @@ async function pageLoad(port) {
   const ms = performance.now() - t0;
   agent.destroy();
   return { ms, requests };
-}
-
-async function measure(url, size, clients, ca) {
-  const payload = Buffer.alloc(size, 0x61);
-  const sockets = await Promise.all(
-    Array.from(
-      { length: clients },
-      () =>
-        new Promise((resolve, reject) => {
-          const ws = new WebSocket(url, { ca, perMessageDeflate: false });
-          ws.once('open', () => resolve(ws));
-          ws.once('error', reject);
-        }),
-    ),
-  );
-  const rtts = [];
-  let count = 0;
-  let measuring = false;
-  let running = true;
-  const loops = sockets.map(
-    (ws) =>
-      new Promise((resolve) => {
-        let t0 = 0n;
-        const send = () => {
-          if (!running) return resolve();
-          t0 = process.hrtime.bigint();
-          ws.send(payload, { binary: true });
-        };
-        ws.on('message', () => {
-          if (measuring) {
-            rtts.push(Number(process.hrtime.bigint() - t0) / 1e6);
-            count++;
-          }
-          send();
-        });
-        send();
-      }),
-  );
-  await sleep(WARMUP_MS);
-  measuring = true;
-  const start = process.hrtime.bigint();
-  await sleep(SECONDS * 1000);
-  measuring = false;
-  const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
-  running = false;
-  await Promise.all(loops);
-  await Promise.all(sockets.map((ws) => new Promise((r) => (ws.once('close', r), ws.close(1000)))));
-  return { rate: count / elapsed, rtts };
-}
-
-function summarize({ rates, rtts }) {
-  rtts.sort((a, b) => a - b);
-  const pct = (p) => rtts[Math.min(rtts.length - 1, Math.floor((rtts.length * p) / 100))] ?? NaN;
-  const r = [...rates].sort((a, b) => a - b);
-  return { rate: r[r.length >> 1], p50: pct(50), p99: pct(99) };
-}
-
-function sleep(ms) {
-  return new Promise((r) => setTimeout(r, ms));
-}
-function fmt(n) {
-  return Math.round(n).toLocaleString('en-US');
-}
-function fmtSize(n) {
-  return n >= 1024 ? `${n / 1024} KiB` : `${n} B`;
 }
