@@ -2,6 +2,7 @@
 // a good one starts a trusted front whose card follows live (health, WebSocket count), and whose faults
 // and inject buttons change what a real client sees.
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -115,5 +116,56 @@ describe('Front a server screen', () => {
     await card.getByRole('button', { name: 'Close all' }).click();
     expect(await closed).toEqual([4009, 'ui says bye']);
     await card.locator('[data-connections]', { hasText: '0' }).waitFor();
+  }, 60_000);
+
+  it('the doctor offers "Front it with wss://" for a blocked ws:// URL; the button starts a working front', async () => {
+    const { page } = rig;
+    await goTo(page, 'Doctor');
+    await page.locator('input[name="doctor-url"]').fill(`ws://app.test:${targetPort}/live`);
+    await page.locator('input[name="doctor-origin"]').fill('https://app.test');
+    await page.getByRole('button', { name: 'Diagnose' }).click();
+    const step = page.locator('li.step[data-code="MIXED_CONTENT_BLOCKED"]');
+    await step.waitFor({ timeout: 30_000 });
+    expect(await step.innerText()).toContain(
+      `creates a trusted https://app.test:8443 in front of http://localhost:${targetPort}`,
+    );
+    // The suggested port is 8443; tests here bind only free ports, so the field says 0 (any free port).
+    await step.getByLabel('on port').fill('0');
+    const before = new Set((await api.call('proxy.list', {})).map((p) => p.id));
+    await step.getByRole('button', { name: 'Front it with wss://' }).click();
+    // The front starts; app.test has no /etc/hosts line on this machine, so the answer includes it.
+    const done = step.locator('[role=status]');
+    await done.waitFor({ timeout: 30_000 });
+    const made = (await api.call('proxy.list', {})).filter((p) => !before.has(p.id));
+    expect(made).toHaveLength(1);
+    expect(made[0]).toMatchObject({
+      state: 'running',
+      definition: { target: `http://localhost:${targetPort}` },
+    });
+    const text = await done.innerText();
+    expect(text).toContain(`wss://app.test:${made[0]?.port}/live`);
+    expect(text).toContain('127.0.0.1 app.test');
+    // The front works: through it (app.test mapped by hand, as the hosts line would) the target answers.
+    const res = await new Promise<string>((resolve, reject) => {
+      https
+        .get(
+          {
+            host: '127.0.0.1',
+            servername: 'app.test',
+            headers: { Host: `app.test:${made[0]?.port}` },
+            port: made[0]?.port,
+            path: '/',
+            ca: caPem,
+          },
+          (r) => {
+            let b = '';
+            r.on('data', (d) => (b += d));
+            r.on('end', () => resolve(b));
+          },
+        )
+        .on('error', reject);
+    });
+    expect(res).toBe('hello from the target');
+    await shoot(page, 'doctor-front-offer');
   }, 60_000);
 });

@@ -13,7 +13,7 @@ describe('front it with wss://', () => {
     expect(step?.action).toEqual({
       kind: 'proxy.add',
       label: 'Front it with wss://',
-      input: { publicUrl: 'https://app.test:8443', target: 'http://app.test:3000', start: true },
+      input: { publicUrl: 'https://app.test:8443', target: 'http://localhost:3000', start: true },
       newUrl: 'wss://app.test:8443/socket?room=1',
     });
     const v = validateInput('proxy.add', step?.action?.input);
