@@ -191,6 +191,70 @@ describe('HTTP pass-through', () => {
     ]);
   });
 
+  it('streams 32 MiB each way past a slow reader without buffering the body (bytes in flight stay bounded)', async () => {
+    const MiB = 1024 * 1024;
+    const total = 32 * MiB;
+    const chunk = Buffer.alloc(64 * 1024, 1);
+    // In flight = written by the sender but not yet read by the receiver: what the proxy (and the kernel's
+    // socket buffers) hold. Whole-body buffering would let it reach the whole body.
+    let written = 0;
+    let read = 0;
+    let peak = 0;
+    const note = () => (peak = Math.max(peak, written - read));
+    const slowRead = (stream: NodeJS.ReadableStream & { pause(): void; resume(): void }) =>
+      stream.on('data', (d: Buffer) => {
+        read += d.length;
+        note();
+        stream.pause();
+        setTimeout(() => stream.resume(), 1);
+      });
+    const writeAll = (w: NodeJS.WritableStream, done: () => void) => {
+      const pump = () => {
+        while (written < total) {
+          written += chunk.length;
+          note();
+          if (!w.write(chunk)) return void w.once('drain', pump);
+        }
+        done();
+      };
+      pump();
+    };
+    const server = http.createServer((req, res) => {
+      if (req.method === 'PUT') {
+        slowRead(req);
+        req.on('end', () => res.end(String(read)));
+      } else writeAll(res, () => res.end());
+    });
+    const targetPort = await bed.listen(server);
+    const { port } = await startProxy(targetPort);
+    const uploaded = await new Promise<string>((resolve, reject) => {
+      const req = https.request(
+        { host: 'localhost', port, path: '/up', method: 'PUT', ca: bed.pki.caPem },
+        (res) => {
+          let b = '';
+          res.on('data', (d) => (b += d));
+          res.on('end', () => resolve(b));
+        },
+      );
+      req.on('error', reject);
+      writeAll(req, () => req.end());
+    });
+    expect(uploaded).toBe(String(total));
+    const upPeak = peak;
+    written = read = peak = 0;
+    await new Promise<void>((resolve, reject) => {
+      https
+        .get({ host: 'localhost', port, path: '/down', ca: bed.pki.caPem }, (res) => {
+          slowRead(res);
+          res.on('end', () => resolve());
+        })
+        .on('error', reject);
+    });
+    expect(read).toBe(total);
+    expect(upPeak).toBeLessThan(16 * MiB);
+    expect(peak).toBeLessThan(16 * MiB);
+  }, 90_000);
+
   it('rewrites Host when asked, keeps both Set-Cookie headers, and rewrites redirects to the public origin', async () => {
     const t = await startTarget();
     const { port } = await startProxy(t.port, { preserveHost: false });
