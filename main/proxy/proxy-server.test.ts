@@ -266,6 +266,51 @@ describe('HTTP pass-through', () => {
     expect(red.headers.location).toBe(`https://localhost:${port}/landed?x=1`);
   });
 
+  it('an https:// target: verified with our CA; an untrusted one is a 502 naming the fix unless verification is off', async () => {
+    const m = storeCertSource(bed.pki.store)(bed.pki.leafId);
+    const trusted = https.createServer({ key: m.keyPem, cert: m.certPem }, (_q, s) =>
+      s.end('tls target'),
+    );
+    const goodPort = await bed.listen(trusted);
+    const ok = await startProxy(0, { id: 'tls-ok', target: `https://localhost:${goodPort}` });
+    const r1 = await get(ok.port, '/');
+    expect([r1.status, r1.body.toString()]).toEqual([200, 'tls target']);
+    // WebSockets to an https target go out as wss://.
+    const wss = new WebSocketServer({ server: trusted });
+    wss.on('connection', (ws) => ws.send('hello over wss'));
+    const ws = await open(ok.port);
+    expect((await next(ws)).data.toString()).toBe('hello over wss');
+    // The same target through a proxy that has not been given our CA: not trusted.
+    const noCa = new ProxyServer({
+      definition: normalizeProxy({
+        id: 'no-ca',
+        publicUrl: 'https://localhost:0',
+        target: `https://localhost:${goodPort}`,
+      }),
+      log: ok.log,
+      tls: m,
+    });
+    const noCaPort = await noCa.start(0);
+    bed.defer(() => noCa.stop());
+    const r2 = await get(noCaPort, '/');
+    expect(r2.status).toBe(502);
+    expect(r2.headers['x-wss-studio-error']).toBe('TARGET_CERT_UNTRUSTED');
+    expect(r2.body.toString()).toContain('turn off target verification');
+    const lax = new ProxyServer({
+      definition: normalizeProxy({
+        id: 'lax',
+        publicUrl: 'https://localhost:0',
+        target: `https://localhost:${goodPort}`,
+        targetVerify: false,
+      }),
+      log: ok.log,
+      tls: m,
+    });
+    const laxPort = await lax.start(0);
+    bed.defer(() => lax.stop());
+    expect((await get(laxPort, '/')).status).toBe(200);
+  });
+
   it('keeps the client connection alive across requests', async () => {
     const t = await startTarget();
     const { port } = await startProxy(t.port);
