@@ -187,4 +187,41 @@ describe('front a server', () => {
     expect(h.fix).toMatch(/start your server/);
     await m.remove(r.proxy.id);
   });
+
+  it('health follows real traffic: a refused request turns the card to refused, the next answer back to up', async () => {
+    const srv = http.createServer((_q, s) => s.end('ok'));
+    const port = await bed.listen(srv);
+    const m = manager();
+    const r = await m.add({
+      publicUrl: 'http://localhost:0',
+      target: `http://127.0.0.1:${port}`,
+      start: true,
+    });
+    const via = (path: string) =>
+      new Promise<number>((resolve, reject) =>
+        http
+          .get(
+            { host: '127.0.0.1', port: r.proxy.port, path },
+            (res) => (res.resume(), resolve(res.statusCode ?? 0)),
+          )
+          .on('error', reject),
+      );
+    expect(await via('/')).toBe(200);
+    await new Promise<void>((res) => {
+      srv.closeAllConnections();
+      srv.close(() => res());
+    });
+    expect(await via('/again')).toBe(502);
+    expect(m.status(r.proxy.id).health).toMatchObject({
+      state: 'refused',
+      fix: expect.stringContaining('start your server'),
+    });
+    const srv2 = http.createServer((_q, s) => s.end('back'));
+    await new Promise<void>((res) => srv2.listen(port, '127.0.0.1', () => res()));
+    bed.defer(
+      () => new Promise<void>((res) => (srv2.closeAllConnections(), srv2.close(() => res()))),
+    );
+    expect(await via('/third')).toBe(200);
+    expect(m.status(r.proxy.id).health.state).toBe('up');
+  });
 });

@@ -407,6 +407,15 @@ export class ProxyManager {
         ...(tls ? { tls } : {}),
         ...(caPem ? { targetCa: caPem } : {}),
         onChange: () => this.emit(),
+        // Live health from real traffic: a state change is pushed (coalesced with the counts).
+        onTarget: (p) => {
+          const state = p ? p.state : 'up';
+          if (e.health.state === state) return;
+          e.health = p
+            ? { state, detail: p.detail, fix: p.fix, checkedAt: new Date().toISOString() }
+            : { state, detail: 'answered the last request', checkedAt: new Date().toISOString() };
+          this.emit();
+        },
       });
       await server.start();
       e.server = server;

@@ -24,7 +24,7 @@ import {
   type Lane,
   type LaneItem,
 } from '../faults';
-import { explainTargetError } from './target';
+import { explainTargetError, type TargetProblem } from './target';
 import type { ProxyDefinition } from './types';
 import { parsePublic, parseTarget, type PublicSide, type TargetSide } from './validation';
 
@@ -66,6 +66,8 @@ export interface ProxyServerOptions {
   faults?: FaultController;
   /** Connection or request counts changed. */
   onChange?: () => void;
+  /** What the last request to the target showed: up, or the problem (the card's live health). */
+  onTarget?: (problem: TargetProblem | null) => void;
 }
 
 interface Pair {
@@ -90,6 +92,7 @@ export class ProxyServer implements FaultTarget {
   private readonly tlsMaterial: TlsMaterial | undefined;
   private readonly targetCa: string | undefined;
   private readonly onChange: () => void;
+  private readonly onTarget: (problem: TargetProblem | null) => void;
   private readonly pub: PublicSide;
   private readonly target: TargetSide;
   private readonly agent: http.Agent;
@@ -106,6 +109,7 @@ export class ProxyServer implements FaultTarget {
     this.tlsMaterial = opts.tls;
     this.targetCa = opts.targetCa;
     this.onChange = opts.onChange ?? (() => {});
+    this.onTarget = opts.onTarget ?? (() => {});
     this.pub = parsePublic(opts.definition.publicUrl);
     this.target = parseTarget(opts.definition.target);
     this.faults = opts.faults ?? new FaultController(opts.definition.id, opts.log);
@@ -349,64 +353,90 @@ export class ProxyServer implements FaultTarget {
     const method = req.method ?? 'GET';
     const path = req.url ?? '/';
     const t = this.target;
-    const preq = (t.scheme === 'https' ? https : http).request({
-      host: t.host,
-      port: t.port,
-      method,
-      path: t.basePath + path,
-      headers: this.forwardHeaders(req, false),
-      agent: this.agent,
-      ...(t.scheme === 'https' ? this.targetTls() : {}),
-    });
     let logged = false;
     const done = (status: number, error?: string) => {
       if (logged) return;
       logged = true;
       this.logHttp(method, path, status, t0, error ? { error } : {});
     };
-    preq.on('response', (pres) => {
-      const headers: http.OutgoingHttpHeaders = {};
-      const listed = new Set(
-        String(pres.headers.connection ?? '')
-          .split(',')
-          .map((s) => s.trim().toLowerCase()),
-      );
-      for (const [k, v] of Object.entries(pres.headers)) {
-        if (v === undefined || HOP.has(k) || listed.has(k)) continue;
-        headers[k] = k === 'location' && typeof v === 'string' ? this.rewriteLocation(v) : v;
-      }
-      const status = pres.statusCode ?? 502;
-      res.writeHead(status, pres.statusMessage, headers);
-      pres.pipe(res);
-      pres.on('error', () => res.destroy());
-      res.on('finish', () => done(status));
-      res.on('close', () => {
-        if (!res.writableFinished) {
-          pres.destroy();
-          done(status, 'CLIENT_GONE');
-        }
+    // A request without a body may be sent again: a kept-alive socket the target closed meanwhile (a dev
+    // server restarting) fails the first try with ECONNRESET (Node's documented reusedSocket case).
+    const bodyless =
+      req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined;
+    const send = (retry: boolean) => {
+      const preq = (t.scheme === 'https' ? https : http).request({
+        host: t.host,
+        port: t.port,
+        method,
+        path: t.basePath + path,
+        headers: this.forwardHeaders(req, false),
+        agent: this.agent,
+        ...(t.scheme === 'https' ? this.targetTls() : {}),
       });
-    });
-    preq.on('error', (err: Error & { code?: string }) => {
-      const p = explainTargetError(err, t, this.definition.target);
-      if (!res.headersSent) {
-        const body = errorPage(this.publicOrigin + path, this.definition.target, p.detail, p.fix);
-        res.writeHead(502, {
-          'Content-Type': 'text/html; charset=utf-8',
-          'Content-Length': Buffer.byteLength(body),
-          'Cache-Control': 'no-store',
-          'X-WSS-Studio-Error': p.code,
-        });
-        res.end(body);
-      } else {
-        res.destroy();
-      }
-      done(502, p.code);
-    });
-    req.pipe(preq);
-    req.on('error', () => preq.destroy());
+      preq.on('response', (pres) => this.relay(pres, res, done));
+      preq.on('error', (err: Error & { code?: string }) => {
+        if (
+          retry &&
+          bodyless &&
+          preq.reusedSocket &&
+          err.code === 'ECONNRESET' &&
+          !res.headersSent
+        ) {
+          return send(false);
+        }
+        const p = explainTargetError(err, t, this.definition.target);
+        if (res.headersSent) {
+          res.destroy();
+        } else {
+          this.onTarget(p);
+          const body = errorPage(this.publicOrigin + path, this.definition.target, p.detail, p.fix);
+          res.writeHead(502, {
+            'Content-Type': 'text/html; charset=utf-8',
+            'Content-Length': Buffer.byteLength(body),
+            'Cache-Control': 'no-store',
+            'X-WSS-Studio-Error': p.code,
+          });
+          res.end(body);
+        }
+        done(502, p.code);
+      });
+      res.on('close', () => {
+        if (!req.complete || !res.writableFinished) preq.destroy();
+      });
+      if (bodyless) preq.end();
+      else req.pipe(preq);
+    };
+    req.on('error', () => res.destroy());
+    send(true);
+  }
+
+  /** The target's answer to the client: status, headers (hop-by-hop removed, Location rewritten), body. */
+  private relay(
+    pres: http.IncomingMessage,
+    res: http.ServerResponse,
+    done: (status: number, error?: string) => void,
+  ): void {
+    this.onTarget(null);
+    const headers: http.OutgoingHttpHeaders = {};
+    const listed = new Set(
+      String(pres.headers.connection ?? '')
+        .split(',')
+        .map((s) => s.trim().toLowerCase()),
+    );
+    for (const [k, v] of Object.entries(pres.headers)) {
+      if (v === undefined || HOP.has(k) || listed.has(k)) continue;
+      headers[k] = k === 'location' && typeof v === 'string' ? this.rewriteLocation(v) : v;
+    }
+    const status = pres.statusCode ?? 502;
+    res.writeHead(status, pres.statusMessage, headers);
+    pres.pipe(res);
+    pres.on('error', () => res.destroy());
+    res.on('finish', () => done(status));
     res.on('close', () => {
-      if (!req.complete) preq.destroy();
+      if (!res.writableFinished) {
+        pres.destroy();
+        done(status, 'CLIENT_GONE');
+      }
     });
   }
 
@@ -506,6 +536,7 @@ export class ProxyServer implements FaultTarget {
       if (settled) return;
       settled = true;
       const p = explainTargetError(err, t, this.definition.target);
+      this.onTarget(p);
       answer(
         502,
         'Bad Gateway',
@@ -519,6 +550,7 @@ export class ProxyServer implements FaultTarget {
         return;
       }
       settled = true;
+      this.onTarget(null);
       (req as ReqWithProto).__targetProtocol = up.protocol;
       this.wss.handleUpgrade(req, socket, head, (down) => this.pair(req, down, up, targetUrl, t0));
     });
