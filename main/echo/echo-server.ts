@@ -474,9 +474,11 @@ export class EchoServer implements FaultTarget {
     };
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       log.addFrame(def.id, conn, 'in', isBinary ? 'binary' : 'text', data);
-      sameTick = true;
-      inLane.push({ kind: 'message', data, binary: isBinary });
-      sameTick = false;
+      if (inLane.passThrough) {
+        sameTick = true;
+        handle(data, isBinary);
+        sameTick = false;
+      } else inLane.push({ kind: 'message', data, binary: isBinary });
     });
     ws.on('ping', (data: Buffer) => {
       log.addFrame(def.id, conn, 'in', 'ping', data);

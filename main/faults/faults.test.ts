@@ -64,14 +64,16 @@ describe('faults on an echo server, through the API', () => {
       faults: { latencyMs: 150, jitterMs: 30 },
     });
     expect(set).toMatchObject({ latencyMs: 150, jitterMs: 30, hold: false });
-    for (let i = 0; i < 4; i++) {
+    const rtts: number[] = [];
+    for (let i = 0; i < 5; i++) {
       const t0 = performance.now();
       ws.send(`m${i}`);
       expect(await next(ws)).toBe(`m${i}`);
-      const rtt = performance.now() - t0;
-      expect(rtt).toBeGreaterThanOrEqual(300);
-      expect(rtt).toBeLessThanOrEqual(360 + baseRtt + 60);
+      rtts.push(performance.now() - t0);
     }
+    // Never early; the median within jitter + base round trip + 60 ms of timer slack.
+    for (const r of rtts) expect(r).toBeGreaterThanOrEqual(300);
+    expect([...rtts].sort((a, b) => a - b)[2]).toBeLessThanOrEqual(360 + baseRtt + 60);
     ws.close();
     const f = (await events()).filter((e): e is FaultEventDto => e.type === 'fault');
     expect(f[0]?.message).toContain('latency 150 ms + 0..30 ms jitter');

@@ -158,6 +158,11 @@ export class Lane {
     private readonly onDispose: () => void,
   ) {}
 
+  /** No fault in force and nothing queued: the owner may deliver directly, in order, without push(). */
+  get passThrough(): boolean {
+    return this.head >= this.q.length && !this.ctrl.active;
+  }
+
   /** Messages waiting in this lane. */
   get queued(): number {
     return this.q.length - this.head;

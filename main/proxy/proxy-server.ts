@@ -611,22 +611,25 @@ export class ProxyServer implements FaultTarget {
         if (!src.isPaused) src.pause();
       } else if (src.isPaused) src.resume();
     };
-    const forward = (dir: 'in' | 'out', item: LaneItem) => {
+    const send = (dir: 'in' | 'out', data: Buffer, binary: boolean) => {
       const to = dir === 'in' ? up : down;
-      if (item.kind === 'close') return closeLeg(to, item.code, item.reason);
       if (to.readyState !== WebSocket.OPEN) return;
-      log.addFrame(id, conn, dir, item.binary ? 'binary' : 'text', item.data);
-      if (to.bufferedAmount + item.data.length <= PROXY_HIGH_WATER) {
-        to.send(item.data, { binary: item.binary });
+      log.addFrame(id, conn, dir, binary ? 'binary' : 'text', data);
+      if (to.bufferedAmount + data.length <= PROXY_HIGH_WATER) {
+        to.send(data, { binary });
         return;
       }
       // Over the mark: stop reading the other side until this message (and all before it) is flushed.
       stall[dir].buf = true;
       apply(dir);
-      to.send(item.data, { binary: item.binary }, () => {
+      to.send(data, { binary }, () => {
         stall[dir].buf = false;
         apply(dir);
       });
+    };
+    const forward = (dir: 'in' | 'out', item: LaneItem) => {
+      if (item.kind === 'close') return closeLeg(dir === 'in' ? up : down, item.code, item.reason);
+      send(dir, item.data, item.binary);
     };
     const p: Pair = {
       conn,
@@ -656,12 +659,15 @@ export class ProxyServer implements FaultTarget {
     this.pairs.set(conn, p);
     this.onChange();
 
-    down.on('message', (data: Buffer, isBinary: boolean) =>
-      p.toTarget.push({ kind: 'message', data, binary: isBinary }),
-    );
-    up.on('message', (data: Buffer, isBinary: boolean) =>
-      p.toClient.push({ kind: 'message', data, binary: isBinary }),
-    );
+    // Without faults a message goes straight through (no lane item is made for it).
+    down.on('message', (data: Buffer, isBinary: boolean) => {
+      if (p.toTarget.passThrough) send('in', data, isBinary);
+      else p.toTarget.push({ kind: 'message', data, binary: isBinary });
+    });
+    up.on('message', (data: Buffer, isBinary: boolean) => {
+      if (p.toClient.passThrough) send('out', data, isBinary);
+      else p.toClient.push({ kind: 'message', data, binary: isBinary });
+    });
     down.on('ping', (d: Buffer) => {
       log.addFrame(id, conn, 'in', 'ping', d);
       if (up.readyState === WebSocket.OPEN) up.ping(d);
