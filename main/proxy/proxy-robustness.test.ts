@@ -1,6 +1,7 @@
 // Hostile bytes on both sockets of the proxy: a client that sends a protocol violation, a target that does,
 // garbage HTTP and a malformed handshake. Each is answered (the right close code or status), logged, and the
 // proxy keeps serving the next connection. Nothing is dialled for a handshake that would be refused.
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
@@ -11,6 +12,7 @@ import { FrameLog } from '../echo/frame-log';
 import { storeCertSource } from '../echo';
 import { waitFor } from '../echo/testing';
 import { useTestbed } from './testing';
+import { requireTool } from '../../e2e/helpers/tools';
 import { ProxyServer } from './proxy-server';
 import { normalizeProxy } from './validation';
 
@@ -148,6 +150,41 @@ describe('hostile peers', () => {
       ),
     ).toMatch(/^HTTP\/1\.1 400/);
     expect(t.upgrades()).toBe(0);
+    await stillServes(port);
+  });
+
+  it('logs a client that rejects our certificate and a plain http:// client on the TLS port, in words', async () => {
+    const t = await echoTarget();
+    const { port, log } = await proxyTo(t.port);
+    // A client that does not trust our CA and says so (alert unknown_ca), as browsers do: real openssl.
+    // (async: the proxy runs in this process.)
+    await new Promise<void>((resolve) => {
+      const c = execFile(
+        requireTool('openssl'),
+        [
+          's_client',
+          '-connect',
+          `127.0.0.1:${port}`,
+          '-servername',
+          'localhost',
+          '-verify_return_error',
+        ],
+        { timeout: 10_000 },
+        () => resolve(),
+      );
+      c.stdin?.end();
+    });
+    const plain = net.connect(port, '127.0.0.1', () =>
+      plain.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'),
+    );
+    plain.on('error', () => {});
+    bed.defer(() => void plain.destroy());
+    await waitFor(
+      () =>
+        log.events().some((e) => e.type === 'error' && e.code === 'CLIENT_REJECTED_CERT') &&
+        log.events().some((e) => e.type === 'error' && e.code === 'PLAIN_ON_TLS_PORT'),
+      'both TLS errors logged',
+    );
     await stillServes(port);
   });
 });

@@ -15,7 +15,7 @@ import { failure, inputError, q } from '../../shared/errors';
 import type { FrameLog } from '../echo/frame-log';
 import { preview } from '../echo/frame-log';
 import type { TlsMaterial } from '../echo/echo-server';
-import { listenError } from '../echo/echo-server';
+import { listenError, tlsErrorEvent } from '../echo/echo-server';
 import {
   FaultController,
   connNotFound,
@@ -173,10 +173,29 @@ export class ProxyServer implements FaultTarget {
       this.sockets.add(s);
       s.once('close', () => this.sockets.delete(s));
     });
-    server.on('clientError', (_err, socket: Duplex) => {
-      if ((socket as net.Socket).writable)
-        socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      else socket.destroy();
+    const established = new WeakSet<object>();
+    if (m) {
+      server.on('secureConnection', (sock: tls.TLSSocket) => established.add(sock));
+      // A browser that does not trust the CA (or a plain http:// client) shows up in the log, in words.
+      server.on('tlsClientError', (err: Error & { code?: string }, sock: tls.TLSSocket) => {
+        const e = tlsErrorEvent(err);
+        if (!e) return;
+        this.log.add({
+          type: 'error',
+          serverId: def.id,
+          ...e,
+          ...(sock?.remoteAddress !== undefined ? { remoteAddress: sock.remoteAddress } : {}),
+        });
+      });
+    }
+    server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
+      // TLS handshake failures are logged above; a client that went away is not worth an answer.
+      const tlsFailed = m !== undefined && !established.has(socket);
+      if (tlsFailed || err.code === 'ECONNRESET' || !(socket as net.Socket).writable) {
+        socket.destroy();
+        return;
+      }
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     });
     server.on('request', (req, res) => this.onRequest(req, res));
     server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) =>
