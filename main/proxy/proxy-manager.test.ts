@@ -224,4 +224,25 @@ describe('front a server', () => {
     expect(await via('/third')).toBe(200);
     expect(m.status(r.proxy.id).health.state).toBe('up');
   });
+
+  it('an update keeps the name and the certificate fitting together, and writes nothing when they do not', async () => {
+    const target = await plainTarget();
+    const m = manager(async () => []);
+    const r = await m.add({
+      publicUrl: 'https://localhost:0',
+      target: `http://localhost:${target}`,
+    });
+    expect(r.proxy.definition.certId).toBe(bed.pki.leafId);
+    const before = snapshotTree(bed.pki.home);
+    const e1 = await rejects(m.update(r.proxy.id, { publicUrl: 'https://shop.test:0' }));
+    expect([e1.code, e1.field]).toEqual(['CERT_MISMATCH', 'certId']);
+    const e2 = await rejects(
+      m.update(r.proxy.id, { publicUrl: 'https://evil.example:0', certId: null }),
+    );
+    expect([e2.code, e2.field]).toEqual(['NAME_NOT_PERMITTED', 'publicUrl']);
+    expect(snapshotTree(bed.pki.home)).toEqual(before);
+    const ok = await m.update(r.proxy.id, { preserveHost: false });
+    expect(ok.definition.preserveHost).toBe(false);
+    await m.remove(r.proxy.id);
+  });
 });

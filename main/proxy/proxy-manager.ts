@@ -134,29 +134,7 @@ export class ProxyManager {
     const pub = parsePublic(def.publicUrl);
     const warnings: string[] = [];
     // 1. The public name against the CA's constraints (https only: http needs no certificate).
-    if (pub.scheme === 'https') {
-      const certs = this.needCerts(action);
-      const v = certs.checkName(pub.host);
-      if (v.error) {
-        throw inputError('NAME_NOT_PERMITTED', action, v.error, {
-          field: 'publicUrl',
-          value: def.publicUrl,
-          ...(v.hint ? { hint: v.hint } : {}),
-        });
-      }
-      if (def.certId && !certs.covers(def.certId, pub.host)) {
-        throw inputError(
-          'CERT_MISMATCH',
-          action,
-          `certificate ${q(def.certId)} does not cover ${q(pub.host)}`,
-          {
-            field: 'certId',
-            value: def.certId,
-            hint: `leave the certificate out and one is issued, or issue one with "wss-studio cert issue ${pub.host}"`,
-          },
-        );
-      }
-    }
+    this.checkPublic(def, action);
     // 2. The target: reachable and speaking what its scheme says.
     const health = await this.probe(def);
     if (health.state !== 'up') {
@@ -242,6 +220,10 @@ export class ProxyManager {
     const e = this.entry(id);
     const def = normalizeProxy({ ...patch, id }, e.def);
     return this.enqueue(e, async () => {
+      // A new name or certificate must still fit together (the target may be down while editing: not probed).
+      if (def.publicUrl !== e.def.publicUrl || def.certId !== e.def.certId) {
+        this.checkPublic(def, `update proxy ${q(id)}`);
+      }
       const old = e.def;
       e.def = def;
       try {
@@ -327,6 +309,33 @@ export class ProxyManager {
   }
 
   // --- internals -------------------------------------------------------------------------------------------
+
+  /** An https public name inside the CA's constraints, and covered by the chosen certificate. */
+  private checkPublic(def: ProxyDefinition, action: string): void {
+    const pub = parsePublic(def.publicUrl);
+    if (pub.scheme !== 'https') return;
+    const certs = this.needCerts(action);
+    const v = certs.checkName(pub.host);
+    if (v.error) {
+      throw inputError('NAME_NOT_PERMITTED', action, v.error, {
+        field: 'publicUrl',
+        value: def.publicUrl,
+        ...(v.hint ? { hint: v.hint } : {}),
+      });
+    }
+    if (def.certId && !certs.covers(def.certId, pub.host)) {
+      throw inputError(
+        'CERT_MISMATCH',
+        action,
+        `certificate ${q(def.certId)} does not cover ${q(pub.host)}`,
+        {
+          field: 'certId',
+          value: def.certId,
+          hint: `leave the certificate out and one is issued, or issue one with "wss-studio cert issue ${pub.host}"`,
+        },
+      );
+    }
+  }
 
   private needCerts(action: string): CertSource {
     if (!this.certs)
