@@ -168,4 +168,36 @@ describe('Front a server screen', () => {
     expect(res).toBe('hello from the target');
     await shoot(page, 'doctor-front-offer');
   }, 60_000);
+
+  it('an echo server card has the same faults: latency, inject and close reach a real client', async () => {
+    const { page } = rig;
+    const added = await api.call('server.add', { name: 'faulty echo', scheme: 'ws', port: 0 });
+    const s = await api.call('server.start', { id: added.id });
+    await goTo(page, 'Servers');
+    const card = page.locator(`[data-server="${s.id}"]`);
+    await card.getByRole('button', { name: 'Faults & inject' }).click();
+    const ws = new WebSocket(s.url as string);
+    await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
+    await card.getByLabel('Latency (ms)').fill('200');
+    await card.getByRole('button', { name: 'Apply faults' }).click();
+    await card.getByText('Faults applied.').waitFor();
+    const t0 = performance.now();
+    const echoed = new Promise<string>((r) => ws.once('message', (d) => r(String(d))));
+    ws.send('through the lanes');
+    expect(await echoed).toBe('through the lanes');
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(400);
+    await shoot(page, 'server-faults');
+    const open = (await api.call('log.snapshot', {})).events.find(
+      (e): e is OpenEventDto => e.type === 'open' && e.serverId === s.id,
+    ) as OpenEventDto;
+    const injected = new Promise<string>((r) => ws.once('message', (d) => r(String(d))));
+    await card.getByLabel('Connection').fill(String(open.conn));
+    await card.getByLabel('Message').fill('pushed from the card');
+    await card.getByRole('button', { name: 'Inject' }).click();
+    expect(await injected).toBe('pushed from the card');
+    const closed = new Promise<number>((r) => ws.once('close', (c) => r(c)));
+    await card.getByLabel('Close code').fill('4321');
+    await card.getByRole('button', { name: 'Close all' }).click();
+    expect(await closed).toBe(4321);
+  }, 60_000);
 });
