@@ -121,4 +121,32 @@ describe('wss-studio proxy', () => {
     expect(r2.stderr).toContain('missing TARGET_URL');
     expect(snapshotTree(pki.home)).toEqual(before);
   });
+
+  it('wss-studio serve takes the same live faults on stdin (one mechanism for echo servers)', async () => {
+    const child = spawn(process.execPath, [BIN, 'serve', '--ws', '0', '--json'], {
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const lines: Record<string, unknown>[] = [];
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    readline.createInterface({ input: child.stdout }).on('line', (l) => lines.push(JSON.parse(l)));
+    await waitFor(() => lines.length > 0, 'listening line', 20_000);
+    const ws = new WebSocket((lines[0] as { url: string }).url);
+    await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
+    child.stdin.write('latency 150\n');
+    await waitFor(() => stderr.includes('faults: latency 150 ms'), 'fault acknowledged');
+    const t0 = performance.now();
+    const got = new Promise<string>((r) => ws.once('message', (d) => r(String(d))));
+    ws.send('slow echo');
+    expect(await got).toBe('slow echo');
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(300);
+    const closed = new Promise<number>((r) => ws.once('close', (c) => r(c)));
+    child.stdin.write('close all 4002 enough\n');
+    expect(await closed).toBe(4002);
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(lines.some((l) => l.type === 'fault' && l.fault === 'close')).toBe(true);
+  }, 60_000);
 });

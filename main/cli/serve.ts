@@ -14,6 +14,8 @@ import {
   type ServerStatus,
 } from '../echo';
 import { isHost } from '../echo/validation';
+import { FaultRegistry } from '../faults';
+import { readFaultLines } from './fault-lines';
 
 const CMD = 'wss-studio serve';
 const ISSUE_HINT = 'wss-studio cert issue localhost 127.0.0.1 ::1';
@@ -110,7 +112,11 @@ async function serve(p: Parameters<Command['run']>[0], io: Io): Promise<number> 
     }
   }
 
-  const manager = new ServerManager(store ? { resolveCert: storeCertSource(store) } : {});
+  const faults = new FaultRegistry();
+  const manager = new ServerManager({
+    faults,
+    ...(store ? { resolveCert: storeCertSource(store) } : {}),
+  });
   const print = (e: LogEvent) => io.out(json ? JSON.stringify(e) : formatEvent(e));
   const unsubscribe = manager.log.subscribe((batch) => {
     if (batch.missed > 0) {
@@ -161,9 +167,14 @@ async function serve(p: Parameters<Command['run']>[0], io: Io): Promise<number> 
       io.out(`${s.definition.scheme.padEnd(3)} echo on ${url}  lab page ${lab}${cert}`);
     }
   }
-  if (!json) io.out('Press Ctrl-C to stop.');
+  if (!json)
+    io.out('Press Ctrl-C to stop. Type "help" for live faults (latency, drop, hold, close ...).');
+  const stopLines = readFaultLines(io, () =>
+    started.map((st) => ({ id: st.id, target: faults.get(st.id, 'apply faults') })),
+  );
 
   await io.interrupted;
+  stopLines();
   await manager.stopAll();
   manager.log.flush();
   unsubscribe();
