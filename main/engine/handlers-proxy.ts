@@ -73,15 +73,12 @@ export function proxyHandlers(d: EngineDeps, frameLog: () => FrameLog): ProxyPar
       'proxy.stop': async ({ id }) => dto(await m().stop(id)),
       'proxy.check': ({ id }) => m().check(id),
       'faults.get': ({ serverId }) => {
-        m();
         return registry.get(serverId, 'read faults').faults.settings;
       },
       'faults.set': ({ serverId, faults }) => {
-        m();
         return registry.get(serverId, 'set faults').faults.set(faults);
       },
       'faults.close': ({ serverId, conn, code, reason }) => {
-        m();
         if (code !== undefined && !sendableCloseCode(code)) {
           throw inputError(
             'INVALID_INPUT',
@@ -97,7 +94,6 @@ export function proxyHandlers(d: EngineDeps, frameLog: () => FrameLog): ProxyPar
         return { closed: t.closeConnections(conn, code ?? 1000, reason ?? '') };
       },
       'conn.inject': ({ serverId, conn, to, text, dataBase64 }) => {
-        m();
         const { data, binary } = payload(text, dataBase64);
         registry.get(serverId, 'inject message').inject(conn, to, data, binary);
         return { ok: true };
