@@ -34,21 +34,25 @@ afterAll(async () => {
   pki?.cleanup();
 });
 
+/** The CLI as a live process: JSON Lines parsed as they come, stderr collected, stdin open for fault lines. */
+async function runLive(argv: string[]) {
+  const child = spawn(process.execPath, [BIN, ...argv], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const lines: Record<string, unknown>[] = [];
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  readline.createInterface({ input: child.stdout }).on('line', (l) => lines.push(JSON.parse(l)));
+  await waitFor(() => lines.length > 0, `first line of "wss-studio ${argv[0]}"`, 20_000);
+  return { child, lines, stderr: () => err };
+}
+
 describe('wss-studio proxy', () => {
   it('fronts a server, logs the request and the frames, applies a fault typed on stdin, stops on SIGINT', async () => {
-    const child = spawn(
-      process.execPath,
-      [BIN, 'proxy', 'https://localhost:0', `http://127.0.0.1:${targetPort}`, '--json'],
-      {
-        env,
-        stdio: ['pipe', 'pipe', 'pipe'],
-      },
-    );
-    const lines: Record<string, unknown>[] = [];
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    readline.createInterface({ input: child.stdout }).on('line', (l) => lines.push(JSON.parse(l)));
-    await waitFor(() => lines.length > 0, 'listening line', 20_000);
+    const { child, lines, stderr } = await runLive([
+      'proxy',
+      'https://localhost:0',
+      `http://127.0.0.1:${targetPort}`,
+      '--json',
+    ]);
     const listening = lines[0] as { type: string; url: string; wsUrl: string; certId: string };
     expect(listening).toMatchObject({ type: 'listening', certId: pki.leafId });
     expect(listening.url).toMatch(/^https:\/\/localhost:\d+$/);
@@ -64,7 +68,7 @@ describe('wss-studio proxy', () => {
     };
     expect(await rtt('fast')).toBeLessThan(250);
     child.stdin.write('latency 150\n');
-    await waitFor(() => stderr.includes('faults: latency 150 ms'), 'fault acknowledged');
+    await waitFor(() => stderr().includes('faults: latency 150 ms'), 'fault acknowledged');
     expect(await rtt('slow')).toBeGreaterThanOrEqual(300);
     child.stdin.write('close all 4003 from the terminal\n');
     const closed = await new Promise<[number, string]>((r) =>
@@ -123,19 +127,11 @@ describe('wss-studio proxy', () => {
   });
 
   it('wss-studio serve takes the same live faults on stdin (one mechanism for echo servers)', async () => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--ws', '0', '--json'], {
-      env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const lines: Record<string, unknown>[] = [];
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    readline.createInterface({ input: child.stdout }).on('line', (l) => lines.push(JSON.parse(l)));
-    await waitFor(() => lines.length > 0, 'listening line', 20_000);
+    const { child, lines, stderr } = await runLive(['serve', '--ws', '0', '--json']);
     const ws = new WebSocket((lines[0] as { url: string }).url);
     await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
     child.stdin.write('latency 150\n');
-    await waitFor(() => stderr.includes('faults: latency 150 ms'), 'fault acknowledged');
+    await waitFor(() => stderr().includes('faults: latency 150 ms'), 'fault acknowledged');
     const t0 = performance.now();
     const got = new Promise<string>((r) => ws.once('message', (d) => r(String(d))));
     ws.send('slow echo');

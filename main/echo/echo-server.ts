@@ -266,28 +266,17 @@ export class EchoServer implements FaultTarget {
     this.server = undefined;
     this.boundPort = undefined;
     server.close();
-    const closing = [...this.conns.keys()].map(
-      (ws) =>
-        new Promise<void>((resolve) => {
-          if (ws.readyState === WebSocket.CLOSED) return resolve();
-          ws.once('close', () => resolve());
-          this.serverClose(ws, 1001, 'server stopping');
-          setTimeout(() => {
-            ws.terminate();
-            resolve();
-          }, CLOSE_GRACE_MS).unref();
-        }),
+    await Promise.all(
+      [...this.conns.keys()].map((ws) =>
+        closeWithGrace(
+          ws,
+          () => this.serverClose(ws, 1001, 'server stopping'),
+          () => ws.terminate(),
+        ),
+      ),
     );
-    await Promise.all(closing);
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
-    if ('closeAllConnections' in server) server.closeAllConnections();
-    this.wss?.close();
+    await closeListener(server, this.sockets, this.wss);
     this.wss = undefined;
-    await new Promise<void>((resolve) => {
-      if (!server.listening) return resolve();
-      server.once('close', () => resolve());
-    });
   }
 
   private selfTarget(): LabTarget[] {
@@ -616,6 +605,35 @@ export class EchoServer implements FaultTarget {
     this.closeFrameLogger.get(ws)?.(st.conn, 'out', code, reason);
     ws.close(code, reason);
   }
+}
+
+/** Close one WebSocket (the owner's way) and wait for it; cut it off after CLOSE_GRACE_MS. */
+export function closeWithGrace(ws: WebSocket, close: () => void, cut: () => void): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (ws.readyState === WebSocket.CLOSED) return resolve();
+    ws.once('close', () => resolve());
+    close();
+    setTimeout(() => {
+      cut();
+      resolve();
+    }, CLOSE_GRACE_MS).unref();
+  });
+}
+
+/** After the WebSockets: drop every remaining socket, stop the ws server, and wait until closed. */
+export async function closeListener(
+  server: http.Server | https.Server,
+  sockets: Set<Duplex>,
+  wss: WebSocketServer | undefined,
+): Promise<void> {
+  for (const s of sockets) s.destroy();
+  sockets.clear();
+  if ('closeAllConnections' in server) server.closeAllConnections();
+  wss?.close();
+  await new Promise<void>((resolve) => {
+    if (!server.listening) return resolve();
+    server.once('close', () => resolve());
+  });
 }
 
 /** A TLS handshake failure as a log event, in words; null for a client that simply went away. */

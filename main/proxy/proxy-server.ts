@@ -15,7 +15,7 @@ import { failure, inputError, q } from '../../shared/errors';
 import type { FrameLog } from '../echo/frame-log';
 import { preview } from '../echo/frame-log';
 import type { TlsMaterial } from '../echo/echo-server';
-import { listenError, tlsErrorEvent } from '../echo/echo-server';
+import { closeListener, closeWithGrace, listenError, tlsErrorEvent } from '../echo/echo-server';
 import {
   FaultController,
   connNotFound,
@@ -31,7 +31,6 @@ import { parsePublic, parseTarget, type PublicSide, type TargetSide } from './va
 /** Bytes queued to one leg before the other leg's socket is paused. */
 export const PROXY_HIGH_WATER = 4 * 1024 * 1024;
 export const PROXY_MAX_PAYLOAD = 256 * 1024 * 1024;
-const CLOSE_GRACE_MS = 1_000;
 
 /** Hop-by-hop headers (RFC 9110 7.6.1) plus the ones ws sets itself on the target leg. */
 const HOP = new Set([
@@ -235,30 +234,21 @@ export class ProxyServer implements FaultTarget {
     this.server = undefined;
     this.boundPort = undefined;
     server.close();
-    const closing = [...this.pairs.values()].map(
-      (p) =>
-        new Promise<void>((resolve) => {
-          if (p.down.readyState === WebSocket.CLOSED) return resolve();
-          p.down.once('close', () => resolve());
-          this.forceClose(p, 1001, 'proxy stopping', false);
-          setTimeout(() => {
+    await Promise.all(
+      [...this.pairs.values()].map((p) =>
+        closeWithGrace(
+          p.down,
+          () => this.forceClose(p, 1001, 'proxy stopping', false),
+          () => {
             p.down.terminate();
             p.up.terminate();
-            resolve();
-          }, CLOSE_GRACE_MS).unref();
-        }),
+          },
+        ),
+      ),
     );
-    await Promise.all(closing);
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
-    if ('closeAllConnections' in server) server.closeAllConnections();
-    this.wss?.close();
+    await closeListener(server, this.sockets, this.wss);
     this.wss = undefined;
     this.agent.destroy();
-    await new Promise<void>((resolve) => {
-      if (!server.listening) return resolve();
-      server.once('close', () => resolve());
-    });
   }
 
   // --- FaultTarget ----------------------------------------------------------------------------------------
