@@ -8,7 +8,16 @@ import { WebSocket } from 'ws';
 import type { Client } from '../shared/client';
 import { axe, axeReport, goTo, shoot, startUi, type UiRig } from './helpers/ui';
 
-const SCREENS = ['Overview', 'Certificates', 'Servers', 'Frame log', 'Client', 'Doctor', 'Lab'];
+const SCREENS = [
+  'Overview',
+  'Certificates',
+  'Servers',
+  'Front a server',
+  'Frame log',
+  'Client',
+  'Doctor',
+  'Lab',
+];
 
 let rig: UiRig;
 let api: Client;

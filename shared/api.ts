@@ -724,6 +724,17 @@ export interface FaultSettings {
   bandwidth: number | null;
 }
 
+/** No fault in force: what faults.set with these values restores. */
+export const NO_FAULTS: Readonly<FaultSettings> = Object.freeze({
+  latencyMs: 0,
+  jitterMs: 0,
+  dropIn: 0,
+  dropOut: 0,
+  hold: false,
+  refuseStatus: null,
+  bandwidth: null,
+});
+
 /** One proxy as the user defined it (mirrors main/proxy/types.ts ProxyDefinition). */
 export interface ProxyDefinitionDto {
   id: string;
@@ -820,8 +831,6 @@ export interface FrameEventDto extends EventBase {
   truncated: boolean;
   closeCode?: number;
   closeReason?: string;
-  /** Sent by the user (inject/push), not by a peer. */
-  injected?: boolean;
   /** Sent by the server on its own (not an echo): rule, script, push, injected (manual push), replay. */
   source?: 'rule' | 'script' | 'push' | 'injected' | 'replay';
   /** Which rule, script step, push or replay sent it. */
@@ -907,6 +916,8 @@ export interface DoctorStep {
   code?: string;
   explanation?: string;
   fix?: string;
+  /** A fix the UI can apply with one button (MIXED_CONTENT_BLOCKED: front the ws:// server with wss://). */
+  action?: FixAction;
   [field: string]: unknown;
 }
 
@@ -940,6 +951,16 @@ export interface DoctorClientVerdict {
   install?: TrustStoreId[];
   /** Where it was measured (database folder, bundle file, keystore). */
   path?: string;
+}
+
+/** A one-click fix: the request to call and its input. */
+export interface FixAction {
+  kind: 'proxy.add';
+  /** Button text, e.g. "Front it with wss://". */
+  label: string;
+  input: { publicUrl: string; target: string; start: true };
+  /** The URL the page should use once the fix is applied. */
+  newUrl: string;
 }
 
 export interface DoctorReport {

@@ -7,7 +7,8 @@ import { inputError, isWssError, q } from '../../shared/errors';
 import { storeFor } from './home';
 import { ProxyManager, storeCerts } from '../proxy';
 import { FrameLog } from '../echo/frame-log';
-import { describeFaults, FAULT_HELP, parseFaultCommand } from '../faults';
+import { FAULT_HELP } from '../faults';
+import { readFaultLines } from './fault-lines';
 import { formatEvent } from './serve';
 
 const CMD = 'wss-studio proxy';
@@ -145,31 +146,13 @@ async function proxy(p: Parameters<Command['run']>[0], io: Io): Promise<number> 
       .join('\n'),
   );
 
-  const server = manager.server('proxy');
-  const stopLines = io.lines?.((line) => {
-    const c = parseFaultCommand(line);
-    if (!c || !server) return;
-    try {
-      if (c.kind === 'help') return void io.err(FAULT_HELP);
-      if (c.kind === 'error') return void io.err(`error: ${c.message}`);
-      if (c.kind === 'show')
-        return void io.err(`faults: ${describeFaults(server.faults.settings)}`);
-      if (c.kind === 'set') {
-        const now = server.faults.set(c.patch);
-        return void io.err(`faults: ${describeFaults(now)}`);
-      }
-      if (c.kind === 'close') {
-        const n = server.closeConnections(c.conn, c.code, c.reason);
-        return void io.err(`closed ${n} connection(s) with ${c.code}`);
-      }
-      server.inject(c.conn, c.to, Buffer.from(c.text, 'utf8'), false);
-    } catch (e) {
-      io.err(`error: ${e instanceof Error ? e.message : String(e)}`);
-    }
+  const stopLines = readFaultLines(io, () => {
+    const server = manager.server('proxy');
+    return server ? [{ id: 'proxy', target: server }] : [];
   });
 
   await io.interrupted;
-  stopLines?.();
+  stopLines();
   await manager.stopAll();
   log.flush();
   unsubscribe();

@@ -19,6 +19,8 @@ import { behaviourHandlers } from '../engine/handlers-behaviour';
 import { Dispatcher } from '../engine/dispatch';
 import { startControl, type ControlEndpoint } from '../control/server';
 import { homeFor } from './home';
+import { FaultRegistry } from '../faults';
+import { readFaultLines } from './fault-lines';
 
 const CMD = 'wss-studio serve';
 const ISSUE_HINT = 'wss-studio cert issue localhost 127.0.0.1 ::1';
@@ -145,7 +147,11 @@ async function serve(p: Parameters<Command['run']>[0], io: Io): Promise<number> 
   }
 
   const rulesFile = str(p, 'rules');
-  const manager = new ServerManager(store ? { resolveCert: storeCertSource(store) } : {});
+  const faults = new FaultRegistry();
+  const manager = new ServerManager({
+    faults,
+    ...(store ? { resolveCert: storeCertSource(store) } : {}),
+  });
   const print = (e: LogEvent) => io.out(json ? JSON.stringify(e) : formatEvent(e));
   const unsubscribe = manager.log.subscribe((batch) => {
     if (batch.missed > 0) {
@@ -220,9 +226,14 @@ async function serve(p: Parameters<Command['run']>[0], io: Io): Promise<number> 
     }
   }
   const control = await startServeControl(manager, io, json);
-  if (!json) io.out('Press Ctrl-C to stop.');
+  if (!json)
+    io.out('Press Ctrl-C to stop. Type "help" for live faults (latency, drop, hold, close ...).');
+  const stopLines = readFaultLines(io, () =>
+    started.map((st) => ({ id: st.id, target: faults.get(st.id, 'apply faults') })),
+  );
 
   await io.interrupted;
+  stopLines();
   await control?.close();
   await manager.stopAll();
   manager.log.flush();
@@ -318,12 +329,12 @@ export function formatEvent(e: LogEvent): string {
         body = ` 0x${hex}${e.length > 24 ? '…' : ''}`;
       }
       const by = e.source ? ` [${e.source}${e.note ? `: ${e.note}` : ''}]` : '';
-      return `${head} ${arrow} ${e.opcode} ${e.length} B${body}${by}${e.injected && !e.source ? ' (injected)' : ''}`;
+      return `${head} ${arrow} ${e.opcode} ${e.length} B${body}${by}`;
     }
     case 'http':
       return `${head} ${e.method} ${e.path} ${e.status} ${e.durationMs} ms${e.error ? ` (${e.error})` : ''}`;
     case 'fault':
-      return `${head} fault ${e.fault}: ${e.message}`;
+      return `${head} fault: ${e.message}`;
     case 'close':
       return `${head} closed ${e.code} ${show(e.reason)} by ${e.by}${e.clean ? '' : ' (not clean)'}`;
     case 'error':

@@ -13,6 +13,7 @@ import { cnOf, judgeCertificate, loadSystemAnchors, probeTls, type TlsHandshake 
 import { runtimeLimits } from './tls-options';
 import { judgeUpgrade, newKey, sendUpgrade } from './upgrade';
 import { checkUrl } from './url';
+import { frontWithWss } from '../proxy/offer';
 import type { DiagnoseOptions, DoctorReport, DoctorStep, DoctorTarget } from './types';
 
 const DEFAULT_TIMEOUT_MS = 5000;
@@ -122,6 +123,8 @@ export async function diagnose(url: string, opts: DiagnoseOptions = {}): Promise
           code: m.code,
           explanation: m.explanation,
           fix: m.fix,
+          // Offer the one-click fix: a trusted wss:// front for this ws:// server (main/proxy).
+          ...(m.code === 'MIXED_CONTENT_BLOCKED' ? { action: frontWithWss(t) } : {}),
         });
       if (m.status === 'fail') {
         skipRest('Not run: the browser blocks this URL from that page before any network traffic.');

@@ -3,6 +3,7 @@
 import type { DoctorClientVerdict } from '../../shared/api';
 import type { ClientOptions } from './clients';
 import type { DoctorCode, StepId } from './codes';
+import type { FixAction } from '../../shared/api';
 
 export type StepStatus = 'pass' | 'fail' | 'warn' | 'skip';
 
@@ -23,6 +24,8 @@ export type DoctorStep = {
   detail?: string[];
   /** Certificate step: one trust verdict per client family (when DiagnoseOptions.clients is set). */
   clients?: DoctorClientVerdict[];
+  /** A one-click fix (MIXED_CONTENT_BLOCKED: front the ws:// server with wss://, main/proxy/offer.ts). */
+  action?: FixAction;
   durationMs: number;
 };
 

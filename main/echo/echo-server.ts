@@ -15,6 +15,13 @@ import { checkLabReport, LAB_BODY_MAX, LAB_RESULTS_PATH } from './lab-results';
 import type { LabReport } from '../../shared/api';
 import type { ClientCertInfo, EchoMode, ServerDefinition } from './types';
 import type { Behaviour, FrameSource, Peer } from './rules/peer';
+import {
+  FaultController,
+  connNotFound,
+  sendableCloseCode,
+  type FaultTarget,
+  type Lane,
+} from '../faults';
 
 export interface TlsMaterial {
   certPem: string;
@@ -40,6 +47,8 @@ export interface EchoServerOptions {
   behaviour?: Behaviour;
   /** A lab page served by this server posted its results (already checked by shape and origin). */
   onLabReport?: (report: LabReport) => void;
+  /** Faults on demand (main/faults): latency, drops, hold, refused upgrades, throttle, forced closes. */
+  faults?: FaultController;
 }
 
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -61,10 +70,13 @@ interface ConnState {
   conn: number;
   /** Set when we initiated the close (stop, protocol error). */
   serverClose?: { code: number; reason: string };
+  /** With faults: messages to this client go through this lane. */
+  out?: Lane;
 }
 
-export class EchoServer {
+export class EchoServer implements FaultTarget {
   readonly definition: ServerDefinition;
+  readonly faults: FaultController;
   private readonly log: FrameLog;
   private readonly tls: TlsMaterial | undefined;
   private readonly handshakeTimeoutMs: number;
@@ -89,6 +101,7 @@ export class EchoServer {
     this.onConnections = opts.onConnections ?? (() => {});
     this.behaviour = opts.behaviour;
     this.onLabReport = opts.onLabReport;
+    this.faults = opts.faults ?? new FaultController(opts.definition.id, opts.log);
     if (this.definition.scheme === 'wss' && !this.tls) {
       throw inputError(
         'CERT_REQUIRED',
@@ -284,28 +297,17 @@ export class EchoServer {
     this.server = undefined;
     this.boundPort = undefined;
     server.close();
-    const closing = [...this.conns.keys()].map(
-      (ws) =>
-        new Promise<void>((resolve) => {
-          if (ws.readyState === WebSocket.CLOSED) return resolve();
-          ws.once('close', () => resolve());
-          this.serverClose(ws, 1001, 'server stopping');
-          setTimeout(() => {
-            ws.terminate();
-            resolve();
-          }, CLOSE_GRACE_MS).unref();
-        }),
+    await Promise.all(
+      [...this.conns.keys()].map((ws) =>
+        closeWithGrace(
+          ws,
+          () => this.serverClose(ws, 1001, 'server stopping'),
+          () => ws.terminate(),
+        ),
+      ),
     );
-    await Promise.all(closing);
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
-    if ('closeAllConnections' in server) server.closeAllConnections();
-    this.wss?.close();
+    await closeListener(server, this.sockets, this.wss);
     this.wss = undefined;
-    await new Promise<void>((resolve) => {
-      if (!server.listening) return resolve();
-      server.once('close', () => resolve());
-    });
   }
 
   /**
@@ -481,6 +483,15 @@ export class EchoServer {
         `origin ${origin === null ? '(none)' : q(origin)} is not in this server's allowed origins (${def.allowedOrigins.map((o) => q(o)).join(', ')})`,
       );
     }
+    const refused = this.faults.refuseUpgrade(path);
+    if (refused !== null) {
+      return reject(
+        refused,
+        http.STATUS_CODES[refused] ?? 'Refused',
+        'FAULT_REFUSED',
+        `upgrade refused with HTTP ${refused} by a fault set on this server`,
+      );
+    }
     wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req));
   }
 
@@ -536,29 +547,65 @@ export class EchoServer {
     };
 
     const peer = this.behaviour ? this.peer(ws, req, state) : undefined;
-    if (peer) this.behaviour?.connected(peer);
 
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      const opcode = isBinary ? 'binary' : 'text';
-      log.addFrame(def.id, conn, 'in', opcode, data);
+    // Faults: messages from the client pass the 'in' lane (drop in, latency, hold) before the server acts
+    // on them (rules included); replies, rule and push messages pass the receiver's 'out' lane. Without
+    // faults both lanes deliver synchronously.
+    const faults = this.faults;
+    /** True while the reply is computed in the same tick as the frame in (its log capture can be reused). */
+    let sameTick = false;
+    const inLane = faults.lane(conn, 'in', (item) => {
+      if (item.kind === 'message') handle(item.data, item.binary);
+    });
+    state.out = faults.lane(conn, 'out', (item) => {
+      if (item.kind !== 'message' || ws.readyState !== WebSocket.OPEN) return;
+      send(ws, ws, item.data, item.binary);
+      if (item.source) this.logSent(conn, item.data, item.binary, item.source, item.note);
+      else log.addFrame(def.id, conn, 'out', item.binary ? 'binary' : 'text', item.data);
+    });
+    if (peer) this.behaviour?.connected(peer);
+    /** Reply to one client: straight out, or through its lane while faults are in force. */
+    const reply = (
+      to: WebSocket,
+      st: ConnState,
+      data: Buffer,
+      isBinary: boolean,
+      reuse: boolean,
+    ) => {
+      if (st.out && (faults.active || st.out.queued > 0)) {
+        st.out.push({ kind: 'message', data, binary: isBinary });
+        return;
+      }
+      send(to, ws, data, isBinary);
+      // Same bytes as the frame in: the log reuses its payload copy (only when nothing was logged between).
+      log.addFrame(def.id, st.conn, 'out', isBinary ? 'binary' : 'text', data, reuse);
+    };
+    const handle = (data: Buffer, isBinary: boolean) => {
       let mode: EchoMode = def.mode;
       if (peer) {
         const outcome = this.behaviour?.message(peer, data, isBinary);
         if (outcome === 'handled') return;
         if (outcome) mode = outcome;
       }
+      // A rule may have logged frames since the frame in: then the capture is not this payload's.
+      const reuse = sameTick && !peer;
       if (mode === 'echo') {
         if (ws.readyState !== WebSocket.OPEN) return;
-        send(ws, ws, data, isBinary);
-        // Same bytes as the frame in: the log reuses its payload copy.
-        log.addFrame(def.id, conn, 'out', opcode, data, true);
+        reply(ws, state, data, isBinary, reuse);
       } else if (mode === 'broadcast') {
-        for (const [peer, st] of this.conns) {
-          if (peer.readyState !== WebSocket.OPEN) continue;
-          send(peer, ws, data, isBinary);
-          log.addFrame(def.id, st.conn, 'out', opcode, data, true);
+        for (const [other, st] of this.conns) {
+          if (other.readyState !== WebSocket.OPEN) continue;
+          reply(other, st, data, isBinary, false);
         }
       }
+    };
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      log.addFrame(def.id, conn, 'in', isBinary ? 'binary' : 'text', data);
+      if (inLane.passThrough) {
+        sameTick = true;
+        handle(data, isBinary);
+        sameTick = false;
+      } else inLane.push({ kind: 'message', data, binary: isBinary });
     });
     ws.on('ping', (data: Buffer) => {
       log.addFrame(def.id, conn, 'in', 'ping', data);
@@ -575,6 +622,8 @@ export class EchoServer {
     });
     ws.on('close', (code: number, reasonBuf: Buffer) => {
       const reason = reasonBuf.toString('utf8');
+      inLane.dispose();
+      state.out?.dispose();
       this.conns.delete(ws);
       this.onConnections(this.conns.size);
       if (peer) this.behaviour?.disconnected(peer);
@@ -649,22 +698,100 @@ export class EchoServer {
           });
           return false;
         }
+        if (state.out && (this.faults.active || state.out.queued > 0)) {
+          // Faults apply to what rules, scripts, pushes and replays send, as to echoes.
+          state.out.push({
+            kind: 'message',
+            data,
+            binary,
+            source,
+            ...(note !== undefined ? { note } : {}),
+          });
+          return true;
+        }
         ws.send(data, { binary });
-        log.add({
-          type: 'frame',
-          serverId: def.id,
-          conn: state.conn,
-          dir: 'out',
-          opcode: binary ? 'binary' : 'text',
-          length: data.length,
-          ...preview(data, binary ? 'base64' : 'utf8'),
-          source,
-          ...(note !== undefined ? { note } : {}),
-        });
+        this.logSent(state.conn, data, binary, source, note);
         return true;
       },
       close: (code: number, reason: string) => this.serverClose(ws, code, reason),
     };
+  }
+
+  /** A frame the server sent on its own (rule, script, push, injected, replay), logged with its source. */
+  private logSent(conn: number, data: Buffer, binary: boolean, source: FrameSource, note?: string) {
+    this.log.add({
+      type: 'frame',
+      serverId: this.definition.id,
+      conn,
+      dir: 'out',
+      opcode: binary ? 'binary' : 'text',
+      length: data.length,
+      ...preview(data, binary ? 'base64' : 'utf8'),
+      source,
+      ...(note !== undefined ? { note } : {}),
+    });
+  }
+
+  private openConns(): number[] {
+    return [...this.conns.values()].map((c) => c.conn);
+  }
+
+  /** FaultTarget: close one connection (or all) with a chosen code and reason, logged as a fault. */
+  closeConnections(conn: number | undefined, code: number, reason: string): number {
+    const code2 = sendableCloseCode(code) ? code : 1000;
+    let n = 0;
+    for (const [ws, st] of this.conns) {
+      if (conn !== undefined && st.conn !== conn) continue;
+      if (st.serverClose) continue;
+      this.faults.note({
+        fault: 'close',
+        conn: st.conn,
+        message: `closed by the user with ${code2} ${JSON.stringify(reason)}`,
+      });
+      this.serverClose(ws, code2, reason);
+      n++;
+    }
+    if (conn !== undefined && n === 0) {
+      throw connNotFound(
+        'close connection',
+        `server ${q(this.definition.id)}`,
+        conn,
+        this.openConns(),
+      );
+    }
+    return n;
+  }
+
+  /** FaultTarget: send a message to a client as if the server sent it, logged as injected. */
+  inject(conn: number, to: 'client' | 'target', data: Buffer, binary: boolean): void {
+    if (to !== 'client') {
+      throw inputError(
+        'INJECT_UNSUPPORTED',
+        'inject message',
+        'an echo server has no target: it is the server',
+        {
+          field: 'to',
+          value: to,
+          hint: 'use to "client"',
+        },
+      );
+    }
+    const found = [...this.conns].find(([, st]) => st.conn === conn);
+    if (!found || found[0].readyState !== WebSocket.OPEN) {
+      throw connNotFound(
+        'inject message',
+        `server ${q(this.definition.id)}`,
+        conn,
+        this.openConns(),
+      );
+    }
+    const st = found[1];
+    if (st.out && (this.faults.active || st.out.queued > 0)) {
+      st.out.push({ kind: 'message', data, binary, source: 'injected', note: 'conn.inject' });
+      return;
+    }
+    found[0].send(data, { binary });
+    this.logSent(conn, data, binary, 'injected', 'conn.inject');
   }
 
   private serverClose(ws: WebSocket, code: number, reason: string): void {
@@ -696,6 +823,35 @@ function clientCertInfo(s: TLSSocket): ClientCertInfo | undefined {
     fingerprint256: x.fingerprint256,
     notAfter: new Date(x.validTo).toISOString(),
   };
+}
+
+/** Close one WebSocket (the owner's way) and wait for it; cut it off after CLOSE_GRACE_MS. */
+export function closeWithGrace(ws: WebSocket, close: () => void, cut: () => void): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (ws.readyState === WebSocket.CLOSED) return resolve();
+    ws.once('close', () => resolve());
+    close();
+    setTimeout(() => {
+      cut();
+      resolve();
+    }, CLOSE_GRACE_MS).unref();
+  });
+}
+
+/** After the WebSockets: drop every remaining socket, stop the ws server, and wait until closed. */
+export async function closeListener(
+  server: http.Server | https.Server,
+  sockets: Set<Duplex>,
+  wss: WebSocketServer | undefined,
+): Promise<void> {
+  for (const s of sockets) s.destroy();
+  sockets.clear();
+  if ('closeAllConnections' in server) server.closeAllConnections();
+  wss?.close();
+  await new Promise<void>((resolve) => {
+    if (!server.listening) return resolve();
+    server.once('close', () => resolve());
+  });
 }
 
 /** A TLS handshake failure as a log event, in words; null for a client that simply went away. */

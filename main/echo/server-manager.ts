@@ -27,6 +27,8 @@ import {
   type Lookup,
   type UrlPlan,
 } from './urls';
+import { readDefinitionList } from './settings-list';
+import { FaultController, NO_FAULTS, type FaultRegistry } from '../faults';
 
 /** The part of the store the manager needs (main/store's Store satisfies it). */
 export interface SettingsStore {
@@ -48,6 +50,8 @@ export interface ServerManagerOptions {
   rulesDir?: string;
   /** Name resolution for choosing a server's URL (default: getaddrinfo, bounded). */
   lookup?: Lookup;
+  /** Running servers register here so `faults.*` and `conn.inject` reach them (main/faults). */
+  faults?: FaultRegistry;
 }
 
 interface Entry {
@@ -63,6 +67,8 @@ interface Entry {
   /** While running: the certificate served and the host its URL is shown under. */
   cert?: CertView;
   plan?: UrlPlan;
+  /** Faults in force while it runs (cleared on stop). */
+  faults?: FaultController;
 }
 
 export class ServerManager {
@@ -78,6 +84,7 @@ export class ServerManager {
   private readonly lookup: Lookup | undefined;
   private readonly listeners = new Set<(e: ServerStatusEvent) => void>();
   private readonly countTimers = new Map<string, NodeJS.Timeout>();
+  private readonly registry: FaultRegistry | undefined;
 
   constructor(opts: ServerManagerOptions = {}) {
     this.log = opts.log ?? new FrameLog(opts.logOptions);
@@ -89,6 +96,7 @@ export class ServerManager {
     this.settings = opts.settings;
     this.handshakeTimeoutMs = opts.handshakeTimeoutMs;
     this.lookup = opts.lookup;
+    this.registry = opts.faults;
     this.resolveCert =
       opts.resolveCert ??
       ((id) => {
@@ -366,9 +374,17 @@ export class ServerManager {
         tls = this.resolveCert(def.certId);
         if (def.requireClientCert) tls = { ...tls, clientCaPem: clientCaFor(def, tls) };
       }
+      e.faults ??= new FaultController(def.id, this.log);
+      if (this.registry) {
+        const entry = e;
+        this.registry.register(def.id, () =>
+          this.entries.get(def.id) === entry ? entry.server : undefined,
+        );
+      }
       const server = new EchoServer({
         definition: def,
         log: this.log,
+        faults: e.faults,
         ...(tls ? { tls } : {}),
         ...(this.handshakeTimeoutMs !== undefined
           ? { handshakeTimeoutMs: this.handshakeTimeoutMs }
@@ -420,6 +436,7 @@ export class ServerManager {
     this.emit(e.def.id);
     this.behaviours.get(e.def.id).stopped();
     await server.stop();
+    e.faults?.set({ ...NO_FAULTS });
     e.server = undefined;
     e.state = 'stopped';
     e.startedAt = undefined;
@@ -474,40 +491,12 @@ export class ServerManager {
 
   private loadDefinitions(): ServerDefinition[] {
     if (!this.settings) return [];
-    const raw = this.settings.readSettings().servers;
-    if (raw === undefined) return [];
-    if (!Array.isArray(raw)) {
-      throw failure(
-        'INVALID_SETTINGS',
-        'load echo server definitions',
-        'settings key "servers" is not a list',
-        'fix or remove the "servers" key in settings.json',
-      );
-    }
-    const seen = new Set<string>();
-    return raw.map((item, i) => {
-      let def: ServerDefinition;
-      try {
-        def = normalizeDefinition(item);
-      } catch (err) {
-        throw failure(
-          'INVALID_SETTINGS',
-          'load echo server definitions',
-          `settings.json servers[${i}]: ${isWssError(err) ? err.data.cause : String(err)}`,
-          'fix or remove that entry in settings.json',
-        );
-      }
-      if (typeof (item as { id?: unknown }).id !== 'string' || seen.has(def.id)) {
-        throw failure(
-          'INVALID_SETTINGS',
-          'load echo server definitions',
-          `settings.json servers[${i}] has a missing or duplicate id`,
-          'give each server a unique "id"',
-        );
-      }
-      seen.add(def.id);
-      return def;
-    });
+    return readDefinitionList(
+      this.settings.readSettings().servers,
+      'servers',
+      'echo server',
+      (item) => normalizeDefinition(item),
+    );
   }
 
   private persist(): void {

@@ -1,6 +1,7 @@
 // Public types of the echo engine: server definitions, server status and frame-log events.
 // Everything here is plain JSON so the shells (Electron IPC, web-mode RPC, CLI --json) can pass it through as is.
 import type { WssErrorData } from '../../shared/errors';
+import type { FaultEventDto, HttpEventDto } from '../../shared/api';
 
 export type Scheme = 'ws' | 'wss';
 /** echo: same opcode and bytes back; broadcast: to every client of that server; silent: log only. */
@@ -129,8 +130,6 @@ export interface FrameEvent extends EventBase {
   /** For close frames: the status code and reason carried. */
   closeCode?: number;
   closeReason?: string;
-  /** Sent by the user (inject/push), not by a peer. */
-  injected?: boolean;
   /** Frames the server sent on its own, not as an echo: rule, script, push, injected (manual), replay. */
   source?: 'rule' | 'script' | 'push' | 'injected' | 'replay';
   /** Which rule, script step, push or replay sent it (e.g. "rules[2] ping"). */
@@ -159,27 +158,9 @@ export interface ErrorEvent extends EventBase {
   remoteAddress?: string;
 }
 
-/** A proxied HTTP request (main/proxy): method, path, status and time, beside the frames. */
-export interface HttpEvent extends EventBase {
-  type: 'http';
-  /** Set for an accepted WebSocket upgrade (status 101). */
-  conn?: number;
-  method: string;
-  path: string;
-  status: number;
-  durationMs: number;
-  /** Why the proxy answered itself (TARGET_REFUSED, FAULT_REFUSED ...). */
-  error?: string;
-}
-
-/** A fault that was applied (main/faults), so the timeline explains what the client saw. */
-export interface FaultEvent extends EventBase {
-  type: 'fault';
-  conn?: number;
-  fault: 'settings' | 'drop' | 'hold' | 'release' | 'close' | 'refuse';
-  dir?: 'in' | 'out';
-  message: string;
-}
+// Proxied HTTP requests (main/proxy) and applied faults (main/faults): the wire types, not copies.
+export type HttpEvent = HttpEventDto;
+export type FaultEvent = FaultEventDto;
 
 export type LogEvent = OpenEvent | FrameEvent | CloseEvent | ErrorEvent | HttpEvent | FaultEvent;
 

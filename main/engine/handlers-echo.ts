@@ -45,7 +45,7 @@ export function echoHandlers(d: EngineDeps): EchoPart {
   let closed = false;
   const m = (): ServerManager => {
     if (!manager) {
-      manager = createServerManager(d.store);
+      manager = createServerManager(d.store, { faults: d.faults });
       // Status changes are coalesced by the hub: one push of the whole list per ~50 ms.
       manager.onStatus(() => {
         if (manager) d.hub.emit('server.status', { servers: manager.list() });

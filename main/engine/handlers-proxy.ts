@@ -3,7 +3,7 @@
 // upgrade and the frames of both legs land in one timeline.
 import type { ProxyDto } from '../../shared/api';
 import { inputError } from '../../shared/errors';
-import { FaultRegistry } from '../faults';
+import { sendableCloseCode, type FaultRegistry } from '../faults';
 import { createProxyManager, type ProxyManager } from '../proxy';
 import type { FrameLog } from '../echo/frame-log';
 import type { Handlers } from './dispatch';
@@ -31,7 +31,7 @@ export interface ProxyPart {
 }
 
 export function proxyHandlers(d: EngineDeps, frameLog: () => FrameLog): ProxyPart {
-  const registry = new FaultRegistry();
+  const registry = d.faults;
   let manager: ProxyManager | undefined;
   let closed = false;
   const m = (): ProxyManager => {
@@ -58,7 +58,12 @@ export function proxyHandlers(d: EngineDeps, frameLog: () => FrameLog): ProxyPar
     registry,
     handlers: {
       'proxy.list': () => m().list().map(dto),
-      'proxy.add': (input) => m().add(input),
+      'proxy.add': async (input) => {
+        const r = await m().add(input);
+        // A certificate issued on the spot shows up on the Certificates screen at once.
+        if (r.issuedCertId) d.hub.emit('store.changed', { what: ['certs'] });
+        return r;
+      },
       'proxy.update': async ({ id, patch }) => dto(await m().update(id, patch)),
       'proxy.remove': async ({ id }) => {
         await m().remove(id);
@@ -68,20 +73,27 @@ export function proxyHandlers(d: EngineDeps, frameLog: () => FrameLog): ProxyPar
       'proxy.stop': async ({ id }) => dto(await m().stop(id)),
       'proxy.check': ({ id }) => m().check(id),
       'faults.get': ({ serverId }) => {
-        m();
         return registry.get(serverId, 'read faults').faults.settings;
       },
       'faults.set': ({ serverId, faults }) => {
-        m();
         return registry.get(serverId, 'set faults').faults.set(faults);
       },
       'faults.close': ({ serverId, conn, code, reason }) => {
-        m();
+        if (code !== undefined && !sendableCloseCode(code)) {
+          throw inputError(
+            'INVALID_INPUT',
+            'close connections',
+            `close code ${code} may not be sent on the wire`,
+            {
+              field: 'code',
+              hint: 'use 1000-1003, 1007-1014 or 3000-4999 (1004-1006 and 1015 are reserved)',
+            },
+          );
+        }
         const t = registry.get(serverId, 'close connections');
         return { closed: t.closeConnections(conn, code ?? 1000, reason ?? '') };
       },
       'conn.inject': ({ serverId, conn, to, text, dataBase64 }) => {
-        m();
         const { data, binary } = payload(text, dataBase64);
         registry.get(serverId, 'inject message').inject(conn, to, data, binary);
         return { ok: true };

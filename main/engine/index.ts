@@ -23,6 +23,7 @@ import { wideningGate } from './gate';
 import { proxyHandlers } from './handlers-proxy';
 import { behaviourHandlers } from './handlers-behaviour';
 import { startControl, type ControlEndpoint } from '../control/server';
+import { FaultRegistry } from '../faults';
 
 export type { ShellHooks } from './handlers-app';
 export type { CallContext, Reply, Handlers, WebAllow } from './dispatch';
@@ -66,6 +67,8 @@ export interface EngineDeps {
   labUrls(): string[];
   /** Every echo server with its status (for export commands and renewal notes). */
   servers(): ServerDto[];
+  /** Echo servers and proxies register here; faults.* and conn.inject look them up (main/faults). */
+  faults: FaultRegistry;
 }
 
 export function createEngine(opts: EngineOptions): Engine {
@@ -84,6 +87,7 @@ export function createEngine(opts: EngineOptions): Engine {
     env,
     labUrls: () => ref.echo?.labUrls() ?? [],
     servers: () => ref.echo?.servers() ?? [],
+    faults: new FaultRegistry(),
   };
   const echo = (ref.echo = echoHandlers(deps));
   const clients = clientHandlers(deps);

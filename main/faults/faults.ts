@@ -9,19 +9,11 @@
 // timeline explains what the client saw.
 import type { FrameLog } from '../echo/frame-log';
 import type { FaultEvent } from '../echo/types';
-import type { FaultSettings } from '../../shared/api';
+import { NO_FAULTS, type FaultSettings } from '../../shared/api';
 
+export { NO_FAULTS } from '../../shared/api';
 export type { FaultSettings } from '../../shared/api';
-
-export const NO_FAULTS: Readonly<FaultSettings> = Object.freeze({
-  latencyMs: 0,
-  jitterMs: 0,
-  dropIn: 0,
-  dropOut: 0,
-  hold: false,
-  refuseStatus: null,
-  bandwidth: null,
-});
+import type { FrameEventDto } from '../../shared/api';
 
 /** Bytes a lane may hold (latency, hold, throttle) before it asks its source to stop reading. */
 export const LANE_HIGH_WATER = 8 * 1024 * 1024;
@@ -31,7 +23,14 @@ export type Dir = 'in' | 'out';
 
 /** What a lane carries: a message, or the close that must follow the messages before it. */
 export type LaneItem =
-  | { kind: 'message'; data: Buffer; binary: boolean }
+  | {
+      kind: 'message';
+      data: Buffer;
+      binary: boolean;
+      /** Sent by the server on its own (rule, script, push, injected, replay): logged with it. */
+      source?: FrameEventDto['source'];
+      note?: string;
+    }
   | { kind: 'close'; code: number; reason: string };
 
 interface Queued {
@@ -93,8 +92,12 @@ export class FaultController {
     for (const k of Object.keys(NO_FAULTS) as (keyof FaultSettings)[]) {
       if (patch[k] !== undefined) (next as unknown as Record<string, unknown>)[k] = patch[k];
     }
+    // Nothing changed (a stop clearing faults that were never set): no event.
+    if ((Object.keys(NO_FAULTS) as (keyof FaultSettings)[]).every((k) => before[k] === next[k])) {
+      return this.settings;
+    }
     this.s = next;
-    this.note({ fault: 'settings', message: `faults: ${describeFaults(next)}` });
+    this.note({ fault: 'settings', message: `faults set to: ${describeFaults(next)}` });
     if (before.hold && !next.hold) {
       let n = 0;
       for (const lane of this.lanes) n += lane.queued;
@@ -162,6 +165,11 @@ export class Lane {
     private readonly pressure: (over: boolean) => void,
     private readonly onDispose: () => void,
   ) {}
+
+  /** No fault in force and nothing queued: the owner may deliver directly, in order, without push(). */
+  get passThrough(): boolean {
+    return this.head >= this.q.length && !this.ctrl.active;
+  }
 
   /** Messages waiting in this lane. */
   get queued(): number {

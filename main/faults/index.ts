@@ -4,7 +4,7 @@
 // faults and refused upgrades), and closes or injects into its own connections. The engine keeps one
 // FaultRegistry; `faults.*` and `conn.inject` requests look the server up there by id, so one code path serves
 // both kinds of server.
-import { inputError, q } from '../../shared/errors';
+import { inputError, q, type WssError } from '../../shared/errors';
 import type { FaultController } from './faults';
 
 export { FaultController, Lane, NO_FAULTS, LANE_HIGH_WATER, describeFaults } from './faults';
@@ -55,6 +55,20 @@ export class FaultRegistry {
     }
     return t;
   }
+}
+
+/** The error for a connection number that is not open (field `conn`, with the open ones as the hint). */
+export function connNotFound(
+  action: string,
+  owner: string,
+  conn: number,
+  open: number[],
+): WssError {
+  return inputError('CONN_NOT_FOUND', action, `${owner} has no open connection ${conn}`, {
+    field: 'conn',
+    value: conn,
+    hint: `open connections: ${open.join(', ') || '(none)'}`,
+  });
 }
 
 /** Close codes a peer may put on the wire (RFC 6455 7.4: not 1004-1006, 1015; 1000-1014 or 3000-4999). */

@@ -3,10 +3,10 @@
 import http from 'node:http';
 import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FrameLog } from '../echo/frame-log';
 import { storeCertSource } from '../echo';
-import { makeTestPki, type TestPki } from '../echo/testing';
+import { useTestbed } from './testing';
 import { listLeaves } from '../pki';
 import { snapshotTree } from '../../e2e/helpers/tools';
 import { isWssError } from '../../shared/errors';
@@ -14,41 +14,21 @@ import { FaultRegistry } from '../faults';
 import { ProxyManager } from './proxy-manager';
 import { storeCerts } from './index';
 
-let pki: TestPki;
-beforeAll(async () => {
-  pki = await makeTestPki();
-});
-afterAll(() => pki?.cleanup());
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const bed = useTestbed();
 
 function manager(lookup: (h: string) => Promise<string[]> = async () => ['127.0.0.1']) {
   const m = new ProxyManager({
     log: new FrameLog(),
-    settings: pki.store,
-    certs: storeCerts(pki.store),
+    settings: bed.pki.store,
+    certs: storeCerts(bed.pki.store),
     faults: new FaultRegistry(),
     lookup,
   });
-  cleanups.push(() => m.stopAll());
+  bed.defer(() => m.stopAll());
   return m;
 }
 
-async function listen(server: net.Server): Promise<number> {
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  cleanups.push(
-    () =>
-      new Promise<void>((r) => {
-        (server as http.Server).closeAllConnections?.();
-        server.close(() => r());
-      }),
-  );
-  return (server.address() as AddressInfo).port;
-}
-
-const plainTarget = () => listen(http.createServer((_q, s) => s.end('ok')));
+const plainTarget = () => bed.listen(http.createServer((_q, s) => s.end('ok')));
 
 async function refusedPort(): Promise<number> {
   const s = net.createServer();
@@ -83,8 +63,8 @@ describe('bad input: clear error naming the field and the fix, nothing written, 
     [
       'http:// given but the target speaks TLS',
       async () => {
-        const m = storeCertSource(pki.store)(pki.leafId);
-        const port = await listen(
+        const m = storeCertSource(bed.pki.store)(bed.pki.leafId);
+        const port = await bed.listen(
           https.createServer({ key: m.keyPem, cert: m.certPem }, (_q, s) => s.end('tls')),
         );
         return { publicUrl: 'https://app.test:0', target: `http://localhost:${port}` };
@@ -116,7 +96,7 @@ describe('bad input: clear error naming the field and the fix, nothing written, 
     [
       'a busy public port',
       async () => {
-        const busy = await listen(net.createServer());
+        const busy = await bed.listen(net.createServer());
         return {
           publicUrl: `https://app.test:${busy}`,
           target: `http://localhost:${await plainTarget()}`,
@@ -141,7 +121,7 @@ describe('bad input: clear error naming the field and the fix, nothing written, 
       /http:\/\/localhost:5173/,
     ],
   ])('%s', async (_name, input, code, field, hint) => {
-    const before = snapshotTree(pki.home);
+    const before = snapshotTree(bed.pki.home);
     const m = manager(async () => []);
     const e = await rejects(m.add({ ...(await input()), start: true }));
     expect(e.code).toBe(code);
@@ -149,7 +129,7 @@ describe('bad input: clear error naming the field and the fix, nothing written, 
     expect(e.message).toMatch(/^failed to /);
     expect(e.hint ?? '').toMatch(hint);
     expect(m.list()).toEqual([]);
-    expect(snapshotTree(pki.home)).toEqual(before);
+    expect(snapshotTree(bed.pki.home)).toEqual(before);
   });
 });
 
@@ -157,7 +137,7 @@ describe('front a server', () => {
   it('issues a certificate for a new name, gives the /etc/hosts line, persists, starts; the next add picks the same certificate', async () => {
     const target = await plainTarget();
     const m = manager(async () => []);
-    const before = listLeaves(pki.store).length;
+    const before = listLeaves(bed.pki.store).length;
     const r = await m.add({
       publicUrl: 'https://shop.test:0',
       target: `http://localhost:${target}`,
@@ -168,8 +148,8 @@ describe('front a server', () => {
     expect(r.hostsLine).toBe('127.0.0.1 shop.test');
     expect(r.proxy.state).toBe('running');
     expect(r.proxy.url).toMatch(/^https:\/\/shop\.test:\d+$/);
-    expect(listLeaves(pki.store).length).toBe(before + 1);
-    expect(pki.store.readSettings().proxies).toEqual([
+    expect(listLeaves(bed.pki.store).length).toBe(before + 1);
+    expect(bed.pki.store.readSettings().proxies).toEqual([
       expect.objectContaining({ id: r.proxy.id, enabled: true, certId: r.issuedCertId }),
     ]);
     const r2 = await m.add({
@@ -192,12 +172,12 @@ describe('front a server', () => {
     expect(m2.status(r2.proxy.id).state).toBe('stopped');
     await m2.remove(r.proxy.id);
     await m2.remove(r2.proxy.id);
-    expect(pki.store.readSettings().proxies).toEqual([]);
+    expect(bed.pki.store.readSettings().proxies).toEqual([]);
   });
 
   it('reports the target health on check: up, then refused once the target stops', async () => {
     const srv = http.createServer((_q, s) => s.end('ok'));
-    const port = await listen(srv);
+    const port = await bed.listen(srv);
     const m = manager();
     const r = await m.add({ publicUrl: 'http://localhost:0', target: `http://127.0.0.1:${port}` });
     expect((await m.check(r.proxy.id)).state).toBe('up');
@@ -205,6 +185,64 @@ describe('front a server', () => {
     const h = await m.check(r.proxy.id);
     expect(h.state).toBe('refused');
     expect(h.fix).toMatch(/start your server/);
+    await m.remove(r.proxy.id);
+  });
+
+  it('health follows real traffic: a refused request turns the card to refused, the next answer back to up', async () => {
+    const srv = http.createServer((_q, s) => s.end('ok'));
+    const port = await bed.listen(srv);
+    const m = manager();
+    const r = await m.add({
+      publicUrl: 'http://localhost:0',
+      target: `http://127.0.0.1:${port}`,
+      start: true,
+    });
+    const via = (path: string) =>
+      new Promise<number>((resolve, reject) =>
+        http
+          .get(
+            { host: '127.0.0.1', port: r.proxy.port, path },
+            (res) => (res.resume(), resolve(res.statusCode ?? 0)),
+          )
+          .on('error', reject),
+      );
+    expect(await via('/')).toBe(200);
+    await new Promise<void>((res) => {
+      srv.closeAllConnections();
+      srv.close(() => res());
+    });
+    expect(await via('/again')).toBe(502);
+    expect(m.status(r.proxy.id).health).toMatchObject({
+      state: 'refused',
+      fix: expect.stringContaining('start your server'),
+    });
+    const srv2 = http.createServer((_q, s) => s.end('back'));
+    await new Promise<void>((res) => srv2.listen(port, '127.0.0.1', () => res()));
+    bed.defer(
+      () => new Promise<void>((res) => (srv2.closeAllConnections(), srv2.close(() => res()))),
+    );
+    expect(await via('/third')).toBe(200);
+    expect(m.status(r.proxy.id).health.state).toBe('up');
+  });
+
+  it('an update keeps the name and the certificate fitting together, and writes nothing when they do not', async () => {
+    const target = await plainTarget();
+    const m = manager(async () => []);
+    const r = await m.add({
+      publicUrl: 'https://localhost:0',
+      target: `http://localhost:${target}`,
+    });
+    expect(r.proxy.definition.certId).toBe(bed.pki.leafId);
+    const before = snapshotTree(bed.pki.home);
+    const e1 = await rejects(m.update(r.proxy.id, { publicUrl: 'https://shop.test:0' }));
+    expect([e1.code, e1.field]).toEqual(['CERT_MISMATCH', 'certId']);
+    const e2 = await rejects(
+      m.update(r.proxy.id, { publicUrl: 'https://evil.example:0', certId: null }),
+    );
+    expect([e2.code, e2.field]).toEqual(['NAME_NOT_PERMITTED', 'publicUrl']);
+    expect(snapshotTree(bed.pki.home)).toEqual(before);
+    const ok = await m.update(r.proxy.id, { preserveHost: false });
+    expect(ok.definition.preserveHost).toBe(false);
     await m.remove(r.proxy.id);
   });
 });

@@ -22,6 +22,7 @@ import type {
   TargetHealth,
 } from './types';
 import { normalizeProxy, parsePublic, parseTarget } from './validation';
+import { readDefinitionList } from '../echo/settings-list';
 
 export interface SettingsStore {
   readSettings(): { proxies?: unknown[]; [k: string]: unknown };
@@ -133,29 +134,7 @@ export class ProxyManager {
     const pub = parsePublic(def.publicUrl);
     const warnings: string[] = [];
     // 1. The public name against the CA's constraints (https only: http needs no certificate).
-    if (pub.scheme === 'https') {
-      const certs = this.needCerts(action);
-      const v = certs.checkName(pub.host);
-      if (v.error) {
-        throw inputError('NAME_NOT_PERMITTED', action, v.error, {
-          field: 'publicUrl',
-          value: def.publicUrl,
-          ...(v.hint ? { hint: v.hint } : {}),
-        });
-      }
-      if (def.certId && !certs.covers(def.certId, pub.host)) {
-        throw inputError(
-          'CERT_MISMATCH',
-          action,
-          `certificate ${q(def.certId)} does not cover ${q(pub.host)}`,
-          {
-            field: 'certId',
-            value: def.certId,
-            hint: `leave the certificate out and one is issued, or issue one with "wss-studio cert issue ${pub.host}"`,
-          },
-        );
-      }
-    }
+    this.checkPublic(def, action);
     // 2. The target: reachable and speaking what its scheme says.
     const health = await this.probe(def);
     if (health.state !== 'up') {
@@ -190,6 +169,18 @@ export class ProxyManager {
           `${pub.host} resolves to ${addrs.join(', ')}, but the proxy listens on ${def.bindHost}: map it to 127.0.0.1 in /etc/hosts`,
         );
       }
+    }
+    const loopbackBind =
+      def.bindHost.startsWith('127.') || def.bindHost === '::1' || def.bindHost === 'localhost';
+    if (
+      net.isIP(pub.host) !== 0 &&
+      !pub.host.startsWith('127.') &&
+      pub.host !== '::1' &&
+      loopbackBind
+    ) {
+      warnings.push(
+        `the public address ${pub.host} is not loopback, but the proxy listens on ${def.bindHost}: other machines cannot reach it; set bindHost to ${pub.host} to listen there`,
+      );
     }
     // 5. Certificate: the one given, a valid one covering the name, or a new one.
     let issuedCertId: string | undefined;
@@ -229,6 +220,10 @@ export class ProxyManager {
     const e = this.entry(id);
     const def = normalizeProxy({ ...patch, id }, e.def);
     return this.enqueue(e, async () => {
+      // A new name or certificate must still fit together (the target may be down while editing: not probed).
+      if (def.publicUrl !== e.def.publicUrl || def.certId !== e.def.certId) {
+        this.checkPublic(def, `update proxy ${q(id)}`);
+      }
       const old = e.def;
       e.def = def;
       try {
@@ -315,6 +310,33 @@ export class ProxyManager {
 
   // --- internals -------------------------------------------------------------------------------------------
 
+  /** An https public name inside the CA's constraints, and covered by the chosen certificate. */
+  private checkPublic(def: ProxyDefinition, action: string): void {
+    const pub = parsePublic(def.publicUrl);
+    if (pub.scheme !== 'https') return;
+    const certs = this.needCerts(action);
+    const v = certs.checkName(pub.host);
+    if (v.error) {
+      throw inputError('NAME_NOT_PERMITTED', action, v.error, {
+        field: 'publicUrl',
+        value: def.publicUrl,
+        ...(v.hint ? { hint: v.hint } : {}),
+      });
+    }
+    if (def.certId && !certs.covers(def.certId, pub.host)) {
+      throw inputError(
+        'CERT_MISMATCH',
+        action,
+        `certificate ${q(def.certId)} does not cover ${q(pub.host)}`,
+        {
+          field: 'certId',
+          value: def.certId,
+          hint: `leave the certificate out and one is issued, or issue one with "wss-studio cert issue ${pub.host}"`,
+        },
+      );
+    }
+  }
+
   private needCerts(action: string): CertSource {
     if (!this.certs)
       throw failure('NO_CERT_SOURCE', action, 'this proxy manager has no certificate store');
@@ -394,6 +416,15 @@ export class ProxyManager {
         ...(tls ? { tls } : {}),
         ...(caPem ? { targetCa: caPem } : {}),
         onChange: () => this.emit(),
+        // Live health from real traffic: a state change is pushed (coalesced with the counts).
+        onTarget: (p) => {
+          const state = p ? p.state : 'up';
+          if (e.health.state === state) return;
+          e.health = p
+            ? { state, detail: p.detail, fix: p.fix, checkedAt: new Date().toISOString() }
+            : { state, detail: 'answered the last request', checkedAt: new Date().toISOString() };
+          this.emit();
+        },
       });
       await server.start();
       e.server = server;
@@ -458,40 +489,9 @@ export class ProxyManager {
 
   private load(): ProxyDefinition[] {
     if (!this.settings) return [];
-    const raw = this.settings.readSettings().proxies;
-    if (raw === undefined) return [];
-    if (!Array.isArray(raw)) {
-      throw failure(
-        'INVALID_SETTINGS',
-        'load proxy definitions',
-        'settings key "proxies" is not a list',
-        'fix or remove the "proxies" key in settings.json',
-      );
-    }
-    const seen = new Set<string>();
-    return raw.map((item, i) => {
-      let def: ProxyDefinition;
-      try {
-        def = normalizeProxy(item as ProxyInput);
-      } catch (err) {
-        throw failure(
-          'INVALID_SETTINGS',
-          'load proxy definitions',
-          `settings.json proxies[${i}]: ${isWssError(err) ? err.data.cause : String(err)}`,
-          'fix or remove that entry in settings.json',
-        );
-      }
-      if (typeof (item as { id?: unknown }).id !== 'string' || seen.has(def.id)) {
-        throw failure(
-          'INVALID_SETTINGS',
-          'load proxy definitions',
-          `settings.json proxies[${i}] has a missing or duplicate id`,
-          'give each proxy a unique "id"',
-        );
-      }
-      seen.add(def.id);
-      return def;
-    });
+    return readDefinitionList(this.settings.readSettings().proxies, 'proxies', 'proxy', (item) =>
+      normalizeProxy(item as ProxyInput),
+    );
   }
 
   private persist(): void {

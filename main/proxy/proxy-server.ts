@@ -15,22 +15,22 @@ import { failure, inputError, q } from '../../shared/errors';
 import type { FrameLog } from '../echo/frame-log';
 import { preview } from '../echo/frame-log';
 import type { TlsMaterial } from '../echo/echo-server';
-import { listenError } from '../echo/echo-server';
+import { closeListener, closeWithGrace, listenError, tlsErrorEvent } from '../echo/echo-server';
 import {
   FaultController,
+  connNotFound,
   sendableCloseCode,
   type FaultTarget,
   type Lane,
   type LaneItem,
 } from '../faults';
-import { explainTargetError } from './target';
+import { explainTargetError, type TargetProblem } from './target';
 import type { ProxyDefinition } from './types';
 import { parsePublic, parseTarget, type PublicSide, type TargetSide } from './validation';
 
 /** Bytes queued to one leg before the other leg's socket is paused. */
 export const PROXY_HIGH_WATER = 4 * 1024 * 1024;
 export const PROXY_MAX_PAYLOAD = 256 * 1024 * 1024;
-const CLOSE_GRACE_MS = 1_000;
 
 /** Hop-by-hop headers (RFC 9110 7.6.1) plus the ones ws sets itself on the target leg. */
 const HOP = new Set([
@@ -65,6 +65,8 @@ export interface ProxyServerOptions {
   faults?: FaultController;
   /** Connection or request counts changed. */
   onChange?: () => void;
+  /** What the last request to the target showed: up, or the problem (the card's live health). */
+  onTarget?: (problem: TargetProblem | null) => void;
 }
 
 interface Pair {
@@ -89,6 +91,7 @@ export class ProxyServer implements FaultTarget {
   private readonly tlsMaterial: TlsMaterial | undefined;
   private readonly targetCa: string | undefined;
   private readonly onChange: () => void;
+  private readonly onTarget: (problem: TargetProblem | null) => void;
   private readonly pub: PublicSide;
   private readonly target: TargetSide;
   private readonly agent: http.Agent;
@@ -105,6 +108,7 @@ export class ProxyServer implements FaultTarget {
     this.tlsMaterial = opts.tls;
     this.targetCa = opts.targetCa;
     this.onChange = opts.onChange ?? (() => {});
+    this.onTarget = opts.onTarget ?? (() => {});
     this.pub = parsePublic(opts.definition.publicUrl);
     this.target = parseTarget(opts.definition.target);
     this.faults = opts.faults ?? new FaultController(opts.definition.id, opts.log);
@@ -168,10 +172,29 @@ export class ProxyServer implements FaultTarget {
       this.sockets.add(s);
       s.once('close', () => this.sockets.delete(s));
     });
-    server.on('clientError', (_err, socket: Duplex) => {
-      if ((socket as net.Socket).writable)
-        socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      else socket.destroy();
+    const established = new WeakSet<object>();
+    if (m) {
+      server.on('secureConnection', (sock: tls.TLSSocket) => established.add(sock));
+      // A browser that does not trust the CA (or a plain http:// client) shows up in the log, in words.
+      server.on('tlsClientError', (err: Error & { code?: string }, sock: tls.TLSSocket) => {
+        const e = tlsErrorEvent(err);
+        if (!e) return;
+        this.log.add({
+          type: 'error',
+          serverId: def.id,
+          ...e,
+          ...(sock?.remoteAddress !== undefined ? { remoteAddress: sock.remoteAddress } : {}),
+        });
+      });
+    }
+    server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
+      // TLS handshake failures are logged above; a client that went away is not worth an answer.
+      const tlsFailed = m !== undefined && !established.has(socket);
+      if (tlsFailed || err.code === 'ECONNRESET' || !(socket as net.Socket).writable) {
+        socket.destroy();
+        return;
+      }
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     });
     server.on('request', (req, res) => this.onRequest(req, res));
     server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) =>
@@ -211,30 +234,21 @@ export class ProxyServer implements FaultTarget {
     this.server = undefined;
     this.boundPort = undefined;
     server.close();
-    const closing = [...this.pairs.values()].map(
-      (p) =>
-        new Promise<void>((resolve) => {
-          if (p.down.readyState === WebSocket.CLOSED) return resolve();
-          p.down.once('close', () => resolve());
-          this.forceClose(p, 1001, 'proxy stopping', false);
-          setTimeout(() => {
+    await Promise.all(
+      [...this.pairs.values()].map((p) =>
+        closeWithGrace(
+          p.down,
+          () => this.forceClose(p, 1001, 'proxy stopping', false),
+          () => {
             p.down.terminate();
             p.up.terminate();
-            resolve();
-          }, CLOSE_GRACE_MS).unref();
-        }),
+          },
+        ),
+      ),
     );
-    await Promise.all(closing);
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
-    if ('closeAllConnections' in server) server.closeAllConnections();
-    this.wss?.close();
+    await closeListener(server, this.sockets, this.wss);
     this.wss = undefined;
     this.agent.destroy();
-    await new Promise<void>((resolve) => {
-      if (!server.listening) return resolve();
-      server.once('close', () => resolve());
-    });
   }
 
   // --- FaultTarget ----------------------------------------------------------------------------------------
@@ -264,7 +278,8 @@ export class ProxyServer implements FaultTarget {
       opcode: binary ? 'binary' : 'text',
       length: data.length,
       ...preview(data, binary ? 'base64' : 'utf8'),
-      injected: true,
+      source: 'injected',
+      note: to === 'client' ? 'conn.inject to the client' : 'conn.inject to the target',
     });
   }
 
@@ -348,64 +363,90 @@ export class ProxyServer implements FaultTarget {
     const method = req.method ?? 'GET';
     const path = req.url ?? '/';
     const t = this.target;
-    const preq = (t.scheme === 'https' ? https : http).request({
-      host: t.host,
-      port: t.port,
-      method,
-      path: t.basePath + path,
-      headers: this.forwardHeaders(req, false),
-      agent: this.agent,
-      ...(t.scheme === 'https' ? this.targetTls() : {}),
-    });
     let logged = false;
     const done = (status: number, error?: string) => {
       if (logged) return;
       logged = true;
       this.logHttp(method, path, status, t0, error ? { error } : {});
     };
-    preq.on('response', (pres) => {
-      const headers: http.OutgoingHttpHeaders = {};
-      const listed = new Set(
-        String(pres.headers.connection ?? '')
-          .split(',')
-          .map((s) => s.trim().toLowerCase()),
-      );
-      for (const [k, v] of Object.entries(pres.headers)) {
-        if (v === undefined || HOP.has(k) || listed.has(k)) continue;
-        headers[k] = k === 'location' && typeof v === 'string' ? this.rewriteLocation(v) : v;
-      }
-      const status = pres.statusCode ?? 502;
-      res.writeHead(status, pres.statusMessage, headers);
-      pres.pipe(res);
-      pres.on('error', () => res.destroy());
-      res.on('finish', () => done(status));
-      res.on('close', () => {
-        if (!res.writableFinished) {
-          pres.destroy();
-          done(status, 'CLIENT_GONE');
-        }
+    // A request without a body may be sent again: a kept-alive socket the target closed meanwhile (a dev
+    // server restarting) fails the first try with ECONNRESET (Node's documented reusedSocket case).
+    const bodyless =
+      req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined;
+    const send = (retry: boolean) => {
+      const preq = (t.scheme === 'https' ? https : http).request({
+        host: t.host,
+        port: t.port,
+        method,
+        path: t.basePath + path,
+        headers: this.forwardHeaders(req, false),
+        agent: this.agent,
+        ...(t.scheme === 'https' ? this.targetTls() : {}),
       });
-    });
-    preq.on('error', (err: Error & { code?: string }) => {
-      const p = explainTargetError(err, t, this.definition.target);
-      if (!res.headersSent) {
-        const body = errorPage(this.publicOrigin + path, this.definition.target, p.detail, p.fix);
-        res.writeHead(502, {
-          'Content-Type': 'text/html; charset=utf-8',
-          'Content-Length': Buffer.byteLength(body),
-          'Cache-Control': 'no-store',
-          'X-WSS-Studio-Error': p.code,
-        });
-        res.end(body);
-      } else {
-        res.destroy();
-      }
-      done(502, p.code);
-    });
-    req.pipe(preq);
-    req.on('error', () => preq.destroy());
+      preq.on('response', (pres) => this.relay(pres, res, done));
+      preq.on('error', (err: Error & { code?: string }) => {
+        if (
+          retry &&
+          bodyless &&
+          preq.reusedSocket &&
+          err.code === 'ECONNRESET' &&
+          !res.headersSent
+        ) {
+          return send(false);
+        }
+        const p = explainTargetError(err, t, this.definition.target);
+        if (res.headersSent) {
+          res.destroy();
+        } else {
+          this.onTarget(p);
+          const body = errorPage(this.publicOrigin + path, this.definition.target, p.detail, p.fix);
+          res.writeHead(502, {
+            'Content-Type': 'text/html; charset=utf-8',
+            'Content-Length': Buffer.byteLength(body),
+            'Cache-Control': 'no-store',
+            'X-WSS-Studio-Error': p.code,
+          });
+          res.end(body);
+        }
+        done(502, p.code);
+      });
+      res.on('close', () => {
+        if (!req.complete || !res.writableFinished) preq.destroy();
+      });
+      if (bodyless) preq.end();
+      else req.pipe(preq);
+    };
+    req.on('error', () => res.destroy());
+    send(true);
+  }
+
+  /** The target's answer to the client: status, headers (hop-by-hop removed, Location rewritten), body. */
+  private relay(
+    pres: http.IncomingMessage,
+    res: http.ServerResponse,
+    done: (status: number, error?: string) => void,
+  ): void {
+    this.onTarget(null);
+    const headers: http.OutgoingHttpHeaders = {};
+    const listed = new Set(
+      String(pres.headers.connection ?? '')
+        .split(',')
+        .map((s) => s.trim().toLowerCase()),
+    );
+    for (const [k, v] of Object.entries(pres.headers)) {
+      if (v === undefined || HOP.has(k) || listed.has(k)) continue;
+      headers[k] = k === 'location' && typeof v === 'string' ? this.rewriteLocation(v) : v;
+    }
+    const status = pres.statusCode ?? 502;
+    res.writeHead(status, pres.statusMessage, headers);
+    pres.pipe(res);
+    pres.on('error', () => res.destroy());
+    res.on('finish', () => done(status));
     res.on('close', () => {
-      if (!req.complete) preq.destroy();
+      if (!res.writableFinished) {
+        pres.destroy();
+        done(status, 'CLIENT_GONE');
+      }
     });
   }
 
@@ -427,6 +468,16 @@ export class ProxyServer implements FaultTarget {
     };
     if (String(req.headers.upgrade ?? '').toLowerCase() !== 'websocket' || !this.wss) {
       return answer(400, 'Bad Request', 'only WebSocket upgrades are proxied\n', 'BAD_UPGRADE');
+    }
+    // A handshake ws would refuse anyway is refused before the target is dialled.
+    const key = String(req.headers['sec-websocket-key'] ?? '');
+    if (!/^[+/0-9A-Za-z]{22}==$/.test(key) || req.headers['sec-websocket-version'] !== '13') {
+      return answer(
+        400,
+        'Bad Request',
+        'invalid WebSocket handshake (Sec-WebSocket-Key / Sec-WebSocket-Version 13)\n',
+        'BAD_UPGRADE',
+      );
     }
     const refused = this.faults.refuseUpgrade(path);
     if (refused !== null) {
@@ -495,6 +546,7 @@ export class ProxyServer implements FaultTarget {
       if (settled) return;
       settled = true;
       const p = explainTargetError(err, t, this.definition.target);
+      this.onTarget(p);
       answer(
         502,
         'Bad Gateway',
@@ -508,6 +560,7 @@ export class ProxyServer implements FaultTarget {
         return;
       }
       settled = true;
+      this.onTarget(null);
       (req as ReqWithProto).__targetProtocol = up.protocol;
       this.wss.handleUpgrade(req, socket, head, (down) => this.pair(req, down, up, targetUrl, t0));
     });
@@ -568,21 +621,25 @@ export class ProxyServer implements FaultTarget {
         if (!src.isPaused) src.pause();
       } else if (src.isPaused) src.resume();
     };
-    const forward = (dir: 'in' | 'out', item: LaneItem) => {
+    const send = (dir: 'in' | 'out', data: Buffer, binary: boolean) => {
       const to = dir === 'in' ? up : down;
-      if (item.kind === 'close') return closeLeg(to, item.code, item.reason);
       if (to.readyState !== WebSocket.OPEN) return;
-      log.addFrame(id, conn, dir, item.binary ? 'binary' : 'text', item.data);
-      to.send(item.data, { binary: item.binary }, () => {
-        if (stall[dir].buf && to.bufferedAmount < PROXY_HIGH_WATER / 2) {
-          stall[dir].buf = false;
-          apply(dir);
-        }
-      });
-      if (to.bufferedAmount > PROXY_HIGH_WATER && !stall[dir].buf) {
-        stall[dir].buf = true;
-        apply(dir);
+      log.addFrame(id, conn, dir, binary ? 'binary' : 'text', data);
+      if (to.bufferedAmount + data.length <= PROXY_HIGH_WATER) {
+        to.send(data, { binary });
+        return;
       }
+      // Over the mark: stop reading the other side until this message (and all before it) is flushed.
+      stall[dir].buf = true;
+      apply(dir);
+      to.send(data, { binary }, () => {
+        stall[dir].buf = false;
+        apply(dir);
+      });
+    };
+    const forward = (dir: 'in' | 'out', item: LaneItem) => {
+      if (item.kind === 'close') return closeLeg(dir === 'in' ? up : down, item.code, item.reason);
+      send(dir, item.data, item.binary);
     };
     const p: Pair = {
       conn,
@@ -612,12 +669,15 @@ export class ProxyServer implements FaultTarget {
     this.pairs.set(conn, p);
     this.onChange();
 
-    down.on('message', (data: Buffer, isBinary: boolean) =>
-      p.toTarget.push({ kind: 'message', data, binary: isBinary }),
-    );
-    up.on('message', (data: Buffer, isBinary: boolean) =>
-      p.toClient.push({ kind: 'message', data, binary: isBinary }),
-    );
+    // Without faults a message goes straight through (no lane item is made for it).
+    down.on('message', (data: Buffer, isBinary: boolean) => {
+      if (p.toTarget.passThrough) send('in', data, isBinary);
+      else p.toTarget.push({ kind: 'message', data, binary: isBinary });
+    });
+    up.on('message', (data: Buffer, isBinary: boolean) => {
+      if (p.toClient.passThrough) send('out', data, isBinary);
+      else p.toClient.push({ kind: 'message', data, binary: isBinary });
+    });
     down.on('ping', (d: Buffer) => {
       log.addFrame(id, conn, 'in', 'ping', d);
       if (up.readyState === WebSocket.OPEN) up.ping(d);
@@ -734,16 +794,7 @@ export class ProxyServer implements FaultTarget {
   private pairOf(conn: number, action: string): Pair {
     const p = this.pairs.get(conn);
     if (!p) {
-      throw inputError(
-        'CONN_NOT_FOUND',
-        action,
-        `proxy ${q(this.definition.id)} has no open connection ${conn}`,
-        {
-          field: 'conn',
-          value: conn,
-          hint: `open connections: ${[...this.pairs.keys()].join(', ') || '(none)'}`,
-        },
-      );
+      throw connNotFound(action, `proxy ${q(this.definition.id)}`, conn, [...this.pairs.keys()]);
     }
     return p;
   }

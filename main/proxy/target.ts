@@ -60,6 +60,17 @@ export function explainTargetError(
       fix: 'give the target a certificate from WSS Studio, or turn off target verification (targetVerify false, "--insecure-target")',
     };
   }
+  if (code === 'ECONNRESET' || code === 'EPIPE') {
+    return {
+      state: 'unreachable',
+      code: 'TARGET_RESET',
+      detail: `the target ${where(t)} closed the connection without answering (it may be restarting or have crashed)`,
+      fix:
+        t.scheme === 'http'
+          ? `check your server's output; if it speaks TLS, use ${JSON.stringify(url.replace(/^http:/, 'https:').replace(/^ws:/, 'wss:'))}`
+          : "check your server's output",
+    };
+  }
   if (code === 'ETIMEDOUT' || code === 'TARGET_TIMEOUT') {
     return {
       state: 'unreachable',

@@ -2,7 +2,7 @@
 // No runes here, so they are unit-tested directly (e2e/ui-units.test.ts).
 import type { LogEventDto } from '../../../shared/api';
 
-export type RowType = 'open' | 'frame' | 'close' | 'error';
+export type RowType = 'open' | 'frame' | 'close' | 'error' | 'http' | 'fault';
 export type Direction = 'in' | 'out';
 
 export interface LogRow {
@@ -60,6 +60,14 @@ export function toRow(e: LogEventDto): LogRow {
     summary = `code ${str(o.code)}${o.reason ? ` "${str(o.reason)}"` : ''} by ${str(o.by)}${o.clean === false ? ' (not clean)' : ''}`;
   } else if (type === 'error') {
     summary = `${str(o.code)}: ${str(o.message)}`;
+  } else if (type === 'http') {
+    // Proxied request (main/proxy): the page load and the upgrade beside the frames.
+    summary = `${str(o.method)} ${str(o.path)} → ${str(o.status)} in ${str(o.durationMs)} ms${o.error ? ` (${str(o.error)})` : ''}`;
+  } else if (type === 'fault') {
+    summary = `${str(o.fault)}: ${str(o.message)}`;
+  }
+  if (type === 'open' && o.target && typeof o.target === 'object') {
+    summary += ` → ${str((o.target as { url?: unknown }).url)}`;
   }
   const length = typeof o.length === 'number' ? o.length : undefined;
   const shownText = previewEncoding === 'utf8' ? preview : '';

@@ -4,6 +4,7 @@ export const SCREENS = [
   { id: 'overview', label: 'Overview' },
   { id: 'certificates', label: 'Certificates' },
   { id: 'servers', label: 'Servers' },
+  { id: 'proxies', label: 'Front a server' },
   { id: 'log', label: 'Frame log' },
   { id: 'client', label: 'Client' },
   { id: 'doctor', label: 'Doctor' },

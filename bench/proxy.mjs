@@ -1,0 +1,382 @@
+#!/usr/bin/env node
+// bench/proxy: WebSocket round trips through four paths to the same target (a bare `ws` echo server), in one
+// run: (a) ours = WSS Studio's proxy with the frame log on and a live subscriber draining it, (b) bare = a
+// Node pass-through built on `ws` both sides with no logging, (c) nginx (Debian nginx-light) configured as a
+// WebSocket reverse proxy, (d) direct = the target itself. Public side ws:// and wss:// (TLS terminated by
+// the proxy; the target leg is plain ws://). 32 B / 1 KiB / 64 KiB x 1 / 64 clients, closed loop:
+// messages per second and round-trip p50/p99. Then an HTTP "page load" of a Vite dev server with its
+// modules (index + every module it imports, 6 at a time, keep-alive), through ours against direct.
+//   node bench/proxy.mjs [--seconds S] [--rounds R] [--only ws:32:1] [--quick] [--no-nginx] [--no-vite]
+// Each server runs in its own child process; the clients run in this process. Paths are measured
+// alternately per cell so machine load hits all alike. NODE_EXTRA_CA_CERTS is unset for the children.
+import { build } from 'esbuild';
+import { fork, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { fmt, fmtSize, measure as load, summarize } from './ws-load.mjs';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const self = fileURLToPath(import.meta.url);
+const require = createRequire(import.meta.url);
+const { WebSocket, WebSocketServer } = require('ws');
+const measure = (url, size, clients, ca) =>
+  load(url, size, clients, ca, { seconds: SECONDS, warmupMs: WARMUP_MS });
+
+const arg = (name) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const QUICK = process.argv.includes('--quick');
+const SECONDS = Number(arg('--seconds') ?? (QUICK ? 0.15 : 0.6));
+const ROUNDS = Number(arg('--rounds') ?? (QUICK ? 1 : 5));
+const WARMUP_MS = QUICK ? 50 : 200;
+const SIZES = QUICK ? [32, 1024] : [32, 1024, 64 * 1024];
+const CLIENTS = QUICK ? [1, 4] : [1, 64];
+const SCHEMES = ['ws', 'wss'];
+const ONLY = arg('--only');
+const NGINX = '/usr/sbin/nginx';
+const WITH_NGINX = !process.argv.includes('--no-nginx');
+const WITH_VITE = !process.argv.includes('--no-vite');
+const VITE_MODULES = QUICK ? 10 : 60;
+
+// --- children ------------------------------------------------------------------------------------------------
+if (process.argv[2] === '--child') {
+  const kind = process.argv[3];
+  const cfg = JSON.parse(process.argv[4]);
+  const ports = {};
+  const tlsOpts = {
+    cert: `${cfg.certPem.trim()}\n${cfg.caPem.trim()}\n`,
+    key: cfg.keyPem,
+    minVersion: 'TLSv1.2',
+  };
+  const https = require('node:https');
+  /** A ws server on 127.0.0.1:0 (TLS for wss), no compression; resolves its port. */
+  const wsServer = async (scheme, onConnection) => {
+    const server = scheme === 'wss' ? https.createServer(tlsOpts) : http.createServer();
+    new WebSocketServer({ server, maxPayload: 16 * 1024 * 1024, perMessageDeflate: false }).on(
+      'connection',
+      onConnection,
+    );
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    return server.address().port;
+  };
+  if (kind === 'target') {
+    // The "developer's server": a bare ws echo (plain for the proxies; also TLS for the direct wss column).
+    for (const scheme of SCHEMES) {
+      ports[scheme] = await wsServer(scheme, (ws) =>
+        ws.on('message', (d, b) => ws.send(d, { binary: b })),
+      );
+    }
+  } else if (kind === 'ours') {
+    const eng = require(cfg.bundle);
+    const log = new eng.FrameLog();
+    let seen = 0;
+    log.subscribe((b) => (seen += b.events.length)); // a live viewer, as in the app
+    for (const scheme of SCHEMES) {
+      const def = eng.normalizeProxy({
+        id: `bench-${scheme}`,
+        publicUrl: `${scheme === 'wss' ? 'https' : 'http'}://localhost:0`,
+        target: `http://127.0.0.1:${cfg.targetPort}`,
+      });
+      const p = new eng.ProxyServer({
+        definition: def,
+        log,
+        ...(scheme === 'wss'
+          ? { tls: { certPem: cfg.certPem, keyPem: cfg.keyPem, caPem: cfg.caPem } }
+          : {}),
+      });
+      ports[scheme] = await p.start(0);
+    }
+    if (cfg.vitePort) {
+      const def = eng.normalizeProxy({
+        id: 'bench-vite',
+        publicUrl: 'http://localhost:0',
+        target: `http://127.0.0.1:${cfg.vitePort}`,
+      });
+      ports.vite = await new eng.ProxyServer({ definition: def, log }).start(0);
+    }
+  } else if (kind === 'bare') {
+    // A minimal Node pass-through: ws on both sides, messages forwarded as they come, no logging.
+    for (const scheme of SCHEMES) {
+      ports[scheme] = await wsServer(scheme, (down, req) => {
+        const up = new WebSocket(`ws://127.0.0.1:${cfg.targetPort}${req.url}`, {
+          perMessageDeflate: false,
+        });
+        const queue = [];
+        up.on('open', () => {
+          for (const [d, b] of queue.splice(0)) up.send(d, { binary: b });
+        });
+        down.on('message', (d, b) =>
+          up.readyState === 1 ? up.send(d, { binary: b }) : queue.push([d, b]),
+        );
+        up.on('message', (d, b) => down.send(d, { binary: b }));
+        down.on('close', () => up.close());
+        up.on('close', () => down.close());
+        up.on('error', () => down.terminate());
+      });
+    }
+  }
+  process.send({ ports });
+  process.on('message', (m) => m === 'exit' && process.exit(0));
+} else {
+  await main();
+}
+
+// --- parent ------------------------------------------------------------------------------------------------------
+async function main() {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wss-bench-proxy-'));
+  const stops = [];
+  try {
+    const bundle = path.join(tmp, 'proxy.cjs');
+    await build({
+      entryPoints: [path.join(root, 'bench', 'proxy-entry.ts')],
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      outfile: bundle,
+      logLevel: 'warning',
+    });
+    const engine = require(bundle);
+    const store = engine.openStore(path.join(tmp, 'home'));
+    const ca = await engine.createCa(store, { keyType: 'ecdsa' });
+    const { leaf } = await engine.issueLeaf(store, {
+      names: ['localhost', '127.0.0.1'],
+      keyType: 'ecdsa',
+    });
+    const material = {
+      bundle,
+      certPem: leaf.certPem,
+      keyPem: engine.readLeafKeyPem(store, leaf.id),
+      caPem: ca.certPem,
+    };
+    const env = { ...process.env };
+    delete env.NODE_EXTRA_CA_CERTS;
+
+    const startChild = async (kind, cfg) => {
+      const child = fork(self, ['--child', kind, JSON.stringify(cfg)], {
+        env,
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+      stops.push(() => child.kill('SIGTERM'));
+      const { ports } = await new Promise((resolve, reject) => {
+        child.once('message', resolve);
+        child.once('exit', (c) => reject(new Error(`${kind} exited with ${c}`)));
+      });
+      return ports;
+    };
+    const target = await startChild('target', material);
+    const vite = WITH_VITE ? await startVite(tmp, env, stops) : undefined;
+    const paths = {
+      ours: await startChild('ours', { ...material, targetPort: target.ws, vitePort: vite?.port }),
+      bare: await startChild('bare', { ...material, targetPort: target.ws }),
+      direct: target,
+    };
+    if (WITH_NGINX) paths.nginx = await startNginx(tmp, material, target.ws, stops);
+    const kinds = Object.keys(paths);
+
+    console.log(
+      `bench/proxy: ${ROUNDS} round(s) x ${SECONDS} s per cell and path (median rate), closed loop, loopback; node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'})`,
+    );
+    console.log(
+      'ours = WSS Studio proxy, frame log on + live subscriber; bare = ws<->ws Node pass-through, no logging; nginx = nginx-light reverse proxy; direct = the target\n',
+    );
+    console.log(
+      `| scheme | size | clients | ${kinds.map((k) => `${k} msg/s`).join(' | ')} | ours/bare | ours/nginx | ${kinds.map((k) => `${k} p50/p99 ms`).join(' | ')} |`,
+    );
+    console.log(
+      `| --- | ---: | ---: | ${kinds.map(() => '---:').join(' | ')} | ---: | ---: | ${kinds.map(() => '---:').join(' | ')} |`,
+    );
+    const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+    let worst = Infinity;
+    for (const scheme of SCHEMES) {
+      for (const size of SIZES) {
+        for (const clients of CLIENTS) {
+          if (ONLY && ONLY !== `${scheme}:${size}:${clients}`) continue;
+          const acc = Object.fromEntries(kinds.map((k) => [k, { rates: [], rtts: [] }]));
+          for (let round = 0; round < ROUNDS; round++) {
+            for (let i = 0; i < kinds.length; i++) {
+              const k = kinds[(i + round) % kinds.length];
+              const host = scheme === 'wss' ? 'localhost' : '127.0.0.1';
+              const m = await measure(
+                `${scheme}://${host}:${paths[k][scheme]}/`,
+                size,
+                clients,
+                ca.certPem,
+              );
+              acc[k].rates.push(m.rate);
+              for (const x of m.rtts) acc[k].rtts.push(x);
+            }
+            process.stderr.write('.');
+          }
+          const s = Object.fromEntries(kinds.map((k) => [k, summarize(acc[k])]));
+          const ratio = median(acc.ours.rates.map((r, i) => r / acc.bare.rates[i]));
+          worst = Math.min(worst, ratio);
+          const vsNginx = acc.nginx
+            ? median(acc.ours.rates.map((r, i) => r / acc.nginx.rates[i]))
+            : NaN;
+          console.log(
+            `| ${scheme} | ${fmtSize(size)} | ${clients} | ${kinds.map((k) => fmt(s[k].rate)).join(' | ')} | ${(ratio * 100).toFixed(1)}% | ${Number.isNaN(vsNginx) ? '-' : `${(vsNginx * 100).toFixed(1)}%`} | ${kinds.map((k) => `${s[k].p50.toFixed(3)} / ${s[k].p99.toFixed(3)}`).join(' | ')} |`,
+          );
+        }
+      }
+    }
+    process.stderr.write('\n');
+    console.log('');
+    console.log(
+      `target: ours >= 0.9x bare in every cell: worst ${(worst * 100).toFixed(1)}% -> ${worst >= 0.9 ? 'met' : 'NOT met'}`,
+    );
+    if (vite) {
+      const direct = [];
+      const ours = [];
+      for (let round = 0; round < Math.max(3, ROUNDS); round++) {
+        direct.push(await pageLoad(vite.port));
+        ours.push(await pageLoad(paths.ours.vite));
+      }
+      const d = median(direct.map((x) => x.ms));
+      const o = median(ours.map((x) => x.ms));
+      console.log(
+        `HTTP page load (Vite dev server, index + ${ours[0].requests - 1} module requests, 6 at a time): direct ${d.toFixed(1)} ms, through ours ${o.toFixed(1)} ms = ${(o / d).toFixed(2)}x -> target <= 1.2x ${o / d <= 1.2 ? 'met' : 'NOT met'}`,
+      );
+    }
+  } finally {
+    for (const s of stops.reverse()) s();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+async function freePort() {
+  const s = net.createServer();
+  await new Promise((r) => s.listen(0, '127.0.0.1', r));
+  const port = s.address().port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+async function waitPort(port, what, ms = 30_000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const ok = await new Promise((r) => {
+      const s = net.connect(port, '127.0.0.1', () => (s.destroy(), r(true)));
+      s.on('error', () => r(false));
+    });
+    if (ok) return;
+    if (Date.now() > end) throw new Error(`${what} did not listen on ${port}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** nginx-light as a WebSocket reverse proxy, in a temp prefix, 127.0.0.1 only, one worker. */
+async function startNginx(tmp, m, targetPort, stops) {
+  if (!fs.existsSync(NGINX))
+    throw new Error(
+      `nginx is missing at ${NGINX}: install it with "apt-get install nginx-light" (or pass --no-nginx)`,
+    );
+  const dir = path.join(tmp, 'nginx');
+  fs.mkdirSync(path.join(dir, 'logs'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'cert.pem'), `${m.certPem.trim()}\n${m.caPem.trim()}\n`);
+  fs.writeFileSync(path.join(dir, 'key.pem'), m.keyPem, { mode: 0o600 });
+  const ws = await freePort();
+  const wss = await freePort();
+  const loc = `location / { proxy_pass http://127.0.0.1:${targetPort}; proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection "upgrade"; proxy_set_header Host $host; proxy_read_timeout 3600s; proxy_buffering off; }`;
+  fs.writeFileSync(
+    path.join(dir, 'nginx.conf'),
+    `worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/logs/error.log warn; daemon off;
+events { worker_connections 1024; }
+http { access_log off; client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  server { listen 127.0.0.1:${ws}; ${loc} }
+  server { listen 127.0.0.1:${wss} ssl; ssl_certificate ${dir}/cert.pem; ssl_certificate_key ${dir}/key.pem; ${loc} }
+}
+`,
+  );
+  const child = spawn(
+    NGINX,
+    ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'logs', 'error.log')],
+    { stdio: 'inherit' },
+  );
+  stops.push(() => child.kill('SIGTERM'));
+  await waitPort(wss, 'nginx');
+  return { ws, wss };
+}
+
+/** A Vite dev server over an app of VITE_MODULES small modules (a chain of imports from main.js). */
+async function startVite(tmp, env, stops) {
+  const app = path.join(tmp, 'vite-app');
+  fs.mkdirSync(app);
+  fs.writeFileSync(
+    path.join(app, 'index.html'),
+    '<!doctype html><div id="app"></div><script type="module" src="/main.js"></script>\n',
+  );
+  const imports = Array.from(
+    { length: VITE_MODULES },
+    (_, i) => `import { v${i} } from './m${i}.js';`,
+  ).join('\n');
+  fs.writeFileSync(
+    path.join(app, 'main.js'),
+    `${imports}\ndocument.querySelector('#app').textContent = [${Array.from({ length: VITE_MODULES }, (_, i) => `v${i}`).join(',')}].join(' ');\n`,
+  );
+  for (let i = 0; i < VITE_MODULES; i++)
+    fs.writeFileSync(
+      path.join(app, `m${i}.js`),
+      `export const v${i} = ${JSON.stringify('module ' + i + ' '.repeat(2000))};\n`,
+    );
+  fs.writeFileSync(
+    path.join(app, 'vite.config.mjs'),
+    "export default { logLevel: 'error', clearScreen: false, server: { allowedHosts: true } };\n",
+  );
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'),
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--strictPort',
+    ],
+    { cwd: app, env, stdio: 'ignore' },
+  );
+  stops.push(() => child.kill('SIGTERM'));
+  await waitPort(port, 'vite');
+  await pageLoad(port); // warm Vite's transform cache: both paths then measure serving, not compiling
+  return { port };
+}
+
+/** GET / then every module the page imports (breadth first, 6 at a time, keep-alive): total ms. */
+async function pageLoad(port) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 6 });
+  const get = (p) =>
+    new Promise((resolve, reject) => {
+      http
+        .get({ host: '127.0.0.1', port, path: p, agent, headers: { Accept: '*/*' } }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (d) => (body += d));
+          res.on('end', () => resolve(body));
+        })
+        .on('error', reject);
+    });
+  const t0 = performance.now();
+  const html = await get('/');
+  const seen = new Set();
+  let queue = [...html.matchAll(/src="(\/[^"]+)"/g)].map((m) => m[1]);
+  let requests = 1;
+  while (queue.length) {
+    const batch = queue.filter((p) => !seen.has(p));
+    batch.forEach((p) => seen.add(p));
+    const bodies = await Promise.all(batch.map(get));
+    requests += batch.length;
+    queue = bodies.flatMap((b) =>
+      [...b.matchAll(/(?:from|import)\s*["'](\/[^"']+)["']/g)].map((m) => m[1]),
+    );
+  }
+  const ms = performance.now() - t0;
+  agent.destroy();
+  return { ms, requests };
+}

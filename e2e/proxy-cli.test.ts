@@ -1,0 +1,148 @@
+// `wss-studio proxy` as a separate process: it fronts a live server and prints JSON Lines, takes live
+// faults typed on stdin, stops cleanly on SIGINT; bad input exits 2 with the field and the fix and leaves
+// the store byte for byte as it was.
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import readline from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket, WebSocketServer } from 'ws';
+import { makeTestPki, waitFor, type TestPki } from '../main/echo/testing';
+import { runCli, snapshotTree } from './helpers/tools';
+
+const BIN = path.resolve(__dirname, '..', 'bin', 'wss-studio.cjs');
+let pki: TestPki;
+let target: http.Server;
+let targetPort: number;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  pki = await makeTestPki();
+  env = { ...process.env, WSS_STUDIO_HOME: pki.home };
+  delete env.NODE_EXTRA_CA_CERTS;
+  target = http.createServer((_q, s) => s.end('target page'));
+  new WebSocketServer({ server: target }).on('connection', (ws) =>
+    ws.on('message', (d, b) => ws.send(d, { binary: b })),
+  );
+  await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+  targetPort = (target.address() as net.AddressInfo).port;
+});
+afterAll(async () => {
+  target?.closeAllConnections();
+  await new Promise((r) => target?.close(r));
+  pki?.cleanup();
+});
+
+/** The CLI as a live process: JSON Lines parsed as they come, stderr collected, stdin open for fault lines. */
+async function runLive(argv: string[]) {
+  const child = spawn(process.execPath, [BIN, ...argv], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const lines: Record<string, unknown>[] = [];
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  readline.createInterface({ input: child.stdout }).on('line', (l) => lines.push(JSON.parse(l)));
+  await waitFor(() => lines.length > 0, `first line of "wss-studio ${argv[0]}"`, 20_000);
+  return { child, lines, stderr: () => err };
+}
+
+describe('wss-studio proxy', () => {
+  it('fronts a server, logs the request and the frames, applies a fault typed on stdin, stops on SIGINT', async () => {
+    const { child, lines, stderr } = await runLive([
+      'proxy',
+      'https://localhost:0',
+      `http://127.0.0.1:${targetPort}`,
+      '--json',
+    ]);
+    const listening = lines[0] as { type: string; url: string; wsUrl: string; certId: string };
+    expect(listening).toMatchObject({ type: 'listening', certId: pki.leafId });
+    expect(listening.url).toMatch(/^https:\/\/localhost:\d+$/);
+
+    const ws = new WebSocket(listening.wsUrl + '/', { ca: pki.caPem });
+    await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
+    const rtt = async (t: string) => {
+      const t0 = performance.now();
+      const got = new Promise<string>((r) => ws.once('message', (d) => r(String(d))));
+      ws.send(t);
+      expect(await got).toBe(t);
+      return performance.now() - t0;
+    };
+    expect(await rtt('fast')).toBeLessThan(250);
+    child.stdin.write('latency 150\n');
+    await waitFor(() => stderr().includes('faults: latency 150 ms'), 'fault acknowledged');
+    expect(await rtt('slow')).toBeGreaterThanOrEqual(300);
+    child.stdin.write('close all 4003 from the terminal\n');
+    const closed = await new Promise<[number, string]>((r) =>
+      ws.once('close', (c, why) => r([c, String(why)])),
+    );
+    expect(closed).toEqual([4003, 'from the terminal']);
+    await waitFor(() => lines.some((l) => l.type === 'close'), 'close event');
+
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    const types = lines.map((l) =>
+      l.type === 'http' ? `http ${l.status}` : l.type === 'fault' ? `fault ${l.fault}` : l.type,
+    );
+    expect(types[0]).toBe('listening');
+    expect(types).toEqual(
+      expect.arrayContaining([
+        'http 101',
+        'open',
+        'frame',
+        'fault settings',
+        'fault close',
+        'close',
+      ]),
+    );
+    expect(types.at(-1)).toBe('stopped');
+  }, 60_000);
+
+  it('a refused target: exit 2, the field and the fix, and the store unchanged', async () => {
+    const s = net.createServer();
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    const dead = (s.address() as net.AddressInfo).port;
+    await new Promise((r) => s.close(r));
+    const before = snapshotTree(pki.home);
+    const r = await runCli(['proxy', 'https://app.test:0', `http://127.0.0.1:${dead}`], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      `error: failed to front "http://127.0.0.1:${dead}" at "https://app.test:0": target "http://127.0.0.1:${dead}": nothing is listening on 127.0.0.1:${dead}`,
+    );
+    expect(r.stderr).toContain('hint: start your server');
+    expect(snapshotTree(pki.home)).toEqual(before);
+  });
+
+  it('a name outside the CA constraints and a missing argument: exit 2 naming what to fix', async () => {
+    const before = snapshotTree(pki.home);
+    const r = await runCli(
+      ['proxy', 'https://www.example.com:0', `http://127.0.0.1:${targetPort}`],
+      { env },
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/outside the CA's name constraints/);
+    const r2 = await runCli(['proxy', 'https://app.test:8443'], { env });
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toContain('missing TARGET_URL');
+    expect(snapshotTree(pki.home)).toEqual(before);
+  });
+
+  it('wss-studio serve takes the same live faults on stdin (one mechanism for echo servers)', async () => {
+    const { child, lines, stderr } = await runLive(['serve', '--ws', '0', '--json']);
+    const ws = new WebSocket((lines[0] as { url: string }).url);
+    await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
+    child.stdin.write('latency 150\n');
+    await waitFor(() => stderr().includes('faults: latency 150 ms'), 'fault acknowledged');
+    const t0 = performance.now();
+    const got = new Promise<string>((r) => ws.once('message', (d) => r(String(d))));
+    ws.send('slow echo');
+    expect(await got).toBe('slow echo');
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(300);
+    const closed = new Promise<number>((r) => ws.once('close', (c) => r(c)));
+    child.stdin.write('close all 4002 enough\n');
+    expect(await closed).toBe(4002);
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(lines.some((l) => l.type === 'fault' && l.fault === 'close')).toBe(true);
+  }, 60_000);
+});

@@ -1,0 +1,46 @@
+// Test helpers shared by the proxy tests (nothing ships it): a test PKI per file, cleanups run after each
+// test in reverse order, and servers bound to 127.0.0.1 on a free port that are closed afterwards.
+import type http from 'node:http';
+import type net from 'node:net';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { makeTestPki, type TestPki } from '../echo/testing';
+
+export interface Testbed {
+  /** The file's PKI (CA + leaf for localhost, 127.0.0.1, ::1), ready in tests. */
+  readonly pki: TestPki;
+  /** Run fn after the current test (last registered runs first). */
+  defer(fn: () => Promise<void> | void): void;
+  /** Listen on 127.0.0.1:0, close (connections included) after the test; the port. */
+  listen(server: http.Server | net.Server): Promise<number>;
+}
+
+export function useTestbed(): Testbed {
+  let pki: TestPki | undefined;
+  const cleanups: (() => Promise<void> | void)[] = [];
+  beforeAll(async () => {
+    pki = await makeTestPki();
+  });
+  afterAll(() => pki?.cleanup());
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  const defer = (fn: () => Promise<void> | void) => void cleanups.push(fn);
+  return {
+    get pki() {
+      if (!pki) throw new Error('the test PKI is made in beforeAll');
+      return pki;
+    },
+    defer,
+    async listen(server) {
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      defer(
+        () =>
+          new Promise<void>((r) => {
+            (server as http.Server).closeAllConnections?.();
+            server.close(() => r());
+          }),
+      );
+      return (server.address() as net.AddressInfo).port;
+    },
+  };
+}
