@@ -25,6 +25,7 @@ const samples: { [K in RequestName]: Input<K> } = {
   'ca.export': { format: 'pem' },
   'names.check': { names: ['localhost', 'bad name'] },
   'cert.list': {},
+  'cert.damaged': {},
   'cert.get': { id: 'no-such-cert' },
   'cert.issue': { names: ['localhost'] },
   'cert.renew': { id: 'no-such-cert' },

@@ -209,6 +209,11 @@ export const requests = {
     'per-name verdict for live validation (pure, never fails on a bad name)',
   ),
   'cert.list': def(none, 'every issued certificate'),
+  /** Separate from cert.list so its LeafDto[] result keeps its shape for every existing caller. */
+  'cert.damaged': def(
+    none,
+    'certificate folders that cannot be read (path and what is wrong); cert.list leaves them out',
+  ),
   'cert.get': def(v.strictObject({ id: nonEmpty(LIMITS.id) }), 'one certificate with its PEM'),
   'cert.issue': def(
     v.strictObject({
@@ -580,6 +585,15 @@ export interface LeafDto {
   extKeyUsage: string[];
 }
 
+/** A certificate folder that cannot be read (corrupt or missing file): delete it with cert.delete {id}. */
+export interface DamagedLeafDto {
+  id: string;
+  /** The certificate's folder. */
+  path: string;
+  /** What is wrong, naming the file ("meta.json missing", "\"names\" must be an array of names"). */
+  problem: string;
+}
+
 export interface NameVerdict {
   input: string;
   normalized?: string;
@@ -927,6 +941,7 @@ export interface Results {
   'ca.export': ExportDto;
   'names.check': NameVerdict[];
   'cert.list': LeafDto[];
+  'cert.damaged': DamagedLeafDto[];
   'cert.get': LeafDto;
   'cert.issue': { leaf: LeafDto; warnings: string[] };
   'cert.renew': LeafDto;

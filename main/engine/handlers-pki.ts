@@ -11,6 +11,7 @@ import {
   listLeaves,
   loadCa,
   renewLeaf,
+  scanLeaves,
 } from '../pki';
 import { recordReplaced } from '../trust/history';
 import type { Handlers } from './dispatch';
@@ -25,6 +26,7 @@ type PkiNames =
   | 'ca.export'
   | 'names.check'
   | 'cert.list'
+  | 'cert.damaged'
   | 'cert.get'
   | 'cert.issue'
   | 'cert.renew'
@@ -77,6 +79,8 @@ export function pkiHandlers(d: EngineDeps): Pick<Handlers, PkiNames> {
     'ca.export': ({ format }) => exportDto(exportCa(store, format), format === 'pem'),
     'names.check': ({ names }) => checkNames(names, loadCa(store)),
     'cert.list': () => listLeaves(store).map(leafDto),
+    'cert.damaged': () =>
+      scanLeaves(store).damaged.map((x) => ({ id: x.id, path: x.path, problem: x.error })),
     'cert.get': ({ id }) => leafDto(getLeaf(store, id)),
     'cert.issue': async (input) => {
       const r = await issueLeaf(store, {
