@@ -15,11 +15,14 @@ import type {
   ServerStatus,
   ServerStatusEvent,
 } from './types';
-import { normalizeDefinition } from './validation';
+import { normalizeDefinition, StoredServerSchema } from './validation';
+import { keepSkipped, readSettingsList, type SkippedEntry } from '../store/settings';
 import { Behaviours } from './rules/registry';
 
 /** The part of the store the manager needs (main/store's Store satisfies it). */
 export interface SettingsStore {
+  /** Named in problems with the file (main/store's Store has it). */
+  readonly settingsPath?: string;
   readSettings(): { servers?: unknown[]; [k: string]: unknown };
   writeSettings(s: { schema: 1; servers?: unknown[]; [k: string]: unknown }): void;
 }
@@ -439,42 +442,28 @@ export class ServerManager {
     }
   }
 
+  /**
+   * Entries of settings.json "servers" that could not be used: skipped at load, each with the file's path,
+   * its index, the field and what is wrong. They stay in the file as written (persist writes them back).
+   */
+  get problems(): string[] {
+    return this.skipped.map((s) => s.problem);
+  }
+
+  private skipped: SkippedEntry[] = [];
+
   private loadDefinitions(): ServerDefinition[] {
     if (!this.settings) return [];
-    const raw = this.settings.readSettings().servers;
-    if (raw === undefined) return [];
-    if (!Array.isArray(raw)) {
-      throw failure(
-        'INVALID_SETTINGS',
-        'load echo server definitions',
-        'settings key "servers" is not a list',
-        'fix or remove the "servers" key in settings.json',
-      );
-    }
-    const seen = new Set<string>();
-    return raw.map((item, i) => {
-      let def: ServerDefinition;
-      try {
-        def = normalizeDefinition(item);
-      } catch (err) {
-        throw failure(
-          'INVALID_SETTINGS',
-          'load echo server definitions',
-          `settings.json servers[${i}]: ${isWssError(err) ? err.data.cause : String(err)}`,
-          'fix or remove that entry in settings.json',
-        );
-      }
-      if (typeof (item as { id?: unknown }).id !== 'string' || seen.has(def.id)) {
-        throw failure(
-          'INVALID_SETTINGS',
-          'load echo server definitions',
-          `settings.json servers[${i}] has a missing or duplicate id`,
-          'give each server a unique "id"',
-        );
-      }
-      seen.add(def.id);
-      return def;
-    });
+    const file = this.settings.settingsPath ?? 'settings.json';
+    const { items, skipped } = readSettingsList(
+      file,
+      'servers',
+      this.settings.readSettings().servers,
+      StoredServerSchema,
+      (entry) => normalizeDefinition(entry),
+    );
+    this.skipped = skipped;
+    return items;
   }
 
   private persist(): void {
@@ -483,7 +472,10 @@ export class ServerManager {
     this.settings.writeSettings({
       ...current,
       schema: 1,
-      servers: [...this.entries.values()].map((e) => e.def),
+      servers: keepSkipped(
+        [...this.entries.values()].map((e) => e.def),
+        this.skipped,
+      ),
     });
   }
 }

@@ -8,6 +8,7 @@ import {
   type ServerDefinitionInput,
 } from '../echo';
 import type { FrameLog } from '../echo/frame-log';
+import { failure } from '../../shared/errors';
 import type { Handlers } from './dispatch';
 import type { EngineDeps } from './index';
 import { exportDto } from './dto';
@@ -98,7 +99,16 @@ export function echoHandlers(d: EngineDeps): EchoPart {
     manager: m,
     labUrls: () => (manager ? manager.list().flatMap((s) => (s.labUrl ? [s.labUrl] : [])) : []),
     async startEnabled() {
-      await m().startEnabled();
+      const mgr = m();
+      await mgr.startEnabled();
+      // Skipped settings.json entries are said out loud (web mode and the CLI print this as a warning).
+      if (mgr.problems.length)
+        throw failure(
+          'SETTINGS_ENTRY_SKIPPED',
+          'load every echo server',
+          mgr.problems.join('; '),
+          'fix or remove those entries in the file by hand (they are kept as written), then restart',
+        );
     },
     async close() {
       if (closed) return;
