@@ -28,10 +28,10 @@ export const LIMITS = {
 } as const;
 
 const str = (max: number) =>
-  v.pipe(v.string(), v.maxLength(max, `must be at most ${max} characters`));
+  v.pipe(v.string('must be a string'), v.maxLength(max, `must be at most ${max} characters`));
 const nonEmpty = (max: number) =>
   v.pipe(
-    v.string(),
+    v.string('must be a string'),
     v.minLength(1, 'must not be empty'),
     v.maxLength(max, `must be at most ${max} characters`),
   );

@@ -8,7 +8,7 @@ import {
   type ServerDefinitionInput,
 } from '../echo';
 import type { FrameLog } from '../echo/frame-log';
-import { failure } from '../../shared/errors';
+import { skippedFailure } from '../store/settings';
 import type { Handlers } from './dispatch';
 import type { EngineDeps } from './index';
 import { exportDto } from './dto';
@@ -101,14 +101,9 @@ export function echoHandlers(d: EngineDeps): EchoPart {
     async startEnabled() {
       const mgr = m();
       await mgr.startEnabled();
-      // Skipped settings.json entries are said out loud (web mode and the CLI print this as a warning).
-      if (mgr.problems.length)
-        throw failure(
-          'SETTINGS_ENTRY_SKIPPED',
-          'load every echo server',
-          mgr.problems.join('; '),
-          'fix or remove those entries in the file by hand (they are kept as written), then restart',
-        );
+      // Skipped settings.json entries are said out loud (web mode prints this as a warning).
+      const skipped = skippedFailure('echo server', mgr.problems);
+      if (skipped) throw skipped;
     },
     async close() {
       if (closed) return;

@@ -6,6 +6,7 @@ import { inputError } from '../../shared/errors';
 import { FaultRegistry } from '../faults';
 import { createProxyManager, type ProxyManager } from '../proxy';
 import type { FrameLog } from '../echo/frame-log';
+import { skippedFailure } from '../store/settings';
 import type { Handlers } from './dispatch';
 import type { EngineDeps } from './index';
 
@@ -89,6 +90,8 @@ export function proxyHandlers(d: EngineDeps, frameLog: () => FrameLog): ProxyPar
     },
     async startEnabled() {
       await m().startEnabled();
+      const skipped = skippedFailure('proxy', m().problems);
+      if (skipped) throw skipped;
     },
     async close() {
       if (closed) return;

@@ -113,3 +113,27 @@ describe('settings.json read with the shared schema', () => {
     expect(saved.servers.slice(2)).toEqual(entries.filter((_, i) => i !== 8));
   });
 });
+
+describe('settings.json proxies read with the shared schema', () => {
+  it('skips a bad proxy entry with its index and field, lists the good one, keeps the bad one', async () => {
+    const good = { id: 'px', publicUrl: 'https://app.test:8443', target: 'http://127.0.0.1:5173' };
+    const entries = [
+      good,
+      { id: 'nourl', target: 'http://127.0.0.1:1' },
+      { ...good, id: 'b', bindHost: 7 },
+    ];
+    const text = JSON.stringify({ schema: 1, proxies: entries });
+    const { file, engine } = withSettings(text);
+    const started = engine.startEnabledServers();
+    await expect(started).rejects.toMatchObject({ code: 'SETTINGS_ENTRY_SKIPPED' });
+    const message = await started.catch((e: Error) => e.message);
+    expect(message).toContain(`${JSON.stringify(file)} proxies[1]: "publicUrl" is missing`);
+    expect(message).toContain(`${JSON.stringify(file)} proxies[2]: "bindHost" must be`);
+    const list = await engine.call('proxy.list', {});
+    expect(list.ok && (list.result as { id: string }[]).map((p) => p.id)).toEqual(['px']);
+    expect(fs.readFileSync(file, 'utf8')).toBe(text);
+    const r = await engine.call('proxy.remove', { id: 'px' });
+    expect(r.ok).toBe(true);
+    expect(JSON.parse(fs.readFileSync(file, 'utf8')).proxies).toEqual(entries.slice(1));
+  });
+});

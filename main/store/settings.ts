@@ -10,7 +10,7 @@
 //   start. The entry stays in the file byte for byte as written: writers append `skipped` raw entries back
 //   (keepSkipped), so fixing it by hand brings it back on the next start.
 import * as v from 'valibot';
-import { failure } from '../../shared/errors';
+import { failure, type WssError } from '../../shared/errors';
 import { describeIssue } from './schemas';
 
 /** An entry of a settings.json list that could not be used. */
@@ -96,4 +96,15 @@ function describeEntryIssue(issue: v.BaseIssue<unknown>): string {
 /** What a writer stores under the key: the live entries, then the skipped ones exactly as they were read. */
 export function keepSkipped<T>(items: T[], skipped: readonly SkippedEntry[]): unknown[] {
   return [...items, ...skipped.map((s) => s.raw)];
+}
+
+/** The start-up report of skipped entries of one area (web mode and the CLI print it as a warning). */
+export function skippedFailure(what: string, problems: readonly string[]): WssError | undefined {
+  if (problems.length === 0) return undefined;
+  return failure(
+    'SETTINGS_ENTRY_SKIPPED',
+    `load every ${what}`,
+    problems.join('; '),
+    'fix or remove those entries in the file by hand (they are kept as written), then restart',
+  );
 }
