@@ -88,7 +88,7 @@ function describeEntryIssue(issue: v.BaseIssue<unknown>): string {
     typeof got === 'number' ||
     typeof got === 'boolean' ||
     (typeof got === 'string' && got.length <= 64)
-      ? ` (got ${JSON.stringify(got)})`
+      ? ` (got ${typeof got === 'number' ? String(got) : JSON.stringify(got)})`
       : '';
   return describeIssue([issue]) + shown;
 }
