@@ -42,6 +42,7 @@ const samples: { [K in RequestName]: Input<K> } = {
   'server.remove': { id: 'no-such-server' },
   'server.start': { id: 'no-such-server' },
   'server.stop': { id: 'no-such-server' },
+  'settings.problems': {},
   'log.snapshot': { limit: 10 },
   'log.clear': {},
   'log.configure': { capacity: 10_000 },

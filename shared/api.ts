@@ -279,6 +279,10 @@ export const requests = {
   'server.remove': def(v.strictObject({ id: nonEmpty(LIMITS.id) }), 'stop and remove a server'),
   'server.start': def(v.strictObject({ id: nonEmpty(LIMITS.id) }), 'start a server'),
   'server.stop': def(v.strictObject({ id: nonEmpty(LIMITS.id) }), 'stop a server'),
+  'settings.problems': def(
+    none,
+    'what is wrong in settings.json: skipped server/proxy entries (path, index, field), or the whole file',
+  ),
 
   // frame log
   'log.snapshot': def(
@@ -957,6 +961,7 @@ export interface Results {
   'server.remove': Ok;
   'server.start': ServerDto;
   'server.stop': ServerDto;
+  'settings.problems': string[];
   'log.snapshot': LogSnapshot;
   'log.clear': Ok;
   'log.configure': LogCounters;

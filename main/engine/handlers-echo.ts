@@ -8,7 +8,7 @@ import {
   type ServerDefinitionInput,
 } from '../echo';
 import type { FrameLog } from '../echo/frame-log';
-import { skippedFailure } from '../store/settings';
+import { settingsProblems, skippedFailure } from '../store/settings';
 import type { Handlers } from './dispatch';
 import type { EngineDeps } from './index';
 import { exportDto } from './dto';
@@ -34,6 +34,8 @@ export interface EchoPart {
   /** The manager (created on first use): rules, pushes and replay work on it (handlers-behaviour.ts). */
   manager(): ServerManager;
   startEnabled(): Promise<void>;
+  /** settings.json problems of the servers area (skipped entries, or why the area did not load). */
+  problems(): string[];
   close(): Promise<void>;
 }
 
@@ -98,6 +100,7 @@ export function echoHandlers(d: EngineDeps): EchoPart {
     frameLog: () => m().log,
     manager: m,
     labUrls: () => (manager ? manager.list().flatMap((s) => (s.labUrl ? [s.labUrl] : [])) : []),
+    problems: () => settingsProblems(() => m().problems),
     async startEnabled() {
       const mgr = m();
       await mgr.startEnabled();

@@ -90,6 +90,7 @@ export function createEngine(opts: EngineOptions): Engine {
     ...doctorHandlers(deps),
     ...clients.handlers,
     ...proxies.handlers,
+    'settings.problems': () => [...new Set([...echo.problems(), ...proxies.problems()])],
   };
   const dispatcher = new Dispatcher(handlers, wideningGate(deps));
   let closing: Promise<void> | undefined;

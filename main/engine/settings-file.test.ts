@@ -55,6 +55,10 @@ describe('settings.json read with the shared schema', () => {
         expect(r.error.hint).toMatch(/never overwrites/);
       }
       await expect(engine.startEnabledServers()).rejects.toThrow(/settings\.json/);
+      // The UI's one place to read it: the same message, once.
+      const problems = await engine.call('settings.problems', {});
+      expect(problems.ok && problems.result).toEqual([expect.stringMatching(cause)]);
+      expect(problems.ok && (problems.result as string[])[0]).toContain(JSON.stringify(file));
       expect(fs.readFileSync(file, 'utf8')).toBe(text);
     });
   }
@@ -100,6 +104,11 @@ describe('settings.json read with the shared schema', () => {
     ] as const) {
       expect(problems).toContain(at(i) + why);
     }
+    const reported = await engine.call('settings.problems', {});
+    expect(reported.ok && (reported.result as string[]).length).toBe(9);
+    expect(reported.ok && (reported.result as string[])[3]).toBe(
+      at(3) + '"port" must be from 0 to 65535 (got 70000)',
+    );
     const list = await engine.call('server.list', {});
     const servers = (list.ok ? list.result : []) as ServerDto[];
     expect(servers.map((s) => [s.id, s.state])).toEqual([['good', 'running']]);

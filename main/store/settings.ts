@@ -108,3 +108,12 @@ export function skippedFailure(what: string, problems: readonly string[]): WssEr
     'fix or remove those entries in the file by hand (they are kept as written), then restart',
   );
 }
+
+/** An area's skipped entries, or the one message saying why it did not load at all (for the UI). */
+export function settingsProblems(load: () => string[]): string[] {
+  try {
+    return load();
+  } catch (e) {
+    return [(e as Error).message];
+  }
+}
