@@ -106,7 +106,12 @@ export function createEngine(opts: EngineOptions): Engine {
     },
     labUrls: () => echo.labUrls(),
     startEnabledServers: async () => {
-      await Promise.all([echo.startEnabled(), proxies.startEnabled()]);
+      // Both areas start whatever they can; then every problem is reported, not only the first.
+      const r = await Promise.allSettled([echo.startEnabled(), proxies.startEnabled()]);
+      const failed = r.flatMap((x) => (x.status === 'rejected' ? [x.reason as Error] : []));
+      const messages = [...new Set(failed.map((e) => e.message))];
+      if (messages.length > 1) throw new Error(messages.join('\n'));
+      if (failed[0]) throw failed[0];
     },
     close() {
       closing ??= (async () => {

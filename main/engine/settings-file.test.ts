@@ -146,3 +146,26 @@ describe('settings.json proxies read with the shared schema', () => {
     expect(JSON.parse(fs.readFileSync(file, 'utf8')).proxies).toEqual(entries.slice(1));
   });
 });
+
+describe('settings.json with damage in both areas', () => {
+  it('starts what it can and reports the skipped servers and proxies together', async () => {
+    const text = JSON.stringify({
+      schema: 1,
+      servers: [
+        { id: 'ok', enabled: true },
+        { id: 'bad-server', mode: 'loud' },
+      ],
+      proxies: [{ id: 'bad-proxy', target: 'http://127.0.0.1:1' }],
+    });
+    const { file, engine } = withSettings(text);
+    const message = await engine.startEnabledServers().then(
+      () => '',
+      (e: Error) => e.message,
+    );
+    expect(message).toContain(`${JSON.stringify(file)} servers[1]: "mode" must be`);
+    expect(message).toContain(`${JSON.stringify(file)} proxies[0]: "publicUrl" is missing`);
+    const list = await engine.call('server.list', {});
+    expect(list.ok && (list.result as ServerDto[]).map((s) => s.state)).toEqual(['running']);
+    expect(fs.readFileSync(file, 'utf8')).toBe(text);
+  });
+});
