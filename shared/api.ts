@@ -28,10 +28,10 @@ export const LIMITS = {
 } as const;
 
 const str = (max: number) =>
-  v.pipe(v.string(), v.maxLength(max, `must be at most ${max} characters`));
+  v.pipe(v.string('must be a string'), v.maxLength(max, `must be at most ${max} characters`));
 const nonEmpty = (max: number) =>
   v.pipe(
-    v.string(),
+    v.string('must be a string'),
     v.minLength(1, 'must not be empty'),
     v.maxLength(max, `must be at most ${max} characters`),
   );
@@ -209,6 +209,11 @@ export const requests = {
     'per-name verdict for live validation (pure, never fails on a bad name)',
   ),
   'cert.list': def(none, 'every issued certificate'),
+  /** Separate from cert.list so its LeafDto[] result keeps its shape for every existing caller. */
+  'cert.damaged': def(
+    none,
+    'certificate folders that cannot be read (path and what is wrong); cert.list leaves them out',
+  ),
   'cert.get': def(v.strictObject({ id: nonEmpty(LIMITS.id) }), 'one certificate with its PEM'),
   'cert.issue': def(
     v.strictObject({
@@ -277,6 +282,10 @@ export const requests = {
   'server.restart': def(
     v.strictObject({ id: nonEmpty(LIMITS.id) }),
     'stop and start a server (e.g. to serve its renewed certificate)',
+  ),
+  'settings.problems': def(
+    none,
+    'what is wrong in settings.json: skipped server/proxy entries (path, index, field), or the whole file',
   ),
 
   // frame log
@@ -593,6 +602,15 @@ export interface RenewalNotes {
   servers: { id: string; name: string; running: boolean }[];
   /** Exports made from the certificate before this renewal (`file`: path written, or the suggested name). */
   staleExports: { format: CertFormat; file: string; at: string }[];
+}
+
+/** A certificate folder that cannot be read (corrupt or missing file): delete it with cert.delete {id}. */
+export interface DamagedLeafDto {
+  id: string;
+  /** The certificate's folder. */
+  path: string;
+  /** What is wrong, naming the file ("meta.json missing", "\"names\" must be an array of names"). */
+  problem: string;
 }
 
 export interface NameVerdict {
@@ -989,6 +1007,7 @@ export interface Results {
   'ca.export': ExportDto;
   'names.check': NameVerdict[];
   'cert.list': LeafDto[];
+  'cert.damaged': DamagedLeafDto[];
   'cert.get': LeafDto;
   'cert.issue': { leaf: LeafDto; warnings: string[] };
   'cert.renew': LeafDto & { renewal: RenewalNotes };
@@ -1005,6 +1024,7 @@ export interface Results {
   'server.start': ServerDto;
   'server.stop': ServerDto;
   'server.restart': ServerDto;
+  'settings.problems': string[];
   'log.snapshot': LogSnapshot;
   'log.clear': Ok;
   'log.configure': LogCounters;

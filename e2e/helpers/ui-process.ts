@@ -1,7 +1,7 @@
 // `wss-studio ui` in its own process, from the built bundle (dist/cli.mjs), with temp HOME, state and trust
 // root: for tests that must see the process survive (or measure its memory) rather than an in-process rig.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { WebSocket } from 'ws';
@@ -17,6 +17,8 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const BUNDLE = path.join(ROOT, 'dist', 'cli.mjs');
 
 export interface UiProcess {
+  /** WSS_STUDIO_HOME */
+  home: string;
   child: ChildProcessWithoutNullStreams;
   port: number;
   token: string;
@@ -39,7 +41,11 @@ export interface UiProcess {
  * Start web mode. `after` is JavaScript run in the child once the CLI has started (e.g. to throw later).
  */
 export async function startUiProcess(
-  opts: { args?: string[]; after?: string } = {},
+  opts: {
+    args?: string[];
+    after?: string;
+    /** settings.json text to start with */ settings?: string;
+  } = {},
 ): Promise<UiProcess> {
   if (!existsSync(BUNDLE)) {
     throw new Error('dist/cli.mjs is missing: run "npm run build:node" (npm test builds it first)');
@@ -48,6 +54,10 @@ export async function startUiProcess(
   mkdirSync(path.join(tmp, 'user'));
   mkdirSync(path.join(tmp, 'trust-root'));
   fakeRenderer(path.join(tmp, 'renderer'));
+  if (opts.settings !== undefined) {
+    mkdirSync(path.join(tmp, 'home'));
+    writeFileSync(path.join(tmp, 'home', 'settings.json'), opts.settings);
+  }
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     WSS_STUDIO_HOME: path.join(tmp, 'home'),
@@ -84,6 +94,7 @@ export async function startUiProcess(
   const transports: WebTransport[] = [];
   const sockets: WebSocket[] = [];
   return {
+    home: path.join(tmp, 'home'),
     child,
     port: Number(url.port),
     token,

@@ -91,6 +91,8 @@ export interface UiRigOptions {
   colorScheme?: 'light' | 'dark';
   /** Hash route to open, e.g. '#/servers'. */
   route?: string;
+  /** settings.json text the engine starts with. */
+  settings?: string;
 }
 
 export async function startUi(opts: UiRigOptions = {}): Promise<UiRig> {
@@ -131,6 +133,10 @@ async function launch(
   const home = path.join(root, 'state');
   const userHome = path.join(root, 'home');
   fs.mkdirSync(userHome, { recursive: true });
+  if (opts.settings !== undefined) {
+    fs.mkdirSync(home, { recursive: true });
+    fs.writeFileSync(path.join(home, 'settings.json'), opts.settings);
+  }
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     WSS_STUDIO_HOME: home,

@@ -176,20 +176,35 @@ describe('ServerManager', () => {
     return m.remove('keep');
   });
 
-  it('reports a corrupt servers entry in settings.json with its index, without rewriting the file', () => {
+  it('skips a bad servers entry (path, index, field), loads the rest, and keeps the entry in the file', async () => {
     const home = fs.mkdtempSync(pki.home + '-bad-');
     try {
-      const text = JSON.stringify({ schema: 1, servers: [{ id: 'ok' }, { id: 'bad', port: -1 }] });
-      fs.writeFileSync(`${home}/settings.json`, text);
-      let err: unknown;
-      try {
-        createServerManager(openStore(home));
-      } catch (e) {
-        err = e;
-      }
-      expect(isWssError(err) && err.code).toBe('INVALID_SETTINGS');
-      expect(String((err as Error).message)).toContain('servers[1]');
-      expect(fs.readFileSync(`${home}/settings.json`, 'utf8')).toBe(text);
+      const file = `${home}/settings.json`;
+      const bad = { id: 'bad', port: 70000, enabled: true };
+      const text = JSON.stringify({ schema: 1, servers: [{ id: 'ok', enabled: true }, bad] });
+      fs.writeFileSync(file, text);
+      const m = createServerManager(openStore(home));
+      managers.push(m);
+      expect(m.list().map((s) => s.id)).toEqual(['ok']);
+      expect(m.problems).toEqual([
+        `${JSON.stringify(file)} servers[1]: "port" must be from 0 to 65535 (got 70000)`,
+      ]);
+      // Loading and starting the good one writes nothing.
+      await m.startEnabled();
+      expect(m.status('ok').state).toBe('running');
+      expect(fs.readFileSync(file, 'utf8')).toBe(text);
+      // A change rewrites the list with the bad entry kept exactly as it was.
+      m.add({ id: 'new' });
+      expect(JSON.parse(fs.readFileSync(file, 'utf8')).servers.at(-1)).toEqual(bad);
+      await m.stopAll();
+      // Fixed by hand, it comes back on the next start.
+      const saved = JSON.parse(fs.readFileSync(file, 'utf8'));
+      saved.servers.at(-1).port = 0;
+      fs.writeFileSync(file, JSON.stringify(saved));
+      const again = createServerManager(openStore(home));
+      managers.push(again);
+      expect(again.problems).toEqual([]);
+      expect(again.list().map((s) => s.id)).toEqual(['ok', 'new', 'bad']);
     } finally {
       fs.rmSync(home, { recursive: true, force: true });
     }

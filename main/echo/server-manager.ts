@@ -16,7 +16,8 @@ import type {
   ServerStatus,
   ServerStatusEvent,
 } from './types';
-import { normalizeDefinition } from './validation';
+import { normalizeDefinition, StoredServerSchema } from './validation';
+import { keepSkipped, readSettingsList, type SkippedEntry } from '../store/settings';
 import { Behaviours } from './rules/registry';
 import {
   certView,
@@ -27,11 +28,12 @@ import {
   type Lookup,
   type UrlPlan,
 } from './urls';
-import { readDefinitionList } from './settings-list';
 import { FaultController, NO_FAULTS, type FaultRegistry } from '../faults';
 
 /** The part of the store the manager needs (main/store's Store satisfies it). */
 export interface SettingsStore {
+  /** Named in problems with the file (main/store's Store has it). */
+  readonly settingsPath?: string;
   readSettings(): { servers?: unknown[]; [k: string]: unknown };
   writeSettings(s: { schema: 1; servers?: unknown[]; [k: string]: unknown }): void;
 }
@@ -489,14 +491,28 @@ export class ServerManager {
     }
   }
 
+  /**
+   * Entries of settings.json "servers" that could not be used: skipped at load, each with the file's path,
+   * its index, the field and what is wrong. They stay in the file as written (persist writes them back).
+   */
+  get problems(): string[] {
+    return this.skipped.map((s) => s.problem);
+  }
+
+  private skipped: SkippedEntry[] = [];
+
   private loadDefinitions(): ServerDefinition[] {
     if (!this.settings) return [];
-    return readDefinitionList(
-      this.settings.readSettings().servers,
+    const file = this.settings.settingsPath ?? 'settings.json';
+    const { items, skipped } = readSettingsList(
+      file,
       'servers',
-      'echo server',
-      (item) => normalizeDefinition(item),
+      this.settings.readSettings().servers,
+      StoredServerSchema,
+      (entry) => normalizeDefinition(entry),
     );
+    this.skipped = skipped;
+    return items;
   }
 
   private persist(): void {
@@ -505,7 +521,10 @@ export class ServerManager {
     this.settings.writeSettings({
       ...current,
       schema: 1,
-      servers: [...this.entries.values()].map((e) => e.def),
+      servers: keepSkipped(
+        [...this.entries.values()].map((e) => e.def),
+        this.skipped,
+      ),
     });
   }
 }

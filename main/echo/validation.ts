@@ -3,6 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { isAbsolute } from 'node:path';
+import * as v from 'valibot';
+import { ServerOptionsSchema } from '../../shared/api';
 import { inputError, q } from '../../shared/errors';
 import type { EchoMode, Scheme, ServerDefinition } from './types';
 
@@ -40,6 +42,16 @@ export const isToken = (v: unknown): v is string =>
 export const isOrigin = (v: unknown): v is string =>
   typeof v === 'string' &&
   (v === 'null' || /^[a-z][a-z0-9+.-]*:\/\/(\[[0-9a-fA-F:.]+\]|[^\s/:?#[\]]+)(:\d{1,5})?$/.test(v));
+
+/**
+ * One entry of settings.json "servers": the API's own server options (the same rules server.add checks)
+ * plus the id and the enabled flag the manager stores; normalizeDefinition() then runs as for a request.
+ */
+export const StoredServerSchema = v.strictObject({
+  ...ServerOptionsSchema.entries,
+  id: v.string('must be a string (the server id)'),
+  enabled: v.optional(v.boolean('must be true or false')),
+});
 
 function bad(field: string, value: unknown, why: string, hint: string) {
   return inputError('INVALID_SERVER', 'define echo server', `${field} ${q(value)} ${why}`, {

@@ -8,6 +8,7 @@ import {
   type ServerDefinitionInput,
 } from '../echo';
 import type { FrameLog } from '../echo/frame-log';
+import { settingsProblems, skippedFailure } from '../store/settings';
 import type { Handlers } from './dispatch';
 import type { EngineDeps } from './index';
 import { exportDto } from './dto';
@@ -37,6 +38,8 @@ export interface EchoPart {
   /** Every server with its status; [] when the definitions cannot be read. */
   servers(): ServerDto[];
   startEnabled(): Promise<void>;
+  /** settings.json problems of the servers area (skipped entries, or why the area did not load). */
+  problems(): string[];
   close(): Promise<void>;
 }
 
@@ -110,8 +113,13 @@ export function echoHandlers(d: EngineDeps): EchoPart {
         return [];
       }
     },
+    problems: () => settingsProblems(() => m().problems),
     async startEnabled() {
-      await m().startEnabled();
+      const mgr = m();
+      await mgr.startEnabled();
+      // Skipped settings.json entries are said out loud (web mode prints this as a warning).
+      const skipped = skippedFailure('echo server', mgr.problems);
+      if (skipped) throw skipped;
     },
     async close() {
       if (closed) return;

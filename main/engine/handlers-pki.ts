@@ -13,6 +13,7 @@ import {
   renewLeaf,
   staleExports,
   type UsageTarget,
+  scanLeaves,
 } from '../pki';
 import { recordReplaced } from '../trust/history';
 import type { ServerDto } from '../../shared/api';
@@ -28,6 +29,7 @@ type PkiNames =
   | 'ca.export'
   | 'names.check'
   | 'cert.list'
+  | 'cert.damaged'
   | 'cert.get'
   | 'cert.issue'
   | 'cert.renew'
@@ -88,6 +90,8 @@ export function pkiHandlers(d: EngineDeps): Pick<Handlers, PkiNames> {
     },
     'names.check': ({ names }) => checkNames(names, loadCa(store)),
     'cert.list': () => listLeaves(store).map(leafDto),
+    'cert.damaged': () =>
+      scanLeaves(store).damaged.map((x) => ({ id: x.id, path: x.path, problem: x.error })),
     'cert.get': ({ id }) => leafDto(getLeaf(store, id)),
     'cert.issue': async (input) => {
       const r = await issueLeaf(store, {

@@ -6,6 +6,7 @@ import { inputError } from '../../shared/errors';
 import { sendableCloseCode, type FaultRegistry } from '../faults';
 import { createProxyManager, type ProxyManager } from '../proxy';
 import type { FrameLog } from '../echo/frame-log';
+import { settingsProblems, skippedFailure } from '../store/settings';
 import type { Handlers } from './dispatch';
 import type { EngineDeps } from './index';
 
@@ -27,6 +28,8 @@ export interface ProxyPart {
   /** Where echo servers register so faults and inject reach them too. */
   registry: FaultRegistry;
   startEnabled(): Promise<void>;
+  /** settings.json problems of the proxies area. */
+  problems(): string[];
   close(): Promise<void>;
 }
 
@@ -99,8 +102,11 @@ export function proxyHandlers(d: EngineDeps, frameLog: () => FrameLog): ProxyPar
         return { ok: true };
       },
     },
+    problems: () => settingsProblems(() => m().problems),
     async startEnabled() {
       await m().startEnabled();
+      const skipped = skippedFailure('proxy', m().problems);
+      if (skipped) throw skipped;
     },
     async close() {
       if (closed) return;

@@ -101,6 +101,7 @@ export function createEngine(opts: EngineOptions): Engine {
     ...doctorHandlers(deps),
     ...clients.handlers,
     ...proxies.handlers,
+    'settings.problems': () => [...new Set([...echo.problems(), ...proxies.problems()])],
   };
   const dispatcher = new Dispatcher(handlers, wideningGate(deps));
   let closing: Promise<void> | undefined;
@@ -117,7 +118,8 @@ export function createEngine(opts: EngineOptions): Engine {
     },
     labUrls: () => echo.labUrls(),
     async startEnabledServers() {
-      await Promise.all([echo.startEnabled(), proxies.startEnabled()]);
+      // Both areas start whatever they can; then every problem is reported, not only the first.
+      const r = await Promise.allSettled([echo.startEnabled(), proxies.startEnabled()]);
       // A state folder the control socket cannot live in costs only `wss-studio send`; the app runs on.
       control ??= startControl({
         home: store.root,
@@ -136,6 +138,10 @@ export function createEngine(opts: EngineOptions): Engine {
             })),
       }).catch(() => undefined);
       await control;
+      const failed = r.flatMap((x) => (x.status === 'rejected' ? [x.reason as Error] : []));
+      const messages = [...new Set(failed.map((e) => e.message))];
+      if (messages.length > 1) throw new Error(messages.join('\n'));
+      if (failed[0]) throw failed[0];
     },
     close() {
       closing ??= (async () => {

@@ -7,7 +7,10 @@
 // saved and (optionally) started. A name that does not resolve here comes back with its /etc/hosts line.
 import dns from 'node:dns/promises';
 import net from 'node:net';
+import * as v from 'valibot';
+import { ProxyOptionsSchema } from '../../shared/api';
 import { failure, inputError, isWssError, q, type WssError } from '../../shared/errors';
+import { keepSkipped, readSettingsList, type SkippedEntry } from '../store/settings';
 import type { FrameLog } from '../echo/frame-log';
 import type { TlsMaterial } from '../echo/echo-server';
 import { listenError } from '../echo/echo-server';
@@ -22,9 +25,16 @@ import type {
   TargetHealth,
 } from './types';
 import { normalizeProxy, parsePublic, parseTarget } from './validation';
-import { readDefinitionList } from '../echo/settings-list';
+
+/** One entry of settings.json "proxies": the API's own proxy options plus the id and the enabled flag. */
+const StoredProxySchema = v.strictObject({
+  ...ProxyOptionsSchema.entries,
+  id: v.string('must be a string (the proxy id)'),
+  enabled: v.optional(v.boolean('must be true or false')),
+});
 
 export interface SettingsStore {
+  readonly settingsPath?: string;
   readSettings(): { proxies?: unknown[]; [k: string]: unknown };
   writeSettings(s: { schema: 1; proxies?: unknown[]; [k: string]: unknown }): void;
 }
@@ -487,11 +497,24 @@ export class ProxyManager {
     this.emitTimer.unref();
   }
 
+  /** settings.json "proxies" entries skipped at load (path, index, field); kept in the file as written. */
+  get problems(): string[] {
+    return this.skipped.map((s) => s.problem);
+  }
+
+  private skipped: SkippedEntry[] = [];
+
   private load(): ProxyDefinition[] {
     if (!this.settings) return [];
-    return readDefinitionList(this.settings.readSettings().proxies, 'proxies', 'proxy', (item) =>
-      normalizeProxy(item as ProxyInput),
+    const { items, skipped } = readSettingsList(
+      this.settings.settingsPath ?? 'settings.json',
+      'proxies',
+      this.settings.readSettings().proxies,
+      StoredProxySchema,
+      (entry) => normalizeProxy(entry),
     );
+    this.skipped = skipped;
+    return items;
   }
 
   private persist(): void {
@@ -500,7 +523,10 @@ export class ProxyManager {
     this.settings.writeSettings({
       ...current,
       schema: 1,
-      proxies: [...this.entries.values()].map((e) => e.def),
+      proxies: keepSkipped(
+        [...this.entries.values()].map((e) => e.def),
+        this.skipped,
+      ),
     });
   }
 }

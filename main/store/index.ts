@@ -16,9 +16,10 @@ import * as v from 'valibot';
 import { failure } from '../../shared/errors';
 import { fsyncDir, hasLeftovers, recoverUnlocked } from './folders';
 import { tryWithStoreLock, withStoreLock } from './lock';
-import { describeIssue, StoreMetaSchema } from './schemas';
+import { describeIssue, SettingsSchema, StoreMetaSchema } from './schemas';
 
 export { replaceDir, removeDir, writeFileDurable } from './folders';
+export { keepSkipped, readSettingsList, type SkippedEntry } from './settings';
 export type { CaMeta, LeafMeta } from './schemas';
 export { CaMetaSchema, LeafMetaSchema } from './schemas';
 
@@ -143,18 +144,14 @@ export class Store {
     }
   }
 
+  /**
+   * settings.json as an object (missing: empty). Not JSON, not an object, or another layout version:
+   * STORE_CORRUPT with the path, and the file is left as it is (no writer runs after a failed read).
+   */
   readSettings(): Settings {
-    const s = readJsonFile<Settings>(this.settingsPath);
-    if (s === undefined) return { schema: 1 };
-    if (typeof s !== 'object' || s === null || Array.isArray(s)) {
-      throw failure(
-        'STORE_CORRUPT',
-        `read ${JSON.stringify(this.settingsPath)}`,
-        'the file does not hold a JSON object',
-        'fix or move the file aside by hand; WSS Studio never overwrites it',
-      );
-    }
-    return s;
+    return (
+      (readJsonFileAs(this.settingsPath, SettingsSchema) as Settings | undefined) ?? { schema: 1 }
+    );
   }
 
   writeSettings(s: Settings): void {

@@ -14,6 +14,20 @@ export const StoreMetaSchema = v.object(
   'must be a JSON object',
 );
 
+/**
+ * settings.json: one key per area, each checked by its area (main/store/settings.ts); here only that it is an
+ * object in the layout this build reads.
+ */
+export const SettingsSchema = v.pipe(
+  v.unknown(),
+  // valibot's object schemas accept arrays (typeof "object"): refuse them first.
+  v.check((x) => !Array.isArray(x), 'must be a JSON object'),
+  v.looseObject(
+    { schema: v.optional(v.literal(1, 'must be 1 (the settings layout this build reads)')) },
+    'must be a JSON object',
+  ),
+);
+
 /** ca/ca.json */
 export const CaMetaSchema = v.object(
   {
