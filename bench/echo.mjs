@@ -14,15 +14,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { fmt, measure as measureOnce, median, summarize } from './client.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const self = fileURLToPath(import.meta.url);
 const require = createRequire(import.meta.url);
-const { WebSocket, WebSocketServer } = require('ws');
+const { WebSocketServer } = require('ws');
 
 const secArg = process.argv.indexOf('--seconds');
 const SECONDS = secArg > 0 ? Number(process.argv[secArg + 1]) : 0.6;
-const WARMUP_MS = 200;
+const measure = (url, size, clients, ca) => measureOnce(url, size, clients, ca, SECONDS);
 const roundsArg = process.argv.indexOf('--rounds');
 const ROUNDS = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 5;
 const SIZES = [32, 1024, 64 * 1024];
@@ -129,7 +130,6 @@ async function main() {
     );
     console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     const results = [];
-    const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
     for (const size of SIZES) {
       for (const clients of CLIENTS) {
         const runs = SCHEMES.flatMap((scheme) =>
@@ -200,75 +200,6 @@ async function main() {
   }
 }
 
-async function measure(url, size, clients, ca) {
-  const payload = Buffer.alloc(size, 0x61);
-  const sockets = await Promise.all(
-    Array.from(
-      { length: clients },
-      () =>
-        new Promise((resolve, reject) => {
-          const ws = new WebSocket(url, { ca, perMessageDeflate: false });
-          ws.once('open', () => resolve(ws));
-          ws.once('error', reject);
-        }),
-    ),
-  );
-  const rtts = [];
-  let count = 0;
-  let measuring = false;
-  let running = true;
-  const loops = sockets.map(
-    (ws) =>
-      new Promise((resolve) => {
-        let t0 = 0n;
-        const send = () => {
-          if (!running) return resolve();
-          t0 = process.hrtime.bigint();
-          ws.send(payload, { binary: true });
-        };
-        ws.on('message', () => {
-          if (measuring) {
-            rtts.push(Number(process.hrtime.bigint() - t0) / 1e6);
-            count++;
-          }
-          send();
-        });
-        send();
-      }),
-  );
-  await sleep(WARMUP_MS);
-  measuring = true;
-  const start = process.hrtime.bigint();
-  await sleep(SECONDS * 1000);
-  measuring = false;
-  const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
-  running = false;
-  await Promise.all(loops);
-  await Promise.all(
-    sockets.map(
-      (ws) =>
-        new Promise((r) => {
-          ws.once('close', r);
-          ws.close(1000);
-        }),
-    ),
-  );
-  return { rate: count / elapsed, rtts };
-}
-
-function summarize({ rates, rtts }) {
-  rtts.sort((a, b) => a - b);
-  const pct = (p) => rtts[Math.min(rtts.length - 1, Math.floor((rtts.length * p) / 100))] ?? NaN;
-  const r = [...rates].sort((a, b) => a - b);
-  return { rate: r[r.length >> 1], p50: pct(50), p99: pct(99) };
-}
-
-function sleep(ms) {
-  return new Promise((r) => setTimeout(r, ms));
-}
-function fmt(n) {
-  return Math.round(n).toLocaleString('en-US');
-}
 function fmtSize(n) {
   return n >= 1024 ? `${n / 1024} KiB` : `${n} B`;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FrameLog, preview, PREVIEW_BYTES } from './frame-log';
+import { DEFAULT_MAX_PUSH_EVENTS, FrameLog, preview, PREVIEW_BYTES } from './frame-log';
 import { toHar } from './har';
 import type { LogBatch } from './types';
 
@@ -122,6 +122,42 @@ describe('FrameLog ring buffer', () => {
     expect(other.length).toBe(1);
     expect(other[0]?.events).toEqual([]);
     expect(other[0]?.missed).toBe(15);
+  });
+
+  it('bounds each push: the newest maxEvents go out, the older pending ones count as missed', () => {
+    const log = new FrameLog({ capacity: 5000, flushMs: 1000 });
+    const all: LogBatch[] = [];
+    const few: LogBatch[] = [];
+    const mine: LogBatch[] = [];
+    log.subscribe((b) => all.push(b));
+    log.subscribe((b) => few.push(b), { maxEvents: 10 });
+    log.subscribe((b) => mine.push(b), { serverId: 's2', maxEvents: 10 });
+    for (let i = 0; i < 1200; i++) {
+      const e = frame(1, `m${i}`);
+      log.add({ ...e, serverId: i % 2 ? 's2' : 's1' });
+    }
+    log.flush();
+    expect(all[0]?.events.length).toBe(DEFAULT_MAX_PUSH_EVENTS);
+    expect(all[0]?.events[0]?.seq).toBe(1200 - DEFAULT_MAX_PUSH_EVENTS + 1);
+    expect(all[0]?.events.at(-1)?.seq).toBe(1200);
+    expect(all[0]?.missed).toBe(1200 - DEFAULT_MAX_PUSH_EVENTS);
+    expect(few[0]?.events.map((e) => e.seq)).toEqual([
+      1191, 1192, 1193, 1194, 1195, 1196, 1197, 1198, 1199, 1200,
+    ]);
+    expect(few[0]?.missed).toBe(1190);
+    // Filtered: the newest 10 of s2 (even seqs), the other 590 of s2 missed; s1's events are not counted.
+    expect(mine[0]?.events.map((e) => e.seq)).toEqual([
+      1182, 1184, 1186, 1188, 1190, 1192, 1194, 1196, 1198, 1200,
+    ]);
+    expect(mine[0]?.missed).toBe(590);
+    // Nothing pending: the next flush pushes nothing; new events go out with missed 0.
+    log.flush();
+    expect(few.length).toBe(1);
+    log.add(frame(1, 'next'));
+    log.flush();
+    expect(few[1]?.events.map((e) => e.seq)).toEqual([1201]);
+    expect(few[1]?.missed).toBe(0);
+    expect(() => log.subscribe(() => {}, { maxEvents: 0 })).toThrow(RangeError);
   });
 
   it('replays held events to a new subscriber when asked', async () => {

@@ -5,6 +5,14 @@ import type { LogBatch, LogEvent } from './types';
 
 export const DEFAULT_LOG_CAPACITY = 10_000;
 export const DEFAULT_FLUSH_MS = 50;
+/**
+ * Most events one push carries (so at most 10,000 a second at 50 ms). A push is built, encoded and sent
+ * in one go on the event loop that also serves the sockets: unbounded, a flood made pushes of the whole
+ * ring (10,000 events, several MB of JSON) that stalled every connection for tens of ms. Beyond this the
+ * oldest pending events are skipped and counted as missed (DESIGN.md rule 4: a subscriber loses events,
+ * never time). Measured by bench/shells.mjs.
+ */
+export const DEFAULT_MAX_PUSH_EVENTS = 500;
 /** Payload bytes kept per frame event. */
 export const PREVIEW_BYTES = 4096;
 
@@ -20,6 +28,8 @@ export interface SubscribeOptions {
   serverId?: string;
   /** Also deliver the events already in the ring in the first batch. */
   replay?: boolean;
+  /** Most events per push (default DEFAULT_MAX_PUSH_EVENTS); older pending ones count as missed. */
+  maxEvents?: number;
 }
 
 interface Subscriber {
@@ -27,6 +37,7 @@ interface Subscriber {
   serverId: string | undefined;
   /** Last sequence number this subscriber has seen. */
   cursor: number;
+  maxEvents: number;
 }
 
 /** Distributive Omit, so each event variant keeps its own fields. */
@@ -321,7 +332,11 @@ export class FrameLog {
   /** Receive events in batches, at most one call per flushMs. Returns the unsubscribe function. */
   subscribe(fn: (batch: LogBatch) => void, opts: SubscribeOptions = {}): () => void {
     const start = opts.replay ? this.oldest() : this.seq;
-    const sub: Subscriber = { fn, serverId: opts.serverId, cursor: start };
+    const maxEvents = opts.maxEvents ?? DEFAULT_MAX_PUSH_EVENTS;
+    if (!Number.isInteger(maxEvents) || maxEvents < 1) {
+      throw new RangeError(`frame log maxEvents must be a positive integer, got ${maxEvents}`);
+    }
+    const sub: Subscriber = { fn, serverId: opts.serverId, cursor: start, maxEvents };
     this.subs.add(sub);
     if (opts.replay && this.seq > start && this.timer === undefined) {
       this.timer = setTimeout(() => this.flush(), 0);
@@ -339,11 +354,9 @@ export class FrameLog {
     const oldest = this.oldest();
     for (const sub of [...this.subs]) {
       if (sub.cursor >= this.seq) continue;
-      const missed = Math.max(0, oldest - sub.cursor);
-      const events = this.events({
-        after: Math.max(sub.cursor, oldest),
-        ...(sub.serverId !== undefined ? { serverId: sub.serverId } : {}),
-      });
+      const from = Math.max(sub.cursor, oldest);
+      const { events, skipped } = this.newest(from, sub.serverId, sub.maxEvents);
+      const missed = Math.max(0, oldest - sub.cursor) + skipped;
       sub.cursor = this.seq;
       if (events.length === 0 && missed === 0) continue;
       try {
@@ -353,6 +366,31 @@ export class FrameLog {
         this.subs.delete(sub);
       }
     }
+  }
+
+  /**
+   * The newest `max` events after seq `after` (of one server, if given), oldest first, and how many
+   * matching events before them are skipped. Only the events pushed are built.
+   */
+  private newest(
+    after: number,
+    serverId: string | undefined,
+    max: number,
+  ): { events: LogEvent[]; skipped: number } {
+    if (serverId === undefined) {
+      const first = Math.max(after, this.seq - max);
+      const events: LogEvent[] = [];
+      for (let s = first + 1; s <= this.seq; s++) events.push(this.at(s));
+      return { events, skipped: first - after };
+    }
+    const seqs: number[] = [];
+    let skipped = 0;
+    for (let s = this.seq; s > after; s--) {
+      if (this.serverOf(s) !== serverId) continue;
+      if (seqs.length < max) seqs.push(s);
+      else skipped++;
+    }
+    return { events: seqs.reverse().map((s) => this.at(s)), skipped };
   }
 
   /** Stop the timer (pending events are flushed first). */
