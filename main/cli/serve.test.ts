@@ -1,7 +1,7 @@
 // How `wss-studio serve` prints the frame log: one write per batch, bounded batches, and skipped (counted)
 // batches while stdout is backed up, so a slow terminal costs events, never socket time (bench/shells.mjs).
 import { describe, expect, it } from 'vitest';
-import { FrameLog, preview } from '../echo/frame-log';
+import { DEFAULT_MAX_PUSH_EVENTS, FrameLog, preview } from '../echo/frame-log';
 import type { LogEvent } from '../echo';
 import type { Io } from './command';
 import { formatEvent, printLog } from './serve';
@@ -46,13 +46,17 @@ describe('printLog', () => {
     const log = new FrameLog({ flushMs: 1000 });
     const { io, writes } = fakeIo({ bytes: 0 });
     printLog(log, io, true);
-    for (let i = 0; i < 2000; i++) log.add(text(i));
+    const n = DEFAULT_MAX_PUSH_EVENTS + 1500;
+    for (let i = 0; i < n; i++) log.add(text(i));
     log.flush();
     expect(writes.length).toBe(1);
     const lines = writes[0] as string[];
     expect(JSON.parse(lines[0] as string)).toEqual({ type: 'missed', count: 1500 });
-    expect(lines.length).toBe(501);
-    expect(JSON.parse(lines[500] as string)).toMatchObject({ type: 'frame', preview: 'm1999' });
+    expect(lines.length).toBe(DEFAULT_MAX_PUSH_EVENTS + 1);
+    expect(JSON.parse(lines.at(-1) as string)).toMatchObject({
+      type: 'frame',
+      preview: `m${n - 1}`,
+    });
   });
 
   it('skips batches while stdout has more than 1 MiB unwritten, then reports them once', () => {
