@@ -129,19 +129,15 @@ async function main() {
     let tls = {};
     if (SCHEMES.includes('wss')) {
       const certDir = path.join(tmp, 'cert');
+      fs.mkdirSync(certDir);
       cli('ca', 'init');
       const leaf = JSON.parse(
         cli('cert', 'issue', 'localhost', '127.0.0.1', '--out-dir', certDir, '--json'),
       );
-      const pem = (re) =>
-        path.join(
-          certDir,
-          fs.readdirSync(certDir).find((f) => re.test(f)),
-        );
       tls = {
         certId: leaf.id,
-        certPem: fs.readFileSync(pem(/^(?!.*key).*\.pem$/), 'utf8'),
-        keyPem: fs.readFileSync(pem(/key\.pem$/), 'utf8'),
+        certPem: fs.readFileSync(leaf.files.cert, 'utf8'),
+        keyPem: fs.readFileSync(leaf.files.key, 'utf8'),
         caPem: fs.readFileSync(path.join(env.WSS_STUDIO_HOME, 'ca', 'ca.pem'), 'utf8'),
       };
     }
