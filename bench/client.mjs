@@ -7,7 +7,8 @@ const { WebSocket } = require('ws');
 
 export const WARMUP_MS = 200;
 
-export async function measure(url, size, clients, ca, seconds) {
+/** `hooks.start` / `hooks.end` run when the measured window opens and closes (after the warm-up). */
+export async function measure(url, size, clients, ca, seconds, hooks = {}) {
   const payload = Buffer.alloc(size, 0x61);
   const sockets = await Promise.all(
     Array.from(
@@ -44,11 +45,13 @@ export async function measure(url, size, clients, ca, seconds) {
       }),
   );
   await sleep(WARMUP_MS);
+  hooks.start?.();
   measuring = true;
   const start = process.hrtime.bigint();
   await sleep(seconds * 1000);
   measuring = false;
   const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
+  hooks.end?.();
   running = false;
   await Promise.all(loops);
   await Promise.all(
@@ -60,7 +63,7 @@ export async function measure(url, size, clients, ca, seconds) {
         }),
     ),
   );
-  return { rate: count / elapsed, rtts };
+  return { rate: count / elapsed, count, rtts };
 }
 
 /** Median rate over rounds, p50/p99 over every round trip of every round. */

@@ -20,7 +20,7 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { fmt, measure, median, sleep, summarize, WARMUP_MS } from './client.mjs';
+import { fmt, measure, median, sleep, summarize } from './client.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const self = fileURLToPath(import.meta.url);
@@ -174,19 +174,23 @@ async function main() {
         for (let k = 0; k < rows.length; k++) {
           const r = rows[(k + round) % rows.length];
           const host = scheme === 'wss' ? 'localhost' : '127.0.0.1';
-          const cpu0 = cpuMs(r.server.pid);
+          let cpu0 = 0;
+          let cpu = 0;
           const m = await measure(
             `${scheme}://${host}:${r.server.ports[scheme]}/`,
             SIZE,
             CLIENTS,
             tls.caPem,
             SECONDS,
+            {
+              start: () => (cpu0 = cpuMs(r.server.pid)),
+              end: () => (cpu = cpuMs(r.server.pid) - cpu0),
+            },
           );
           acc[`${scheme}/${r.name}`].rates.push(m.rate);
-          // Server CPU per message: what the shell costs, much less disturbed by machine load than time.
-          acc[`${scheme}/${r.name}`].cpu.push(
-            ((cpuMs(r.server.pid) - cpu0) * 1000) / (m.rate * (SECONDS + WARMUP_MS / 1000)),
-          );
+          // Server CPU per message in the measured window: what the shell costs, much less disturbed by
+          // machine load than time.
+          acc[`${scheme}/${r.name}`].cpu.push((cpu * 1000) / m.count);
           for (const x of m.rtts) acc[`${scheme}/${r.name}`].rtts.push(x);
         }
       }
