@@ -9,6 +9,7 @@
 //   web mode       `wss-studio ui` with headless Chromium (playwright-core) on the Frame log screen, live
 //   electron IPC   the engine with the desktop bridge's event forwarding (main/app/ipc.ts), each push
 //                  structured-cloned with v8.serialize (what webContents.send does; no Electron binary here)
+//   engine alone   the same engine with no subscriber: the engine's own cost, apart from any shell's
 // Targets in every row: throughput >= 0.9x bare ws, p99 <= 2x bare ws. Rounds rotate the order of the rows
 // so that machine load hits all alike; throughput ratios are taken within a round, then the median.
 // NODE_EXTRA_CA_CERTS is unset for every child: it is not our cost.
@@ -76,9 +77,12 @@ async function child(kind, o) {
     const { createEngine, forwardEvents } = require(o.bundle);
     const engine = createEngine({ home: o.home, shell: 'electron', env: { ...process.env } });
     let bytes = 0;
-    forwardEvents(engine, (channel, stream, data) => {
-      bytes += v8.serialize([channel, stream, data]).length;
-    });
+    // Without forwarding ("engine alone"): the engine's own cost, to tell it from the bridge's.
+    if (o.forward) {
+      forwardEvents(engine, (channel, stream, data) => {
+        bytes += v8.serialize([channel, stream, data]).length;
+      });
+    }
     for (const scheme of o.schemes) {
       const add = await engine.call('server.add', {
         name: `bench ${scheme}`,
@@ -147,7 +151,8 @@ async function main() {
       { name: 'serve', start: () => startServe(env, tmp, false) },
       { name: 'serve --json > file', start: () => startServe(env, tmp, true) },
       { name: 'web mode + Chromium on Frame log', start: () => startWeb(env, tmp, tls) },
-      { name: 'engine + Electron IPC clone', start: () => startElectron(env, tmp, tls) },
+      { name: 'engine + Electron IPC clone', start: () => startElectron(env, tmp, tls, true) },
+      { name: 'engine alone (no subscriber)', start: () => startElectron(env, tmp, tls, false) },
     ].filter(
       (r) =>
         r.name === 'bare ws' ||
@@ -429,34 +434,36 @@ async function startWeb(env, tmp, tls) {
   }
 }
 
-async function startElectron(env, tmp, tls) {
+async function startElectron(env, tmp, tls, forward) {
   const bundle = path.join(tmp, 'engine.cjs');
-  await build({
-    stdin: {
-      contents:
-        "export { createEngine } from './main/engine/index';\nexport { forwardEvents } from './main/app/ipc';\n",
-      resolveDir: root,
-      loader: 'ts',
-    },
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    outfile: bundle,
-    external: ['electron'],
-    logLevel: 'warning',
-  });
+  if (!fs.existsSync(bundle))
+    await build({
+      stdin: {
+        contents:
+          "export { createEngine } from './main/engine/index';\nexport { forwardEvents } from './main/app/ipc';\n",
+        resolveDir: root,
+        loader: 'ts',
+      },
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      outfile: bundle,
+      external: ['electron'],
+      logLevel: 'warning',
+    });
   // Its own copy of the state (the CA and leaf for wss): two engines never share one settings file.
-  const home = path.join(tmp, 'state-electron');
+  const home = path.join(tmp, forward ? 'state-electron' : 'state-engine');
   if (fs.existsSync(env.WSS_STUDIO_HOME)) fs.cpSync(env.WSS_STUDIO_HOME, home, { recursive: true });
   const c = await startChild(
     'electron',
-    { bundle, home, schemes: SCHEMES, certId: tls.certId },
+    { bundle, home, schemes: SCHEMES, certId: tls.certId, forward },
     env,
   );
   return {
     ...c,
     note: async () => {
+      if (!forward) return 'no subscriber';
       c.child.send('bytes');
       const { bytes } = await new Promise((r) => c.child.once('message', r));
       return `${fmt(bytes / 1e6)} MB structured-cloned`;
