@@ -14,18 +14,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { fmt, fmtSize, measure as load, summarize } from './ws-load.mjs';
+import { fmt, fmtSize, measure as measureOnce, median, summarize } from './client.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const self = fileURLToPath(import.meta.url);
 const require = createRequire(import.meta.url);
 const { WebSocketServer } = require('ws');
-const measure = (url, size, clients, ca) =>
-  load(url, size, clients, ca, { seconds: SECONDS, warmupMs: WARMUP_MS });
 
 const secArg = process.argv.indexOf('--seconds');
 const SECONDS = secArg > 0 ? Number(process.argv[secArg + 1]) : 0.6;
-const WARMUP_MS = 200;
+const measure = (url, size, clients, ca) => measureOnce(url, size, clients, ca, SECONDS);
 const roundsArg = process.argv.indexOf('--rounds');
 const ROUNDS = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 5;
 const SIZES = [32, 1024, 64 * 1024];
@@ -132,7 +130,6 @@ async function main() {
     );
     console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     const results = [];
-    const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
     for (const size of SIZES) {
       for (const clients of CLIENTS) {
         const runs = SCHEMES.flatMap((scheme) =>

@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { fmt, fmtSize, measure as load, summarize } from './ws-load.mjs';
+import { fmt, fmtSize, measure as load, summarize } from './client.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const self = fileURLToPath(import.meta.url);

@@ -1141,7 +1141,7 @@ export interface Streams {
   /** New frame-log events since the last push, and the running dropped count. */
   'log.batch': {
     events: LogEventDto[];
-    /** Events this connection missed because the ring overwrote them before the push. */
+    /** Events this connection missed: the ring overwrote them, or more arrived than one push carries. */
     missed: number;
     /** Events since the last clear that the ring no longer holds (see LogCounters). */
     dropped: number;

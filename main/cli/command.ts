@@ -9,6 +9,13 @@ export interface Io {
   cwd: string;
   /** Resolves when the user asks to stop (Ctrl-C); long-running commands (serve, ui) wait on it. */
   interrupted: Promise<void>;
+  /** Several lines in one write (what out() does for each); absent: out() per line. */
+  outLines?: (lines: string[]) => void;
+  /**
+   * Bytes given to out() that stdout has not taken yet (a pipe or a slow terminal). Long-running commands
+   * skip log lines (and say how many) rather than queue without bound. Absent: nothing is queued.
+   */
+  outQueued?: () => number;
   /** Lines typed while a long-running command runs (proxy: live faults). Absent in tests that give none. */
   lines?: (onLine: (line: string) => void) => () => void;
 }

@@ -156,6 +156,8 @@ function processIo(): Io {
   return {
     out: (l) => process.stdout.write(l + '\n'),
     err: (l) => process.stderr.write(l + '\n'),
+    outLines: (ls) => process.stdout.write(ls.join('\n') + '\n'),
+    outQueued: () => process.stdout.writableLength,
     env: process.env,
     cwd: process.cwd(),
     interrupted,

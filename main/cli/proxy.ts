@@ -9,7 +9,7 @@ import { ProxyManager, storeCerts } from '../proxy';
 import { FrameLog } from '../echo/frame-log';
 import { FAULT_HELP } from '../faults';
 import { readFaultLines } from './fault-lines';
-import { formatEvent } from './serve';
+import { printLog } from './serve';
 
 const CMD = 'wss-studio proxy';
 
@@ -80,14 +80,8 @@ async function proxy(p: Parameters<Command['run']>[0], io: Io): Promise<number> 
   const say = (obj: Record<string, unknown>, text: string) =>
     io.out(json ? JSON.stringify(obj) : text);
 
-  const unsubscribe = log.subscribe((batch) => {
-    if (batch.missed > 0)
-      say(
-        { type: 'missed', count: batch.missed },
-        `(${batch.missed} events not shown: the log was busier than the terminal)`,
-      );
-    for (const e of batch.events) io.out(json ? JSON.stringify(e) : formatEvent(e));
-  });
+  // One write per batch, bounded, skipped (counted) while stdout is backed up: as `serve` prints.
+  const unsubscribe = printLog(log, io, json);
   let added;
   try {
     added = await manager.add({

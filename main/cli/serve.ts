@@ -11,6 +11,7 @@ import {
   ServerManager,
   pickLeafFor,
   storeCertSource,
+  type FrameLog,
   type LogEvent,
   type ServerStatus,
 } from '../echo';
@@ -152,17 +153,7 @@ async function serve(p: Parameters<Command['run']>[0], io: Io): Promise<number> 
     faults,
     ...(store ? { resolveCert: storeCertSource(store) } : {}),
   });
-  const print = (e: LogEvent) => io.out(json ? JSON.stringify(e) : formatEvent(e));
-  const unsubscribe = manager.log.subscribe((batch) => {
-    if (batch.missed > 0) {
-      io.out(
-        json
-          ? JSON.stringify({ type: 'missed', count: batch.missed })
-          : `(${batch.missed} events not shown: the log was busier than the terminal)`,
-      );
-    }
-    for (const e of batch.events) print(e);
-  });
+  const unsubscribe = printLog(manager.log, io, json);
 
   const started: ServerStatus[] = [];
   try {
@@ -283,10 +274,52 @@ async function startServeControl(
   }
 }
 
+/** Unwritten stdout (bytes) beyond which whole log batches are skipped and counted, never queued. */
+const MAX_OUT_QUEUED = 1024 * 1024;
+
+/**
+ * Print the frame log to stdout: one line per event (JSON Lines with `json`), one write per batch (a batch
+ * holds at most DEFAULT_MAX_PUSH_EVENTS, so formatting never holds the sockets for long). While stdout has
+ * more than MAX_OUT_QUEUED unwritten (a pipe read slowly), batches are skipped; the count is printed once
+ * it catches up. Returns the unsubscribe function.
+ */
+export function printLog(log: FrameLog, io: Io, json: boolean): () => void {
+  let skipped = 0;
+  return log.subscribe((batch) => {
+    if ((io.outQueued?.() ?? 0) > MAX_OUT_QUEUED) {
+      skipped += batch.missed + batch.events.length;
+      return;
+    }
+    const missed = batch.missed + skipped;
+    skipped = 0;
+    const lines: string[] = [];
+    if (missed > 0) {
+      lines.push(
+        json
+          ? JSON.stringify({ type: 'missed', count: missed })
+          : `(${missed} events not shown: the log was busier than the terminal)`,
+      );
+    }
+    for (const e of batch.events) lines.push(json ? JSON.stringify(e) : formatEvent(e));
+    if (lines.length === 0) return;
+    if (io.outLines) io.outLines(lines);
+    else for (const l of lines) io.out(l);
+  });
+}
+
+let clockSecond = NaN;
+let clockHead = '';
+/** HH:MM:SS.mmmuuu (UTC); the HH:MM:SS part is made once per second, not per event. */
 function clock(t: number): string {
-  const d = new Date(Math.floor(t));
+  const ms = Math.floor(t);
+  const second = Math.floor(ms / 1000);
+  if (second !== clockSecond) {
+    clockSecond = second;
+    clockHead = new Date(second * 1000).toISOString().slice(11, 19);
+  }
+  const millis = String(ms - second * 1000).padStart(3, '0');
   const micros = String(Math.floor((t % 1) * 1000)).padStart(3, '0');
-  return `${d.toISOString().slice(11, 23)}${micros}`;
+  return `${clockHead}.${millis}${micros}`;
 }
 
 function show(text: string, max = 60): string {
@@ -325,7 +358,8 @@ export function formatEvent(e: LogEvent): string {
       } else if (e.previewEncoding === 'utf8') {
         body = ` ${show(e.preview)}`;
       } else if (e.length > 0) {
-        const hex = Buffer.from(e.preview, 'base64').subarray(0, 24).toString('hex');
+        // 32 base64 characters are exactly the first 24 bytes: decode no more than is shown.
+        const hex = Buffer.from(e.preview.slice(0, 32), 'base64').toString('hex');
         body = ` 0x${hex}${e.length > 24 ? '…' : ''}`;
       }
       const by = e.source ? ` [${e.source}${e.note ? `: ${e.note}` : ''}]` : '';

@@ -1,7 +1,8 @@
 // Where the ca/cert commands meet the trust stores: per-store status for "ca show" and the
 // not-trusted warning for "cert issue". Trust problems never block issuing a certificate: the trust
 // engine reports a broken or missing store as a state, it does not throw.
-import { trustReport } from '../trust';
+// The trust engine is imported on first use, not with the ca/cert commands: "cert list", "cert renew" and
+// the like never load it, and "cert issue" loads it while its key is being generated (bench/certs).
 import type { CaInfo } from '../pki';
 import type { Io } from './command';
 
@@ -13,5 +14,6 @@ export interface TrustLines {
 }
 
 export async function trustLinesFor(ca: CaInfo, io: Io): Promise<TrustLines> {
+  const { trustReport } = await import('../trust');
   return trustReport(ca, io.env);
 }

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { FrameLog, preview, PREVIEW_BYTES } from './frame-log';
+import {
+  DEFAULT_MAX_PUSH_BYTES,
+  DEFAULT_MAX_PUSH_EVENTS,
+  FrameLog,
+  preview,
+  PREVIEW_BYTES,
+} from './frame-log';
 import { toHar } from './har';
 import type { LogBatch } from './types';
 
@@ -122,6 +128,62 @@ describe('FrameLog ring buffer', () => {
     expect(other.length).toBe(1);
     expect(other[0]?.events).toEqual([]);
     expect(other[0]?.missed).toBe(15);
+  });
+
+  it('bounds each push: the newest maxEvents go out, the older pending ones count as missed', () => {
+    const n = DEFAULT_MAX_PUSH_EVENTS + 700;
+    const log = new FrameLog({ capacity: 5000, flushMs: 1000 });
+    const all: LogBatch[] = [];
+    const few: LogBatch[] = [];
+    const mine: LogBatch[] = [];
+    log.subscribe((b) => all.push(b));
+    log.subscribe((b) => few.push(b), { maxEvents: 10 });
+    log.subscribe((b) => mine.push(b), { serverId: 's2', maxEvents: 10 });
+    for (let i = 0; i < n; i++) log.add({ ...frame(1, `m${i}`), serverId: i % 2 ? 's2' : 's1' });
+    log.flush();
+    expect(all[0]?.events.length).toBe(DEFAULT_MAX_PUSH_EVENTS);
+    expect(all[0]?.events[0]?.seq).toBe(701);
+    expect(all[0]?.events.at(-1)?.seq).toBe(n);
+    expect(all[0]?.missed).toBe(700);
+    expect(few[0]?.events.map((e) => e.seq)).toEqual(
+      Array.from({ length: 10 }, (_, i) => n - 9 + i),
+    );
+    expect(few[0]?.missed).toBe(n - 10);
+    // Filtered: the newest 10 of s2 (even seqs), the other s2 events missed; s1's are not counted.
+    expect(mine[0]?.events.map((e) => e.seq)).toEqual(
+      Array.from({ length: 10 }, (_, i) => n - 18 + 2 * i),
+    );
+    expect(mine[0]?.missed).toBe(n / 2 - 10);
+    // Nothing pending: the next flush pushes nothing; new events go out with missed 0.
+    log.flush();
+    expect(few.length).toBe(1);
+    log.add(frame(1, 'next'));
+    log.flush();
+    expect(few[1]?.events.map((e) => e.seq)).toEqual([n + 1]);
+    expect(few[1]?.missed).toBe(0);
+    expect(() => log.subscribe(() => {}, { maxEvents: 0 })).toThrow(RangeError);
+    expect(() => log.subscribe(() => {}, { maxBytes: 1.5 })).toThrow(RangeError);
+  });
+
+  it('bounds each push by preview bytes too, and always pushes the newest event', () => {
+    const log = new FrameLog({ capacity: 1000, flushMs: 1000 });
+    const got: LogBatch[] = [];
+    const tiny: LogBatch[] = [];
+    log.subscribe((b) => got.push(b));
+    log.subscribe((b) => tiny.push(b), { maxBytes: 1 });
+    // 8 KiB payloads: each frame keeps a PREVIEW_BYTES (+1) capture; an echo's out reuses the in's.
+    const payload = Buffer.alloc(8192, 0x61);
+    for (let i = 0; i < 100; i++) {
+      log.addFrame('s1', 1, 'in', 'text', payload);
+      log.addFrame('s1', 1, 'out', 'text', payload, true);
+    }
+    log.flush();
+    const fit = Math.floor(DEFAULT_MAX_PUSH_BYTES / (PREVIEW_BYTES + 1));
+    expect(got[0]?.events.length).toBe(fit);
+    expect(got[0]?.events.at(-1)?.seq).toBe(200);
+    expect(got[0]?.missed).toBe(200 - fit);
+    expect(tiny[0]?.events.map((e) => e.seq)).toEqual([200]);
+    expect(tiny[0]?.missed).toBe(199);
   });
 
   it('replays held events to a new subscriber when asked', async () => {

@@ -5,6 +5,18 @@ import type { LogBatch, LogEvent } from './types';
 
 export const DEFAULT_LOG_CAPACITY = 10_000;
 export const DEFAULT_FLUSH_MS = 50;
+/**
+ * What one push carries at most: DEFAULT_MAX_PUSH_EVENTS events and DEFAULT_MAX_PUSH_BYTES of payload
+ * previews, whichever comes first. A push is built, encoded and sent in one go on the event loop that also
+ * serves the sockets: unbounded, a flood made pushes of the whole ring (10,000 events, several MB of JSON)
+ * that stalled every connection for tens of ms. Beyond the bound the oldest pending events are skipped and
+ * counted as missed (DESIGN.md rule 4: a subscriber loses events, never time). At 50 ms that is up to
+ * 50,000 small events a second, or about 5,000 of 1 KiB. Measured by bench/shells.mjs.
+ */
+export const DEFAULT_MAX_PUSH_EVENTS = 2_500;
+export const DEFAULT_MAX_PUSH_BYTES = 256 * 1024;
+/** Bytes counted for an event kept as an object (open, close, error...), previews aside. */
+const OBJECT_EVENT_BYTES = 256;
 /** Payload bytes kept per frame event. */
 export const PREVIEW_BYTES = 4096;
 
@@ -20,6 +32,10 @@ export interface SubscribeOptions {
   serverId?: string;
   /** Also deliver the events already in the ring in the first batch. */
   replay?: boolean;
+  /** Most events per push (default DEFAULT_MAX_PUSH_EVENTS); older pending ones count as missed. */
+  maxEvents?: number;
+  /** Most preview bytes per push (default DEFAULT_MAX_PUSH_BYTES); the newest event always goes out. */
+  maxBytes?: number;
 }
 
 interface Subscriber {
@@ -27,6 +43,8 @@ interface Subscriber {
   serverId: string | undefined;
   /** Last sequence number this subscriber has seen. */
   cursor: number;
+  maxEvents: number;
+  maxBytes: number;
 }
 
 /** Distributive Omit, so each event variant keeps its own fields. */
@@ -321,7 +339,17 @@ export class FrameLog {
   /** Receive events in batches, at most one call per flushMs. Returns the unsubscribe function. */
   subscribe(fn: (batch: LogBatch) => void, opts: SubscribeOptions = {}): () => void {
     const start = opts.replay ? this.oldest() : this.seq;
-    const sub: Subscriber = { fn, serverId: opts.serverId, cursor: start };
+    const maxEvents = opts.maxEvents ?? DEFAULT_MAX_PUSH_EVENTS;
+    const maxBytes = opts.maxBytes ?? DEFAULT_MAX_PUSH_BYTES;
+    for (const [name, n] of [
+      ['maxEvents', maxEvents],
+      ['maxBytes', maxBytes],
+    ] as const) {
+      if (!Number.isInteger(n) || n < 1) {
+        throw new RangeError(`frame log ${name} must be a positive integer, got ${n}`);
+      }
+    }
+    const sub: Subscriber = { fn, serverId: opts.serverId, cursor: start, maxEvents, maxBytes };
     this.subs.add(sub);
     if (opts.replay && this.seq > start && this.timer === undefined) {
       this.timer = setTimeout(() => this.flush(), 0);
@@ -339,11 +367,9 @@ export class FrameLog {
     const oldest = this.oldest();
     for (const sub of [...this.subs]) {
       if (sub.cursor >= this.seq) continue;
-      const missed = Math.max(0, oldest - sub.cursor);
-      const events = this.events({
-        after: Math.max(sub.cursor, oldest),
-        ...(sub.serverId !== undefined ? { serverId: sub.serverId } : {}),
-      });
+      const from = Math.max(sub.cursor, oldest);
+      const { events, skipped } = this.newest(from, sub);
+      const missed = Math.max(0, oldest - sub.cursor) + skipped;
       sub.cursor = this.seq;
       if (events.length === 0 && missed === 0) continue;
       try {
@@ -353,6 +379,33 @@ export class FrameLog {
         this.subs.delete(sub);
       }
     }
+  }
+
+  /**
+   * The newest events after seq `after` (of the subscriber's server, if it has one) within its bounds,
+   * oldest first, and how many matching events before them are skipped. Only the events pushed are built.
+   */
+  private newest(after: number, sub: Subscriber): { events: LogEvent[]; skipped: number } {
+    const seqs: number[] = [];
+    let bytes = 0;
+    let s = this.seq;
+    for (; s > after; s--) {
+      if (sub.serverId !== undefined && this.serverOf(s) !== sub.serverId) continue;
+      const i = (s - 1) % this.capacity;
+      const obj = this.objs[i];
+      bytes +=
+        obj === undefined
+          ? (this.lens[i] as number)
+          : obj.type === 'frame'
+            ? obj.preview.length
+            : OBJECT_EVENT_BYTES;
+      if (seqs.length >= sub.maxEvents || (bytes > sub.maxBytes && seqs.length > 0)) break;
+      seqs.push(s);
+    }
+    let skipped = 0;
+    if (sub.serverId === undefined) skipped = Math.max(0, s - after);
+    else for (; s > after; s--) if (this.serverOf(s) === sub.serverId) skipped++;
+    return { events: seqs.reverse().map((q) => this.at(q)), skipped };
   }
 
   /** Stop the timer (pending events are flushed first). */

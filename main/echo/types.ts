@@ -167,7 +167,10 @@ export type LogEvent = OpenEvent | FrameEvent | CloseEvent | ErrorEvent | HttpEv
 /** What a log subscriber receives at most once per flush interval. */
 export interface LogBatch {
   events: LogEvent[];
-  /** Events this subscriber missed since its last batch because the ring overwrote them. */
+  /**
+   * Events this subscriber missed since its last batch: the ring overwrote them, or more arrived than one
+   * push carries (the newest are pushed, the older ones skipped).
+   */
   missed: number;
   /** Events since the last clear that the ring no longer holds (overwritten, or cut by a resize). */
   dropped: number;

@@ -43,6 +43,9 @@ export interface EchoPart {
   close(): Promise<void>;
 }
 
+/** Preview bytes per frame-log push to a window (see subscribeLog). */
+export const UI_PUSH_BYTES = 64 * 1024;
+
 export function echoHandlers(d: EngineDeps): EchoPart {
   let manager: ServerManager | undefined;
   let closed = false;
@@ -99,8 +102,12 @@ export function echoHandlers(d: EngineDeps): EchoPart {
       },
     },
     subscribeLog(cb) {
-      return m().log.subscribe((b) =>
-        cb({ events: b.events, missed: b.missed, dropped: b.dropped, received: b.received }),
+      // A window (Electron or a browser tab) parses and renders every event it is sent, on the same cores
+      // as the servers: it gets a quarter of the preview bytes a terminal gets (~1,250 1-KiB frames/s;
+      // small frames are still bounded by the event count). bench/shells.mjs measures the cost.
+      return m().log.subscribe(
+        (b) => cb({ events: b.events, missed: b.missed, dropped: b.dropped, received: b.received }),
+        { maxBytes: UI_PUSH_BYTES },
       );
     },
     frameLog: () => m().log,

@@ -179,8 +179,7 @@ export function checkName(raw: string): NameCheck {
     };
   }
   if (unbracketed.includes(':')) {
-    if (net.isIPv6(unbracketed))
-      return { input, kind: 'ip', normalized: normalizeIPv6(unbracketed) };
+    if (isIPv6(unbracketed)) return { input, kind: 'ip', normalized: normalizeIPv6(unbracketed) };
     const m = /^(.*):(\d+)$/.exec(s);
     if (m && !s.startsWith('[') && !(m[1] as string).includes(':')) {
       return {
@@ -304,6 +303,21 @@ function isMultiLabelPublicSuffix(name: string): boolean {
 }
 
 /** Canonical IPv6 text (lower case, shortest form) via the URL parser. */
+/**
+ * net.isIPv6 without its regular expression: Node 20 compiles that (very large) expression on the first
+ * call, 4-20 ms of every CLI run that checks a name or the CA's default ranges (bench/certs). SocketAddress
+ * parses with libuv's inet_pton and accepts the same addresses.
+ */
+export function isIPv6(s: string): boolean {
+  if (!s.includes(':')) return false;
+  try {
+    new net.SocketAddress({ address: s, family: 'ipv6' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function normalizeIPv6(addr: string): string {
   return new URL(`http://[${addr}]/`).hostname.slice(1, -1);
 }
@@ -354,7 +368,7 @@ export function parseConstraint(raw: string): ConstraintCheck {
   if (!s) return { input: raw, error: 'the permitted name is empty', hint };
   if (s.includes('/')) {
     const [addr, bitsText] = s.split('/') as [string, string];
-    const family = net.isIPv4(addr) ? 4 : net.isIPv6(addr) ? 6 : 0;
+    const family = net.isIPv4(addr) ? 4 : isIPv6(addr) ? 6 : 0;
     const max = family === 4 ? 32 : 128;
     const bits = /^\d+$/.test(bitsText ?? '') ? Number(bitsText) : NaN;
     if (!family || !Number.isInteger(bits) || bits < 0 || bits > max) {
@@ -366,7 +380,7 @@ export function parseConstraint(raw: string): ConstraintCheck {
     const base = Buffer.from(a.map((b, i) => b & mask[i]!));
     return { input: raw, constraint: { kind: 'ip', addr: base, mask, text: s } };
   }
-  if (net.isIP(s)) {
+  if (net.isIPv4(s) || isIPv6(s)) {
     const bits = net.isIPv4(s) ? 32 : 128;
     return parseConstraint(`${s}/${bits}`);
   }

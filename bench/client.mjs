@@ -1,12 +1,19 @@
-// Closed-loop WebSocket load shared by the benchmarks (bench/echo.mjs, bench/proxy.mjs): `clients` sockets
-// each send a message, wait for its echo and send again; the rate over `seconds` after a warm-up, and every
-// round trip for the percentiles.
+// The closed-loop WebSocket client shared by bench/echo.mjs, bench/shells.mjs and bench/proxy.mjs: `clients` sockets, each
+// sends one message, waits for its echo, sends again. Returns messages per second and every round trip (ms).
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const { WebSocket } = require('ws');
 
-export async function measure(url, size, clients, ca, { seconds, warmupMs }) {
+export const WARMUP_MS = 200;
+
+/**
+ * `opts`: the measured seconds, or `{ seconds, warmupMs }`. `hooks.start` / `hooks.end` run when the
+ * measured window opens and closes (after the warm-up).
+ */
+export async function measure(url, size, clients, ca, opts, hooks = {}) {
+  const seconds = typeof opts === 'number' ? opts : opts.seconds;
+  const warmupMs = typeof opts === 'number' ? WARMUP_MS : (opts.warmupMs ?? WARMUP_MS);
   const payload = Buffer.alloc(size, 0x61);
   const sockets = await Promise.all(
     Array.from(
@@ -43,11 +50,13 @@ export async function measure(url, size, clients, ca, { seconds, warmupMs }) {
       }),
   );
   await sleep(warmupMs);
+  hooks.start?.();
   measuring = true;
   const start = process.hrtime.bigint();
   await sleep(seconds * 1000);
   measuring = false;
   const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
+  hooks.end?.();
   running = false;
   await Promise.all(loops);
   await Promise.all(
@@ -59,15 +68,17 @@ export async function measure(url, size, clients, ca, { seconds, warmupMs }) {
         }),
     ),
   );
-  return { rate: count / elapsed, rtts };
+  return { rate: count / elapsed, count, rtts };
 }
 
+/** Median rate over rounds, p50/p99 over every round trip of every round. */
 export function summarize({ rates, rtts }) {
   rtts.sort((a, b) => a - b);
   const pct = (p) => rtts[Math.min(rtts.length - 1, Math.floor((rtts.length * p) / 100))] ?? NaN;
-  const r = [...rates].sort((a, b) => a - b);
-  return { rate: r[r.length >> 1], p50: pct(50), p99: pct(99) };
+  return { rate: median(rates), p50: pct(50), p99: pct(99) };
 }
+
+export const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 export function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));
