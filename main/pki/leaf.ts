@@ -280,6 +280,14 @@ function writeLeaf(
       throw failure('CERT_EXISTS', action, `${q(p.dir)} already exists`, 'issue it again');
     }
     replaceDir(p.dir, (dir) => {
+      // A renewal keeps what else the folder records about the certificate (exports.json: the files
+      // exported before, which the renewal notes name as stale).
+      if (mustExist) {
+        for (const f of fs.readdirSync(p.dir, { withFileTypes: true })) {
+          if (!f.isFile() || ['key.pem', 'cert.pem', 'meta.json'].includes(f.name)) continue;
+          writeFileDurable(path.join(dir, f.name), fs.readFileSync(path.join(p.dir, f.name)), 0o600);
+        }
+      }
       writeFileDurable(path.join(dir, 'key.pem'), keyPem, 0o600);
       writeFileDurable(path.join(dir, 'cert.pem'), certPem, 0o644);
       writeFileDurable(path.join(dir, 'meta.json'), JSON.stringify(meta, null, 2) + '\n', 0o600);
