@@ -88,4 +88,25 @@ describe('Doctor screen', () => {
     expect(await probeWss(rig.userHome, url)).toBe('open');
     await shoot(page, 'doctor-clients-after');
   });
+
+  it('the Client picker narrows the trust rows to one family (doctor.run clients)', async () => {
+    const { page } = rig;
+    await page.locator('input[name="doctor-url"]').fill(`wss://localhost:${wssPort}/`);
+    await page.locator('select[name="doctor-client"]').selectOption('node');
+    await page.getByRole('button', { name: 'Diagnose' }).click();
+    const rows = page.locator('li.client');
+    await rows.first().waitFor({ timeout: 30_000 });
+    await page.locator('[data-verdict]').waitFor({ timeout: 30_000 });
+    expect(await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-client')))).toEqual([
+      'node',
+    ]);
+    expect(await page.locator('[data-verdict]').innerText()).toMatch(/Node/);
+    await shoot(page, 'doctor-client-filter');
+    // Back to every family found: Chromium's row returns.
+    await page.locator('select[name="doctor-client"]').selectOption('');
+    await page.getByRole('button', { name: 'Diagnose' }).click();
+    await expect
+      .poll(() => page.locator('li.client[data-client="chrome"]').count(), { timeout: 30_000 })
+      .toBeGreaterThan(0);
+  });
 });
