@@ -47,6 +47,11 @@ export interface ServerManagerOptions {
   rulesDir?: string;
   /** Name resolution for choosing a server's URL (default: getaddrinfo, bounded). */
   lookup?: Lookup;
+  /**
+   * Web mode: a path given over the page's API (clientCaFile) gets one error for missing, unreadable, not
+   * a regular file and not a CA, so the page cannot probe which files exist on this machine.
+   */
+  discreetPaths?: boolean;
 }
 
 interface Entry {
@@ -73,6 +78,7 @@ export class ServerManager {
   private readonly resolveCert: (certId: string) => TlsMaterial;
   private readonly handshakeTimeoutMs: number | undefined;
   private readonly lookup: Lookup | undefined;
+  private readonly discreetPaths: boolean;
   private readonly listeners = new Set<(e: ServerStatusEvent) => void>();
   private readonly countTimers = new Map<string, NodeJS.Timeout>();
 
@@ -86,6 +92,7 @@ export class ServerManager {
     this.settings = opts.settings;
     this.handshakeTimeoutMs = opts.handshakeTimeoutMs;
     this.lookup = opts.lookup;
+    this.discreetPaths = opts.discreetPaths === true;
     this.resolveCert =
       opts.resolveCert ??
       ((id) => {
@@ -356,7 +363,8 @@ export class ServerManager {
           );
         }
         tls = this.resolveCert(def.certId);
-        if (def.requireClientCert) tls = { ...tls, clientCaPem: clientCaFor(def, tls) };
+        if (def.requireClientCert)
+          tls = { ...tls, clientCaPem: clientCaFor(def, tls, this.discreetPaths) };
       }
       const server = new EchoServer({
         definition: def,
@@ -513,8 +521,20 @@ export class ServerManager {
 }
 
 /** The CA certificates a server that requires client certificates verifies them against. */
-function clientCaFor(def: ServerDefinition, tls: TlsMaterial): string {
+function clientCaFor(def: ServerDefinition, tls: TlsMaterial, discreet: boolean): string {
   const action = `start wss server ${q(def.id)} with client certificates`;
+  if (discreet && def.clientCaFile) {
+    try {
+      return clientCaFor(def, tls, false);
+    } catch {
+      throw failure(
+        'CLIENT_CA_INVALID',
+        action,
+        `client CA file ${q(def.clientCaFile)} is not a readable PEM file of CA certificates`,
+        'check the file in a terminal (openssl x509 -in FILE -noout -subject), or start the server there with "wss-studio serve --require-client-cert --client-ca FILE" to see why',
+      );
+    }
+  }
   if (!def.clientCaFile) {
     if (tls.caPem) return tls.caPem;
     throw failure(
