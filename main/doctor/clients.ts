@@ -320,7 +320,7 @@ function fromStore(s: StoreStatus, anchor: Anchor, ctx: TrustContext): DoctorCli
  * A Firefox profile also trusts what a policies.json installs at every start and, on macOS, the keychain
  * (enterprise roots, on by default there); on Linux enterprise roots add nothing (see firefox-trust.ts).
  */
-function beyondProfileDb(
+export function beyondProfileDb(
   v: DoctorClientVerdict,
   anchor: Anchor,
   ctx: TrustContext,

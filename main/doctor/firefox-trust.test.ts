@@ -3,6 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { DoctorClientVerdict } from '../../shared/api';
+import type { TrustContext } from '../trust/types';
+import { beyondProfileDb } from './clients';
 import { enterpriseRoots, findFirefoxPolicy, policyInstalls } from './firefox-trust';
 import { parsePemBundle } from './tls';
 
@@ -92,5 +95,47 @@ describe('enterpriseRoots', () => {
     expect(enterpriseRoots(prof, null)).toEqual({ value: true, source: user });
     const pol = { file: '/p.json', install: [], importEnterpriseRoots: false };
     expect(enterpriseRoots(prof, pol)).toEqual({ value: false, source: '/p.json' });
+  });
+});
+
+describe('beyondProfileDb (the Firefox row)', () => {
+  const failing = (profile: string): DoctorClientVerdict => ({
+    client: 'firefox',
+    name: 'Firefox profile p',
+    label: 'Firefox profile p (…)',
+    verdict: 'fails',
+    reason: 'CA "A" not installed',
+    fix: 'Install the WSS Studio CA into the NSS database',
+    install: ['nss'],
+    path: profile,
+  });
+  const ctxOf = (platform: NodeJS.Platform) =>
+    ({ platform, root: dir, home: path.join(dir, 'home') }) as TrustContext;
+  const anchor = () => ({ cert: caA, ours: true, public: false });
+
+  it('macOS: the keychain counts unless the profile turns enterprise roots off', () => {
+    const prof = path.join(dir, 'prof');
+    fs.mkdirSync(prof);
+    const on = beyondProfileDb(failing(prof), anchor(), ctxOf('darwin'), true);
+    expect(on.verdict).toBe('works');
+    expect(on.reason).toContain('security.enterprise_roots.enabled by default');
+    expect(on.fix).toBeUndefined();
+    // Not trusted in the keychain either: still fails, fix kept.
+    expect(beyondProfileDb(failing(prof), anchor(), ctxOf('darwin'), false)).toEqual(failing(prof));
+    const user = write('prof/user.js', 'user_pref("security.enterprise_roots.enabled", false);\n');
+    const off = beyondProfileDb(failing(prof), anchor(), ctxOf('darwin'), true);
+    expect(off.verdict).toBe('fails');
+    expect(off.reason).toContain(`the macOS keychain trusts it, but ${user} turns`);
+    expect(off.install).toEqual(['nss']);
+  });
+
+  it('Linux: enterprise roots are named as ignored; the OS store never makes it work', () => {
+    const prof = path.join(dir, 'prof');
+    write('prof/prefs.js', 'user_pref("security.enterprise_roots.enabled", true);\n');
+    const v = beyondProfileDb(failing(prof), anchor(), ctxOf('linux'), true);
+    expect(v.verdict).toBe('fails');
+    expect(v.reason).toMatch(
+      /is set \(.*prefs\.js\), but Firefox on Linux reads no OS store with it$/,
+    );
   });
 });
