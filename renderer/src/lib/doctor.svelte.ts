@@ -54,6 +54,10 @@ export class DoctorState {
     if (code === 'PLAIN_ON_TLS_PORT' && /^ws:/i.test(url)) return 'wss:' + url.slice(3);
     return null;
   });
+  /** The server wants a client certificate: the Client screen (engine) can present one. */
+  readonly needsClientCert = $derived(
+    this.steps.some((s) => s.id === 'upgrade' && s.code === 'CLIENT_CERT_REQUIRED'),
+  );
   /** A trust install waiting for the user's yes (web mode; the desktop app asks natively). */
   pendingInstall = $state<{ stores: TrustStoreId[]; label: string } | null>(null);
   installing = $state(false);
