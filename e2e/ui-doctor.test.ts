@@ -10,6 +10,7 @@ let rig: UiRig;
 let api: Client;
 let port: number;
 let wssPort: number;
+let mtlsPort: number;
 
 beforeAll(async () => {
   rig = await startUi({ route: '#/doctor' });
@@ -20,6 +21,15 @@ beforeAll(async () => {
   const { leaf } = await api.call('cert.issue', { names: ['localhost', '127.0.0.1'] });
   const w = await api.call('server.add', { name: 'tls', scheme: 'wss', port: 0, certId: leaf.id });
   wssPort = (await api.call('server.start', { id: w.id })).port!;
+  const mt = await api.call('server.add', {
+    name: 'mtls',
+    scheme: 'wss',
+    port: 0,
+    certId: leaf.id,
+    requireClientCert: true,
+  });
+  mtlsPort = (await api.call('server.start', { id: mt.id })).port!;
+  await api.call('cert.issue', { names: ['dev@app.test'], client: true });
   await rig.page.reload();
   await rig.page.getByRole('heading', { level: 1, name: 'Doctor' }).waitFor();
 }, 180_000);
@@ -87,5 +97,56 @@ describe('Doctor screen', () => {
       .toBe('works');
     expect(await probeWss(rig.userHome, url)).toBe('open');
     await shoot(page, 'doctor-clients-after');
+  });
+
+  it('an mTLS server: CLIENT_CERT_REQUIRED, and a button that opens the Client screen ready to present one', async () => {
+    const { page } = rig;
+    const url = `wss://localhost:${mtlsPort}/`;
+    await page.locator('input[name="doctor-url"]').fill(url);
+    await page.locator('select[name="doctor-client"]').selectOption('');
+    await page.getByRole('button', { name: 'Diagnose' }).click();
+    const upgrade = page.locator('li.step[data-step="upgrade"]');
+    await expect
+      .poll(() => upgrade.getAttribute('data-code'), { timeout: 30_000 })
+      .toBe('CLIENT_CERT_REQUIRED');
+    // The doctor's own prose names the app's screens; the server's 403 body is quoted as a fact below it.
+    const prose = `${await upgrade.locator('.explain').innerText()}\n${await upgrade.locator('.fix').innerText()}`;
+    expect(prose).toContain('requires a client certificate');
+    expect(prose).toContain('Client screen');
+    expect(prose).not.toMatch(/wss-studio |--cert/);
+    expect(await upgrade.locator('.facts-list').innerText()).toContain('HTTP 403 Forbidden');
+    await upgrade.scrollIntoViewIfNeeded();
+    await shoot(page, 'doctor-client-cert-required');
+    await page.getByRole('button', { name: 'Connect with a client certificate' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Client' }).waitFor();
+    expect(await page.locator('input[name="client-url"]').inputValue()).toBe(url);
+    expect(await page.locator('input[name="via"][value="engine"]').isChecked()).toBe(true);
+    const picker = page.locator('select[name="client-cert"]');
+    expect(await picker.locator('option').allInnerTexts()).toEqual(
+      expect.arrayContaining([expect.stringContaining('dev@app.test')]),
+    );
+    await page.getByRole('link', { name: 'Doctor' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Doctor' }).waitFor();
+  });
+
+  it('the Client picker narrows the trust rows to one family (doctor.run clients)', async () => {
+    const { page } = rig;
+    await page.locator('input[name="doctor-url"]').fill(`wss://localhost:${wssPort}/`);
+    await page.locator('select[name="doctor-client"]').selectOption('node');
+    await page.getByRole('button', { name: 'Diagnose' }).click();
+    const rows = page.locator('li.client');
+    await rows.first().waitFor({ timeout: 30_000 });
+    await page.locator('[data-verdict]').waitFor({ timeout: 30_000 });
+    expect(await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-client')))).toEqual([
+      'node',
+    ]);
+    expect(await page.locator('[data-verdict]').innerText()).toMatch(/Node/);
+    await shoot(page, 'doctor-client-filter');
+    // Back to every family found: Chromium's row returns.
+    await page.locator('select[name="doctor-client"]').selectOption('');
+    await page.getByRole('button', { name: 'Diagnose' }).click();
+    await expect
+      .poll(() => page.locator('li.client[data-client="chrome"]').count(), { timeout: 30_000 })
+      .toBeGreaterThan(0);
   });
 });

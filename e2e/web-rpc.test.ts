@@ -267,6 +267,13 @@ describe('bad input over the API', () => {
     const e3 = await rejects('ca.create', { keyType: 'dsa' });
     expect(e3.field).toBe('keyType');
     expect(e3.message).toContain('"rsa" or "ecdsa"');
+    const e4 = await rejects('doctor.run', {
+      url: 'wss://x.test/',
+      clients: ['edge'],
+      taskId: 't1',
+    });
+    expect(e4.field).toBe('clients[0]');
+    expect(e4.message).toContain('must be one of chrome, firefox');
   });
 
   it('a port of 70000', async () => {

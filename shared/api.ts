@@ -312,6 +312,16 @@ export const requests = {
     v.strictObject({
       url: nonEmpty(LIMITS.url),
       origin: v.optional(nonEmpty(LIMITS.url)),
+      /** Judge only these client families (the CLI's --client); default: every family found. */
+      clients: v.optional(
+        // lazy: DOCTOR_CLIENTS is declared further down this file
+        v.lazy(() =>
+          list(
+            v.picklist(DOCTOR_CLIENTS, `must be one of ${DOCTOR_CLIENTS.join(', ')}`),
+            DOCTOR_CLIENTS.length,
+          ),
+        ),
+      ),
       taskId,
     }),
     'diagnose a ws:// or wss:// URL step by step (progress events; cancellable)',

@@ -49,18 +49,27 @@ export async function firefoxVisit(opts: {
   shot: string;
   /** Filled by the caller's server: "request /..." or "tls error: ...". Cleared here first. */
   events: string[];
+  /**
+   * Shell commands run first in a private mount namespace (`unshare -m`, root only), to show Firefox a
+   * system file (e.g. /etc/firefox/policies/policies.json) without touching the machine's real one.
+   */
+  namespaceSetup?: string;
 }): Promise<{ outcome: 'loaded' | 'refused'; detail: string }> {
   const { events } = opts;
   events.length = 0;
-  const ff = spawn(
-    'firefox-esr',
-    ['-headless', '--profile', opts.profile, '--screenshot', opts.shot, opts.url],
-    {
-      env: { ...process.env, HOME: opts.home, MOZ_CRASHREPORTER_DISABLE: '1' },
-      stdio: 'ignore',
-      detached: true,
-    },
-  );
+  const args = ['-headless', '--profile', opts.profile, '--screenshot', opts.shot, opts.url];
+  const q = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+  const [cmd, argv] = opts.namespaceSetup
+    ? [
+        'unshare',
+        ['-m', 'sh', '-ec', `${opts.namespaceSetup}\nexec firefox-esr ${args.map(q).join(' ')}`],
+      ]
+    : ['firefox-esr', args];
+  const ff = spawn(cmd, argv, {
+    env: { ...process.env, HOME: opts.home, MOZ_CRASHREPORTER_DISABLE: '1' },
+    stdio: 'ignore',
+    detached: true,
+  });
   const exited = new Promise<void>((r) => ff.once('exit', () => r()));
   try {
     const deadline = Date.now() + 90_000;

@@ -21,6 +21,7 @@ import {
 import { detectStores, defaultContext, trustStatusAll } from '../trust';
 import { findNssDbs } from '../trust/nss';
 import type { StoreStatus, TrustCa, TrustContext, TrustTarget } from '../trust/types';
+import { enterpriseRoots, findFirefoxPolicy, policyInstalls } from './firefox-trust';
 import { cnOf, findAnchor, parsePemBundle } from './tls';
 
 export { DOCTOR_CLIENTS, type DoctorClient, type DoctorClientVerdict };
@@ -121,7 +122,11 @@ export async function judgeClients(inp: ClientInputs): Promise<DoctorClientVerdi
   const map = storesFor(ctx.platform);
   const detected = await detectStores(ctx);
   const ids = (Object.keys(map) as TrustStoreId[]).filter(
-    (id) => detected.includes(id) && (map[id] ?? []).some(wanted),
+    (id) =>
+      detected.includes(id) &&
+      ((map[id] ?? []).some(wanted) ||
+        // Firefox on macOS also trusts the keychain (enterprise roots): its verdict needs that status.
+        (id === 'macos' && wanted('firefox'))),
   );
   const statuses: StoreStatus[] =
     anchor && ids.length
@@ -131,8 +136,15 @@ export async function judgeClients(inp: ClientInputs): Promise<DoctorClientVerdi
         })
       : [];
   const out: DoctorClientVerdict[] = [];
+  const osTrusted = statuses.some((s) => s.store === 'macos' && s.state === 'trusted');
   for (const s of statuses)
-    out.push(...fromStore(s, anchor as Anchor, ctx).filter((v) => wanted(v.client)));
+    out.push(
+      ...fromStore(s, anchor as Anchor, ctx)
+        .map((v) =>
+          v.client === 'firefox' ? beyondProfileDb(v, anchor as Anchor, ctx, osTrusted) : v,
+        )
+        .filter((v) => wanted(v.client)),
+    );
   if (wanted('node')) out.push(nodeVerdict(inp.chain, anchor, ctx.env, caPath));
   if (!anchor) {
     // No CA to trust at all: every client refuses, and no store can be asked about it.
@@ -302,6 +314,56 @@ function fromStore(s: StoreStatus, anchor: Anchor, ctx: TrustContext): DoctorCli
     ];
   }
   return [];
+}
+
+/**
+ * A Firefox profile also trusts what a policies.json installs at every start and, on macOS, the keychain
+ * (enterprise roots, on by default there); on Linux enterprise roots add nothing (see firefox-trust.ts).
+ */
+export function beyondProfileDb(
+  v: DoctorClientVerdict,
+  anchor: Anchor,
+  ctx: TrustContext,
+  osTrusted: boolean,
+): DoctorClientVerdict {
+  if (v.verdict === 'works') return v;
+  const cn = JSON.stringify(cnOf(anchor.cert.subject));
+  const base = {
+    client: v.client,
+    name: v.name,
+    label: v.label,
+    ...(v.path ? { path: v.path } : {}),
+  };
+  const policy = findFirefoxPolicy(ctx);
+  const installed = policy && policyInstalls(policy, anchor.cert, ctx);
+  if (policy && installed) {
+    return {
+      ...base,
+      verdict: 'works',
+      reason: `CA ${cn} added at every start by the Firefox policy Certificates.Install (${installed}, listed in ${policy.file})`,
+    };
+  }
+  const er = v.path ? enterpriseRoots(v.path, policy) : undefined;
+  if (ctx.platform === 'darwin' && osTrusted) {
+    if (er?.value !== false) {
+      return {
+        ...base,
+        verdict: 'works',
+        reason: `CA ${cn} trusted in the macOS keychain, which this profile reads (security.enterprise_roots.enabled ${er ? `in ${er.source}` : 'by default'})`,
+      };
+    }
+    return {
+      ...v,
+      reason: `${v.reason}; the macOS keychain trusts it, but ${er.source} turns security.enterprise_roots.enabled off`,
+    };
+  }
+  if (ctx.platform === 'linux' && er?.value) {
+    return {
+      ...v,
+      reason: `${v.reason}; security.enterprise_roots.enabled is set (${er.source}), but Firefox on Linux reads no OS store with it`,
+    };
+  }
+  return v;
 }
 
 /** Node: its bundled roots, plus NODE_EXTRA_CA_CERTS (one file, read once at start-up), plus the system

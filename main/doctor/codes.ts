@@ -27,6 +27,7 @@ export type DoctorCode =
   | 'CERT_INVALID'
   | 'UPGRADE_NOT_FOUND'
   | 'UPGRADE_FORBIDDEN'
+  | 'CLIENT_CERT_REQUIRED'
   | 'UPGRADE_REDIRECT'
   | 'UPGRADE_NOT_WEBSOCKET'
   | 'UPGRADE_REFUSED'
@@ -210,6 +211,13 @@ export const CODES: Record<DoctorCode, CodeDoc> = {
     meaning:
       'The server refused the upgrade with 401 or 403: usually its Origin allow-list does not include the page origin, or it wants credentials.',
     fix: "Add the page origin to the server's allowed origins, or send the credentials it expects.",
+  },
+  CLIENT_CERT_REQUIRED: {
+    step: 'upgrade',
+    severity: 'fail',
+    meaning:
+      'The server requires a client certificate (mutual TLS) and refused the connection without one; the doctor presents none.',
+    fix: "Present a certificate issued for client authentication by the CA the server trusts: wss-studio cert issue --client NAME, then curl --cert/--key, or the Client screen's client certificate picker.",
   },
   UPGRADE_REDIRECT: {
     step: 'upgrade',

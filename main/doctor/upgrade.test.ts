@@ -15,12 +15,17 @@ const ok101 = (headers: Record<string, string> = {}): RawResponse => ({
   },
   body: '',
 });
-const status = (s: number, text: string, headers: Record<string, string> = {}): RawResponse => ({
+const status = (
+  s: number,
+  text: string,
+  headers: Record<string, string> = {},
+  body = 'nope',
+): RawResponse => ({
   kind: 'response',
   status: s,
   statusText: text,
   headers,
-  body: 'nope',
+  body,
 });
 
 describe('judgeUpgrade', () => {
@@ -59,6 +64,25 @@ describe('judgeUpgrade', () => {
       [ok101({ upgrade: 'h2c' }), 'BAD_ACCEPT'],
       [ok101({ 'sec-websocket-protocol': 'chat' }), 'SUBPROTOCOL_MISMATCH'],
       [ok101({ 'sec-websocket-extensions': 'x-webkit-deflate-frame' }), 'EXTENSION_MISMATCH'],
+      // mTLS: our echo's 403 body, nginx's ssl_verify_client 400 page, the TLS 1.3 alert after the handshake.
+      [
+        status(403, 'Forbidden', {}, 'this server requires a client certificate and ...'),
+        'CLIENT_CERT_REQUIRED',
+      ],
+      [
+        status(
+          400,
+          'Bad Request',
+          {},
+          '<html>\n<center>No required SSL certificate was sent</center>',
+        ),
+        'CLIENT_CERT_REQUIRED',
+      ],
+      [
+        { kind: 'closed', errno: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED' },
+        'CLIENT_CERT_REQUIRED',
+      ],
+      [status(500, 'Server Error', {}, 'client certificate store broken'), 'UPGRADE_REFUSED'],
     ];
     for (const [res, code] of cases) {
       const r = judgeUpgrade(res, ctx);

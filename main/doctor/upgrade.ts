@@ -178,6 +178,26 @@ export type UpgradeVerdict =
       facts: UpgradeFacts | null;
     };
 
+/** A refusal body that says a client certificate was wanted (ours: "requires a client certificate"). */
+const CERT_REQUIRED_BODY = /client certificate|required SSL certificate was sent/i;
+/** The TLS alert a server that requires a client certificate sends (OpenSSL's names for alert 116). */
+const CERT_REQUIRED_ALERT = /CERTIFICATE_REQUIRED|certificate required/i;
+
+function clientCertRequired(
+  ctx: { forApp?: boolean },
+  how: string,
+): { ok: false; code: 'CLIENT_CERT_REQUIRED'; explanation: string; fix: string; detail: string[] } {
+  return {
+    ok: false,
+    code: 'CLIENT_CERT_REQUIRED',
+    explanation: `The server requires a client certificate (mutual TLS) and refused this connection without one: ${how}. The TLS part is fine; the doctor presents no client certificate, and neither does a client that was not given one.`,
+    fix: ctx.forApp
+      ? 'Connect from the Client screen with a certificate picked in its "Client certificate" list: issue one on the Certificates screen with "Also a client certificate (mTLS)" ticked, from the CA the server trusts.'
+      : 'Present a certificate issued for client authentication by the CA the server trusts: issue one with "wss-studio cert issue --client NAME", then connect with curl --cert CERT.pem --key KEY.pem (openssl s_client -cert/-key), or pick it in the Client screen\'s "Client certificate" list.',
+    detail: [],
+  };
+}
+
 /** Judge the response like a browser would. Pure. */
 export function judgeUpgrade(
   res: RawResponse,
@@ -198,6 +218,14 @@ export function judgeUpgrade(
       explanation: `The server accepted the connection but did not answer the upgrade request within ${ctx.timeoutMs} ms.`,
       fix: 'Check the server is not stuck and that this port runs a WebSocket server.',
       detail: [],
+      facts: null,
+    };
+  }
+  if (res.kind === 'closed' && res.errno && CERT_REQUIRED_ALERT.test(res.errno)) {
+    // TLS 1.3: the handshake completes on the client's side first; a server that requires a client
+    // certificate then sends the certificate_required alert (116), which arrives as the upgrade's error.
+    return {
+      ...clientCertRequired(ctx, `it ended the TLS connection with "${res.errno}"`),
       facts: null,
     };
   }
@@ -246,6 +274,19 @@ export function judgeUpgrade(
         `The server answered 404 Not Found for ${JSON.stringify(new URL(ctx.url).pathname)}: it runs, but nothing handles WebSockets at this path.`,
         'Fix the path in the URL to the one the server listens on (e.g. / or /ws).',
       );
+    }
+    if ((s === 400 || s === 401 || s === 403) && CERT_REQUIRED_BODY.test(res.body)) {
+      // WSS Studio's mTLS echo servers (403 + the reason) and nginx's ssl_verify_client (400 "No required
+      // SSL certificate was sent") answer over HTTP after the handshake.
+      const v = clientCertRequired(ctx, `it answered ${s} ${res.statusText}`.trim());
+      // The body line that says so (nginx's is inside an HTML page), tags stripped.
+      const said = res.body
+        .split('\n')
+        .find((l) => CERT_REQUIRED_BODY.test(l))
+        ?.replace(/<[^>]*>/g, '')
+        .trim()
+        .slice(0, 200);
+      return { ...v, detail: [...detail, `body: ${said ?? bodyLine}`], facts };
     }
     if (s === 401 || s === 403) {
       return fail(

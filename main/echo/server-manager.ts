@@ -54,6 +54,11 @@ export interface ServerManagerOptions {
   lookup?: Lookup;
   /** Running servers register here so `faults.*` and `conn.inject` reach them (main/faults). */
   faults?: FaultRegistry;
+  /**
+   * Web mode: a path given over the page's API (clientCaFile) gets one error for missing, unreadable, not
+   * a regular file and not a CA, so the page cannot probe which files exist on this machine.
+   */
+  discreetPaths?: boolean;
 }
 
 interface Entry {
@@ -84,6 +89,7 @@ export class ServerManager {
   private readonly resolveCert: (certId: string) => TlsMaterial;
   private readonly handshakeTimeoutMs: number | undefined;
   private readonly lookup: Lookup | undefined;
+  private readonly discreetPaths: boolean;
   private readonly listeners = new Set<(e: ServerStatusEvent) => void>();
   private readonly countTimers = new Map<string, NodeJS.Timeout>();
   private readonly registry: FaultRegistry | undefined;
@@ -99,6 +105,7 @@ export class ServerManager {
     this.handshakeTimeoutMs = opts.handshakeTimeoutMs;
     this.lookup = opts.lookup;
     this.registry = opts.faults;
+    this.discreetPaths = opts.discreetPaths === true;
     this.resolveCert =
       opts.resolveCert ??
       ((id) => {
@@ -374,7 +381,8 @@ export class ServerManager {
           );
         }
         tls = this.resolveCert(def.certId);
-        if (def.requireClientCert) tls = { ...tls, clientCaPem: clientCaFor(def, tls) };
+        if (def.requireClientCert)
+          tls = { ...tls, clientCaPem: clientCaFor(def, tls, this.discreetPaths) };
       }
       e.faults ??= new FaultController(def.id, this.log);
       if (this.registry) {
@@ -530,8 +538,20 @@ export class ServerManager {
 }
 
 /** The CA certificates a server that requires client certificates verifies them against. */
-function clientCaFor(def: ServerDefinition, tls: TlsMaterial): string {
+function clientCaFor(def: ServerDefinition, tls: TlsMaterial, discreet: boolean): string {
   const action = `start wss server ${q(def.id)} with client certificates`;
+  if (discreet && def.clientCaFile) {
+    try {
+      return clientCaFor(def, tls, false);
+    } catch {
+      throw failure(
+        'CLIENT_CA_INVALID',
+        action,
+        `client CA file ${q(def.clientCaFile)} is not a readable PEM file of CA certificates`,
+        'check the file in a terminal (openssl x509 -in FILE -noout -subject), or start the server there with "wss-studio serve --require-client-cert --client-ca FILE" to see why',
+      );
+    }
+  }
   if (!def.clientCaFile) {
     if (tls.caPem) return tls.caPem;
     throw failure(

@@ -7,7 +7,7 @@ import type { EngineDeps } from './index';
 
 export function doctorHandlers(d: EngineDeps): Pick<Handlers, 'doctor.run' | 'task.cancel'> {
   return {
-    'doctor.run': ({ url, origin, taskId }) =>
+    'doctor.run': ({ url, origin, clients, taskId }) =>
       d.tasks.run('doctor.run', taskId, async (t) => {
         let caPem: string | undefined;
         let caPath: string | undefined;
@@ -22,7 +22,12 @@ export function doctorHandlers(d: EngineDeps): Pick<Handlers, 'doctor.run' | 'ta
           ...(origin !== undefined ? { origin } : {}),
           ...(caPem !== undefined ? { caPem } : {}),
           // Every client family found, judged from its own store; fixes in words (the screen has buttons).
-          clients: { ...(caPath ? { caPath } : {}), commands: false, context: { env: d.env } },
+          clients: {
+            ...(caPath ? { caPath } : {}),
+            ...(clients?.length ? { only: clients } : {}),
+            commands: false,
+            context: { env: d.env },
+          },
           forApp: true,
           signal: t.signal,
           onStep: (step) => t.progress(step.id, { doctorStep: step }),

@@ -51,7 +51,11 @@ export function echoHandlers(d: EngineDeps): EchoPart {
   let closed = false;
   const m = (): ServerManager => {
     if (!manager) {
-      manager = createServerManager(d.store, { faults: d.faults });
+      // Web mode: a client CA path typed into the page must not tell the page which files exist.
+      manager = createServerManager(d.store, {
+        faults: d.faults,
+        ...(d.shell === 'web' ? { discreetPaths: true } : {}),
+      });
       // Status changes are coalesced by the hub: one push of the whole list per ~50 ms.
       manager.onStatus(() => {
         if (manager) d.hub.emit('server.status', { servers: manager.list() });

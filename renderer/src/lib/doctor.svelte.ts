@@ -1,6 +1,7 @@
 // The Doctor screen's state: runs doctor.run as a long task and shows each step as it finishes
 // (task.progress carries `doctorStep`), then the full report.
 import type {
+  DoctorClient,
   DoctorClientVerdict,
   DoctorReport,
   DoctorStep,
@@ -9,9 +10,22 @@ import type {
 import { errorText } from './format';
 import type { Studio, UiError } from './studio.svelte';
 
+/** The client filter's choices (doctor.run `clients`; the CLI's --client). */
+export const CLIENT_CHOICES: { value: DoctorClient; label: string }[] = [
+  { value: 'chrome', label: 'Chrome/Chromium' },
+  { value: 'firefox', label: 'Firefox' },
+  { value: 'system', label: 'curl, openssl, Python, Go' },
+  { value: 'node', label: 'Node' },
+  { value: 'java', label: 'Java' },
+  { value: 'windows', label: 'Windows browsers' },
+  { value: 'macos', label: 'Safari and macOS apps' },
+];
+
 export class DoctorState {
   url = $state('');
   origin = $state('');
+  /** Judge trust for this client family only; '' = every family found on this machine. */
+  client = $state<DoctorClient | ''>('');
   running = $state(false);
   taskId = $state<string | null>(null);
   report = $state<DoctorReport | null>(null);
@@ -40,6 +54,10 @@ export class DoctorState {
     if (code === 'PLAIN_ON_TLS_PORT' && /^ws:/i.test(url)) return 'wss:' + url.slice(3);
     return null;
   });
+  /** The server wants a client certificate: the Client screen (engine) can present one. */
+  readonly needsClientCert = $derived(
+    this.steps.some((s) => s.id === 'upgrade' && s.code === 'CLIENT_CERT_REQUIRED'),
+  );
   /** A trust install waiting for the user's yes (web mode; the desktop app asks natively). */
   pendingInstall = $state<{ stores: TrustStoreId[]; label: string } | null>(null);
   installing = $state(false);
@@ -75,6 +93,7 @@ export class DoctorState {
       this.report = await this.studio.api.call('doctor.run', {
         url,
         ...(this.origin.trim() ? { origin: this.origin.trim() } : {}),
+        ...(this.client ? { clients: [this.client] } : {}),
         taskId,
       });
     } catch (e) {
