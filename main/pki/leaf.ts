@@ -285,7 +285,11 @@ function writeLeaf(
       if (mustExist) {
         for (const f of fs.readdirSync(p.dir, { withFileTypes: true })) {
           if (!f.isFile() || ['key.pem', 'cert.pem', 'meta.json'].includes(f.name)) continue;
-          writeFileDurable(path.join(dir, f.name), fs.readFileSync(path.join(p.dir, f.name)), 0o600);
+          writeFileDurable(
+            path.join(dir, f.name),
+            fs.readFileSync(path.join(p.dir, f.name)),
+            0o600,
+          );
         }
       }
       writeFileDurable(path.join(dir, 'key.pem'), keyPem, 0o600);
