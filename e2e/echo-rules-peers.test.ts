@@ -360,7 +360,10 @@ describe('rules with real peers', () => {
     expect(JSON.parse(got[0] as string)).toMatchObject({ id: 41, result: { name: 'Ada' } });
     expect(got[1]).toBe('second');
     // The log reaches serve's stdout in batches (every 50 ms): wait for the batch with the replay.
-    await waitFor(() => frames(s).filter((e) => e.source === 'replay').length >= 2, 'replay frames');
+    await waitFor(
+      () => frames(s).filter((e) => e.source === 'replay').length >= 2,
+      'replay frames',
+    );
     expect(frames(s).filter((e) => e.source === 'replay')).toHaveLength(2);
   });
 });

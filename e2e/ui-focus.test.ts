@@ -44,7 +44,9 @@ describe('focus and feedback', () => {
     await page.locator('select[name="server-scheme"]').selectOption('ws');
     expect(await page.getByRole('checkbox', { name: 'Start it now' }).isChecked()).toBe(true);
     await page.getByRole('button', { name: 'Add', exact: true }).click();
-    await page.getByText(/^Added "focus echo" at ws:\/\/(localhost|127\.0\.0\.1):\d+\/\.$/).waitFor();
+    await page
+      .getByText(/^Added "focus echo" at ws:\/\/(localhost|127\.0\.0\.1):\d+\/\.$/)
+      .waitFor();
     expect(await focused()).toBe('button:Add server');
     const [s] = await api.call('server.list');
     expect(s?.state).toBe('running');
