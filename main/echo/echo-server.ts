@@ -581,14 +581,12 @@ export class EchoServer implements FaultTarget {
       log.addFrame(def.id, st.conn, 'out', isBinary ? 'binary' : 'text', data, reuse);
     };
     const handle = (data: Buffer, isBinary: boolean) => {
-      let mode: EchoMode = def.mode;
-      if (peer) {
-        const outcome = this.behaviour?.message(peer, data, isBinary);
-        if (outcome === 'handled') return;
-        if (outcome) mode = outcome;
-      }
-      // A rule may have logged frames since the frame in: then the capture is not this payload's.
-      const reuse = sameTick && !peer;
+      const outcome = peer ? this.behaviour?.message(peer, data, isBinary) : undefined;
+      if (outcome === 'handled') return;
+      const mode: EchoMode = outcome ?? def.mode;
+      // A rule that fired may have logged frames since the frame in: then the capture is not this
+      // payload's. No rule matched (outcome undefined): nothing was logged, the capture is reused.
+      const reuse = sameTick && outcome === undefined;
       if (mode === 'echo') {
         if (ws.readyState !== WebSocket.OPEN) return;
         reply(ws, state, data, isBinary, reuse);
