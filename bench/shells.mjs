@@ -454,7 +454,13 @@ async function startElectron(env, tmp, tls, forward) {
     });
   // Its own copy of the state (the CA and leaf for wss): two engines never share one settings file.
   const home = path.join(tmp, forward ? 'state-electron' : 'state-engine');
-  if (fs.existsSync(env.WSS_STUDIO_HOME)) fs.cpSync(env.WSS_STUDIO_HOME, home, { recursive: true });
+  // The control endpoint's socket (control/) belongs to the instance that made it: not copied.
+  if (fs.existsSync(env.WSS_STUDIO_HOME)) {
+    fs.cpSync(env.WSS_STUDIO_HOME, home, {
+      recursive: true,
+      filter: (src) => path.basename(src) !== 'control',
+    });
+  }
   const c = await startChild(
     'electron',
     { bundle, home, schemes: SCHEMES, certId: tls.certId, forward },
