@@ -51,7 +51,11 @@ export default tseslint.config(
         'error',
         {
           paths: [
-            { name: 'electron', message: 'Only main/app/ may import electron (DESIGN.md rule 1).' },
+            {
+              name: 'electron',
+              message:
+                'Only main/app/ may import electron (design rule: the engine never imports electron).',
+            },
           ],
         },
       ],

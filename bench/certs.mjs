@@ -2,7 +2,7 @@
 // bench/certs: whole-process medians, wss-studio against mkcert doing the same job, and against `node -e 0`
 // (the floor for any Node CLI on this machine).
 //   node bench/certs.mjs [--runs N] [--job NAME]
-// Target (issue 11): issuing an ECDSA leaf with an existing CA takes at most 1.5x `node -e 0`.
+// Target: issuing an ECDSA leaf with an existing CA takes at most 1.5x `node -e 0`.
 // Prints a Markdown table. Needs the CLI bundle (npm install builds it) and Debian's mkcert.
 // NODE_EXTRA_CA_CERTS is unset for every child: it adds ~0.1 s to each Node start and is not our cost.
 // Runs of the three (ours, mkcert, node -e 0) are interleaved so that machine load hits all alike.

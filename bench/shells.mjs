@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// Over 400 lines: one runnable benchmark: every shell is measured in the same run against the same bare ws server.
 // bench/shells: the shells users actually run, against a bare `ws` echo server, in one run on the same
 // client (1 KiB binary messages, 64 clients, closed loop): messages per second and round-trip p50/p99.
 //   node bench/shells.mjs [--seconds S] [--rounds R] [--wss] [--only NAME,...] [--cpu-prof DIR]
@@ -42,7 +43,7 @@ const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' 
 /** --cpu-prof DIR: every server process writes a V8 CPU profile there when it stops. */
 const PROF = arg('--cpu-prof', '');
 const NODE_FLAGS = PROF ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(PROF)] : [];
-/** Targets of issue 11: every shell within these of bare ws. */
+/** Targets: every shell within these of bare ws. */
 const MIN_RATE_RATIO = 0.9;
 const MAX_P99_RATIO = 2;
 

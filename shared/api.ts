@@ -1,10 +1,10 @@
-// The one API contract between the engine and every shell (DESIGN.md rule 2).
+// The one API contract between the engine and every shell.
 //
 // `requests` is the single table: request name -> valibot input schema (+ whether it is a long task).
 // `Results` maps the same names to their result types, `Streams` names every event stream and its payload.
 // Everything else is derived from these: the Electron ipcMain binding and preload (main/app/), the
 // web-mode RPC (main/web/), the renderer's typed client (shared/client.ts) and the engine's handler table
-// (main/engine.ts, whose type forces one handler per entry). Adding a capability = one entry here (schema +
+// (main/engine/index.ts, whose `Handlers` type forces one handler per entry). Adding a capability = one entry here (schema +
 // result type) + one engine function.
 //
 // Every value crossing the boundary is plain JSON: no Buffer, no Date, no class instances. Binary data

@@ -1,4 +1,5 @@
-// Behaviour of an echo server beyond echo (issue 13): ordered rules (first match wins), an on-connect
+// Over 400 lines: one schema document (rules, scripts, pushes) that editors, the UI and the engine read as a whole.
+// Behaviour of an echo server beyond echo: ordered rules (first match wins), an on-connect
 // scripted conversation, periodic pushes. One valibot schema, used by the engine (rules files, API input),
 // by the renderer (validation as you type) and, converted by scripts/rules-schema.mjs, published as
 // schemas/rules.schema.json for editors. Pure: no Node APIs, so the renderer can import it.

@@ -1,12 +1,10 @@
 // What the preload exposes as window.wssStudio: one function per request (derived from the contract) and a
 // subscribe() whose callback gets only the data, never the IPC event object or ipcRenderer itself.
-// Imported by the sandboxed preload: depends on nothing but the contract table.
+// Imported by the sandboxed preload: depends on nothing but the contract table and the channel names.
 import type { IpcRenderer, IpcRendererEvent } from 'electron';
-import { isStreamName, requestNames, type RequestName } from '../../shared/api';
+import { isStreamName, requestNames } from '../../shared/api';
 import type { PreloadBridge } from '../../shared/client';
-
-const channelFor = (name: RequestName): string => `api:${name}`;
-const EVENT_CHANNEL = 'api:event';
+import { channelFor, EVENT_CHANNEL } from '../../shared/ipc-channels';
 
 export function buildBridge(
   ipc: Pick<IpcRenderer, 'invoke' | 'on' | 'removeListener'>,

@@ -2,12 +2,12 @@
 // checked on every call, the reply as plain data ({ ok, result | error }) because errors thrown across IPC
 // lose their fields. Events go to the window on one channel, already batched by the engine.
 import type { IpcMain, IpcMainInvokeEvent } from 'electron';
-import { requestNames, streamNames, type RequestName } from '../../shared/api';
+import { requestNames, streamNames } from '../../shared/api';
 import type { Engine, Reply } from '../engine';
 
-/** IPC channel of one request: "api:cert.issue". Shared with the preload (main/app/bridge.ts). */
-export const channelFor = (name: RequestName): string => `api:${name}`;
-export const EVENT_CHANNEL = 'api:event';
+import { channelFor, EVENT_CHANNEL } from '../../shared/ipc-channels';
+
+export { channelFor, EVENT_CHANNEL };
 
 const REFUSED: Reply = {
   ok: false,

@@ -105,7 +105,7 @@ describe('page failures', () => {
 
 describe('low port advice', () => {
   it('never tells the desktop app to setcap the Electron binary or an AppImage mount', async () => {
-    const { lowPortGrant } = await import('../echo/echo-server');
+    const { lowPortGrant } = await import('../echo/listen');
     const electron = lowPortGrant(
       { node: '24.11.1', electron: '45.5.0' },
       '/tmp/.mount_WSS-StXyZ/wss-studio',

@@ -1,3 +1,4 @@
+// Over 400 lines: the cert command group (issue, list, show, renew, rm, export) shares its flag parsing and printing; a file per subcommand would scatter them.
 // CLI commands for "wss-studio cert ...".
 import fs from 'node:fs';
 import path from 'node:path';

@@ -4,7 +4,7 @@ import readline from 'node:readline';
 import { parseArgs, type OptSpec } from './args';
 import type { Command, Io } from './command';
 import { isWssError } from '../../shared/errors';
-import { VERSION } from './version';
+import { VERSION } from '../../shared/version';
 
 // Command groups load on demand (each is its own chunk in the bundle): "cert issue" never parses the
 // web server or the echo engine. The main help loads them all.

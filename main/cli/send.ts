@@ -1,3 +1,4 @@
+// Over 400 lines: the commands that reach a running instance share one connection-and-print path; splitting would duplicate it.
 // Commands that talk to a running instance (the desktop app, web mode or a `wss-studio serve` in another
 // terminal) through its control endpoint: send, push start|stop|list. Plus `rules check FILE`, offline.
 import fs from 'node:fs';

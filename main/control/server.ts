@@ -1,5 +1,5 @@
-// A running instance's control endpoint (DESIGN.md: "local control goes through an endpoint only the same
-// user can open"). Each line in is one request: checked against the shared envelope schema, then the token
+// A running instance's control endpoint (the security rule: local control goes through an endpoint only the
+// same user can open). Each line in is one request: checked against the shared envelope schema, then the token
 // (constant-time), then the request name against CONTROL_REQUESTS; the input is validated by the contract
 // schema of that request inside `call` (the engine's Dispatcher). Bounded: line size, connections, pending
 // replies per connection.

@@ -1,3 +1,4 @@
+// Over 400 lines: one verdict per client family, each a short function over the same trust-store status.
 // Per-client trust: "will *my* client accept this certificate?". Each client family reads its own trust
 // store, so each gets its own verdict, measured with the trust engine's per-store status (main/trust) for
 // the CA the chain ends at, never inferred from our own CA:

@@ -1,3 +1,4 @@
+// Over 400 lines: the doctor's steps run in order and each depends on the previous ones' results.
 // The connection doctor: runs the steps in order and reports each as it finishes.
 //   url -> mixed-content (before any network) -> dns -> tcp -> tls (which scheme the port speaks)
 //   -> certificate (wss only) -> upgrade

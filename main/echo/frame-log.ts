@@ -1,5 +1,6 @@
+// Over 400 lines: the ring buffer and its batched subscribers share the hot path and its bounds; split, the bounds would be in two places.
 // The frame log: a ring buffer of events with a fixed capacity, so memory stays bounded however long a flood
-// lasts, plus batched subscribers (DESIGN.md rule 4: pushes go out on a short timer, never one per frame).
+// lasts, plus batched subscribers (pushes go out on a short timer, never one per frame).
 import { performance } from 'node:perf_hooks';
 import type { LogBatch, LogEvent } from './types';
 
@@ -10,7 +11,7 @@ export const DEFAULT_FLUSH_MS = 50;
  * previews, whichever comes first. A push is built, encoded and sent in one go on the event loop that also
  * serves the sockets: unbounded, a flood made pushes of the whole ring (10,000 events, several MB of JSON)
  * that stalled every connection for tens of ms. Beyond the bound the oldest pending events are skipped and
- * counted as missed (DESIGN.md rule 4: a subscriber loses events, never time). At 50 ms that is up to
+ * counted as missed (a subscriber that falls behind loses events, never time). At 50 ms that is up to
  * 50,000 small events a second, or about 5,000 of 1 KiB. Measured by bench/shells.mjs.
  */
 export const DEFAULT_MAX_PUSH_EVENTS = 2_500;

@@ -4,7 +4,7 @@
 // a frame the client sent to our server is "send", our echo is "receive". Payloads are the logged previews
 // (first 4 KiB); binary data is base64, as Chrome writes it.
 import type { FrameEvent, LogEvent, OpenEvent } from './types';
-import { VERSION } from '../cli/version';
+import { VERSION } from '../../shared/version';
 
 export interface HarMessage {
   type: 'send' | 'receive';

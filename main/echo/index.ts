@@ -1,4 +1,4 @@
-// The echo engine's public surface (issue 4). Shells (CLI `serve`, web mode, Electron IPC) import only this.
+// The echo engine's public surface. Shells (CLI `serve`, web mode, Electron IPC) import only this.
 //
 //   const manager = createServerManager(store);          // definitions from settings.json `servers`
 //   await manager.startEnabled();                        // servers that were on last time
@@ -15,7 +15,7 @@
 // PORT_IN_USE, PORT_PRIVILEGED, HOST_NOT_AVAILABLE, HOST_NOT_FOUND, LISTEN_FAILED, INVALID_SETTINGS,
 // CLIENT_CA_MISSING, CLIENT_CA_UNREADABLE, CLIENT_CA_INVALID (require-client-certificate servers),
 // STORE_CORRUPT (settings.json; a bad entry is skipped and listed in `problems`).
-// Frame-log error event codes: WS_ERR_* (ws protocol errors, with closeCode 1002/1007/1009), PATH_NOT_FOUND,
+// Frame-log error event codes: WS_ERR_* (ws protocol errors, with the closeCode of close-codes.ts), PATH_NOT_FOUND,
 // ORIGIN_REFUSED, HANDSHAKE_TIMEOUT, TLS_ON_PLAIN_PORT, PLAIN_ON_TLS_PORT, TLS_HANDSHAKE_FAILED,
 // BAD_HTTP_REQUEST, CLIENT_CERT_MISSING, CLIENT_CERT_REFUSED (mTLS: answered 403 with the reason).
 import path from 'node:path';

@@ -1,3 +1,4 @@
+// Over 400 lines: every server's lifecycle (start, stop, restart, update, remove) and its persisted definition change together.
 // Many echo servers, each started, stopped and restarted on its own, sharing one frame log. Definitions are
 // persisted in the store's settings.json under the key `servers` (this area owns that key) and come back on
 // the next start; servers whose `enabled` flag is set are started again by startEnabled().

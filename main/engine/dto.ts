@@ -3,7 +3,7 @@
 import type { CaDto, ExportDto, LeafDto } from '../../shared/api';
 import { unconstrainedCaWarning } from '../../shared/permits';
 import { X509Certificate } from 'node:crypto';
-import type { CaInfo, Exported, LeafInfo } from '../pki';
+import type { CaInfo, LeafInfo } from '../pki';
 import { extensionValue, OID } from '../pki/x509';
 
 const KEY_USAGE_BITS = [
@@ -97,5 +97,3 @@ export function exportDto(
   if (e.password !== undefined) out.password = e.password;
   return out;
 }
-
-export type { Exported };

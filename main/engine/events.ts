@@ -1,26 +1,19 @@
-// Event streams of the contract, batched (DESIGN.md rule 4): whatever is emitted on a stream within one
-// interval (default 50 ms) reaches each subscriber as ONE push. Frame-log events are concatenated, status
-// snapshots keep the newest, progress updates are queued in order.
+// Event streams of the contract, batched (design rule 4, "pushes go in batches"): whatever is emitted on a
+// stream within one interval (default 50 ms) reaches each subscriber as ONE push. Status snapshots keep the
+// newest, progress updates are queued in order. The frame log (log.batch) does not pass here: it batches on
+// its own timer (main/echo/frame-log.ts) and the engine hands its batches straight through.
 import type { StreamName, Streams } from '../../shared/api';
 
 export const DEFAULT_PUSH_MS = 50;
-/** Most frame-log events held for one push; older ones are counted as missed (the UI shows the count). */
-const MAX_LOG_EVENTS_PER_PUSH = 5_000;
+/** Most client events held for one push; older ones are dropped. */
+const MAX_CLIENT_EVENTS_PER_PUSH = 5_000;
 
-type Merge<S extends StreamName> = (prev: Streams[S] | undefined, next: Streams[S]) => Streams[S];
+/** Every stream but the frame log's. */
+export type HubStream = Exclude<StreamName, 'log.batch'>;
 
-const merges: { [S in StreamName]: Merge<S> } = {
-  'log.batch': (prev, next) => {
-    if (!prev) return next;
-    const events = prev.events.concat(next.events);
-    const over = Math.max(0, events.length - MAX_LOG_EVENTS_PER_PUSH);
-    return {
-      events: over ? events.slice(over) : events,
-      missed: prev.missed + next.missed + over,
-      dropped: next.dropped,
-      received: next.received,
-    };
-  },
+type Merge<S extends HubStream> = (prev: Streams[S] | undefined, next: Streams[S]) => Streams[S];
+
+const merges: { [S in HubStream]: Merge<S> } = {
   'server.status': (_prev, next) => next,
   'trust.status': (_prev, next) => next,
   'task.progress': (prev, next) => (prev ? { updates: prev.updates.concat(next.updates) } : next),
@@ -29,7 +22,9 @@ const merges: { [S in StreamName]: Merge<S> } = {
     const events = prev.events.concat(next.events);
     return {
       events:
-        events.length > MAX_LOG_EVENTS_PER_PUSH ? events.slice(-MAX_LOG_EVENTS_PER_PUSH) : events,
+        events.length > MAX_CLIENT_EVENTS_PER_PUSH
+          ? events.slice(-MAX_CLIENT_EVENTS_PER_PUSH)
+          : events,
     };
   },
   'proxy.status': (_prev, next) => next,
@@ -38,14 +33,14 @@ const merges: { [S in StreamName]: Merge<S> } = {
 };
 
 export class EventHub {
-  private readonly subs = new Map<StreamName, Set<(d: unknown) => void>>();
-  private readonly pending = new Map<StreamName, unknown>();
+  private readonly subs = new Map<HubStream, Set<(d: unknown) => void>>();
+  private readonly pending = new Map<HubStream, unknown>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(readonly pushMs = DEFAULT_PUSH_MS) {}
 
-  emit<S extends StreamName>(stream: S, data: Streams[S]): void {
+  emit<S extends HubStream>(stream: S, data: Streams[S]): void {
     if (this.closed || !this.subs.get(stream)?.size) return;
     const merge = merges[stream] as Merge<S>;
     this.pending.set(stream, merge(this.pending.get(stream) as Streams[S] | undefined, data));
@@ -55,7 +50,7 @@ export class EventHub {
     }
   }
 
-  subscribe<S extends StreamName>(stream: S, cb: (data: Streams[S]) => void): () => void {
+  subscribe<S extends HubStream>(stream: S, cb: (data: Streams[S]) => void): () => void {
     let set = this.subs.get(stream);
     if (!set) this.subs.set(stream, (set = new Set()));
     const fn = cb as (d: unknown) => void;
@@ -63,11 +58,6 @@ export class EventHub {
     return () => {
       set.delete(fn);
     };
-  }
-
-  /** Number of subscribers on a stream (the engine only taps the frame log while someone listens). */
-  listeners(stream: StreamName): number {
-    return this.subs.get(stream)?.size ?? 0;
   }
 
   flush(): void {

@@ -13,8 +13,8 @@ import { inputError } from '../../shared/errors';
 import { globalPermits, isLoopbackBind } from '../../shared/permits';
 import { loadCa } from '../pki';
 import type { CallContext, Guard, WebAllow } from './dispatch';
-import type { EngineDeps } from './index';
-import { confirmOrCancel } from './handlers-app';
+import type { EngineDeps } from './deps';
+import { confirmOrCancel } from './confirm';
 
 export const WEB_FLAGS: Record<keyof WebAllow, string> = {
   unconstrained: '--allow-unconstrained',

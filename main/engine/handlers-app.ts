@@ -2,20 +2,10 @@
 // hooks backed by native APIs; web mode passes none, and the page does these itself (answer: false).
 import type { AppInfo } from '../../shared/api';
 import { failure, inputError } from '../../shared/errors';
-import { VERSION } from '../cli/version';
+import { VERSION } from '../../shared/version';
 import type { Handlers } from './dispatch';
-import type { EngineDeps } from './index';
+import type { EngineDeps } from './deps';
 import { EXTERNAL_LINK_PREFIXES, isAllowedExternal } from './external';
-
-export interface ShellHooks {
-  copy?(text: string): Promise<boolean> | boolean;
-  saveFile?(suggestedName: string, data: Buffer): Promise<{ saved: boolean; path?: string }>;
-  openExternal?(url: string): Promise<boolean>;
-  /** Native confirmation before trusting or removing the CA; false = the user said no. */
-  confirm?(q: { title: string; message: string; detail?: string; ok: string }): Promise<boolean>;
-  /** Run a command with the OS privilege prompt (desktop: pkexec argv from the trust engine). */
-  runPrivileged?(argv: string[]): Promise<{ code: number | null; stderr: string }>;
-}
 
 export function appHandlers(
   d: EngineDeps,
@@ -69,18 +59,4 @@ export function appHandlers(
       }
     },
   };
-}
-
-/** Ask the shell to confirm; shells without native dialogs confirm in the page before calling. */
-export async function confirmOrCancel(
-  d: EngineDeps,
-  q: { title: string; message: string; detail?: string; ok: string },
-  action: string,
-): Promise<void> {
-  if (!d.hooks.confirm) return;
-  if (!(await d.hooks.confirm(q))) {
-    throw inputError('CANCELLED', action, 'cancelled in the confirmation dialog', {
-      hint: 'confirm the dialog to go ahead',
-    });
-  }
 }

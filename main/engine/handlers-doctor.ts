@@ -1,11 +1,11 @@
 // doctor.run: the connection doctor (main/doctor) as a long task: each step is pushed on task.progress as it
-// finishes, and task.cancel aborts it (the report comes back with cancelled: true and the steps so far).
+// finishes, and task.cancel (handlers-tasks.ts) aborts it (the report comes back with cancelled: true and the steps so far).
 import { diagnose } from '../doctor';
 import { loadCa } from '../pki';
 import type { Handlers } from './dispatch';
-import type { EngineDeps } from './index';
+import type { EngineDeps } from './deps';
 
-export function doctorHandlers(d: EngineDeps): Pick<Handlers, 'doctor.run' | 'task.cancel'> {
+export function doctorHandlers(d: EngineDeps): Pick<Handlers, 'doctor.run'> {
   return {
     'doctor.run': ({ url, origin, clients, taskId }) =>
       d.tasks.run('doctor.run', taskId, async (t) => {
@@ -33,6 +33,5 @@ export function doctorHandlers(d: EngineDeps): Pick<Handlers, 'doctor.run' | 'ta
           onStep: (step) => t.progress(step.id, { doctorStep: step }),
         });
       }),
-    'task.cancel': ({ taskId }) => ({ cancelled: d.tasks.cancel(taskId) }),
   };
 }

@@ -10,7 +10,7 @@ import {
 import type { FrameLog } from '../echo/frame-log';
 import { settingsProblems, skippedFailure } from '../store/settings';
 import type { Handlers } from './dispatch';
-import type { EngineDeps } from './index';
+import type { EngineDeps } from './deps';
 import { exportDto } from './dto';
 
 type EchoNames =

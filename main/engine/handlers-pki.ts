@@ -18,9 +18,9 @@ import {
 import { recordReplaced } from '../trust/history';
 import type { ServerDto } from '../../shared/api';
 import type { Handlers } from './dispatch';
-import type { EngineDeps } from './index';
+import type { EngineDeps } from './deps';
 import { caDto, exportDto, leafDto } from './dto';
-import { confirmOrCancel } from './handlers-app';
+import { confirmOrCancel } from './confirm';
 
 type PkiNames =
   | 'ca.get'

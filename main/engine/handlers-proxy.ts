@@ -8,7 +8,7 @@ import { createProxyManager, type ProxyManager } from '../proxy';
 import type { FrameLog } from '../echo/frame-log';
 import { settingsProblems, skippedFailure } from '../store/settings';
 import type { Handlers } from './dispatch';
-import type { EngineDeps } from './index';
+import type { EngineDeps } from './deps';
 
 type ProxyNames =
   | 'proxy.list'

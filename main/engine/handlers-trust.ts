@@ -18,8 +18,8 @@ import {
 } from '../trust';
 import { replacedStillTrusted, tryRecordTrustedCa, uninstallAllOurs } from '../trust/history';
 import type { Handlers } from './dispatch';
-import type { EngineDeps } from './index';
-import { confirmOrCancel } from './handlers-app';
+import type { EngineDeps } from './deps';
+import { confirmOrCancel } from './confirm';
 
 export function trustHandlers(
   d: EngineDeps,

@@ -8,24 +8,26 @@
 //
 // `handlers` is typed as `Handlers` (one entry per request name), so a contract entry without an engine
 // function does not compile.
-import type { ServerDto, StreamName, Streams } from '../../shared/api';
+import type { StreamName, Streams } from '../../shared/api';
 import { openStore, resolveHome, type Store } from '../store';
 import { Dispatcher, type CallContext, type Handlers, type Reply } from './dispatch';
-import { EventHub } from './events';
+import { EventHub, type HubStream } from './events';
 import { Tasks } from './tasks';
-import { appHandlers, type ShellHooks } from './handlers-app';
+import { appHandlers } from './handlers-app';
+import type { EngineDeps, ShellHooks, ShellName } from './deps';
 import { pkiHandlers } from './handlers-pki';
 import { trustHandlers } from './handlers-trust';
 import { echoHandlers, type EchoPart } from './handlers-echo';
 import { doctorHandlers } from './handlers-doctor';
-import { clientHandlers } from './ws-client';
+import { clientHandlers } from './handlers-client';
+import { taskHandlers } from './handlers-tasks';
 import { wideningGate } from './gate';
 import { proxyHandlers } from './handlers-proxy';
 import { behaviourHandlers } from './handlers-behaviour';
 import { startControl, type ControlEndpoint } from '../control/server';
 import { FaultRegistry } from '../faults';
 
-export type { ShellHooks } from './handlers-app';
+export type { EngineDeps, ShellHooks } from './deps';
 export type { CallContext, Reply, Handlers, WebAllow } from './dispatch';
 export { WEB_FLAGS } from './gate';
 
@@ -33,7 +35,7 @@ export interface EngineOptions {
   /** State folder; default resolveHome(env). */
   home?: string;
   env?: NodeJS.ProcessEnv;
-  shell: 'electron' | 'web' | 'test';
+  shell: ShellName;
   hooks?: ShellHooks;
   /** Batch interval of status/progress streams (default 50 ms). */
   pushMs?: number;
@@ -53,22 +55,6 @@ export interface Engine {
   startEnabledServers(): Promise<void>;
   /** Stop every server, cancel tasks, drop subscribers. Idempotent. */
   close(): Promise<void>;
-}
-
-/** Internals shared by the handler files. */
-export interface EngineDeps {
-  store: Store;
-  hub: EventHub;
-  tasks: Tasks;
-  hooks: ShellHooks;
-  shell: EngineOptions['shell'];
-  env: NodeJS.ProcessEnv;
-  /** Lab page URLs of running servers (the only non-doc links app.openExternal opens). */
-  labUrls(): string[];
-  /** Every echo server with its status (for export commands and renewal notes). */
-  servers(): ServerDto[];
-  /** Echo servers and proxies register here; faults.* and conn.inject look them up (main/faults). */
-  faults: FaultRegistry;
 }
 
 export function createEngine(opts: EngineOptions): Engine {
@@ -99,6 +85,7 @@ export function createEngine(opts: EngineOptions): Engine {
     ...echo.handlers,
     ...behaviourHandlers(() => echo.manager()),
     ...doctorHandlers(deps),
+    ...taskHandlers(deps),
     ...clients.handlers,
     ...proxies.handlers,
     'settings.problems': () => [...new Set([...echo.problems(), ...proxies.problems()])],
@@ -114,7 +101,7 @@ export function createEngine(opts: EngineOptions): Engine {
     subscribe(stream, cb) {
       // The frame log batches on its own timer already: hand its batches straight through.
       if (stream === 'log.batch') return echo.subscribeLog(cb as (d: Streams['log.batch']) => void);
-      return hub.subscribe(stream, cb);
+      return hub.subscribe(stream as HubStream, cb as (d: Streams[HubStream]) => void);
     },
     labUrls: () => echo.labUrls(),
     async startEnabledServers() {

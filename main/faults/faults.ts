@@ -1,4 +1,4 @@
-// Message-level faults, one mechanism for proxies and echo servers (issue 12): added latency (fixed plus
+// Message-level faults, one mechanism for proxies and echo servers: added latency (fixed plus
 // jitter), dropping a fraction of messages per direction, hold (stop forwarding without closing: a half-open
 // connection) and release, refusing new upgrades with an HTTP status, and throttling bandwidth. Closing
 // connections with a chosen code is done by the owner (it knows its sockets) through FaultTarget.

@@ -1,3 +1,4 @@
+// Over 400 lines: the CA's create / load / replace / import paths share the key-pair and lock checks that keep them safe.
 // The local certificate authority: creation, loading, mkcert import.
 import crypto, { X509Certificate, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';

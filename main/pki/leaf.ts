@@ -1,3 +1,4 @@
+// Over 400 lines: leaf issue / renew / list / delete share the validation and the store's pair-changes-together rule.
 // Leaf certificates: validation, issuance, listing, renewal, deletion.
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
@@ -62,8 +63,6 @@ export interface IssueOptions {
   client?: boolean;
   days?: number;
 }
-
-export type NameVerdict = NameCheck;
 
 function constraintsOf(ca: CaInfo | null): Constraint[] | null {
   if (!ca || !ca.constrained) return null;

@@ -1,3 +1,4 @@
+// Over 400 lines: one table of name rules (DNS, wildcard, IP, email, URI, constraints) whose predicates call each other.
 // Subject-alternative-name input: classification, normalisation and validation.
 // Pure functions that never throw (ws's validation.js style): each returns a verdict with the error, the
 // hint that names the fix, or a warning. Callers turn verdicts into WssErrors.

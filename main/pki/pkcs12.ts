@@ -10,14 +10,20 @@
 // forge's pkcs12 writer only takes forge RSA key objects, and our keys may be ECDSA and live in Node's
 // crypto, so the structure is assembled here with forge's ASN.1 encoder and encrypted with Node's crypto.
 import crypto from 'node:crypto';
-import asn1 from 'node-forge/lib/asn1';
-import type forge from 'node-forge';
-import { fromDer, integer, toDer } from './x509';
-
-type Asn1 = forge.asn1.Asn1;
-const C = asn1.Class;
-const T = asn1.Type;
-const bin = (b: Buffer): string => b.toString('binary');
+import {
+  bin,
+  bmp,
+  ctx,
+  fromDer,
+  nul,
+  octets,
+  oid,
+  seq,
+  set,
+  smallInt as int,
+  toDer,
+  type Asn1,
+} from './asn1';
 
 const OIDS = {
   data: '1.2.840.113549.1.7.1',
@@ -36,21 +42,7 @@ const OIDS = {
   sha1: '1.3.14.3.2.26',
 } as const;
 
-const seq = (items: Asn1[]): Asn1 => asn1.create(C.UNIVERSAL, T.SEQUENCE, true, items);
-const set = (items: Asn1[]): Asn1 => asn1.create(C.UNIVERSAL, T.SET, true, items);
-const oid = (o: string): Asn1 =>
-  asn1.create(C.UNIVERSAL, T.OID, false, asn1.oidToDer(o).getBytes());
-const octets = (b: Buffer): Asn1 => asn1.create(C.UNIVERSAL, T.OCTETSTRING, false, bin(b));
-const nul = (): Asn1 => asn1.create(C.UNIVERSAL, T.NULL, false, '');
-const int = (n: number): Asn1 => {
-  const hex = n.toString(16);
-  return integer(Buffer.from(hex.length % 2 ? '0' + hex : hex, 'hex'));
-};
-const explicit0 = (inner: Asn1): Asn1 => asn1.create(C.CONTEXT_SPECIFIC, 0, true, [inner]);
-// forge's DER writer turns each UTF-16 code unit of a BMPSTRING value into two bytes itself, so the value is
-// the JS string as is. (Passing it UTF-16BE bytes double-encoded the friendly name: keytool found no alias
-// and openssl printed an empty friendlyName.)
-const bmp = (s: string): Asn1 => asn1.create(C.UNIVERSAL, T.BMPSTRING, false, s);
+const explicit0 = (inner: Asn1): Asn1 => ctx(0, true, [inner]);
 
 /** UTF-16BE with the two-byte NUL terminator PKCS#12's KDF expects. */
 function bmpPassword(s: string): Buffer {
@@ -172,14 +164,7 @@ export function buildPkcs12(input: Pkcs12Input): Buffer {
   const certInfo = seq([
     oid(OIDS.encryptedData),
     explicit0(
-      seq([
-        int(0),
-        seq([
-          oid(OIDS.data),
-          certEnc.algorithm,
-          asn1.create(C.CONTEXT_SPECIFIC, 0, false, bin(certEnc.data)),
-        ]),
-      ]),
+      seq([int(0), seq([oid(OIDS.data), certEnc.algorithm, ctx(0, false, bin(certEnc.data))])]),
     ),
   ]);
 

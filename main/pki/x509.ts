@@ -3,14 +3,28 @@
 // building the TBSCertificate ourselves lets one code path sign with RSA or ECDSA P-256 through OpenSSL
 // (fast, constant-time) and encode extensions forge has no helper for (nameConstraints).
 import crypto, { type KeyObject } from 'node:crypto';
-import asn1 from 'node-forge/lib/asn1';
-import type forge from 'node-forge';
+import {
+  bin,
+  bitString,
+  bool,
+  buf,
+  ctx,
+  fromDer,
+  integer,
+  isContext,
+  nul,
+  octets,
+  oid,
+  oidText,
+  seq,
+  set,
+  time,
+  toDer,
+  utf8,
+  type Asn1,
+} from './asn1';
 import { ipBytes } from './names';
 import type { Constraint, NameCheck } from './names';
-
-type Asn1 = forge.asn1.Asn1;
-const C = asn1.Class;
-const T = asn1.Type;
 
 export const OID = {
   commonName: '2.5.4.3',
@@ -31,55 +45,6 @@ export const OID = {
   rsaEncryption: '1.2.840.113549.1.1.1',
   ecPublicKey: '1.2.840.10045.2.1',
 } as const;
-
-const bin = (b: Buffer): string => b.toString('binary');
-const buf = (s: string): Buffer => Buffer.from(s, 'binary');
-
-export function toDer(node: Asn1): Buffer {
-  return buf(asn1.toDer(node).getBytes());
-}
-
-/** Parse DER. BIT STRINGs stay opaque: forge would otherwise try to decode their contents as ASN.1. */
-export function fromDer(der: Buffer): Asn1 {
-  // @types/node-forge declares only the old boolean `strict` argument; forge also takes an options object.
-  const parse = asn1.fromDer as unknown as (
-    bytes: string,
-    opts: { decodeBitStrings: boolean },
-  ) => Asn1;
-  return parse(bin(der), { decodeBitStrings: false });
-}
-
-const seq = (items: Asn1[]): Asn1 => asn1.create(C.UNIVERSAL, T.SEQUENCE, true, items);
-const set = (items: Asn1[]): Asn1 => asn1.create(C.UNIVERSAL, T.SET, true, items);
-const oid = (o: string): Asn1 =>
-  asn1.create(C.UNIVERSAL, T.OID, false, asn1.oidToDer(o).getBytes());
-const octets = (b: Buffer): Asn1 => asn1.create(C.UNIVERSAL, T.OCTETSTRING, false, bin(b));
-const bool = (v: boolean): Asn1 => asn1.create(C.UNIVERSAL, T.BOOLEAN, false, v ? '\xff' : '\x00');
-const nul = (): Asn1 => asn1.create(C.UNIVERSAL, T.NULL, false, '');
-const utf8 = (s: string): Asn1 =>
-  asn1.create(C.UNIVERSAL, T.UTF8, false, Buffer.from(s, 'utf8').toString('binary'));
-const ctx = (tag: number, constructed: boolean, value: string | Asn1[]): Asn1 =>
-  asn1.create(C.CONTEXT_SPECIFIC, tag, constructed, value);
-
-/** DER INTEGER from unsigned big-endian bytes (adds the leading zero a positive value needs). */
-export function integer(bytes: Buffer): Asn1 {
-  let b = bytes;
-  while (b.length > 1 && b[0] === 0 && (b[1]! & 0x80) === 0) b = b.subarray(1);
-  if (b[0]! & 0x80) b = Buffer.concat([Buffer.from([0]), b]);
-  return asn1.create(C.UNIVERSAL, T.INTEGER, false, bin(b));
-}
-
-function bitString(bytes: Buffer, unusedBits = 0): Asn1 {
-  return asn1.create(C.UNIVERSAL, T.BITSTRING, false, String.fromCharCode(unusedBits) + bin(bytes));
-}
-
-/** Certificate validity times: UTCTime through 2049, GeneralizedTime after (RFC 5280 4.1.2.5). */
-function time(d: Date): Asn1 {
-  const iso = d.toISOString(); // 2026-11-22T02:50:22.123Z
-  const digits = iso.slice(0, 19).replace(/[-T:]/g, '') + 'Z'; // 20261122025022Z
-  if (d.getUTCFullYear() < 2050) return asn1.create(C.UNIVERSAL, T.UTCTIME, false, digits.slice(2));
-  return asn1.create(C.UNIVERSAL, T.GENERALIZEDTIME, false, digits);
-}
 
 export type DistinguishedName = Array<[keyof typeof NAME_OIDS, string]>;
 const NAME_OIDS = {
@@ -236,7 +201,7 @@ export function subjectNameOf(certDer: Buffer): Asn1 {
   const tbs = (cert.value as Asn1[])[0] as Asn1;
   const fields = tbs.value as Asn1[];
   // version [0] is present in v3 certificates: subject is the 6th field, else the 5th.
-  const offset = fields[0]!.tagClass === C.CONTEXT_SPECIFIC ? 1 : 0;
+  const offset = isContext(fields[0]!) ? 1 : 0;
   return fields[4 + offset] as Asn1;
 }
 
@@ -245,11 +210,11 @@ export function extensionValue(certDer: Buffer, extOid: string): Buffer | undefi
   const cert = fromDer(certDer);
   const tbs = (cert.value as Asn1[])[0] as Asn1;
   for (const f of tbs.value as Asn1[]) {
-    if (f.tagClass !== C.CONTEXT_SPECIFIC || f.type !== 3) continue;
+    if (!isContext(f) || f.type !== 3) continue;
     const exts = (f.value as Asn1[])[0] as Asn1;
     for (const e of exts.value as Asn1[]) {
       const parts = e.value as Asn1[];
-      if (asn1.derToOid(parts[0]!.value as string) === extOid) {
+      if (oidText(parts[0]!) === extOid) {
         return buf(parts[parts.length - 1]!.value as string);
       }
     }

@@ -1,4 +1,4 @@
-// The proxy engine's public surface (issue 12): a TLS front for the developer's own server.
+// The proxy engine's public surface: a TLS front for the developer's own server.
 //
 //   const proxies = createProxyManager(store, { log, faults });   // definitions from settings.json `proxies`
 //   await proxies.add({ publicUrl: 'https://app.test:8443', target: 'http://localhost:5173', start: true })

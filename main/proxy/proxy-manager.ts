@@ -1,3 +1,4 @@
+// Over 400 lines: the 'front a server' task's checks run before anything is written, next to the add/update/remove they guard.
 // Many proxies, each started and stopped on its own, sharing the echo servers' frame log. Definitions
 // persist in settings.json under `proxies` (this area owns that key) and the enabled ones start with the app.
 //
@@ -12,8 +13,7 @@ import { ProxyOptionsSchema } from '../../shared/api';
 import { failure, inputError, isWssError, q, type WssError } from '../../shared/errors';
 import { keepSkipped, readSettingsList, type SkippedEntry } from '../store/settings';
 import type { FrameLog } from '../echo/frame-log';
-import type { TlsMaterial } from '../echo/echo-server';
-import { listenError } from '../echo/echo-server';
+import { listenError, type TlsMaterial } from '../echo/listen';
 import { FaultController, NO_FAULTS, type FaultRegistry } from '../faults';
 import { ProxyServer } from './proxy-server';
 import { probeTarget } from './target';

@@ -1,3 +1,4 @@
+// Over 400 lines: both legs of each proxied connection (HTTP pass-through and WebSocket) share the target connection and its faults.
 // One TLS front: an http or https server on the public side that passes every HTTP request through to the
 // developer's server (streaming both ways, keep-alive to the target, X-Forwarded-*) and terminates each
 // WebSocket on both legs with `ws`, so every message is seen (frame log, faults, inject) and forwarded
@@ -14,8 +15,8 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { failure, inputError, q } from '../../shared/errors';
 import type { FrameLog } from '../echo/frame-log';
 import { preview } from '../echo/frame-log';
-import type { TlsMaterial } from '../echo/echo-server';
-import { closeListener, closeWithGrace, listenError, tlsErrorEvent } from '../echo/echo-server';
+import { closeListener, closeWithGrace, listenError, type TlsMaterial } from '../echo/listen';
+import { tlsErrorEvent } from '../echo/tls-sniff';
 import {
   FaultController,
   connNotFound,

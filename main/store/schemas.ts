@@ -1,4 +1,4 @@
-// Shapes of the JSON files the store reads back (DESIGN.md rule 3: files read from disk are input too).
+// Shapes of the JSON files the store reads back (files read from disk are input too, validated like any other).
 // Same valibot style as shared/api.ts; a file that parses but has the wrong shape is reported with its
 // path, the field and what is wrong, never as a raw TypeError.
 import * as v from 'valibot';

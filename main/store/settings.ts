@@ -2,7 +2,7 @@
 // with the API's own schema for that definition (shared/api.ts; no second copy of the rules here), then by the
 // area's own completion (e.g. normalizeDefinition), exactly as a request would be.
 //
-// Policy for damage (DESIGN.md "never overwritten silently"):
+// Policy for damage (a corrupt file is reported with its path and never overwritten silently):
 // - settings.json that is not JSON, not an object, has an unknown "schema", or a list key that is not an
 //   array: the area refuses to load with the file's path and the field (Store.readSettings / readSettingsList
 //   throw STORE_CORRUPT); nothing is started from it and nothing is written over it.

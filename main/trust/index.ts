@@ -3,6 +3,7 @@
 // Nothing here throws for a broken or missing store: a missing Java or certutil shows up as a state,
 // so it can never block issuing certificates.
 import { inputError } from '../../shared/errors';
+import { TRUST_STATE_LABELS } from '../../shared/trust-labels';
 import { javaStore } from './java';
 import { macosStore } from './macos';
 import { nssStore } from './nss';
@@ -165,17 +166,8 @@ export function systemTrustElevation(
   return systemPrivilegedCommand(ca, op, defaultContext(opts.context));
 }
 
-const STATE_TEXT: Record<TrustState, string> = {
-  trusted: 'trusted',
-  'not-trusted': 'not trusted',
-  'not-present': 'not present',
-  'tool-missing': 'tool missing',
-  'needs-permission': 'needs permission',
-  error: 'error',
-};
-
 export function stateText(s: TrustState): string {
-  return STATE_TEXT[s];
+  return TRUST_STATE_LABELS[s];
 }
 
 /**

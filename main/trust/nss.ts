@@ -1,3 +1,4 @@
+// Over 400 lines: one trust store, like mkcert's truststore_nss.go: database discovery, status and certutil commands together.
 // NSS databases: Chrome/Chromium/Edge/Brave on Linux read ~/.pki/nssdb (snap Chromium its own copy),
 // Firefox keeps one database per profile everywhere. We change them with NSS's `certutil` (libnss3-tools),
 // like mkcert's truststore_nss.go, and measure status per database: a certificate with our exact DER

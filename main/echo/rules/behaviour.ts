@@ -1,3 +1,4 @@
+// Over 400 lines: rules, scripts, pushes and replay share one per-connection state and one send path through the faults.
 // One server's behaviour beyond its mode: ordered rules (first match wins), on-connect scripts, periodic
 // pushes, manual pushes and replays. Created once per server id by the ServerManager and handed to each
 // EchoServer start through the Behaviour seam (peer.ts). Rules can be swapped at any time: setRules()

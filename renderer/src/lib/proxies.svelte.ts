@@ -1,4 +1,4 @@
-// State for the "Front a server" screen (issue 12): the proxy list kept fresh from `proxy.status`, the add
+// State for the "Front a server" screen: the proxy list kept fresh from `proxy.status`, the add
 // form, and per-card fault drafts. The checks and the certificate work happen in the engine (proxy.add);
 // this only collects input and shows the answer.
 import type { FaultSettings, ProxyAddResult, ProxyDto } from '../../../shared/api';

@@ -1,3 +1,4 @@
+// Over 400 lines: one state class with two transports (browser, engine) behind the same fields; the screen depends on them being one.
 // The built-in WebSocket client, two ways:
 //  - 'browser' (default): the page's own WebSocket, so a wss:// URL that opens here is trusted by this
 //    browser: the end-to-end proof that "Make localhost trusted" worked.

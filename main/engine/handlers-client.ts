@@ -8,7 +8,7 @@ import { failure, inputError } from '../../shared/errors';
 import { getLeaf, loadCa, readLeafKeyPem } from '../pki';
 import { certUsages } from './dto';
 import type { Handlers } from './dispatch';
-import type { EngineDeps } from './index';
+import type { EngineDeps } from './deps';
 
 const MAX_CLIENTS = 16;
 const PREVIEW = 64 * 1024;
