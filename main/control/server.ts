@@ -143,11 +143,7 @@ export async function startControl(opts: ControlOptions): Promise<ControlEndpoin
           continue;
         }
         if (!(CONTROL_REQUESTS as readonly string[]).includes(req.name)) {
-          bad(
-            req.id,
-            `${JSON.stringify(req.name)} is not available over the control endpoint`,
-            'name',
-          );
+          bad(req.id, `${q(req.name)} is not available over the control endpoint`, 'name');
           continue;
         }
         if (pending >= MAX_PENDING) {

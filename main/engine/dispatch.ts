@@ -41,7 +41,7 @@ export type Reply = { ok: true; result: unknown } | { ok: false; error: WssError
 
 /** How an unknown name is named back: never by converting the value (`{toString:1}` throws). */
 function describeName(name: unknown): string {
-  if (typeof name === 'string') return JSON.stringify(name.slice(0, 100));
+  if (typeof name === 'string') return q(name.slice(0, 100));
   return `of type ${name === null ? 'null' : Array.isArray(name) ? 'array' : typeof name}`;
 }
 

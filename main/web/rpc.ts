@@ -3,7 +3,7 @@
 // back is an error reply naming what was wrong (never echoing the value, which may be huge or deep).
 import { isStreamName, type StreamName } from '../../shared/api';
 import type { RpcServerMessage } from '../../shared/client';
-import type { WssErrorData } from '../../shared/errors';
+import { q, type WssErrorData } from '../../shared/errors';
 
 /** Longest request name worth looking up (the real ones are under 30 characters). */
 const MAX_NAME = 100;
@@ -43,7 +43,7 @@ export function parseRpcMessage(text: string): Parsed {
   const id = isCallId(o.id) ? o.id : -1;
   const extra = Object.keys(o).find((k) => !keys.includes(k));
   if (extra !== undefined) {
-    return { ok: false, id, cause: `unknown key ${JSON.stringify(extra.slice(0, 40))}` };
+    return { ok: false, id, cause: `unknown key ${q(extra.slice(0, 40))}` };
   }
   if (t === 'call') {
     if (!isCallId(o.id)) return { ok: false, id, cause: '"id" must be a whole number >= 0' };
