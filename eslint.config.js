@@ -31,6 +31,15 @@ export default tseslint.config(
     },
   },
   {
+    // One error model (shared/errors.ts): user values in an error's words are quoted by q(), so every
+    // message quotes the same way. Flags JSON.stringify and hand-written "${…}" inside the arguments of
+    // failure(), inputError(), rpcError(), new WssError(…) and error-data literals ({ code, action, cause }).
+    files: ['**/*.ts', '**/*.svelte'],
+    rules: {
+      'no-restricted-syntax': ['error', ...errorArgumentRules()],
+    },
+  },
+  {
     files: ['**/*.cjs'],
     languageOptions: { sourceType: 'commonjs' },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
@@ -62,3 +71,22 @@ export default tseslint.config(
     },
   },
 );
+
+function errorArgumentRules() {
+  const sites = [
+    'CallExpression[callee.name=/^(failure|inputError|rpcError)$/]',
+    "NewExpression[callee.name='WssError']",
+    "ObjectExpression:has(> Property[key.name='action']):has(> Property[key.name='cause'])",
+  ];
+  return sites.flatMap((site) => [
+    {
+      selector: `${site} CallExpression[callee.object.name='JSON'][callee.property.name='stringify']`,
+      message:
+        'Quote values in error arguments with q() from shared/errors.ts, not JSON.stringify.',
+    },
+    {
+      selector: `${site} TemplateElement[tail=false][value.raw=/"$/]`,
+      message: 'Quote values in error arguments with q() from shared/errors.ts, not "${…}".',
+    },
+  ]);
+}

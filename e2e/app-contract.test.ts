@@ -6,7 +6,8 @@ import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { IpcMainInvokeEvent, IpcRenderer } from 'electron';
 import { requestNames, type Input, type RequestName } from '../shared/api';
-import { ApiError, createClient, ipcTransport, type Client } from '../shared/client';
+import { createClient, ipcTransport, type Client } from '../shared/client';
+import { WssError } from '../shared/errors';
 import { createEngine, type Engine } from '../main/engine';
 import { bindIpc } from '../main/app/ipc';
 import { buildBridge } from '../main/app/bridge';
@@ -160,7 +161,7 @@ async function reach(api: Client, name: RequestName): Promise<string> {
     await (api.call as (n: string, i: unknown) => Promise<unknown>)(name, samples[name]);
     return 'ok';
   } catch (e) {
-    if (!(e instanceof ApiError)) throw e;
+    if (!(e instanceof WssError)) throw e;
     return e.code;
   }
 }
@@ -194,8 +195,8 @@ describe('every contract entry', () => {
       const e = await api
         .call('server.update', { id: 'x', patch: { port: 70000 } })
         .catch((x: unknown) => x);
-      expect(e).toBeInstanceOf(ApiError);
-      expect((e as ApiError).field).toBe('patch.port');
+      expect(e).toBeInstanceOf(WssError);
+      expect((e as WssError).field).toBe('patch.port');
     }
   });
 

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { ApiError, type Client } from '../shared/client';
+import type { Client } from '../shared/client';
+import { WssError } from '../shared/errors';
 import type { Input, RequestName } from '../shared/api';
 import { createEngine } from '../main/engine';
 import { snapshotTree, startRig, tempDir, type WebRig } from './helpers/web';
@@ -56,15 +57,15 @@ afterAll(async () => {
   if (caroot) rmSync(caroot, { recursive: true, force: true });
 });
 
-async function refusal<K extends RequestName>(name: K, input: Input<K>): Promise<ApiError> {
+async function refusal<K extends RequestName>(name: K, input: Input<K>): Promise<WssError> {
   const before = snapshotTree(locked.home);
   const e = await api.call(name, ...([input] as never)).then(
     () => undefined,
     (x: unknown) => x,
   );
-  expect(e, name).toBeInstanceOf(ApiError);
+  expect(e, name).toBeInstanceOf(WssError);
   expect(snapshotTree(locked.home), `${name} left the store as it was`).toEqual(before);
-  return e as ApiError;
+  return e as WssError;
 }
 
 describe('web mode without --allow-* flags', () => {
@@ -102,8 +103,8 @@ describe('web mode without --allow-* flags', () => {
     expect(e.message).toContain('--allow-unconstrained');
     // A constrained CA: trust goes ahead (into the temp HOME's NSS database, or a store error, not a flag).
     await locked.engine.call('ca.create', { keyType: 'ecdsa', force: true }, { shell: 'test' });
-    const ok = await api.call('trust.install', { stores: ['macos'] }).catch((x: ApiError) => x);
-    expect(ok instanceof ApiError ? ok.code : 'ok').not.toBe('NEEDS_FLAG');
+    const ok = await api.call('trust.install', { stores: ['macos'] }).catch((x: WssError) => x);
+    expect(ok instanceof WssError ? ok.code : 'ok').not.toBe('NEEDS_FLAG');
   });
 
   it('refuses a server on an address other machines can reach, naming --allow-lan', async () => {

@@ -7,7 +7,8 @@ import { writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { WebSocket } from 'ws';
-import { ApiError, type Client } from '../shared/client';
+import type { Client } from '../shared/client';
+import { WssError } from '../shared/errors';
 import type { ClientEvent, LogEventDto, TaskProgress } from '../shared/api';
 import { startRig, snapshotTree, type WebRig } from './helpers/web';
 
@@ -228,11 +229,11 @@ describe('round trip', () => {
     // The echo server sends the client's close code back.
     await expect.poll(() => events.find((e) => e.type === 'close')?.code).toBe(4000);
     const e = await api.call('client.send', { clientId, text: 'late' }).catch((x: unknown) => x);
-    expect((e as ApiError).code).toBe('CLIENT_NOT_FOUND');
+    expect((e as WssError).code).toBe('CLIENT_NOT_FOUND');
     const bad = await api
       .call('client.send', { clientId, text: 'a', dataBase64: 'AA==' })
       .catch((x: unknown) => x);
-    expect((bad as ApiError).code).toBe('INVALID_INPUT');
+    expect((bad as WssError).code).toBe('INVALID_INPUT');
     off();
     await api.call('server.remove', { id: srv.id });
   });
@@ -245,7 +246,7 @@ describe('round trip', () => {
 });
 
 describe('bad input over the API', () => {
-  async function rejects(name: Parameters<Client['call']>[0], input: unknown): Promise<ApiError> {
+  async function rejects(name: Parameters<Client['call']>[0], input: unknown): Promise<WssError> {
     const before = snapshotTree(rig.home);
     const e = await (api.call as (n: string, i: unknown) => Promise<unknown>)(name, input).then(
       () => {
@@ -253,9 +254,9 @@ describe('bad input over the API', () => {
       },
       (err: unknown) => err,
     );
-    expect(e).toBeInstanceOf(ApiError);
+    expect(e).toBeInstanceOf(WssError);
     expect(snapshotTree(rig.home)).toEqual(before);
-    return e as ApiError;
+    return e as WssError;
   }
 
   it('wrong types name the field', async () => {

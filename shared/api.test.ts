@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { requests, requestNames, streamNames, validateInput, isRequestName } from './api';
-import { ApiError, createClient, rpcUrl, takeToken, TOKEN_KEY, type Transport } from './client';
+import { WssError } from './errors';
+import { createClient, rpcUrl, takeToken, TOKEN_KEY, type Transport } from './client';
 
 describe('contract table', () => {
   it('names every request once, with a summary and a schema', () => {
@@ -59,7 +60,7 @@ describe('validateInput names the field and why', () => {
 });
 
 describe('createClient', () => {
-  it('passes name and input to the transport and turns error data into ApiError', async () => {
+  it('passes name and input to the transport and turns error data into WssError', async () => {
     const calls: unknown[] = [];
     const t: Transport = {
       async call(name, input) {
@@ -79,9 +80,9 @@ describe('createClient', () => {
     const c = createClient(t);
     expect(await c.call('ca.get')).toBeNull();
     const err = await c.call('cert.get', { id: 'x' }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ApiError);
-    expect((err as ApiError).code).toBe('CERT_NOT_FOUND');
-    expect((err as ApiError).message).toBe('failed to find certificate: "x" does not exist');
+    expect(err).toBeInstanceOf(WssError);
+    expect((err as WssError).code).toBe('CERT_NOT_FOUND');
+    expect((err as WssError).message).toBe('failed to find certificate: "x" does not exist');
     expect(calls).toEqual([
       ['ca.get', {}],
       ['cert.get', { id: 'x' }],

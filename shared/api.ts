@@ -12,6 +12,7 @@
 import * as v from 'valibot';
 import { PushSchema } from './rules';
 import type { RulesFile, RulesProblem } from './rules';
+import { q, type WssErrorData } from './errors';
 
 // ---------------------------------------------------------------------------------------------------------
 // Bounds shared by the schemas. Every string and array is bounded, so a 10 MB string is a validation error
@@ -627,6 +628,8 @@ export interface NameVerdict {
   input: string;
   normalized?: string;
   kind?: 'dns' | 'wildcard' | 'ip' | 'email' | 'uri';
+  /** Set exactly when `error` is: branch on it, not on the sentence. */
+  code?: 'INVALID_NAME' | 'NAME_NOT_PERMITTED';
   error?: string;
   hint?: string;
   warning?: string;
@@ -738,7 +741,7 @@ export interface ServerDto {
   certFingerprint256?: string;
   connections: number;
   startedAt?: string;
-  error?: ApiErrorData;
+  error?: WssErrorData;
 }
 
 /** Faults in force on a proxy or an echo server (mirrors main/faults FaultSettings). */
@@ -805,7 +808,7 @@ export interface ProxyDto {
   health: TargetHealth;
   faults: FaultSettings;
   startedAt?: string;
-  error?: ApiErrorData;
+  error?: WssErrorData;
 }
 
 export interface ProxyAddResult {
@@ -1126,7 +1129,7 @@ export interface TaskProgress {
   fraction?: number;
   /** doctor.run: the step just finished. */
   doctorStep?: DoctorStep;
-  error?: ApiErrorData;
+  error?: WssErrorData;
 }
 
 /** What an engine-side client saw. */
@@ -1185,15 +1188,6 @@ export const streamNames: StreamName[] = [
 // ---------------------------------------------------------------------------------------------------------
 // Errors on the wire: shared/errors.ts's WssErrorData, so a rejected input names the field and why.
 
-export interface ApiErrorData {
-  code: string;
-  action: string;
-  cause: string;
-  hint?: string;
-  field?: string;
-  kind: 'input' | 'failure';
-}
-
 export function isRequestName(name: unknown): name is RequestName {
   return typeof name === 'string' && Object.prototype.hasOwnProperty.call(requests, name);
 }
@@ -1209,7 +1203,7 @@ export function isStreamName(name: unknown): name is StreamName {
 export function validateInput<K extends RequestName>(
   name: K,
   input: unknown,
-): { ok: true; value: ParsedInput<K> } | { ok: false; error: ApiErrorData } {
+): { ok: true; value: ParsedInput<K> } | { ok: false; error: WssErrorData } {
   const r = v.safeParse(requests[name].input, input, { abortEarly: true });
   if (r.success) return { ok: true, value: r.output as ParsedInput<K> };
   const issue = r.issues[0];
@@ -1218,9 +1212,9 @@ export function validateInput<K extends RequestName>(
     ok: false,
     error: {
       code: 'INVALID_INPUT',
-      action: `run "${name}"`,
-      cause: `${JSON.stringify(field)} ${issue.message}`,
-      hint: `fix "${field}" and retry`,
+      action: `run ${q(name)}`,
+      cause: `${q(field)} ${issue.message}`,
+      hint: `fix ${q(field)} and retry`,
       field,
       kind: 'input',
     },

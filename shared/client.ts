@@ -5,37 +5,15 @@
 //   const ca = await api.call('ca.get');                      // typed result: CaDto | null
 //   const off = api.on('log.batch', (b) => rows.push(...b.events));
 //   try { await api.call('cert.issue', { names: ['localhost'] }) }
-//   catch (e) { if (e instanceof ApiError && e.field) showInline(e.field, e.message) }
-import type { ApiErrorData, Input, RequestName, Result, StreamName, Streams } from './api';
+//   catch (e) { if (e instanceof WssError && e.field) showInline(e.field, e.message) }
+// Every rejection is a WssError (shared/errors.ts), the same class the engine throws.
+import type { Input, RequestName, Result, StreamName, Streams } from './api';
 import { requestNames } from './api';
+import { failure, isWssErrorData, q, WssError, type WssErrorData } from './errors';
 
 export interface Transport {
   call(name: string, input: unknown): Promise<unknown>;
   subscribe(stream: string, cb: (data: unknown) => void): () => void;
-}
-
-/** An error from the engine or from input validation: `failed to <verb> <object>: <cause>`. */
-export class ApiError extends Error {
-  readonly code: string;
-  readonly kind: 'input' | 'failure';
-  readonly hint?: string;
-  readonly field?: string;
-  readonly data: ApiErrorData;
-  constructor(data: ApiErrorData) {
-    super(`failed to ${data.action}: ${data.cause}`);
-    this.name = 'ApiError';
-    this.code = data.code;
-    this.kind = data.kind;
-    this.hint = data.hint;
-    this.field = data.field;
-    this.data = data;
-  }
-}
-
-export function isApiErrorData(x: unknown): x is ApiErrorData {
-  if (!x || typeof x !== 'object') return false;
-  const o = x as Record<string, unknown>;
-  return typeof o.code === 'string' && typeof o.action === 'string' && typeof o.cause === 'string';
 }
 
 /** Requests whose input is entirely optional can be called without one. */
@@ -55,15 +33,10 @@ export function createClient(transport: Transport): Client {
       try {
         return (await transport.call(name, args[0] ?? {})) as never;
       } catch (e) {
-        if (e instanceof ApiError) throw e;
-        if (isApiErrorData(e)) throw new ApiError(e);
+        if (e instanceof WssError) throw e;
+        if (isWssErrorData(e)) throw new WssError(e);
         const msg = e instanceof Error ? e.message : String(e);
-        throw new ApiError({
-          code: 'TRANSPORT',
-          action: `call "${name}"`,
-          cause: msg,
-          kind: 'failure',
-        });
+        throw failure('TRANSPORT', `call ${q(name)}`, msg);
       }
     },
     on(stream, cb) {
@@ -93,24 +66,17 @@ export function ipcTransport(bridge: PreloadBridge): Transport {
     async call(name, input) {
       const fn = bridge.requests[name as RequestName];
       if (typeof fn !== 'function') {
-        throw new ApiError({
-          code: 'UNKNOWN_REQUEST',
-          action: `call "${name}"`,
-          cause: 'the desktop app does not expose this request',
-          kind: 'failure',
-        });
+        throw failure(
+          'UNKNOWN_REQUEST',
+          `call ${q(name)}`,
+          'the desktop app does not expose this request',
+        );
       }
       // Errors thrown in ipcMain handlers lose their fields, so the binding resolves { ok, result|error }.
-      const r = (await fn(input)) as { ok: boolean; result?: unknown; error?: ApiErrorData };
+      const r = (await fn(input)) as { ok: boolean; result?: unknown; error?: WssErrorData };
       if (r && r.ok) return r.result;
-      throw new ApiError(
-        r?.error ?? {
-          code: 'TRANSPORT',
-          action: `call "${name}"`,
-          cause: 'no reply',
-          kind: 'failure',
-        },
-      );
+      if (r?.error) throw new WssError(r.error);
+      throw failure('TRANSPORT', `call ${q(name)}`, 'no reply');
     },
     subscribe: (stream, cb) => bridge.subscribe(stream, cb),
   };
@@ -128,7 +94,7 @@ export type RpcClientMessage =
   | { t: 'unsub'; stream: string };
 export type RpcServerMessage =
   | { t: 'result'; id: number; ok: true; result: unknown }
-  | { t: 'result'; id: number; ok: false; error: ApiErrorData }
+  | { t: 'result'; id: number; ok: false; error: WssErrorData }
   | { t: 'event'; stream: string; data: unknown };
 
 /** Minimal WebSocket surface, satisfied by the browser's WebSocket and by the `ws` package's. */
@@ -190,7 +156,7 @@ export function webSocketTransport(
       if (!p) return;
       pending.delete(m.id);
       if (m.ok) p.resolve(m.result);
-      else p.reject(new ApiError(m.error));
+      else p.reject(new WssError(m.error));
     } else if (m.t === 'event') {
       for (const cb of subs.get(m.stream) ?? []) cb(m.data);
     }
@@ -199,13 +165,12 @@ export function webSocketTransport(
     closed = true;
     for (const p of pending.values()) {
       p.reject(
-        new ApiError({
-          code: 'DISCONNECTED',
-          action: 'reach the engine',
-          cause: 'the connection to wss-studio closed',
-          hint: 'restart "wss-studio ui" and reload the page with the URL it prints',
-          kind: 'failure',
-        }),
+        failure(
+          'DISCONNECTED',
+          'reach the engine',
+          'the connection to wss-studio closed',
+          'restart "wss-studio ui" and reload the page with the URL it prints',
+        ),
       );
     }
     pending.clear();
@@ -215,13 +180,12 @@ export function webSocketTransport(
     call(name, input) {
       if (closed) {
         return Promise.reject(
-          new ApiError({
-            code: 'DISCONNECTED',
-            action: `call "${name}"`,
-            cause: 'the connection to wss-studio is closed',
-            hint: 'restart "wss-studio ui" and reload the page with the URL it prints',
-            kind: 'failure',
-          }),
+          failure(
+            'DISCONNECTED',
+            `call ${q(name)}`,
+            'the connection to wss-studio is closed',
+            'restart "wss-studio ui" and reload the page with the URL it prints',
+          ),
         );
       }
       const id = nextId++;

@@ -3,7 +3,8 @@
 // Requests carry the per-run token from the instance's info file (owner-only, in the state folder) and name
 // a contract request (shared/api.ts), whose input is validated by that request's own schema.
 import * as v from 'valibot';
-import type { ApiErrorData, RequestName } from './api';
+import type { RequestName } from './api';
+import type { WssErrorData } from './errors';
 
 /** The contract requests a running instance answers over its control endpoint. */
 export const CONTROL_REQUESTS = [
@@ -54,4 +55,4 @@ export interface ControlHello {
 }
 
 export type ControlReply =
-  { id: number; ok: true; result: unknown } | { id: number; ok: false; error: ApiErrorData };
+  { id: number; ok: true; result: unknown } | { id: number; ok: false; error: WssErrorData };

@@ -1,6 +1,6 @@
 // A small, strict argument parser: no dependency, so the CLI starts fast.
 // Unknown flags and missing values are usage errors (exit 2) that name the flag.
-import { inputError } from '../../shared/errors';
+import { inputError, q } from '../../shared/errors';
 
 export type OptType = 'boolean' | 'string' | 'list';
 
@@ -51,7 +51,7 @@ export function parseArgs(argv: string[], spec: Record<string, OptSpec>, command
     if (!s) throw unknown(arg, command);
     if (s.type === 'boolean') {
       if (inline !== undefined) {
-        throw inputError('USAGE', `run "${command}"`, `option "--${name}" takes no value`, {
+        throw inputError('USAGE', `run ${q(command)}`, `option "--${name}" takes no value`, {
           field: `--${name}`,
           value: inline,
           hint: `write "--${name}" alone`,
@@ -62,7 +62,7 @@ export function parseArgs(argv: string[], spec: Record<string, OptSpec>, command
     }
     const value = inline ?? argv[++i];
     if (value === undefined || (inline === undefined && value.startsWith('--'))) {
-      throw inputError('USAGE', `run "${command}"`, `option "--${name}" needs a value`, {
+      throw inputError('USAGE', `run ${q(command)}`, `option "--${name}" needs a value`, {
         field: `--${name}`,
         hint: `write "--${name} ${s.value ?? 'VALUE'}"`,
       });
@@ -78,7 +78,7 @@ export function parseArgs(argv: string[], spec: Record<string, OptSpec>, command
 }
 
 function unknown(arg: string, command: string) {
-  return inputError('USAGE', `run "${command}"`, `unknown option "${arg}"`, {
+  return inputError('USAGE', `run ${q(command)}`, `unknown option ${q(arg)}`, {
     field: arg,
     hint: `see "wss-studio ${command.replace(/^wss-studio /, '')} --help"`,
   });
@@ -112,8 +112,8 @@ export function intOpt(
   if (!Number.isInteger(n) || n < min || n > max) {
     throw inputError(
       'USAGE',
-      `run "${command}"`,
-      `option "--${name}" must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`,
+      `run ${q(command)}`,
+      `option "--${name}" must be a whole number from ${min} to ${max}, got ${q(raw)}`,
       {
         field: `--${name}`,
         value: raw,

@@ -95,7 +95,7 @@ export function checkOutFile(file: string | undefined, action: string, io: Io): 
     throw inputError('OUT_IS_DIR', action, `${q(abs)} is a folder`, {
       field: '--out',
       value: file,
-      hint: `give a file name, e.g. "${path.join(file, 'ca.pem')}"`,
+      hint: `give a file name, e.g. ${q(path.join(file, 'ca.pem'))}`,
     });
   }
   return abs;

@@ -3,7 +3,7 @@
 import readline from 'node:readline';
 import { parseArgs, type OptSpec } from './args';
 import type { Command, Io } from './command';
-import { isWssError } from '../../shared/errors';
+import { inputError, isWssError, q } from '../../shared/errors';
 import { VERSION } from '../../shared/version';
 
 // Command groups load on demand (each is its own chunk in the bundle): "cert issue" never parses the
@@ -101,15 +101,19 @@ export async function run(argv: string[], io: Io): Promise<number> {
         io.out(sub.map((c) => `  ${c.path.join(' ').padEnd(22)} ${c.summary}`).join('\n'));
         return argv.length === 1 ? 2 : 0;
       }
-      io.err(
-        `error: failed to run "wss-studio ${argv.slice(0, 2).join(' ')}": unknown command "${argv[1]}"`,
+      const action = `run ${q(`wss-studio ${argv.slice(0, 2).join(' ')}`)}`;
+      const hint = `${q(group)} takes one of: ${sub.map((c) => c.path[1]).join(', ')}`;
+      return reportError(
+        inputError('USAGE', action, `unknown command ${q(argv[1])}`, { hint }),
+        io,
       );
-      io.err(`hint: "${group}" takes one of: ${sub.map((c) => c.path[1]).join(', ')}`);
-      return 2;
     }
-    io.err(`error: failed to run "wss-studio ${argv[0]}": unknown command "${argv[0]}"`);
-    io.err('hint: run "wss-studio --help" for the list of commands');
-    return 2;
+    const hint = 'run "wss-studio --help" for the list of commands';
+    const cause = `unknown command ${q(argv[0])}`;
+    return reportError(
+      inputError('USAGE', `run ${q(`wss-studio ${argv[0]}`)}`, cause, { hint }),
+      io,
+    );
   }
   const name = `wss-studio ${cmd.path.join(' ')}`;
   try {
@@ -119,10 +123,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
       return 0;
     }
     if (!cmd.args && parsed.positionals.length) {
-      const extra = parsed.positionals.map((a) => JSON.stringify(a)).join(' ');
-      io.err(`error: failed to run "${name}": unexpected argument ${extra}`);
-      io.err(`hint: "${name}" takes no arguments; see "${name} --help"`);
-      return 2;
+      const extra = parsed.positionals.map(q).join(' ');
+      throw inputError('USAGE', `run ${q(name)}`, `unexpected argument ${extra}`, {
+        hint: `${q(name)} takes no arguments; see ${q(`${name} --help`)}`,
+      });
     }
     return await cmd.run(parsed, io);
   } catch (e) {

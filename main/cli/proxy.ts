@@ -59,7 +59,7 @@ async function proxy(p: Parameters<Command['run']>[0], io: Io): Promise<number> 
   if (publicUrl === undefined || target === undefined) {
     throw inputError(
       'USAGE',
-      `run "${CMD}"`,
+      `run ${q(CMD)}`,
       `missing ${publicUrl === undefined ? 'PUBLIC_URL' : 'TARGET_URL'}`,
       {
         field: publicUrl === undefined ? 'PUBLIC_URL' : 'TARGET_URL',
@@ -68,7 +68,7 @@ async function proxy(p: Parameters<Command['run']>[0], io: Io): Promise<number> 
     );
   }
   if (extra !== undefined) {
-    throw inputError('USAGE', `run "${CMD}"`, `unexpected argument ${q(extra)}`, {
+    throw inputError('USAGE', `run ${q(CMD)}`, `unexpected argument ${q(extra)}`, {
       hint: 'give the public URL and the target URL, then options',
     });
   }

@@ -9,7 +9,7 @@ import { inputError, q } from '../../shared/errors';
 import type { ControlHello, ControlInfo } from '../../shared/control';
 import type { PushStatusDto, Results } from '../../shared/api';
 import { checkRules, formatProblem, RULE_LIMITS } from '../../shared/rules';
-import { ControlClient, ControlError, listInstances } from '../control/client';
+import { ControlClient, listInstances } from '../control/client';
 
 const shellName: Record<ControlInfo['shell'], string> = {
   electron: 'the desktop app',
@@ -41,7 +41,7 @@ async function findServer(
   if (infos.length === 0) {
     throw inputError(
       'NO_INSTANCE',
-      `run "${cmd}"`,
+      `run ${q(cmd)}`,
       pid !== undefined
         ? `no running instance with pid ${pid} uses the state folder ${q(home)}`
         : `no running WSS Studio instance uses the state folder ${q(home)}`,
@@ -75,7 +75,7 @@ async function findServer(
   if (hits.length === 0) {
     throw inputError(
       'SERVER_NOT_FOUND',
-      `run "${cmd}"`,
+      `run ${q(cmd)}`,
       `no running instance has a server ${q(server)}`,
       {
         field: 'SERVER',
@@ -85,7 +85,7 @@ async function findServer(
   }
   throw inputError(
     'AMBIGUOUS_SERVER',
-    `run "${cmd}"`,
+    `run ${q(cmd)}`,
     `${hits.length} running instances have a server ${q(server)}`,
     {
       field: 'SERVER',
@@ -103,15 +103,8 @@ async function withServer<T>(
 ): Promise<T> {
   const f = await findServer(io, server, pid, cmd);
   try {
+    // The instance's errors arrive as WssErrors with their own kind: exit 2 for input, 1 for a failure.
     return await fn(f);
-  } catch (e) {
-    if (e instanceof ControlError) {
-      throw inputError(e.data.code, e.data.action, e.data.cause, {
-        ...(e.data.hint ? { hint: e.data.hint } : {}),
-        ...(e.data.field ? { field: e.data.field } : {}),
-      });
-    }
-    throw e;
   } finally {
     f.client.close();
   }
@@ -133,7 +126,7 @@ function positionals(
   if (p.positionals.length !== n) {
     throw inputError(
       'USAGE',
-      `run "${cmd}"`,
+      `run ${q(cmd)}`,
       `expected ${n} argument${n > 1 ? 's' : ''}, got ${p.positionals.length}`,
       {
         hint: `usage: ${usage}`,
@@ -177,7 +170,7 @@ export const commands: Command[] = [
       if (binary && !/^([0-9a-fA-F]{2})*$/.test(message.replace(/\s+/g, ''))) {
         throw inputError(
           'USAGE',
-          `run "${cmd}"`,
+          `run ${q(cmd)}`,
           `with --binary, MESSAGE must be hex digits, got ${q(message.slice(0, 40))}`,
           {
             field: 'MESSAGE',
@@ -229,7 +222,7 @@ export const commands: Command[] = [
       const cmd = 'wss-studio push start';
       const [server, pushId] = p.positionals as [string | undefined, string | undefined];
       if (!server)
-        throw inputError('USAGE', `run "${cmd}"`, 'SERVER is missing', {
+        throw inputError('USAGE', `run ${q(cmd)}`, 'SERVER is missing', {
           hint: 'wss-studio push start ws tick',
         });
       const every = intOpt(p, 'every', RULE_LIMITS.minEveryMs, 86_400_000, cmd);
@@ -237,7 +230,7 @@ export const commands: Command[] = [
       if ((every === undefined) !== (text === undefined) || (every === undefined && !pushId)) {
         throw inputError(
           'USAGE',
-          `run "${cmd}"`,
+          `run ${q(cmd)}`,
           'give a PUSH_ID from the rules, or both --every and --text',
           {
             hint: 'wss-studio push start ws tick   or   wss-studio push start ws --every 1000 --text "tick {{counter}}"',
@@ -330,7 +323,7 @@ export const commands: Command[] = [
       ];
       const conn = intOpt(p, 'conn', 1, Number.MAX_SAFE_INTEGER, cmd);
       if (conn === undefined) {
-        throw inputError('USAGE', `run "${cmd}"`, 'option "--conn" is required', {
+        throw inputError('USAGE', `run ${q(cmd)}`, 'option "--conn" is required', {
           field: '--conn',
           hint: 'the connection number is in the frame log ("open" events), e.g. --conn 3',
         });
@@ -340,7 +333,7 @@ export const commands: Command[] = [
       if (speed !== undefined && !(speed >= 0.01 && speed <= 1000)) {
         throw inputError(
           'USAGE',
-          `run "${cmd}"`,
+          `run ${q(cmd)}`,
           `option "--speed" must be from 0.01 to 1000, got ${q(speedText)}`,
           {
             field: '--speed',

@@ -78,7 +78,7 @@ export const commands: Command[] = [
 async function serve(p: Parameters<Command['run']>[0], io: Io): Promise<number> {
   const json = bool(p, 'json');
   if (p.positionals.length > 0) {
-    throw inputError('USAGE', `run "${CMD}"`, `unexpected argument ${q(p.positionals[0])}`, {
+    throw inputError('USAGE', `run ${q(CMD)}`, `unexpected argument ${q(p.positionals[0])}`, {
       hint: 'ports go after --ws or --wss, e.g. "wss-studio serve --ws 8080 --wss 8443"',
     });
   }
@@ -89,7 +89,7 @@ async function serve(p: Parameters<Command['run']>[0], io: Io): Promise<number> 
   if (!isHost(host)) {
     throw inputError(
       'USAGE',
-      `run "${CMD}"`,
+      `run ${q(CMD)}`,
       `option "--host" must be an IP address or host name, got ${q(host)}`,
       {
         field: '--host',
@@ -101,7 +101,7 @@ async function serve(p: Parameters<Command['run']>[0], io: Io): Promise<number> 
   if (certOpt !== undefined && wssPort === undefined) {
     throw inputError(
       'USAGE',
-      `run "${CMD}"`,
+      `run ${q(CMD)}`,
       'option "--cert" is for the wss server, but "--wss" was not given',
       {
         field: '--cert',
@@ -114,7 +114,7 @@ async function serve(p: Parameters<Command['run']>[0], io: Io): Promise<number> 
   if ((requireClientCert || clientCa !== undefined) && wssPort === undefined) {
     throw inputError(
       'USAGE',
-      `run "${CMD}"`,
+      `run ${q(CMD)}`,
       `option "--${requireClientCert ? 'require-client-cert' : 'client-ca'}" is for the wss server, but "--wss" was not given`,
       {
         field: requireClientCert ? '--require-client-cert' : '--client-ca',
@@ -139,7 +139,7 @@ async function serve(p: Parameters<Command['run']>[0], io: Io): Promise<number> 
           `there is no valid certificate covering "localhost" in ${q(store.root)}`,
           {
             field: '--cert',
-            hint: `issue one with "${ISSUE_HINT}" (run "wss-studio ca init" first if you have no CA), or pass "--cert ID"`,
+            hint: `issue one with ${q(ISSUE_HINT)} (run "wss-studio ca init" first if you have no CA), or pass "--cert ID"`,
           },
         );
       }

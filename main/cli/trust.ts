@@ -3,6 +3,7 @@
 // selected store reached the goal, 1 otherwise (the fix is printed); bad --stores is 2.
 import { bool, list, type Parsed } from './args';
 import type { Command, Io } from './command';
+import { message } from '../../shared/errors';
 import { loadCa, requireCa, type CaInfo } from '../pki';
 import { storeFor } from './home';
 import { replacedStillTrusted, tryRecordTrustedCa, uninstallAllOurs } from '../trust/history';
@@ -62,7 +63,8 @@ function printFailures(results: StoreChange[], op: 'install' | 'uninstall', io: 
     (r) => r.state !== goal && !(op === 'uninstall' && r.state === 'not-present'),
   );
   for (const r of failed) {
-    io.err(`error: failed to ${op} the CA in ${r.label}: ${stateText(r.state)}: ${r.detail}`);
+    const cause = `${stateText(r.state)}: ${r.detail}`;
+    io.err(`error: ${message({ action: `${op} the CA in ${r.label}`, cause })}`);
     if (r.fix) io.err(`hint: ${r.state === 'needs-permission' ? 'run: ' : ''}${r.fix}`);
   }
 }

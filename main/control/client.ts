@@ -4,14 +4,13 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import * as v from 'valibot';
-import type { ApiErrorData } from '../../shared/api';
 import {
   ControlInfoSchema,
   type ControlHello,
   type ControlInfo,
   type ControlReply,
 } from '../../shared/control';
-import { failure } from '../../shared/errors';
+import { failure, q, WssError } from '../../shared/errors';
 import { controlDir } from './paths';
 
 function alive(pid: number): boolean {
@@ -52,12 +51,6 @@ export function listInstances(home: string): ControlInfo[] {
     out.push(info);
   }
   return out.sort((a, b) => a.startedAt.localeCompare(b.startedAt));
-}
-
-export class ControlError extends Error {
-  constructor(readonly data: ApiErrorData) {
-    super(`failed to ${data.action}: ${data.cause}`);
-  }
 }
 
 /** One connection to an instance; requests are answered in any order, matched by id. */
@@ -109,7 +102,7 @@ export class ControlClient {
         reject(
           failure(
             'CONTROL_UNREACHABLE',
-            `reach instance ${this.info.pid} at ${JSON.stringify(this.info.endpoint)}`,
+            `reach instance ${this.info.pid} at ${q(this.info.endpoint)}`,
             (e as Error).message,
             'is it still running? Start "wss-studio serve" or the app again',
           ),
@@ -146,7 +139,7 @@ export class ControlClient {
           ok: false,
           error: {
             code: 'CONTROL_TIMEOUT',
-            action: `run "${name}"`,
+            action: `run ${q(name)}`,
             cause: `no answer within ${timeoutMs} ms`,
             kind: 'failure',
           },
@@ -158,7 +151,7 @@ export class ControlClient {
       });
       s.write(JSON.stringify({ id, token: this.info.token, name, input }) + '\n');
     });
-    if (!r.ok) throw new ControlError(r.error);
+    if (!r.ok) throw new WssError(r.error);
     return r.result as T;
   }
 

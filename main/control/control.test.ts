@@ -9,8 +9,8 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { createEngine, type Engine } from '../engine';
 import { waitFor } from '../echo/testing';
-import type { ControlError } from './client';
 import { ControlClient, listInstances } from './client';
+import type { WssError } from '../../shared/errors';
 import { endpointFor, homeTag, MAX_SOCKET_PATH } from './paths';
 import { run } from '../cli/index';
 import type { Io } from '../cli/command';
@@ -87,7 +87,7 @@ describe('control endpoint', () => {
     // Input is validated by the contract's schema: the field is named.
     const err = await c
       .call('push.send', { serverId: 'x', text: 5 })
-      .catch((e: ControlError) => e.data);
+      .catch((e: WssError) => e.data);
     expect(err).toMatchObject({ code: 'INVALID_INPUT', field: 'text' });
     const hello = await c.hello();
     expect(hello).toMatchObject({

@@ -7,7 +7,6 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import * as v from 'valibot';
-import type { ApiErrorData } from '../../shared/api';
 import {
   CONTROL_MAX_LINE,
   CONTROL_REQUESTS,
@@ -16,14 +15,14 @@ import {
   type ControlInfo,
   type ControlReply,
 } from '../../shared/control';
-import { failure } from '../../shared/errors';
+import { failure, q, type WssErrorData } from '../../shared/errors';
 import { writeFileAtomic } from '../store';
 import { controlDir, endpointFor, infoFile } from './paths';
 
 export type ControlCall = (
   name: string,
   input: unknown,
-) => Promise<{ ok: true; result: unknown } | { ok: false; error: ApiErrorData }>;
+) => Promise<{ ok: true; result: unknown } | { ok: false; error: WssErrorData }>;
 
 export interface ControlOptions {
   home: string;
@@ -50,7 +49,7 @@ function ownerOnlyDir(dir: string): void {
   if (!st.isDirectory() || st.uid !== uid) {
     throw failure(
       'CONTROL_DIR_UNSAFE',
-      `open control folder ${JSON.stringify(dir)}`,
+      `open control folder ${q(dir)}`,
       'it is not a folder owned by this user',
       'remove it (another user or a symlink is in the way) and start again',
     );
@@ -144,11 +143,7 @@ export async function startControl(opts: ControlOptions): Promise<ControlEndpoin
           continue;
         }
         if (!(CONTROL_REQUESTS as readonly string[]).includes(req.name)) {
-          bad(
-            req.id,
-            `${JSON.stringify(req.name)} is not available over the control endpoint`,
-            'name',
-          );
+          bad(req.id, `${q(req.name)} is not available over the control endpoint`, 'name');
           continue;
         }
         if (pending >= MAX_PENDING) {
@@ -165,7 +160,7 @@ export async function startControl(opts: ControlOptions): Promise<ControlEndpoin
               ok: false,
               error: {
                 code: 'INTERNAL',
-                action: `run "${req.name}"`,
+                action: `run ${q(req.name)}`,
                 cause: String(e),
                 kind: 'failure',
               },

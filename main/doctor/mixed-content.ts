@@ -7,7 +7,7 @@
 // from https://localhost, ws://localhost and ws://127.0.0.1 open while ws://app.test (resolving to
 // 127.0.0.1) is blocked: the decision is made on the host NAME, before and without DNS.
 import { isIP } from 'node:net';
-import { inputError } from '../../shared/errors';
+import { inputError, q } from '../../shared/errors';
 import type { DoctorCode } from './codes';
 import type { DoctorTarget } from './types';
 
@@ -30,7 +30,7 @@ export function parseOrigin(text: string): PageOrigin {
     throw inputError(
       'BAD_ORIGIN',
       'check page origin',
-      `${JSON.stringify(text)} is not an http:// or https:// origin`,
+      `${q(text)} is not an http:// or https:// origin`,
       {
         field: 'origin',
         value: text,

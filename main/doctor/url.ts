@@ -1,5 +1,6 @@
 // Step 1: is the URL one a WebSocket client can open? Pure: no network, never throws.
 // Parsing follows the WHATWG URL parser (Node's URL), which is what browsers run in `new WebSocket(url)`.
+import { q } from '../../shared/errors';
 import type { DoctorCode } from './codes';
 import type { DoctorTarget } from './types';
 
@@ -97,8 +98,4 @@ function hintFor(text: string): string {
 
 function bad(code: DoctorCode, explanation: string, fix: string): UrlCheck {
   return { ok: false, code, explanation, fix };
-}
-
-function q(v: string): string {
-  return JSON.stringify(v);
 }

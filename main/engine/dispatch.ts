@@ -5,12 +5,11 @@
 import {
   isRequestName,
   validateInput,
-  type ApiErrorData,
   type ParsedInput,
   type RequestName,
   type Result,
 } from '../../shared/api';
-import { isWssError } from '../../shared/errors';
+import { isWssError, q, type WssErrorData } from '../../shared/errors';
 
 /** Operations web mode runs only when `wss-studio ui` was started with the matching flag (gate.ts). */
 export interface WebAllow {
@@ -38,11 +37,11 @@ export type Handlers = { [K in RequestName]: Handler<K> };
 /** Runs after validation, before the handler; throws (or rejects with) a WssError to refuse the call. */
 export type Guard = (name: RequestName, input: unknown, ctx: CallContext) => void | Promise<void>;
 
-export type Reply = { ok: true; result: unknown } | { ok: false; error: ApiErrorData };
+export type Reply = { ok: true; result: unknown } | { ok: false; error: WssErrorData };
 
 /** How an unknown name is named back: never by converting the value (`{toString:1}` throws). */
 function describeName(name: unknown): string {
-  if (typeof name === 'string') return JSON.stringify(name.slice(0, 100));
+  if (typeof name === 'string') return q(name.slice(0, 100));
   return `of type ${name === null ? 'null' : Array.isArray(name) ? 'array' : typeof name}`;
 }
 
@@ -75,7 +74,7 @@ export class Dispatcher {
           ok: false,
           error: {
             code: 'NOT_IMPLEMENTED',
-            action: `run "${name}"`,
+            action: `run ${q(name)}`,
             cause: 'this shell does not implement it',
             kind: 'failure',
           },
@@ -90,18 +89,10 @@ export class Dispatcher {
   }
 }
 
-export function toErrorData(e: unknown, name: string): ApiErrorData {
+export function toErrorData(e: unknown, name: string): WssErrorData {
   if (isWssError(e)) {
-    // Never echo the rejected value back: it may be huge or secret.
-    const d = e.data;
-    return {
-      code: d.code,
-      action: d.action,
-      cause: d.cause,
-      kind: d.kind,
-      ...(d.hint !== undefined ? { hint: d.hint } : {}),
-      ...(d.field !== undefined ? { field: d.field } : {}),
-    };
+    // Never echo the rejected value back: it may be huge or secret (WssError keeps it out of `data`).
+    return e.toJSON();
   }
   let msg: string;
   try {
@@ -109,5 +100,5 @@ export function toErrorData(e: unknown, name: string): ApiErrorData {
   } catch {
     msg = 'unknown error';
   }
-  return { code: 'INTERNAL', action: `run "${name}"`, cause: msg.slice(0, 1000), kind: 'failure' };
+  return { code: 'INTERNAL', action: `run ${q(name)}`, cause: msg.slice(0, 1000), kind: 'failure' };
 }

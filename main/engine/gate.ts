@@ -9,7 +9,7 @@
 // - Desktop app: a native confirmation dialog (outside the page), as for trusting and replacing the CA.
 // - CLI and tests: the user at the terminal; nothing to ask.
 import type { RequestName, ParsedInput } from '../../shared/api';
-import { inputError } from '../../shared/errors';
+import { inputError, q } from '../../shared/errors';
 import { globalPermits, isLoopbackBind } from '../../shared/permits';
 import { loadCa } from '../pki';
 import type { CallContext, Guard, WebAllow } from './dispatch';
@@ -61,7 +61,7 @@ function widening(d: EngineDeps, name: RequestName, input: unknown): Widening | 
     return {
       what: 'unconstrained',
       action: 'trust CA',
-      cause: `${JSON.stringify(ca.commonName)} can issue certificates for public sites`,
+      cause: `${q(ca.commonName)} can issue certificates for public sites`,
     };
   }
   if (
@@ -81,8 +81,8 @@ function widening(d: EngineDeps, name: RequestName, input: unknown): Widening | 
     if (host === undefined || isLoopbackBind(host)) return undefined;
     return {
       what: 'lan',
-      action: `listen on ${JSON.stringify(host)}`,
-      cause: `${JSON.stringify(host)} is reachable from other machines`,
+      action: `listen on ${q(host)}`,
+      cause: `${q(host)} is reachable from other machines`,
       dialog: { title: 'Open a server to your network?', ok: 'Listen on the network' },
     };
   }

@@ -1,7 +1,7 @@
 // app.*: what only a shell can do (clipboard, save dialog, opening links). The Electron shell passes
 // hooks backed by native APIs; web mode passes none, and the page does these itself (answer: false).
 import type { AppInfo } from '../../shared/api';
-import { failure, inputError } from '../../shared/errors';
+import { failure, inputError, q } from '../../shared/errors';
 import { VERSION } from '../../shared/version';
 import type { Handlers } from './dispatch';
 import type { EngineDeps } from './deps';
@@ -23,7 +23,7 @@ export function appHandlers(
       if (!isAllowedExternal(url, d.labUrls())) {
         throw inputError(
           'LINK_NOT_ALLOWED',
-          `open ${JSON.stringify(url)}`,
+          `open ${q(url)}`,
           'the link is not on the allow-list',
           {
             field: 'url',
@@ -40,7 +40,7 @@ export function appHandlers(
         throw inputError(
           'INVALID_INPUT',
           'save file',
-          `name ${JSON.stringify(suggestedName)} is not a plain file name`,
+          `name ${q(suggestedName)} is not a plain file name`,
           {
             field: 'suggestedName',
             hint: 'pass a file name without folders, e.g. "localhost.pem"',
@@ -53,7 +53,7 @@ export function appHandlers(
       } catch (e) {
         throw failure(
           'SAVE_FAILED',
-          `save ${JSON.stringify(suggestedName)}`,
+          `save ${q(suggestedName)}`,
           e instanceof Error ? e.message : String(e),
         );
       }

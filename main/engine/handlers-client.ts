@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
 import { WebSocket } from 'ws';
 import type { ClientEvent } from '../../shared/api';
-import { failure, inputError } from '../../shared/errors';
+import { failure, inputError, q } from '../../shared/errors';
 import { getLeaf, loadCa, readLeafKeyPem } from '../pki';
 import { certUsages } from './dto';
 import type { Handlers } from './dispatch';
@@ -28,7 +28,7 @@ export function clientHandlers(d: EngineDeps): ClientPart {
   const get = (clientId: string, action: string): WebSocket => {
     const ws = clients.get(clientId);
     if (!ws || ws.readyState !== WebSocket.OPEN) {
-      throw inputError('CLIENT_NOT_FOUND', action, `no open client ${JSON.stringify(clientId)}`, {
+      throw inputError('CLIENT_NOT_FOUND', action, `no open client ${q(clientId)}`, {
         field: 'clientId',
         hint: 'connect first with client.connect',
       });
@@ -48,7 +48,7 @@ export function clientHandlers(d: EngineDeps): ClientPart {
         if (u.protocol !== 'ws:' && u.protocol !== 'wss:') {
           throw inputError(
             'INVALID_INPUT',
-            `connect to ${JSON.stringify(url)}`,
+            `connect to ${q(url)}`,
             'the URL must start with ws:// or wss://',
             {
               field: 'url',
@@ -59,7 +59,7 @@ export function clientHandlers(d: EngineDeps): ClientPart {
         if (clients.size >= MAX_CLIENTS) {
           throw inputError(
             'TOO_MANY_CLIENTS',
-            `connect to ${JSON.stringify(url)}`,
+            `connect to ${q(url)}`,
             `${MAX_CLIENTS} clients are open`,
             {
               hint: 'close one with client.close',
@@ -126,9 +126,9 @@ export function clientHandlers(d: EngineDeps): ClientPart {
               reject(
                 failure(
                   'CLIENT_CONNECT_FAILED',
-                  `connect to ${JSON.stringify(url)}`,
+                  `connect to ${q(url)}`,
                   `the server answered ${res.statusCode ?? '?'} instead of upgrading${said ? `: ${said}` : ''}`,
-                  `run the doctor on "${url}" to see which step fails`,
+                  `run the doctor on ${q(url)} to see which step fails`,
                 ),
               );
             };
@@ -147,9 +147,9 @@ export function clientHandlers(d: EngineDeps): ClientPart {
             reject(
               failure(
                 'CLIENT_CONNECT_FAILED',
-                `connect to ${JSON.stringify(url)}`,
+                `connect to ${q(url)}`,
                 e.message,
-                `run the doctor on "${url}" to see which step fails`,
+                `run the doctor on ${q(url)} to see which step fails`,
               ),
             );
           });
@@ -204,8 +204,8 @@ function clientCertFor(d: EngineDeps, id: string, url: string): { cert: string; 
   if (!certUsages(leaf.certPem).extKeyUsage.includes('clientAuth')) {
     throw inputError(
       'INVALID_INPUT',
-      `connect to ${JSON.stringify(url)}`,
-      `certificate ${JSON.stringify(id)} is not for client authentication`,
+      `connect to ${q(url)}`,
+      `certificate ${q(id)} is not for client authentication`,
       {
         field: 'clientCertId',
         value: id,

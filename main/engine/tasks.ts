@@ -1,7 +1,7 @@
 // Long tasks (CA generation, trust install, doctor): a caller-chosen task id, progress pushed on the
 // `task.progress` stream, and cancellation through an AbortSignal the engine function honours.
 import type { RequestName, TaskProgress } from '../../shared/api';
-import { inputError } from '../../shared/errors';
+import { inputError, q } from '../../shared/errors';
 import type { EventHub } from './events';
 
 export interface TaskHandle {
@@ -29,8 +29,8 @@ export class Tasks {
     if (this.running.has(id)) {
       throw inputError(
         'TASK_ID_IN_USE',
-        `start "${task}"`,
-        `task id ${JSON.stringify(id)} is already running`,
+        `start ${q(task)}`,
+        `task id ${q(id)} is already running`,
         {
           field: 'taskId',
           hint: 'use a fresh task id (client.newTaskId())',

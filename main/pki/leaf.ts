@@ -85,6 +85,7 @@ export function checkNames(names: string[], ca: CaInfo | null): NameCheck[] {
         input: n,
         normalized: c.normalized,
         kind: c.kind,
+        code: 'NAME_NOT_PERMITTED',
         error: `${q(c.normalized)} is outside the CA's name constraints (${ca!.permitted.join(', ')})`,
         hint:
           'use a local name such as "app.test" or "app.localhost" (map it in /etc/hosts), or create a CA that permits it: ' +
@@ -146,8 +147,7 @@ function validateIssue(
             .map((b) => q(b.input))
             .join(', ')})`
         : '';
-    const code = first.error!.includes('name constraints') ? 'NAME_NOT_PERMITTED' : 'INVALID_NAME';
-    throw inputError(code, action, `${first.error}${more}`, {
+    throw inputError(first.code ?? 'INVALID_NAME', action, `${first.error}${more}`, {
       field: 'names',
       value: first.input,
       ...(first.hint ? { hint: first.hint } : {}),

@@ -6,6 +6,8 @@ import {
   DEFAULT_PERMITTED,
   type Constraint,
 } from './names';
+import { checkNames } from './leaf';
+import type { CaInfo } from './ca';
 
 describe('checkName', () => {
   it.each([
@@ -89,5 +91,26 @@ describe('name constraints', () => {
     });
     expect(parseConstraint('10.0.0.0/33').error).toMatch(/not a valid address range/);
     expect(parseConstraint('bad name').error).toMatch(/"bad name"/);
+  });
+});
+
+describe('verdict codes (callers branch on the code, never on the sentence)', () => {
+  it('a refused name carries INVALID_NAME; an accepted one carries no code', () => {
+    expect(checkName('bad name!')).toMatchObject({ code: 'INVALID_NAME' });
+    expect(checkName('http://app.test/')).toMatchObject({ code: 'INVALID_NAME' });
+    expect(checkName('app.test').code).toBeUndefined();
+    expect(checkName('*.test').code).toBeUndefined(); // a warning is not a refusal
+  });
+
+  it('checkNames marks a name outside the CA constraints NAME_NOT_PERMITTED, whatever its sentence says', () => {
+    const ca = { constrained: true, permitted: [...DEFAULT_PERMITTED] } as CaInfo;
+    const [outside, ok, bad] = checkNames(['example.com', 'app.test', 'name constraints'], ca);
+    expect(outside).toMatchObject({ code: 'NAME_NOT_PERMITTED', normalized: 'example.com' });
+    expect(ok!.code).toBeUndefined();
+    // This sentence mentions "name constraints", but the name is simply malformed.
+    expect(bad!.error).toContain('name constraints');
+    expect(bad).toMatchObject({ code: 'INVALID_NAME' });
+    // An unconstrained CA permits any valid name.
+    expect(checkNames(['example.com'], { ...ca, constrained: false })[0]!.code).toBeUndefined();
   });
 });

@@ -4,13 +4,19 @@
 // hint that names the fix, or a warning. Callers turn verdicts into WssErrors.
 import net from 'node:net';
 import { domainToASCII } from 'node:url';
+import { q } from '../../shared/errors';
 
 export type NameKind = 'dns' | 'wildcard' | 'ip' | 'email' | 'uri';
+
+/** Why a name is refused, as a stable error code (callers branch on it, never on the sentence). */
+export type NameErrorCode = 'INVALID_NAME' | 'NAME_NOT_PERMITTED';
 
 export interface NameCheck {
   input: string;
   normalized?: string;
   kind?: NameKind;
+  /** Set exactly when `error` is. */
+  code?: NameErrorCode;
   error?: string;
   hint?: string;
   warning?: string;
@@ -57,7 +63,6 @@ function charName(c: string): string {
 }
 
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
-const q = (s: string) => JSON.stringify(s);
 
 function dnsError(label: string, input: string): string | undefined {
   if (!LABEL.test(label)) {
@@ -71,8 +76,13 @@ function dnsError(label: string, input: string): string | undefined {
   return undefined;
 }
 
-/** Classify and normalise one name; never throws. */
+/** Classify and normalise one name; never throws. A refused name carries `code: 'INVALID_NAME'`. */
 export function checkName(raw: string): NameCheck {
+  const c = classify(raw);
+  return c.error ? { ...c, code: 'INVALID_NAME' } : c;
+}
+
+function classify(raw: string): NameCheck {
   const input = raw;
   const s = raw.trim();
   if (s.length === 0) {

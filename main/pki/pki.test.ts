@@ -336,3 +336,25 @@ describe('name constraints, enforced by OpenSSL', () => {
     }
   });
 });
+
+describe('issuance error codes come from the name verdicts', () => {
+  it('NAME_NOT_PERMITTED outside the constraints; INVALID_NAME for a bad name whose sentence mentions them', async () => {
+    const tmp = tempDir();
+    try {
+      const store = openStore(path.join(tmp.dir, 'home'));
+      await createCa(store, { keyType: 'ecdsa' });
+      const before = snapshotTree(store.root);
+      const outside = await issueLeaf(store, { names: ['example.com'] }).catch((e: unknown) => e);
+      expect(outside).toMatchObject({ code: 'NAME_NOT_PERMITTED', field: 'names', kind: 'input' });
+      // leaf.ts used to pick the code by searching the sentence for "name constraints".
+      const bad = await issueLeaf(store, { names: ['name constraints'] }).catch((e: unknown) => e);
+      expect((bad as Error).message).toBe(
+        'failed to issue certificate: "name constraints" contains white space',
+      );
+      expect(bad).toMatchObject({ code: 'INVALID_NAME', field: 'names', kind: 'input' });
+      expect(snapshotTree(store.root)).toEqual(before);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});

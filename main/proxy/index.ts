@@ -40,12 +40,13 @@ export function storeCerts(store: Store): CertSource {
       const ca = loadCa(store);
       if (!ca) {
         return {
+          code: 'NO_CA',
           error: 'there is no CA yet',
           hint: 'create one with "wss-studio ca init" (or in the app: Overview > Set up)',
         };
       }
       const [v] = checkNames([host], ca);
-      return v?.error ? { error: v.error, ...(v.hint ? { hint: v.hint } : {}) } : {};
+      return v?.error ? { code: v.code, error: v.error, ...(v.hint ? { hint: v.hint } : {}) } : {};
     },
     pick: (host) => pickLeafFor(store, host)?.id ?? null,
     covers: (certId, host) => getLeaf(store, certId).names.some((n) => nameCovers(n, host)),

@@ -41,8 +41,8 @@ export interface SettingsStore {
 
 /** What the manager needs from the certificate store (main/proxy/index.ts binds it to main/pki). */
 export interface CertSource {
-  /** The CA's verdict on a public host name: an error and hint when it cannot be covered. */
-  checkName(host: string): { error?: string; hint?: string };
+  /** The CA's verdict on a public host name: a code, error and hint when it cannot be covered. */
+  checkName(host: string): { code?: string; error?: string; hint?: string };
   /** A valid leaf of the current CA covering host, or null. */
   pick(host: string): string | null;
   /** Does this leaf cover host? (field certId) */
@@ -327,7 +327,7 @@ export class ProxyManager {
     const certs = this.needCerts(action);
     const v = certs.checkName(pub.host);
     if (v.error) {
-      throw inputError('NAME_NOT_PERMITTED', action, v.error, {
+      throw inputError(v.code ?? 'NAME_NOT_PERMITTED', action, v.error, {
         field: 'publicUrl',
         value: def.publicUrl,
         ...(v.hint ? { hint: v.hint } : {}),

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as v from 'valibot';
-import { failure } from '../../shared/errors';
+import { failure, q } from '../../shared/errors';
 import { fsyncDir, hasLeftovers, recoverUnlocked } from './folders';
 import { tryWithStoreLock, withStoreLock } from './lock';
 import { describeIssue, SettingsSchema, StoreMetaSchema } from './schemas';
@@ -58,7 +58,7 @@ export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o64
   } catch (e) {
     if (fd !== undefined) fs.closeSync(fd);
     fs.rmSync(tmp, { force: true });
-    throw failure('WRITE_FAILED', `write ${JSON.stringify(file)}`, (e as Error).message);
+    throw failure('WRITE_FAILED', `write ${q(file)}`, (e as Error).message);
   }
   fsyncDir(dir);
 }
@@ -72,7 +72,7 @@ export function readJsonFile<T>(file: string): T | undefined {
   } catch (e) {
     throw failure(
       'STORE_CORRUPT',
-      `read ${JSON.stringify(file)}`,
+      `read ${q(file)}`,
       `the file is not valid JSON (${(e as Error).message})`,
       `fix or move the file aside by hand; WSS Studio never overwrites it`,
     );
@@ -90,7 +90,7 @@ export function readJsonFileAs<S extends v.GenericSchema>(
   if (r.success) return r.output;
   throw failure(
     'STORE_CORRUPT',
-    `read ${JSON.stringify(file)}`,
+    `read ${q(file)}`,
     `the file does not have the expected content: ${describeIssue(r.issues)}`,
     'fix or move the file aside by hand; WSS Studio never overwrites it',
   );
@@ -103,7 +103,7 @@ export function readTextFile(file: string): string | undefined {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw failure(
       'STORE_UNREADABLE',
-      `read ${JSON.stringify(file)}`,
+      `read ${q(file)}`,
       (e as Error).message,
       "check the file's permissions",
     );
@@ -137,8 +137,8 @@ export class Store {
     } else if (meta.schema !== STORE_SCHEMA) {
       throw failure(
         'STORE_SCHEMA',
-        `open store ${JSON.stringify(this.root)}`,
-        `its layout version is ${JSON.stringify(meta.schema)}, this build reads version ${STORE_SCHEMA}`,
+        `open store ${q(this.root)}`,
+        `its layout version is ${meta.schema}, this build reads version ${STORE_SCHEMA}`,
         'use the WSS Studio version that wrote it, or point WSS_STUDIO_HOME at another folder',
       );
     }

@@ -10,7 +10,7 @@
 //   start. The entry stays in the file byte for byte as written: writers append `skipped` raw entries back
 //   (keepSkipped), so fixing it by hand brings it back on the next start.
 import * as v from 'valibot';
-import { failure, type WssError } from '../../shared/errors';
+import { failure, q, type WssError } from '../../shared/errors';
 import { describeIssue } from './schemas';
 
 /** An entry of a settings.json list that could not be used. */
@@ -41,14 +41,14 @@ export function readSettingsList<S extends v.GenericSchema, T extends { id: stri
   schema: S,
   complete: (entry: v.InferOutput<S>) => T,
 ): SettingsList<T> {
-  const where = JSON.stringify(file);
+  const where = q(file);
   if (raw === undefined) return { items: [], skipped: [] };
   if (!Array.isArray(raw) || raw.length > MAX_ENTRIES) {
     throw failure(
       'STORE_CORRUPT',
       `read ${where}`,
-      `${JSON.stringify(key)} must be an array of at most ${MAX_ENTRIES} entries`,
-      `fix or remove the "${key}" key by hand; WSS Studio does not start anything from it and never overwrites it`,
+      `${q(key)} must be an array of at most ${MAX_ENTRIES} entries`,
+      `fix or remove the ${q(key)} key by hand; WSS Studio does not start anything from it and never overwrites it`,
     );
   }
   const items: T[] = [];

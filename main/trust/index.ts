@@ -2,7 +2,7 @@
 // like mkcert's TRUST_STORES. This file is the API the CLI, `ca show`, `cert issue` and the app call.
 // Nothing here throws for a broken or missing store: a missing Java or certutil shows up as a state,
 // so it can never block issuing certificates.
-import { inputError } from '../../shared/errors';
+import { inputError, q } from '../../shared/errors';
 import { TRUST_STATE_LABELS } from '../../shared/trust-labels';
 import { javaStore } from './java';
 import { macosStore } from './macos';
@@ -62,16 +62,11 @@ export function parseStoreList(values: string[]): StoreId[] {
     const name = raw.trim().toLowerCase();
     if (!name) continue;
     if (!(STORE_IDS as readonly string[]).includes(name)) {
-      throw inputError(
-        'UNKNOWN_STORE',
-        'select trust stores',
-        `unknown store ${JSON.stringify(raw.trim())}`,
-        {
-          field: '--stores',
-          value: raw,
-          hint: `use a comma-separated list of: ${STORE_IDS.join(', ')}`,
-        },
-      );
+      throw inputError('UNKNOWN_STORE', 'select trust stores', `unknown store ${q(raw.trim())}`, {
+        field: '--stores',
+        value: raw,
+        hint: `use a comma-separated list of: ${STORE_IDS.join(', ')}`,
+      });
     }
     if (!out.includes(name as StoreId)) out.push(name as StoreId);
   }

@@ -1,8 +1,9 @@
 // Shape checks for what a web-mode client sends over /rpc, as a pure function that never throws: nothing
 // else in the server reads a frame before it passed here. A client can send any bytes; the worst it gets
 // back is an error reply naming what was wrong (never echoing the value, which may be huge or deep).
-import { isStreamName, type ApiErrorData, type StreamName } from '../../shared/api';
+import { isStreamName, type StreamName } from '../../shared/api';
 import type { RpcServerMessage } from '../../shared/client';
+import { q, type WssErrorData } from '../../shared/errors';
 
 /** Longest request name worth looking up (the real ones are under 30 characters). */
 const MAX_NAME = 100;
@@ -42,7 +43,7 @@ export function parseRpcMessage(text: string): Parsed {
   const id = isCallId(o.id) ? o.id : -1;
   const extra = Object.keys(o).find((k) => !keys.includes(k));
   if (extra !== undefined) {
-    return { ok: false, id, cause: `unknown key ${JSON.stringify(extra.slice(0, 40))}` };
+    return { ok: false, id, cause: `unknown key ${q(extra.slice(0, 40))}` };
   }
   if (t === 'call') {
     if (!isCallId(o.id)) return { ok: false, id, cause: '"id" must be a whole number >= 0' };
@@ -61,7 +62,7 @@ export function parseRpcMessage(text: string): Parsed {
 
 /** The error reply for a frame that did not pass, or for a call the server would not run. */
 export function rpcError(id: number, code: string, cause: string, hint?: string): RpcServerMessage {
-  const error: ApiErrorData = {
+  const error: WssErrorData = {
     code,
     action: 'read the RPC message',
     cause,

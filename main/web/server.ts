@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { StreamName } from '../../shared/api';
-import { failure, inputError } from '../../shared/errors';
+import { failure, inputError, q } from '../../shared/errors';
 import type { CallContext, Reply, WebAllow } from '../engine/dispatch';
 import { serveRpcClient } from './rpc-client';
 import {
@@ -99,15 +99,10 @@ export function buildHint(rendererDir: string): string {
 export async function startWebServer(opts: WebServerOptions): Promise<WebServer> {
   const host = opts.host ?? '127.0.0.1';
   if (!isLoopbackHost(host) && !opts.allowNonLoopback) {
-    throw inputError(
-      'NON_LOOPBACK',
-      'start web mode',
-      `${JSON.stringify(host)} is not a loopback address`,
-      {
-        field: '--host',
-        hint: 'web mode binds 127.0.0.1; pass "--host ADDR" explicitly to expose it to your network',
-      },
-    );
+    throw inputError('NON_LOOPBACK', 'start web mode', `${q(host)} is not a loopback address`, {
+      field: '--host',
+      hint: 'web mode binds 127.0.0.1; pass "--host ADDR" explicitly to expose it to your network',
+    });
   }
   const token = opts.token ?? randomBytes(32).toString('base64url');
   const limits = { ...WEB_LIMITS, ...opts.limits };

@@ -2,7 +2,6 @@
 // Screens and state classes take an `Api`, so they work the same over Electron IPC, the web-mode
 // WebSocket RPC, or a test double.
 import {
-  ApiError,
   createClient,
   ipcBridge,
   ipcTransport,
@@ -14,7 +13,6 @@ import {
 } from '../../../shared/client';
 
 export type Api = Client;
-export { ApiError };
 
 export type Connection =
   | { api: Api; ready: Promise<void> }

@@ -1,6 +1,7 @@
 // Pure helpers for the Client screen's conversation: how a message is shown (pretty JSON, hex when it was
 // sent as hex), the filter, and the saved list of messages to send (kept in localStorage). No runes:
 // unit-tested in client-messages.test.ts.
+import { message } from '../../../shared/errors';
 import { base64ToBytes, prettyJson } from './format';
 
 export type SendMode = 'text' | 'json' | 'hex' | 'base64';
@@ -112,7 +113,7 @@ export function storeSaved(
     storage?.setItem(SAVED_KEY, JSON.stringify(list.slice(0, SAVED_MAX)));
     return '';
   } catch (e) {
-    return `failed to save the message list: ${(e as Error).message}`;
+    return message({ action: 'save the message list', cause: (e as Error).message });
   }
 }
 

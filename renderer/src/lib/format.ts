@@ -1,4 +1,5 @@
 // Pure formatting helpers shared by the screens. Never throw: the UI shows whatever it is given.
+import { isWssErrorData, message } from '../../../shared/errors';
 import { daysLeft } from '../../../shared/validity';
 
 export function formatBytes(n: number): string {
@@ -115,13 +116,11 @@ export function errorText(e: unknown): {
 } {
   if (e && typeof e === 'object') {
     const o = e as Record<string, unknown>;
-    const message =
-      typeof o.message === 'string'
-        ? o.message
-        : typeof o.action === 'string' && typeof o.cause === 'string'
-          ? `failed to ${o.action}: ${o.cause}`
-          : String(e);
-    const out: { message: string; hint?: string; code?: string; field?: string } = { message };
+    const text =
+      typeof o.message === 'string' ? o.message : isWssErrorData(o) ? message(o) : String(e);
+    const out: { message: string; hint?: string; code?: string; field?: string } = {
+      message: text,
+    };
     if (typeof o.hint === 'string') out.hint = o.hint;
     if (typeof o.code === 'string') out.code = o.code;
     if (typeof o.field === 'string') out.field = o.field;

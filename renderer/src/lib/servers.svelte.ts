@@ -1,5 +1,6 @@
 // State for the Servers screen: the add form, per-card option drafts and actions.
-import type { ApiErrorData, ServerDto } from '../../../shared/api';
+import type { ServerDto } from '../../../shared/api';
+import { message, type WssErrorData } from '../../../shared/errors';
 import { errorText } from './format';
 import type { Studio, UiError } from './studio.svelte';
 
@@ -13,9 +14,9 @@ export function parseList(text: string): string[] {
     .filter(Boolean);
 }
 
-export function apiErrorText(e: ApiErrorData | undefined): UiError | null {
+export function apiErrorText(e: WssErrorData | undefined): UiError | null {
   if (!e) return null;
-  return { message: `failed to ${e.action}: ${e.cause}`, hint: e.hint, code: e.code };
+  return { message: message(e), hint: e.hint, code: e.code };
 }
 
 /** Editable copy of one server's options. */

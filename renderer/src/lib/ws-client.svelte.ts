@@ -5,6 +5,7 @@
 //  - 'engine': a WebSocket opened by the engine (client.* requests, client.events stream), which can send
 //    pings and any close code; browsers' WebSocket API cannot.
 import type { ClientEvent } from '../../../shared/api';
+import { message, q } from '../../../shared/errors';
 import type { Api } from './api';
 import { base64ToBytes, bytesToBase64, errorText, parseBase64, parseHex } from './format';
 import {
@@ -130,7 +131,7 @@ export class WsClient {
       ws = new WebSocket(this.url, protocols);
     } catch (e) {
       // e.g. SecurityError: ws:// to a non-loopback host from an https:// page (mixed content).
-      this.error = `failed to open "${this.url}": ${(e as Error).message}`;
+      this.error = message({ action: `open ${q(this.url)}`, cause: (e as Error).message });
       this.state = 'closed';
       return;
     }
