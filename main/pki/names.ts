@@ -3,17 +3,11 @@
 // hint that names the fix, or a warning. Callers turn verdicts into WssErrors.
 import net from 'node:net';
 import { domainToASCII } from 'node:url';
+import type { NameVerdict } from '../../shared/api';
 
-export type NameKind = 'dns' | 'wildcard' | 'ip' | 'email' | 'uri';
-
-export interface NameCheck {
-  input: string;
-  normalized?: string;
-  kind?: NameKind;
-  error?: string;
-  hint?: string;
-  warning?: string;
-}
+/** One name's verdict: the wire's NameVerdict (names.check returns these as they are). */
+export type NameCheck = NameVerdict;
+export type NameKind = NonNullable<NameVerdict['kind']>;
 
 /** Top-level names reserved for local use (RFC 2606, RFC 6761, RFC 6762, RFC 8375, ICANN .internal). */
 export const LOCAL_TLDS = new Set([
