@@ -2,7 +2,7 @@
 // false and never throws, so shared/api.ts builds its schemas from them and the engine re-checks files read
 // from disk with those same schemas. No Node imports: the renderer bundles this file too.
 
-/** Bounds of an echo server definition (the stricter of the two sets that once existed; README "Limits"). */
+/** Bounds of an echo server definition (the stricter of the two sets that once existed; README "API contract"). */
 export const SERVER_LIMITS = {
   name: 80,
   /** A WebSocket path: generous for any real route, small enough to show whole in the UI and the log. */
