@@ -11,8 +11,17 @@
 // travels as base64. Private keys never appear in a result except in an explicit export (`cert.export`).
 import * as v from 'valibot';
 import { PushSchema } from './rules';
+import { isAbsolutePath, isHost, isOrigin, isPath, isToken, SERVER_LIMITS } from './validation';
 import type { RulesFile, RulesProblem } from './rules';
 import { q, type WssErrorData } from './errors';
+import { DOCTOR_CLIENTS, type DoctorReport, type DoctorStep } from './doctor';
+import type { LogBatch, LogEventDto, ServerDto, ServerState } from './servers';
+import type { TrustStoreChange, TrustStoreStatus } from './trust';
+
+// Wire types declared in their own shared/ files, re-exported so every shell imports the contract from here.
+export * from './doctor';
+export * from './servers';
+export * from './trust';
 
 // ---------------------------------------------------------------------------------------------------------
 // Bounds shared by the schemas. Every string and array is bounded, so a 10 MB string is a validation error
@@ -72,22 +81,60 @@ const taskId = v.optional(
   ),
 );
 
-/** Options of one echo server (issue 4). All optional on input: the engine fills bounded defaults. */
+/** A string that `ok` accepts; `max` first, so an overlong value is reported as such (not as malformed). */
+const rule = (ok: (x: unknown) => boolean, why: string) => v.check((s: string) => ok(s), why);
+const checked = (max: number, ok: (x: unknown) => boolean, why: string) =>
+  v.pipe(nonEmpty(max), rule(ok, why));
+
+/**
+ * Options of one echo server: the one set of rules for a server definition. server.add / server.update
+ * check requests with it, and main/echo re-checks settings.json entries with it (StoredServerSchema); the
+ * engine only fills defaults. All optional on input. Bounds: shared/validation.ts SERVER_LIMITS.
+ */
 export const ServerOptionsSchema = v.strictObject({
-  name: v.optional(str(80)),
+  name: v.optional(str(SERVER_LIMITS.name)),
   scheme: v.optional(SchemeSchema),
-  host: v.optional(nonEmpty(LIMITS.name)),
+  host: v.optional(
+    checked(LIMITS.name, isHost, 'must be an IP address or a host name, e.g. "127.0.0.1" or "::1"'),
+  ),
   port: v.optional(int(0, 65535)),
-  path: v.optional(v.pipe(str(LIMITS.text), v.startsWith('/', 'must start with "/"'))),
+  path: v.optional(
+    v.pipe(
+      str(SERVER_LIMITS.path),
+      rule(isPath, 'must start with "/" and contain only URL path characters, e.g. "/echo"'),
+    ),
+  ),
   /** null clears the certificate (a ws server needs none). */
   certId: v.optional(v.nullable(nonEmpty(LIMITS.id))),
-  protocols: v.optional(list(nonEmpty(LIMITS.text))),
+  protocols: v.optional(
+    list(
+      checked(
+        SERVER_LIMITS.protocol,
+        isToken,
+        'must be a token such as "chat.v1" (no spaces or commas)',
+      ),
+      SERVER_LIMITS.protocols,
+    ),
+  ),
   perMessageDeflate: v.optional(v.boolean('must be true or false')),
   /** wss only: refuse (403, logged) any client without a certificate from clientCaFile / the WSS Studio CA. */
   requireClientCert: v.optional(v.boolean('must be true or false')),
   /** Absolute path of a PEM file of CA certificates for client certificates; null = the WSS Studio CA. */
-  clientCaFile: v.optional(v.nullable(nonEmpty(LIMITS.path))),
-  allowedOrigins: v.optional(list(nonEmpty(LIMITS.url))),
+  clientCaFile: v.optional(
+    v.nullable(
+      checked(
+        SERVER_LIMITS.clientCaFile,
+        isAbsolutePath,
+        'must be the absolute path of a PEM file',
+      ),
+    ),
+  ),
+  allowedOrigins: v.optional(
+    list(
+      checked(SERVER_LIMITS.origin, isOrigin, 'must be an origin such as "https://app.test:8443"'),
+      SERVER_LIMITS.origins,
+    ),
+  ),
   maxPayload: v.optional(int(1, 1024 * 1024 * 1024)),
   mode: v.optional(EchoModeSchema),
 });
@@ -315,12 +362,9 @@ export const requests = {
       origin: v.optional(nonEmpty(LIMITS.url)),
       /** Judge only these client families (the CLI's --client); default: every family found. */
       clients: v.optional(
-        // lazy: DOCTOR_CLIENTS is declared further down this file
-        v.lazy(() =>
-          list(
-            v.picklist(DOCTOR_CLIENTS, `must be one of ${DOCTOR_CLIENTS.join(', ')}`),
-            DOCTOR_CLIENTS.length,
-          ),
+        list(
+          v.picklist(DOCTOR_CLIENTS, `must be one of ${DOCTOR_CLIENTS.join(', ')}`),
+          DOCTOR_CLIENTS.length,
         ),
       ),
       taskId,
@@ -647,37 +691,6 @@ export interface ExportDto {
   password?: string;
 }
 
-/** Measured state of one store (mirrors main/trust/types.ts). */
-export type TrustState =
-  'trusted' | 'not-trusted' | 'not-present' | 'tool-missing' | 'needs-permission' | 'error';
-
-/** One place inside a store: an NSS database, a keychain, a bundle file. */
-export interface TrustTargetDto {
-  label: string;
-  path: string;
-  state: TrustState;
-  detail?: string;
-}
-
-/** Trust status of one store (mirrors main/trust/types.ts StoreStatus). */
-export interface TrustStoreStatus {
-  store: TrustStoreId;
-  /** "NSS (Chrome/Chromium, Firefox)" ... */
-  label: string;
-  state: TrustState;
-  detail: string;
-  /** The exact command or action that fixes a non-trusted state. */
-  fix?: string;
-  /** E.g. "Firefox is running: restart it". */
-  warnings?: string[];
-  targets?: TrustTargetDto[];
-}
-
-export interface TrustStoreChange extends TrustStoreStatus {
-  /** Whether this call changed anything (install/uninstall are idempotent). */
-  changed: boolean;
-}
-
 /** A CA this install trusted before it was replaced, and the stores that still trust it. */
 export interface ReplacedCaDto {
   commonName: string;
@@ -700,51 +713,7 @@ export interface TrustResult {
   }[];
 }
 
-export type ServerState = 'stopped' | 'starting' | 'running' | 'stopping' | 'error';
-
-/** One echo server as the user defined it (mirrors main/echo/types.ts ServerDefinition). */
-export interface ServerDefinitionDto {
-  id: string;
-  name: string;
-  scheme: 'ws' | 'wss';
-  host: string;
-  /** 0 = pick a free port at each start. */
-  port: number;
-  path: string;
-  certId?: string;
-  protocols: string[];
-  perMessageDeflate: boolean;
-  requireClientCert: boolean;
-  clientCaFile?: string;
-  allowedOrigins: string[];
-  maxPayload: number;
-  mode: 'echo' | 'broadcast' | 'silent';
-  /** Started when the app starts (set by start/stop). */
-  enabled: boolean;
-}
-
-/** A server with its live status (mirrors main/echo/types.ts ServerStatus). */
-export interface ServerDto {
-  id: string;
-  definition: ServerDefinitionDto;
-  state: ServerState;
-  /** The port actually bound while running. */
-  port?: number;
-  /** Under a name the certificate covers that reaches the bound address (see main/echo/urls.ts). */
-  url?: string;
-  labUrl?: string;
-  /** The URL's name does not resolve to the bound address: the /etc/hosts line that fixes it. */
-  urlHint?: string;
-  /** Why clients will refuse the certificate under `url`: not covered, expired, not yet valid. */
-  warnings?: string[];
-  /** SHA-256 of the certificate being served (differs from the stored one after a renewal until restart). */
-  certFingerprint256?: string;
-  connections: number;
-  startedAt?: string;
-  error?: WssErrorData;
-}
-
-/** Faults in force on a proxy or an echo server (mirrors main/faults FaultSettings). */
+/** Faults in force on a proxy or an echo server (main/faults applies them). */
 export interface FaultSettings {
   latencyMs: number;
   jitterMs: number;
@@ -766,7 +735,7 @@ export const NO_FAULTS: Readonly<FaultSettings> = Object.freeze({
   bandwidth: null,
 });
 
-/** One proxy as the user defined it (mirrors main/proxy/types.ts ProxyDefinition). */
+/** One proxy as the user defined it (main/proxy names it ProxyDefinition). */
 export interface ProxyDefinitionDto {
   id: string;
   name: string;
@@ -820,93 +789,6 @@ export interface ProxyAddResult {
   warnings: string[];
 }
 
-// Frame-log events (mirror main/echo/types.ts LogEvent).
-export type Opcode = 'text' | 'binary' | 'ping' | 'pong' | 'close';
-interface EventBase {
-  seq: number;
-  /** ms since the epoch, sub-millisecond precision. */
-  time: number;
-  serverId: string;
-}
-export interface OpenEventDto extends EventBase {
-  type: 'open';
-  conn: number;
-  remoteAddress: string;
-  remotePort: number;
-  url: string;
-  origin: string | null;
-  userAgent: string | null;
-  requestedProtocols: string[];
-  protocol: string | null;
-  extensions: string;
-  tls: { version: string | null; cipher: string | null } | null;
-  /** Proxied connections: the other leg, to the developer's server. */
-  target?: { url: string; localPort: number; protocol: string | null; extensions: string };
-  clientCert?: {
-    subject: string;
-    issuer: string;
-    sans: string[];
-    fingerprint256: string;
-    notAfter: string;
-  };
-}
-export interface FrameEventDto extends EventBase {
-  type: 'frame';
-  conn: number;
-  dir: 'in' | 'out';
-  opcode: Opcode;
-  length: number;
-  /** First 4 KiB: UTF-8 for text/close, base64 for binary/ping/pong. */
-  preview: string;
-  previewEncoding: 'utf8' | 'base64';
-  truncated: boolean;
-  closeCode?: number;
-  closeReason?: string;
-  /** Sent by the server on its own (not an echo): rule, script, push, injected (manual push), replay. */
-  source?: 'rule' | 'script' | 'push' | 'injected' | 'replay';
-  /** Which rule, script step, push or replay sent it. */
-  note?: string;
-}
-export interface CloseEventDto extends EventBase {
-  type: 'close';
-  conn: number;
-  code: number;
-  reason: string;
-  by: 'client' | 'server';
-  clean: boolean;
-}
-export interface ErrorEventDto extends EventBase {
-  type: 'error';
-  conn?: number;
-  code: string;
-  message: string;
-  closeCode?: number;
-  remoteAddress?: string;
-}
-/** A proxied HTTP request (issue 12): the page load and the upgrade in the same timeline as the frames. */
-export interface HttpEventDto extends EventBase {
-  type: 'http';
-  /** Set for a WebSocket upgrade that was accepted (status 101). */
-  conn?: number;
-  method: string;
-  path: string;
-  status: number;
-  /** ms from request to the end of the response (to the 101 for upgrades). */
-  durationMs: number;
-  /** Why the proxy answered itself (TARGET_REFUSED, FAULT_REFUSED ...). */
-  error?: string;
-}
-/** A fault that was applied (issue 12), so the timeline explains what the client saw. */
-export interface FaultEventDto extends EventBase {
-  type: 'fault';
-  conn?: number;
-  fault: 'settings' | 'drop' | 'hold' | 'release' | 'close' | 'refuse';
-  dir?: 'in' | 'out';
-  message: string;
-}
-export type LogEventDto =
-  OpenEventDto | FrameEventDto | CloseEventDto | ErrorEventDto | HttpEventDto | FaultEventDto;
-
 /** One WebSocket the lab page tried, as the browser saw it. */
 export interface LabResult {
   url: string;
@@ -938,70 +820,6 @@ export interface LogCounters {
 
 export interface LogSnapshot extends LogCounters {
   events: LogEventDto[];
-}
-
-export interface DoctorStep {
-  id: string;
-  title: string;
-  status: 'pass' | 'fail' | 'warn' | 'skip' | 'info';
-  code?: string;
-  explanation?: string;
-  fix?: string;
-  /** A fix the UI can apply with one button (MIXED_CONTENT_BLOCKED: front the ws:// server with wss://). */
-  action?: FixAction;
-  [field: string]: unknown;
-}
-
-/** Client families the doctor judges trust for (`wss-studio doctor --client`). */
-export const DOCTOR_CLIENTS = [
-  'chrome',
-  'firefox',
-  'system',
-  'node',
-  'java',
-  'windows',
-  'macos',
-] as const;
-export type DoctorClient = (typeof DOCTOR_CLIENTS)[number];
-
-/** One client's verdict on the certificate, measured from the store that client reads. */
-export interface DoctorClientVerdict {
-  client: DoctorClient;
-  /** Short name for sentences: "Chrome/Chromium", "Firefox profile default-esr", "Node". */
-  name: string;
-  /** "Chrome/Chromium (~/.pki/nssdb)", "Firefox profile default-esr", "Node (bundled roots)" ... */
-  label: string;
-  verdict: 'works' | 'fails' | 'unknown';
-  /** Why, in one line: "CA not installed in ~/.pki/nssdb", "CA in /etc/ssl/certs/ca-certificates.crt". */
-  reason: string;
-  /** What to do, in words (no command line). */
-  fix?: string;
-  /** The same fix as a command for a terminal. */
-  command?: string;
-  /** A fix the app can do itself: install the CA into these trust stores (trust.install). */
-  install?: TrustStoreId[];
-  /** Where it was measured (database folder, bundle file, keystore). */
-  path?: string;
-}
-
-/** A one-click fix: the request to call and its input. */
-export interface FixAction {
-  kind: 'proxy.add';
-  /** Button text, e.g. "Front it with wss://". */
-  label: string;
-  input: { publicUrl: string; target: string; start: true };
-  /** The URL the page should use once the fix is applied. */
-  newUrl: string;
-}
-
-export interface DoctorReport {
-  url: string;
-  origin?: string;
-  ok: boolean;
-  steps: DoctorStep[];
-  cancelled?: boolean;
-  /** Certificate step, wss:// only: one verdict per client family found on this machine. */
-  clients?: DoctorClientVerdict[];
 }
 
 export interface Ok {
@@ -1073,7 +891,9 @@ export interface Results {
 export interface RulesStatusDto {
   serverId: string;
   rules: RulesFile;
+  /** The file the rules are read from and written to, when there is one. */
   file?: string;
+  /** When the rules now in force were loaded (ISO). */
   loadedAt?: string;
   /** The last load of the rules file failed; `rules` are the previous ones, still in force. */
   error?: { message: string; problems: RulesProblem[]; at: string };
@@ -1102,8 +922,11 @@ export interface PushStatusDto {
   everyMs: number;
   to: 'each' | 'broadcast';
   running: boolean;
+  /** Ticks done since started. */
   ticks: number;
+  /** Messages sent since started. */
   sent: number;
+  /** Ticks skipped because the event loop was late by a whole interval or more. */
   skipped: number;
 }
 export type Result<K extends RequestName> = Results[K];
@@ -1152,15 +975,7 @@ export interface ClientEvent {
 
 export interface Streams {
   /** New frame-log events since the last push, and the running dropped count. */
-  'log.batch': {
-    events: LogEventDto[];
-    /** Events this connection missed: the ring overwrote them, or more arrived than one push carries. */
-    missed: number;
-    /** Events since the last clear that the ring no longer holds (see LogCounters). */
-    dropped: number;
-    /** Events written since the last clear. */
-    received: number;
-  };
+  'log.batch': LogBatch;
   /** Every server with its current status (whole list: simple to render, small). */
   'server.status': { servers: ServerDto[] };
   /** Trust status after an install/uninstall or a re-check. */
@@ -1221,7 +1036,8 @@ export function validateInput<K extends RequestName>(
   };
 }
 
-function fieldPath(issue: v.BaseIssue<unknown>): string {
+/** A valibot issue's path as the errors name it: `patch.path`, `names[0]`. */
+export function fieldPath(issue: v.BaseIssue<unknown>): string {
   let out = '';
   for (const item of issue.path ?? []) {
     const key = (item as { key?: unknown }).key;

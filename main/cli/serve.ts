@@ -15,7 +15,7 @@ import {
   type LogEvent,
   type ServerStatus,
 } from '../echo';
-import { isHost } from '../echo/validation';
+import { isHost } from '../../shared/validation';
 import { behaviourHandlers } from '../engine/handlers-behaviour';
 import { Dispatcher } from '../engine/dispatch';
 import { startControl, type ControlEndpoint } from '../control/server';

@@ -2,39 +2,9 @@
 // and the fix. Codes are stable (scripts and the UI branch on them); the sentences may improve.
 // A step's own `explanation` and `fix` name the actual host, port and values; these are the general forms,
 // used for the README table, for `wss-studio doctor --help`, and as a fallback.
+import type { DoctorCode, StepId } from '../../shared/doctor';
 
-export type DoctorCode =
-  | 'BAD_URL'
-  | 'BAD_SCHEME'
-  | 'HTTP_SCHEME'
-  | 'MIXED_CONTENT_BLOCKED'
-  | 'MIXED_CONTENT_LOOPBACK'
-  | 'DNS_FAILED'
-  | 'CONNECTION_REFUSED'
-  | 'HOST_UNREACHABLE'
-  | 'CONNECT_FAILED'
-  | 'TIMEOUT'
-  | 'TLS_ON_PLAIN_PORT'
-  | 'PLAIN_ON_TLS_PORT'
-  | 'TLS_HANDSHAKE_FAILED'
-  | 'TLS_OLD_VERSION'
-  | 'CERT_UNTRUSTED'
-  | 'CERT_UNTRUSTED_BY_SOME'
-  | 'CERT_NAME_MISMATCH'
-  | 'CERT_EXPIRED'
-  | 'CERT_NOT_YET_VALID'
-  | 'NAME_CONSTRAINT_VIOLATION'
-  | 'CERT_INVALID'
-  | 'UPGRADE_NOT_FOUND'
-  | 'UPGRADE_FORBIDDEN'
-  | 'CLIENT_CERT_REQUIRED'
-  | 'UPGRADE_REDIRECT'
-  | 'UPGRADE_NOT_WEBSOCKET'
-  | 'UPGRADE_REFUSED'
-  | 'UPGRADE_NO_RESPONSE'
-  | 'BAD_ACCEPT'
-  | 'SUBPROTOCOL_MISMATCH'
-  | 'EXTENSION_MISMATCH';
+export type { DoctorCode, StepId };
 
 export interface CodeDoc {
   /** Which step reports it. */
@@ -46,8 +16,6 @@ export interface CodeDoc {
   /** What to do about it. */
   fix: string;
 }
-
-export type StepId = 'url' | 'mixed-content' | 'dns' | 'tcp' | 'tls' | 'certificate' | 'upgrade';
 
 export const STEP_TITLES: Record<StepId, string> = {
   url: 'URL is well formed',

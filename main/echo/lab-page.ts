@@ -11,17 +11,10 @@
 // Self-contained: one HTML document, inline style and one inline script allowed by a per-response nonce.
 import { randomBytes } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
-import type { Scheme } from './types';
+import type { ServerDefinition } from './types';
 
-export interface LabTarget {
-  id: string;
-  name: string;
-  scheme: Scheme;
-  /** Bind address of that server. */
-  host: string;
-  port: number;
-  path: string;
-}
+/** The server a lab page tests (`host`: its bind address). */
+export type LabTarget = Pick<ServerDefinition, 'id' | 'name' | 'scheme' | 'host' | 'port' | 'path'>;
 
 /** Loopback host names the page may use for a server bound to `bind`. */
 export function loopbackNames(bind: string): string[] {

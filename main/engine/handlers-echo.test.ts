@@ -56,3 +56,72 @@ describe('log.batch for a window', () => {
     expect(pushes.some((p) => p.missed > 0)).toBe(true);
   });
 });
+
+// One schema for a server definition (shared/api.ts ServerOptionsSchema, from shared/validation.ts's
+// predicates): a request is refused by it with the field path, and the engine never sees a definition the
+// schema let through but its own rules refuse. Before, a 301-character path passed the API (<= 2048) and
+// then failed in main/echo as `path` (not `patch.path`) with the whole value echoed back.
+describe('server definitions: one schema for requests and settings.json', () => {
+  const long = '/' + 'a'.repeat(300);
+  const start = () => {
+    home = fs.mkdtempSync(path.join(os.tmpdir(), 'wss-engine-def-'));
+    engine = createEngine({ home, shell: 'test', env: { WSS_STUDIO_HOME: home } });
+    return engine;
+  };
+
+  it('a 301-character path is refused by the API as "patch.path", for its length, without the value', async () => {
+    const e = start();
+    const add = await e.call('server.add', { name: 'p', port: 0 });
+    if (!add.ok) throw new Error(JSON.stringify(add.error));
+    const id = (add.result as { id: string }).id;
+    const before = fs.readFileSync(path.join(home, 'settings.json'), 'utf8');
+    const r = await e.call('server.update', { id, patch: { path: long } });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.error).toMatchObject({ code: 'INVALID_INPUT', field: 'patch.path', kind: 'input' });
+    expect(r.error.cause).toBe('"patch.path" must be at most 200 characters');
+    expect(JSON.stringify(r.error)).not.toContain('a'.repeat(64));
+    const added = await e.call('server.add', { path: long });
+    expect(!added.ok && added.error.field).toBe('path');
+    expect(fs.readFileSync(path.join(home, 'settings.json'), 'utf8')).toBe(before);
+  });
+
+  it("the rules the engine used to add on its own are the API schema's now", async () => {
+    const e = start();
+    for (const [patch, field, why] of [
+      [{ host: 'not a host' }, 'host', /must be an IP address or a host name/],
+      [{ protocols: ['has space'] }, 'protocols[0]', /must be a token/],
+      [{ protocols: Array.from({ length: 33 }, (_, i) => `p${i}`) }, 'protocols', /at most 32/],
+      [{ allowedOrigins: ['not an origin'] }, 'allowedOrigins[0]', /must be an origin/],
+      [{ clientCaFile: 'relative/ca.pem' }, 'clientCaFile', /absolute path/],
+      [{ path: 'no-slash' }, 'path', /must start with "\/"/],
+    ] as const) {
+      const r = await e.call('server.add', patch);
+      expect(r.ok, JSON.stringify(patch)).toBe(false);
+      if (r.ok) continue;
+      expect(r.error.field, JSON.stringify(patch)).toBe(field);
+      expect(r.error.cause).toMatch(why);
+    }
+  });
+
+  it('a settings.json entry is re-checked with that same schema (the path bound included)', async () => {
+    home = fs.mkdtempSync(path.join(os.tmpdir(), 'wss-engine-def-'));
+    const file = path.join(home, 'settings.json');
+    const text = JSON.stringify({
+      schema: 1,
+      servers: [
+        { id: 'ok', port: 0 },
+        { id: 'long', port: 0, path: long },
+      ],
+    });
+    fs.writeFileSync(file, text);
+    engine = createEngine({ home, shell: 'test', env: { WSS_STUDIO_HOME: home } });
+    const list = await engine.call('server.list', {});
+    expect(list.ok && (list.result as { id: string }[]).map((s) => s.id)).toEqual(['ok']);
+    const problems = await engine.call('settings.problems', {});
+    expect(problems.ok && problems.result).toEqual([
+      `${JSON.stringify(file)} servers[1]: "path" must be at most 200 characters`,
+    ]);
+    expect(fs.readFileSync(file, 'utf8')).toBe(text);
+  });
+});

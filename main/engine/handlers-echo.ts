@@ -1,12 +1,7 @@
 // server.* and log.*: the echo engine (main/echo) behind the contract. The manager is created on first use
 // so a broken settings.json fails those requests with its path, not the whole app.
 import type { ServerDto, Streams } from '../../shared/api';
-import {
-  createServerManager,
-  type ServerManager,
-  type ServerStatus,
-  type ServerDefinitionInput,
-} from '../echo';
+import { createServerManager, type ServerManager } from '../echo';
 import type { FrameLog } from '../echo/frame-log';
 import { settingsProblems, skippedFailure } from '../store/settings';
 import type { Handlers } from './dispatch';
@@ -63,22 +58,19 @@ export function echoHandlers(d: EngineDeps): EchoPart {
     }
     return manager;
   };
-  const dto = (s: ServerStatus): ServerDto => s;
-
   return {
     handlers: {
-      'server.list': () => m().list().map(dto),
-      // certId null = no certificate: echo's normalizeDefinition accepts null and drops the field.
-      'server.add': (input) => dto(m().add(input as ServerDefinitionInput)),
-      'server.update': async ({ id, patch }) =>
-        dto(await m().update(id, patch as ServerDefinitionInput)),
+      'server.list': () => m().list(),
+      // certId null = no certificate: echo's normalizeDefinition drops the field.
+      'server.add': (input) => m().add(input),
+      'server.update': ({ id, patch }) => m().update(id, patch),
       'server.remove': async ({ id }) => {
         await m().remove(id);
         return { ok: true };
       },
-      'server.start': async ({ id }) => dto(await m().start(id)),
-      'server.stop': async ({ id }) => dto(await m().stop(id)),
-      'server.restart': async ({ id }) => dto(await m().restart(id)),
+      'server.start': ({ id }) => m().start(id),
+      'server.stop': ({ id }) => m().stop(id),
+      'server.restart': ({ id }) => m().restart(id),
       'log.snapshot': ({ limit }) => m().snapshot(limit),
       'log.clear': () => {
         m().log.clear();
@@ -119,7 +111,7 @@ export function echoHandlers(d: EngineDeps): EchoPart {
     labUrls: () => (manager ? manager.list().flatMap((s) => (s.labUrl ? [s.labUrl] : [])) : []),
     servers: () => {
       try {
-        return m().list().map(dto);
+        return m().list();
       } catch {
         return [];
       }

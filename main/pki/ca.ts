@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type { CaDto, KeyType } from '../../shared/api';
 import { failure, inputError, q } from '../../shared/errors';
 import {
   CaMetaSchema,
@@ -27,24 +28,13 @@ import {
   subjectKeyIdentifier,
 } from './x509';
 
-export type KeyType = 'rsa' | 'ecdsa';
+export type { KeyType };
 
-export interface CaInfo {
-  certPem: string;
-  certDer: Buffer;
-  /** SHA-256 fingerprint as Node prints it: "AB:CD:…". */
-  fingerprint256: string;
-  serialHex: string;
-  subject: string;
-  commonName: string;
-  notBefore: string;
-  notAfter: string;
-  keyType: KeyType;
-  constrained: boolean;
-  permitted: string[];
-  source: 'created' | 'mkcert';
-  certPath: string;
-}
+/**
+ * The CA as the engine holds it: the wire's CaDto plus the DER bytes (the wire carries no Buffer; the
+ * `warning` is computed for the wire by main/engine/dto.ts).
+ */
+export type CaInfo = Omit<CaDto, 'warning'> & { certDer: Buffer };
 
 const generateKeyPair = promisify(crypto.generateKeyPair);
 

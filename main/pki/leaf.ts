@@ -3,6 +3,7 @@
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { LeafDto } from '../../shared/api';
 import { failure, inputError, q } from '../../shared/errors';
 import {
   LeafMetaSchema,
@@ -41,21 +42,11 @@ export const MAX_NAMES = 100;
 /** Apple's limit for certificates from a user-installed CA (support.apple.com/HT210176): 825 days. */
 export const MAX_LEAF_DAYS = 825;
 
-export interface LeafInfo {
-  id: string;
-  names: string[];
-  commonName: string;
-  keyType: KeyType;
-  client: boolean;
-  notBefore: string;
-  notAfter: string;
-  serialHex: string;
-  fingerprint256: string;
-  certPem: string;
-  caFingerprint256: string;
-  certPath: string;
-  keyPath: string;
-}
+/**
+ * A leaf as the engine reads it from its folder: the wire's LeafDto without the usages, which
+ * main/engine/dto.ts reads from the certificate itself when it converts one for the wire.
+ */
+export type LeafInfo = Omit<LeafDto, 'issuer' | 'keyUsage' | 'extKeyUsage'>;
 
 export interface IssueOptions {
   names: string[];

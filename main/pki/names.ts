@@ -5,22 +5,13 @@
 import net from 'node:net';
 import { domainToASCII } from 'node:url';
 import { q } from '../../shared/errors';
+import type { NameVerdict } from '../../shared/api';
 
-export type NameKind = 'dns' | 'wildcard' | 'ip' | 'email' | 'uri';
-
+/** One name's verdict: the wire's NameVerdict (names.check returns these as they are). */
+export type NameCheck = NameVerdict;
+export type NameKind = NonNullable<NameVerdict['kind']>;
 /** Why a name is refused, as a stable error code (callers branch on it, never on the sentence). */
-export type NameErrorCode = 'INVALID_NAME' | 'NAME_NOT_PERMITTED';
-
-export interface NameCheck {
-  input: string;
-  normalized?: string;
-  kind?: NameKind;
-  /** Set exactly when `error` is. */
-  code?: NameErrorCode;
-  error?: string;
-  hint?: string;
-  warning?: string;
-}
+export type NameErrorCode = NonNullable<NameVerdict['code']>;
 
 /** Top-level names reserved for local use (RFC 2606, RFC 6761, RFC 6762, RFC 8375, ICANN .internal). */
 export const LOCAL_TLDS = new Set([

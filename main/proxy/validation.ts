@@ -2,7 +2,7 @@
 // the field, the value and the fix (nothing is written or started before these pass).
 import { randomBytes } from 'node:crypto';
 import { inputError, q } from '../../shared/errors';
-import { isHost, isId } from '../echo/validation';
+import { isHost, isId } from '../../shared/validation';
 import type { ProxyDefinition, ProxyInput } from './types';
 
 export const DEFAULT_BIND = '127.0.0.1';

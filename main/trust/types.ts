@@ -3,19 +3,20 @@
 // commands go through `run`, every root path (`/`, $HOME, JAVA_HOME, cacerts) comes from here, so
 // tests never touch the real /etc or the real home.
 
-export type StoreId = 'system' | 'nss' | 'java' | 'macos' | 'windows';
+import type { TrustStoreId } from '../../shared/api';
+import type {
+  TrustState,
+  TrustStoreChange as StoreChange,
+  TrustStoreStatus as StoreStatus,
+  TrustTargetDto as TrustTarget,
+} from '../../shared/trust';
+
+export type StoreId = TrustStoreId;
 
 export const STORE_IDS: readonly StoreId[] = ['system', 'nss', 'java', 'macos', 'windows'];
 
-/**
- * trusted / not-trusted: measured by asking the store.
- * not-present: the store does not exist here (no NSS database, no Java, wrong OS).
- * tool-missing: the store exists but the tool to read or change it does not (certutil, keytool).
- * needs-permission: the change needs root / an administrator (the `fix` holds the exact command).
- * error: the tool ran and failed (corrupt database, wrong password); `detail` says what it printed.
- */
-export type TrustState =
-  'trusted' | 'not-trusted' | 'not-present' | 'tool-missing' | 'needs-permission' | 'error';
+// Measured states and statuses are the wire types of shared/trust.ts.
+export type { TrustState, StoreChange, StoreStatus, TrustTarget };
 
 /** The parts of the CA that trust stores need (structurally a subset of pki's CaInfo). */
 export interface TrustCa {
@@ -27,34 +28,6 @@ export interface TrustCa {
   commonName: string;
   /** The CA certificate file on disk (handed to commands that need a path: sudo/pkexec lines). */
   certPath: string;
-}
-
-/** One place inside a store: an NSS database, a keychain, a bundle file. */
-export interface TrustTarget {
-  /** What the user recognises: "Firefox profile abc.default-esr", "Chromium (~/.pki/nssdb)". */
-  label: string;
-  path: string;
-  state: TrustState;
-  detail?: string;
-}
-
-export interface StoreStatus {
-  store: StoreId;
-  /** Human name: "Linux system store (Debian/Ubuntu)", "NSS (Chrome/Chromium, Firefox)". */
-  label: string;
-  state: TrustState;
-  /** One line: what was measured, where. */
-  detail: string;
-  /** The exact command or action that fixes a non-trusted state, when there is one. */
-  fix?: string;
-  /** Things that do not change the state but the user must know (Firefox running: restart it). */
-  warnings?: string[];
-  targets?: TrustTarget[];
-}
-
-export interface StoreChange extends StoreStatus {
-  /** Whether this call changed anything on disk (install/uninstall are idempotent). */
-  changed: boolean;
 }
 
 export interface RunOptions {

@@ -19,6 +19,7 @@ import { compileConnMatch, compileMatch, MessageView, RuleIndex, type ConnFacts 
 import type { Behaviour, FrameSource, MessageOutcome, Peer } from './peer';
 import { TemplateError, Templates } from './template';
 import type { ReplayFrame } from './replay';
+import type { PushStatusDto as PushStatus } from '../../../shared/api';
 
 interface CompiledRule {
   index: number;
@@ -49,18 +50,8 @@ interface PeerState {
   replay?: { id: string; onClientMessage?: () => void };
 }
 
-export interface PushStatus {
-  id: string;
-  everyMs: number;
-  to: 'each' | 'broadcast';
-  running: boolean;
-  /** Ticks done since started. */
-  ticks: number;
-  /** Messages sent since started. */
-  sent: number;
-  /** Ticks skipped because the event loop was late by a whole interval or more. */
-  skipped: number;
-}
+/** A push's counts on the wire (push.list / push.start / push.stop). */
+export type { PushStatus };
 
 interface RunningPush {
   push: Push;

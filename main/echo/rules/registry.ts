@@ -4,28 +4,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { inputError, q } from '../../../shared/errors';
-import {
-  checkRules,
-  formatProblem,
-  RULE_LIMITS,
-  type RulesFile,
-  type RulesProblem,
-} from '../../../shared/rules';
+import { checkRules, formatProblem, RULE_LIMITS, type RulesProblem } from '../../../shared/rules';
 import { ensureDir, writeFileAtomic } from '../../store';
 import type { FrameLog } from '../frame-log';
 import type { EchoMode } from '../types';
 import { ServerBehaviour } from './behaviour';
+import type { RulesStatusDto as RulesStatus } from '../../../shared/api';
 
-export interface RulesStatus {
-  serverId: string;
-  rules: RulesFile;
-  /** The file the rules are read from and written to, when there is one. */
-  file?: string;
-  /** When the rules now in force were loaded (ISO). */
-  loadedAt?: string;
-  /** The last load of the file failed: the rules above are the previous ones. */
-  error?: { message: string; problems: RulesProblem[]; at: string };
-}
+/** A server's rules on the wire (rules.get / rules.set). */
+export type { RulesStatus };
 
 interface Source {
   file?: string;

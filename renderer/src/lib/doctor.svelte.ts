@@ -44,7 +44,7 @@ export class DoctorState {
   readonly clients = $derived.by<DoctorClientVerdict[]>(() => {
     if (this.report?.clients) return this.report.clients;
     const cert = this.steps.find((s) => s.id === 'certificate');
-    return Array.isArray(cert?.clients) ? (cert.clients as DoctorClientVerdict[]) : [];
+    return cert?.clients ?? [];
   });
   /** The same URL with the scheme the port really speaks, when the doctor found the other one. */
   readonly otherScheme = $derived.by<string | null>(() => {

@@ -2,7 +2,7 @@
 // No runes here, so they are unit-tested directly (e2e/ui-units.test.ts).
 import type { LogEventDto } from '../../../shared/api';
 
-export type RowType = 'open' | 'frame' | 'close' | 'error' | 'http' | 'fault';
+export type RowType = LogEventDto['type'];
 export type Direction = 'in' | 'out';
 
 export interface LogRow {
@@ -26,63 +26,57 @@ export interface LogRow {
   readonly raw: LogEventDto;
 }
 
-const str = (x: unknown): string => (typeof x === 'string' ? x : x == null ? '' : String(x));
+/** The one-line summary of an event: origin and protocol, close code, error, request, fault. */
+function summaryOf(e: LogEventDto): string {
+  switch (e.type) {
+    case 'frame':
+      if (e.opcode === 'close' && e.closeCode !== undefined)
+        return `code ${e.closeCode}${e.closeReason ? ` "${e.closeReason}"` : ''}`;
+      // Sent by the server on its own (rule, script, push, injected, replay): searchable by that word.
+      return e.source ? `${e.source}${e.note ? `: ${e.note}` : ''}` : '';
+    case 'open': {
+      const bits = [e.remoteAddress];
+      if (e.origin) bits.push(`Origin ${e.origin}`);
+      if (e.protocol) bits.push(`protocol ${e.protocol}`);
+      if (e.tls?.version) bits.push(e.tls.version);
+      // mTLS: who the verified client certificate says the client is (its CN, else the whole subject).
+      const subject = e.clientCert?.subject;
+      if (subject) bits.push(`client cert ${/(?:^|, )CN=([^,]+)$/.exec(subject)?.[1] ?? subject}`);
+      const summary = bits.filter(Boolean).join(' · ');
+      return e.target ? `${summary} → ${e.target.url}` : summary;
+    }
+    case 'close':
+      return `code ${e.code}${e.reason ? ` "${e.reason}"` : ''} by ${e.by}${e.clean ? '' : ' (not clean)'}`;
+    case 'error':
+      return `${e.code}: ${e.message}`;
+    case 'http':
+      // Proxied request (main/proxy): the page load and the upgrade beside the frames.
+      return `${e.method} ${e.path} → ${e.status} in ${e.durationMs} ms${e.error ? ` (${e.error})` : ''}`;
+    case 'fault':
+      return `${e.fault}: ${e.message}`;
+  }
+}
 
-/** Normalises one engine event (type/kind, conn/connId, dir/direction ...) into a row. */
+/** One engine event -> one display row. */
 export function toRow(e: LogEventDto): LogRow {
-  const o = e as unknown as Record<string, unknown>;
-  const type = str(o.type ?? o.kind) as RowType;
-  const conn = str(o.conn ?? o.connId);
-  const dirRaw = str(o.dir ?? o.direction);
-  const dir: Direction | undefined = dirRaw === 'in' || dirRaw === 'out' ? dirRaw : undefined;
-  const preview = str(o.preview);
-  const previewEncoding = o.previewEncoding === 'base64' ? 'base64' : 'utf8';
-  let opcode: string = type;
-  let summary = '';
-  if (type === 'frame') {
-    opcode = str(o.opcode) || 'frame';
-    if (opcode === 'close' && o.closeCode !== undefined)
-      summary = `code ${str(o.closeCode)}${o.closeReason ? ` "${str(o.closeReason)}"` : ''}`;
-    // Sent by the server on its own (rule, script, push, injected, replay): searchable by that word.
-    else if (o.source) summary = `${str(o.source)}${o.note ? `: ${str(o.note)}` : ''}`;
-  } else if (type === 'open') {
-    const bits = [str(o.remoteAddress)];
-    if (o.origin) bits.push(`Origin ${str(o.origin)}`);
-    if (o.protocol) bits.push(`protocol ${str(o.protocol)}`);
-    const tls = o.tls as { version?: string } | null | undefined;
-    if (tls?.version) bits.push(tls.version);
-    // mTLS: who the verified client certificate says the client is (its CN, else the whole subject).
-    const cc = o.clientCert as { subject?: unknown } | undefined;
-    if (typeof cc?.subject === 'string')
-      bits.push(`client cert ${/(?:^|, )CN=([^,]+)$/.exec(cc.subject)?.[1] ?? cc.subject}`);
-    summary = bits.filter(Boolean).join(' · ');
-  } else if (type === 'close') {
-    summary = `code ${str(o.code)}${o.reason ? ` "${str(o.reason)}"` : ''} by ${str(o.by)}${o.clean === false ? ' (not clean)' : ''}`;
-  } else if (type === 'error') {
-    summary = `${str(o.code)}: ${str(o.message)}`;
-  } else if (type === 'http') {
-    // Proxied request (main/proxy): the page load and the upgrade beside the frames.
-    summary = `${str(o.method)} ${str(o.path)} → ${str(o.status)} in ${str(o.durationMs)} ms${o.error ? ` (${str(o.error)})` : ''}`;
-  } else if (type === 'fault') {
-    summary = `${str(o.fault)}: ${str(o.message)}`;
-  }
-  if (type === 'open' && o.target && typeof o.target === 'object') {
-    summary += ` → ${str((o.target as { url?: unknown }).url)}`;
-  }
-  const length = typeof o.length === 'number' ? o.length : undefined;
+  const frame = e.type === 'frame' ? e : undefined;
+  const dir = e.type === 'frame' || e.type === 'fault' ? e.dir : undefined;
+  const preview = frame?.preview ?? '';
+  const previewEncoding = frame?.previewEncoding ?? 'utf8';
+  const summary = summaryOf(e);
   const shownText = previewEncoding === 'utf8' ? preview : '';
   return Object.freeze({
-    seq: typeof o.seq === 'number' ? o.seq : 0,
-    time: typeof o.time === 'number' ? o.time : Date.now(),
-    serverId: str(o.serverId),
-    conn,
-    type,
+    seq: e.seq,
+    time: e.time,
+    serverId: e.serverId,
+    conn: e.conn === undefined ? '' : String(e.conn),
+    type: e.type,
     dir,
-    opcode,
-    length,
+    opcode: frame ? frame.opcode : e.type,
+    length: frame?.length,
     preview,
     previewEncoding,
-    truncated: o.truncated === true,
+    truncated: frame?.truncated ?? false,
     summary,
     haystack: `${shownText} ${summary}`.toLowerCase(),
     raw: e,
