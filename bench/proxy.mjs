@@ -24,8 +24,8 @@ const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const self = fileURLToPath(import.meta.url);
 const require = createRequire(import.meta.url);
 const { WebSocket, WebSocketServer } = require('ws');
-const measure = (url, size, clients, ca) =>
-  load(url, size, clients, ca, { seconds: SECONDS, warmupMs: WARMUP_MS });
+const measure = (url, size, clients, ca, hooks) =>
+  load(url, size, clients, ca, { seconds: SECONDS, warmupMs: WARMUP_MS }, hooks);
 
 const arg = (name) => {
   const i = process.argv.indexOf(name);
@@ -150,6 +150,8 @@ if (process.argv[2] === '--child') {
     }
   }
   process.send({ ports });
+  // CPU time of this process (user + system, µs), asked for at the start and end of a measured window.
+  process.on('message', (m) => m === 'cpu' && process.send({ cpu: process.cpuUsage() }));
   process.on('message', (m) => m === 'exit' && process.exit(0));
   // Exit normally on SIGTERM so `node --cpu-prof bench/proxy.mjs` writes each child's profile too.
   process.on('SIGTERM', () => process.exit(0));
@@ -198,8 +200,21 @@ async function main() {
         child.once('message', resolve);
         child.once('exit', (c) => reject(new Error(`${kind} exited with ${c}`)));
       });
+      children[kind] = child;
       return ports;
     };
+    const children = {};
+    /** CPU µs the child has used so far (its answer to 'cpu'). */
+    const cpuOf = (child) =>
+      new Promise((resolve) => {
+        const on = (m) => {
+          if (!m?.cpu) return;
+          child.off('message', on);
+          resolve(m.cpu.user + m.cpu.system);
+        };
+        child.on('message', on);
+        child.send('cpu');
+      });
     const target = await startChild('target', material);
     const vite = WITH_VITE ? await startVite(tmp, env, stops) : undefined;
     const paths = {
@@ -217,10 +232,10 @@ async function main() {
       'ours = WSS Studio proxy, frame log on + live subscriber; bare = ws<->ws Node pass-through, no logging; nginx = nginx-light reverse proxy; direct = the target\n',
     );
     console.log(
-      `| scheme | size | clients | ${kinds.map((k) => `${k} msg/s`).join(' | ')} | ours/bare | ours/nginx | ${kinds.map((k) => `${k} p50/p99 ms`).join(' | ')} |`,
+      `| scheme | size | clients | ${kinds.map((k) => `${k} msg/s`).join(' | ')} | ours/bare | ours/nginx | ${kinds.map((k) => `${k} p50/p99 ms`).join(' | ')} | CPU µs/msg ours / bare |`,
     );
     console.log(
-      `| --- | ---: | ---: | ${kinds.map(() => '---:').join(' | ')} | ---: | ---: | ${kinds.map(() => '---:').join(' | ')} |`,
+      `| --- | ---: | ---: | ${kinds.map(() => '---:').join(' | ')} | ---: | ---: | ${kinds.map(() => '---:').join(' | ')} | ---: |`,
     );
     const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
     let worst = Infinity;
@@ -228,17 +243,22 @@ async function main() {
       for (const size of SIZES) {
         for (const clients of CLIENTS) {
           if (ONLY && ONLY !== `${scheme}:${size}:${clients}`) continue;
-          const acc = Object.fromEntries(kinds.map((k) => [k, { rates: [], rtts: [] }]));
+          const acc = Object.fromEntries(kinds.map((k) => [k, { rates: [], rtts: [], cpu: [] }]));
           for (let round = 0; round < ROUNDS; round++) {
             for (let i = 0; i < kinds.length; i++) {
               const k = kinds[(i + round) % kinds.length];
               const host = scheme === 'wss' ? 'localhost' : '127.0.0.1';
+              // The proxy process's CPU per message: less sensitive to a busy machine than the rate.
+              const probe = k === 'ours' || k === 'bare' ? children[k] : undefined;
+              let c0, c1;
               const m = await measure(
                 `${scheme}://${host}:${paths[k][scheme]}/`,
                 size,
                 clients,
                 ca.certPem,
+                probe && { start: () => (c0 = cpuOf(probe)), end: () => (c1 = cpuOf(probe)) },
               );
+              if (probe) acc[k].cpu.push(((await c1) - (await c0)) / m.count);
               acc[k].rates.push(m.rate);
               for (const x of m.rtts) acc[k].rtts.push(x);
             }
@@ -251,7 +271,7 @@ async function main() {
             ? median(acc.ours.rates.map((r, i) => r / acc.nginx.rates[i]))
             : NaN;
           console.log(
-            `| ${scheme} | ${fmtSize(size)} | ${clients} | ${kinds.map((k) => fmt(s[k].rate)).join(' | ')} | ${(ratio * 100).toFixed(1)}% | ${Number.isNaN(vsNginx) ? '-' : `${(vsNginx * 100).toFixed(1)}%`} | ${kinds.map((k) => `${s[k].p50.toFixed(3)} / ${s[k].p99.toFixed(3)}`).join(' | ')} |`,
+            `| ${scheme} | ${fmtSize(size)} | ${clients} | ${kinds.map((k) => fmt(s[k].rate)).join(' | ')} | ${(ratio * 100).toFixed(1)}% | ${Number.isNaN(vsNginx) ? '-' : `${(vsNginx * 100).toFixed(1)}%`} | ${kinds.map((k) => `${s[k].p50.toFixed(3)} / ${s[k].p99.toFixed(3)}`).join(' | ')} | ${median(acc.ours.cpu).toFixed(1)} / ${median(acc.bare.cpu).toFixed(1)} |`,
           );
         }
       }
