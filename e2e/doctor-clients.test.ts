@@ -12,9 +12,8 @@ import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import type { DoctorClientVerdict } from '../shared/api';
-import { createCa, issueLeaf, readLeafKeyPem, type CaInfo } from '../main/pki';
-import { openStore } from '../main/store';
-import { createFirefoxProfile, firefoxVisit, witnessServer } from './helpers/firefox';
+import type { CaInfo } from '../main/pki';
+import { createFirefoxProfile, firefoxVisit, witnessStudio } from './helpers/firefox';
 import {
   CHROMIUM_ARGS,
   CHROMIUM_PATH,
@@ -118,13 +117,8 @@ beforeAll(async () => {
   requireTool('firefox-esr');
   tmp = tempDir('wss-doctor-clients-');
   const studio = path.join(tmp.dir, 'studio');
-  const store = openStore(studio);
-  ca = await createCa(store, { keyType: 'ecdsa' });
-  const { leaf } = await issueLeaf(store, { names: ['localhost', '127.0.0.1'] });
-  const w = await witnessServer(
-    { certPem: leaf.certPem, keyPem: readLeafKeyPem(store, leaf.id) },
-    events,
-  );
+  const w = await witnessStudio(studio, ['localhost', '127.0.0.1'], events);
+  ca = w.ca;
   server = w.server;
   port = w.port;
   wss = new WebSocketServer({ server, path: '/echo' });

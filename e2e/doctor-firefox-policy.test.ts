@@ -12,9 +12,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import type { DoctorClientVerdict } from '../shared/api';
-import { createCa, issueLeaf, readLeafKeyPem, type CaInfo } from '../main/pki';
-import { openStore } from '../main/store';
-import { createFirefoxProfile, firefoxVisit, witnessServer } from './helpers/firefox';
+import type { CaInfo } from '../main/pki';
+import { createFirefoxProfile, firefoxVisit, witnessStudio } from './helpers/firefox';
 import { requireTool, runCli, tempDir } from './helpers/tools';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -54,13 +53,8 @@ beforeAll(async () => {
     throw new Error('this test needs root for unshare -m (a private mount namespace for Firefox)');
   tmp = tempDir('wss-doctor-ffpolicy-');
   const studio = path.join(tmp.dir, 'studio');
-  const store = openStore(studio);
-  ca = await createCa(store, { keyType: 'ecdsa' });
-  const { leaf } = await issueLeaf(store, { names: ['localhost'] });
-  const w = await witnessServer(
-    { certPem: leaf.certPem, keyPem: readLeafKeyPem(store, leaf.id) },
-    events,
-  );
+  const w = await witnessStudio(studio, ['localhost'], events);
+  ca = w.ca;
   server = w.server;
   port = w.port;
   wss = new WebSocketServer({ server, path: '/echo' });

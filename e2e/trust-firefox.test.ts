@@ -8,10 +8,9 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import type https from 'node:https';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCa, issueLeaf, readLeafKeyPem, type CaInfo } from '../main/pki';
-import { openStore } from '../main/store';
+import type { CaInfo } from '../main/pki';
 import type { StoreStatus } from '../main/trust';
-import { createFirefoxProfile, firefoxVisit, witnessServer } from './helpers/firefox';
+import { createFirefoxProfile, firefoxVisit, witnessStudio } from './helpers/firefox';
 import { requireTool, runCli, runTool, tempDir } from './helpers/tools';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -41,13 +40,8 @@ beforeAll(async () => {
   requireTool('certutil');
   tmp = tempDir('wss-trust-firefox-');
   const wssHome = path.join(tmp.dir, 'studio');
-  const store = openStore(wssHome);
-  ca = await createCa(store, { keyType: 'ecdsa' });
-  const { leaf } = await issueLeaf(store, { names: ['localhost', '127.0.0.1'] });
-  const w = await witnessServer(
-    { certPem: leaf.certPem, keyPem: readLeafKeyPem(store, leaf.id) },
-    events,
-  );
+  const w = await witnessStudio(wssHome, ['localhost', '127.0.0.1'], events);
+  ca = w.ca;
   server = w.server;
   url = `https://localhost:${w.port}/`;
   env = { PATH: process.env.PATH, HOME: path.join(tmp.dir, 'home'), WSS_STUDIO_HOME: wssHome };

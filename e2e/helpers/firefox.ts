@@ -7,6 +7,8 @@ import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { WebSocket } from 'ws';
+import { createCa, issueLeaf, readLeafKeyPem, type CaInfo } from '../../main/pki';
+import { openStore } from '../../main/store';
 
 /**
  * The witness: an HTTPS server on 127.0.0.1 (port 0) that records "request /path" when a client accepted
@@ -23,6 +25,22 @@ export async function witnessServer(
   server.on('tlsClientError', (e) => events.push(`tls error: ${e.message}`));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { server, port: (server.address() as AddressInfo).port };
+}
+
+/** A state folder with a new ECDSA CA and a leaf for `names`, served by a witness server. */
+export async function witnessStudio(
+  studio: string,
+  names: string[],
+  events: string[],
+): Promise<{ ca: CaInfo; server: https.Server; port: number }> {
+  const store = openStore(studio);
+  const ca = await createCa(store, { keyType: 'ecdsa' });
+  const { leaf } = await issueLeaf(store, { names });
+  const w = await witnessServer(
+    { certPem: leaf.certPem, keyPem: readLeafKeyPem(store, leaf.id) },
+    events,
+  );
+  return { ca, ...w };
 }
 
 /** A profile created on disk by Firefox itself (lands in HOME/.config/mozilla/firefox with profiles.ini). */
