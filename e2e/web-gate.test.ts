@@ -2,7 +2,7 @@
 // was started with the flag that allows them; the refusal names the flag and nothing on disk changes.
 // With the flag they run, and a CA that can issue for public sites carries its warning in the RPC result.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { opensslRootCa } from '../main/trust/testing';
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '../shared/client';
@@ -25,30 +25,10 @@ beforeAll(async () => {
   // An attacker's CA in a folder laid out like mkcert's CAROOT: no name constraints.
   caroot = tempDir('wss-evil-caroot-');
   mkdirSync(caroot, { recursive: true });
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      path.join(caroot, 'rootCA-key.pem'),
-      '-out',
-      path.join(caroot, 'rootCA.pem'),
-      '-subj',
-      '/O=evil/CN=evil root',
-      '-days',
-      '30',
-      '-addext',
-      'basicConstraints=critical,CA:TRUE',
-      '-addext',
-      'keyUsage=critical,keyCertSign,cRLSign',
-    ],
-    { stdio: 'ignore' },
+  opensslRootCa(
+    path.join(caroot, 'rootCA-key.pem'),
+    path.join(caroot, 'rootCA.pem'),
+    '/O=evil/CN=evil root',
   );
 }, 60_000);
 afterAll(async () => {

@@ -37,10 +37,11 @@ export async function makeFixture(prefix = 'wss-trust-'): Promise<Fixture> {
   };
 }
 
-/** A CA that is not ours (different subject and key), made by openssl, to prove we never remove it. */
-export function foreignCa(dir: string, cn = 'Someone Else Root CA'): TrustCa {
-  const key = path.join(dir, 'other-ca.key');
-  const cert = path.join(dir, 'other-ca.pem');
+/**
+ * A self-signed root CA without name constraints, made by openssl (EC P-256, 30 days): a CA that is not
+ * ours, or an attacker's.
+ */
+export function opensslRootCa(keyFile: string, certFile: string, subject: string): void {
   execFileSync(
     'openssl',
     [
@@ -52,11 +53,11 @@ export function foreignCa(dir: string, cn = 'Someone Else Root CA'): TrustCa {
       'ec_paramgen_curve:P-256',
       '-nodes',
       '-keyout',
-      key,
+      keyFile,
       '-out',
-      cert,
+      certFile,
       '-subj',
-      `/CN=${cn}`,
+      subject,
       '-days',
       '30',
       '-addext',
@@ -66,6 +67,12 @@ export function foreignCa(dir: string, cn = 'Someone Else Root CA'): TrustCa {
     ],
     { stdio: 'pipe' },
   );
+}
+
+/** A CA that is not ours (different subject and key), made by openssl, to prove we never remove it. */
+export function foreignCa(dir: string, cn = 'Someone Else Root CA'): TrustCa {
+  const cert = path.join(dir, 'other-ca.pem');
+  opensslRootCa(path.join(dir, 'other-ca.key'), cert, `/CN=${cn}`);
   const pem = readFileSync(cert, 'utf8');
   const x = new X509Certificate(pem);
   return {
