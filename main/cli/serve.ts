@@ -18,7 +18,7 @@ import {
 import { isHost } from '../../shared/validation';
 import { behaviourHandlers } from '../engine/handlers-behaviour';
 import { Dispatcher } from '../engine/dispatch';
-import { startControl, type ControlEndpoint } from '../control/server';
+import { helloServers, startControl, type ControlEndpoint } from '../control/server';
 import { homeFor } from './home';
 import { FaultRegistry } from '../faults';
 import { readFaultLines } from './fault-lines';
@@ -252,14 +252,7 @@ async function startServeControl(
       home: homeFor(io),
       shell: 'serve',
       call: (name, input) => dispatcher.call(name, input, { shell: 'test' }),
-      servers: () =>
-        manager.list().map((s) => ({
-          id: s.id,
-          name: s.definition.name,
-          state: s.state,
-          connections: s.connections,
-          ...(s.url ? { url: s.url } : {}),
-        })),
+      servers: () => helloServers(manager.list()),
     });
     io.out(
       json

@@ -18,6 +18,18 @@ import {
 import { failure, q, type WssErrorData } from '../../shared/errors';
 import { writeFileAtomic } from '../store';
 import { controlDir, endpointFor, infoFile } from './paths';
+import type { ServerDto } from '../../shared/api';
+
+/** The servers a hello lists, from the echo servers' status (the same for `serve` and the app). */
+export function helloServers(list: ServerDto[]): ControlHello['servers'] {
+  return list.map((s) => ({
+    id: s.id,
+    name: s.definition.name,
+    state: s.state,
+    connections: s.connections,
+    ...(s.url ? { url: s.url } : {}),
+  }));
+}
 
 export type ControlCall = (
   name: string,

@@ -24,7 +24,7 @@ import { taskHandlers } from './handlers-tasks';
 import { wideningGate } from './gate';
 import { proxyHandlers } from './handlers-proxy';
 import { behaviourHandlers } from './handlers-behaviour';
-import { startControl, type ControlEndpoint } from '../control/server';
+import { helloServers, startControl, type ControlEndpoint } from '../control/server';
 import { FaultRegistry } from '../faults';
 
 export type { EngineDeps, ShellHooks } from './deps';
@@ -112,17 +112,7 @@ export function createEngine(opts: EngineOptions): Engine {
         home: store.root,
         shell: opts.shell,
         call: (name, input) => dispatcher.call(name, input, { shell: opts.shell }),
-        servers: () =>
-          echo
-            .manager()
-            .list()
-            .map((s) => ({
-              id: s.id,
-              name: s.definition.name,
-              state: s.state,
-              connections: s.connections,
-              ...(s.url ? { url: s.url } : {}),
-            })),
+        servers: () => helloServers(echo.manager().list()),
       }).catch(() => undefined);
       await control;
       const failed = r.flatMap((x) => (x.status === 'rejected' ? [x.reason as Error] : []));
