@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import type { DoctorClientVerdict } from '../shared/api';
 import type { CaInfo } from '../main/pki';
+import { trustStatusAll } from '../main/trust';
 import { createFirefoxProfile, firefoxVisit, witnessStudio } from './helpers/firefox';
 import { requireTool, runCli, tempDir } from './helpers/tools';
 
@@ -33,6 +34,12 @@ async function firefoxVerdict(): Promise<{ v: DoctorClientVerdict; stdout: strin
   const clients = (JSON.parse(j.stdout) as { clients?: DoctorClientVerdict[] }).clients ?? [];
   expect(clients, j.stdout).toHaveLength(1);
   return { v: clients[0] as DoctorClientVerdict, stdout: human.stdout };
+}
+
+/** What `trust status` says of the Firefox profile (the doctor and trust status must agree). */
+async function firefoxTarget() {
+  const [nss] = await trustStatusAll(ca, { stores: ['nss'], context: { env } });
+  return nss?.targets?.find((t) => t.path === profile);
 }
 
 function visit(shot: string, namespaceSetup: string) {
@@ -121,10 +128,15 @@ describe('Firefox beyond its profile database (Linux)', () => {
 
       const { v, stdout } = await firefoxVerdict();
       expect(v.verdict, stdout).toBe('works');
+      // trust status reads the policy too, so the doctor's verdict comes from the store status.
       expect(v.reason).toBe(
-        `CA "${ca.commonName}" added at every start by the Firefox policy Certificates.Install (${ca.certPath}, listed in ${path.join(root, 'etc/firefox/policies/policies.json')})`,
+        `CA "${ca.commonName}" trusted (added at every start by the Firefox policy Certificates.Install: ${ca.certPath}, listed in ${path.join(root, 'etc/firefox/policies/policies.json')})`,
       );
       expect(stdout).toMatch(/^result: this connection would work$/m);
+      expect(await firefoxTarget()).toMatchObject({
+        state: 'trusted',
+        detail: `added at every start by the Firefox policy Certificates.Install: ${ca.certPath}, listed in ${path.join(root, 'etc/firefox/policies/policies.json')}`,
+      });
 
       const work = path.join(tmp.dir, 'etc-work');
       fs.mkdirSync(work);
@@ -142,6 +154,7 @@ describe('Firefox beyond its profile database (Linux)', () => {
         JSON.stringify({ policies: { Certificates: { Install: [other] } } }),
       );
       expect((await firefoxVerdict()).v.verdict).toBe('fails');
+      expect((await firefoxTarget())?.state).toBe('not-trusted');
     },
   );
 });

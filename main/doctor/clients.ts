@@ -22,7 +22,7 @@ import {
 import { detectStores, defaultContext, trustStatusAll } from '../trust';
 import { findNssDbs } from '../trust/nss';
 import type { StoreStatus, TrustCa, TrustContext, TrustTarget } from '../trust/types';
-import { enterpriseRoots, findFirefoxPolicy, policyInstalls } from './firefox-trust';
+import { enterpriseRoots, findFirefoxPolicy, policyInstalls } from '../trust/firefox-policy';
 import { cnOf, findAnchor, parsePemBundle } from './tls';
 
 export { DOCTOR_CLIENTS, type DoctorClient, type DoctorClientVerdict };
@@ -319,7 +319,7 @@ function fromStore(s: StoreStatus, anchor: Anchor, ctx: TrustContext): DoctorCli
 
 /**
  * A Firefox profile also trusts what a policies.json installs at every start and, on macOS, the keychain
- * (enterprise roots, on by default there); on Linux enterprise roots add nothing (see firefox-trust.ts).
+ * (enterprise roots, on by default there); on Linux enterprise roots add nothing (see main/trust/firefox-policy.ts).
  */
 export function beyondProfileDb(
   v: DoctorClientVerdict,

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DoctorClientVerdict } from '../../shared/api';
 import type { TrustContext } from '../trust/types';
 import { beyondProfileDb } from './clients';
-import { enterpriseRoots, findFirefoxPolicy, policyInstalls } from './firefox-trust';
+import { enterpriseRoots, findFirefoxPolicy, policyInstalls } from '../trust/firefox-policy';
 import { parsePemBundle } from './tls';
 
 let dir: string;

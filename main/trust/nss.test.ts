@@ -155,6 +155,46 @@ describe('NSS install / status / uninstall with real certutil', () => {
     ]);
   });
 
+  it('a Firefox profile trusted by the policy Certificates.Install reads trusted, as the doctor says', async () => {
+    // The db lacks the CA; /etc/firefox/policies/policies.json (under the temp root) installs it.
+    const policyFile = path.join(ctx.root, 'etc/firefox/policies/policies.json');
+    const caFile = path.join(fx.tmp, 'policy-ca.pem');
+    writeFileSync(caFile, fx.ca.certPem);
+    mkdirSync(path.dirname(policyFile), { recursive: true });
+    const policy = (file: string) =>
+      writeFileSync(
+        policyFile,
+        JSON.stringify({ policies: { Certificates: { Install: [file] } } }),
+      );
+    try {
+      policy(caFile);
+      const s = await nssStore.status(fx.ca, ctx);
+      const targets = new Map(s.targets?.map((t) => [t.path, t]));
+      for (const d of [dbs.ffIni, dbs.ffScan] as string[]) {
+        expect(targets.get(d)).toMatchObject({
+          state: 'trusted',
+          detail: `added at every start by the Firefox policy Certificates.Install: ${caFile}, listed in ${policyFile}`,
+        });
+      }
+      // Chromium does not read Firefox policies: still missing there, and the store says so.
+      expect(targets.get(dbs.chromium as string)?.state).toBe('not-trusted');
+      expect(s.state).toBe('not-trusted');
+      expect(s.detail).toBe(
+        `missing from 1 of 3 NSS databases: ${targets.get(dbs.chromium as string)?.label}`,
+      );
+
+      // A policy naming another CA's file changes nothing (the file is read, not its name).
+      const otherFile = path.join(fx.tmp, 'policy-other.pem');
+      writeFileSync(otherFile, other.certPem);
+      policy(otherFile);
+      const s2 = await nssStore.status(fx.ca, ctx);
+      expect(s2.targets?.filter((t) => t.state === 'trusted')).toEqual([]);
+      expect(s2.detail).toContain('missing from 3 of 3 NSS databases');
+    } finally {
+      rmSync(path.join(ctx.root, 'etc/firefox'), { recursive: true, force: true });
+    }
+  });
+
   it('repairs a copy present without TLS trust instead of adding a second one', async () => {
     const d = dbs.ffScan as string;
     certutil(['-A', '-d', `sql:${d}`, '-t', ',,', '-n', nssNickname(fx.ca), '-a'], fx.ca.certPem);

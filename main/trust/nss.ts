@@ -4,9 +4,11 @@
 // like mkcert's truststore_nss.go, and measure status per database: a certificate with our exact DER
 // and the SSL trust flag "C". Matching is by certificate bytes, never by nickname alone, so another
 // certificate is never touched.
+import { X509Certificate } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { certutilInstallHint } from './distro';
+import { findFirefoxPolicy, policyInstalls } from './firefox-policy';
 import type {
   StoreChange,
   StoreStatus,
@@ -386,7 +388,29 @@ async function measure(ca: TrustCa, ctx: TrustContext): Promise<StoreStatus> {
   if (!certutil) return certutilMissing(ctx, dbs);
   if (!dbs.length) return noDbStatus(ctx);
   const probes = await Promise.all(dbs.map((db) => probeDb(ca, db, certutil, ctx)));
-  return summarise(ctx, probes);
+  return summarise(ctx, withFirefoxPolicy(ca, probes, ctx));
+}
+
+/**
+ * A Firefox profile whose db lacks our CA still trusts it when the Firefox policy Certificates.Install
+ * adds it at every start (the db then holds it with empty trust flags): what Firefox does, not what the db
+ * says, is the profile's state. The doctor gives the same verdict (main/doctor/clients.ts).
+ */
+function withFirefoxPolicy(ca: TrustCa, probes: DbProbe[], ctx: TrustContext): DbProbe[] {
+  if (!probes.some((p) => p.db.browser === 'firefox' && p.state === 'not-trusted')) return probes;
+  const policy = findFirefoxPolicy(ctx);
+  if (!policy) return probes;
+  const file = policyInstalls(policy, new X509Certificate(ca.certDer), ctx);
+  if (!file) return probes;
+  return probes.map((p) =>
+    p.db.browser === 'firefox' && p.state === 'not-trusted'
+      ? {
+          ...p,
+          state: 'trusted',
+          detail: `added at every start by the Firefox policy Certificates.Install: ${file}, listed in ${policy.file}`,
+        }
+      : p,
+  );
 }
 
 async function ensureChromiumDb(ctx: TrustContext, certutil: string): Promise<string | null> {

@@ -15,8 +15,8 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { TrustContext } from '../trust/types';
-import { parsePemBundle } from './tls';
+import type { TrustContext } from './types';
+import { pemBodies } from './util';
 
 export interface FirefoxPolicy {
   /** The policies.json Firefox reads. */
@@ -114,7 +114,8 @@ export function policyInstalls(
         continue;
       }
       // Firefox reads the first certificate of the file, DER or PEM.
-      const first = parsePemBundle(bytes.toString('latin1'))[0] ?? derCert(bytes);
+      const pem = pemBodies(bytes.toString('latin1'))[0];
+      const first = derCert(pem === undefined ? bytes : Buffer.from(pem, 'base64'));
       if (first?.fingerprint256 === ca.fingerprint256) return file;
       break; // the first existing file is the one Firefox uses
     }
