@@ -1,7 +1,7 @@
 // Server definitions: the rules are shared/api.ts's ServerOptionsSchema (built from the pure predicates of
 // shared/validation.ts), the one schema for requests and for settings.json entries. This module only checks
-// a definition given to the manager directly with that same schema, fills the defaults (shared/servers.ts SERVER_DEFAULTS) and
-// refuses the one bad combination the schema cannot see (requireClientCert on a ws server).
+// a definition given to the manager directly with that same schema, fills the defaults (SERVER_DEFAULTS of
+// shared/servers.ts) and refuses the one bad combination the schema cannot see (requireClientCert on ws).
 import { randomBytes } from 'node:crypto';
 import * as v from 'valibot';
 import { fieldPath, ServerOptionsSchema } from '../../shared/api';
