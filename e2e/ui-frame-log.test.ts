@@ -2,13 +2,11 @@
 // while the test clicks the page. The page must answer each click quickly, render only a window of rows,
 // keep at most the engine's capacity in memory, show the engine's dropped count exactly once the ring
 // wraps, and filter/search/pause correctly afterwards. Bounded: 20,000 messages, ~2 s of sending.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
+import type { LogSnapshot } from '../shared/api';
 import type { Client } from '../shared/client';
 import { axe, axeReport, goTo, shoot, startUi, type UiRig } from './helpers/ui';
-
-const N = 20_000;
-const CHUNK = 1_000;
 
 let rig: UiRig;
 let api: Client;
@@ -36,7 +34,23 @@ const count = (name: string) =>
     .then((t) => Number(t.replace(/,/g, '')));
 
 describe('Frame log under a flood', () => {
-  it('stays responsive through 20,000 messages, then shows the right dropped count and filters', async () => {
+  // One setup: 20,000 messages in bursts of 1,000 every 100 ms (pacing, not waiting), with eight
+  // Pause/Resume clicks spread over the flood (120 ms apart, also pacing). The its below check what it left.
+  const N = 20_000;
+  const CHUNK = 1_000;
+  let echoed = 0;
+  /** In-page click latencies (ms): input event to the frame painted after the handler ran. */
+  let lat: number[] = [];
+  /** Test-side click round trips, CDP included (ms): printed only. */
+  const wall: number[] = [];
+  let long: number[] = [];
+  let pressedAfterClicks: string | null = null;
+  let receivedDuringClicks = 0;
+  /** The engine's log once every echo is in (set by the dropped-count test, read by the later ones). */
+  let snap: LogSnapshot;
+  const pause = () => rig.page.locator('button.pause');
+
+  beforeAll(async () => {
     const { page } = rig;
     // In-page click latency: from the input event's timestamp to the frame painted after the handler ran
     // (what the user feels), recorded for every click on the Pause button.
@@ -60,14 +74,18 @@ describe('Frame log under a flood', () => {
     });
 
     // One warm-up toggle before the flood (first-use code paths), not measured.
-    const pause = page.locator('button.pause');
-    await pause.click();
-    await pause.click();
-    await expect
-      .poll(() => page.evaluate(() => (window as unknown as { __lat: number[] }).__lat.length), {
-        timeout: 10_000,
-      })
-      .toBe(2);
+    await pause().click();
+    await pause().click();
+    // (expect.poll is for tests; vi.waitFor polls the same way in a setup hook.)
+    await vi.waitFor(
+      async () => {
+        const n = await page.evaluate(
+          () => (window as unknown as { __lat: number[] }).__lat.length,
+        );
+        if (n !== 2) throw new Error(`${n} of 2 warm-up clicks painted`);
+      },
+      { timeout: 10_000 },
+    );
     await page.evaluate(() => {
       const w = window as unknown as { __lat: number[]; __long: number[] };
       w.__lat = [];
@@ -79,7 +97,6 @@ describe('Frame log under a flood', () => {
       ws.once('open', () => res());
       ws.once('error', rej);
     });
-    let echoed = 0;
     ws.on('message', () => echoed++);
     const sending = (async () => {
       for (let i = 0; i < N; i += CHUNK) {
@@ -89,45 +106,53 @@ describe('Frame log under a flood', () => {
     })();
 
     // Click Pause/Resume while the flood is running; each click must change the button.
-    const wall: number[] = [];
     await page.locator('[data-count="received"]').filter({ hasNotText: /^0$/ }).waitFor();
     const receivedAtFirstClick = await count('received');
     for (let i = 0; i < 8; i++) {
-      const before = await pause.getAttribute('aria-pressed');
+      const before = await pause().getAttribute('aria-pressed');
       const t0 = performance.now();
-      await pause.click();
-      await expect
-        .poll(() => pause.getAttribute('aria-pressed'), { interval: 5, timeout: 10_000 })
-        .not.toBe(before);
+      await pause().click();
+      await vi.waitFor(
+        async () => {
+          if ((await pause().getAttribute('aria-pressed')) === before)
+            throw new Error(`click ${i + 1} did not change the Pause button`);
+        },
+        { interval: 5, timeout: 10_000 },
+      );
       wall.push(performance.now() - t0);
       await new Promise((r) => setTimeout(r, 120));
     }
-    expect(await pause.getAttribute('aria-pressed')).toBe('false'); // an even number of clicks: live again
-    // The clicks really happened during the flood: events kept arriving between the first and the last.
-    const receivedAtLastClick = await count('received');
-    expect(receivedAtLastClick - receivedAtFirstClick).toBeGreaterThan(5_000);
+    pressedAfterClicks = await pause().getAttribute('aria-pressed');
+    receivedDuringClicks = (await count('received')) - receivedAtFirstClick;
     await sending;
-    const { lat, long } = await page.evaluate(() => {
+    ({ lat, long } = await page.evaluate(() => {
       const w = window as unknown as { __lat: number[]; __long: number[] };
       return { lat: w.__lat, long: w.__long };
-    });
+    }));
+  }, 180_000);
+
+  it('answers each click quickly while 20,000 messages arrive', () => {
     const median = [...lat].sort((a, b) => a - b)[Math.floor(lat.length / 2)]!;
     console.log(
       `click latency during flood (ms): in-page ${lat.map((x) => x.toFixed(0)).join(', ')} ` +
         `(median ${median.toFixed(0)}); test-side incl. CDP ${wall.map((x) => x.toFixed(0)).join(', ')}; ` +
         `page long tasks: ${long.length}, longest ${Math.max(0, ...long).toFixed(0)} ms`,
     );
+    expect(pressedAfterClicks).toBe('false'); // an even number of clicks: live again
+    // The clicks really happened during the flood: events kept arriving between the first and the last.
+    expect(receivedDuringClicks).toBeGreaterThan(5_000);
     expect(lat).toHaveLength(8);
     // The issue's target is "a click answers in under 200 ms". On a 2-core machine shared with other test
     // workers a single click can be starved by the OS, so the typical click (median) must meet the target
     // and no click may hang (1 s); the printed figures show the spread.
     expect(median).toBeLessThan(200);
     for (const l of lat) expect(l).toBeLessThan(1_000);
+  });
 
-    // Every echo arrived; the log wrapped. The page shows the engine's dropped count exactly.
+  it("receives every echo, and shows the engine's dropped count exactly once the ring wraps", async () => {
     await expect.poll(() => echoed, { timeout: 60_000 }).toBe(N);
     const total = 1 + 2 * N; // open + every frame in and out
-    const snap = await expect
+    snap = await expect
       .poll(async () => (await api.call('log.snapshot', { limit: 100_000 })).events.at(-1)?.seq, {
         timeout: 30_000,
       })
@@ -136,13 +161,18 @@ describe('Frame log under a flood', () => {
     expect(snap.dropped).toBe(total - snap.capacity);
     await expect.poll(() => count('dropped'), { timeout: 30_000 }).toBe(total - snap.capacity);
     expect(await count('showing')).toBe(snap.capacity);
-    // Virtualised: a window of rows in the DOM, not thousands.
+  });
+
+  it('renders a window of rows, not thousands', async () => {
+    const { page } = rig;
     const domRows = await page.locator('.vrow').count();
     expect(domRows).toBeGreaterThan(5);
     expect(domRows).toBeLessThan(120);
     await shoot(page, 'frame-log-flood');
+  });
 
-    // Filters against what the engine holds.
+  it('filters by direction, payload text and opcode against what the engine holds', async () => {
+    const { page } = rig;
     const inCount = snap.events.filter((e) => e.type === 'frame' && e.dir === 'in').length;
     await page.getByRole('combobox', { name: 'Direction' }).selectOption('in');
     await expect.poll(() => count('showing'), { timeout: 10_000 }).toBe(inCount);
@@ -160,14 +190,16 @@ describe('Frame log under a flood', () => {
     await expect.poll(() => count('showing'), { timeout: 10_000 }).toBe(0);
     expect(await page.getByText('No event matches these filters.').count()).toBe(1);
     await page.getByRole('combobox', { name: 'Opcode' }).selectOption('');
+  });
 
-    // Paused: the view holds still and counts what arrives.
-    await pause.click();
+  it('paused, the view holds still and counts what arrives; resumed, it shows it', async () => {
+    const { page } = rig;
+    await pause().click();
     const receivedBefore = await count('received');
     for (let i = 0; i < 10; i++) ws.send(`late-${i}`);
-    await expect.poll(() => pause.innerText(), { timeout: 15_000 }).toBe('Resume (20 new)');
+    await expect.poll(() => pause().innerText(), { timeout: 15_000 }).toBe('Resume (20 new)');
     expect(await page.getByText('late-').count()).toBe(0);
-    await pause.click();
+    await pause().click();
     await expect.poll(() => count('received'), { timeout: 10_000 }).toBe(receivedBefore + 20);
     await expect
       .poll(() => page.locator('.r').filter({ hasText: 'late-9' }).count(), { timeout: 10_000 })
@@ -175,7 +207,7 @@ describe('Frame log under a flood', () => {
     expect(await count('showing')).toBe(snap.capacity);
     await shoot(page, 'frame-log-filtered');
     await goTo(page, 'Overview');
-  }, 180_000);
+  });
 
   it('keeps one scope of counters, a changeable limit, the reader’s place and the selected row', async () => {
     const { page } = rig;

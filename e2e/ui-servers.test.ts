@@ -3,6 +3,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import type { WebSocket as WebSocketRoute } from 'playwright-core';
 import type { Client } from '../shared/client';
 import { shoot, startUi, type UiRig } from './helpers/ui';
 
@@ -77,6 +78,57 @@ describe('Servers screen', () => {
     back.ws.close();
     // The card shows the URL it is reachable at now.
     expect(await card.locator('.url code').innerText()).toBe(again!.url);
+  });
+
+  it('shows a change made elsewhere (the CLI, another window) from the stream; a save sends only its edits', async () => {
+    const { page } = rig;
+    const [server] = await api.call('server.list');
+    // The page's requests (web mode: RPC frames over its WebSocket), from a fresh load.
+    const sent: string[] = [];
+    const onSocket = (ws: WebSocketRoute) =>
+      ws.on('framesent', (f) => sent.push(String(f.payload)));
+    page.on('websocket', onSocket);
+    await page.reload();
+    const card = page.locator(`article[data-server="${server!.id}"]`);
+    await card.waitFor();
+    await expect.poll(() => sent.filter((f) => f.includes('"server.list"')).length).toBe(1);
+    await page.getByRole('heading', { level: 1, name: 'Servers' }).waitFor();
+    const asked = sent.length;
+    // The user opens the options; meanwhile another client of the same engine (this test's own api)
+    // renames the server and switches its mode.
+    await card.getByRole('button', { name: 'Edit options' }).click();
+    expect(await card.getByLabel('Echo mode').inputValue()).toBe('echo');
+    await api.call('server.update', {
+      id: server!.id,
+      patch: { name: 'renamed elsewhere', mode: 'broadcast' },
+    });
+    await expect
+      .poll(() => card.locator('h2').innerText(), { timeout: 10_000 })
+      .toBe('renamed elsewhere');
+    // The open form saves only what the user edited: the mode set elsewhere stays.
+    await card.getByLabel('Subprotocols').fill('chat');
+    await card.getByRole('button', { name: /^Save/ }).click();
+    await card.getByRole('button', { name: 'Edit options' }).waitFor({ timeout: 15_000 });
+    const def = (await api.call('server.list')).find((s) => s.id === server!.id)!.definition;
+    expect(def).toMatchObject({
+      name: 'renamed elsewhere',
+      mode: 'broadcast',
+      protocols: ['chat'],
+    });
+    // Since the load: the save itself, and no reload of the list (settings.problems is re-read on each
+    // server.status push by the problems banner).
+    const since = sent
+      .slice(asked)
+      .map((f) => JSON.parse(f) as { t: string; name?: string })
+      .filter((m) => m.t === 'call')
+      .map((m) => m.name);
+    expect(since.filter((n) => n !== 'settings.problems')).toEqual(['server.update']);
+    page.off('websocket', onSocket);
+    await api.call('server.update', {
+      id: server!.id,
+      patch: { name: 'plain echo', mode: 'echo', protocols: [] },
+    });
+    await expect.poll(() => card.locator('h2').innerText()).toBe('plain echo');
   });
 
   it('shows a busy port on the card of the server that could not start', async () => {

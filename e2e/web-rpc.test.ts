@@ -80,8 +80,12 @@ describe('round trip', () => {
     const key = await api.call('cert.export', { id: issued.leaf.id, format: 'key' });
     expect(key.text).toContain('PRIVATE KEY');
 
-    await new Promise((res) => setTimeout(res, 150));
-    const mine = updates.filter((u) => u.taskId === taskId);
+    // The task's progress and store.changed arrive as pushes (batched on a 50 ms timer): poll for them.
+    const ours = () => updates.filter((u) => u.taskId === taskId);
+    await expect
+      .poll(() => ours().at(-1)?.state === 'done' && changed.includes('certs'))
+      .toBe(true);
+    const mine = ours();
     expect(mine[0]?.step).toBe('started');
     expect(mine.some((u) => /key/.test(u.step))).toBe(true);
     expect(mine.at(-1)?.state).toBe('done');

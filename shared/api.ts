@@ -749,6 +749,16 @@ export interface ProxyDefinitionDto {
   enabled: boolean;
 }
 
+/** What a proxy definition holds for each option the user leaves out (main/proxy fills these). */
+export const PROXY_DEFAULTS = Object.freeze({
+  /** Loopback only unless the user picks another address. */
+  bindHost: '127.0.0.1',
+  preserveHost: true,
+  rewriteRedirects: true,
+  targetVerify: true,
+  enabled: false,
+} satisfies Partial<ProxyDefinitionDto>);
+
 export type TargetHealthState =
   'unknown' | 'up' | 'refused' | 'speaks-tls' | 'speaks-plain' | 'cert-untrusted' | 'unreachable';
 

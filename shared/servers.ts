@@ -44,6 +44,23 @@ export interface ServerDefinitionDto {
   enabled: boolean;
 }
 
+/**
+ * What a server definition holds for each field the user leaves out: main/echo fills these, the renderer's
+ * edit form falls back to them for an emptied field. The one place these values are written.
+ */
+export const SERVER_DEFAULTS = Object.freeze({
+  /** Loopback only unless the user picks another address. */
+  host: '127.0.0.1',
+  /** 0 = a free port at each start. */
+  port: 0,
+  path: '/',
+  perMessageDeflate: false,
+  requireClientCert: false,
+  maxPayload: 16 * 1024 * 1024,
+  mode: 'echo',
+  enabled: false,
+} satisfies Partial<ServerDefinitionDto>);
+
 export type ServerState = 'stopped' | 'starting' | 'running' | 'stopping' | 'error';
 
 export interface ServerDto {

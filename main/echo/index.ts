@@ -51,7 +51,7 @@ export { toHar } from './har';
 export type { Har, HarMessage } from './har';
 export { renderLabPage, loopbackNames } from './lab-page';
 export type { LabTarget } from './lab-page';
-export { normalizeDefinition, DEFAULT_MAX_PAYLOAD, DEFAULT_HOST } from './validation';
+export { normalizeDefinition } from './validation';
 export { planUrl, certView, certWarnings, covers } from './urls';
 export type { UrlPlan, CertView, Lookup } from './urls';
 

@@ -1,17 +1,14 @@
 // Server definitions: the rules are shared/api.ts's ServerOptionsSchema (built from the pure predicates of
 // shared/validation.ts), the one schema for requests and for settings.json entries. This module only checks
-// a definition given to the manager directly with that same schema, fills explicit, bounded defaults and
-// refuses the one bad combination the schema cannot see (requireClientCert on a ws server).
+// a definition given to the manager directly with that same schema, fills the defaults (SERVER_DEFAULTS of
+// shared/servers.ts) and refuses the one bad combination the schema cannot see (requireClientCert on ws).
 import { randomBytes } from 'node:crypto';
 import * as v from 'valibot';
 import { fieldPath, ServerOptionsSchema } from '../../shared/api';
 import { inputError, q } from '../../shared/errors';
+import { SERVER_DEFAULTS } from '../../shared/servers';
 import { isId } from '../../shared/validation';
 import type { ServerDefinition, ServerDefinitionInput } from './types';
-
-export const DEFAULT_MAX_PAYLOAD = 16 * 1024 * 1024;
-export const MAX_MAX_PAYLOAD = 1024 * 1024 * 1024;
-export const DEFAULT_HOST = '127.0.0.1';
 
 const idSchema = v.string('must be a string (the server id)');
 
@@ -65,7 +62,7 @@ function fail(field: string, cause: string, hint: string): never {
 export function normalizeDefinition(input: unknown, base?: ServerDefinition): ServerDefinition {
   const i = { ...(base ?? {}), ...checkDefinition(input) };
   const scheme = i.scheme ?? 'ws';
-  const requireClientCert = i.requireClientCert ?? false;
+  const requireClientCert = i.requireClientCert ?? SERVER_DEFAULTS.requireClientCert;
   if (requireClientCert && scheme !== 'wss')
     fail(
       'requireClientCert',
@@ -82,17 +79,17 @@ export function normalizeDefinition(input: unknown, base?: ServerDefinition): Se
     id,
     name: i.name ?? `${scheme} echo`,
     scheme,
-    host: i.host ?? DEFAULT_HOST,
-    port: i.port ?? 0,
-    path: i.path ?? '/',
+    host: i.host ?? SERVER_DEFAULTS.host,
+    port: i.port ?? SERVER_DEFAULTS.port,
+    path: i.path ?? SERVER_DEFAULTS.path,
     ...(typeof certId === 'string' ? { certId } : {}),
     protocols: [...new Set(i.protocols ?? [])],
-    perMessageDeflate: i.perMessageDeflate ?? false,
+    perMessageDeflate: i.perMessageDeflate ?? SERVER_DEFAULTS.perMessageDeflate,
     requireClientCert,
     ...(typeof clientCaFile === 'string' ? { clientCaFile } : {}),
     allowedOrigins: [...new Set(i.allowedOrigins ?? [])],
-    maxPayload: i.maxPayload ?? DEFAULT_MAX_PAYLOAD,
-    mode: i.mode ?? 'echo',
-    enabled: i.enabled ?? false,
+    maxPayload: i.maxPayload ?? SERVER_DEFAULTS.maxPayload,
+    mode: i.mode ?? SERVER_DEFAULTS.mode,
+    enabled: i.enabled ?? SERVER_DEFAULTS.enabled,
   };
 }

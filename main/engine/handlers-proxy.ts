@@ -79,7 +79,12 @@ export function proxyHandlers(d: EngineDeps, frameLog: () => FrameLog): ProxyPar
         return registry.get(serverId, 'read faults').faults.settings;
       },
       'faults.set': ({ serverId, faults }) => {
-        return registry.get(serverId, 'set faults').faults.set(faults);
+        const now = registry.get(serverId, 'set faults').faults.set(faults);
+        // A proxy's status carries its faults (the card shows them): push the change like any other,
+        // so every window sees it without asking. (An echo server's status carries none.)
+        const proxies = manager?.list();
+        if (proxies?.some((p) => p.id === serverId)) d.hub.emit('proxy.status', { proxies });
+        return now;
       },
       'faults.close': ({ serverId, conn, code, reason }) => {
         if (code !== undefined && !sendableCloseCode(code)) {

@@ -519,11 +519,13 @@ describe('faults, measured from the client', () => {
       () => of(log, 'frame').filter((f) => f.dir === 'in').length === N + 1,
       'all sent',
     );
-    await new Promise((r) => setTimeout(r, 300));
+    // Each message the target echoed is either delivered or dropped (and logged): poll until all are.
+    const dropped = () => (of(log, 'fault') as FaultEvent[]).filter((f) => f.fault === 'drop');
+    await waitFor(() => got + dropped().length === N + 1, 'every echo delivered or dropped');
     // Binomial(400, 0.7): mean 280, sd 9.2; 4 sd either side = 243..317 (fails by chance about 1 in 15,000).
     expect(got).toBeGreaterThanOrEqual(243);
     expect(got).toBeLessThanOrEqual(318);
-    const drops = (of(log, 'fault') as FaultEvent[]).filter((f) => f.fault === 'drop');
+    const drops = dropped();
     expect(drops.length).toBe(N + 1 - got);
     expect(drops.every((d) => d.dir === 'out')).toBe(true);
   });

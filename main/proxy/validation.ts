@@ -1,11 +1,10 @@
 // Proxy definition checks: the public URL and the target URL are parsed once here, and every rejection names
 // the field, the value and the fix (nothing is written or started before these pass).
 import { randomBytes } from 'node:crypto';
+import { PROXY_DEFAULTS } from '../../shared/api';
 import { inputError, q } from '../../shared/errors';
 import { isHost, isId } from '../../shared/validation';
 import type { ProxyDefinition, ProxyInput } from './types';
-
-export const DEFAULT_BIND = '127.0.0.1';
 
 export interface PublicSide {
   /** http or https (ws/wss given are mapped). */
@@ -130,7 +129,7 @@ export function normalizeProxy(input: ProxyInput, prev?: ProxyDefinition): Proxy
       'is not a valid id',
       'use lower-case letters, digits and dashes (at most 40)',
     );
-  const bindHost = input.bindHost ?? prev?.bindHost ?? DEFAULT_BIND;
+  const bindHost = input.bindHost ?? prev?.bindHost ?? PROXY_DEFAULTS.bindHost;
   if (!isHost(bindHost))
     throw bad('bindHost', bindHost, 'is not an address', 'use 127.0.0.1, ::1 or 0.0.0.0');
   const certId = input.certId === null ? undefined : (input.certId ?? prev?.certId);
@@ -143,9 +142,10 @@ export function normalizeProxy(input: ProxyInput, prev?: ProxyDefinition): Proxy
     target: target.replace(/\/$/, ''),
     bindHost,
     ...(certId ? { certId } : {}),
-    preserveHost: input.preserveHost ?? prev?.preserveHost ?? true,
-    rewriteRedirects: input.rewriteRedirects ?? prev?.rewriteRedirects ?? true,
-    targetVerify: input.targetVerify ?? prev?.targetVerify ?? true,
-    enabled: input.enabled ?? prev?.enabled ?? false,
+    preserveHost: input.preserveHost ?? prev?.preserveHost ?? PROXY_DEFAULTS.preserveHost,
+    rewriteRedirects:
+      input.rewriteRedirects ?? prev?.rewriteRedirects ?? PROXY_DEFAULTS.rewriteRedirects,
+    targetVerify: input.targetVerify ?? prev?.targetVerify ?? PROXY_DEFAULTS.targetVerify,
+    enabled: input.enabled ?? prev?.enabled ?? PROXY_DEFAULTS.enabled,
   };
 }

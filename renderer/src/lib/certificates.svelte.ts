@@ -71,7 +71,8 @@ export class IssueForm {
         ...(this.days ? { days: this.days } : {}),
       });
       this.warnings = r.warnings;
-      await this.studio.refreshLeaves();
+      // Shown at once (the screen selects it); the store.changed stream then reloads the list.
+      this.studio.putLeaf(r.leaf);
       this.text = '';
       this.verdicts = [];
       return r.leaf;

@@ -1,7 +1,7 @@
 // FrameLogState with a fake engine: counters are the engine's (one scope), pausing by scroll/selection and
 // resuming only what that cause paused, and a smaller limit trims the rows held. Compiled by the Svelte
 // plugin in vitest.config.ts, so the runes are the real ones.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { LogEventDto, Streams } from '../../../shared/api';
 import { FrameLogState } from './frame-log.svelte';
 
@@ -51,18 +51,19 @@ function fakeEngine(snapshot: {
   return { api: api as never, push: (b: Batch) => push?.(b), calls };
 }
 
-/** Row building is chunked over macrotasks: wait until they ran. */
-const settle = () => new Promise((r) => setTimeout(r, 20));
+/** Row building is chunked over macrotasks: poll until the rows are there (vi.waitFor: every 50 ms, 1 s). */
+const rowsUpTo = (log: FrameLogState, seq: number) =>
+  vi.waitFor(() => expect(log.view.at(-1)?.seq).toBe(seq));
 
 describe('FrameLogState', () => {
   it('shows the engine counters over one scope, also for events it never held', async () => {
     const eng = fakeEngine({ events: frames(6, 15), received: 15, dropped: 5, capacity: 10 });
     const log = new FrameLogState(eng.api);
     log.start();
-    await settle();
+    await rowsUpTo(log, 15);
     expect([log.received, log.dropped, log.capacity, log.view.length]).toEqual([15, 5, 10, 10]);
     eng.push({ events: frames(16, 17), missed: 0, dropped: 7, received: 17 });
-    await settle();
+    await rowsUpTo(log, 17);
     expect([log.received, log.dropped, log.view.length]).toEqual([17, 7, 10]);
     expect(log.view.at(-1)?.seq).toBe(17);
     // received = kept + dropped, as the screen shows them.
@@ -73,10 +74,10 @@ describe('FrameLogState', () => {
     const eng = fakeEngine({ events: frames(1, 3), received: 3, dropped: 0, capacity: 10 });
     const log = new FrameLogState(eng.api);
     log.start();
-    await settle();
+    await rowsUpTo(log, 3);
     log.pause('scroll');
     eng.push({ events: frames(4, 5), missed: 0, dropped: 0, received: 5 });
-    await settle();
+    await vi.waitFor(() => expect(log.arrivedWhilePaused).toBe(2));
     expect(log.view.length).toBe(3); // frozen under the reader
     expect(log.arrivedWhilePaused).toBe(2);
     log.resumeIf('select');
@@ -101,7 +102,7 @@ describe('FrameLogState', () => {
     const eng = fakeEngine({ events: frames(1, 8), received: 8, dropped: 0, capacity: 10 });
     const log = new FrameLogState(eng.api);
     log.start();
-    await settle();
+    await rowsUpTo(log, 8);
     await log.setCapacity(3);
     expect(eng.calls.find((c) => c.name === 'log.configure')?.input).toEqual({ capacity: 3 });
     expect([log.capacity, log.dropped, log.view.map((r) => r.seq)]).toEqual([3, 5, [6, 7, 8]]);

@@ -1,5 +1,5 @@
 // Pure helpers for the frame log: one engine event -> one display row, and the filter predicate.
-// No runes here, so they are unit-tested directly (e2e/ui-units.test.ts).
+// No runes here, so they are unit-tested directly (log-rows.test.ts).
 import type { LogEventDto } from '../../../shared/api';
 
 export type RowType = LogEventDto['type'];

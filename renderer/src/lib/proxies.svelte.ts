@@ -1,7 +1,14 @@
-// State for the "Front a server" screen: the proxy list kept fresh from `proxy.status`, the add
+// State for the "Front a server" screen: the proxy list kept fresh from `proxy.status` (loaded once, then
+// only the stream: every add, start, stop, check and fault change is pushed, whoever made it), the add
 // form, and per-card fault drafts. The checks and the certificate work happen in the engine (proxy.add);
-// this only collects input and shows the answer.
-import type { FaultSettings, ProxyAddResult, ProxyDto } from '../../../shared/api';
+// this only collects input and shows the answer. Options left at the engine's defaults are not sent.
+import {
+  PROXY_DEFAULTS,
+  type FaultSettings,
+  type Input,
+  type ProxyAddResult,
+  type ProxyDto,
+} from '../../../shared/api';
 import type { Api } from './api';
 import { errorText } from './format';
 import type { UiError } from './studio.svelte';
@@ -13,9 +20,9 @@ export class ProxiesState {
   publicUrl = $state('https://app.test:8443');
   target = $state('http://localhost:5173');
   certId = $state('');
-  preserveHost = $state(true);
-  rewriteRedirects = $state(true);
-  targetVerify = $state(true);
+  preserveHost = $state<boolean>(PROXY_DEFAULTS.preserveHost);
+  rewriteRedirects = $state<boolean>(PROXY_DEFAULTS.rewriteRedirects);
+  targetVerify = $state<boolean>(PROXY_DEFAULTS.targetVerify);
   busy = $state(false);
   addError = $state<UiError | null>(null);
   lastAdd = $state<ProxyAddResult | null>(null);
@@ -38,22 +45,26 @@ export class ProxiesState {
     }
   }
 
+  /** What proxy.add gets: the two URLs, and only the options the user set away from the defaults. */
+  input(): Input<'proxy.add'> {
+    const input: Input<'proxy.add'> = {
+      publicUrl: this.publicUrl.trim(),
+      target: this.target.trim(),
+      start: true,
+    };
+    if (this.certId) input.certId = this.certId;
+    for (const k of ['preserveHost', 'rewriteRedirects', 'targetVerify'] as const)
+      if (this[k] !== PROXY_DEFAULTS[k]) input[k] = this[k];
+    return input;
+  }
+
   /** Check, pick or issue a certificate, save and start: one engine task (proxy.add). */
   async add(): Promise<boolean> {
     this.busy = true;
     this.addError = null;
     this.lastAdd = null;
     try {
-      this.lastAdd = await this.api.call('proxy.add', {
-        publicUrl: this.publicUrl.trim(),
-        target: this.target.trim(),
-        ...(this.certId ? { certId: this.certId } : {}),
-        preserveHost: this.preserveHost,
-        rewriteRedirects: this.rewriteRedirects,
-        targetVerify: this.targetVerify,
-        start: true,
-      });
-      await this.refresh();
+      this.lastAdd = await this.api.call('proxy.add', this.input());
       return true;
     } catch (e) {
       this.addError = errorText(e);
@@ -64,7 +75,12 @@ export class ProxiesState {
   }
 }
 
-/** Editable copy of a proxy's faults; apply() sends only what the form holds. */
+/**
+ * Editable copy of a proxy's (or echo server's) faults. settings() holds only the fields the user changed
+ * since the draft was made or last applied, so applying never resets a fault someone else set meanwhile.
+ * 503 and 65536 are what the form suggests when refusing or throttling is switched on, not engine defaults
+ * (the engine's are NO_FAULTS: nothing refused, no limit).
+ */
 export class FaultDraft {
   latencyMs = $state(0);
   jitterMs = $state(0);
@@ -79,6 +95,7 @@ export class FaultDraft {
   injectConn = $state(1);
   injectTo = $state<'client' | 'target'>('client');
   injectText = $state('');
+  #was: Partial<FaultSettings>;
 
   constructor(f: FaultSettings) {
     this.latencyMs = f.latencyMs;
@@ -89,9 +106,11 @@ export class FaultDraft {
     this.refuseStatus = f.refuseStatus ?? 503;
     this.throttle = f.bandwidth !== null;
     this.bandwidth = f.bandwidth ?? 65536;
+    this.#was = this.values();
   }
 
-  settings(): Partial<FaultSettings> {
+  /** Every fault the form shows, as faults.set takes it. */
+  values(): Partial<FaultSettings> {
     return {
       latencyMs: Math.max(0, Math.round(this.latencyMs || 0)),
       jitterMs: Math.max(0, Math.round(this.jitterMs || 0)),
@@ -100,6 +119,20 @@ export class FaultDraft {
       refuseStatus: this.refuse ? Math.round(this.refuseStatus) : null,
       bandwidth: this.throttle ? Math.round(this.bandwidth) : null,
     };
+  }
+
+  /** Only what the user changed: what faults.set should get. {} = nothing changed. */
+  settings(): Partial<FaultSettings> {
+    const now = this.values();
+    const was = this.#was;
+    return Object.fromEntries(
+      Object.entries(now).filter(([k, x]) => x !== was[k as keyof FaultSettings]),
+    );
+  }
+
+  /** The form's values are in force now (after faults.set): later changes are counted from here. */
+  applied(): void {
+    this.#was = this.values();
   }
 }
 

@@ -1,5 +1,6 @@
-// State for the Servers screen: the add form, per-card option drafts and actions.
-import type { ServerDto } from '../../../shared/api';
+// State for the Servers screen: the add form, per-card option drafts and actions. The server list itself
+// is Studio's, kept fresh by the engine's server.status stream: nothing here reloads it after an action.
+import { SERVER_DEFAULTS, type Input, type ServerDto } from '../../../shared/api';
 import { message, type WssErrorData } from '../../../shared/errors';
 import { errorText } from './format';
 import type { Studio, UiError } from './studio.svelte';
@@ -19,29 +20,39 @@ export function apiErrorText(e: WssErrorData | undefined): UiError | null {
   return { message: message(e), hint: e.hint, code: e.code };
 }
 
-/** Editable copy of one server's options. */
+type Definition = ServerDto['definition'];
+/** What server.update takes: only the fields to change. */
+export type ServerPatch = Input<'server.update'>['patch'];
+
+const sameList = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
+
+/**
+ * Editable copy of one server's options. patch() holds only what the user changed, so a save never writes
+ * back a value someone else changed meanwhile (the CLI, another window). An emptied field means the
+ * engine's default (shared/servers.ts SERVER_DEFAULTS), as it does for a new server.
+ */
 export class ServerDraft {
   name = $state('');
   port = $state(0);
-  host = $state('127.0.0.1');
-  path = $state('/');
-  certId = $state<string>('');
+  host = $state('');
+  path = $state('');
   subprotocols = $state('');
   perMessageDeflate = $state(false);
   origins = $state('');
-  maxPayload = $state(16 * 1024 * 1024);
-  mode = $state<ServerDto['definition']['mode']>('echo');
+  maxPayload = $state(0);
+  mode = $state<Definition['mode']>(SERVER_DEFAULTS.mode);
   requireClientCert = $state(false);
   /** '' = the WSS Studio CA. */
   clientCaFile = $state('');
+  readonly #was: Definition;
 
   constructor(server: ServerDto) {
-    const s = server.definition;
+    const s = (this.#was = server.definition);
     this.name = s.name;
     this.port = s.port;
     this.host = s.host;
     this.path = s.path;
-    this.certId = s.certId ?? '';
     this.subprotocols = listText(s.protocols);
     this.perMessageDeflate = s.perMessageDeflate;
     this.origins = listText(s.allowedOrigins);
@@ -51,26 +62,34 @@ export class ServerDraft {
     this.clientCaFile = s.clientCaFile ?? '';
   }
 
-  patch(scheme: 'ws' | 'wss') {
-    return {
-      name: this.name,
-      port: Number(this.port) || 0,
-      host: this.host || '127.0.0.1',
-      path: this.path || '/',
-      ...(scheme === 'wss' && this.certId ? { certId: this.certId } : {}),
-      protocols: parseList(this.subprotocols),
-      perMessageDeflate: this.perMessageDeflate,
-      allowedOrigins: parseList(this.origins),
-      maxPayload: Number(this.maxPayload) || 16 * 1024 * 1024,
-      mode: this.mode,
-      ...(scheme === 'wss'
-        ? {
-            requireClientCert: this.requireClientCert,
-            clientCaFile:
-              this.requireClientCert && this.clientCaFile.trim() ? this.clientCaFile.trim() : null,
-          }
-        : {}),
-    };
+  /** The fields whose value differs from the definition this draft was made from; {} = nothing to save. */
+  patch(): ServerPatch {
+    const was = this.#was;
+    const p: ServerPatch = {};
+    if (this.name !== was.name) p.name = this.name;
+    const port = Number(this.port) || SERVER_DEFAULTS.port;
+    if (port !== was.port) p.port = port;
+    const host = this.host || SERVER_DEFAULTS.host;
+    if (host !== was.host) p.host = host;
+    const path = this.path || SERVER_DEFAULTS.path;
+    if (path !== was.path) p.path = path;
+    const protocols = parseList(this.subprotocols);
+    if (!sameList(protocols, was.protocols)) p.protocols = protocols;
+    if (this.perMessageDeflate !== was.perMessageDeflate)
+      p.perMessageDeflate = this.perMessageDeflate;
+    const origins = parseList(this.origins);
+    if (!sameList(origins, was.allowedOrigins)) p.allowedOrigins = origins;
+    const maxPayload = Number(this.maxPayload) || SERVER_DEFAULTS.maxPayload;
+    if (maxPayload !== was.maxPayload) p.maxPayload = maxPayload;
+    if (this.mode !== was.mode) p.mode = this.mode;
+    if (was.scheme === 'wss') {
+      if (this.requireClientCert !== was.requireClientCert)
+        p.requireClientCert = this.requireClientCert;
+      // The CA file only counts while a client certificate is required; null = the WSS Studio CA.
+      const caFile = (this.requireClientCert && this.clientCaFile.trim()) || null;
+      if (caFile !== (was.clientCaFile ?? null)) p.clientCaFile = caFile;
+    }
+    return p;
   }
 }
 
@@ -112,7 +131,7 @@ export class AddServerForm {
           // Added but not started (port taken, no certificate): its card shows the server's error.
         }
       }
-      await this.studio.refreshServers();
+      // The list follows from the engine's server.status stream (the add and the start each push one).
       this.open = false;
       this.name = '';
       this.port = 0;

@@ -1,5 +1,8 @@
 // App-wide state: the CA, trust stores, certificates and servers, kept fresh from the engine's event
-// streams. One instance, created in App.svelte and passed down to the screens.
+// streams. One instance, created in App.svelte and passed down to the screens. Everything is loaded once
+// (refreshAll); after that server.status and trust.status carry the new lists, and store.changed (which
+// carries no data) triggers the one reload of the CA or the certificates. Screens never reload after an
+// action: a change made by the CLI or another window arrives the same way as their own.
 import type {
   AppInfo,
   CaDto,
@@ -109,6 +112,11 @@ export class Studio {
     } finally {
       this.trustLoading = false;
     }
+  }
+
+  /** An action's own answer (a certificate just issued), shown before store.changed reloads the list. */
+  putLeaf(leaf: LeafDto): void {
+    this.leaves = [...this.leaves.filter((l) => l.id !== leaf.id), leaf];
   }
 
   leaf(id: string | null | undefined): LeafDto | undefined {

@@ -114,8 +114,9 @@ describe('WsClient through the engine', () => {
     c.close();
     expect(c.state).toBe('closed');
     resolve({ clientId: 'c1', protocol: '', extensions: '' });
-    await new Promise((r) => setTimeout(r, 0));
+    await vi.waitFor(() =>
+      expect(calls.at(-1)).toEqual({ name: 'client.close', input: { clientId: 'c1' } }),
+    );
     expect(c.state).toBe('closed');
-    expect(calls.at(-1)).toEqual({ name: 'client.close', input: { clientId: 'c1' } });
   });
 });
