@@ -47,7 +47,7 @@ export class Studio {
   async start(): Promise<void> {
     this.#unsub.push(
       this.api.on('server.status', (p) => (this.servers = p.servers)),
-      this.api.on('trust.status', (p) => (this.trust = p.stores)),
+      this.api.on('trust.status', (p) => this.applyTrust(p.stores)),
       this.api.on('store.changed', (p) => {
         if (p.what.includes('ca')) void this.refreshCa();
         if (p.what.includes('certs')) void this.refreshLeaves();
@@ -112,6 +112,15 @@ export class Studio {
     } finally {
       this.trustLoading = false;
     }
+  }
+
+  /**
+   * Store statuses just measured (a trust.status push, an install's answer). A per-store install or
+   * uninstall measures only the stores it touched: those replace their rows, the others stay.
+   */
+  applyTrust(stores: TrustStoreStatus[]): void {
+    const kept = this.trust.map((s) => stores.find((f) => f.store === s.store) ?? s);
+    this.trust = [...kept, ...stores.filter((f) => !this.trust.some((s) => s.store === f.store))];
   }
 
   /** An action's own answer (a certificate just issued), shown before store.changed reloads the list. */
