@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // `npm run bench`: every benchmark in turn, each printing its own table.
-//   node bench/run.mjs [echo] [shells] [certs]     (default: all three; ~5 minutes)
+//   node bench/run.mjs [echo] [shells] [certs] [proxy] [rules]     (default: all five)
 // Arguments after "--" go to each benchmark, e.g. "npm run bench -- shells -- --rounds 3".
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const dir = path.dirname(fileURLToPath(import.meta.url));
-const ALL = ['echo', 'shells', 'certs'];
+const ALL = ['echo', 'shells', 'certs', 'proxy', 'rules'];
 const argv = process.argv.slice(2);
 const cut = argv.indexOf('--');
 const names = (cut >= 0 ? argv.slice(0, cut) : argv).filter(Boolean);
