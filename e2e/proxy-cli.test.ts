@@ -112,6 +112,27 @@ describe('wss-studio proxy', () => {
     expect(snapshotTree(pki.home)).toEqual(before);
   });
 
+  it('a busy public port for a name that needs a new certificate: exit 2 naming the port and the fix, no certificate issued, the store unchanged', async () => {
+    const busy = net.createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    const port = (busy.address() as net.AddressInfo).port;
+    try {
+      const before = snapshotTree(pki.home);
+      const r = await runCli(
+        ['proxy', `https://busy.test:${port}`, `http://127.0.0.1:${targetPort}`],
+        { env },
+      );
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`port ${port} is already in use on "127.0.0.1"`);
+      expect(r.stderr).toMatch(/hint: pick another port/);
+      expect(r.stdout).toBe('');
+      expect(snapshotTree(pki.home)).toEqual(before);
+      expect(snapshotTree(pki.home)).toEqual(before);
+    } finally {
+      await new Promise((r) => busy.close(r));
+    }
+  });
+
   it('a name outside the CA constraints and a missing argument: exit 2 naming what to fix', async () => {
     const before = snapshotTree(pki.home);
     const r = await runCli(
