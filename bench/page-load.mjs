@@ -39,9 +39,13 @@ function medianCi(xs) {
 /**
  * Load `paths` ({ name: url }, one named "direct") `rounds` times each in Chromium. `modules`: the app's
  * module count (m0.js ...): a complete load fetched main.js and all of them and shows "module <modules-1>".
- * Resolves { rows, rounds } and prints nothing.
+ * `cpu`: per path name, a function resolving the CPU µs its proxy process has used so far (each load's
+ * share is reported: a load-insensitive measure of the proxy's own cost). Resolves { rows, rounds }.
  */
-export async function chromiumPageLoads(paths, { rounds, warmup = 2, modules, env, onRound }) {
+export async function chromiumPageLoads(
+  paths,
+  { rounds, warmup = 2, modules, env, cpu = {}, onRound },
+) {
   let chromium;
   try {
     ({ chromium } = require('playwright-core'));
@@ -57,37 +61,52 @@ export async function chromiumPageLoads(paths, { rounds, warmup = 2, modules, en
     timeout: 60_000,
   });
   try {
-    const load = async (url) => {
+    const protocols = {};
+    const load = async (url, name) => {
       // A fresh context per load: its own HTTP cache and socket pool (Chromium's network context).
       const ctx = await browser.newContext({ ignoreHTTPSErrors: true, serviceWorkers: 'block' });
       try {
         const page = await ctx.newPage();
+        const bad = [];
+        page.on('requestfailed', (q) => bad.push(`${q.url()} ${q.failure()?.errorText}`));
+        page.on(
+          'response',
+          (r) =>
+            r.status() >= 400 &&
+            bad.push(`${r.url()} ${r.status()} ${r.headers()['x-wss-studio-error'] ?? ''}`),
+        );
+        page.on('pageerror', (e) => bad.push(String(e)));
         await page.goto(url, { waitUntil: 'load', timeout: 60_000 });
         const r = await page.evaluate(() => {
           const nav = performance.getEntriesByType('navigation')[0];
           return {
             ms: nav.loadEventEnd - nav.startTime,
             resources: performance.getEntriesByType('resource').length,
+            protocol: nav.nextHopProtocol,
             text: globalThis.document.querySelector('#app')?.textContent ?? '',
           };
         });
         if (r.resources < modules + 1 || !r.text.includes(`module ${modules - 1} `)) {
           throw new Error(
-            `page load of ${url} incomplete: ${r.resources} resources for ${modules + 1} modules, text ${JSON.stringify(r.text.slice(-80))}`,
+            `page load of ${url} (${name}) incomplete: ${r.resources} resources for ${modules + 1} modules, text ${JSON.stringify(r.text.slice(-80))}; ${bad.join('; ') || 'no failed request'}`,
           );
         }
+        protocols[url] = r.protocol;
         return r.ms;
       } finally {
         await ctx.close();
       }
     };
     const names = Object.keys(paths);
-    for (let i = 0; i < warmup; i++) for (const k of names) await load(paths[k]);
+    for (let i = 0; i < warmup; i++) for (const k of names) await load(paths[k], k);
     const runs = Object.fromEntries(names.map((k) => [k, []]));
+    const cpuRuns = Object.fromEntries(names.map((k) => [k, []]));
     for (let round = 0; round < rounds; round++) {
       for (let i = 0; i < names.length; i++) {
         const k = names[(i + round) % names.length];
-        runs[k].push(await load(paths[k]));
+        const c0 = await cpu[k]?.();
+        runs[k].push(await load(paths[k], k));
+        if (cpu[k]) cpuRuns[k].push(((await cpu[k]()) - c0) / 1000);
       }
       onRound?.();
     }
@@ -95,11 +114,13 @@ export async function chromiumPageLoads(paths, { rounds, warmup = 2, modules, en
       const ratios = runs[k].map((ms, i) => ms / runs.direct[i]);
       return {
         name: k,
+        protocol: protocols[paths[k]],
         p25: quantile(runs[k], 0.25),
         median: quantile(runs[k], 0.5),
         p75: quantile(runs[k], 0.75),
         ratio: quantile(ratios, 0.5),
         ci: medianCi(ratios),
+        ...(cpuRuns[k].length ? { cpuMs: quantile(cpuRuns[k], 0.5) } : {}),
       };
     });
     return { rows, rounds };

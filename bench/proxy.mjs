@@ -310,6 +310,11 @@ async function main() {
         rounds: PAGE_ROUNDS,
         modules: VITE_MODULES,
         env,
+        cpu: {
+          ours: () => cpuOf(children.ours),
+          'ours https': () => cpuOf(children.ours),
+          bare: () => cpuOf(children.bare),
+        },
         onRound: () => process.stderr.write('.'),
       });
       process.stderr.write('\n');
@@ -317,12 +322,12 @@ async function main() {
         `\nHTTP page load in headless Chromium: a Vite dev server, index + main.js + ${VITE_MODULES} modules, a fresh browser context per load (empty cache, new connections), ${PAGE_ROUNDS} rounds, paths interleaved; navigation timing (loadEventEnd)\n`,
       );
       console.log(
-        '| path | median ms | p25 / p75 ms | x direct (median of per-round ratios) | 95% CI |',
+        '| path | protocol | median ms | p25 / p75 ms | x direct (median of per-round ratios) | 95% CI | proxy CPU ms/load |',
       );
-      console.log('| --- | ---: | ---: | ---: | ---: |');
+      console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
       for (const r of rows) {
         console.log(
-          `| ${r.name} | ${r.median.toFixed(1)} | ${r.p25.toFixed(1)} / ${r.p75.toFixed(1)} | ${r.ratio.toFixed(2)}x | ${r.ci[0].toFixed(2)}-${r.ci[1].toFixed(2)}x |`,
+          `| ${r.name} | ${r.protocol} | ${r.median.toFixed(1)} | ${r.p25.toFixed(1)} / ${r.p75.toFixed(1)} | ${r.ratio.toFixed(2)}x | ${r.ci[0].toFixed(2)}-${r.ci[1].toFixed(2)}x | ${r.cpuMs === undefined ? '-' : r.cpuMs.toFixed(1)} |`,
         );
       }
       const row = Object.fromEntries(rows.map((r) => [r.name, r]));
