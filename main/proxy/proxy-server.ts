@@ -26,7 +26,7 @@ import {
   type Lane,
   type LaneItem,
 } from '../faults';
-import { explainTargetError, type TargetProblem } from './target';
+import { cachedLookup, explainTargetError, type TargetProblem } from './target';
 import type { ProxyDefinition } from './types';
 import { parsePublic, parseTarget, type PublicSide, type TargetSide } from './validation';
 
@@ -126,7 +126,13 @@ export class ProxyServer implements FaultTarget {
         },
       );
     }
-    const agentOpts = { keepAlive: true, maxSockets: 256, maxFreeSockets: 32 };
+    // Kept-alive connections to the target, its host name looked up once per few seconds, not per connection.
+    const agentOpts = {
+      keepAlive: true,
+      maxSockets: 256,
+      maxFreeSockets: 32,
+      lookup: cachedLookup(),
+    };
     this.agent =
       this.target.scheme === 'https'
         ? new https.Agent({ ...agentOpts, ...this.targetTls() })
