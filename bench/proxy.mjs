@@ -247,12 +247,14 @@ async function main() {
     console.log(
       'ours = WSS Studio proxy, frame log on + live subscriber; bare = ws<->ws Node pass-through, no logging; nginx = nginx-light reverse proxy; direct = the target\n',
     );
-    console.log(
-      `| scheme | size | clients | ${kinds.map((k) => `${k} msg/s`).join(' | ')} | ours/bare | ours/nginx | ${kinds.map((k) => `${k} p50/p99 ms`).join(' | ')} | CPU µs/msg ours / bare |`,
-    );
-    console.log(
-      `| --- | ---: | ---: | ${kinds.map(() => '---:').join(' | ')} | ---: | ---: | ${kinds.map(() => '---:').join(' | ')} | ---: |`,
-    );
+    if (!PAGE_ONLY)
+      console.log(
+        `| scheme | size | clients | ${kinds.map((k) => `${k} msg/s`).join(' | ')} | ours/bare | ours/nginx | ${kinds.map((k) => `${k} p50/p99 ms`).join(' | ')} | CPU µs/msg ours / bare |`,
+      );
+    if (!PAGE_ONLY)
+      console.log(
+        `| --- | ---: | ---: | ${kinds.map(() => '---:').join(' | ')} | ---: | ---: | ${kinds.map(() => '---:').join(' | ')} | ---: |`,
+      );
     const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
     let worst = Infinity;
     for (const scheme of PAGE_ONLY ? [] : SCHEMES) {
