@@ -429,7 +429,7 @@ export class ProxyServer implements FaultTarget {
           pres.destroy();
           fail({
             code: 'TARGET_BAD_RESPONSE',
-            detail: `the answer of the target to ${method} ${path} cannot be passed on: ${(err as Error).message}`,
+            detail: `the answer of the target to ${method} ${q(path)} cannot be passed on: ${(err as Error).message}`,
             fix: 'remove that header from the response of your server',
           });
         }

@@ -4,6 +4,7 @@
 import dns from 'node:dns';
 import net from 'node:net';
 import tls from 'node:tls';
+import { q } from '../../shared/errors';
 import type { TargetHealth, TargetHealthState } from './types';
 import type { TargetSide } from './validation';
 
@@ -39,7 +40,7 @@ export function cachedLookup(
       const first = addrs[0];
       if (!first)
         return callback(
-          Object.assign(new Error(`no address for ${host}`), { code: 'ENOTFOUND' }),
+          Object.assign(new Error(`no address for ${q(host)}`), { code: 'ENOTFOUND' }),
           '',
         );
       callback(null, first.address, first.family);
