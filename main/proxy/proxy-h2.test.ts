@@ -1,9 +1,10 @@
 // The https:// front speaks HTTP/2 to clients that offer it (ALPN h2: browsers load a page's modules over one
 // connection instead of six at a time) and HTTP/1.1 to the rest; the target is always spoken to in HTTP/1.1.
-// WebSocket upgrades stay HTTP/1.1 on the same port.
+// WebSocket upgrades stay HTTP/1.1 on the same port, and a returning client resumes its TLS session.
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import http2 from 'node:http2';
+import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { storeCertSource } from '../echo';
@@ -140,5 +141,36 @@ describe('HTTP/2 on the https:// front', () => {
     expect(r.headers[':status']).toBe(502);
     expect(r.headers['x-wss-studio-error']).toBe('TARGET_REFUSED');
     expect(r.body.toString()).toContain(`start your server so it listens on 127.0.0.1:${t.port}`);
+  });
+
+  it('a returning client resumes its TLS session (TLS 1.3 ticket): no full handshake per new connection', async () => {
+    const { port } = await front((await target()).port);
+    const connect = (session?: Buffer) =>
+      new Promise<{ reused: boolean; session: Buffer | undefined }>((resolve, reject) => {
+        const s = tls.connect({
+          host: '127.0.0.1',
+          port,
+          servername: 'localhost',
+          ca: bed.pki.caPem,
+          ALPNProtocols: ['h2', 'http/1.1'],
+          ...(session ? { session } : {}),
+        });
+        let ticket: Buffer | undefined;
+        s.on('session', (t: Buffer) => (ticket = t));
+        s.once('secureConnect', () => {
+          // TLS 1.3 sends the ticket after the handshake: wait for it before hanging up.
+          const end = () => {
+            resolve({ reused: s.isSessionReused(), session: ticket });
+            s.destroy();
+          };
+          if (ticket || session) end();
+          else s.once('session', end);
+        });
+        s.once('error', reject);
+      });
+    const first = await connect();
+    expect(first.reused).toBe(false);
+    expect(first.session).toBeDefined();
+    expect((await connect(first.session)).reused).toBe(true);
   });
 });
