@@ -173,4 +173,25 @@ describe('HTTP/2 on the https:// front', () => {
     expect(first.session).toBeDefined();
     expect((await connect(first.session)).reused).toBe(true);
   });
+
+  it('stopping the proxy ends a live HTTP/2 session at once (no wait for the client to hang up)', async () => {
+    const log = new FrameLog();
+    const proxy = new ProxyServer({
+      definition: normalizeProxy({
+        id: 'h2-stop',
+        publicUrl: 'https://localhost:0',
+        target: `http://127.0.0.1:${(await target()).port}`,
+      }),
+      log,
+      tls: storeCertSource(bed.pki.store)(bed.pki.leafId),
+    });
+    const c = h2(await proxy.start(0));
+    expect((await c.request({ ':path': '/' })).headers[':status']).toBe(200);
+    const closed = new Promise((r) => c.session.once('close', r));
+    const t0 = performance.now();
+    await proxy.stop();
+    await closed;
+    expect(performance.now() - t0).toBeLessThan(5_000);
+    expect(proxy.port).toBeUndefined();
+  });
 });
