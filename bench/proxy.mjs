@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// Over 400 lines: one run starts every path once (children, nginx, Vite) and measures both the WebSocket table and the page load on them.
 // bench/proxy: WebSocket round trips through four paths to the same target (a bare `ws` echo server), in one
 // run: (a) ours = WSS Studio's proxy with the frame log on and a live subscriber draining it, (b) bare = a
 // Node pass-through built on `ws` both sides with no logging, (c) nginx (Debian nginx-light) configured as a
