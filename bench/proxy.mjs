@@ -1,12 +1,15 @@
 #!/usr/bin/env node
+// Over 400 lines: one run starts every path once (children, nginx, Vite) and measures both the WebSocket table and the page load on them.
 // bench/proxy: WebSocket round trips through four paths to the same target (a bare `ws` echo server), in one
 // run: (a) ours = WSS Studio's proxy with the frame log on and a live subscriber draining it, (b) bare = a
 // Node pass-through built on `ws` both sides with no logging, (c) nginx (Debian nginx-light) configured as a
 // WebSocket reverse proxy, (d) direct = the target itself. Public side ws:// and wss:// (TLS terminated by
 // the proxy; the target leg is plain ws://). 32 B / 1 KiB / 64 KiB x 1 / 64 clients, closed loop:
 // messages per second and round-trip p50/p99. Then an HTTP "page load" of a Vite dev server with its
-// modules (index + every module it imports, 6 at a time, keep-alive), through ours against direct.
+// modules in headless Chromium (bench/page-load.mjs: a fresh context per load, paths interleaved, medians,
+// spread and a confidence interval): direct, ours (http:// and https:// public side), bare, nginx.
 //   node bench/proxy.mjs [--seconds S] [--rounds R] [--only ws:32:1] [--quick] [--no-nginx] [--no-vite]
+//                        [--page-rounds N] [--page-only]
 // Each server runs in its own child process; the clients run in this process. Paths are measured
 // alternately per cell so machine load hits all alike. NODE_EXTRA_CA_CERTS is unset for the children.
 import { build } from 'esbuild';
@@ -19,6 +22,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { fmt, fmtSize, measure as load, summarize } from './client.mjs';
+import { chromiumPageLoads } from './page-load.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const self = fileURLToPath(import.meta.url);
@@ -43,6 +47,8 @@ const NGINX = '/usr/sbin/nginx';
 const WITH_NGINX = !process.argv.includes('--no-nginx');
 const WITH_VITE = !process.argv.includes('--no-vite');
 const VITE_MODULES = QUICK ? 10 : 60;
+const PAGE_ROUNDS = Number(arg('--page-rounds') ?? (QUICK ? 4 : 15));
+const PAGE_ONLY = process.argv.includes('--page-only');
 
 // --- children ------------------------------------------------------------------------------------------------
 if (process.argv[2] === '--child') {
@@ -99,6 +105,17 @@ if (process.argv[2] === '--child') {
         target: `http://127.0.0.1:${cfg.vitePort}`,
       });
       ports.vite = await new eng.ProxyServer({ definition: def, log }).start(0);
+      // The same with TLS on the public side, as a user runs it (https://localhost).
+      const tlsDef = eng.normalizeProxy({
+        id: 'bench-vite-tls',
+        publicUrl: 'https://localhost:0',
+        target: `http://127.0.0.1:${cfg.vitePort}`,
+      });
+      ports.viteTls = await new eng.ProxyServer({
+        definition: tlsDef,
+        log,
+        tls: { certPem: cfg.certPem, keyPem: cfg.keyPem, caPem: cfg.caPem },
+      }).start(0);
     }
   } else if (kind === 'bare') {
     // A minimal Node pass-through: ws on both sides, messages forwarded as they come, no logging.
@@ -222,7 +239,7 @@ async function main() {
       bare: await startChild('bare', { ...material, targetPort: target.ws, vitePort: vite?.port }),
       direct: target,
     };
-    if (WITH_NGINX) paths.nginx = await startNginx(tmp, material, target.ws, stops);
+    if (WITH_NGINX) paths.nginx = await startNginx(tmp, material, target.ws, stops, vite?.port);
     const kinds = Object.keys(paths);
 
     console.log(
@@ -231,15 +248,17 @@ async function main() {
     console.log(
       'ours = WSS Studio proxy, frame log on + live subscriber; bare = ws<->ws Node pass-through, no logging; nginx = nginx-light reverse proxy; direct = the target\n',
     );
-    console.log(
-      `| scheme | size | clients | ${kinds.map((k) => `${k} msg/s`).join(' | ')} | ours/bare | ours/nginx | ${kinds.map((k) => `${k} p50/p99 ms`).join(' | ')} | CPU µs/msg ours / bare |`,
-    );
-    console.log(
-      `| --- | ---: | ---: | ${kinds.map(() => '---:').join(' | ')} | ---: | ---: | ${kinds.map(() => '---:').join(' | ')} | ---: |`,
-    );
+    if (!PAGE_ONLY)
+      console.log(
+        `| scheme | size | clients | ${kinds.map((k) => `${k} msg/s`).join(' | ')} | ours/bare | ours/nginx | ${kinds.map((k) => `${k} p50/p99 ms`).join(' | ')} | CPU µs/msg ours / bare |`,
+      );
+    if (!PAGE_ONLY)
+      console.log(
+        `| --- | ---: | ---: | ${kinds.map(() => '---:').join(' | ')} | ---: | ---: | ${kinds.map(() => '---:').join(' | ')} | ---: |`,
+      );
     const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
     let worst = Infinity;
-    for (const scheme of SCHEMES) {
+    for (const scheme of PAGE_ONLY ? [] : SCHEMES) {
       for (const size of SIZES) {
         for (const clients of CLIENTS) {
           if (ONLY && ONLY !== `${scheme}:${size}:${clients}`) continue;
@@ -278,24 +297,49 @@ async function main() {
     }
     process.stderr.write('\n');
     console.log('');
-    console.log(
-      `target: ours >= 0.9x bare in every cell: worst ${(worst * 100).toFixed(1)}% -> ${worst >= 0.9 ? 'met' : 'NOT met'}`,
-    );
-    if (vite) {
-      // All plain http:// (client -> proxy and proxy -> Vite), alternated per round like the cells above.
-      const ports = { direct: vite.port, bare: paths.bare.vite, ours: paths.ours.vite };
-      const runs = { direct: [], bare: [], ours: [] };
-      const names = Object.keys(runs);
-      for (let round = 0; round < Math.max(3, ROUNDS); round++) {
-        for (let i = 0; i < names.length; i++) {
-          const k = names[(i + round) % names.length];
-          runs[k].push(await pageLoad(ports[k]));
-        }
-      }
-      const [d, b, o] = names.map((k) => median(runs[k].map((x) => x.ms)));
+    if (!PAGE_ONLY)
       console.log(
-        `HTTP page load (Vite dev server, http:// on both paths, index + ${runs.ours[0].requests - 1} module requests, 6 at a time): direct ${d.toFixed(1)} ms, bare Node proxy ${b.toFixed(1)} ms = ${(b / d).toFixed(2)}x, through ours ${o.toFixed(1)} ms = ${(o / d).toFixed(2)}x -> target <= 1.2x ${o / d <= 1.2 ? 'met' : 'NOT met'}`,
+        `target: ours >= 0.9x bare in every cell: worst ${(worst * 100).toFixed(1)}% -> ${worst >= 0.9 ? 'met' : 'NOT met'}`,
       );
+    if (vite) {
+      const urls = {
+        direct: `http://127.0.0.1:${vite.port}/`,
+        ours: `http://127.0.0.1:${paths.ours.vite}/`,
+        'ours https': `https://localhost:${paths.ours.viteTls}/`,
+        bare: `http://127.0.0.1:${paths.bare.vite}/`,
+        ...(paths.nginx ? { nginx: `http://127.0.0.1:${paths.nginx.vite}/` } : {}),
+      };
+      const { rows } = await chromiumPageLoads(urls, {
+        rounds: PAGE_ROUNDS,
+        modules: VITE_MODULES,
+        env,
+        cpu: {
+          ours: () => cpuOf(children.ours),
+          'ours https': () => cpuOf(children.ours),
+          bare: () => cpuOf(children.bare),
+        },
+        onRound: () => process.stderr.write('.'),
+      });
+      process.stderr.write('\n');
+      console.log(
+        `\nHTTP page load in headless Chromium: a Vite dev server, index + main.js + ${VITE_MODULES} modules, a fresh browser context per load (empty cache, new connections), ${PAGE_ROUNDS} rounds, paths interleaved; navigation timing (loadEventEnd)\n`,
+      );
+      console.log(
+        '| path | protocol | median ms | p25 / p75 ms | x direct (median of per-round ratios) | 95% CI | proxy CPU ms/load |',
+      );
+      console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
+      for (const r of rows) {
+        console.log(
+          `| ${r.name} | ${r.protocol} | ${r.median.toFixed(1)} | ${r.p25.toFixed(1)} / ${r.p75.toFixed(1)} | ${r.ratio.toFixed(2)}x | ${r.ci[0].toFixed(2)}-${r.ci[1].toFixed(2)}x | ${r.cpuMs === undefined ? '-' : r.cpuMs.toFixed(1)} |`,
+        );
+      }
+      const row = Object.fromEntries(rows.map((r) => [r.name, r]));
+      for (const k of ['ours', 'ours https']) {
+        const r = row[k];
+        console.log(
+          `target: page load through ${k} <= 1.2x direct: ${r.ratio.toFixed(2)}x (95% CI ${r.ci[0].toFixed(2)}-${r.ci[1].toFixed(2)}x) -> ${r.ratio <= 1.2 ? 'met' : 'NOT met'}${r.ci[1] > 1.2 && r.ratio <= 1.2 ? ' (the interval reaches past 1.2x: re-run with more --page-rounds)' : ''}`,
+        );
+      }
     }
   } finally {
     for (const s of stops.reverse()) s();
@@ -325,7 +369,7 @@ async function waitPort(port, what, ms = 30_000) {
 }
 
 /** nginx-light as a WebSocket reverse proxy, in a temp prefix, 127.0.0.1 only, one worker. */
-async function startNginx(tmp, m, targetPort, stops) {
+async function startNginx(tmp, m, targetPort, stops, vitePort) {
   if (!fs.existsSync(NGINX))
     throw new Error(
       `nginx is missing at ${NGINX}: install it with "apt-get install nginx-light" (or pass --no-nginx)`,
@@ -336,6 +380,7 @@ async function startNginx(tmp, m, targetPort, stops) {
   fs.writeFileSync(path.join(dir, 'key.pem'), m.keyPem, { mode: 0o600 });
   const ws = await freePort();
   const wss = await freePort();
+  const vite = vitePort ? await freePort() : undefined;
   const loc = `location / { proxy_pass http://127.0.0.1:${targetPort}; proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection "upgrade"; proxy_set_header Host $host; proxy_read_timeout 3600s; proxy_buffering off; }`;
   fs.writeFileSync(
     path.join(dir, 'nginx.conf'),
@@ -344,6 +389,7 @@ events { worker_connections 1024; }
 http { access_log off; client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
   server { listen 127.0.0.1:${ws}; ${loc} }
   server { listen 127.0.0.1:${wss} ssl; ssl_certificate ${dir}/cert.pem; ssl_certificate_key ${dir}/key.pem; ${loc} }
+  ${vite ? `upstream vite { server 127.0.0.1:${vitePort}; keepalive 16; }\n  server { listen 127.0.0.1:${vite}; location / { proxy_pass http://vite; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; proxy_buffering off; } }` : ''}
 }
 `,
   );
@@ -354,7 +400,7 @@ http { access_log off; client_body_temp_path ${dir}/body; proxy_temp_path ${dir}
   );
   stops.push(() => child.kill('SIGTERM'));
   await waitPort(wss, 'nginx');
-  return { ws, wss };
+  return { ws, wss, vite };
 }
 
 /** A Vite dev server over an app of VITE_MODULES small modules (a chain of imports from main.js). */

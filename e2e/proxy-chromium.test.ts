@@ -254,6 +254,16 @@ describe('a Vite dev server behind https://app.test', () => {
       { timeout: 30_000 },
     );
     expect(await page.evaluate(() => window.isSecureContext)).toBe(true);
+    // The page and its modules came over HTTP/2 (one connection, no six-at-a-time limit); the HMR
+    // WebSocket below still opens (over HTTP/1.1: the front does not offer WebSockets over HTTP/2).
+    expect(
+      await page.evaluate(() =>
+        [
+          ...performance.getEntriesByType('navigation'),
+          ...performance.getEntriesByType('resource'),
+        ].map((e) => (e as PerformanceResourceTiming).nextHopProtocol),
+      ),
+    ).toEqual(expect.arrayContaining(['h2']));
     // HMR's socket is open through the proxy before we edit.
     await waitFor(
       () => (events('vite', 'open') as OpenEvent[]).some((o) => o.protocol === 'vite-hmr'),

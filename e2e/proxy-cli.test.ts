@@ -3,11 +3,13 @@
 // the store byte for byte as it was.
 import { spawn } from 'node:child_process';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
+import { storeCertSource } from '../main/echo';
 import { makeTestPki, waitFor, type TestPki } from '../main/echo/testing';
 import { runCli, snapshotTree } from './helpers/tools';
 
@@ -110,6 +112,57 @@ describe('wss-studio proxy', () => {
     );
     expect(r.stderr).toContain('hint: start your server');
     expect(snapshotTree(pki.home)).toEqual(before);
+  });
+
+  it('a busy public port for a name that needs a new certificate: exit 2 naming the port and the fix, no certificate issued, the store unchanged', async () => {
+    const busy = net.createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    const port = (busy.address() as net.AddressInfo).port;
+    try {
+      const before = snapshotTree(pki.home);
+      const r = await runCli(
+        ['proxy', `https://busy.test:${port}`, `http://127.0.0.1:${targetPort}`],
+        { env },
+      );
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`port ${port} is already in use on "127.0.0.1"`);
+      expect(r.stderr).toMatch(/hint: pick another port/);
+      expect(r.stdout).toBe('');
+      expect(snapshotTree(pki.home)).toEqual(before);
+      expect(snapshotTree(pki.home)).toEqual(before);
+    } finally {
+      await new Promise((r) => busy.close(r));
+    }
+  });
+
+  it('http:// given to a TLS server and https:// to a plain one: exit 2 naming the scheme to use, the store unchanged', async () => {
+    const m = storeCertSource(pki.store)(pki.leafId);
+    const tlsServer = https.createServer({ key: m.keyPem, cert: m.certPem }, (_q, r) =>
+      r.end('tls'),
+    );
+    await new Promise<void>((r) => tlsServer.listen(0, '127.0.0.1', r));
+    const tlsPort = (tlsServer.address() as net.AddressInfo).port;
+    try {
+      const before = snapshotTree(pki.home);
+      const r = await runCli(['proxy', 'https://busy.test:0', `http://127.0.0.1:${tlsPort}`], {
+        env,
+      });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(
+        `speaks TLS (https), but the target was given as "http://127.0.0.1:${tlsPort}"`,
+      );
+      expect(r.stderr).toContain(`hint: change the target to "https://127.0.0.1:${tlsPort}"`);
+      const r2 = await runCli(['proxy', 'https://busy.test:0', `https://127.0.0.1:${targetPort}`], {
+        env,
+      });
+      expect(r2.code).toBe(2);
+      expect(r2.stderr).toContain(`answered in plain HTTP, not TLS`);
+      expect(r2.stderr).toContain(`hint: change the target to "http://127.0.0.1:${targetPort}"`);
+      expect(snapshotTree(pki.home)).toEqual(before);
+    } finally {
+      tlsServer.closeAllConnections();
+      await new Promise((r) => tlsServer.close(r));
+    }
   });
 
   it('a name outside the CA constraints and a missing argument: exit 2 naming what to fix', async () => {

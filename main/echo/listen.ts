@@ -2,6 +2,7 @@
 // the port and the fix, and a stop that closes WebSockets with a grace period and then every socket.
 import http from 'node:http';
 import https from 'node:https';
+import type { Http2SecureServer } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { failure, q, type WssError } from '../../shared/errors';
@@ -75,7 +76,7 @@ export function closeWithGrace(ws: WebSocket, close: () => void, cut: () => void
 
 /** After the WebSockets: drop every remaining socket, stop the ws server, and wait until closed. */
 export async function closeListener(
-  server: http.Server | https.Server,
+  server: http.Server | https.Server | Http2SecureServer,
   sockets: Set<Duplex>,
   wss: WebSocketServer | undefined,
 ): Promise<void> {

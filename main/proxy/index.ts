@@ -10,7 +10,7 @@
 // TARGET_UNREACHABLE, PORT_IN_USE, PORT_PRIVILEGED, HOST_NOT_AVAILABLE. Frame-log events: open (with
 // `target`, the other leg), frame (dir in = client->target, out = target->client), close, error, http
 // (method, path, status, durationMs), fault.
-import { checkNames, getLeaf, issueLeaf, loadCa } from '../pki';
+import { checkNames, deleteLeaf, getLeaf, issueLeaf, loadCa } from '../pki';
 import { pickLeafFor, storeCertSource } from '../echo';
 import type { Store } from '../store';
 import type { FrameLog } from '../echo/frame-log';
@@ -51,6 +51,7 @@ export function storeCerts(store: Store): CertSource {
     pick: (host) => pickLeafFor(store, host)?.id ?? null,
     covers: (certId, host) => getLeaf(store, certId).names.some((n) => nameCovers(n, host)),
     issue: async (host) => (await issueLeaf(store, { names: [host], keyType: 'ecdsa' })).leaf.id,
+    remove: (certId) => deleteLeaf(store, certId),
     material,
     caPem: () => loadCa(store)?.certPem,
   };

@@ -133,6 +133,78 @@ describe('bad input: clear error naming the field and the fix, nothing written, 
   });
 });
 
+describe('a public port taken after the checks passed (another program was faster)', () => {
+  /** The store's certificates, except that issuing one lets another program take `port` meanwhile. */
+  function racing(port: number, removeFails = false) {
+    const certs = storeCerts(bed.pki.store);
+    const issued: string[] = [];
+    const m = new ProxyManager({
+      log: new FrameLog(),
+      settings: bed.pki.store,
+      certs: {
+        ...certs,
+        issue: async (host) => {
+          const id = await certs.issue(host);
+          issued.push(id);
+          const other = net.createServer();
+          await new Promise<void>((r) => other.listen(port, '127.0.0.1', r));
+          bed.defer(() => new Promise<void>((r) => other.close(() => r())));
+          return id;
+        },
+        remove: (id) => {
+          if (removeFails) throw new Error('disk gone');
+          certs.remove(id);
+        },
+      },
+      lookup: async () => [],
+    });
+    bed.defer(() => m.stopAll());
+    return { m, issued };
+  }
+
+  it('PORT_IN_USE naming publicUrl and the fix; the certificate issued on the spot is deleted, the store byte-for-byte unchanged', async () => {
+    const target = await plainTarget();
+    const port = await refusedPort();
+    const { m, issued } = racing(port);
+    const before = snapshotTree(bed.pki.home);
+    const e = await rejects(
+      m.add({
+        publicUrl: `https://race.test:${port}`,
+        target: `http://localhost:${target}`,
+        start: true,
+      }),
+    );
+    expect(issued).toHaveLength(1);
+    expect([e.code, e.field]).toEqual(['PORT_IN_USE', 'publicUrl']);
+    expect(e.message).toContain(`port ${port} is already in use`);
+    expect(e.hint).toMatch(/pick another port/);
+    expect(m.list()).toEqual([]);
+    expect(listLeaves(bed.pki.store).map((l) => l.id)).not.toContain(issued[0]);
+    expect(snapshotTree(bed.pki.home)).toEqual(before);
+  });
+
+  it('a certificate that cannot be deleted is named in the error with the command that deletes it', async () => {
+    const target = await plainTarget();
+    const port = await refusedPort();
+    const { m, issued } = racing(port, true);
+    const e = await rejects(
+      m.add({
+        publicUrl: `https://race2.test:${port}`,
+        target: `http://localhost:${target}`,
+        start: true,
+      }),
+    );
+    expect([e.code, e.field]).toEqual(['PORT_IN_USE', 'publicUrl']);
+    expect(e.message).toContain(
+      `the certificate "${issued[0]}" issued for it is left in the store`,
+    );
+    expect(e.hint).toContain(`wss-studio cert delete ${issued[0]}`);
+    expect(m.list()).toEqual([]);
+    expect(bed.pki.store.readSettings().proxies ?? []).toEqual([]);
+    storeCerts(bed.pki.store).remove(issued[0]!);
+  });
+});
+
 describe('front a server', () => {
   it('issues a certificate for a new name, gives the /etc/hosts line, persists, starts; the next add picks the same certificate', async () => {
     const target = await plainTarget();

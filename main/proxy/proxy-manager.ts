@@ -4,13 +4,14 @@
 //
 // add() is the "front a server" task shared by the UI and the CLI: every check runs before anything is
 // written or started (public name inside the CA's constraints, target reachable and speaking what its scheme
-// says, public port free), then a certificate covering the name is picked or issued, then the definition is
-// saved and (optionally) started. A name that does not resolve here comes back with its /etc/hosts line.
+// says, public port free), then a certificate covering the name is picked or issued, then the proxy is
+// (optionally) started and only then saved; a failure there deletes the certificate it issued. A name that
+// does not resolve here comes back with its /etc/hosts line.
 import dns from 'node:dns/promises';
 import net from 'node:net';
 import * as v from 'valibot';
 import { ProxyOptionsSchema } from '../../shared/api';
-import { failure, inputError, isWssError, q, type WssError } from '../../shared/errors';
+import { WssError, failure, inputError, isWssError, q } from '../../shared/errors';
 import { keepSkipped, readSettingsList, type SkippedEntry } from '../store/settings';
 import type { FrameLog } from '../echo/frame-log';
 import { listenError, type TlsMaterial } from '../echo/listen';
@@ -48,6 +49,8 @@ export interface CertSource {
   /** Does this leaf cover host? (field certId) */
   covers(certId: string, host: string): boolean;
   issue(host: string): Promise<string>;
+  /** Delete a certificate (one add() issued on the spot, when the add fails after all). */
+  remove(certId: string): void;
   material(certId: string): TlsMaterial;
   caPem(): string | undefined;
 }
@@ -123,8 +126,8 @@ export class ProxyManager {
   }
 
   /**
-   * Check everything, then pick or issue a certificate, save, and start when `start` is set. On any failure
-   * nothing is written and nothing listens.
+   * Check everything, then pick or issue a certificate, start when `start` is set, and save. On any failure
+   * nothing is written (a certificate issued here is deleted again) and nothing listens.
    */
   async add(input: ProxyInput & { start?: boolean }): Promise<ProxyAddResult> {
     const { start, ...rest } = input;
@@ -200,24 +203,24 @@ export class ProxyManager {
       if (found) def.certId = found;
       else def.certId = issuedCertId = await certs.issue(pub.host);
     }
+    // 6. Start (when asked) before anything is saved, so a port taken meanwhile or a failed listen leaves
+    // nothing behind: no definition in settings.json and no certificate issued just for this proxy.
     const e = this.put({ ...def, enabled: false });
     e.health = health;
     try {
+      if (start) {
+        await this.enqueue(e, () => this.doStart(e));
+        e.def = { ...e.def, enabled: true };
+      }
       this.persist();
     } catch (err) {
+      await this.enqueue(e, () => this.doStop(e)).catch(() => undefined);
       this.drop(def.id);
-      throw err;
+      this.emit();
+      const named = listenField(err, def);
+      throw issuedCertId ? this.unissue(issuedCertId, named) : named;
     }
     this.emit();
-    if (start) {
-      try {
-        await this.start(def.id);
-      } catch (err) {
-        // Nothing half-started: the definition is removed again.
-        await this.remove(def.id).catch(() => undefined);
-        throw err;
-      }
-    }
     return {
       proxy: this.status(def.id),
       ...(issuedCertId ? { issuedCertId } : {}),
@@ -344,6 +347,22 @@ export class ProxyManager {
           hint: `leave the certificate out and one is issued, or issue one with "wss-studio cert issue ${pub.host}"`,
         },
       );
+    }
+  }
+
+  /** Take back a certificate issued by a failed add(); if even that fails, the error says what is left. */
+  private unissue(certId: string, err: unknown): unknown {
+    try {
+      this.certs?.remove(certId);
+      return err;
+    } catch (e) {
+      if (!isWssError(err)) return err;
+      return new WssError({
+        ...err.data,
+        cause: `${err.data.cause}; the certificate ${q(certId)} issued for it is left in the store (${isWssError(e) ? e.data.cause : String(e)})`,
+        hint: `${err.hint ? `${err.hint}; ` : ''}delete it with "wss-studio cert delete ${certId}"`,
+        ...(err.value !== undefined ? { value: err.value } : {}),
+      });
     }
   }
 
@@ -535,20 +554,29 @@ export class ProxyManager {
 async function portFree(host: string, port: number, def: ProxyDefinition): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const s = net.createServer();
-    s.once('error', (e) => {
-      const err = listenError(
-        e,
-        { scheme: def.publicUrl.startsWith('https') ? 'wss' : 'ws', host, name: def.name },
-        port,
-      );
+    s.once('error', (e) =>
       reject(
-        inputError(err.code, err.data.action, err.data.cause, {
-          field: 'publicUrl',
-          value: def.publicUrl,
-          ...(err.hint ? { hint: err.hint } : {}),
-        }),
-      );
-    });
+        listenField(
+          listenError(
+            e,
+            { scheme: def.publicUrl.startsWith('https') ? 'wss' : 'ws', host, name: def.name },
+            port,
+          ),
+          def,
+        ),
+      ),
+    );
     s.listen({ host, port, exclusive: true }, () => s.close(() => resolve()));
+  });
+}
+
+/** A listen failure as an input error naming what to change: the public URL's port, or the bind address. */
+function listenField(err: unknown, def: ProxyDefinition): unknown {
+  if (!isWssError(err) || !/^(PORT_|HOST_)/.test(err.code)) return err;
+  const host = err.code.startsWith('HOST_');
+  return inputError(err.code, err.data.action, err.data.cause, {
+    field: host ? 'bindHost' : 'publicUrl',
+    value: host ? def.bindHost : def.publicUrl,
+    ...(err.hint ? { hint: err.hint } : {}),
   });
 }

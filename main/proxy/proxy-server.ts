@@ -6,6 +6,7 @@
 // is negotiated on each leg (offered to the target only when the client offered it); a slow reader on one
 // side pauses the socket of the other side (bufferedAmount past a high-water mark), so memory stays bounded.
 import http from 'node:http';
+import http2 from 'node:http2';
 import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -25,7 +26,7 @@ import {
   type Lane,
   type LaneItem,
 } from '../faults';
-import { explainTargetError, type TargetProblem } from './target';
+import { cachedLookup, explainTargetError, type TargetProblem } from './target';
 import type { ProxyDefinition } from './types';
 import { parsePublic, parseTarget, type PublicSide, type TargetSide } from './validation';
 
@@ -44,6 +45,7 @@ const HOP = new Set([
   'upgrade',
   'proxy-authorization',
   'proxy-authenticate',
+  'http2-settings',
 ]);
 const WS_OWN = new Set([
   'sec-websocket-key',
@@ -96,7 +98,7 @@ export class ProxyServer implements FaultTarget {
   private readonly pub: PublicSide;
   private readonly target: TargetSide;
   private readonly agent: http.Agent;
-  private server: http.Server | https.Server | undefined;
+  private server: http.Server | http2.Http2SecureServer | undefined;
   private wss: WebSocketServer | undefined;
   private boundPort: number | undefined;
   private readonly pairs = new Map<number, Pair>();
@@ -124,7 +126,13 @@ export class ProxyServer implements FaultTarget {
         },
       );
     }
-    const agentOpts = { keepAlive: true, maxSockets: 256, maxFreeSockets: 32 };
+    // Kept-alive connections to the target, its host name looked up once per few seconds, not per connection.
+    const agentOpts = {
+      keepAlive: true,
+      maxSockets: 256,
+      maxFreeSockets: 32,
+      lookup: cachedLookup(),
+    };
     this.agent =
       this.target.scheme === 'https'
         ? new https.Agent({ ...agentOpts, ...this.targetTls() })
@@ -162,7 +170,10 @@ export class ProxyServer implements FaultTarget {
     });
     const m = this.tlsMaterial;
     const server = m
-      ? https.createServer({
+      ? // HTTP/2 for browsers (ALPN h2: a page's modules load over one connection, all at once, instead of
+        // six at a time), HTTP/1.1 for everyone else and for every WebSocket upgrade.
+        http2.createSecureServer({
+          allowHTTP1: true,
           key: m.keyPem,
           cert: m.caPem ? `${m.certPem.trim()}\n${m.caPem.trim()}\n` : m.certPem,
           minVersion: 'TLSv1.2',
@@ -296,7 +307,7 @@ export class ProxyServer implements FaultTarget {
   }
 
   /** Request headers for the target: hop-by-hop removed, Host kept (or rewritten), X-Forwarded-* added. */
-  private forwardHeaders(req: http.IncomingMessage, upgrade: boolean): http.OutgoingHttpHeaders {
+  private forwardHeaders(req: PublicRequest, upgrade: boolean): http.OutgoingHttpHeaders {
     const out: http.OutgoingHttpHeaders = {};
     const listed = new Set(
       String(req.headers.connection ?? '')
@@ -305,11 +316,15 @@ export class ProxyServer implements FaultTarget {
         .filter(Boolean),
     );
     for (const [k, v] of Object.entries(req.headers)) {
-      if (v === undefined || HOP.has(k) || listed.has(k)) continue;
+      // HTTP/2 pseudo-headers (:method, :path, :authority, :scheme) are not headers for an HTTP/1.1 target.
+      if (v === undefined || HOP.has(k) || listed.has(k) || k.startsWith(':')) continue;
       if (upgrade && WS_OWN.has(k)) continue;
       out[k] = v;
     }
-    const publicHost = req.headers.host ?? `${this.pub.host}:${this.boundPort ?? this.pub.port}`;
+    const publicHost =
+      req.headers.host ??
+      (req.headers[':authority'] as string | undefined) ??
+      `${this.pub.host}:${this.boundPort ?? this.pub.port}`;
     const t = this.target;
     out.host = this.definition.preserveHost
       ? publicHost
@@ -357,7 +372,7 @@ export class ProxyServer implements FaultTarget {
     });
   }
 
-  private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+  private onRequest(req: PublicRequest, res: PublicResponse): void {
     const t0 = performance.now();
     this.requestCount++;
     this.onChange();
@@ -372,8 +387,30 @@ export class ProxyServer implements FaultTarget {
     };
     // A request without a body may be sent again: a kept-alive socket the target closed meanwhile (a dev
     // server restarting) fails the first try with ECONNRESET (Node's documented reusedSocket case).
+    // (HTTP/2 frames a body without either header: there the HEADERS frame says whether one follows.)
     const bodyless =
-      req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined;
+      req instanceof http.IncomingMessage
+        ? req.headers['content-length'] === undefined &&
+          req.headers['transfer-encoding'] === undefined
+        : req.stream.endAfterHeaders;
+    /** The 502 page naming the target and the fix (or a cut connection once the answer has begun). */
+    const fail = (p: Pick<TargetProblem, 'code' | 'detail' | 'fix'>) => {
+      if (res.headersSent) {
+        res.destroy();
+      } else {
+        // Nothing of a response that failed half-way through its headers goes out with the page.
+        for (const h of res.getHeaderNames()) res.removeHeader(h);
+        const body = errorPage(this.publicOrigin + path, this.definition.target, p.detail, p.fix);
+        res.writeHead(502, {
+          'Content-Type': 'text/html; charset=utf-8',
+          'Content-Length': Buffer.byteLength(body),
+          'Cache-Control': 'no-store',
+          'X-WSS-Studio-Error': p.code,
+        });
+        res.end(body);
+      }
+      done(502, p.code);
+    };
     const send = (retry: boolean) => {
       const preq = (t.scheme === 'https' ? https : http).request({
         host: t.host,
@@ -384,7 +421,19 @@ export class ProxyServer implements FaultTarget {
         agent: this.agent,
         ...(t.scheme === 'https' ? this.targetTls() : {}),
       });
-      preq.on('response', (pres) => this.relay(pres, res, done));
+      preq.on('response', (pres) => {
+        try {
+          this.relay(pres, res, done);
+        } catch (err) {
+          // A response the public side cannot carry (a header HTTP/2 forbids, an invalid value).
+          pres.destroy();
+          fail({
+            code: 'TARGET_BAD_RESPONSE',
+            detail: `the answer of the target to ${method} ${q(path)} cannot be passed on: ${(err as Error).message}`,
+            fix: 'remove that header from the response of your server',
+          });
+        }
+      });
       preq.on('error', (err: Error & { code?: string }) => {
         if (
           retry &&
@@ -396,20 +445,8 @@ export class ProxyServer implements FaultTarget {
           return send(false);
         }
         const p = explainTargetError(err, t, this.definition.target);
-        if (res.headersSent) {
-          res.destroy();
-        } else {
-          this.onTarget(p);
-          const body = errorPage(this.publicOrigin + path, this.definition.target, p.detail, p.fix);
-          res.writeHead(502, {
-            'Content-Type': 'text/html; charset=utf-8',
-            'Content-Length': Buffer.byteLength(body),
-            'Cache-Control': 'no-store',
-            'X-WSS-Studio-Error': p.code,
-          });
-          res.end(body);
-        }
-        done(502, p.code);
+        if (!res.headersSent) this.onTarget(p);
+        fail(p);
       });
       res.on('close', () => {
         if (!req.complete || !res.writableFinished) preq.destroy();
@@ -424,7 +461,7 @@ export class ProxyServer implements FaultTarget {
   /** The target's answer to the client: status, headers (hop-by-hop removed, Location rewritten), body. */
   private relay(
     pres: http.IncomingMessage,
-    res: http.ServerResponse,
+    res: PublicResponse,
     done: (status: number, error?: string) => void,
   ): void {
     this.onTarget(null);
@@ -439,7 +476,9 @@ export class ProxyServer implements FaultTarget {
       headers[k] = k === 'location' && typeof v === 'string' ? this.rewriteLocation(v) : v;
     }
     const status = pres.statusCode ?? 502;
-    res.writeHead(status, pres.statusMessage, headers);
+    // HTTP/2 has no reason phrase.
+    if (res instanceof http.ServerResponse) res.writeHead(status, pres.statusMessage, headers);
+    else res.writeHead(status, headers);
     pres.pipe(res);
     pres.on('error', () => res.destroy());
     res.on('finish', () => done(status));
@@ -802,6 +841,9 @@ export class ProxyServer implements FaultTarget {
 }
 
 type ReqWithProto = http.IncomingMessage & { __targetProtocol?: string };
+/** A request on the public side: HTTP/1.1, or HTTP/2 on the https:// side. */
+type PublicRequest = http.IncomingMessage | http2.Http2ServerRequest;
+type PublicResponse = http.ServerResponse | http2.Http2ServerResponse;
 
 /** Close one leg the way the other leg was closed: the same code and reason, none, or a dropped TCP. */
 function closeLeg(ws: WebSocket, code: number, reason: string): void {

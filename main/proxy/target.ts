@@ -1,12 +1,68 @@
 // The developer's server as the proxy sees it: a probe that tells "up" from "refused", "speaks TLS although
 // http:// was given" and the reverse, and one place that turns a failed request to the target into words and
 // a fix (used by the probe, the error page and the health shown on the card).
+import dns from 'node:dns';
 import net from 'node:net';
 import tls from 'node:tls';
+import { q } from '../../shared/errors';
 import type { TargetHealth, TargetHealthState } from './types';
 import type { TargetSide } from './validation';
 
 const PROBE_MS = 3_000;
+/** How long a target host name's addresses are reused for new connections to it. */
+export const LOOKUP_TTL_MS = 5_000;
+
+type Lookup = (
+  host: string,
+  opts: dns.LookupAllOptions,
+  cb: (err: NodeJS.ErrnoException | null, addrs: dns.LookupAddress[]) => void,
+) => void;
+
+/**
+ * dns.lookup for the connections to a target (e.g. localhost): answers are kept for `ttlMs` and
+ * concurrent asks for one name share one lookup, since a page load over HTTP/2 opens many target
+ * connections at once. Every address is kept (localhost: 127.0.0.1 and ::1, in the resolver's order), so
+ * Node still tries each family in turn; failures are not kept, so a name fixed in /etc/hosts works at once.
+ */
+export function cachedLookup(
+  ttlMs = LOOKUP_TTL_MS,
+  lookup: Lookup = dns.lookup as Lookup,
+): net.LookupFunction {
+  const cache = new Map<string, { until: number; addrs: dns.LookupAddress[] }>();
+  const pending = new Map<
+    string,
+    ((err: NodeJS.ErrnoException | null, addrs: dns.LookupAddress[]) => void)[]
+  >();
+  return (host, options, callback) => {
+    const reply = (err: NodeJS.ErrnoException | null, addrs: dns.LookupAddress[]) => {
+      if (err) return callback(err, options.all ? [] : '');
+      if (options.all) return callback(null, addrs);
+      const first = addrs[0];
+      if (!first)
+        return callback(
+          Object.assign(new Error(`no address for ${q(host)}`), { code: 'ENOTFOUND' }),
+          '',
+        );
+      callback(null, first.address, first.family);
+    };
+    const key = `${options.family ?? 0}/${options.hints ?? 0}/${host}`;
+    const hit = cache.get(key);
+    if (hit && hit.until > Date.now()) return process.nextTick(reply, null, hit.addrs);
+    const waiting = pending.get(key);
+    if (waiting) return void waiting.push(reply);
+    pending.set(key, [reply]);
+    lookup(
+      host,
+      { family: options.family ?? 0, hints: options.hints ?? 0, all: true },
+      (err, addrs) => {
+        const all = pending.get(key) ?? [];
+        pending.delete(key);
+        if (!err) cache.set(key, { until: Date.now() + ttlMs, addrs });
+        for (const cb of all) cb(err, addrs);
+      },
+    );
+  };
+}
 
 export interface TargetProblem {
   state: TargetHealthState;

@@ -1,0 +1,130 @@
+// bench/page-load: the "HTTP page load" row of bench/proxy.mjs, in a real browser. Headless Chromium
+// (playwright-core, /usr/bin/chromium) loads the same Vite page through every path, each load in a fresh
+// browser context (empty cache, no kept-alive connections: a first visit), paths interleaved in a rotating
+// order per round so machine load hits all alike. The time is the page's own navigation timing
+// (loadEventEnd: index + every module fetched and run), so Playwright's IPC is not in it. Every path is
+// warmed first (Vite's transform cache, each proxy's JIT) and every load is checked to have run all modules.
+// Reported: median and interquartile range per path, and the median of the per-round ratios to direct with
+// a distribution-free 95% confidence interval (order statistics of the paired ratios).
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+
+const require = createRequire(import.meta.url);
+const CHROMIUM = '/usr/bin/chromium';
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+const quantile = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const i = (s.length - 1) * p;
+  const lo = Math.floor(i);
+  return s[lo] + (s[Math.ceil(i)] - s[lo]) * (i - lo);
+};
+
+/** 95% CI of the median from order statistics (normal approximation of the binomial), as [lo, hi]. */
+function medianCi(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  const k = Math.max(0, Math.floor(n / 2 - 0.98 * Math.sqrt(n)));
+  return [s[k], s[Math.min(n - 1, n - 1 - k)]];
+}
+
+/**
+ * Load `paths` ({ name: url }, one named "direct") `rounds` times each in Chromium. `modules`: the app's
+ * module count (m0.js ...): a complete load fetched main.js and all of them and shows "module <modules-1>".
+ * `cpu`: per path name, a function resolving the CPU µs its proxy process has used so far (each load's
+ * share is reported: a load-insensitive measure of the proxy's own cost). Resolves { rows, rounds }.
+ */
+export async function chromiumPageLoads(
+  paths,
+  { rounds, warmup = 2, modules, env, cpu = {}, onRound },
+) {
+  let chromium;
+  try {
+    ({ chromium } = require('playwright-core'));
+  } catch {
+    throw new Error('playwright-core is missing: run "npm ci"');
+  }
+  if (!fs.existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} is missing: install it with "apt-get install chromium"`);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ARGS,
+    env,
+    timeout: 60_000,
+  });
+  try {
+    const protocols = {};
+    const load = async (url, name) => {
+      // A fresh context per load: its own HTTP cache and socket pool (Chromium's network context).
+      const ctx = await browser.newContext({ ignoreHTTPSErrors: true, serviceWorkers: 'block' });
+      try {
+        const page = await ctx.newPage();
+        const bad = [];
+        page.on('requestfailed', (q) => bad.push(`${q.url()} ${q.failure()?.errorText}`));
+        page.on(
+          'response',
+          (r) =>
+            r.status() >= 400 &&
+            bad.push(`${r.url()} ${r.status()} ${r.headers()['x-wss-studio-error'] ?? ''}`),
+        );
+        page.on('pageerror', (e) => bad.push(String(e)));
+        await page.goto(url, { waitUntil: 'load', timeout: 60_000 });
+        const r = await page.evaluate(() => {
+          const nav = performance.getEntriesByType('navigation')[0];
+          return {
+            ms: nav.loadEventEnd - nav.startTime,
+            resources: performance.getEntriesByType('resource').length,
+            protocol: nav.nextHopProtocol,
+            text: globalThis.document.querySelector('#app')?.textContent ?? '',
+          };
+        });
+        if (r.resources < modules + 1 || !r.text.includes(`module ${modules - 1} `)) {
+          throw new Error(
+            `page load of ${url} (${name}) incomplete: ${r.resources} resources for ${modules + 1} modules, text ${JSON.stringify(r.text.slice(-80))}; ${bad.join('; ') || 'no failed request'}`,
+          );
+        }
+        protocols[url] = r.protocol;
+        return r.ms;
+      } finally {
+        await ctx.close();
+      }
+    };
+    const names = Object.keys(paths);
+    for (let i = 0; i < warmup; i++) for (const k of names) await load(paths[k], k);
+    const runs = Object.fromEntries(names.map((k) => [k, []]));
+    const cpuRuns = Object.fromEntries(names.map((k) => [k, []]));
+    for (let round = 0; round < rounds; round++) {
+      for (let i = 0; i < names.length; i++) {
+        const k = names[(i + round) % names.length];
+        const c0 = await cpu[k]?.();
+        runs[k].push(await load(paths[k], k));
+        if (cpu[k]) cpuRuns[k].push(((await cpu[k]()) - c0) / 1000);
+      }
+      onRound?.();
+    }
+    const rows = names.map((k) => {
+      const ratios = runs[k].map((ms, i) => ms / runs.direct[i]);
+      return {
+        name: k,
+        protocol: protocols[paths[k]],
+        p25: quantile(runs[k], 0.25),
+        median: quantile(runs[k], 0.5),
+        p75: quantile(runs[k], 0.75),
+        ratio: quantile(ratios, 0.5),
+        ci: medianCi(ratios),
+        ...(cpuRuns[k].length ? { cpuMs: quantile(cpuRuns[k], 0.5) } : {}),
+      };
+    });
+    return { rows, rounds };
+  } finally {
+    await browser.close();
+  }
+}
