@@ -15,7 +15,8 @@ import type {
 } from '../../../shared/rules';
 import type { FrameLog } from '../frame-log';
 import type { EchoMode } from '../types';
-import { compileConnMatch, compileMatch, MessageView, RuleIndex, type ConnFacts } from './match';
+import { compileConnMatch, compileMatch, MessageView, type ConnFacts } from './match';
+import { RuleSet, type ConnMatcher } from './rule-set';
 import type { Behaviour, FrameSource, MessageOutcome, Peer } from './peer';
 import { TemplateError, Templates } from './template';
 import type { ReplayFrame } from './replay';
@@ -25,7 +26,6 @@ interface CompiledRule {
   index: number;
   rule: Rule;
   when?: Rule['match'];
-  match: (c: ConnFacts, m: MessageView) => boolean;
   replies: RuleMessage[];
 }
 
@@ -43,6 +43,9 @@ interface PeerState {
   messages: number;
   counter: number;
   timers: Set<NodeJS.Timeout>;
+  /** The rules that apply to this connection, for the rule set they were taken from. */
+  matcher?: ConnMatcher<CompiledRule>;
+  matcherOf?: RuleSet<CompiledRule>;
   last?: MessageView;
   /** A script step waiting for a message. */
   waiter?: { match: (c: ConnFacts, m: MessageView) => boolean; done: (ok: boolean) => void };
@@ -96,7 +99,7 @@ export const DEFAULT_TIMEOUT_CLOSE: RuleClose = { code: 4408, reason: 'timeout' 
 
 export class ServerBehaviour implements Behaviour {
   private doc: RulesFile = {};
-  private rules = new RuleIndex<CompiledRule>([]);
+  private rules = new RuleSet<CompiledRule>([]);
   private scripts: CompiledScript[] = [];
   private readonly templates = new Templates();
   private readonly peers = new Map<number, PeerState>();
@@ -174,7 +177,12 @@ export class ServerBehaviour implements Behaviour {
       st.replay.onClientMessage?.();
       return 'handled';
     }
-    const r = this.rules.first(st.facts, mv);
+    if (st.matcherOf !== this.rules) {
+      // Connection conditions are settled once per connection and rule set, not per message.
+      st.matcherOf = this.rules;
+      st.matcher = this.rules.forConnection(st.facts);
+    }
+    const r = st.matcher?.first(mv);
     return r ? this.fire(r, st, mv) : undefined;
   }
 
@@ -590,7 +598,7 @@ export class ServerBehaviour implements Behaviour {
       protocol: input.protocol ?? '',
     };
     const mv = new MessageView(input.data, input.isBinary, input.messageNumber ?? 1);
-    const r = rules.first(facts, mv);
+    const r = rules.forConnection(facts).first(mv);
     if (!r) return { rule: null, outcome: this.mode(), sends: [], errors: [] };
     const fake = {
       peer: { conn: 0, index: facts.index, path: facts.path, protocol: facts.protocol },
@@ -640,7 +648,7 @@ export class ServerBehaviour implements Behaviour {
   }
 }
 
-function compileRules(doc: RulesFile): RuleIndex<CompiledRule> {
+function compileRules(doc: RulesFile): RuleSet<CompiledRule> {
   const out: CompiledRule[] = [];
   (doc.rules ?? []).forEach((rule, index) => {
     if (rule.enabled === false) return;
@@ -648,12 +656,11 @@ function compileRules(doc: RulesFile): RuleIndex<CompiledRule> {
       index,
       rule,
       ...(rule.match ? { when: rule.match } : {}),
-      match: compileMatch(rule.match),
       replies:
         rule.reply === undefined ? [] : Array.isArray(rule.reply) ? rule.reply : [rule.reply],
     });
   });
-  return new RuleIndex(out);
+  return new RuleSet(out);
 }
 
 function closePeer(peer: Peer, c: RuleClose): void {

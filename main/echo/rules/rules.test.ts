@@ -351,7 +351,8 @@ describe('rules files', () => {
 
 describe('rule index', () => {
   it('finds exactly the first matching rule across text, pointer and generic lists', async () => {
-    const { RuleIndex, compileMatch: cm, MessageView: MV } = await import('./match');
+    const { compileMatch: cm, MessageView: MV } = await import('./match');
+    const { RuleSet } = await import('./rule-set');
     const defs = [
       { when: { contains: 'zz' } },
       { when: { pointer: '/type', value: 'a' } },
@@ -360,10 +361,10 @@ describe('rule index', () => {
       { when: { opcode: 'binary' as const } },
       { when: {} },
     ].map((d, index) => ({ index, ...d, match: cm(d.when) }));
-    const idx = new RuleIndex(defs);
     const facts = { index: 1, path: '/', query: new URLSearchParams(), headers: {}, protocol: '' };
+    const idx = new RuleSet(defs).forConnection(facts);
     const first = (s: string, bin = false, n = 1) =>
-      idx.first(facts, new MV(Buffer.from(s), bin, n))?.index;
+      idx.first(new MV(Buffer.from(s), bin, n))?.index;
     expect(first('{"type":"a"}')).toBe(1);
     expect(first('{"type":"zz"}')).toBe(0);
     expect(first('{"type":"b"}')).toBe(5);
