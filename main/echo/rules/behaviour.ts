@@ -261,7 +261,7 @@ export class ServerBehaviour implements Behaviour {
       protocol: st?.peer.protocol ?? '',
       messageNumber: mv?.messageNumber ?? 0,
       counter,
-      ...(mv ? { message: { data: mv.data, isBinary: mv.isBinary } } : {}),
+      ...(mv ? { message: { data: mv.data, isBinary: mv.isBinary, json: () => mv.json() } } : {}),
     });
     if (m.text !== undefined)
       return { data: Buffer.from(this.templates.text(m.text, view)), binary: false };

@@ -13,7 +13,9 @@ import {
   hasConnMatch,
   pointerGuard,
   pointerTokens,
+  requiredBytes,
   resolvePointer,
+  type Needle,
   type ConnFacts,
   type MessageView,
 } from './match';
@@ -28,6 +30,9 @@ interface Entry<R> {
   rule: R;
   conn?: (c: ConnFacts) => boolean;
   msg: (m: MessageView) => boolean;
+  /** Bytes a text message must contain (or, with `escape`, any backslash) for the rule to match. */
+  need?: Needle;
+  escape: boolean;
 }
 
 interface PointerGroup<R> {
@@ -50,11 +55,16 @@ export class RuleSet<R extends SetRule> {
   private readonly cache = new Map<string, ConnMatcher<R>>();
 
   constructor(rules: R[]) {
-    this.entries = rules.map((rule) => ({
-      rule,
-      ...(hasConnMatch(rule.when) ? { conn: compileConnMatch(rule.when) } : {}),
-      msg: compileMessageMatch(rule.when),
-    }));
+    this.entries = rules.map((rule) => {
+      const need = requiredBytes(rule.when);
+      return {
+        rule,
+        ...(hasConnMatch(rule.when) ? { conn: compileConnMatch(rule.when) } : {}),
+        msg: compileMessageMatch(rule.when),
+        ...(need ? { need: need.needle } : {}),
+        escape: need?.escape ?? false,
+      };
+    });
     this.connEntries = this.entries.filter((e) => e.conn);
     if (this.connEntries.length === 0) this.shared = new ConnMatcher(this.entries);
   }
@@ -121,17 +131,11 @@ export class ConnMatcher<R extends SetRule> {
 
   /** The first rule (in rule order) that matches the message, or undefined. */
   first(msg: MessageView): R | undefined {
-    if (msg.isBinary) {
-      for (const e of this.binaryScan) if (e.msg(msg)) return e.rule;
-      return undefined;
-    }
+    if (msg.isBinary) return scan(this.binaryScan, msg);
     // Candidates from the indexes; usually none, and then only the scan list is tested.
-    const lists = this.lists;
-    lists.length = 0;
-    if (this.textLengths.has(msg.data.length)) {
-      const hit = this.byHash.get(msg.hash());
-      if (hit) lists.push(hit);
-    }
+    let hits: Entry<R>[] | undefined;
+    let more = false;
+    if (this.textLengths.has(msg.data.length)) hits = this.byHash.get(msg.hash());
     for (const g of this.groups) {
       if (!g.guard(msg)) continue;
       const doc = msg.json();
@@ -139,15 +143,20 @@ export class ConnMatcher<R extends SetRule> {
       const r = resolvePointer(doc, g.tokens);
       if (r.found && isPrimitive(r.value)) {
         const hit = g.byValue.get(valueKey(r.value));
-        if (hit) lists.push(hit);
+        if (!hit) continue;
+        if (!hits) hits = hit;
+        else {
+          // A second candidate list (rare: two pointer routes, or a text and a route, both hit).
+          if (!more) this.lists.splice(0, this.lists.length, hits);
+          this.lists.push(hit);
+          more = true;
+        }
       }
     }
-    if (lists.length === 0) {
-      for (const e of this.textScan) if (e.msg(msg)) return e.rule;
-      return undefined;
-    }
-    lists.push(this.textScan);
-    return this.merge(msg, lists);
+    if (!hits) return scan(this.textScan, msg);
+    if (!more) return this.merge(msg, [hits, this.textScan]);
+    this.lists.push(this.textScan);
+    return this.merge(msg, this.lists);
   }
 
   /** k-way merge of rule-ordered lists: each candidate tested in rule order. */
@@ -171,6 +180,17 @@ export class ConnMatcher<R extends SetRule> {
       if (e.msg(msg)) return e.rule;
     }
   }
+}
+
+/** Test a rule list in order; a rule whose required bytes are absent is skipped without a call. */
+function scan<R extends SetRule>(list: Entry<R>[], msg: MessageView): R | undefined {
+  for (let i = 0; i < list.length; i++) {
+    const e = list[i] as Entry<R>;
+    if (e.need !== undefined && !msg.mayContain(e.need) && !(e.escape && msg.hasBackslash()))
+      continue;
+    if (e.msg(msg)) return e.rule;
+  }
+  return undefined;
 }
 
 function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {

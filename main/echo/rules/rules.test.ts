@@ -131,6 +131,28 @@ describe('templates', () => {
     expect(Number(t.text('{{#randomInt}}5-6{{/randomInt}}', v))).toBeGreaterThanOrEqual(5);
     expect(t.text('{{now.iso}}', v)).toMatch(/^\d{4}-\d\d-\d\dT/);
   });
+  it('uses the JSON the matchers parsed (no second parse) and one time for every now.* in a render', () => {
+    let parsed = 0;
+    const v = t.view({
+      conn: 1,
+      connection: 1,
+      path: '/',
+      query: {},
+      headers: {},
+      protocol: '',
+      messageNumber: 1,
+      counter: 1,
+      message: {
+        data: Buffer.from('{"id":1}'),
+        isBinary: false,
+        json: () => (parsed++, { id: 9 }),
+      },
+    });
+    expect(t.json({ a: '{{json.id}}', b: '{{json.id}}', c: 'x' }, v)).toBe('{"a":9,"b":9,"c":"x"}');
+    expect(parsed).toBe(1);
+    const [iso, ms] = t.text('{{now.iso}} {{now.ms}}', v).split(' ');
+    expect(new Date(iso as string).getTime()).toBe(Number(ms));
+  });
   it('cannot reach prototypes, the environment or code', () => {
     const v = view('{"a":1}');
     for (const s of [
@@ -139,6 +161,9 @@ describe('templates', () => {
       '{{json.__proto__}}',
       '{{process}}',
       '{{query.constructor}}',
+      '{{now.constructor}}',
+      '{{now.__proto__}}',
+      '{{headers.__proto__}}',
     ])
       expect(t.text(s, v)).toBe('');
     // A string's methods are not callable with arguments; the worst is a builtin called with none.
