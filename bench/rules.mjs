@@ -98,20 +98,25 @@ if (process.argv[2] === '--child') {
     ports[kind] = (await manager.start(kind)).port;
   }
   process.send({ ports });
+  let pushCpu;
   process.on('message', (m) => {
     if (m === 'exit') process.exit(0);
     if (m === 'cpu') process.send({ cpu: process.cpuUsage() });
     if (m?.push === 'start') {
+      pushCpu = process.cpuUsage();
       const st = manager.behaviours.get('push').startPush({
         id: 'bench',
         everyMs: EVERY,
         to: m.to,
-        message: { text: 'tick {{counter}}' },
+        message: m.message,
       });
       process.send({ started: st.id });
     }
-    if (m?.push === 'stop')
-      process.send({ stopped: manager.behaviours.get('push').stopPush('bench') });
+    if (m?.push === 'stop') {
+      const stopped = manager.behaviours.get('push').stopPush('bench');
+      const u = process.cpuUsage(pushCpu);
+      process.send({ stopped: { ...stopped, cpuMs: (u.user + u.system) / 1000 } });
+    }
   });
 } else {
   await main();
@@ -174,7 +179,7 @@ async function closedLoop(child, url, clients, seconds) {
   return { rate, cpuPerMsg };
 }
 
-async function pushJitter(child, url, conns, to) {
+async function pushJitter(child, url, conns, to, message) {
   const sockets = [];
   for (let i = 0; i < conns; i += 50) {
     const batch = await Promise.all(
@@ -193,7 +198,7 @@ async function pushJitter(child, url, conns, to) {
   let received = 0;
   sockets.forEach((ws) => ws.on('message', () => received++));
   sampled.forEach((ws, i) => ws.on('message', () => times[i].push(performance.now())));
-  await ask(child, { push: 'start', to }, 'started');
+  await ask(child, { push: 'start', to, message }, 'started');
   await new Promise((r) => setTimeout(r, PUSH_SECONDS * 1000));
   const stopped = await ask(child, { push: 'stop' }, 'stopped');
   for (const ws of sockets) ws.terminate();
@@ -206,6 +211,7 @@ async function pushJitter(child, url, conns, to) {
     p50: q(0.5),
     p99: q(0.99),
     ticks: stopped.ticks,
+    cpuPerTick: stopped.cpuMs / Math.max(1, stopped.ticks),
     skipped: stopped.skipped,
     sent: stopped.sent,
     received,
@@ -274,6 +280,9 @@ async function main() {
     delete env.NODE_EXTRA_CA_CERTS;
     child = fork(self, ['--child', JSON.stringify({ bundle })], {
       env,
+      ...(process.env.BENCH_CHILD_PROF
+        ? { execArgv: ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CHILD_PROF}`] }
+        : {}),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const { ports } = await new Promise((resolve, reject) => {
@@ -283,6 +292,10 @@ async function main() {
     if (!ONLY || ONLY === 'echo') await echoTable(child, ports);
     if (!ONLY || ONLY === 'push') await pushTable(child, ports);
     child.send('exit');
+    await new Promise((r) => {
+      child.once('exit', r);
+      setTimeout(r, 5000).unref();
+    });
   } finally {
     child?.kill();
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -339,13 +352,22 @@ async function pushTable(child, ports) {
     `\npush every ${EVERY} ms (the minimum) to ${CONNS} connections for ${PUSH_SECONDS} s, gaps seen by ${Math.min(CONNS, 10)} sampled clients:`,
   );
   console.log(
-    '| mode | mean gap ms | p50 abs(gap-10) ms | p99 abs(gap-10) ms | ticks | skipped | sent | received |',
+    '| mode | mean gap ms | p50 abs(gap-10) ms | p99 abs(gap-10) ms | ticks | skipped | sent | received | server CPU ms per tick |',
   );
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-  for (const to of ['broadcast', 'each']) {
-    const j = await pushJitter(child, `ws://127.0.0.1:${ports.push}/`, CONNS, to);
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  const modes = [
+    ['broadcast', 'broadcast', { text: 'tick {{counter}}' }],
+    ['each, per-connection template (tick {{counter}})', 'each', { text: 'tick {{counter}}' }],
+    [
+      'each, same for every connection ({"type":"tick","at":"{{now.iso}}"})',
+      'each',
+      { json: { type: 'tick', at: '{{now.iso}}' } },
+    ],
+  ];
+  for (const [label, to, message] of modes) {
+    const j = await pushJitter(child, `ws://127.0.0.1:${ports.push}/`, CONNS, to, message);
     console.log(
-      `| ${to} | ${j.mean.toFixed(2)} | ${j.p50.toFixed(2)} | ${j.p99.toFixed(2)} | ${j.ticks} | ${j.skipped} | ${j.sent} | ${j.received} |`,
+      `| ${label} | ${j.mean.toFixed(2)} | ${j.p50.toFixed(2)} | ${j.p99.toFixed(2)} | ${j.ticks} | ${j.skipped} | ${j.sent} | ${j.received} | ${j.cpuPerTick.toFixed(2)} |`,
     );
   }
 }

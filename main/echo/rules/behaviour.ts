@@ -467,7 +467,10 @@ export class ServerBehaviour implements Behaviour {
   private tick(run: RunningPush): void {
     const p = run.push;
     const field = `pushes[${p.id}].message`;
-    if (p.to === 'broadcast') {
+    // Broadcast renders once per tick; so does "each" when the message is the same for every connection
+    // (literal text, now.*): 1,000 connections then cost 1,000 sends, not 1,000 renders.
+    const once = p.to === 'broadcast' || this.templates.sameForEveryConnection(p.message);
+    if (once) {
       let out: { data: Buffer; binary: boolean };
       try {
         out = this.render(undefined, p.message, undefined, run.ticks);

@@ -196,9 +196,35 @@ const RANDOM_INT = () => (body: string) => {
 export class Templates {
   /** Own writer: its parse cache is dropped when the rules change. */
   private readonly writer = new Mustache.Writer();
+  /** Text templates made only of text and plain top-level tags, rendered by concatenation (no mustache). */
+  private readonly plain = new Map<string, ((view: Record<string, unknown>) => string) | null>();
+  private readonly free = new WeakMap<object, boolean>();
 
   clear(): void {
     this.writer.clearCache();
+    this.plain.clear();
+  }
+
+  /**
+   * True when a message template renders the same for every connection (only literal text and now.*):
+   * a push to each connection then renders it once per tick. uuid and random.* are fresh per use, and
+   * every other value (counter, conn, request values) belongs to a connection.
+   */
+  sameForEveryConnection(m: { text?: string; json?: unknown; binary?: string }): boolean {
+    let free = this.free.get(m);
+    if (free === undefined) {
+      free = true;
+      const strings: string[] = [];
+      collectStrings(m.text ?? m.binary ?? m.json, strings, 0);
+      try {
+        for (const t of strings)
+          if (!namesOnly(Mustache.parse(t), (n) => /^now\./.test(n))) free = false;
+      } catch {
+        free = false; // a template error is reported when it renders
+      }
+      this.free.set(m, free);
+    }
+    return free;
   }
 
   /** The view for one render: request values, and the costly ones as getters computed on first use. */
@@ -220,6 +246,12 @@ export class Templates {
   /** Render a text template. */
   text(template: string, view: Record<string, unknown>): string {
     if (!template.includes('{{')) return template;
+    let fast = this.plain.get(template);
+    if (fast === undefined) {
+      fast = plainTemplate(template);
+      if (this.plain.size < 10_000) this.plain.set(template, fast);
+    }
+    if (fast) return fast(view);
     try {
       return this.writer.render(template, view, undefined, { escape: (s: unknown) => String(s) });
     } catch (e) {
@@ -272,4 +304,59 @@ export class Templates {
     }
     return Buffer.from(hex, 'hex');
   }
+}
+
+/** Values a plain template may name: the view's own fields, never functions. */
+const PLAIN_NAMES = new Set(['conn', 'connection', 'path', 'protocol', 'messageNumber', 'counter']);
+
+/**
+ * A renderer for a template of text and {{name}} / {{{name}}} / {{&name}} tags of PLAIN_NAMES only, which
+ * gives what mustache gives (null and undefined render empty, the rest as String(value)) without its
+ * token walk; null for any other template.
+ */
+function plainTemplate(template: string): ((view: Record<string, unknown>) => string) | null {
+  let tokens: unknown[][];
+  try {
+    tokens = Mustache.parse(template) as unknown[][];
+  } catch {
+    return null; // mustache reports the error
+  }
+  const parts: (string | { name: string })[] = [];
+  for (const t of tokens) {
+    if (t[0] === 'text') parts.push(t[1] as string);
+    else if ((t[0] === 'name' || t[0] === '&') && PLAIN_NAMES.has(t[1] as string))
+      parts.push({ name: t[1] as string });
+    else return null;
+  }
+  return (view) => {
+    let out = '';
+    for (const p of parts) {
+      if (typeof p === 'string') out += p;
+      else {
+        const v = view[p.name];
+        if (v !== null && v !== undefined) out += String(v);
+      }
+    }
+    return out;
+  };
+}
+
+/** Every tag name in a token tree satisfies `ok` (partials never do). */
+function namesOnly(tokens: unknown[][], ok: (name: string) => boolean): boolean {
+  for (const t of tokens) {
+    const kind = t[0];
+    if (kind === 'text') continue;
+    if (kind === '>') return false;
+    if (typeof t[1] === 'string' && kind !== '!' && kind !== '=' && !ok(t[1])) return false;
+    if (Array.isArray(t[4]) && !namesOnly(t[4] as unknown[][], ok)) return false;
+  }
+  return true;
+}
+
+function collectStrings(x: unknown, out: string[], depth: number): void {
+  if (depth > 32) return;
+  if (typeof x === 'string') out.push(x);
+  else if (Array.isArray(x)) for (const i of x) collectStrings(i, out, depth + 1);
+  else if (x && typeof x === 'object')
+    for (const v of Object.values(x)) collectStrings(v, out, depth + 1);
 }
