@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkRulesText, jsonErrorAt, lineCol } from '../renderer/src/lib/rules-text';
 import { matches, toRow } from '../renderer/src/lib/log-rows';
+import { inSelection, openConnections, replaySelection } from '../renderer/src/lib/log-replay';
 
 describe('rules text', () => {
   it('locates JSON syntax errors', () => {
@@ -56,5 +57,67 @@ describe('frame log rows', () => {
     expect(matches(row, { server: '', conn: '', dir: '', opcode: '', search: 'injected' })).toBe(
       true,
     );
+  });
+});
+
+describe('replay from the frame log', () => {
+  const frame = (seq: number, conn: number, dir: 'in' | 'out', opcode = 'text', serverId = 'ws') =>
+    toRow({
+      type: 'frame',
+      serverId,
+      conn,
+      dir,
+      opcode,
+      length: 1,
+      preview: 'x',
+      previewEncoding: 'utf8',
+      truncated: false,
+      seq,
+      time: seq,
+    } as never);
+  const ev = (seq: number, conn: number, type: 'open' | 'close', serverId = 'ws') =>
+    toRow({
+      type,
+      serverId,
+      conn,
+      seq,
+      time: seq,
+      remoteAddress: '',
+      code: 1000,
+      reason: '',
+    } as never);
+  const rows = [
+    ev(1, 1, 'open'),
+    frame(2, 1, 'in'),
+    frame(3, 1, 'out'),
+    ev(4, 2, 'open'),
+    frame(5, 2, 'in'), // another connection inside the range: not part of it
+    frame(6, 1, 'in', 'binary'),
+    frame(7, 1, 'out', 'ping'), // not a message
+    frame(8, 1, 'out'),
+    ev(9, 1, 'close'),
+    ev(10, 3, 'open', 'other'),
+  ];
+  it('a range is one connection between two rows, in either order, counted by direction', () => {
+    expect(replaySelection(rows, 2, 8)).toEqual({
+      serverId: 'ws',
+      conn: 1,
+      fromSeq: 2,
+      toSeq: 8,
+      out: 2,
+      in: 2,
+    });
+    expect(replaySelection(rows, 8, 2)).toEqual(replaySelection(rows, 2, 8));
+    expect(replaySelection(rows, 3, null)).toMatchObject({ fromSeq: 3, toSeq: 3, out: 1, in: 0 });
+    expect(replaySelection(rows, null, 3)).toBeNull();
+    expect(replaySelection(rows, 99, null)).toBeNull();
+    const sel = replaySelection(rows, 2, 8);
+    expect(rows.filter((r) => inSelection(r, sel)).map((r) => r.seq)).toEqual([2, 3, 6, 7, 8]);
+    expect(inSelection(rows[0]!, null)).toBe(false);
+  });
+  it('offers the connections of that server still open, newest first', () => {
+    expect(openConnections(rows, 'ws')).toEqual([2]);
+    expect(openConnections([...rows, ev(11, 5, 'open')], 'ws')).toEqual([5, 2]);
+    expect(openConnections(rows, 'other')).toEqual([3]);
   });
 });

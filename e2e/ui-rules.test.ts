@@ -134,4 +134,58 @@ describe('rules panel', () => {
     await shoot(page, 'server-rules');
     ws.close();
   });
+
+  it('"try a message" takes binary as hex: a hex-prefix rule matches, a text rule does not', async () => {
+    const { page } = rig;
+    const card = page.locator(`article[data-server="${serverId}"]`);
+    const text = card.locator('textarea');
+    if (!(await text.isVisible())) await card.getByRole('button', { name: 'Rules & push' }).click();
+    await text.fill(
+      JSON.stringify({
+        rules: [
+          { name: 'text', match: { text: 'cafe' }, reply: { text: 'as text' } },
+          {
+            name: 'bin',
+            match: { hexPrefix: 'cafe' },
+            reply: { binary: 'be ef {{#randomInt}}1-1{{/randomInt}}0' },
+          },
+        ],
+      }),
+    );
+    await expect
+      .poll(() => card.locator('[data-rules-check]').innerText())
+      .toMatch(/^valid: 2 rules/);
+    const input = card.getByLabel('Try a message');
+    const as = card.getByLabel('Try the message as');
+    const result = card.locator('[data-try-result]');
+    const tryIt = card.getByRole('button', { name: 'Try', exact: true });
+
+    await input.fill('cafe');
+    await tryIt.click();
+    await expect.poll(() => result.innerText()).toMatch(/Matches rules\[0\] text/);
+
+    await as.selectOption('hex');
+    await input.fill('0xca fe 01');
+    await tryIt.click();
+    await expect.poll(() => result.innerText()).toMatch(/Matches rules\[1\] bin/);
+    expect(await result.innerText()).toContain('binary 3 B: be ef 10');
+
+    await input.fill('ca fe');
+    await tryIt.click();
+    await expect.poll(() => result.innerText()).toMatch(/Matches rules\[1\] bin/);
+    await input.fill('de ad');
+    await tryIt.click();
+    await expect
+      .poll(() => result.innerText())
+      .toMatch(/No rule matches: the server's mode \(echo\) handles it/);
+
+    await input.fill('ca fe zz');
+    await tryIt.click();
+    await expect
+      .poll(() => card.locator('[role="alert"]').innerText())
+      .toMatch(/try a binary message: "ca fe zz" is not hex \("z" is not a hex digit\)/);
+    expect(await result.count()).toBe(0);
+    await card.scrollIntoViewIfNeeded();
+    await shoot(page, 'server-rules-try-hex');
+  });
 });

@@ -15,7 +15,8 @@ import type {
 } from '../../../shared/rules';
 import type { FrameLog } from '../frame-log';
 import type { EchoMode } from '../types';
-import { compileConnMatch, compileMatch, MessageView, RuleIndex, type ConnFacts } from './match';
+import { compileConnMatch, compileMatch, MessageView, type ConnFacts } from './match';
+import { RuleSet, type ConnMatcher } from './rule-set';
 import type { Behaviour, FrameSource, MessageOutcome, Peer } from './peer';
 import { TemplateError, Templates } from './template';
 import type { ReplayFrame } from './replay';
@@ -25,7 +26,6 @@ interface CompiledRule {
   index: number;
   rule: Rule;
   when?: Rule['match'];
-  match: (c: ConnFacts, m: MessageView) => boolean;
   replies: RuleMessage[];
 }
 
@@ -43,6 +43,9 @@ interface PeerState {
   messages: number;
   counter: number;
   timers: Set<NodeJS.Timeout>;
+  /** The rules that apply to this connection, for the rule set they were taken from. */
+  matcher?: ConnMatcher<CompiledRule>;
+  matcherOf?: RuleSet<CompiledRule>;
   last?: MessageView;
   /** A script step waiting for a message. */
   waiter?: { match: (c: ConnFacts, m: MessageView) => boolean; done: (ok: boolean) => void };
@@ -96,7 +99,7 @@ export const DEFAULT_TIMEOUT_CLOSE: RuleClose = { code: 4408, reason: 'timeout' 
 
 export class ServerBehaviour implements Behaviour {
   private doc: RulesFile = {};
-  private rules = new RuleIndex<CompiledRule>([]);
+  private rules = new RuleSet<CompiledRule>([]);
   private scripts: CompiledScript[] = [];
   private readonly templates = new Templates();
   private readonly peers = new Map<number, PeerState>();
@@ -174,7 +177,12 @@ export class ServerBehaviour implements Behaviour {
       st.replay.onClientMessage?.();
       return 'handled';
     }
-    const r = this.rules.first(st.facts, mv);
+    if (st.matcherOf !== this.rules) {
+      // Connection conditions are settled once per connection and rule set, not per message.
+      st.matcherOf = this.rules;
+      st.matcher = this.rules.forConnection(st.facts);
+    }
+    const r = st.matcher?.first(mv);
     return r ? this.fire(r, st, mv) : undefined;
   }
 
@@ -253,7 +261,7 @@ export class ServerBehaviour implements Behaviour {
       protocol: st?.peer.protocol ?? '',
       messageNumber: mv?.messageNumber ?? 0,
       counter,
-      ...(mv ? { message: { data: mv.data, isBinary: mv.isBinary } } : {}),
+      ...(mv ? { message: { data: mv.data, isBinary: mv.isBinary, json: () => mv.json() } } : {}),
     });
     if (m.text !== undefined)
       return { data: Buffer.from(this.templates.text(m.text, view)), binary: false };
@@ -459,7 +467,10 @@ export class ServerBehaviour implements Behaviour {
   private tick(run: RunningPush): void {
     const p = run.push;
     const field = `pushes[${p.id}].message`;
-    if (p.to === 'broadcast') {
+    // Broadcast renders once per tick; so does "each" when the message is the same for every connection
+    // (literal text, now.*): 1,000 connections then cost 1,000 sends, not 1,000 renders.
+    const once = p.to === 'broadcast' || this.templates.sameForEveryConnection(p.message);
+    if (once) {
       let out: { data: Buffer; binary: boolean };
       try {
         out = this.render(undefined, p.message, undefined, run.ticks);
@@ -590,7 +601,7 @@ export class ServerBehaviour implements Behaviour {
       protocol: input.protocol ?? '',
     };
     const mv = new MessageView(input.data, input.isBinary, input.messageNumber ?? 1);
-    const r = rules.first(facts, mv);
+    const r = rules.forConnection(facts).first(mv);
     if (!r) return { rule: null, outcome: this.mode(), sends: [], errors: [] };
     const fake = {
       peer: { conn: 0, index: facts.index, path: facts.path, protocol: facts.protocol },
@@ -640,7 +651,7 @@ export class ServerBehaviour implements Behaviour {
   }
 }
 
-function compileRules(doc: RulesFile): RuleIndex<CompiledRule> {
+function compileRules(doc: RulesFile): RuleSet<CompiledRule> {
   const out: CompiledRule[] = [];
   (doc.rules ?? []).forEach((rule, index) => {
     if (rule.enabled === false) return;
@@ -648,12 +659,11 @@ function compileRules(doc: RulesFile): RuleIndex<CompiledRule> {
       index,
       rule,
       ...(rule.match ? { when: rule.match } : {}),
-      match: compileMatch(rule.match),
       replies:
         rule.reply === undefined ? [] : Array.isArray(rule.reply) ? rule.reply : [rule.reply],
     });
   });
-  return new RuleIndex(out);
+  return new RuleSet(out);
 }
 
 function closePeer(peer: Peer, c: RuleClose): void {

@@ -10,6 +10,7 @@ import { checkRules, formatProblem } from '../../../shared/rules';
 import { ServerManager } from '../server-manager';
 import type { FrameEvent, LogEvent } from '../types';
 import { waitFor } from '../testing';
+import Mustache from 'mustache';
 import { Templates } from './template';
 import { compileMatch, MessageView } from './match';
 import { toHar } from '../har';
@@ -131,6 +132,52 @@ describe('templates', () => {
     expect(Number(t.text('{{#randomInt}}5-6{{/randomInt}}', v))).toBeGreaterThanOrEqual(5);
     expect(t.text('{{now.iso}}', v)).toMatch(/^\d{4}-\d\d-\d\dT/);
   });
+  it('uses the JSON the matchers parsed (no second parse) and one time for every now.* in a render', () => {
+    let parsed = 0;
+    const v = t.view({
+      conn: 1,
+      connection: 1,
+      path: '/',
+      query: {},
+      headers: {},
+      protocol: '',
+      messageNumber: 1,
+      counter: 1,
+      message: {
+        data: Buffer.from('{"id":1}'),
+        isBinary: false,
+        json: () => (parsed++, { id: 9 }),
+      },
+    });
+    expect(t.json({ a: '{{json.id}}', b: '{{json.id}}', c: 'x' }, v)).toBe('{"a":9,"b":9,"c":"x"}');
+    expect(parsed).toBe(1);
+    const [iso, ms] = t.text('{{now.iso}} {{now.ms}}', v).split(' ');
+    expect(new Date(iso as string).getTime()).toBe(Number(ms));
+  });
+  it('plain templates (text and top-level tags) render exactly as mustache does', () => {
+    const v = view('x');
+    for (const tpl of [
+      'tick {{counter}}',
+      '{{conn}}-{{connection}}-{{path}}-{{protocol}}-{{messageNumber}}',
+      '{{{counter}}} {{&conn}} {{ counter }}',
+      '{{missing}}|{{counter}}',
+      'a {{#counter}}yes{{/counter}}',
+      '{{=<% %>=}}<% counter %>',
+    ]) {
+      expect(t.text(tpl, v)).toBe(
+        Mustache.render(tpl, v, undefined, { escape: (s: unknown) => String(s) }),
+      );
+    }
+    expect(t.sameForEveryConnection({ json: { at: '{{now.iso}}', k: 'x' } })).toBe(true);
+    expect(t.sameForEveryConnection({ text: 'tick' })).toBe(true);
+    for (const text of [
+      '{{counter}}',
+      '{{uuid}}',
+      '{{now.iso}} {{conn}}',
+      '{{#now}}{{iso}}{{/now}}',
+    ])
+      expect(t.sameForEveryConnection({ text })).toBe(false);
+  });
   it('cannot reach prototypes, the environment or code', () => {
     const v = view('{"a":1}');
     for (const s of [
@@ -139,6 +186,9 @@ describe('templates', () => {
       '{{json.__proto__}}',
       '{{process}}',
       '{{query.constructor}}',
+      '{{now.constructor}}',
+      '{{now.__proto__}}',
+      '{{headers.__proto__}}',
     ])
       expect(t.text(s, v)).toBe('');
     // A string's methods are not callable with arguments; the worst is a builtin called with none.
@@ -271,6 +321,37 @@ describe('rules on a live server', () => {
     });
   });
 
+  it('an "each" push renders per connection, or once per tick when the message is the same for all', async () => {
+    const url = await start(
+      {
+        pushes: [
+          { id: 'own', everyMs: 20, message: { text: 'n={{counter}} c={{conn}}' } },
+          { id: 'same', everyMs: 20, message: { json: { t: 'tick', at: '{{now.ms}}' } } },
+        ],
+      },
+      'silent',
+    );
+    const a = await Client.open(url);
+    const b = await Client.open(url);
+    const [connA, connB] = manager!.behaviours.get('s').connections();
+    const p = manager!.behaviours.get('s');
+    p.startPush('own');
+    await a.next(3);
+    await b.next(3);
+    p.stopPush('own');
+    expect(a.got.slice(0, 3).map((g) => g.text)).toEqual([1, 2, 3].map((n) => `n=${n} c=${connA}`));
+    expect(b.got.slice(0, 3).map((g) => g.text)).toEqual([1, 2, 3].map((n) => `n=${n} c=${connB}`));
+    await new Promise((r) => setTimeout(r, 60));
+    const [na, nb] = [a.got.length, b.got.length];
+    p.startPush('same');
+    await waitFor(() => a.got.length >= na + 3 && b.got.length >= nb + 3, '3 ticks each');
+    p.stopPush('same');
+    // One render per tick: both connections got the very same text, tick by tick.
+    const ta = a.got.slice(na, na + 3).map((g) => g.text);
+    expect(b.got.slice(nb, nb + 3).map((g) => g.text)).toEqual(ta);
+    expect(JSON.parse(ta[0] as string)).toMatchObject({ t: 'tick' });
+  });
+
   it('replays a recorded session (HAR) with its timing, waiting for the client', async () => {
     const url = await start({});
     const rec = await Client.open(url);
@@ -351,7 +432,8 @@ describe('rules files', () => {
 
 describe('rule index', () => {
   it('finds exactly the first matching rule across text, pointer and generic lists', async () => {
-    const { RuleIndex, compileMatch: cm, MessageView: MV } = await import('./match');
+    const { compileMatch: cm, MessageView: MV } = await import('./match');
+    const { RuleSet } = await import('./rule-set');
     const defs = [
       { when: { contains: 'zz' } },
       { when: { pointer: '/type', value: 'a' } },
@@ -360,10 +442,10 @@ describe('rule index', () => {
       { when: { opcode: 'binary' as const } },
       { when: {} },
     ].map((d, index) => ({ index, ...d, match: cm(d.when) }));
-    const idx = new RuleIndex(defs);
     const facts = { index: 1, path: '/', query: new URLSearchParams(), headers: {}, protocol: '' };
+    const idx = new RuleSet(defs).forConnection(facts);
     const first = (s: string, bin = false, n = 1) =>
-      idx.first(facts, new MV(Buffer.from(s), bin, n))?.index;
+      idx.first(new MV(Buffer.from(s), bin, n))?.index;
     expect(first('{"type":"a"}')).toBe(1);
     expect(first('{"type":"zz"}')).toBe(0);
     expect(first('{"type":"b"}')).toBe(5);

@@ -9,6 +9,7 @@
 // being read stays put). Scrolling back to the bottom or closing the selection resumes what they paused.
 import type { LogEventDto } from '../../../shared/api';
 import { matches, toRow, type LogFilter, type LogRow } from './log-rows';
+import { replaySelection } from './log-replay';
 export type { LogFilter, LogRow } from './log-rows';
 import type { Api } from './api';
 import { errorText } from './format';
@@ -37,6 +38,8 @@ export class FrameLogState {
 
   filter = $state<LogFilter>({ server: '', conn: '', dir: '', opcode: '', search: '' });
   selectedSeq = $state<number | null>(null);
+  /** The other end of a range selected with Shift from the selected row (replay a stretch of a connection). */
+  rangeEndSeq = $state<number | null>(null);
 
   readonly all = $derived.by(() => {
     void this.version;
@@ -62,6 +65,8 @@ export class FrameLogState {
       .sort((a, b) => Number(a) - Number(b))
       .filter((c, i, all) => i === 0 || all[i - 1] !== c);
   });
+  /** The selected range of one connection (from the selected row to the Shift-selected end), for replay. */
+  readonly replay = $derived(replaySelection(this.all, this.selectedSeq, this.rangeEndSeq));
   readonly selected = $derived(
     this.selectedSeq === null ? null : (this.all.find((r) => r.seq === this.selectedSeq) ?? null),
   );
@@ -179,8 +184,16 @@ export class FrameLogState {
     if (this.paused && this.pausedBy === by) this.resume();
   }
 
-  /** Select a row (pauses following so it stays put), or null to close the selection. */
-  select(seq: number | null): void {
+  /**
+   * Select a row (pauses following so it stays put), or null to close the selection. `extend` (Shift)
+   * keeps the selected row and makes `seq` the other end of a range.
+   */
+  select(seq: number | null, extend = false): void {
+    if (extend && seq !== null && this.selectedSeq !== null) {
+      this.rangeEndSeq = seq === this.selectedSeq ? null : seq;
+      return;
+    }
+    this.rangeEndSeq = null;
     this.selectedSeq = seq;
     if (seq === null) this.resumeIf('select');
     else this.pause('select');
@@ -224,6 +237,7 @@ export class FrameLogState {
       this.dropped = 0;
       this.arrivedWhilePaused = 0;
       this.selectedSeq = null;
+      this.rangeEndSeq = null;
       this.error = null;
       this.version++;
     } catch (e) {

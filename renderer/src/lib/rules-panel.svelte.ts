@@ -3,7 +3,8 @@
 // desktop app and in web mode.
 import type { PushStatusDto, RuleTryResult, RulesStatusDto } from '../../../shared/api';
 import type { Api } from './api';
-import { errorText } from './format';
+import { q } from '../../../shared/errors';
+import { base64ToBytes, bytesToBase64, errorText, parseHex } from './format';
 import { checkRulesText } from './rules-text';
 import type { UiError } from './studio.svelte';
 
@@ -15,6 +16,8 @@ export class RulesPanel {
   error = $state<UiError | null>(null);
   notice = $state('');
   tryText = $state('');
+  /** How tryText is read: as a text message, or as hex digits of a binary message. */
+  tryAs = $state<'text' | 'hex'>('text');
   tryMessageNumber = $state(1);
   tryResult = $state<RuleTryResult | null>(null);
   pushes = $state<PushStatusDto[]>([]);
@@ -65,10 +68,24 @@ export class RulesPanel {
   /** Try against the text being edited when it is valid (nothing is saved or sent). */
   async tryMessage(): Promise<void> {
     const c = this.check;
+    let message: { text: string } | { dataBase64: string } = { text: this.tryText };
+    if (this.tryAs === 'hex') {
+      const hex = parseHex(this.tryText);
+      if (!hex.bytes) {
+        this.tryResult = null;
+        this.error = {
+          message: `try a binary message: ${q(this.tryText.slice(0, 40))} is not hex (${hex.error})`,
+          hint: 'write the bytes as hex digits, e.g. "de ad be ef" or "0xca 0xfe", or choose Text',
+          field: 'tryText',
+        };
+        return;
+      }
+      message = { dataBase64: bytesToBase64(hex.bytes) };
+    }
     await this.run(async () => {
       this.tryResult = await this.api.call('rules.try', {
         serverId: this.serverId,
-        text: this.tryText,
+        ...message,
         messageNumber: Math.max(1, Math.floor(Number(this.tryMessageNumber) || 1)),
         ...(c.ok ? { rules: c.value } : {}),
       });
@@ -127,4 +144,12 @@ export class RulesPanel {
       this.busy = false;
     }
   }
+}
+
+/** What a tried rule would send, for the page: the text, or "binary N B: de ad …" (first 64 bytes). */
+export function sendPreview(s: { text?: string; dataBase64?: string }): string {
+  if (s.text !== undefined) return s.text;
+  const b = base64ToBytes(s.dataBase64 ?? '');
+  const hex = Array.from(b.subarray(0, 64), (x) => x.toString(16).padStart(2, '0')).join(' ');
+  return `binary ${b.length} B: ${hex}${b.length > 64 ? ' …' : ''}`;
 }
