@@ -204,6 +204,34 @@ describe('rules with real peers', () => {
     await waitFor(() => frames(s).some((e) => e.source === 'rule'), 'rule frame');
   });
 
+  it('wscat: three messages (-x is repeatable), then the server closes with 4001 and wscat exits', async () => {
+    const s = await serve(rpcRules);
+    // -w -1: wscat never closes by itself, so its exit can only come from the server's close.
+    const r = await wscat([
+      '-c',
+      s.url,
+      '-x',
+      '{"id":"w1","method":"getUser"}',
+      '-x',
+      'second',
+      '-x',
+      'third',
+      '-w',
+      '-1',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(JSON.parse(lines[0] as string)).toMatchObject({ id: 'w1', result: { name: 'Ada' } });
+    expect(lines.slice(1)).toEqual(['second']);
+    await waitFor(() => s.events.some((e) => e.type === 'close'), 'close event');
+    expect(frames(s).filter((e) => e.dir === 'in' && e.opcode === 'text')).toHaveLength(3);
+    expect(frames(s).find((e) => e.opcode === 'close' && e.dir === 'out')).toMatchObject({
+      closeCode: 4001,
+      closeReason: 'too many messages',
+    });
+    expect(s.events.find((e) => e.type === 'close')).toMatchObject({ code: 4001, by: 'server' });
+  });
+
   it('Python: a scripted login, and the timeout path closes with the chosen code', async () => {
     const rules = JSON.parse(
       fs.readFileSync(path.join(root, 'examples/rules/login-script.json'), 'utf8'),
