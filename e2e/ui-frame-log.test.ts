@@ -135,7 +135,9 @@ describe('Frame log under a flood', () => {
       .then(() => api.call('log.snapshot', { limit: 100_000 }));
     expect(snap.dropped).toBe(total - snap.capacity);
     await expect.poll(() => count('dropped'), { timeout: 30_000 }).toBe(total - snap.capacity);
-    expect(await count('showing')).toBe(snap.capacity);
+    // The page may have been sent only the newest events during the flood: it reads the ring again once
+    // the pushes calm down, and then shows all the engine holds.
+    await expect.poll(() => count('showing'), { timeout: 10_000 }).toBe(snap.capacity);
     // Virtualised: a window of rows in the DOM, not thousands.
     const domRows = await page.locator('.vrow').count();
     expect(domRows).toBeGreaterThan(5);

@@ -51,8 +51,8 @@ function fakeEngine(snapshot: {
   return { api: api as never, push: (b: Batch) => push?.(b), calls };
 }
 
-/** Row building is chunked over macrotasks: wait until they ran. */
-const settle = () => new Promise((r) => setTimeout(r, 20));
+/** Row building is chunked over macrotasks and published at most every RENDER_MS: wait for both. */
+const settle = () => new Promise((r) => setTimeout(r, FrameLogState.RENDER_MS + 20));
 
 describe('FrameLogState', () => {
   it('shows the engine counters over one scope, also for events it never held', async () => {
