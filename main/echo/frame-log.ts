@@ -52,7 +52,7 @@ interface Subscriber {
   maxEvents: number;
   maxBytes: number;
   intervalMs: number;
-  /** performance.now() of the last push. */
+  /** Date.now() of the last push. */
   lastPush: number;
 }
 
@@ -392,13 +392,14 @@ export class FrameLog {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     const oldest = this.oldest();
-    const t = performance.now();
+    const t = Date.now();
     let wait = Infinity;
     for (const sub of [...this.subs]) {
       if (sub.cursor >= this.seq) continue;
-      // 1 ms of slack: a timer may fire a little early.
+      // 1 ms of slack: a timer may fire a little early. More than the interval left: the clock was set
+      // back, push now.
       const left = sub.lastPush + sub.intervalMs - 1 - t;
-      if (!now && left > 0) {
+      if (!now && left > 0 && left < sub.intervalMs) {
         wait = Math.min(wait, left);
         continue;
       }
