@@ -209,6 +209,9 @@ async function main() {
           // The browser's CPU (every Chromium process) per message: taken from the same 2 cores.
           if (pagePid) acc[`${scheme}/${r.name}`].page.push((page * 1000) / m.count);
           for (const x of m.rtts) acc[`${scheme}/${r.name}`].rtts.push(x);
+          // The page reads the engine's ring again once the flood is over: let it finish before the next
+          // row is measured, so that its catch-up is not billed to another shell.
+          await r.server.settle?.();
         }
       }
       process.stderr.write('.');
@@ -452,6 +455,11 @@ async function startWeb(env, tmp, tls) {
       ports,
       pid: p.pid,
       // playwright-core's launch() hides the process: the browser is our child named chromium.
+      settle: () =>
+        page
+          .locator('[data-count="not-live"]')
+          .waitFor({ state: 'detached', timeout: 10_000 })
+          .catch(() => {}),
       pagePid: () => {
         for (const d of fs.readdirSync('/proc')) {
           if (!/^\d+$/.test(d) || d === String(process.pid)) continue;
