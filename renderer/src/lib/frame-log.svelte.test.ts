@@ -155,6 +155,24 @@ describe('FrameLogState', () => {
     expect(log.view.length).toBe(3); // frozen under the reader
   });
 
+  it('takes no pushes while hidden, and reads the ring again when shown', async () => {
+    const eng = fakeEngine({ events: frames(1, 3), received: 3, dropped: 0, capacity: 100 });
+    const log = new FrameLogState(eng.api);
+    log.start();
+    await settle();
+    log.setVisible(false);
+    eng.push({ events: frames(4, 9), missed: 0, dropped: 0, received: 9 });
+    await settle();
+    expect([log.received, log.view.length]).toEqual([3, 3]);
+    Object.assign(eng.snapshot, { events: frames(1, 9), received: 9 });
+    log.setVisible(true);
+    await settle();
+    expect([log.received, log.view.length]).toEqual([9, 9]);
+    eng.push({ events: frames(10, 10), missed: 0, dropped: 0, received: 10 });
+    await settle();
+    expect(log.view.at(-1)?.seq).toBe(10);
+  });
+
   it('a smaller limit asks the engine and trims the rows the page holds', async () => {
     const eng = fakeEngine({ events: frames(1, 8), received: 8, dropped: 0, capacity: 10 });
     const log = new FrameLogState(eng.api);

@@ -91,8 +91,27 @@ export class FrameLogState {
   constructor(readonly api: Api) {}
 
   start(): void {
-    if (this.#unsub) return;
+    if (this.#unsub || this.#hidden) return;
     // Subscribe first and hold batches until the snapshot is in, then drop duplicates by seq.
+    this.#subscribe();
+    this.#sync(false);
+  }
+
+  #hidden = false;
+  /**
+   * A hidden page (a background tab, a minimised window) shows nothing, so it takes no pushes; shown
+   * again, it reads the engine's ring, as after a flood.
+   */
+  setVisible(visible: boolean): void {
+    if (visible !== this.#hidden) return;
+    this.#hidden = !visible;
+    if (!visible) return this.stop();
+    this.#subscribe();
+    this.#gap = false;
+    this.#sync(true);
+  }
+
+  #subscribe(): void {
     this.#unsub = this.api.on('log.batch', (b) => {
       if (this.#pending) this.#pending.push(b.events);
       else this.#apply(b.events);
@@ -102,7 +121,6 @@ export class FrameLogState {
       // Rows still being built publish themselves (with these counters) when they are done.
       if (!this.#draining) this.#schedule();
     });
-    this.#sync(false);
   }
 
   stop(): void {
