@@ -160,7 +160,9 @@ describe('Frame log under a flood', () => {
       .then(() => api.call('log.snapshot', { limit: 100_000 }));
     expect(snap.dropped).toBe(total - snap.capacity);
     await expect.poll(() => count('dropped'), { timeout: 30_000 }).toBe(total - snap.capacity);
-    expect(await count('showing')).toBe(snap.capacity);
+    // The page may have been sent only the newest events during the flood: it reads the ring again once
+    // the pushes calm down, and then shows all the engine holds.
+    await expect.poll(() => count('showing'), { timeout: 10_000 }).toBe(snap.capacity);
   });
 
   it('renders a window of rows, not thousands', async () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   DEFAULT_MAX_PUSH_BYTES,
   DEFAULT_MAX_PUSH_EVENTS,
@@ -112,6 +112,46 @@ describe('FrameLog ring buffer', () => {
     log.add(frame(1, 'after'));
     await new Promise((r) => setTimeout(r, 80));
     expect(batches.length).toBe(1);
+  });
+
+  it('pushes to a subscriber at most once per its intervalMs, without losing events; others keep flushMs', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      const log = new FrameLog({ capacity: 1000, flushMs: 50 });
+      const fast: { at: number; n: number }[] = [];
+      const slow: { at: number; n: number }[] = [];
+      log.subscribe((b) => fast.push({ at: Date.now(), n: b.events.length }));
+      log.subscribe((b) => slow.push({ at: Date.now(), n: b.events.length }), { intervalMs: 200 });
+      // The first event after a quiet spell goes out after flushMs to both.
+      log.add(frame(1, 'first'));
+      vi.advanceTimersByTime(50);
+      expect([fast.length, slow.length]).toEqual([1, 1]);
+      // Then one event every 25 ms for a second.
+      for (let i = 0; i < 40; i++) {
+        log.add(frame(1, `m${i}`));
+        vi.advanceTimersByTime(25);
+      }
+      vi.advanceTimersByTime(250);
+      const sum = (a: { n: number }[]) => a.reduce((s, x) => s + x.n, 0);
+      expect(sum(fast)).toBe(41);
+      expect(sum(slow)).toBe(41);
+      expect(fast.length).toBeGreaterThanOrEqual(20);
+      expect(slow.length).toBeLessThanOrEqual(7);
+      for (let i = 1; i < slow.length; i++) {
+        expect(
+          (slow[i] as { at: number }).at - (slow[i - 1] as { at: number }).at,
+        ).toBeGreaterThanOrEqual(199);
+      }
+      // flush() pushes now, whatever the interval.
+      log.add(frame(1, 'now'));
+      log.flush();
+      expect(slow.at(-1)?.n).toBe(1);
+      expect(() => log.subscribe(() => {}, { intervalMs: 0 })).toThrow(
+        /intervalMs must be a positive integer, got 0/,
+      );
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('reports what a subscriber missed when the ring wrapped between pushes, and filters by server', async () => {

@@ -37,6 +37,11 @@ export interface SubscribeOptions {
   maxEvents?: number;
   /** Most preview bytes per push (default DEFAULT_MAX_PUSH_BYTES); the newest event always goes out. */
   maxBytes?: number;
+  /**
+   * At least this many ms between two pushes (default flushMs): a window renders every push it gets, so
+   * it asks for fewer. The first event after a quiet spell still goes out after flushMs.
+   */
+  intervalMs?: number;
 }
 
 interface Subscriber {
@@ -46,6 +51,9 @@ interface Subscriber {
   cursor: number;
   maxEvents: number;
   maxBytes: number;
+  intervalMs: number;
+  /** Date.now() of the last push. */
+  lastPush: number;
 }
 
 /** Distributive Omit, so each event variant keeps its own fields. */
@@ -271,7 +279,7 @@ export class FrameLog {
 
   private arm(): void {
     if (this.subs.size > 0 && this.timer === undefined) {
-      this.timer = setTimeout(() => this.flush(), this.flushMs);
+      this.timer = setTimeout(() => this.tick(), this.flushMs);
       this.timer.unref();
     }
   }
@@ -342,18 +350,28 @@ export class FrameLog {
     const start = opts.replay ? this.oldest() : this.seq;
     const maxEvents = opts.maxEvents ?? DEFAULT_MAX_PUSH_EVENTS;
     const maxBytes = opts.maxBytes ?? DEFAULT_MAX_PUSH_BYTES;
+    const intervalMs = opts.intervalMs ?? this.flushMs;
     for (const [name, n] of [
       ['maxEvents', maxEvents],
       ['maxBytes', maxBytes],
+      ['intervalMs', intervalMs],
     ] as const) {
       if (!Number.isInteger(n) || n < 1) {
         throw new RangeError(`frame log ${name} must be a positive integer, got ${n}`);
       }
     }
-    const sub: Subscriber = { fn, serverId: opts.serverId, cursor: start, maxEvents, maxBytes };
+    const sub: Subscriber = {
+      fn,
+      serverId: opts.serverId,
+      cursor: start,
+      maxEvents,
+      maxBytes,
+      intervalMs,
+      lastPush: -Infinity,
+    };
     this.subs.add(sub);
     if (opts.replay && this.seq > start && this.timer === undefined) {
-      this.timer = setTimeout(() => this.flush(), 0);
+      this.timer = setTimeout(() => this.tick(), 0);
       this.timer.unref();
     }
     return () => {
@@ -361,13 +379,31 @@ export class FrameLog {
     };
   }
 
-  /** Push pending events to every subscriber now (also called by the timer). */
+  /** Push pending events to every subscriber now, whatever its interval. */
   flush(): void {
+    this.tick(true);
+  }
+
+  /**
+   * The timer: push to every subscriber whose interval has passed; if one still has events pending, come
+   * back when its interval ends (or after flushMs, for events of the others meanwhile).
+   */
+  private tick(now = false): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     const oldest = this.oldest();
+    const t = Date.now();
+    let wait = Infinity;
     for (const sub of [...this.subs]) {
       if (sub.cursor >= this.seq) continue;
+      // 1 ms of slack: a timer may fire a little early. More than the interval left: the clock was set
+      // back, push now.
+      const left = sub.lastPush + sub.intervalMs - 1 - t;
+      if (!now && left > 0 && left < sub.intervalMs) {
+        wait = Math.min(wait, left);
+        continue;
+      }
+      sub.lastPush = t;
       const from = Math.max(sub.cursor, oldest);
       const { events, skipped } = this.newest(from, sub);
       const missed = Math.max(0, oldest - sub.cursor) + skipped;
@@ -379,6 +415,10 @@ export class FrameLog {
         // A failing subscriber must not stop the others or the server; it is dropped.
         this.subs.delete(sub);
       }
+    }
+    if (wait !== Infinity && this.timer === undefined) {
+      this.timer = setTimeout(() => this.tick(), Math.min(this.flushMs, Math.ceil(wait) + 1));
+      this.timer.unref();
     }
   }
 

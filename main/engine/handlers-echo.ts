@@ -40,6 +40,8 @@ export interface EchoPart {
 
 /** Preview bytes per frame-log push to a window (see subscribeLog). */
 export const UI_PUSH_BYTES = 64 * 1024;
+/** Least ms between two frame-log pushes to a window (see subscribeLog). */
+export const UI_PUSH_MS = 200;
 
 export function echoHandlers(d: EngineDeps): EchoPart {
   let manager: ServerManager | undefined;
@@ -99,11 +101,14 @@ export function echoHandlers(d: EngineDeps): EchoPart {
     },
     subscribeLog(cb) {
       // A window (Electron or a browser tab) parses and renders every event it is sent, on the same cores
-      // as the servers: it gets a quarter of the preview bytes a terminal gets (~1,250 1-KiB frames/s;
-      // small frames are still bounded by the event count). bench/shells.mjs measures the cost.
+      // as the servers, and each push costs it a fixed share besides (measured: 20 pushes/s of 64 KiB took
+      // Chromium ~60 ms of CPU per second before any rendering). So a window gets at most one push per
+      // UI_PUSH_MS, each the newest UI_PUSH_BYTES of previews (~300 1-KiB frames/s) or 2,500 events
+      // (12,500 small frames/s); the rest is counted as missed, and the page reads the ring again once the
+      // pushes calm down (renderer/src/lib/frame-log.svelte.ts). bench/shells.mjs measures the cost.
       return m().log.subscribe(
         (b) => cb({ events: b.events, missed: b.missed, dropped: b.dropped, received: b.received }),
-        { maxBytes: UI_PUSH_BYTES },
+        { maxBytes: UI_PUSH_BYTES, intervalMs: UI_PUSH_MS },
       );
     },
     frameLog: () => m().log,

@@ -31,6 +31,7 @@ function fakeEngine(snapshot: {
   dropped: number;
   capacity: number;
 }) {
+  // Tests may replace snapshot's fields: the engine's ring as it is now.
   let push: ((b: Batch) => void) | undefined;
   const calls: { name: string; input: unknown }[] = [];
   const api = {
@@ -48,23 +49,28 @@ function fakeEngine(snapshot: {
       return { ok: true };
     },
   };
-  return { api: api as never, push: (b: Batch) => push?.(b), calls };
+  return { api: api as never, push: (b: Batch) => push?.(b), calls, snapshot };
 }
 
 /** Row building is chunked over macrotasks: poll until the rows are there (vi.waitFor: every 50 ms, 1 s). */
 const rowsUpTo = (log: FrameLogState, seq: number) =>
   vi.waitFor(() => expect(log.view.at(-1)?.seq).toBe(seq));
+/** Row building is chunked over macrotasks and published at most every RENDER_MS: wait for both. */
+const settle = () => new Promise((r) => setTimeout(r, FrameLogState.RENDER_MS + 20));
 
 describe('FrameLogState', () => {
   it('shows the engine counters over one scope, also for events it never held', async () => {
     const eng = fakeEngine({ events: frames(6, 15), received: 15, dropped: 5, capacity: 10 });
     const log = new FrameLogState(eng.api);
     log.start();
-    await rowsUpTo(log, 15);
-    expect([log.received, log.dropped, log.capacity, log.view.length]).toEqual([15, 5, 10, 10]);
+    await vi.waitFor(() =>
+      expect([log.received, log.dropped, log.capacity, log.view.length]).toEqual([15, 5, 10, 10]),
+    );
     eng.push({ events: frames(16, 17), missed: 0, dropped: 7, received: 17 });
-    await rowsUpTo(log, 17);
-    expect([log.received, log.dropped, log.view.length]).toEqual([17, 7, 10]);
+    // Rows and counters are published together, at most every RENDER_MS: poll for both.
+    await vi.waitFor(() =>
+      expect([log.received, log.dropped, log.view.length]).toEqual([17, 7, 10]),
+    );
     expect(log.view.at(-1)?.seq).toBe(17);
     // received = kept + dropped, as the screen shows them.
     expect(log.received - log.dropped).toBe(log.view.length);
@@ -96,6 +102,81 @@ describe('FrameLogState', () => {
     log.select(4);
     log.select(null);
     expect(log.paused).toBe(false);
+  });
+
+  it('publishes rows and counters together, at most once per RENDER_MS while they stream in', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      const eng = fakeEngine({ events: frames(1, 2), received: 2, dropped: 0, capacity: 100 });
+      const log = new FrameLogState(eng.api);
+      log.start();
+      await vi.advanceTimersByTimeAsync(FrameLogState.RENDER_MS + 50);
+      // The first push after a quiet spell shows at once (its rows are built in one macrotask)...
+      eng.push({ events: frames(3, 3), missed: 0, dropped: 0, received: 3 });
+      await vi.advanceTimersByTimeAsync(1);
+      expect([log.received, log.view.length]).toEqual([3, 3]);
+      const shown = log.version;
+      // ...the next ones within RENDER_MS wait for the next publish, rows (the view's version) and
+      // counters alike.
+      eng.push({ events: frames(4, 5), missed: 0, dropped: 0, received: 5 });
+      await vi.advanceTimersByTimeAsync(FrameLogState.RENDER_MS - 10);
+      expect([log.received, log.version]).toEqual([3, shown]);
+      await vi.advanceTimersByTimeAsync(10);
+      expect([log.received, log.version, log.view.length]).toEqual([5, shown + 1, 5]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('counts what it was not sent live, then reads the ring again once pushes calm down', async () => {
+    const eng = fakeEngine({ events: frames(1, 4), received: 4, dropped: 0, capacity: 100 });
+    const log = new FrameLogState(eng.api);
+    log.start();
+    await settle();
+    expect(log.notLive).toBe(0);
+    // The log was busy: the engine sent the newest 2 of 30 new events and counted 28 as missed.
+    eng.push({ events: frames(33, 34), missed: 28, dropped: 0, received: 34 });
+    await settle();
+    expect([log.received, log.view.length, log.notLive]).toEqual([34, 6, 28]);
+    expect(eng.calls.filter((c) => c.name === 'log.snapshot')).toHaveLength(1);
+    // Quiet for QUIET_MS: the page asks for the ring and then holds what the engine holds.
+    Object.assign(eng.snapshot, { events: frames(1, 34), received: 34 });
+    await vi.waitFor(() => expect(log.view.length).toBe(34), {
+      timeout: FrameLogState.QUIET_MS + FrameLogState.RENDER_MS * 4,
+    });
+    expect(log.view.map((r) => r.seq)).toEqual(frames(1, 34).map((e) => e.seq));
+    expect(log.notLive).toBe(0);
+    expect(eng.calls.filter((c) => c.name === 'log.snapshot')).toHaveLength(2);
+  });
+
+  it('counts every event the engine received while paused, also those it did not send', async () => {
+    const eng = fakeEngine({ events: frames(1, 3), received: 3, dropped: 0, capacity: 100 });
+    const log = new FrameLogState(eng.api);
+    log.start();
+    await settle();
+    log.pause();
+    eng.push({ events: frames(12, 13), missed: 8, dropped: 0, received: 13 });
+    await settle();
+    expect(log.arrivedWhilePaused).toBe(10);
+    expect(log.view.length).toBe(3); // frozen under the reader
+  });
+
+  it('takes no pushes while hidden, and reads the ring again when shown', async () => {
+    const eng = fakeEngine({ events: frames(1, 3), received: 3, dropped: 0, capacity: 100 });
+    const log = new FrameLogState(eng.api);
+    log.start();
+    await settle();
+    log.setVisible(false);
+    eng.push({ events: frames(4, 9), missed: 0, dropped: 0, received: 9 });
+    await settle();
+    expect([log.received, log.view.length]).toEqual([3, 3]);
+    Object.assign(eng.snapshot, { events: frames(1, 9), received: 9 });
+    log.setVisible(true);
+    await settle();
+    expect([log.received, log.view.length]).toEqual([9, 9]);
+    eng.push({ events: frames(10, 10), missed: 0, dropped: 0, received: 10 });
+    await settle();
+    expect(log.view.at(-1)?.seq).toBe(10);
   });
 
   it('a smaller limit asks the engine and trims the rows the page holds', async () => {

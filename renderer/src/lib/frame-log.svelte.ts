@@ -1,5 +1,12 @@
 // Live frame log for the UI. Built for floods: events arrive in batches (<= 1 push per ~50 ms), rows are
-// plain frozen objects in a non-reactive ring (no deep proxies), and the view is recomputed once per batch.
+// plain frozen objects in a non-reactive ring (no deep proxies), and the view and the counters are
+// published at most once per RENDER_MS (the first batch after a quiet spell at once): each publish costs
+// the page a layout and a paint, on the same cores as the servers, and nobody reads 20 row updates a
+// second. bench/shells.mjs measures the browser's CPU per message.
+//
+// While the log is busier than a window's push budget (the engine sends the newest events and counts the
+// rest as missed), the page says how many events the engine holds that it was not sent (`notLive`), and
+// once the pushes calm down it fetches the engine's ring again, so the rows end up what the engine holds.
 // The page keeps at most `capacity` rows, the same capacity as the engine's ring buffer, so it shows what
 // the engine holds. The counters are the engine's, over one scope (since the last clear, surviving a
 // reload): received = kept + dropped.
@@ -22,17 +29,32 @@ export class FrameLogState {
   #pending: LogEventDto[][] | null = null;
   #unsub: (() => void) | null = null;
 
-  /** Bumped once per applied batch; the derived view depends on it. */
+  /** Bumped at most once per RENDER_MS while rows arrive; the derived view depends on it. */
   version = $state(0);
   capacity = $state(10_000);
-  /** Engine counters since the last clear: received = kept + dropped. */
+  /** Engine counters since the last clear: received = kept + dropped (published with the rows). */
   dropped = $state(0);
   received = $state(0);
+  /** The newest counters from the engine, published with the next render. */
+  #counters = { dropped: 0, received: 0 };
+  #renderTimer: ReturnType<typeof setTimeout> | null = null;
+  #lastRender = -Infinity;
+  #rowsChanged = false;
+  /** Longest gap between two publishes of rows and counters while they stream in. */
+  static readonly RENDER_MS = 250;
+  /** Events the engine holds that this page was not sent (it got the newest while the log was busy). */
+  notLive = $state(0);
+  /** A push said events were missed since the page last read the whole ring. */
+  #gap = false;
+  #quietTimer: ReturnType<typeof setTimeout> | null = null;
+  /** No push for this long after a gap: the flood is over, read the ring again. */
+  static readonly QUIET_MS = 400;
   paused = $state(false);
   /** Why the view is paused: the Pause button, scrolling up, or a selected row. */
   pausedBy = $state<'user' | 'scroll' | 'select' | null>(null);
-  /** Events that arrived while paused (shown on the Resume button). */
+  /** Events that arrived while paused (shown on the Resume button): the engine's received since then. */
   arrivedWhilePaused = $state(0);
+  #pausedAt = 0;
   #frozen = $state.raw<LogRow[]>([]);
   error = $state<UiError | null>(null);
 
@@ -74,26 +96,82 @@ export class FrameLogState {
   constructor(readonly api: Api) {}
 
   start(): void {
-    if (this.#unsub) return;
+    if (this.#unsub || this.#hidden) return;
     // Subscribe first and hold batches until the snapshot is in, then drop duplicates by seq.
-    this.#pending = [];
+    this.#subscribe();
+    this.#sync(false);
+  }
+
+  #hidden = false;
+  /**
+   * A hidden page (a background tab, a minimised window) shows nothing, so it takes no pushes; shown
+   * again, it reads the engine's ring, as after a flood.
+   */
+  setVisible(visible: boolean): void {
+    if (visible !== this.#hidden) return;
+    this.#hidden = !visible;
+    if (!visible) return this.stop();
+    this.#subscribe();
+    this.#gap = false;
+    this.#sync(true);
+  }
+
+  #subscribe(): void {
     this.#unsub = this.api.on('log.batch', (b) => {
       if (this.#pending) this.#pending.push(b.events);
       else this.#apply(b.events);
-      this.dropped = b.dropped;
-      this.received = b.received;
+      this.#counters = { dropped: b.dropped, received: b.received };
+      if (b.missed > 0) this.#gap = true;
+      if (this.#gap) this.#armQuiet();
+      // Rows still being built publish themselves (with these counters) when they are done.
+      if (!this.#draining) this.#schedule();
     });
+  }
+
+  stop(): void {
+    this.#unsub?.();
+    this.#unsub = null;
+    if (this.#quietTimer !== null) clearTimeout(this.#quietTimer);
+    this.#quietTimer = null;
+  }
+
+  #armQuiet(): void {
+    if (this.#quietTimer !== null) clearTimeout(this.#quietTimer);
+    this.#quietTimer = setTimeout(() => {
+      this.#quietTimer = null;
+      if (this.#gap && this.#pending === null) {
+        this.#gap = false;
+        this.#sync(true);
+      }
+    }, FrameLogState.QUIET_MS);
+  }
+
+  /**
+   * Read the engine's ring (log.snapshot); pushes that arrive meanwhile are held, then applied (duplicates
+   * dropped by seq). `replace`: the ring's events take the place of the rows held (it has the ones this
+   * page missed).
+   */
+  #sync(replace: boolean): void {
+    this.#pending = [];
     this.api
       .call('log.snapshot', {})
       .then((snap) => {
         this.capacity = snap.capacity;
         // A batch may already have brought newer counters; they only grow until a clear.
-        this.dropped = Math.max(this.dropped, snap.dropped);
-        this.received = Math.max(this.received, snap.received);
+        this.#counters = {
+          dropped: Math.max(this.#counters.dropped, snap.dropped),
+          received: Math.max(this.#counters.received, snap.received),
+        };
         const held = this.#pending ?? [];
         this.#pending = null;
-        this.#apply(snap.events);
+        if (replace) {
+          this.#rows = [];
+          this.#queue = [];
+          this.#lastSeq = 0;
+          this.#applyNow(snap.events);
+        } else this.#apply(snap.events);
         for (const evs of held) this.#apply(evs);
+        if (!this.#draining) this.#schedule();
       })
       .catch((e: unknown) => {
         this.error = errorText(e);
@@ -101,11 +179,6 @@ export class FrameLogState {
         this.#pending = null;
         for (const evs of held) this.#apply(evs);
       });
-  }
-
-  stop(): void {
-    this.#unsub?.();
-    this.#unsub = null;
   }
 
   // Big batches (up to thousands of events) are turned into rows in chunks, one macrotask each, so a
@@ -120,15 +193,9 @@ export class FrameLogState {
     const excess = this.#queue.length - this.capacity;
     if (excess > 0) {
       const skipped = this.#queue.splice(0, excess);
-      let counted = 0;
       for (const e of skipped) {
-        if (typeof e.seq === 'number') {
-          if (e.seq <= this.#lastSeq) continue;
-          this.#lastSeq = e.seq;
-        }
-        counted++;
+        if (typeof e.seq === 'number' && e.seq > this.#lastSeq) this.#lastSeq = e.seq;
       }
-      if (this.paused) this.arrivedWhilePaused += counted;
     }
     if (!this.#draining && this.#queue.length > 0) {
       this.#draining = true;
@@ -137,9 +204,11 @@ export class FrameLogState {
   }
 
   #drain(): void {
-    this.#applyNow(this.#queue.splice(0, FrameLogState.CHUNK));
-    if (this.#queue.length > 0) setTimeout(() => this.#drain(), 0);
-    else this.#draining = false;
+    const chunk = this.#queue.splice(0, FrameLogState.CHUNK);
+    // Done before the last chunk is applied, so that its publish is complete (notLive included).
+    if (this.#queue.length === 0) this.#draining = false;
+    this.#applyNow(chunk);
+    if (this.#draining) setTimeout(() => this.#drain(), 0);
   }
 
   #applyNow(events: LogEventDto[]): void {
@@ -160,11 +229,51 @@ export class FrameLogState {
       }
       added++;
     }
-    if (added === 0) return;
-    const over = this.#rows.length - this.capacity;
-    if (over > 0) this.#rows.splice(0, over);
-    if (this.paused) this.arrivedWhilePaused += added;
-    else this.version++;
+    if (added > 0) {
+      const over = this.#rows.length - this.capacity;
+      if (over > 0) this.#rows.splice(0, over);
+      if (!this.paused) this.#rowsChanged = true;
+    }
+    this.#schedule();
+  }
+
+  /** Publish rows and counters now if the last publish is RENDER_MS old, else once it is. */
+  #schedule(): void {
+    if (this.#renderTimer !== null) return;
+    const wait = this.#lastRender + FrameLogState.RENDER_MS - performance.now();
+    if (wait <= 0) this.#publish();
+    else this.#renderTimer = setTimeout(() => this.#publish(), wait);
+  }
+
+  #publish(): void {
+    if (this.#renderTimer !== null) clearTimeout(this.#renderTimer);
+    this.#renderTimer = null;
+    this.#lastRender = performance.now();
+    this.dropped = this.#counters.dropped;
+    this.received = this.#counters.received;
+    // While rows are still being built or a snapshot is on its way the figure would be too high: later.
+    if (!this.#draining && this.#pending === null) this.notLive = this.#notLive();
+    // The engine's count, so events this page was not sent count too.
+    if (this.paused) this.arrivedWhilePaused = Math.max(0, this.received - this.#pausedAt);
+    if (this.#rowsChanged) {
+      this.#rowsChanged = false;
+      this.version++;
+    }
+  }
+
+  /** Events the engine holds (its newest `kept`, ending at the newest seq this page has) minus those held here. */
+  #notLive(): number {
+    const kept = Math.max(0, this.#counters.received - this.#counters.dropped);
+    const from = this.#lastSeq - kept; // the engine holds seq > from
+    const rows = this.#rows;
+    let lo = 0;
+    let hi = rows.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((rows[mid] as LogRow).seq > from) hi = mid;
+      else lo = mid + 1;
+    }
+    return Math.max(0, kept - (rows.length - lo));
   }
 
   pause(by: 'user' | 'scroll' | 'select' = 'user'): void {
@@ -174,6 +283,7 @@ export class FrameLogState {
       return;
     }
     this.#frozen = this.#rows.slice();
+    this.#pausedAt = this.#counters.received;
     this.arrivedWhilePaused = 0;
     this.paused = true;
     this.pausedBy = by;
@@ -204,10 +314,12 @@ export class FrameLogState {
     try {
       const c = await this.api.call('log.configure', { capacity });
       this.capacity = c.capacity;
+      this.#counters = { dropped: c.dropped, received: c.received };
       this.received = c.received;
       this.dropped = c.dropped;
       const over = this.#rows.length - c.capacity;
       if (over > 0) this.#rows.splice(0, over);
+      this.notLive = this.#notLive();
       if (this.paused && this.#frozen.length > c.capacity)
         this.#frozen = this.#frozen.slice(this.#frozen.length - c.capacity);
       this.error = null;
@@ -233,8 +345,12 @@ export class FrameLogState {
       this.#conns.clear();
       this.connVersion++;
       this.#frozen = [];
+      this.#counters = { dropped: 0, received: 0 };
       this.received = 0;
       this.dropped = 0;
+      this.notLive = 0;
+      this.#gap = false;
+      this.#pausedAt = 0;
       this.arrivedWhilePaused = 0;
       this.selectedSeq = null;
       this.rangeEndSeq = null;
