@@ -208,7 +208,7 @@ async function signLeaf(
   client: boolean,
   days: number,
 ) {
-  const caKey = readCaKey(store);
+  const caKey = readCaKey(store, ca);
   const { privateKey, publicKey } = await generateKey(keyType, 2048);
   const spkiDer = publicKey.export({ type: 'spki', format: 'der' });
   const caSpki = new X509Certificate(ca.certDer).publicKey.export({ type: 'spki', format: 'der' });
@@ -337,7 +337,7 @@ export async function issueLeaf(
   };
   await writeLeaf(store, action, id, signed.certPem, signed.keyPem, meta, false);
   const warnings = [...v.warnings];
-  const leaf = getLeaf(store, id);
+  const leaf = toInfo(store, id, meta, signed.certPem); // what was just written, not read back
   if (new Date(leaf.notAfter) < new Date(Date.now() + v.days * 86_400_000 - 86_400_000)) {
     warnings.push(
       `the certificate ends with the CA on ${leaf.notAfter.slice(0, 10)}, sooner than ${v.days} days`,
