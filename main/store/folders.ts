@@ -27,15 +27,14 @@ function tag(): string {
 }
 
 export function fsyncDir(dir: string): void {
+  const fd = openDir(dir);
+  if (fd === undefined) return;
   try {
-    const fd = fs.openSync(dir, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
+    fs.fsyncSync(fd);
   } catch {
-    // Windows cannot fsync a folder; its renames are still atomic.
+    // Some file systems refuse to fsync a folder; the renames are still atomic.
+  } finally {
+    fs.closeSync(fd);
   }
 }
 

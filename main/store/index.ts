@@ -50,10 +50,15 @@ export function resolveHome(env: NodeJS.ProcessEnv = process.env, cwd = process.
   return path.join(env.XDG_DATA_HOME || path.join(home, '.local', 'share'), 'wss-studio');
 }
 
+/** The temp file beside `file` (recovery removes it once its process is gone: folders.ts FILE_TEMP). */
+function tempFileFor(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+}
+
 /** Write a file atomically: temp file in the same folder, fsync, rename over the target, fsync the folder. */
 export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o644): void {
   const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  const tmp = tempFileFor(file);
   let fd: number | undefined;
   try {
     fd = fs.openSync(tmp, 'wx', mode);
@@ -82,10 +87,7 @@ export async function writeFilesAtomic(
   const temps = files.map((f) => ({
     ...f,
     mode: f.mode ?? 0o644,
-    tmp: path.join(
-      path.dirname(f.file),
-      `.${path.basename(f.file)}.${process.pid}.${Date.now()}.tmp`,
-    ),
+    tmp: tempFileFor(f.file),
     fd: undefined as number | undefined,
   }));
   let current = temps[0]?.file ?? '';
