@@ -26,26 +26,9 @@ for (const stale of ['dist/chunks', 'dist/app', 'dist/cli.cjs', 'dist/cli.cjs.ma
   rmSync(path.join(root, stale), { recursive: true, force: true });
 }
 
-// Node's built-in modules reach the CLI's chunks through require(), not ESM import: an ESM import of a
-// built-in builds a module facade by reading every export, which runs the lazy getters (`import fs from
-// 'node:fs'` loaded fs's stream classes; node:crypto and node:util theirs), a few ms of every command.
-const builtinsViaRequire = {
-  name: 'builtins-via-require',
-  setup(b) {
-    b.onResolve({ filter: /^node:/ }, (a) =>
-      a.kind === 'import-statement' ? { path: a.path, namespace: 'builtin' } : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (a) => ({
-      contents: `module.exports = require(${JSON.stringify(a.path)});`,
-      loader: 'js',
-    }));
-  },
-};
-
 // The CLI is ESM with code splitting: each command group is its own chunk, loaded only when that command
 // runs, so "wss-studio cert issue" never parses the web server or the echo engine (fast start).
-// The banner gives the chunks require (built-ins, bundled CommonJS dependencies such as ws) and
-// __filename/__dirname.
+// The banner gives bundled CommonJS dependencies (ws, node-forge) require/__dirname in ESM chunks.
 await build({
   ...common,
   format: 'esm',
@@ -54,14 +37,14 @@ await build({
   outdir: 'dist',
   outExtension: { '.js': '.mjs' },
   chunkNames: 'chunks/[name]-[hash]',
-  plugins: [builtinsViaRequire],
   banner: {
-    // process.getBuiltinModule (Node 20.16+, 22.3+; package.json's engines need 20.19 or 22.12) rather
-    // than ESM imports of node:module, node:url and node:path in every chunk (see builtinsViaRequire).
     js: [
-      "const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);",
-      "const __filename = process.getBuiltinModule('node:url').fileURLToPath(import.meta.url);",
-      "const __dirname = process.getBuiltinModule('node:path').dirname(__filename);",
+      "import { createRequire as __wssCreateRequire } from 'node:module';",
+      "import { fileURLToPath as __wssFileURLToPath } from 'node:url';",
+      "import { dirname as __wssDirname } from 'node:path';",
+      'const require = __wssCreateRequire(import.meta.url);',
+      'const __filename = __wssFileURLToPath(import.meta.url);',
+      'const __dirname = __wssDirname(__filename);',
     ].join(' '),
   },
 });
