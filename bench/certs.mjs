@@ -67,6 +67,17 @@ const caroot = fresh();
 fs.mkdirSync(caroot);
 time('mkcert', ['localhost'], { CAROOT: caroot }, out);
 
+// The CLI runs as process.execPath: it needs nothing from PATH.
+const noTrustStores = {
+  HOME: fresh(),
+  WSS_STUDIO_TRUST_ROOT: fresh(),
+  PATH: fresh(),
+  JAVA_HOME: '',
+};
+for (const d of [noTrustStores.HOME, noTrustStores.WSS_STUDIO_TRUST_ROOT, noTrustStores.PATH]) {
+  fs.mkdirSync(d);
+}
+
 /** mkcert in an empty CAROOT: creates its CA, then issues one RSA leaf. */
 function mkcertFirstRun() {
   const d = fresh();
@@ -144,6 +155,32 @@ const jobs = [
           'localhost',
         ],
         { CAROOT: caroot },
+        out,
+      ),
+  },
+  {
+    // Not a target: the same issuance where no trust store is detected (temp HOME, an empty trust root,
+    // PATH without certutil/keytool), so the share of the trust-store probes ("not trusted by ..."
+    // warning: reading the system bundle, one `certutil -L`) shows against the row above.
+    name: 'ECDSA P-256 leaf, no trust store detected',
+    ours: () =>
+      time(
+        process.execPath,
+        [bin, 'cert', 'issue', 'localhost', '--key', 'ecdsa', '--out-dir', out],
+        { WSS_STUDIO_HOME: home, ...noTrustStores },
+      ),
+    theirs: () =>
+      time(
+        'mkcert',
+        [
+          '-ecdsa',
+          '-cert-file',
+          path.join(out, 'm.pem'),
+          '-key-file',
+          path.join(out, 'm-key.pem'),
+          'localhost',
+        ],
+        { CAROOT: caroot, TRUST_STORES: 'none' },
         out,
       ),
   },

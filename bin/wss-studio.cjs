@@ -16,4 +16,8 @@ if (!fs.existsSync(bundle)) {
   );
   process.exit(1);
 }
+// Node 22.1+ keeps V8's compiled code of the bundle between runs (in the OS temp folder, or
+// $NODE_COMPILE_CACHE); Node 20 has no such API and skips this.
+const mod = require('node:module');
+if (typeof mod.enableCompileCache === 'function') mod.enableCompileCache();
 import(pathToFileURL(bundle).href).then((m) => m.cliMain());

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { inputError, q } from '../../shared/errors';
 import { bool, intOpt, str } from './args';
 import type { Command, Io } from './command';
-import { writeFileAtomic, type Store } from '../store';
+import { writeFileAtomic, writeFilesAtomic, type Store } from '../store';
 import type { RenewalNotes } from '../../shared/api';
 import { daysLeft } from '../../shared/validity';
 import {
@@ -157,8 +157,10 @@ export const commands: Command[] = [
         if (path.dirname(certOut) !== outDir || path.dirname(keyOut) !== outDir) {
           throw new Error(`output name ${q(base)} leaves ${q(outDir)}`); // unreachable by construction
         }
-        writeFileAtomic(certOut, leaf.certPem, 0o644);
-        writeFileAtomic(keyOut, readLeafKeyPem(store, leaf.id), 0o600);
+        await writeFilesAtomic([
+          { file: certOut, data: leaf.certPem, mode: 0o644 },
+          { file: keyOut, data: readLeafKeyPem(store, leaf.id), mode: 0o600 },
+        ]);
       } catch (e) {
         fs.rmSync(certOut, { force: true });
         deleteLeaf(store, leaf.id);

@@ -284,9 +284,16 @@ export function loadCa(store: Store): CaInfo | null {
   } catch (e) {
     if (!['ENOENT', 'EACCES', 'EPERM'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
   }
-  if (keyPem !== undefined) checkKeyMatches(store, ca, parseCaKey(paths.key, keyPem));
+  if (keyPem !== undefined) {
+    const key = parseCaKey(paths.key, keyPem);
+    checkKeyMatches(store, ca, key);
+    loadedKeys.set(ca, key);
+  }
   return ca;
 }
+
+/** The key loadCa read and checked with a CA, so that signing does not read and parse it again. */
+const loadedKeys = new WeakMap<CaInfo, KeyObject>();
 
 function parseCaKey(file: string, pem: string): KeyObject {
   try {
@@ -330,7 +337,14 @@ export function requireCa(store: Store, action = 'load CA'): CaInfo {
   return ca;
 }
 
-export function readCaKey(store: Store): KeyObject {
+/**
+ * The CA's private key, checked against its certificate. Given the `ca` that loadCa/requireCa just
+ * returned: the key read and checked with it (when this user could read it), not read and parsed again,
+ * so the key always belongs to that very certificate.
+ */
+export function readCaKey(store: Store, ca?: CaInfo): KeyObject {
+  const loaded = ca && loadedKeys.get(ca);
+  if (loaded) return loaded;
   const file = caPaths(store).key;
   const pem = readTextFile(file);
   if (pem === undefined) {
@@ -342,8 +356,8 @@ export function readCaKey(store: Store): KeyObject {
     );
   }
   const key = parseCaKey(file, pem);
-  const ca = loadCa(store);
-  if (ca) checkKeyMatches(store, ca, key);
+  const current = loadCa(store);
+  if (current) checkKeyMatches(store, current, key);
   return key;
 }
 

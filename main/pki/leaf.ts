@@ -10,7 +10,9 @@ import {
   readJsonFileAs,
   readTextFile,
   removeDir,
-  replaceDir,
+  discardStaged,
+  stageDir,
+  switchDir,
   writeFileDurable,
   type LeafMeta,
   type Store,
@@ -206,7 +208,7 @@ async function signLeaf(
   client: boolean,
   days: number,
 ) {
-  const caKey = readCaKey(store);
+  const caKey = readCaKey(store, ca);
   const { privateKey, publicKey } = await generateKey(keyType, 2048);
   const spkiDer = publicKey.export({ type: 'spki', format: 'der' });
   const caSpki = new X509Certificate(ca.certDer).publicKey.export({ type: 'spki', format: 'der' });
@@ -251,9 +253,11 @@ async function signLeaf(
 /**
  * Write a certificate, its key and metadata as one folder and switch it in under the store lock
  * (main/store/folders.ts): the key and the certificate change together, whatever moment a crash hits.
+ * The folder is written and fsynced before the lock is taken (stageDir: the fsyncs run in parallel),
+ * so the lock is held only for the checks and the switch.
  * `mustExist` (renewal) refuses when the certificate was deleted meanwhile by another process.
  */
-function writeLeaf(
+async function writeLeaf(
   store: Store,
   action: string,
   id: string,
@@ -261,32 +265,46 @@ function writeLeaf(
   keyPem: string,
   meta: LeafMeta,
   mustExist: boolean,
-): void {
+): Promise<void> {
   const p = leafPaths(store, id);
-  store.change(action, () => {
-    if (mustExist && !fs.existsSync(p.meta)) throw notFound(action, id);
-    // A new id is the first name plus 32 bits of a random serial: never replace a namesake.
-    if (!mustExist && fs.existsSync(p.dir)) {
-      throw failure('CERT_EXISTS', action, `${q(p.dir)} already exists`, 'issue it again');
-    }
-    replaceDir(p.dir, (dir) => {
-      // A renewal keeps what else the folder records about the certificate (exports.json: the files
-      // exported before, which the renewal notes name as stale).
-      if (mustExist) {
-        for (const f of fs.readdirSync(p.dir, { withFileTypes: true })) {
-          if (!f.isFile() || ['key.pem', 'cert.pem', 'meta.json'].includes(f.name)) continue;
-          writeFileDurable(
-            path.join(dir, f.name),
-            fs.readFileSync(path.join(p.dir, f.name)),
-            0o600,
-          );
-        }
+  const staged = await stageDir(p.dir, [
+    { name: 'key.pem', data: keyPem, mode: 0o600 },
+    { name: 'cert.pem', data: certPem, mode: 0o644 },
+    { name: 'meta.json', data: JSON.stringify(meta, null, 2) + '\n', mode: 0o600 },
+  ]);
+  try {
+    store.change(action, () => {
+      if (mustExist && !fs.existsSync(p.meta)) throw notFound(action, id);
+      // A new id is the first name plus 32 bits of a random serial: never replace a namesake.
+      if (!mustExist && fs.existsSync(p.dir)) {
+        throw failure('CERT_EXISTS', action, `${q(p.dir)} already exists`, 'issue it again');
       }
-      writeFileDurable(path.join(dir, 'key.pem'), keyPem, 0o600);
-      writeFileDurable(path.join(dir, 'cert.pem'), certPem, 0o644);
-      writeFileDurable(path.join(dir, 'meta.json'), JSON.stringify(meta, null, 2) + '\n', 0o600);
+      // A renewal keeps what else the folder records about the certificate (exports.json: the files
+      // exported before, which the renewal notes name as stale), copied under the lock so that an
+      // export recorded meanwhile is not lost.
+      const extras = mustExist
+        ? fs
+            .readdirSync(p.dir, { withFileTypes: true })
+            .filter((f) => f.isFile() && !['key.pem', 'cert.pem', 'meta.json'].includes(f.name))
+        : [];
+      switchDir(
+        staged,
+        extras.length
+          ? (dir) => {
+              for (const f of extras) {
+                writeFileDurable(
+                  path.join(dir, f.name),
+                  fs.readFileSync(path.join(p.dir, f.name)),
+                  0o600,
+                );
+              }
+            }
+          : undefined,
+      );
     });
-  });
+  } finally {
+    discardStaged(staged); // nothing left when it was switched in
+  }
 }
 
 function notFound(action: string, id: string) {
@@ -317,9 +335,9 @@ export async function issueLeaf(
     caFingerprint256: ca.fingerprint256,
     createdAt: new Date().toISOString(),
   };
-  writeLeaf(store, action, id, signed.certPem, signed.keyPem, meta, false);
+  await writeLeaf(store, action, id, signed.certPem, signed.keyPem, meta, false);
   const warnings = [...v.warnings];
-  const leaf = getLeaf(store, id);
+  const leaf = toInfo(store, id, meta, signed.certPem); // what was just written, not read back
   if (new Date(leaf.notAfter) < new Date(Date.now() + v.days * 86_400_000 - 86_400_000)) {
     warnings.push(
       `the certificate ends with the CA on ${leaf.notAfter.slice(0, 10)}, sooner than ${v.days} days`,
@@ -452,7 +470,7 @@ export async function renewLeaf(store: Store, id: string): Promise<LeafInfo> {
     action,
   );
   const signed = await signLeaf(store, ca, v.names, v.keyType, meta.client, v.days);
-  writeLeaf(
+  await writeLeaf(
     store,
     action,
     id,

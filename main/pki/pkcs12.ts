@@ -8,10 +8,9 @@
 // read back; 3DES is read everywhere.)
 //
 // forge's pkcs12 writer only takes forge RSA key objects, and our keys may be ECDSA and live in Node's
-// crypto, so the structure is assembled here with forge's ASN.1 encoder and encrypted with Node's crypto.
+// crypto, so the structure is assembled here with our DER writer (asn1.ts) and encrypted with Node's crypto.
 import crypto from 'node:crypto';
 import {
-  bin,
   bmp,
   ctx,
   fromDer,
@@ -163,9 +162,7 @@ export function buildPkcs12(input: Pkcs12Input): Buffer {
   const certEnc = enc(certSafe, input.password);
   const certInfo = seq([
     oid(OIDS.encryptedData),
-    explicit0(
-      seq([int(0), seq([oid(OIDS.data), certEnc.algorithm, ctx(0, false, bin(certEnc.data))])]),
-    ),
+    explicit0(seq([int(0), seq([oid(OIDS.data), certEnc.algorithm, ctx(0, false, certEnc.data)])])),
   ]);
 
   const keyEnc = enc(input.keyPkcs8Der, input.password);
@@ -193,5 +190,5 @@ export function buildPkcs12(input: Pkcs12Input): Buffer {
   return toDer(pfx);
 }
 
-// Re-exported so tests can parse what we wrote without reaching into forge.
+// Re-exported so tests can parse what we wrote.
 export { fromDer };

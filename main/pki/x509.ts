@@ -1,13 +1,13 @@
-// X.509 certificate building: node-forge's ASN.1 encoder for the structure, Node's native crypto for
-// keys and signatures. forge's own certificate builder only knows RSA keys and signs in pure JavaScript;
-// building the TBSCertificate ourselves lets one code path sign with RSA or ECDSA P-256 through OpenSSL
-// (fast, constant-time) and encode extensions forge has no helper for (nameConstraints).
+// X.509 certificate building: our DER writer (asn1.ts) for the structure, Node's native crypto for keys
+// and signatures. Building the TBSCertificate ourselves lets one code path sign with RSA or ECDSA P-256
+// through OpenSSL (fast, constant-time) and encode every extension we need (nameConstraints included).
 import crypto, { type KeyObject } from 'node:crypto';
 import {
-  bin,
+  ascii,
   bitString,
   bool,
-  buf,
+  bytesOf,
+  childrenOf,
   ctx,
   fromDer,
   integer,
@@ -95,7 +95,7 @@ export function subjectKeyIdentifier(id: Buffer): Extension {
 }
 
 export function authorityKeyIdentifier(id: Buffer): Extension {
-  return ext(OID.authorityKeyIdentifier, false, seq([ctx(0, false, bin(id))]));
+  return ext(OID.authorityKeyIdentifier, false, seq([ctx(0, false, id)]));
 }
 
 function generalName(n: NameCheck): Asn1 {
@@ -103,13 +103,13 @@ function generalName(n: NameCheck): Asn1 {
   switch (n.kind) {
     case 'dns':
     case 'wildcard':
-      return ctx(2, false, v);
+      return ctx(2, false, ascii(v));
     case 'email':
-      return ctx(1, false, v);
+      return ctx(1, false, ascii(v));
     case 'uri':
-      return ctx(6, false, v);
+      return ctx(6, false, ascii(v));
     case 'ip':
-      return ctx(7, false, bin(ipBytes(v)));
+      return ctx(7, false, ipBytes(v));
     default:
       throw new Error(`unclassified name ${JSON.stringify(n.input)}`);
   }
@@ -128,8 +128,8 @@ export function nameConstraints(permitted: Constraint[]): Extension {
   const subtrees = permitted.map((c) =>
     seq([
       c.kind === 'dns'
-        ? ctx(2, false, c.value)
-        : ctx(7, false, bin(Buffer.concat([c.addr, c.mask]))),
+        ? ctx(2, false, ascii(c.value))
+        : ctx(7, false, Buffer.concat([c.addr, c.mask])),
     ]),
   );
   return ext(OID.nameConstraints, true, seq([ctx(0, true, subtrees)]));
@@ -137,9 +137,8 @@ export function nameConstraints(permitted: Constraint[]): Extension {
 
 /** RFC 5280 4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING's value. */
 export function keyIdentifier(spkiDer: Buffer): Buffer {
-  const spki = fromDer(spkiDer);
-  const bits = (spki.value as Asn1[])[1] as Asn1;
-  const raw = buf(bits.value as string).subarray(1); // drop the unused-bits byte
+  const bits = childrenOf(fromDer(spkiDer))[1] as Asn1;
+  const raw = bytesOf(bits).subarray(1); // drop the unused-bits byte
   return crypto.createHash('sha1').update(raw).digest();
 }
 
@@ -190,16 +189,12 @@ export function buildCertificate(spec: CertificateSpec): Buffer {
   const tbsDer = toDer(tbs);
   // RSA: PKCS#1 v1.5; EC: DER-encoded ECDSA-Sig-Value (Node's default dsaEncoding), as X.509 wants.
   const signature = crypto.sign('sha256', tbsDer, spec.signingKey);
-  return toDer(
-    seq([fromDer(tbsDer), signatureAlgorithm(spec.signingKey).node, bitString(signature)]),
-  );
+  return toDer(seq([fromDer(tbsDer), alg.node, bitString(signature)]));
 }
 
 /** The issuer Name of a certificate we sign with: the CA certificate's own subject, byte for byte. */
 export function subjectNameOf(certDer: Buffer): Asn1 {
-  const cert = fromDer(certDer);
-  const tbs = (cert.value as Asn1[])[0] as Asn1;
-  const fields = tbs.value as Asn1[];
+  const fields = childrenOf(childrenOf(fromDer(certDer))[0] as Asn1);
   // version [0] is present in v3 certificates: subject is the 6th field, else the 5th.
   const offset = isContext(fields[0]!) ? 1 : 0;
   return fields[4 + offset] as Asn1;
@@ -207,16 +202,12 @@ export function subjectNameOf(certDer: Buffer): Asn1 {
 
 /** The value (inner DER) of an extension in a certificate, or undefined. */
 export function extensionValue(certDer: Buffer, extOid: string): Buffer | undefined {
-  const cert = fromDer(certDer);
-  const tbs = (cert.value as Asn1[])[0] as Asn1;
-  for (const f of tbs.value as Asn1[]) {
+  const tbs = childrenOf(fromDer(certDer))[0] as Asn1;
+  for (const f of childrenOf(tbs)) {
     if (!isContext(f) || f.type !== 3) continue;
-    const exts = (f.value as Asn1[])[0] as Asn1;
-    for (const e of exts.value as Asn1[]) {
-      const parts = e.value as Asn1[];
-      if (oidText(parts[0]!) === extOid) {
-        return buf(parts[parts.length - 1]!.value as string);
-      }
+    for (const e of childrenOf(childrenOf(f)[0] as Asn1)) {
+      const parts = childrenOf(e);
+      if (oidText(parts[0]!) === extOid) return Buffer.from(bytesOf(parts[parts.length - 1]!));
     }
   }
   return undefined;
@@ -225,7 +216,7 @@ export function extensionValue(certDer: Buffer, extOid: string): Buffer | undefi
 /** The subject key identifier of a certificate (from its extension, else computed from its key). */
 export function subjectKeyIdOf(certDer: Buffer, spkiDer: Buffer): Buffer {
   const v = extensionValue(certDer, OID.subjectKeyIdentifier);
-  if (v) return buf(fromDer(v).value as string);
+  if (v) return Buffer.from(bytesOf(fromDer(v)));
   return keyIdentifier(spkiDer);
 }
 
@@ -234,12 +225,12 @@ export function permittedSubtreesOf(certDer: Buffer): string[] | undefined {
   const v = extensionValue(certDer, OID.nameConstraints);
   if (!v) return undefined;
   const out: string[] = [];
-  for (const part of fromDer(v).value as Asn1[]) {
+  for (const part of childrenOf(fromDer(v))) {
     if (part.type !== 0) continue; // [0] permittedSubtrees
-    for (const sub of part.value as Asn1[]) {
-      const base = (sub.value as Asn1[])[0] as Asn1;
-      if (base.type === 2) out.push(base.value as string);
-      else if (base.type === 7) out.push(ipRangeText(buf(base.value as string)));
+    for (const sub of childrenOf(part)) {
+      const base = childrenOf(sub)[0] as Asn1;
+      if (base.type === 2) out.push(bytesOf(base).toString('latin1'));
+      else if (base.type === 7) out.push(ipRangeText(bytesOf(base)));
     }
   }
   return out;

@@ -14,11 +14,19 @@ import os from 'node:os';
 import path from 'node:path';
 import * as v from 'valibot';
 import { failure, q } from '../../shared/errors';
-import { fsyncDir, hasLeftovers, recoverUnlocked } from './folders';
+import { fsyncAll, fsyncDir, fsyncDirs, hasLeftovers, recoverUnlocked } from './folders';
 import { tryWithStoreLock, withStoreLock } from './lock';
 import { describeIssue, SettingsSchema, StoreMetaSchema } from './schemas';
 
-export { replaceDir, removeDir, writeFileDurable } from './folders';
+export {
+  discardStaged,
+  replaceDir,
+  removeDir,
+  stageDir,
+  switchDir,
+  writeFileDurable,
+  type StagedDir,
+} from './folders';
 export { keepSkipped, readSettingsList, type SkippedEntry } from './settings';
 export type { CaMeta, LeafMeta } from './schemas';
 export { CaMetaSchema, LeafMetaSchema } from './schemas';
@@ -42,10 +50,15 @@ export function resolveHome(env: NodeJS.ProcessEnv = process.env, cwd = process.
   return path.join(env.XDG_DATA_HOME || path.join(home, '.local', 'share'), 'wss-studio');
 }
 
+/** The temp file beside `file` (recovery removes it once its process is gone: folders.ts FILE_TEMP). */
+function tempFileFor(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+}
+
 /** Write a file atomically: temp file in the same folder, fsync, rename over the target, fsync the folder. */
 export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o644): void {
   const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  const tmp = tempFileFor(file);
   let fd: number | undefined;
   try {
     fd = fs.openSync(tmp, 'wx', mode);
@@ -61,6 +74,48 @@ export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o64
     throw failure('WRITE_FAILED', `write ${q(file)}`, (e as Error).message);
   }
   fsyncDir(dir);
+}
+
+/**
+ * Write several files atomically, each as writeFileAtomic does, with the fsyncs batched: the temp files
+ * are fsynced together, renamed, then each folder once. Like writeFileAtomic, a failure is WRITE_FAILED
+ * naming the file and leaves no temp file; files renamed before it stay written.
+ */
+export async function writeFilesAtomic(
+  files: Array<{ file: string; data: string | Buffer; mode?: number }>,
+): Promise<void> {
+  const temps = files.map((f) => ({
+    ...f,
+    mode: f.mode ?? 0o644,
+    tmp: tempFileFor(f.file),
+    fd: undefined as number | undefined,
+  }));
+  let current = temps[0]?.file ?? '';
+  try {
+    for (const t of temps) {
+      current = t.file;
+      t.fd = fs.openSync(t.tmp, 'wx', t.mode);
+      fs.writeFileSync(t.fd, t.data);
+      fs.fchmodSync(t.fd, t.mode); // umask may have narrowed or widened it
+    }
+    current = temps.map((t) => t.file).join(', ');
+    await fsyncAll(temps.map((t) => t.fd as number));
+    for (const t of temps) {
+      fs.closeSync(t.fd as number);
+      t.fd = undefined;
+    }
+    for (const t of temps) {
+      current = t.file;
+      fs.renameSync(t.tmp, t.file);
+    }
+  } catch (e) {
+    for (const t of temps) {
+      if (t.fd !== undefined) fs.closeSync(t.fd);
+      fs.rmSync(t.tmp, { force: true });
+    }
+    throw failure('WRITE_FAILED', `write ${q(current)}`, (e as Error).message);
+  }
+  await fsyncDirs([...new Set(temps.map((t) => path.dirname(t.file)))]);
 }
 
 /** Read and parse a JSON file; a corrupt file is an error naming its path (never replaced). */

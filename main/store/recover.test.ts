@@ -1,5 +1,6 @@
 // The start-up recovery on hand-made crash states (the strace test in crash.test.ts makes real ones).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { run } from '../cli/index';
@@ -68,5 +69,35 @@ describe('store recovery', () => {
     expect(fs.readdirSync(path.join(home, 'certs'))).toEqual([]);
     // Nothing left: opening again does nothing.
     expect(openStore(home).recovered).toEqual([]);
+  });
+
+  it('leaves a staged folder alone while its process lives; finishes a switch with one; removes dead ones', async () => {
+    const { home, other } = await twoCas('staged');
+    const newPem = fs.readFileSync(path.join(other, 'ca', 'ca.pem'), 'utf8');
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid; // a pid whose process is gone
+    // A CA switch cut between its renames, its new folder a staged one.
+    fs.renameSync(path.join(home, 'ca'), path.join(home, `.old~ca~${dead}-0000000c`));
+    fs.renameSync(path.join(other, 'ca'), path.join(home, `.stage~ca~${dead}-0000000c`));
+    const certs = path.join(home, 'certs');
+    const live = path.join(certs, `.stage~a-1~${process.pid}-0000000a`); // this process: alive
+    const orphan = path.join(certs, `.stage~b-2~${dead}-0000000b`);
+    // Another switch's staged folder never finishes this one's (tags differ): rolled back instead.
+    const foreign = path.join(certs, `.stage~c-3~${process.pid}-0000000d`);
+    for (const d of [live, orphan, foreign]) {
+      fs.mkdirSync(d, { recursive: true });
+      fs.writeFileSync(path.join(d, 'key.pem'), 'secret');
+    }
+    fs.mkdirSync(path.join(certs, `.old~c-3~${dead}-0000000e`));
+    const done = openStore(home).recovered;
+    expect(done).toContain(`finished the replacement of ${JSON.stringify(path.join(home, 'ca'))}`);
+    expect(done).toContain(
+      `rolled back the replacement of ${JSON.stringify(path.join(certs, 'c-3'))}`,
+    );
+    expect(done).toContain(`removed ${JSON.stringify(orphan)}`);
+    expect(fs.readFileSync(path.join(home, 'ca', 'ca.pem'), 'utf8')).toBe(newPem);
+    expect(fs.readdirSync(home).sort()).toEqual(['ca', 'certs', 'store.json']);
+    expect(fs.readdirSync(certs).sort()).toEqual(
+      [path.basename(foreign), path.basename(live), 'c-3'].sort(),
+    );
   });
 });

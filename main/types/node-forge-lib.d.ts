@@ -1,4 +1,4 @@
-// node-forge's modules loaded one by one (the whole library costs ~35 ms at start-up; asn1 alone ~5 ms).
+// node-forge's modules loaded one by one (only main/pki/asn1.test.ts still uses forge: as the reference encoder).
 declare module 'node-forge/lib/asn1' {
   import type forge from 'node-forge';
   const asn1: typeof forge.asn1;
