@@ -28,7 +28,7 @@ for (const stale of ['dist/chunks', 'dist/app', 'dist/cli.cjs', 'dist/cli.cjs.ma
 
 // The CLI is ESM with code splitting: each command group is its own chunk, loaded only when that command
 // runs, so "wss-studio cert issue" never parses the web server or the echo engine (fast start).
-// The banner gives bundled CommonJS dependencies (ws, node-forge) require/__dirname in ESM chunks.
+// The banner gives bundled CommonJS dependencies (ws) require/__dirname in ESM chunks.
 await build({
   ...common,
   format: 'esm',
