@@ -18,11 +18,11 @@ import {
 } from '../trust';
 import { replacedStillTrusted, tryRecordTrustedCa, uninstallAllOurs } from '../trust/history';
 import type { Handlers } from './dispatch';
-import type { EngineDeps } from './deps';
+import type { CoreDeps } from './deps';
 import { confirmOrCancel } from './confirm';
 
 export function trustHandlers(
-  d: EngineDeps,
+  d: CoreDeps,
 ): Pick<Handlers, 'trust.status' | 'trust.install' | 'trust.uninstall' | 'trust.replaced'> {
   const context = { env: d.env };
 
