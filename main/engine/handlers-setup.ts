@@ -117,7 +117,10 @@ async function setup(
     // 4. A wss server with that leaf: reuse, else add; then start.
     current = 'server';
     if (input.server === false) {
-      set('server', { state: 'skipped', detail: `not asked for: serve it with "wss-studio serve --cert ${leaf.id}"` });
+      set('server', {
+        state: 'skipped',
+        detail: `not asked for: serve it with "wss-studio serve --wss 8443 --cert ${leaf.id}"`,
+      });
       return result;
     }
     set('server', { state: 'running', detail: 'starting' });
