@@ -2,13 +2,7 @@
 // `shell: 'cli'`, so `--json` prints the contract's own result types (shared/api.ts). Only the handler
 // module of the request is loaded (main/engine/lazy.ts): "cert issue" never loads the echo engine.
 // Input is checked by the command's flag parsing (errors name the flag, exit 2) before it gets here.
-import type {
-  ParsedInput,
-  RequestName,
-  Result,
-  ServerDto,
-  TaskProgress,
-} from '../../shared/api';
+import type { ParsedInput, RequestName, Result, ServerDto, TaskProgress } from '../../shared/api';
 import type { CallContext, Dispatcher, Handler } from '../engine/dispatch';
 import type { CoreDeps } from '../engine/deps';
 import { EventHub } from '../engine/events';
@@ -62,7 +56,9 @@ export function cliEngine(io: Io, store: Store = storeFor(io)): CliEngine {
     hub,
     handle: async (name, input) => {
       try {
-        return await (await lazy(name))(input, CLI);
+        return await (
+          await lazy(name)
+        )(input, CLI);
       } finally {
         hub.flush();
       }

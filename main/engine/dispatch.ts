@@ -39,8 +39,7 @@ export type Handlers = { [K in RequestName]: Handler<K> };
  * first use (main/engine/lazy.ts), so a shell pays only for the modules of the requests it makes.
  */
 export type HandlerSource =
-  | Partial<Handlers>
-  | (<K extends RequestName>(name: K) => Promise<Handler<K> | undefined>);
+  Partial<Handlers> | (<K extends RequestName>(name: K) => Promise<Handler<K> | undefined>);
 
 /** Runs after validation, before the handler; throws (or rejects with) a WssError to refuse the call. */
 export type Guard = (name: RequestName, input: unknown, ctx: CallContext) => void | Promise<void>;
@@ -77,9 +76,7 @@ export class Dispatcher {
       const v = validateInput(name, input);
       if (!v.ok) return { ok: false, error: v.error };
       const h = (
-        typeof this.handlers === 'function'
-          ? await this.handlers(name)
-          : this.handlers[name]
+        typeof this.handlers === 'function' ? await this.handlers(name) : this.handlers[name]
       ) as Handler<typeof name> | undefined;
       if (!h) {
         return {

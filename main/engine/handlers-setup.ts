@@ -134,7 +134,8 @@ async function setup(
         { name: 'localhost (wss)', scheme: 'wss', port: 0, certId: leafId },
         ctx,
       ));
-    if (server.state !== 'running') server = await d.request('server.start', { id: server.id }, ctx);
+    if (server.state !== 'running')
+      server = await d.request('server.start', { id: server.id }, ctx);
     // The server binds 127.0.0.1; show the name the certificate and the browser care about.
     const url = server.url?.replace('//127.0.0.1:', '//localhost:');
     set('server', { state: 'done', detail: url ? `listening at ${url}` : 'running' });
@@ -175,7 +176,9 @@ async function trustStep(
       { stores: wanted.map((s) => s.store), taskId },
       ctx,
     );
-    sudo = (res.privileged ?? []).filter((p) => !p.ran).map((p) => ({ store: p.store, sudo: p.sudo }));
+    sudo = (res.privileged ?? [])
+      .filter((p) => !p.ran)
+      .map((p) => ({ store: p.store, sudo: p.sudo }));
     trust = await d.request('trust.status', {}, ctx).catch(() => res.stores);
   }
   const inChosen = trust.filter((s) => chosen(s) && s.state !== 'not-present');

@@ -88,8 +88,7 @@ export function createEngine(opts: EngineOptions): Engine {
   const lazy = lazyHandlers(deps);
   const handlerFor = async <K extends RequestName>(name: K): Promise<Handler<K> | undefined> =>
     (isLazyName(name) ? await lazy(name) : eager[name as Exclude<RequestName, LazyName>]) as
-      | Handler<K>
-      | undefined;
+      Handler<K> | undefined;
   const dispatcher = (ref.dispatcher = new Dispatcher(handlerFor, wideningGate(deps)));
   let closing: Promise<void> | undefined;
   let control: Promise<ControlEndpoint | undefined> | undefined;
