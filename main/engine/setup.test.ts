@@ -120,7 +120,7 @@ describe('engine: setup.localhost', () => {
         .toBe('cancelled');
       const last = seen.filter((u) => u.taskId === 'c1' && u.setup).at(-1)!;
       expect(last.setup!.slice(1).map((s) => s.state)).not.toContain('done');
-      expect((await home2.call('cert.list', {})).result).toEqual([]);
+      expect(await home2.call('cert.list', {})).toEqual({ ok: true, result: [] });
     } finally {
       await home2.close();
     }
