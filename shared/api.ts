@@ -291,7 +291,11 @@ export const requests = {
   ),
 
   // trust
-  'trust.status': def(none, 'measured trust status of the CA in every detected store'),
+  'trust.status': def(
+    /** `stores`: measure only these (the CLI's --stores); the trust.status stream is then left alone. */
+    v.optional(v.strictObject({ stores: v.optional(list(TrustStoreIdSchema, 8)) }), {}),
+    'measured trust status of the CA in every detected store (or the stores named)',
+  ),
   'trust.install': def(
     v.strictObject({ stores: v.optional(list(TrustStoreIdSchema, 8)), taskId }),
     'install the CA into trust stores',
@@ -313,8 +317,8 @@ export const requests = {
     true,
   ),
   'trust.replaced': def(
-    none,
-    'replaced WSS Studio CAs that a detected store still trusts (remove: trust.uninstall scope "replaced")',
+    v.optional(v.strictObject({ stores: v.optional(list(TrustStoreIdSchema, 8)) }), {}),
+    'replaced WSS Studio CAs that a detected store (or one named in stores) still trusts (remove: trust.uninstall scope "replaced")',
   ),
 
   // echo servers

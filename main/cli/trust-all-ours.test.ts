@@ -130,7 +130,8 @@ describe('trust uninstall --all-ours (certutil + keytool on temp stores)', () =>
     );
     expect(status.stdout).toMatch(/^fix: wss-studio trust uninstall --all-ours$/m);
     const sj = JSON.parse((await cli(['trust', 'status', ...stores, '--json'])).stdout);
-    expect(sj.oldCas).toEqual([
+    // trust.replaced's ReplacedCaDto.
+    expect(sj.replaced).toEqual([
       expect.objectContaining({ fingerprint256: a.fingerprint256, trustedBy: ['nss', 'java'] }),
     ]);
 
@@ -149,7 +150,7 @@ describe('trust uninstall --all-ours (certutil + keytool on temp stores)', () =>
     expect(javaCerts()).toContain(der64(foreignPem));
 
     const after = JSON.parse((await cli(['trust', 'status', ...stores, '--json'])).stdout);
-    expect(after.oldCas).toEqual([]);
+    expect(after.replaced).toEqual([]);
     expect(after.stores.map((s: { state: string }) => s.state)).toEqual([
       'not-trusted',
       'not-trusted',
