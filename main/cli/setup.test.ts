@@ -4,8 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import { run } from './index';
-import type { Io } from './command';
+import { runInProcess } from './testing';
 import type { SetupResult } from '../../shared/api';
 import { nssFingerprints, requireTool, snapshotTree, tempDir } from '../../e2e/helpers/tools';
 
@@ -14,19 +13,7 @@ describe('wss-studio setup', () => {
   let env: NodeJS.ProcessEnv;
   let home: string;
 
-  const cli = async (argv: string[]) => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const io: Io = {
-      out: (l) => out.push(l),
-      err: (l) => err.push(l),
-      env,
-      cwd: tmp.dir,
-      interrupted: new Promise(() => {}),
-    };
-    const code = await run(argv, io);
-    return { code, stdout: out.join('\n'), stderr: err.join('\n') };
-  };
+  const cli = (argv: string[]) => runInProcess(argv, { env, cwd: tmp.dir });
 
   beforeAll(() => {
     requireTool('certutil');

@@ -53,6 +53,15 @@ function fakeEngine() {
 
 const flush = () => new Promise((r) => setTimeout(r, 0));
 
+/** One task.progress push: setup.localhost's update of task `taskId` with these steps. */
+const update = (taskId: string, steps: SetupStep[]): Progress['updates'][number] => ({
+  taskId,
+  task: 'setup.localhost',
+  state: 'running',
+  step: steps.at(-1)!.id,
+  setup: steps,
+});
+
 describe('FirstRun', () => {
   it("offers the engine's stores and sends the user's choices to setup.localhost", async () => {
     const f = fakeEngine();
@@ -79,21 +88,12 @@ describe('FirstRun', () => {
     const done = flow.run();
     f.push({
       updates: [
-        {
-          taskId: 'ui-1',
-          task: 'setup.localhost',
-          state: 'running',
-          step: 'ca',
-          setup: [step('ca', 'done', 'created "CA"'), step('trust', 'running', 'checking stores')],
-        },
-        // Another task's update (a doctor run) is not ours.
-        {
-          taskId: 'other',
-          task: 'setup.localhost',
-          state: 'running',
-          step: 'ca',
-          setup: [step('ca', 'failed', 'no')],
-        },
+        update('ui-1', [
+          step('ca', 'done', 'created "CA"'),
+          step('trust', 'running', 'checking stores'),
+        ]),
+        // Another task's update (a second setup, another tab's) is not ours.
+        update('other', [step('ca', 'failed', 'no')]),
       ],
     });
     expect(flow.steps.map((s) => `${s.id}=${s.state}`)).toEqual([
@@ -135,17 +135,11 @@ describe('FirstRun', () => {
     const done = flow.run();
     f.push({
       updates: [
-        {
-          taskId: 'ui-1',
-          task: 'setup.localhost',
-          state: 'running',
-          step: 'cert',
-          setup: [
-            step('ca', 'skipped', 'using "CA"'),
-            step('trust', 'done', 'trusted in NSS'),
-            step('cert', 'running', 'looking for an existing certificate'),
-          ],
-        },
+        update('ui-1', [
+          step('ca', 'skipped', 'using "CA"'),
+          step('trust', 'done', 'trusted in NSS'),
+          step('cert', 'running', 'looking for an existing certificate'),
+        ]),
       ],
     });
     f.fail(
