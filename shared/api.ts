@@ -1,3 +1,4 @@
+// Over 400 lines: the one request table, its result types and its streams are read together as the contract.
 // The one API contract between the engine and every shell.
 //
 // `requests` is the single table: request name -> valibot input schema (+ whether it is a long task).
