@@ -23,6 +23,7 @@ import type { TrustStoreChange, TrustStoreStatus } from './trust';
 export * from './doctor';
 export * from './servers';
 export * from './trust';
+export * from './tasks';
 
 // ---------------------------------------------------------------------------------------------------------
 // Bounds shared by the schemas. Every string and array is bounded, so a 10 MB string is a validation error
@@ -874,11 +875,6 @@ export interface SetupResult {
   server?: ServerDto;
   /** The server's URL with the name the certificate covers (wss://localhost:PORT/). */
   url?: string;
-}
-
-/** The id setup.localhost gives the task it starts for one step (so a page can follow its progress). */
-export function subtaskId(taskId: string, step: SetupStepId): string {
-  return `${taskId.slice(0, 63 - step.length)}-${step}`;
 }
 
 /** Result type of each request. The engine's handler table is typed against this. */

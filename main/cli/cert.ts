@@ -20,6 +20,7 @@ import {
   type CertFormat,
 } from '../pki';
 import { cliEngine } from './engine';
+import { leafDto } from '../engine/dto';
 import { checkOutFile, keyTypeOpt } from './ca';
 import { storeFor } from './home';
 import { trustLinesFor } from './trust-hooks';
@@ -181,7 +182,6 @@ export const commands: Command[] = [
         );
       }
       if (bool(p, 'json')) {
-        const { leafDto } = await import('../engine/dto');
         io.out(JSON.stringify(leaves.map(leafDto), null, 2));
         return 0;
       }

@@ -3,7 +3,7 @@
 // module of the request is loaded (main/engine/lazy.ts): "cert issue" never loads the echo engine.
 // Input is checked by the command's flag parsing (errors name the flag, exit 2) before it gets here.
 import type { ParsedInput, RequestName, Result, ServerDto, TaskProgress } from '../../shared/api';
-import type { CallContext, Dispatcher, Handler } from '../engine/dispatch';
+import type { CallContext, Handler } from '../engine/dispatch';
 import type { CoreDeps } from '../engine/deps';
 import { EventHub } from '../engine/events';
 import { isLazyName, lazyHandlers, type LazyName } from '../engine/lazy';
@@ -17,6 +17,11 @@ export interface CliEngine {
   hub: EventHub;
   /** Run one request's handler. Rejects with the handler's WssError. Progress is delivered before it settles. */
   handle<K extends LazyName>(name: K, input: ParsedInput<K>): Promise<Result<K>>;
+  /**
+   * The handler of any request, for a Dispatcher: this process runs no echo server, proxy or client, so
+   * those requests have none (NOT_IMPLEMENTED).
+   */
+  lookup<K extends RequestName>(name: K): Promise<Handler<K> | undefined>;
   /** Progress updates of the long tasks this process runs (what the app shows as task.progress). */
   onProgress(cb: (u: TaskProgress) => void): void;
   close(): void;
@@ -24,9 +29,12 @@ export interface CliEngine {
 
 const CLI: CallContext = { shell: 'cli' };
 
-export function cliEngine(io: Io, store: Store = storeFor(io)): CliEngine {
+export function cliEngine(
+  io: Io,
+  store: Store = storeFor(io),
+  opts: { request?: CoreDeps['request'] } = {},
+): CliEngine {
   const hub = new EventHub();
-  let dispatcher: Dispatcher | undefined;
   const deps: CoreDeps = {
     store,
     hub,
@@ -36,24 +44,18 @@ export function cliEngine(io: Io, store: Store = storeFor(io)): CliEngine {
     env: io.env,
     labUrls: () => [],
     servers: () => definedServers(store),
-    // Requests made by a workflow task (setup.localhost) go through the full dispatcher: validated and
-    // guarded. Loaded on first use, so a single command never pays for the schemas.
-    request: async (name, input, ctx) => {
-      const [{ Dispatcher }, { requestThrough }] = await Promise.all([
-        import('../engine/dispatch'),
-        import('../engine/request'),
-      ]);
-      dispatcher ??= new Dispatcher(lookup);
-      return requestThrough(dispatcher, name, input, ctx);
-    },
+    // Requests made by a workflow task (setup.localhost) go through the full dispatcher, validated and
+    // guarded: the command that runs one passes it (setup.ts), so no other command loads the schemas.
+    request:
+      opts.request ??
+      (() => Promise.reject(new Error('this command runs no workflow task (no request path)'))),
   };
   const lazy = lazyHandlers(deps);
-  // This process runs no echo server, proxy or client: those requests answer NOT_IMPLEMENTED here.
-  const lookup = async <K extends RequestName>(name: K): Promise<Handler<K> | undefined> =>
-    (isLazyName(name) ? await lazy(name) : undefined) as Handler<K> | undefined;
   return {
     store,
     hub,
+    lookup: async <K extends RequestName>(name: K): Promise<Handler<K> | undefined> =>
+      (isLazyName(name) ? await lazy(name) : undefined) as Handler<K> | undefined,
     handle: async (name, input) => {
       try {
         return await (

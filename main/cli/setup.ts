@@ -8,7 +8,9 @@ import type { Command, Io } from './command';
 import type { SetupStep, TaskProgress } from '../../shared/api';
 import { keyTypeOpt } from './ca';
 import { cliEngine } from './engine';
-import { mkcertBaseName } from './cert';
+import { storeFor } from './home';
+import { Dispatcher } from '../engine/dispatch';
+import { requestThrough } from '../engine/request';
 
 const LABELS: Record<SetupStep['id'], string> = {
   ca: 'CA',
@@ -66,7 +68,12 @@ export const commands: Command[] = [
       const stores = rawStores.length
         ? (await import('../trust')).parseStoreList(rawStores)
         : undefined;
-      const engine = cliEngine(io);
+      // The task's steps are requests run as this shell would: validated by the contract's schemas.
+      const ref: { dispatcher?: Dispatcher } = {};
+      const engine = cliEngine(io, storeFor(io), {
+        request: (name, input, ctx) => requestThrough(ref.dispatcher!, name, input, ctx),
+      });
+      ref.dispatcher = new Dispatcher(engine.lookup);
       engine.onProgress(progressPrinter(io));
       const r = await engine.handle('setup.localhost', {
         ...(stores ? { stores } : {}),
@@ -85,7 +92,7 @@ export const commands: Command[] = [
       io.out(`             ${r.leaf.keyPath}`);
       io.out(`next: wss-studio serve --wss 8443 --cert ${r.leaf.id}`);
       io.out(
-        `      or for your own server: wss-studio cert export ${r.leaf.id} --format fullchain --out ${mkcertBaseName(r.leaf.names, false)}.pem`,
+        `      or for your own server: wss-studio cert export ${r.leaf.id} --format fullchain --out localhost.pem`,
       );
       return 0;
     },

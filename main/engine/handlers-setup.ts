@@ -3,16 +3,16 @@
 // each made of ordinary requests run through the dispatcher (validated, guarded, confirmed as the calling
 // shell would). Re-running is safe: every step reuses what exists (the CA, a valid localhost leaf, its
 // server). Each progress update carries every step (`setup`), so the newest update is the whole picture.
-import {
-  subtaskId,
-  type CaDto,
-  type LeafDto,
-  type ParsedInput,
-  type SetupResult,
-  type SetupStep,
-  type SetupStepId,
-  type TrustStoreStatus,
+import type {
+  CaDto,
+  LeafDto,
+  ParsedInput,
+  SetupResult,
+  SetupStep,
+  SetupStepId,
+  TrustStoreStatus,
 } from '../../shared/api';
+import { subtaskId } from '../../shared/tasks';
 import { inputError, isWssError, type WssErrorData } from '../../shared/errors';
 import type { CallContext, Handlers } from './dispatch';
 import type { CoreDeps } from './deps';
