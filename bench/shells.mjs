@@ -136,13 +136,14 @@ async function main() {
       const certDir = path.join(tmp, 'cert');
       fs.mkdirSync(certDir);
       cli('ca', 'init');
-      const leaf = JSON.parse(
+      // cert.issue's result ({ leaf, warnings }) plus the files written.
+      const issued = JSON.parse(
         cli('cert', 'issue', 'localhost', '127.0.0.1', '--out-dir', certDir, '--json'),
       );
       tls = {
-        certId: leaf.id,
-        certPem: fs.readFileSync(leaf.files.cert, 'utf8'),
-        keyPem: fs.readFileSync(leaf.files.key, 'utf8'),
+        certId: issued.leaf.id,
+        certPem: fs.readFileSync(issued.files.cert, 'utf8'),
+        keyPem: fs.readFileSync(issued.files.key, 'utf8'),
         caPem: fs.readFileSync(path.join(env.WSS_STUDIO_HOME, 'ca', 'ca.pem'), 'utf8'),
       };
     }

@@ -67,6 +67,8 @@ const samples: { [K in RequestName]: Input<K> } = {
   'faults.set': { serverId: 'no-such-proxy', faults: { latencyMs: 10 } },
   'faults.close': { serverId: 'no-such-proxy', code: 4000 },
   'conn.inject': { serverId: 'no-such-proxy', conn: 1, to: 'client', text: 'hi' },
+  // Only the macOS store (absent here) and no server: CA, trust check and a localhost certificate.
+  'setup.localhost': { stores: ['macos'], server: false },
   'task.cancel': { taskId: 'nothing-running' },
   'rules.get': { serverId: 'no-such-server' },
   'rules.set': { serverId: 'no-such-server', rules: { rules: [] } },

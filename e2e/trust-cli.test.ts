@@ -133,12 +133,16 @@ describe('wss-studio trust', () => {
   it('status -> install -> status -> uninstall -> status across system, nss and java', async () => {
     const s0 = await cli(['trust', 'status', '--json']);
     expect(s0.code, s0.stderr).toBe(0);
-    const j0 = JSON.parse(s0.stdout) as { ca: Record<string, string>; stores: StoreStatus[] };
-    expect(j0.ca).toEqual({
-      commonName: ca.commonName,
-      fingerprint256: ca.fingerprint256,
-      certPath: ca.certPath,
-    });
+    // --json: trust.status's TrustStoreStatus[] and trust.replaced's list (the API's shapes); the CA they
+    // are about is the one "ca show --json" prints.
+    const j0 = JSON.parse(s0.stdout) as { stores: StoreStatus[]; replaced: unknown[] };
+    const shown = JSON.parse((await cli(['ca', 'show', '--json'])).stdout);
+    expect([shown.commonName, shown.fingerprint256, shown.certPath]).toEqual([
+      ca.commonName,
+      ca.fingerprint256,
+      ca.certPath,
+    ]);
+    expect(j0.replaced).toEqual([]);
     expect(j0.stores.map((s) => [s.store, s.state])).toEqual([
       ['system', 'not-trusted'],
       ['nss', 'not-trusted'],
@@ -147,8 +151,9 @@ describe('wss-studio trust', () => {
 
     const inst = await cli(['trust', 'install', '--json']);
     expect(inst.code, inst.stdout + inst.stderr).toBe(0);
-    const ji = JSON.parse(inst.stdout) as { results: StoreChange[] };
-    expect(ji.results.map((r) => [r.store, r.state, r.changed])).toEqual([
+    // --json: trust.install's TrustResult.
+    const ji = JSON.parse(inst.stdout) as { stores: StoreChange[] };
+    expect(ji.stores.map((r) => [r.store, r.state, r.changed])).toEqual([
       ['system', 'trusted', true],
       ['nss', 'trusted', true],
       ['java', 'trusted', true],
@@ -308,7 +313,7 @@ describe('wss-studio trust', () => {
       PATH: path.dirname(requireTool('certutil')) + ':/usr/sbin:/sbin:/usr/bin:/bin',
     };
     const r = await cli(['trust', 'install', '--stores', 'nss,java', '--json'], e);
-    const res = JSON.parse(r.stdout).results as StoreChange[];
+    const res = JSON.parse(r.stdout).stores as StoreChange[];
     expect(res.find((x) => x.store === 'nss')?.state).toBe('trusted');
     const java = res.find((x) => x.store === 'java');
     expect(java?.state).toBe('error');

@@ -27,9 +27,9 @@ function prng(seed: number) {
 }
 
 // Requests whose handlers reach outside the temp folders (trust stores, a browser, the network) or burn
-// CPU (RSA keys) are left out: random input may be valid for them.
+// CPU (RSA keys) are left out, and workflows made of them (setup.localhost): random input may be valid for them.
 const UNSAFE =
-  /^(trust\.|app\.openExternal|app\.saveFile|doctor\.|client\.connect|ca\.create|ca\.importMkcert)/;
+  /^(trust\.|app\.openExternal|app\.saveFile|doctor\.|client\.connect|ca\.create|ca\.importMkcert|setup\.)/;
 const SAFE_NAMES = requestNames.filter((n) => !UNSAFE.test(n));
 const WEIRD_KEYS = [
   '__proto__',

@@ -1,3 +1,4 @@
+// Over 400 lines: the one request table, its result types and its streams are read together as the contract.
 // The one API contract between the engine and every shell.
 //
 // `requests` is the single table: request name -> valibot input schema (+ whether it is a long task).
@@ -22,6 +23,7 @@ import type { TrustStoreChange, TrustStoreStatus } from './trust';
 export * from './doctor';
 export * from './servers';
 export * from './trust';
+export * from './tasks';
 
 // ---------------------------------------------------------------------------------------------------------
 // Bounds shared by the schemas. Every string and array is bounded, so a 10 MB string is a validation error
@@ -291,7 +293,11 @@ export const requests = {
   ),
 
   // trust
-  'trust.status': def(none, 'measured trust status of the CA in every detected store'),
+  'trust.status': def(
+    /** `stores`: measure only these (the CLI's --stores); the trust.status stream is then left alone. */
+    v.optional(v.strictObject({ stores: v.optional(list(TrustStoreIdSchema, 8)) }), {}),
+    'measured trust status of the CA in every detected store (or the stores named)',
+  ),
   'trust.install': def(
     v.strictObject({ stores: v.optional(list(TrustStoreIdSchema, 8)), taskId }),
     'install the CA into trust stores',
@@ -313,8 +319,8 @@ export const requests = {
     true,
   ),
   'trust.replaced': def(
-    none,
-    'replaced WSS Studio CAs that a detected store still trusts (remove: trust.uninstall scope "replaced")',
+    v.optional(v.strictObject({ stores: v.optional(list(TrustStoreIdSchema, 8)) }), {}),
+    'replaced WSS Studio CAs that a detected store (or one named in stores) still trusts (remove: trust.uninstall scope "replaced")',
   ),
 
   // echo servers
@@ -578,6 +584,22 @@ export const requests = {
     'play a recorded session to a connection',
   ),
 
+  // workflows: several requests as one long task, shared by the UI and the CLI
+  'setup.localhost': def(
+    v.strictObject({
+      /** The trust stores the flow may touch; default: the platform's (app.info setupStores). */
+      stores: v.optional(list(TrustStoreIdSchema, 8)),
+      /** For a new CA only: an existing CA is reused. */
+      keyType: v.optional(KeyTypeSchema),
+      constrained: v.optional(v.boolean('must be true or false')),
+      /** Also start a wss:// echo server with the certificate (default true; the CLI passes false). */
+      server: v.optional(v.boolean('must be true or false')),
+      taskId,
+    }),
+    'make localhost trusted: CA (if missing), trust, a localhost certificate (reused while valid), a wss:// echo server (progress events; cancellable)',
+    true,
+  ),
+
   // long tasks
   'task.cancel': def(
     v.strictObject({ taskId: nonEmpty(64) }),
@@ -601,6 +623,8 @@ export type TrustStoreId = v.InferOutput<typeof TrustStoreIdSchema>;
 
 export interface AppInfo {
   version: string;
+  /** The trust stores setup.localhost touches by default on this platform (the engine's choice). */
+  setupStores: TrustStoreId[];
   /** The state folder ($WSS_STUDIO_HOME). */
   home: string;
   shell: 'electron' | 'web';
@@ -836,6 +860,33 @@ export interface Ok {
   ok: true;
 }
 
+/** The steps of setup.localhost, in order. */
+export type SetupStepId = 'ca' | 'trust' | 'cert' | 'server';
+export type SetupStepState = 'pending' | 'running' | 'done' | 'warn' | 'failed' | 'skipped';
+export interface SetupStep {
+  id: SetupStepId;
+  state: SetupStepState;
+  /** What the step did or found, in words ("reusing certificate localhost", "trusted in NSS ..."). */
+  detail: string;
+  /** A failed step's error; a trust step that only warns carries the install error here too. */
+  error?: WssErrorData;
+}
+
+/** What setup.localhost made or found. A failed step rejects the task instead (its progress says which). */
+export interface SetupResult {
+  steps: SetupStep[];
+  ca: CaDto;
+  /** Measured after the trust step (every detected store). */
+  trust: TrustStoreStatus[];
+  /** Stores that need root and were not changed: paste `sudo` into a terminal. */
+  sudo: { store: TrustStoreId; sudo: string }[];
+  leaf: LeafDto;
+  /** Absent when the input said server: false. */
+  server?: ServerDto;
+  /** The server's URL with the name the certificate covers (wss://localhost:PORT/). */
+  url?: string;
+}
+
 /** Result type of each request. The engine's handler table is typed against this. */
 export interface Results {
   'app.info': AppInfo;
@@ -888,6 +939,7 @@ export interface Results {
   'faults.close': { closed: number };
   'conn.inject': Ok;
   'task.cancel': { cancelled: boolean };
+  'setup.localhost': SetupResult;
   'rules.get': RulesStatusDto;
   'rules.set': RulesStatusDto;
   'rules.try': RuleTryResult;
@@ -962,6 +1014,8 @@ export interface TaskProgress {
   fraction?: number;
   /** doctor.run: the step just finished. */
   doctorStep?: DoctorStep;
+  /** setup.localhost: every step as it stands now (the newest update is the whole picture). */
+  setup?: SetupStep[];
   error?: WssErrorData;
 }
 

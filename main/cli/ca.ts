@@ -7,22 +7,32 @@ import type { Command, Io } from './command';
 import { writeFileAtomic } from '../store';
 import { storeFor } from './home';
 import {
-  createCa,
   defaultMkcertCaroot,
   exportCa,
-  importMkcert,
+  loadCa,
   requireCa,
   DEFAULT_PERMITTED,
-  type CaInfo,
   type KeyType,
 } from '../pki';
+import type { CaDto } from '../../shared/api';
 import { trustLinesFor } from './trust-hooks';
-import { recordReplaced, trustedCaHistory } from '../trust/history';
-import type { TrustCa } from '../trust';
+import { trustedCaHistory } from '../trust/history';
 import type { Store } from '../store';
+import { cliEngine } from './engine';
+
+type CaFacts = Pick<CaDto, 'commonName' | 'fingerprint256'>;
+
+/** The CA a --force replaces, for the note after it; a damaged one is replaced without a note. */
+function currentCa(store: Store): CaFacts | null {
+  try {
+    return loadCa(store);
+  } catch {
+    return null;
+  }
+}
 
 /** After a replacement: name the command that removes the old CA from every trust store. */
-function adviseRemoval(store: Store, previous: TrustCa | null, now: CaInfo, io: Io): void {
+function adviseRemoval(store: Store, previous: CaFacts | null, now: CaFacts, io: Io): void {
   if (!previous || previous.fingerprint256 === now.fingerprint256) return;
   const recorded = trustedCaHistory(store).cas.some(
     (c) => c.fingerprint256 === previous.fingerprint256,
@@ -31,23 +41,6 @@ function adviseRemoval(store: Store, previous: TrustCa | null, now: CaInfo, io: 
   io.err(
     `note: the replaced CA ${q(previous.commonName)} (SHA-256 ${previous.fingerprint256}) stays trusted wherever it was installed; its key is gone, but remove it with: wss-studio trust uninstall --all-ours`,
   );
-}
-
-/** The JSON shape of a CA in every --json output (documented in README "JSON output"). */
-export function caJson(ca: CaInfo) {
-  return {
-    commonName: ca.commonName,
-    subject: ca.subject,
-    fingerprint256: ca.fingerprint256,
-    serialHex: ca.serialHex,
-    keyType: ca.keyType,
-    notBefore: ca.notBefore,
-    notAfter: ca.notAfter,
-    constrained: ca.constrained,
-    permitted: ca.permitted,
-    source: ca.source,
-    certPath: ca.certPath,
-  };
 }
 
 export function keyTypeOpt(raw: string | undefined, action: string): KeyType | undefined {
@@ -60,7 +53,7 @@ export function keyTypeOpt(raw: string | undefined, action: string): KeyType | u
   });
 }
 
-function printCa(ca: CaInfo, io: Io) {
+function printCa(ca: CaDto, io: Io) {
   io.out(`CA:          ${ca.commonName}`);
   io.out(`fingerprint: SHA-256 ${ca.fingerprint256}`);
   io.out(`key:         ${ca.keyType === 'rsa' ? 'RSA' : 'ECDSA P-256'}`);
@@ -133,25 +126,25 @@ export const commands: Command[] = [
       const unconstrained = bool(p, 'unconstrained');
       const store = storeFor(io);
       const json = bool(p, 'json');
-      const seen = { previous: null as TrustCa | null };
-      const ca = await createCa(store, {
-        beforeReplace: recordReplaced(store, seen),
+      const previous = bool(p, 'force') ? currentCa(store) : null;
+      const engine = cliEngine(io, store);
+      engine.onProgress((u) => {
+        if (!json && u.state === 'running' && u.step !== 'started') io.err(`… ${u.step}`);
+      });
+      const ca = await engine.handle('ca.create', {
         ...(keyType ? { keyType } : {}),
         constrained: !unconstrained,
         permitted: list(p, 'permit'),
         force: bool(p, 'force'),
-        onProgress: (s) => {
-          if (!json) io.err(`… ${s}`);
-        },
       });
       if (unconstrained) {
         io.err(
           'warning: this CA is NOT name-constrained: anyone who obtains its key can impersonate any website to every browser that trusts it. Keep ca-key.pem secret, or re-create it without "--unconstrained".',
         );
       }
-      adviseRemoval(store, seen.previous, ca, io);
+      adviseRemoval(store, previous, ca, io);
       if (json) {
-        io.out(JSON.stringify(caJson(ca), null, 2));
+        io.out(JSON.stringify(ca, null, 2));
         return 0;
       }
       io.out('Created a new local CA.');
@@ -169,10 +162,15 @@ export const commands: Command[] = [
     options: { json: { type: 'boolean', help: 'print as JSON' } },
     run: async (p, io) => {
       const store = storeFor(io);
-      const ca = requireCa(store, 'show CA');
-      const trust = await trustLinesFor(ca, io);
+      const info = requireCa(store, 'show CA');
+      const [ca, trust] = await Promise.all([
+        cliEngine(io, store).handle('ca.get', {}),
+        trustLinesFor(info, io),
+      ]);
+      if (!ca) throw new Error('the CA disappeared while it was read'); // requireCa found it just now
       if (bool(p, 'json')) {
-        io.out(JSON.stringify({ ...caJson(ca), trust: trust.json }, null, 2));
+        // ca.get's result, plus each store's trust status (what "trust status --json" measures).
+        io.out(JSON.stringify({ ...ca, trust: trust.json }, null, 2));
         return 0;
       }
       printCa(ca, io);
@@ -236,14 +234,14 @@ export const commands: Command[] = [
         ? path.resolve(io.cwd, p.positionals[0])
         : defaultMkcertCaroot(io.env);
       const store = storeFor(io);
-      const seen = { previous: null as TrustCa | null };
-      const ca = importMkcert(store, dir, {
+      const previous = bool(p, 'force') ? currentCa(store) : null;
+      const ca = await cliEngine(io, store).handle('ca.importMkcert', {
+        caroot: dir,
         force: bool(p, 'force'),
-        beforeReplace: recordReplaced(store, seen),
       });
-      adviseRemoval(store, seen.previous, ca, io);
+      adviseRemoval(store, previous, ca, io);
       if (bool(p, 'json')) {
-        io.out(JSON.stringify(caJson(ca), null, 2));
+        io.out(JSON.stringify(ca, null, 2));
         return 0;
       }
       io.out('Imported the mkcert CA.');

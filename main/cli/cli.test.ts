@@ -6,6 +6,7 @@ import path from 'node:path';
 import { run } from './index';
 import type { Io } from './command';
 import { runTool, snapshotTree, tempDir } from '../../e2e/helpers/tools';
+import { daysLeft } from '../../shared/validity';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -72,14 +73,16 @@ describe('wss-studio CLI', () => {
     expect(issued.status, issued.stderr).toBe(0);
     expect(fs.existsSync(path.join(work, 'localhost+2.pem'))).toBe(true);
     expect(fs.statSync(path.join(work, 'localhost+2-key.pem')).mode & 0o777).toBe(0o600);
+    // --json prints the API's LeafDto (shared/api.ts): issued by the current CA, not expired.
     const list = JSON.parse(go(['cert', 'list', '--json']).stdout);
+    const ca = JSON.parse(go(['ca', 'show', '--json']).stdout);
     expect(list).toHaveLength(1);
     expect(list[0]).toMatchObject({
       names: ['localhost', '127.0.0.1', '::1'],
       keyType: 'ecdsa',
-      currentCa: true,
-      expired: false,
+      caFingerprint256: ca.fingerprint256,
     });
+    expect(daysLeft(list[0].notAfter).expired).toBe(false);
     const bad = go(['cert', 'issue', 'exa mple.com']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(
@@ -171,9 +174,10 @@ describe('wss-studio CLI', () => {
       work,
     );
     expect(issued.code, issued.stderr).toBe(0);
-    const leaf = JSON.parse(issued.stdout);
-    expect(leaf.files.cert).toBe(path.join(work, '_wildcard.app.test+1-client.pem'));
-    expect(leaf.daysLeft).toBe(90);
+    // cert.issue's result { leaf, warnings } plus the files written.
+    const { leaf, files } = JSON.parse(issued.stdout);
+    expect(files.cert).toBe(path.join(work, '_wildcard.app.test+1-client.pem'));
+    expect(daysLeft(leaf.notAfter).days).toBe(90);
     for (const format of ['pem', 'key', 'fullchain', 'der', 'p12']) {
       const out = path.join(work, `x.${format}`);
       const r = await cli(
@@ -489,7 +493,7 @@ describe('wss-studio CLI', () => {
       await cli(['ca', 'init'], h, work);
       const issue = async (n: string) =>
         JSON.parse((await cli(['cert', 'issue', n, '--out-dir', work, '--json'], h, work)).stdout)
-          .id as string;
+          .leaf.id as string;
       const good = await issue('good.test');
       const bad = await issue('bad.test');
       const meta = path.join(h, 'certs', bad, 'meta.json');
@@ -528,7 +532,7 @@ describe('wss-studio CLI', () => {
     await cli(['ca', 'init'], h, work);
     const r0 = JSON.parse(
       (await cli(['cert', 'issue', 'localhost', '--out-dir', work, '--json'], h, work)).stdout,
-    );
+    ).leaf;
     const meta = path.join(h, 'certs', r0.id, 'meta.json');
     fs.writeFileSync(meta, '{ not json');
     const r = await cli(['cert', 'show', r0.id], h, work);

@@ -15,6 +15,7 @@ const groups: Record<string, () => Promise<{ commands: Command[] }>> = {
   serve: () => import('./serve'),
   doctor: () => import('./doctor'),
   proxy: () => import('./proxy'),
+  setup: () => import('./setup'),
   ui: () => import('./ui'),
   send: () => import('./send'),
   push: () => import('./send'),

@@ -6,8 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { run } from './index';
-import type { Io } from './command';
+import { runInProcess } from './testing';
 import { nssCertificates, requireTool, runTool, tempDir } from '../../e2e/helpers/tools';
 import { foreignCa } from '../trust/testing';
 
@@ -19,19 +18,7 @@ describe('trust uninstall --all-ours (certutil + keytool on temp stores)', () =>
   let cacerts: string;
   let foreignPem: string;
 
-  const cli = async (argv: string[]) => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const io: Io = {
-      out: (l) => out.push(l),
-      err: (l) => err.push(l),
-      env,
-      cwd: tmp.dir,
-      interrupted: new Promise(() => {}),
-    };
-    const code = await run(argv, io);
-    return { code, stdout: out.join('\n'), stderr: err.join('\n') };
-  };
+  const cli = (argv: string[]) => runInProcess(argv, { env, cwd: tmp.dir });
 
   /** DER (base64) of every certificate in the NSS database, by nickname. */
   const nssCerts = () =>
@@ -130,7 +117,8 @@ describe('trust uninstall --all-ours (certutil + keytool on temp stores)', () =>
     );
     expect(status.stdout).toMatch(/^fix: wss-studio trust uninstall --all-ours$/m);
     const sj = JSON.parse((await cli(['trust', 'status', ...stores, '--json'])).stdout);
-    expect(sj.oldCas).toEqual([
+    // trust.replaced's ReplacedCaDto.
+    expect(sj.replaced).toEqual([
       expect.objectContaining({ fingerprint256: a.fingerprint256, trustedBy: ['nss', 'java'] }),
     ]);
 
@@ -149,7 +137,7 @@ describe('trust uninstall --all-ours (certutil + keytool on temp stores)', () =>
     expect(javaCerts()).toContain(der64(foreignPem));
 
     const after = JSON.parse((await cli(['trust', 'status', ...stores, '--json'])).stdout);
-    expect(after.oldCas).toEqual([]);
+    expect(after.replaced).toEqual([]);
     expect(after.stores.map((s: { state: string }) => s.state)).toEqual([
       'not-trusted',
       'not-trusted',

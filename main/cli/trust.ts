@@ -4,19 +4,19 @@
 import { bool, list, type Parsed } from './args';
 import type { Command, Io } from './command';
 import { message } from '../../shared/errors';
-import { loadCa, requireCa, type CaInfo } from '../pki';
+import { loadCa, requireCa } from '../pki';
 import { storeFor } from './home';
-import { replacedStillTrusted, tryRecordTrustedCa, uninstallAllOurs } from '../trust/history';
+import { uninstallAllOurs } from '../trust/history';
+import { cliEngine } from './engine';
 import {
   changeSucceeded,
   parseStoreList,
   stateText,
-  trustInstall,
-  trustStatusAll,
   trustSummaryLines,
-  trustUninstall,
   STORE_IDS,
   type StoreChange,
+  type StoreId,
+  type StoreStatus,
   type TrustCa,
   type TrustOptions,
 } from '../trust';
@@ -35,16 +35,18 @@ nss (Chrome/Chromium ~/.pki/nssdb and every Firefox profile; needs "certutil"),
 java (cacerts of $JAVA_HOME or the keytool on PATH), macos (login keychain; System with
 WSS_STUDIO_MACOS_KEYCHAIN=system), windows (current user's Root store).`;
 
-function caFor(io: Io, action: string): CaInfo {
-  return requireCa(storeFor(io), action);
-}
-
 function options(p: Parsed, io: Io): TrustOptions {
   return { stores: parseStoreList(list(p, 'stores')), context: { env: io.env } };
 }
 
 function caJson(ca: Pick<TrustCa, 'commonName' | 'fingerprint256' | 'certPath'>) {
   return { commonName: ca.commonName, fingerprint256: ca.fingerprint256, certPath: ca.certPath };
+}
+
+/** --stores as the API takes it: absent means every store detected. */
+function storesInput(p: Parsed): { stores?: StoreId[] } {
+  const stores = parseStoreList(list(p, 'stores'));
+  return stores.length ? { stores } : {};
 }
 
 function printChanges(results: StoreChange[], op: 'install' | 'uninstall', io: Io): void {
@@ -70,14 +72,18 @@ function printFailures(results: StoreChange[], op: 'install' | 'uninstall', io: 
 }
 
 async function change(p: Parsed, io: Io, op: 'install' | 'uninstall'): Promise<number> {
-  const opts = options(p, io);
-  const ca = caFor(io, `${op} CA in trust stores`);
-  // Recorded before the first store changes, so a crash mid-install still leaves it findable.
-  const unrecorded = op === 'install' ? tryRecordTrustedCa(storeFor(io), ca) : null;
-  if (unrecorded) io.err(`warning: ${unrecorded}`);
-  const results = op === 'install' ? await trustInstall(ca, opts) : await trustUninstall(ca, opts);
+  const input = storesInput(p);
+  const store = storeFor(io);
+  requireCa(store, `${op} CA in trust stores`);
+  const engine = cliEngine(io, store);
+  // The engine records the CA before the first store changes; if it cannot, it says so as progress.
+  engine.onProgress((u) => {
+    if (u.step.startsWith('warning: ')) io.err(u.step);
+  });
+  const r = await engine.handle(op === 'install' ? 'trust.install' : 'trust.uninstall', input);
+  const results = r.stores as StoreChange[];
   if (bool(p, 'json')) {
-    io.out(JSON.stringify({ ca: caJson(ca), results }, null, 2));
+    io.out(JSON.stringify(r, null, 2));
   } else if (!results.length) {
     io.out('no trust store detected: pass "--stores" to pick one');
   } else {
@@ -120,28 +126,27 @@ export const commands: Command[] = [
     options: { ...storesOpt, ...jsonOpt },
     details: DETAILS,
     run: async (p, io) => {
-      const opts = options(p, io);
-      const ca = caFor(io, 'show trust status');
-      const [stores, old] = await Promise.all([
-        trustStatusAll(ca, opts),
-        replacedStillTrusted(storeFor(io), ca, opts),
+      const input = storesInput(p);
+      const store = storeFor(io);
+      const ca = requireCa(store, 'show trust status');
+      const engine = cliEngine(io, store);
+      const [stores, replaced] = await Promise.all([
+        engine.handle('trust.status', input),
+        engine.handle('trust.replaced', input),
       ]);
       if (bool(p, 'json')) {
-        const oldCas = old.map((o) => ({
-          ...caJson(o.ca),
-          trustedBy: o.stores.map((s) => s.store),
-        }));
-        io.out(JSON.stringify({ ca: caJson(ca), stores, oldCas }, null, 2));
+        // trust.status's result and trust.replaced's, side by side.
+        io.out(JSON.stringify({ stores, replaced }, null, 2));
         return 0;
       }
       io.out(`CA ${JSON.stringify(ca.commonName)} (SHA-256 ${ca.fingerprint256})`);
-      for (const l of trustSummaryLines(stores, { targets: true })) io.out(l);
-      for (const o of old) {
+      for (const l of trustSummaryLines(stores as StoreStatus[], { targets: true })) io.out(l);
+      for (const o of replaced) {
         io.out(
-          `replaced CA ${JSON.stringify(o.ca.commonName)} (SHA-256 ${o.ca.fingerprint256}) is STILL trusted by: ${o.stores.map((s) => s.store).join(', ')}`,
+          `replaced CA ${JSON.stringify(o.commonName)} (SHA-256 ${o.fingerprint256}) is STILL trusted by: ${o.trustedBy.join(', ')}`,
         );
       }
-      if (old.length) io.out('fix: wss-studio trust uninstall --all-ours');
+      if (replaced.length) io.out('fix: wss-studio trust uninstall --all-ours');
       return 0;
     },
   },

@@ -21,7 +21,7 @@ export interface WebAllow {
 
 /** Who is calling: the shells pass it so handlers can do shell-specific things (native dialogs ...). */
 export interface CallContext {
-  shell: 'electron' | 'web' | 'test';
+  shell: 'electron' | 'web' | 'cli' | 'test';
   /** Web mode only: what its start-up flags allow. */
   allow?: WebAllow;
 }
@@ -33,6 +33,13 @@ export type Handler<K extends RequestName> = (
 
 /** One handler per contract entry: the engine's table is typed against this, so none can be missing. */
 export type Handlers = { [K in RequestName]: Handler<K> };
+
+/**
+ * Where the dispatcher finds a request's handler: a table, or a lookup that may load the handler's module on
+ * first use (main/engine/lazy.ts), so a shell pays only for the modules of the requests it makes.
+ */
+export type HandlerSource =
+  Partial<Handlers> | (<K extends RequestName>(name: K) => Promise<Handler<K> | undefined>);
 
 /** Runs after validation, before the handler; throws (or rejects with) a WssError to refuse the call. */
 export type Guard = (name: RequestName, input: unknown, ctx: CallContext) => void | Promise<void>;
@@ -47,7 +54,7 @@ function describeName(name: unknown): string {
 
 export class Dispatcher {
   constructor(
-    private readonly handlers: Partial<Handlers>,
+    private readonly handlers: HandlerSource,
     private readonly guard?: Guard,
   ) {}
 
@@ -68,7 +75,9 @@ export class Dispatcher {
     try {
       const v = validateInput(name, input);
       if (!v.ok) return { ok: false, error: v.error };
-      const h = this.handlers[name] as Handler<typeof name> | undefined;
+      const h = (
+        typeof this.handlers === 'function' ? await this.handlers(name) : this.handlers[name]
+      ) as Handler<typeof name> | undefined;
       if (!h) {
         return {
           ok: false,

@@ -13,7 +13,7 @@ import { inputError, q } from '../../shared/errors';
 import { globalPermits, isLoopbackBind } from '../../shared/permits';
 import { loadCa } from '../pki';
 import type { CallContext, Guard, WebAllow } from './dispatch';
-import type { EngineDeps } from './deps';
+import type { CoreDeps } from './deps';
 import { confirmOrCancel } from './confirm';
 
 export const WEB_FLAGS: Record<keyof WebAllow, string> = {
@@ -32,7 +32,7 @@ interface Widening {
 const quoteList = (xs: string[]) => xs.map((x) => JSON.stringify(x)).join(', ');
 
 /** What a request would widen, or undefined for an ordinary one. */
-function widening(d: EngineDeps, name: RequestName, input: unknown): Widening | undefined {
+function widening(d: CoreDeps, name: RequestName, input: unknown): Widening | undefined {
   if (name === 'ca.create') {
     const i = input as ParsedInput<'ca.create'>;
     const wide = globalPermits(i.permitted ?? []);
@@ -89,7 +89,7 @@ function widening(d: EngineDeps, name: RequestName, input: unknown): Widening | 
   return undefined;
 }
 
-export function wideningGate(d: EngineDeps): Guard {
+export function wideningGate(d: CoreDeps): Guard {
   return async (name: RequestName, input: unknown, ctx: CallContext) => {
     if (ctx.shell === 'test') return;
     const w = widening(d, name, input);

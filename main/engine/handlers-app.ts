@@ -4,15 +4,17 @@ import type { AppInfo } from '../../shared/api';
 import { failure, inputError, q } from '../../shared/errors';
 import { VERSION } from '../../shared/version';
 import type { Handlers } from './dispatch';
-import type { EngineDeps } from './deps';
+import type { CoreDeps } from './deps';
 import { EXTERNAL_LINK_PREFIXES, isAllowedExternal } from './external';
+import { setupStores } from './setup-rules';
 
 export function appHandlers(
-  d: EngineDeps,
+  d: CoreDeps,
 ): Pick<Handlers, 'app.info' | 'app.openExternal' | 'app.copy' | 'app.saveFile'> {
   return {
     'app.info': (): AppInfo => ({
       version: VERSION,
+      setupStores: setupStores(process.platform),
       home: d.store.root,
       shell: d.shell === 'electron' ? 'electron' : 'web',
       platform: process.platform,

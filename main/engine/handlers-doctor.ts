@@ -3,9 +3,9 @@
 import { diagnose } from '../doctor';
 import { loadCa } from '../pki';
 import type { Handlers } from './dispatch';
-import type { EngineDeps } from './deps';
+import type { CoreDeps } from './deps';
 
-export function doctorHandlers(d: EngineDeps): Pick<Handlers, 'doctor.run'> {
+export function doctorHandlers(d: CoreDeps): Pick<Handlers, 'doctor.run'> {
   return {
     'doctor.run': ({ url, origin, clients, taskId }) =>
       d.tasks.run('doctor.run', taskId, async (t) => {

@@ -18,7 +18,7 @@ import {
 import { recordReplaced } from '../trust/history';
 import type { ServerDto } from '../../shared/api';
 import type { Handlers } from './dispatch';
-import type { EngineDeps } from './deps';
+import type { CoreDeps } from './deps';
 import { caDto, exportDto, leafDto } from './dto';
 import { confirmOrCancel } from './confirm';
 
@@ -36,7 +36,7 @@ type PkiNames =
   | 'cert.delete'
   | 'cert.export';
 
-export function pkiHandlers(d: EngineDeps): Pick<Handlers, PkiNames> {
+export function pkiHandlers(d: CoreDeps): Pick<Handlers, PkiNames> {
   const { store } = d;
   const changed = (...what: ('ca' | 'certs')[]) => d.hub.emit('store.changed', { what });
   // Export commands point at a running server that uses this certificate, when there is one.

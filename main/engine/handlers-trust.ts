@@ -18,11 +18,11 @@ import {
 } from '../trust';
 import { replacedStillTrusted, tryRecordTrustedCa, uninstallAllOurs } from '../trust/history';
 import type { Handlers } from './dispatch';
-import type { EngineDeps } from './deps';
+import type { CoreDeps } from './deps';
 import { confirmOrCancel } from './confirm';
 
 export function trustHandlers(
-  d: EngineDeps,
+  d: CoreDeps,
 ): Pick<Handlers, 'trust.status' | 'trust.install' | 'trust.uninstall' | 'trust.replaced'> {
   const context = { env: d.env };
 
@@ -155,19 +155,27 @@ export function trustHandlers(
   };
 
   return {
-    'trust.replaced': async (): Promise<ReplacedCaDto[]> => {
-      const old = await replacedStillTrusted(d.store, loadCa(d.store), { context });
+    'trust.replaced': async ({ stores: only }): Promise<ReplacedCaDto[]> => {
+      const old = await replacedStillTrusted(d.store, loadCa(d.store), {
+        context,
+        ...(only?.length ? { stores: only } : {}),
+      });
       return old.map((o) => ({
         commonName: o.ca.commonName,
         fingerprint256: o.ca.fingerprint256,
         trustedBy: o.stores.map((s) => s.store),
       }));
     },
-    'trust.status': async () => {
+    'trust.status': async ({ stores: only }) => {
       const ca: CaInfo | null = loadCa(d.store);
       if (!ca) return [];
-      const stores: TrustStoreStatus[] = await trustStatusAll(ca, { context });
-      d.hub.emit('trust.status', { stores });
+      const some = !!only?.length;
+      const stores: TrustStoreStatus[] = await trustStatusAll(ca, {
+        context,
+        ...(some ? { stores: only } : {}),
+      });
+      // The stream carries the whole picture: a status of some stores only would hide the others.
+      if (!some) d.hub.emit('trust.status', { stores });
       return stores;
     },
     'trust.install': (input) => change('install', input),

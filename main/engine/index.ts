@@ -6,21 +6,19 @@
 //   const off = engine.subscribe('log.batch', (batch) => ...);
 //   await engine.close();   // stops every echo server, cancels tasks
 //
-// `handlers` is typed as `Handlers` (one entry per request name), so a contract entry without an engine
-// function does not compile.
-import type { StreamName, Streams } from '../../shared/api';
+// Handler modules without live state (app, pki, trust, doctor, tasks, setup) load on first use
+// (lazy.ts); the echo servers, proxies and engine-side clients are made here. `eager` is typed as the
+// rest of `Handlers`, so a contract entry without an engine function does not compile.
+import type { RequestName, StreamName, Streams } from '../../shared/api';
 import { openStore, resolveHome, type Store } from '../store';
-import { Dispatcher, type CallContext, type Handlers, type Reply } from './dispatch';
+import { Dispatcher, type CallContext, type Handler, type Handlers, type Reply } from './dispatch';
 import { EventHub, type HubStream } from './events';
 import { Tasks } from './tasks';
-import { appHandlers } from './handlers-app';
 import type { EngineDeps, ShellHooks, ShellName } from './deps';
-import { pkiHandlers } from './handlers-pki';
-import { trustHandlers } from './handlers-trust';
 import { echoHandlers, type EchoPart } from './handlers-echo';
-import { doctorHandlers } from './handlers-doctor';
 import { clientHandlers } from './handlers-client';
-import { taskHandlers } from './handlers-tasks';
+import { isLazyName, lazyHandlers, type LazyName } from './lazy';
+import { requestThrough } from './request';
 import { wideningGate } from './gate';
 import { proxyHandlers } from './handlers-proxy';
 import { behaviourHandlers } from './handlers-behaviour';
@@ -35,7 +33,8 @@ export interface EngineOptions {
   /** State folder; default resolveHome(env). */
   home?: string;
   env?: NodeJS.ProcessEnv;
-  shell: ShellName;
+  /** The CLI builds no whole engine: it runs single handlers (main/cli/engine.ts). */
+  shell: Exclude<ShellName, 'cli'>;
   hooks?: ShellHooks;
   /** Batch interval of status/progress streams (default 50 ms). */
   pushMs?: number;
@@ -63,7 +62,7 @@ export function createEngine(opts: EngineOptions): Engine {
   const hub = new EventHub(opts.pushMs);
   const tasks = new Tasks(hub);
   const hooks = opts.hooks ?? {};
-  const ref: { echo?: EchoPart } = {};
+  const ref: { echo?: EchoPart; dispatcher?: Dispatcher } = {};
   const deps: EngineDeps = {
     store,
     hub,
@@ -74,23 +73,23 @@ export function createEngine(opts: EngineOptions): Engine {
     labUrls: () => ref.echo?.labUrls() ?? [],
     servers: () => ref.echo?.servers() ?? [],
     faults: new FaultRegistry(),
+    request: (name, input, ctx) => requestThrough(ref.dispatcher!, name, input, ctx),
   };
   const echo = (ref.echo = echoHandlers(deps));
   const clients = clientHandlers(deps);
   const proxies = proxyHandlers(deps, () => echo.frameLog());
-  const handlers: Handlers = {
-    ...appHandlers(deps),
-    ...pkiHandlers(deps),
-    ...trustHandlers(deps),
+  const eager: Omit<Handlers, LazyName> = {
     ...echo.handlers,
     ...behaviourHandlers(() => echo.manager()),
-    ...doctorHandlers(deps),
-    ...taskHandlers(deps),
     ...clients.handlers,
     ...proxies.handlers,
     'settings.problems': () => [...new Set([...echo.problems(), ...proxies.problems()])],
   };
-  const dispatcher = new Dispatcher(handlers, wideningGate(deps));
+  const lazy = lazyHandlers(deps);
+  const handlerFor = async <K extends RequestName>(name: K): Promise<Handler<K> | undefined> =>
+    (isLazyName(name) ? await lazy(name) : eager[name as Exclude<RequestName, LazyName>]) as
+      Handler<K> | undefined;
+  const dispatcher = (ref.dispatcher = new Dispatcher(handlerFor, wideningGate(deps)));
   let closing: Promise<void> | undefined;
   let control: Promise<ControlEndpoint | undefined> | undefined;
 

@@ -108,7 +108,7 @@ describe('crash safety: kill at every rename, unlink and fsync, then recover', (
     fs.cpSync(templates.withCa, templates.withLeaf, { recursive: true });
     leafId = JSON.parse(
       cli(['cert', 'issue', 'app.test', '--out-dir', base, '--json'], templates.withLeaf, base),
-    ).id;
+    ).leaf.id;
     caA = fingerprint(templates.withCa) as string;
     caroot = path.join(base, 'caroot');
     fs.mkdirSync(caroot);
