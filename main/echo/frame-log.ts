@@ -2,6 +2,7 @@
 // The frame log: a ring buffer of events with a fixed capacity, so memory stays bounded however long a flood
 // lasts, plus batched subscribers (pushes go out on a short timer, never one per frame).
 import { performance } from 'node:perf_hooks';
+import { CaptureSlabs } from './capture-slabs';
 import type { LogBatch, LogEvent } from './types';
 
 export const DEFAULT_LOG_CAPACITY = 10_000;
@@ -77,11 +78,6 @@ const OPCODE_INDEX: Record<FrameOpcode, number> = { text: 0, binary: 1, ping: 2,
 const OUT = 8;
 const TRUNCATED = 16;
 
-/** Slab the payload captures are copied into (see addFrame). */
-const SLAB_BYTES = 256 * 1024;
-let slab = Buffer.allocUnsafeSlow(0);
-let slabUsed = 0;
-
 export const MAX_LOG_CAPACITY = 1_000_000;
 
 export class FrameLog {
@@ -101,8 +97,9 @@ export class FrameLog {
   private lengths: Float64Array;
   private flags: Uint8Array;
   private serverIds: (string | undefined)[];
-  /** Payload capture of each frame: a slice [offs, offs+lens) of a shared slab. */
-  private slabs: (Buffer | undefined)[];
+  /** Payload capture of each frame: a slice [offs, offs+lens) of slab slabIds (-1: none) of `captures`. */
+  private readonly captures = new CaptureSlabs();
+  private slabIds: Int32Array;
   private offs: Int32Array;
   private lens: Int32Array;
   /** Sequence number of the last event written (0 = none). */
@@ -113,13 +110,14 @@ export class FrameLog {
   private clearedAt = 0;
   /** Events up to this seq are gone (cleared, or cut by a smaller capacity), whatever the ring holds. */
   private base = 0;
-  /** The last capture, reused by addFrame(..., same = true) for the echo of the frame just logged. */
-  private lastSlab: Buffer | undefined;
-  private lastOff = 0;
-  private lastLen = 0;
+  /** Whether the last capture (reused by addFrame(..., same = true)) was cut to the preview. */
   private lastTruncated = false;
-  /** Preview string cache for adjacent frames sharing one capture (an echo's in and out). */
-  private encSlab: Buffer | undefined;
+  /**
+   * Preview string cache for adjacent frames sharing one capture (an echo's in and out), keyed by the
+   * capture's slab, generation and offset: a recycled slab's new captures never hit an old entry.
+   */
+  private encId = -1;
+  private encGen = -1;
   private encOff = -1;
   private encUtf8 = false;
   private encText = '';
@@ -139,7 +137,7 @@ export class FrameLog {
     this.lengths = new Float64Array(capacity);
     this.flags = new Uint8Array(capacity);
     this.serverIds = new Array<string | undefined>(capacity).fill(undefined);
-    this.slabs = new Array<Buffer | undefined>(capacity).fill(undefined);
+    this.slabIds = new Int32Array(capacity).fill(-1);
     this.offs = new Int32Array(capacity);
     this.lens = new Int32Array(capacity);
   }
@@ -184,7 +182,7 @@ export class FrameLog {
       lengths: this.lengths,
       flags: this.flags,
       serverIds: this.serverIds,
-      slabs: this.slabs,
+      slabIds: this.slabIds,
       offs: this.offs,
       lens: this.lens,
       capacity: this.capacity,
@@ -195,9 +193,10 @@ export class FrameLog {
     this.lengths = new Float64Array(capacity);
     this.flags = new Uint8Array(capacity);
     this.serverIds = new Array<string | undefined>(capacity).fill(undefined);
-    this.slabs = new Array<Buffer | undefined>(capacity).fill(undefined);
+    this.slabIds = new Int32Array(capacity).fill(-1);
     this.offs = new Int32Array(capacity);
     this.lens = new Int32Array(capacity);
+    this.captures.resetRefs();
     for (let s = keepFrom + 1; s <= this.seq; s++) {
       const i = (s - 1) % old.capacity;
       const j = (s - 1) % capacity;
@@ -207,10 +206,14 @@ export class FrameLog {
       this.lengths[j] = old.lengths[i] as number;
       this.flags[j] = old.flags[i] as number;
       this.serverIds[j] = old.serverIds[i];
-      this.slabs[j] = old.slabs[i];
+      const id = old.slabIds[i] as number;
+      this.slabIds[j] = id;
+      if (id >= 0) this.captures.ref(id);
       this.offs[j] = old.offs[i] as number;
       this.lens[j] = old.lens[i] as number;
     }
+    // Slabs only the cut events referred to go back (spare) or are let go.
+    this.captures.sweep();
     this.capacity = capacity;
     this.base = keepFrom;
   }
@@ -226,7 +229,7 @@ export class FrameLog {
     ev.time = now();
     const i = (seq - 1) % this.capacity;
     this.objs[i] = ev;
-    this.slabs[i] = undefined;
+    this.release(i);
     this.serverIds[i] = undefined;
     this.arm();
     return ev;
@@ -234,9 +237,9 @@ export class FrameLog {
 
   /**
    * Append a text/binary/ping/pong frame without allocating an event object. The first PREVIEW_BYTES of the
-   * payload (+1, to cut UTF-8 cleanly) are copied into a shared slab, so the log never keeps ws's larger
-   * receive buffer alive; a slab is freed once every frame pointing into it has been overwritten, so the
-   * memory held stays bounded by the capacity. `same`: the payload is the one of the previous addFrame
+   * payload (+1, to cut UTF-8 cleanly) are copied into a slab, so the log never keeps ws's larger receive
+   * buffer alive; a slab is recycled once every frame pointing into it has been overwritten, so the memory
+   * held stays bounded by the capacity (plus a few spare slabs) and a flood allocates nothing. `same`: the payload is the one of the previous addFrame
    * (the echo of the frame just logged): its capture is reused, not copied again. Returns the seq.
    */
   addFrame(
@@ -247,22 +250,16 @@ export class FrameLog {
     data: Buffer,
     same = false,
   ): number {
-    if (!same || this.lastSlab === undefined) {
-      const truncated = data.length > PREVIEW_BYTES;
-      const n = truncated ? PREVIEW_BYTES + 1 : data.length;
-      if (slabUsed + n > slab.length) {
-        slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-        slabUsed = 0;
-      }
-      data.copy(slab, slabUsed, 0, n);
-      this.lastSlab = slab;
-      this.lastOff = slabUsed;
-      this.lastLen = n;
-      this.lastTruncated = truncated;
-      slabUsed += n;
-    }
     const seq = ++this.seq;
     const i = (seq - 1) % this.capacity;
+    // Let go of the overwritten frame's capture first: its slab may be the one this capture reuses.
+    this.release(i);
+    const cap = this.captures;
+    if (!same || cap.lastId < 0) {
+      const truncated = data.length > PREVIEW_BYTES;
+      cap.capture(data, truncated ? PREVIEW_BYTES + 1 : data.length);
+      this.lastTruncated = truncated;
+    }
     this.objs[i] = undefined;
     this.times[i] = now();
     this.conns[i] = conn;
@@ -270,11 +267,20 @@ export class FrameLog {
     this.flags[i] =
       OPCODE_INDEX[opcode] | (dir === 'out' ? OUT : 0) | (this.lastTruncated ? TRUNCATED : 0);
     this.serverIds[i] = serverId;
-    this.slabs[i] = this.lastSlab;
-    this.offs[i] = this.lastOff;
-    this.lens[i] = this.lastLen;
+    this.slabIds[i] = cap.lastId;
+    cap.ref(cap.lastId);
+    this.offs[i] = cap.lastOff;
+    this.lens[i] = cap.lastLen;
     this.arm();
     return seq;
+  }
+
+  /** Slot i is being overwritten: drop its reference to its capture's slab. */
+  private release(i: number): void {
+    const id = this.slabIds[i] as number;
+    if (id < 0) return;
+    this.slabIds[i] = -1;
+    this.captures.unref(id);
   }
 
   private arm(): void {
@@ -298,15 +304,17 @@ export class FrameLog {
     const flags = this.flags[i] as number;
     const opcode = OPCODES[flags & 7] as FrameOpcode;
     const utf8 = opcode === 'text';
-    const sl = this.slabs[i] as Buffer;
+    const id = this.slabIds[i] as number;
+    const gen = this.captures.gen(id);
     const off = this.offs[i] as number;
     // An echo's in and out frames share one capture and sit next to each other: encode once.
-    if (sl !== this.encSlab || off !== this.encOff || utf8 !== this.encUtf8) {
-      this.encSlab = sl;
+    if (id !== this.encId || gen !== this.encGen || off !== this.encOff || utf8 !== this.encUtf8) {
+      this.encId = id;
+      this.encGen = gen;
       this.encOff = off;
       this.encUtf8 = utf8;
       this.encText = encodePreview(
-        sl.subarray(off, off + (this.lens[i] as number)),
+        this.captures.buf(id).subarray(off, off + (this.lens[i] as number)),
         utf8 ? 'utf8' : 'base64',
       );
     }
@@ -338,9 +346,10 @@ export class FrameLog {
   clear(): void {
     // Keep seq running so subscriber cursors and exported seq numbers stay unique.
     this.objs.fill(undefined);
-    this.slabs.fill(undefined);
+    this.slabIds.fill(-1);
+    this.captures.resetRefs();
+    this.captures.sweep();
     this.serverIds.fill(undefined);
-    this.encSlab = undefined;
     this.clearedAt = this.seq;
     this.base = this.seq;
   }

@@ -105,6 +105,25 @@ describe('hostile peers', () => {
     await stillServes(port);
   });
 
+  it('a connection that closed leaves nothing of itself in the proxy (pair, close-frame logger)', async () => {
+    // Each one kept both sockets and their buffers alive: a leak per connection, and at 64 KiB messages
+    // the old space it filled made V8 run full GCs all along (bench/proxy.mjs).
+    const t = await echoTarget();
+    const { proxy, log, port } = await proxyTo(t.port);
+    const kept = () =>
+      (proxy as unknown as { closeFrameOf: Map<number, unknown> }).closeFrameOf.size;
+    for (let i = 0; i < 3; i++) {
+      const ws = await wssOpen(port);
+      const got = new Promise((r) => ws.once('message', r));
+      ws.send('x');
+      await got;
+      ws.close(1000);
+    }
+    await waitFor(() => proxy.connections === 0, 'every pair to finish');
+    expect(log.events().filter((e) => e.type === 'close')).toHaveLength(3);
+    expect(kept()).toBe(0);
+  });
+
   it('a target sending garbage closes the client instead of hanging it; the proxy serves on', async () => {
     // A target that accepts the upgrade, then writes a frame with reserved bits set.
     const bad = net.createServer((c) => {

@@ -763,6 +763,8 @@ export class ProxyServer implements FaultTarget {
     const finish = () => {
       if (!p.downClosed || !p.upClosed || !this.pairs.has(conn)) return;
       this.pairs.delete(conn);
+      // Its close-frame logger holds the whole pair (both sockets, their buffers): let it go too.
+      this.closeFrameOf.delete(conn);
       p.toTarget.dispose();
       p.toClient.dispose();
       this.onChange();
