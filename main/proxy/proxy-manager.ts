@@ -13,7 +13,7 @@ import * as v from 'valibot';
 import { ProxyOptionsSchema } from '../../shared/api';
 import { WssError, failure, inputError, isWssError, q } from '../../shared/errors';
 import type { FrameLog } from '../echo/frame-log';
-import { listenError, type TlsMaterial } from '../echo/listen';
+import { bindListener, type TlsMaterial } from '../echo/listen';
 import { FaultController, type FaultRegistry } from '../faults';
 import {
   DefinitionManager,
@@ -414,22 +414,12 @@ export class ProxyManager extends DefinitionManager<
 
 /** Is host:port free to listen on? Throws PORT_IN_USE (field publicUrl) naming the port and the fix. */
 async function portFree(host: string, port: number, def: ProxyDefinition): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', (e) =>
-      reject(
-        listenField(
-          listenError(
-            e,
-            { scheme: def.publicUrl.startsWith('https') ? 'wss' : 'ws', host, name: def.name },
-            port,
-          ),
-          def,
-        ),
-      ),
-    );
-    s.listen({ host, port, exclusive: true }, () => s.close(() => resolve()));
+  const s = net.createServer();
+  const scheme = def.publicUrl.startsWith('https') ? 'wss' : 'ws';
+  await bindListener(s, { scheme, host, name: def.name }, port, () => undefined).catch((e) => {
+    throw listenField(e, def);
   });
+  await new Promise<void>((resolve) => s.close(() => resolve()));
 }
 
 /** A listen failure as an input error naming what to change: the public URL's port, or the bind address. */
