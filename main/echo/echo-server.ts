@@ -20,11 +20,10 @@ import type { FrameLog } from './frame-log';
 import { answerRequest, refuse } from './http-pages';
 import type { LabTarget } from './lab-page';
 import {
-  closeListener,
-  closeWithGrace,
+  bindListener,
   createHttpServer,
   createWebSocketServer,
-  listenError,
+  stopListener,
   type TlsMaterial,
 } from './listen';
 import type { Behaviour } from './rules/peer';
@@ -204,27 +203,13 @@ export class EchoServer implements FaultTarget {
       this.onUpgrade(req, socket, head);
     });
 
-    try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen({ port, host: def.host }, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-    } catch (e) {
+    const bound = await bindListener(server, def, port, () => {
       this.server = undefined;
       this.wss = undefined;
       wss.close();
-      server.close();
-      throw listenError(e, def, port);
-    }
-    server.on('error', () => {
-      // After listening, server-level errors (e.g. EMFILE on accept) must not crash the process.
     });
-    const addr = server.address();
-    this.boundPort = typeof addr === 'object' && addr ? addr.port : port;
-    return this.boundPort;
+    this.boundPort = bound;
+    return bound;
   }
 
   /** Close every connection with 1001 (giving clients a moment to answer) and stop listening. */
@@ -233,17 +218,16 @@ export class EchoServer implements FaultTarget {
     if (!server) return;
     this.server = undefined;
     this.boundPort = undefined;
-    server.close();
-    await Promise.all(
-      [...this.conns.values()].map((c) =>
-        closeWithGrace(
-          c.ws,
-          () => c.close(1001, 'server stopping'),
-          () => c.ws.terminate(),
-        ),
-      ),
+    await stopListener(
+      server,
+      [...this.conns.values()].map((c) => ({
+        ws: c.ws,
+        close: () => c.close(1001, 'server stopping'),
+        cut: () => c.ws.terminate(),
+      })),
+      this.sockets.sockets,
+      this.wss,
     );
-    await closeListener(server, this.sockets.sockets, this.wss);
     this.wss = undefined;
   }
 

@@ -1,8 +1,9 @@
-// Starting and stopping a listener, shared by echo servers and proxies: a listen() error in words that name
+// Starting and stopping a listener, shared by echo servers and proxies (bindListener, stopListener): a listen() error in words that name
 // the port and the fix, and a stop that closes WebSockets with a grace period and then every socket.
 import http from 'node:http';
 import https from 'node:https';
 import type { Http2SecureServer } from 'node:http2';
+import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { failure, q, type WssError } from '../../shared/errors';
@@ -62,7 +63,7 @@ export function createHttpServer(
 }
 
 /** Close one WebSocket (the owner's way) and wait for it; cut it off after CLOSE_GRACE_MS. */
-export function closeWithGrace(ws: WebSocket, close: () => void, cut: () => void): Promise<void> {
+function closeWithGrace(ws: WebSocket, close: () => void, cut: () => void): Promise<void> {
   return new Promise<void>((resolve) => {
     if (ws.readyState === WebSocket.CLOSED) return resolve();
     ws.once('close', () => resolve());
@@ -74,8 +75,58 @@ export function closeWithGrace(ws: WebSocket, close: () => void, cut: () => void
   });
 }
 
+/**
+ * Listen on who.host:port and resolve the bound port. A failed listen runs `undo` (drop what the start made),
+ * closes the server and throws listenError naming who; once listening, server-level errors (e.g. EMFILE on
+ * accept) no longer crash the process.
+ */
+export async function bindListener(
+  server: net.Server,
+  who: Pick<ServerDefinition, 'scheme' | 'host' | 'name'>,
+  port: number,
+  undo: () => void,
+): Promise<number> {
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port, host: who.host }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (e) {
+    undo();
+    server.close();
+    throw listenError(e, who, port);
+  }
+  server.on('error', () => {
+    // After listening, server-level errors must not crash the process.
+  });
+  const addr = server.address();
+  return typeof addr === 'object' && addr ? addr.port : port;
+}
+
+/** One WebSocket to end on stop: its owner's close, and the cut-off after the grace period. */
+export interface Closing {
+  ws: WebSocket;
+  close: () => void;
+  cut: () => void;
+}
+
+/** Stop listening, close every WebSocket with grace, then drop every remaining socket (closeListener). */
+export async function stopListener(
+  server: http.Server | https.Server | Http2SecureServer,
+  closing: Closing[],
+  sockets: Set<Duplex>,
+  wss: WebSocketServer | undefined,
+): Promise<void> {
+  server.close();
+  await Promise.all(closing.map((c) => closeWithGrace(c.ws, c.close, c.cut)));
+  await closeListener(server, sockets, wss);
+}
+
 /** After the WebSockets: drop every remaining socket, stop the ws server, and wait until closed. */
-export async function closeListener(
+async function closeListener(
   server: http.Server | https.Server | Http2SecureServer,
   sockets: Set<Duplex>,
   wss: WebSocketServer | undefined,

@@ -5,7 +5,7 @@
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import type { LabReport } from '../../shared/api';
-import { failure, inputError, isWssError, q, type WssError } from '../../shared/errors';
+import { failure, inputError, isWssError, q } from '../../shared/errors';
 import { EchoServer, type TlsMaterial } from './echo-server';
 import { FrameLog, type FrameLogOptions } from './frame-log';
 import { toHar, type Har } from './har';
@@ -18,7 +18,6 @@ import type {
   ServerStatusEvent,
 } from './types';
 import { normalizeDefinition, StoredServerSchema } from './validation';
-import { keepSkipped, readSettingsList, type SkippedEntry } from '../store/settings';
 import { Behaviours } from './rules/registry';
 import {
   certView,
@@ -29,15 +28,15 @@ import {
   type Lookup,
   type UrlPlan,
 } from './urls';
-import { FaultController, NO_FAULTS, type FaultRegistry } from '../faults';
+import { FaultController, type FaultRegistry } from '../faults';
+import {
+  DefinitionManager,
+  storedDefinitions,
+  type ManagedEntry,
+  type SettingsStore,
+} from './definition-manager';
 
-/** The part of the store the manager needs (main/store's Store satisfies it). */
-export interface SettingsStore {
-  /** Named in problems with the file (main/store's Store has it). */
-  readonly settingsPath?: string;
-  readSettings(): { servers?: unknown[]; [k: string]: unknown };
-  writeSettings(s: { schema: 1; servers?: unknown[]; [k: string]: unknown }): void;
-}
+export type { SettingsStore } from './definition-manager';
 
 export interface ServerManagerOptions {
   /** Where definitions persist. Omit for an in-memory manager (the `serve` CLI). */
@@ -62,47 +61,52 @@ export interface ServerManagerOptions {
   discreetPaths?: boolean;
 }
 
-interface Entry {
-  def: ServerDefinition;
-  server?: EchoServer;
-  state: ServerStatus['state'];
-  error?: WssError;
-  startedAt?: string;
+interface Entry extends ManagedEntry<ServerDefinition, EchoServer> {
   /** Last bound port: a restart of a port-0 server tries it first so clients can reconnect. */
   lastPort?: number;
-  /** Serialises start/stop/update of this server. */
-  queue: Promise<unknown>;
   /** While running: the certificate served and the host its URL is shown under. */
   cert?: CertView;
   plan?: UrlPlan;
-  /** Faults in force while it runs (cleared on stop). */
-  faults?: FaultController;
 }
 
-export class ServerManager {
+export class ServerManager extends DefinitionManager<
+  ServerDefinition,
+  EchoServer,
+  Entry,
+  ServerStatus,
+  (e: ServerStatusEvent) => void
+> {
   readonly log: FrameLog;
   /** Rules, scripts, pushes and replay of each server (main/echo/rules). */
   readonly behaviours: Behaviours;
-  private readonly entries = new Map<string, Entry>();
   /** The latest results a lab page posted back (any server's). */
   private lastLab: LabReport | undefined;
-  private readonly settings: SettingsStore | undefined;
   private readonly resolveCert: (certId: string) => TlsMaterial;
   private readonly handshakeTimeoutMs: number | undefined;
   private readonly lookup: Lookup | undefined;
   private readonly discreetPaths: boolean;
-  private readonly listeners = new Set<(e: ServerStatusEvent) => void>();
   private readonly countTimers = new Map<string, NodeJS.Timeout>();
   private readonly registry: FaultRegistry | undefined;
 
   constructor(opts: ServerManagerOptions = {}) {
+    super({
+      settings: opts.settings,
+      key: 'servers',
+      stored: storedDefinitions(StoredServerSchema, (entry) => normalizeDefinition(entry)),
+      noun: {
+        code: 'SERVER_NOT_FOUND',
+        action: 'echo server',
+        one: 'server',
+        many: 'servers',
+        withValue: true,
+      },
+    });
     this.log = opts.log ?? new FrameLog(opts.logOptions);
     this.behaviours = new Behaviours(
       this.log,
       (id) => this.entries.get(id)?.def.mode ?? 'echo',
       opts.rulesDir,
     );
-    this.settings = opts.settings;
     this.handshakeTimeoutMs = opts.handshakeTimeoutMs;
     this.lookup = opts.lookup;
     this.registry = opts.faults;
@@ -119,11 +123,6 @@ export class ServerManager {
     for (const def of this.loadDefinitions()) {
       this.entries.set(def.id, { def, state: 'stopped', queue: Promise.resolve() });
     }
-  }
-
-  /** Every server, in definition order. */
-  list(): ServerStatus[] {
-    return [...this.entries.keys()].map((id) => this.status(id));
   }
 
   status(id: string): ServerStatus {
@@ -200,19 +199,7 @@ export class ServerManager {
     }
     const def = normalizeDefinition(patch, e.def);
     return this.enqueue(e, async () => {
-      const old = e.def;
-      e.def = def;
-      try {
-        this.persist();
-      } catch (err) {
-        e.def = old;
-        throw err;
-      }
-      if (e.server) {
-        await this.doStop(e);
-        await this.doStart(e);
-      }
-      this.emit(id);
+      await this.replace(e, def);
       return this.status(id);
     });
   }
@@ -221,37 +208,9 @@ export class ServerManager {
   remove(id: string): Promise<void> {
     const e = this.entry(id);
     return this.enqueue(e, async () => {
-      await this.doStop(e);
-      const last = this.status(id);
-      this.entries.delete(id);
-      try {
-        this.persist();
-      } catch (err) {
-        this.entries.set(id, e);
-        throw err;
-      }
+      const last = await this.removeEntry(e, (k) => this.entries.delete(k));
       this.behaviours.drop(id);
       this.emit(id, last);
-    });
-  }
-
-  /** Start a server and remember to start it next time. Throws (and leaves nothing listening) on failure. */
-  start(id: string): Promise<ServerStatus> {
-    const e = this.entry(id);
-    return this.enqueue(e, async () => {
-      if (!e.server) await this.doStart(e);
-      this.setEnabled(e, true);
-      return this.status(id);
-    });
-  }
-
-  /** Stop a server and remember it stays stopped. */
-  stop(id: string): Promise<ServerStatus> {
-    const e = this.entry(id);
-    return this.enqueue(e, async () => {
-      await this.doStop(e);
-      this.setEnabled(e, false);
-      return this.status(id);
     });
   }
 
@@ -266,30 +225,11 @@ export class ServerManager {
     });
   }
 
-  /** App start-up: start every server that was running when the app last stopped. Failures land in status. */
-  async startEnabled(): Promise<ServerStatus[]> {
-    const ids = [...this.entries.values()].filter((e) => e.def.enabled).map((e) => e.def.id);
-    await Promise.all(ids.map((id) => this.start(id).catch(() => undefined)));
-    return ids.map((id) => this.status(id));
-  }
-
   /** App shutdown: stop everything, keeping each server's enabled flag for the next start. */
-  async stopAll(): Promise<void> {
-    await Promise.all(
-      [...this.entries.values()].map((e) =>
-        this.enqueue(e, () => this.doStop(e)).catch(() => undefined),
-      ),
-    );
+  override async stopAll(): Promise<void> {
+    await super.stopAll();
     this.behaviours.close();
     this.log.flush();
-  }
-
-  /** Server status changes (state, port, connection count; counts coalesced to one event per 50 ms). */
-  onStatus(fn: (e: ServerStatusEvent) => void): () => void {
-    this.listeners.add(fn);
-    return () => {
-      this.listeners.delete(fn);
-    };
   }
 
   /** The newest `limit` events (default: all held), the dropped count and the capacity. */
@@ -339,125 +279,67 @@ export class ServerManager {
 
   // --- internals -------------------------------------------------------------------------------------------
 
-  private entry(id: string): Entry {
-    const e = this.entries.get(id);
-    if (!e) {
-      throw inputError(
-        'SERVER_NOT_FOUND',
-        `find echo server ${q(id)}`,
-        `no server with id ${q(id)}`,
-        {
-          field: 'id',
-          value: id,
-          hint: `known servers: ${[...this.entries.keys()].map((k) => q(k)).join(', ') || '(none)'}`,
-        },
-      );
-    }
-    return e;
+  protected startAction(def: ServerDefinition): string {
+    return `start echo server ${q(def.name)}`;
   }
 
-  private enqueue<T>(e: Entry, op: () => Promise<T>): Promise<T> {
-    const run = e.queue.then(op, op);
-    e.queue = run.catch(() => undefined);
-    return run;
+  protected override stopping(e: Entry): void {
+    this.behaviours.get(e.def.id).stopped();
   }
 
-  private async doStart(e: Entry): Promise<void> {
+  protected async launch(e: Entry): Promise<void> {
     const def = e.def;
-    e.error = undefined;
-    e.state = 'starting';
-    this.emit(def.id);
-    try {
-      let tls: TlsMaterial | undefined;
-      if (def.scheme === 'wss') {
-        if (!def.certId) {
-          throw inputError(
-            'CERT_REQUIRED',
-            `start wss server ${q(def.name)}`,
-            'no certificate chosen for this wss server',
-            {
-              field: 'certId',
-              hint: 'pick one from "wss-studio cert list", or issue one with "wss-studio cert issue localhost 127.0.0.1 ::1"',
-            },
-          );
-        }
-        tls = this.resolveCert(def.certId);
-        if (def.requireClientCert)
-          tls = { ...tls, clientCaPem: clientCaFor(def, tls, this.discreetPaths) };
-      }
-      e.faults ??= new FaultController(def.id, this.log);
-      if (this.registry) {
-        const entry = e;
-        this.registry.register(def.id, () =>
-          this.entries.get(def.id) === entry ? entry.server : undefined,
+    let tls: TlsMaterial | undefined;
+    if (def.scheme === 'wss') {
+      if (!def.certId) {
+        throw inputError(
+          'CERT_REQUIRED',
+          `start wss server ${q(def.name)}`,
+          'no certificate chosen for this wss server',
+          {
+            field: 'certId',
+            hint: 'pick one from "wss-studio cert list", or issue one with "wss-studio cert issue localhost 127.0.0.1 ::1"',
+          },
         );
       }
-      const server = new EchoServer({
-        definition: def,
-        log: this.log,
-        faults: e.faults,
-        ...(tls ? { tls } : {}),
-        ...(this.handshakeTimeoutMs !== undefined
-          ? { handshakeTimeoutMs: this.handshakeTimeoutMs }
-          : {}),
-        labTargets: () => this.labTargets(),
-        onConnections: () => this.connectionsChanged(def.id),
-        behaviour: this.behaviours.get(def.id),
-        onLabReport: (r) => (this.lastLab = r),
-      });
-      let port: number;
-      try {
-        port = await server.start(def.port === 0 && e.lastPort ? e.lastPort : def.port);
-      } catch (err) {
-        // The previous free port was taken meanwhile: any free port will do.
-        if (!(def.port === 0 && e.lastPort && isWssError(err) && err.code === 'PORT_IN_USE'))
-          throw err;
-        port = await server.start(0);
-      }
-      e.cert = tls ? certView(tls.certPem) : undefined;
-      e.plan = await planUrl(def.host, e.cert, this.lookup);
-      e.server = server;
-      this.behaviours.get(def.id).started();
-      e.lastPort = port;
-      e.state = 'running';
-      e.startedAt = new Date().toISOString();
-      this.emit(def.id);
+      tls = this.resolveCert(def.certId);
+      if (def.requireClientCert)
+        tls = { ...tls, clientCaPem: clientCaFor(def, tls, this.discreetPaths) };
+    }
+    e.faults ??= new FaultController(def.id, this.log);
+    if (this.registry) {
+      const entry = e;
+      this.registry.register(def.id, () =>
+        this.entries.get(def.id) === entry ? entry.server : undefined,
+      );
+    }
+    const server = new EchoServer({
+      definition: def,
+      log: this.log,
+      faults: e.faults,
+      ...(tls ? { tls } : {}),
+      ...(this.handshakeTimeoutMs !== undefined
+        ? { handshakeTimeoutMs: this.handshakeTimeoutMs }
+        : {}),
+      labTargets: () => this.labTargets(),
+      onConnections: () => this.connectionsChanged(def.id),
+      behaviour: this.behaviours.get(def.id),
+      onLabReport: (r) => (this.lastLab = r),
+    });
+    let port: number;
+    try {
+      port = await server.start(def.port === 0 && e.lastPort ? e.lastPort : def.port);
     } catch (err) {
-      e.server = undefined;
-      e.state = 'error';
-      e.error = isWssError(err)
-        ? err
-        : failure('START_FAILED', `start echo server ${q(def.name)}`, String(err));
-      this.emit(def.id);
-      throw e.error;
+      // The previous free port was taken meanwhile: any free port will do.
+      if (!(def.port === 0 && e.lastPort && isWssError(err) && err.code === 'PORT_IN_USE'))
+        throw err;
+      port = await server.start(0);
     }
-  }
-
-  private async doStop(e: Entry): Promise<void> {
-    const server = e.server;
-    if (!server) {
-      if (e.state === 'error') {
-        e.state = 'stopped';
-        e.error = undefined;
-        this.emit(e.def.id);
-      }
-      return;
-    }
-    e.state = 'stopping';
-    this.emit(e.def.id);
-    this.behaviours.get(e.def.id).stopped();
-    await server.stop();
-    e.faults?.set({ ...NO_FAULTS });
-    e.server = undefined;
-    e.state = 'stopped';
-    e.startedAt = undefined;
-    this.emit(e.def.id);
-  }
-
-  private setEnabled(e: Entry, enabled: boolean): void {
-    if (e.def.enabled === enabled) return;
-    e.def = { ...e.def, enabled };
-    this.persist();
+    e.cert = tls ? certView(tls.certPem) : undefined;
+    e.plan = await planUrl(def.host, e.cert, this.lookup);
+    e.server = server;
+    this.behaviours.get(def.id).started();
+    e.lastPort = port;
   }
 
   private labTargets(): LabTarget[] {
@@ -487,7 +369,7 @@ export class ServerManager {
     this.countTimers.set(id, t);
   }
 
-  private emit(id: string, status?: ServerStatus): void {
+  protected emit(id: string, status?: ServerStatus): void {
     if (this.listeners.size === 0) return;
     const s = status ?? (this.entries.has(id) ? this.status(id) : undefined);
     if (!s) return;
@@ -498,43 +380,6 @@ export class ServerManager {
         // A failing listener must not break server control.
       }
     }
-  }
-
-  /**
-   * Entries of settings.json "servers" that could not be used: skipped at load, each with the file's path,
-   * its index, the field and what is wrong. They stay in the file as written (persist writes them back).
-   */
-  get problems(): string[] {
-    return this.skipped.map((s) => s.problem);
-  }
-
-  private skipped: SkippedEntry[] = [];
-
-  private loadDefinitions(): ServerDefinition[] {
-    if (!this.settings) return [];
-    const file = this.settings.settingsPath ?? 'settings.json';
-    const { items, skipped } = readSettingsList(
-      file,
-      'servers',
-      this.settings.readSettings().servers,
-      StoredServerSchema,
-      (entry) => normalizeDefinition(entry),
-    );
-    this.skipped = skipped;
-    return items;
-  }
-
-  private persist(): void {
-    if (!this.settings) return;
-    const current = this.settings.readSettings();
-    this.settings.writeSettings({
-      ...current,
-      schema: 1,
-      servers: keepSkipped(
-        [...this.entries.values()].map((e) => e.def),
-        this.skipped,
-      ),
-    });
   }
 }
 

@@ -12,10 +12,15 @@ import net from 'node:net';
 import * as v from 'valibot';
 import { ProxyOptionsSchema } from '../../shared/api';
 import { WssError, failure, inputError, isWssError, q } from '../../shared/errors';
-import { keepSkipped, readSettingsList, type SkippedEntry } from '../store/settings';
 import type { FrameLog } from '../echo/frame-log';
-import { listenError, type TlsMaterial } from '../echo/listen';
-import { FaultController, NO_FAULTS, type FaultRegistry } from '../faults';
+import { bindListener, type TlsMaterial } from '../echo/listen';
+import { FaultController, type FaultRegistry } from '../faults';
+import {
+  DefinitionManager,
+  storedDefinitions,
+  type ManagedEntry,
+  type SettingsStore,
+} from '../echo/definition-manager';
 import { ProxyServer } from './proxy-server';
 import { probeTarget } from './target';
 import type {
@@ -34,11 +39,7 @@ const StoredProxySchema = v.strictObject({
   enabled: v.optional(v.boolean('must be true or false')),
 });
 
-export interface SettingsStore {
-  readonly settingsPath?: string;
-  readSettings(): { proxies?: unknown[]; [k: string]: unknown };
-  writeSettings(s: { schema: 1; proxies?: unknown[]; [k: string]: unknown }): void;
-}
+export type { SettingsStore } from '../echo/definition-manager';
 
 /** What the manager needs from the certificate store (main/proxy/index.ts binds it to main/pki). */
 export interface CertSource {
@@ -64,15 +65,9 @@ export interface ProxyManagerOptions {
   lookup?: (host: string) => Promise<string[]>;
 }
 
-interface Entry {
-  def: ProxyDefinition;
-  server?: ProxyServer;
-  state: ProxyStatus['state'];
-  error?: WssError;
-  startedAt?: string;
+interface Entry extends ManagedEntry<ProxyDefinition, ProxyServer> {
   health: TargetHealth;
   faults: FaultController;
-  queue: Promise<unknown>;
   unregister?: () => void;
 }
 
@@ -82,28 +77,38 @@ const unknownHealth = (): TargetHealth => ({
   checkedAt: new Date(0).toISOString(),
 });
 
-export class ProxyManager {
+export class ProxyManager extends DefinitionManager<
+  ProxyDefinition,
+  ProxyServer,
+  Entry,
+  ProxyStatus,
+  (list: ProxyStatus[]) => void
+> {
   readonly log: FrameLog;
-  private readonly entries = new Map<string, Entry>();
-  private readonly settings: SettingsStore | undefined;
   private readonly certs: CertSource | undefined;
   private readonly registry: FaultRegistry | undefined;
   private readonly lookup: (host: string) => Promise<string[]>;
-  private readonly listeners = new Set<(list: ProxyStatus[]) => void>();
   private emitTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: ProxyManagerOptions) {
+    super({
+      settings: opts.settings,
+      key: 'proxies',
+      stored: storedDefinitions(StoredProxySchema, (entry) => normalizeProxy(entry)),
+      noun: {
+        code: 'PROXY_NOT_FOUND',
+        action: 'proxy',
+        one: 'proxy',
+        many: 'proxies',
+        withValue: false,
+      },
+    });
     this.log = opts.log;
-    this.settings = opts.settings;
     this.certs = opts.certs;
     this.registry = opts.faults;
     this.lookup =
       opts.lookup ?? (async (h) => (await dns.lookup(h, { all: true })).map((a) => a.address));
-    for (const def of this.load()) this.put(def);
-  }
-
-  list(): ProxyStatus[] {
-    return [...this.entries.keys()].map((id) => this.status(id));
+    for (const def of this.loadDefinitions()) this.put(def);
   }
 
   status(id: string): ProxyStatus {
@@ -237,19 +242,7 @@ export class ProxyManager {
       if (def.publicUrl !== e.def.publicUrl || def.certId !== e.def.certId) {
         this.checkPublic(def, `update proxy ${q(id)}`);
       }
-      const old = e.def;
-      e.def = def;
-      try {
-        this.persist();
-      } catch (err) {
-        e.def = old;
-        throw err;
-      }
-      if (e.server) {
-        await this.doStop(e);
-        await this.doStart(e);
-      }
-      this.emit();
+      await this.replace(e, def);
       return this.status(id);
     });
   }
@@ -257,33 +250,8 @@ export class ProxyManager {
   remove(id: string): Promise<void> {
     const e = this.entry(id);
     return this.enqueue(e, async () => {
-      await this.doStop(e);
-      this.drop(id);
-      try {
-        this.persist();
-      } catch (err) {
-        this.entries.set(id, e);
-        throw err;
-      }
+      await this.removeEntry(e, (k) => this.drop(k));
       this.emit();
-    });
-  }
-
-  start(id: string): Promise<ProxyStatus> {
-    const e = this.entry(id);
-    return this.enqueue(e, async () => {
-      if (!e.server) await this.doStart(e);
-      this.setEnabled(e, true);
-      return this.status(id);
-    });
-  }
-
-  stop(id: string): Promise<ProxyStatus> {
-    const e = this.entry(id);
-    return this.enqueue(e, async () => {
-      await this.doStop(e);
-      this.setEnabled(e, false);
-      return this.status(id);
     });
   }
 
@@ -293,27 +261,6 @@ export class ProxyManager {
     e.health = await this.probe(e.def);
     this.emit();
     return { ...e.health };
-  }
-
-  async startEnabled(): Promise<void> {
-    const ids = [...this.entries.values()].filter((e) => e.def.enabled).map((e) => e.def.id);
-    await Promise.all(ids.map((id) => this.start(id).catch(() => undefined)));
-  }
-
-  async stopAll(): Promise<void> {
-    await Promise.all(
-      [...this.entries.values()].map((e) =>
-        this.enqueue(e, () => this.doStop(e)).catch(() => undefined),
-      ),
-    );
-  }
-
-  /** The whole list on every change (coalesced to one call per 50 ms). */
-  onStatus(fn: (list: ProxyStatus[]) => void): () => void {
-    this.listeners.add(fn);
-    return () => {
-      this.listeners.delete(fn);
-    };
   }
 
   /** The running server of a proxy (faults, inject), or undefined. */
@@ -398,109 +345,57 @@ export class ProxyManager {
     this.entries.delete(id);
   }
 
-  private entry(id: string): Entry {
-    const e = this.entries.get(id);
-    if (!e) {
-      throw inputError('PROXY_NOT_FOUND', `find proxy ${q(id)}`, `no proxy with id ${q(id)}`, {
-        field: 'id',
-        hint: `known proxies: ${[...this.entries.keys()].map((k) => q(k)).join(', ') || '(none)'}`,
-      });
-    }
-    return e;
+  protected startAction(def: ProxyDefinition): string {
+    return `start proxy ${q(def.id)}`;
   }
 
-  private enqueue<T>(e: Entry, op: () => Promise<T>): Promise<T> {
-    const run = e.queue.then(op, op);
-    e.queue = run.catch(() => undefined);
-    return run;
+  // Health for the card, without holding up the start.
+  protected override started(e: Entry): void {
+    void this.check(e.def.id).catch(() => undefined);
   }
 
-  private async doStart(e: Entry): Promise<void> {
+  protected async launch(e: Entry): Promise<void> {
     const def = e.def;
-    e.error = undefined;
-    e.state = 'starting';
-    this.emit();
-    try {
-      const pub = parsePublic(def.publicUrl);
-      let tls: TlsMaterial | undefined;
-      if (pub.scheme === 'https') {
-        if (!def.certId) {
-          throw inputError(
-            'CERT_REQUIRED',
-            `start proxy ${q(def.id)}`,
-            'no certificate chosen for this https proxy',
-            {
-              field: 'certId',
-              hint: `issue one with "wss-studio cert issue ${pub.host}" and pick it`,
-            },
-          );
-        }
-        tls = this.needCerts(`start proxy ${q(def.id)}`).material(def.certId);
+    const pub = parsePublic(def.publicUrl);
+    let tls: TlsMaterial | undefined;
+    if (pub.scheme === 'https') {
+      if (!def.certId) {
+        throw inputError(
+          'CERT_REQUIRED',
+          `start proxy ${q(def.id)}`,
+          'no certificate chosen for this https proxy',
+          {
+            field: 'certId',
+            hint: `issue one with "wss-studio cert issue ${pub.host}" and pick it`,
+          },
+        );
       }
-      const caPem = this.certs?.caPem();
-      const server = new ProxyServer({
-        definition: def,
-        log: this.log,
-        faults: e.faults,
-        ...(tls ? { tls } : {}),
-        ...(caPem ? { targetCa: caPem } : {}),
-        onChange: () => this.emit(),
-        // Live health from real traffic: a state change is pushed (coalesced with the counts).
-        onTarget: (p) => {
-          const state = p ? p.state : 'up';
-          if (e.health.state === state) return;
-          e.health = p
-            ? { state, detail: p.detail, fix: p.fix, checkedAt: new Date().toISOString() }
-            : { state, detail: 'answered the last request', checkedAt: new Date().toISOString() };
-          this.emit();
-        },
-      });
-      await server.start();
-      e.server = server;
-      e.state = 'running';
-      e.startedAt = new Date().toISOString();
-      this.emit();
-      // Health for the card, without holding up the start.
-      void this.check(def.id).catch(() => undefined);
-    } catch (err) {
-      e.server = undefined;
-      e.state = 'error';
-      e.error = isWssError(err)
-        ? err
-        : failure('START_FAILED', `start proxy ${q(def.id)}`, String(err));
-      this.emit();
-      throw e.error;
+      tls = this.needCerts(`start proxy ${q(def.id)}`).material(def.certId);
     }
-  }
-
-  private async doStop(e: Entry): Promise<void> {
-    const server = e.server;
-    if (!server) {
-      if (e.state === 'error') {
-        e.state = 'stopped';
-        e.error = undefined;
+    const caPem = this.certs?.caPem();
+    const server = new ProxyServer({
+      definition: def,
+      log: this.log,
+      faults: e.faults,
+      ...(tls ? { tls } : {}),
+      ...(caPem ? { targetCa: caPem } : {}),
+      onChange: () => this.emit(),
+      // Live health from real traffic: a state change is pushed (coalesced with the counts).
+      onTarget: (p) => {
+        const state = p ? p.state : 'up';
+        if (e.health.state === state) return;
+        e.health = p
+          ? { state, detail: p.detail, fix: p.fix, checkedAt: new Date().toISOString() }
+          : { state, detail: 'answered the last request', checkedAt: new Date().toISOString() };
         this.emit();
-      }
-      return;
-    }
-    e.state = 'stopping';
-    this.emit();
-    await server.stop();
-    e.server = undefined;
-    e.state = 'stopped';
-    e.startedAt = undefined;
-    // Faults belong to a running proxy's session: a stopped proxy starts clean.
-    e.faults.set({ ...NO_FAULTS });
-    this.emit();
+      },
+    });
+    await server.start();
+    e.server = server;
   }
 
-  private setEnabled(e: Entry, enabled: boolean): void {
-    if (e.def.enabled === enabled) return;
-    e.def = { ...e.def, enabled };
-    this.persist();
-  }
-
-  private emit(): void {
+  /** Every change pushes the whole list, coalesced to one push per 50 ms (whichever proxy changed). */
+  protected emit(_id?: string): void {
     if (this.listeners.size === 0 || this.emitTimer) return;
     this.emitTimer = setTimeout(() => {
       this.emitTimer = undefined;
@@ -515,59 +410,16 @@ export class ProxyManager {
     }, 50);
     this.emitTimer.unref();
   }
-
-  /** settings.json "proxies" entries skipped at load (path, index, field); kept in the file as written. */
-  get problems(): string[] {
-    return this.skipped.map((s) => s.problem);
-  }
-
-  private skipped: SkippedEntry[] = [];
-
-  private load(): ProxyDefinition[] {
-    if (!this.settings) return [];
-    const { items, skipped } = readSettingsList(
-      this.settings.settingsPath ?? 'settings.json',
-      'proxies',
-      this.settings.readSettings().proxies,
-      StoredProxySchema,
-      (entry) => normalizeProxy(entry),
-    );
-    this.skipped = skipped;
-    return items;
-  }
-
-  private persist(): void {
-    if (!this.settings) return;
-    const current = this.settings.readSettings();
-    this.settings.writeSettings({
-      ...current,
-      schema: 1,
-      proxies: keepSkipped(
-        [...this.entries.values()].map((e) => e.def),
-        this.skipped,
-      ),
-    });
-  }
 }
 
 /** Is host:port free to listen on? Throws PORT_IN_USE (field publicUrl) naming the port and the fix. */
 async function portFree(host: string, port: number, def: ProxyDefinition): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', (e) =>
-      reject(
-        listenField(
-          listenError(
-            e,
-            { scheme: def.publicUrl.startsWith('https') ? 'wss' : 'ws', host, name: def.name },
-            port,
-          ),
-          def,
-        ),
-      ),
-    );
-    s.listen({ host, port, exclusive: true }, () => s.close(() => resolve()));
+  const s = net.createServer();
+  const scheme = def.publicUrl.startsWith('https') ? 'wss' : 'ws';
+  await bindListener(s, { scheme, host, name: def.name }, port, () => undefined).catch((e) => {
+    throw listenField(e, def);
   });
+  await new Promise<void>((resolve) => s.close(() => resolve()));
 }
 
 /** A listen failure as an input error naming what to change: the public URL's port, or the bind address. */

@@ -16,7 +16,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { failure, inputError, q } from '../../shared/errors';
 import type { FrameLog } from '../echo/frame-log';
 import { preview } from '../echo/frame-log';
-import { closeListener, closeWithGrace, listenError, type TlsMaterial } from '../echo/listen';
+import { bindListener, stopListener, type TlsMaterial } from '../echo/listen';
 import { tlsErrorEvent } from '../echo/tls-sniff';
 import {
   FaultController,
@@ -214,30 +214,19 @@ export class ProxyServer implements FaultTarget {
     );
     this.server = server;
     this.wss = wss;
-    try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen({ port, host: def.bindHost }, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-    } catch (e) {
-      this.server = undefined;
-      this.wss = undefined;
-      wss.close();
-      server.close();
-      this.agent.destroy();
-      throw listenError(
-        e,
-        { scheme: this.pub.scheme === 'https' ? 'wss' : 'ws', host: def.bindHost, name: def.name },
-        port,
-      );
-    }
-    server.on('error', () => {});
-    const addr = server.address();
-    this.boundPort = typeof addr === 'object' && addr ? addr.port : port;
-    return this.boundPort;
+    const bound = await bindListener(
+      server,
+      { scheme: this.pub.scheme === 'https' ? 'wss' : 'ws', host: def.bindHost, name: def.name },
+      port,
+      () => {
+        this.server = undefined;
+        this.wss = undefined;
+        wss.close();
+        this.agent.destroy();
+      },
+    );
+    this.boundPort = bound;
+    return bound;
   }
 
   async stop(): Promise<void> {
@@ -245,20 +234,19 @@ export class ProxyServer implements FaultTarget {
     if (!server) return;
     this.server = undefined;
     this.boundPort = undefined;
-    server.close();
-    await Promise.all(
-      [...this.pairs.values()].map((p) =>
-        closeWithGrace(
-          p.down,
-          () => this.forceClose(p, 1001, 'proxy stopping', false),
-          () => {
-            p.down.terminate();
-            p.up.terminate();
-          },
-        ),
-      ),
+    await stopListener(
+      server,
+      [...this.pairs.values()].map((p) => ({
+        ws: p.down,
+        close: () => this.forceClose(p, 1001, 'proxy stopping', false),
+        cut: () => {
+          p.down.terminate();
+          p.up.terminate();
+        },
+      })),
+      this.sockets,
+      this.wss,
     );
-    await closeListener(server, this.sockets, this.wss);
     this.wss = undefined;
     this.agent.destroy();
   }
