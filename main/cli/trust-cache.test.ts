@@ -122,4 +122,22 @@ describe('cert issue: the trust-state cache', () => {
     expect(certutilCalls(), 'trust status never answers from the cache').toMatch(/^-L -d sql:/m);
     expect((await issue()).certutil).toBe('');
   });
+
+  it('trust install and uninstall drop the entries of the stores they change', async () => {
+    await issue(); // warm
+    const stores = () =>
+      v
+        .parse(TrustCacheSchema, JSON.parse(fs.readFileSync(cacheFile, 'utf8')))
+        .entries.map((e) => e.store)
+        .sort();
+    expect(stores()).toEqual(['java', 'nss', 'system']);
+    expect((await cli('trust', 'install', '--stores', 'nss')).code).toBe(0);
+    expect(stores()).toEqual(['java', 'system']);
+    const trusted = await issue();
+    expect(trusted.certutil).toMatch(/^-L -d sql:/m);
+    expect(trusted.warning).toMatch(/warning: the CA is not trusted by system;/);
+    expect((await cli('trust', 'uninstall', '--stores', 'nss')).code).toBe(0);
+    expect(stores()).toEqual(['java', 'system']);
+    expect((await issue()).warning).toMatch(/warning: the CA is not trusted by system, nss;/);
+  });
 });
