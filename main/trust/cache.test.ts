@@ -57,6 +57,11 @@ describe('storeInputs: the cache key', () => {
     expect(changes('nss', () => writeFileSync(path.join(profile, 'cert9.db'), 'db'))).toBe(true);
     const ini = path.join(ctx.home, '.mozilla/firefox/profiles.ini');
     expect(changes('nss', () => writeFileSync(ini, '[Profile0]\nPath=p.default\n'))).toBe(true);
+    // A profile named by an absolute path outside the Firefox folder, created after profiles.ini.
+    const far = path.join(fx.tmp, 'elsewhere', 'far.profile');
+    writeFileSync(ini, `[Profile0]\nPath=p.default\n[Profile1]\nPath=${far}\nIsRelative=0\n`);
+    expect(changes('nss', () => mkdirSync(far, { recursive: true }))).toBe(true);
+    expect(changes('nss', () => writeFileSync(path.join(far, 'cert9.db'), 'db'))).toBe(true);
     const policy = path.join(ctx.root, 'etc/firefox/policies/policies.json');
     mkdirSync(path.dirname(policy), { recursive: true });
     expect(changes('nss', () => writeFileSync(policy, '{}'))).toBe(true);
