@@ -159,6 +159,34 @@ const jobs = [
       ),
   },
   {
+    // Not a target: the row above answers the "not trusted by" warning from the trust-state cache
+    // (trust-cache.json, filled by the first run); here it is removed before each run, so every run
+    // measures the stores for real (reads the system bundle, runs `certutil -L`) and rewrites it.
+    name: 'ECDSA P-256 leaf, trust cache cold',
+    ours: () => {
+      fs.rmSync(path.join(home, 'trust-cache.json'), { force: true });
+      return time(
+        process.execPath,
+        [bin, 'cert', 'issue', 'localhost', '--key', 'ecdsa', '--out-dir', out],
+        { WSS_STUDIO_HOME: home },
+      );
+    },
+    theirs: () =>
+      time(
+        'mkcert',
+        [
+          '-ecdsa',
+          '-cert-file',
+          path.join(out, 'm.pem'),
+          '-key-file',
+          path.join(out, 'm-key.pem'),
+          'localhost',
+        ],
+        { CAROOT: caroot },
+        out,
+      ),
+  },
+  {
     // Not a target: the same issuance where no trust store is detected (temp HOME, an empty trust root,
     // PATH without certutil/keytool), so the share of the trust-store probes ("not trusted by ..."
     // warning: reading the system bundle, one `certutil -L`) shows against the row above.

@@ -23,7 +23,7 @@ import { cliEngine } from './engine';
 import { leafDto } from '../engine/dto';
 import { checkOutFile, keyTypeOpt } from './ca';
 import { storeFor } from './home';
-import { trustLinesFor } from './trust-hooks';
+import { untrustedStoresFor } from './trust-hooks';
 
 /**
  * mkcert's file naming: first name, "+N" for the other names, "_wildcard" for "*". Any character that
@@ -109,11 +109,14 @@ export const commands: Command[] = [
         });
       }
       const store = storeFor(io);
-      // Ask the trust stores (read-only probes, ~0.1 s) while the key is generated and signed.
-      // The same CA signs the leaf (issueLeaf refuses when there is none).
+      // Ask the trust stores (read-only probes, ~0.1 s; from the trust-state cache when nothing they read
+      // changed) while the key is generated and signed. The same CA signs the leaf (issueLeaf refuses when
+      // there is none).
       const ca = loadCa(store);
       const trustP = ca
-        ? trustLinesFor(ca, io).catch(() => ({ untrusted: [] as string[] }))
+        ? untrustedStoresFor(ca, io, store)
+            .then((untrusted) => ({ untrusted }))
+            .catch(() => ({ untrusted: [] as string[] }))
         : Promise.resolve({ untrusted: [] as string[] });
       const { leaf, warnings } = await cliEngine(io, store).handle('cert.issue', {
         names: p.positionals,

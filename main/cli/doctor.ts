@@ -20,6 +20,7 @@ import {
   type DoctorStep,
 } from '../doctor';
 import { homeFor } from './home';
+import { TRUST_CACHE_FILE } from '../store';
 
 const MARK: Record<DoctorStep['status'], string> = {
   pass: 'PASS',
@@ -181,6 +182,7 @@ const doctor: Command = {
       clients: {
         only,
         context: { env: io.env },
+        cacheFile: path.join(homeFor(io), TRUST_CACHE_FILE),
         ...(ca.pem && path.isAbsolute(ca.source) ? { caPath: ca.source } : {}),
       },
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),

@@ -3,7 +3,9 @@
 // engine reports a broken or missing store as a state, it does not throw.
 // The trust engine is imported on first use, not with the ca/cert commands: "cert list", "cert renew" and
 // the like never load it, and "cert issue" loads it while its key is being generated (bench/certs).
+import path from 'node:path';
 import type { CaInfo } from '../pki';
+import { TRUST_CACHE_FILE, type Store } from '../store';
 import type { Io } from './command';
 
 export interface TrustLines {
@@ -16,4 +18,13 @@ export interface TrustLines {
 export async function trustLinesFor(ca: CaInfo, io: Io): Promise<TrustLines> {
   const { trustReport } = await import('../trust');
   return trustReport(ca, io.env);
+}
+
+/**
+ * The detected stores that do not trust `ca`, for "cert issue"'s warning: answered from the trust-state cache
+ * in the state folder while nothing the measurement reads has changed (main/trust/cache.ts), else measured.
+ */
+export async function untrustedStoresFor(ca: CaInfo, io: Io, store: Store): Promise<string[]> {
+  const { trustUntrusted } = await import('../trust');
+  return trustUntrusted(ca, io.env, path.join(store.root, TRUST_CACHE_FILE));
 }

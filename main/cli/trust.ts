@@ -1,11 +1,13 @@
 // CLI commands for "wss-studio trust ...": show, install and remove the CA in the stores that decide
 // trust. Status is measured from each store on every run. Exit codes: install/uninstall 0 when every
 // selected store reached the goal, 1 otherwise (the fix is printed); bad --stores is 2.
+import path from 'node:path';
 import { bool, list, type Parsed } from './args';
 import type { Command, Io } from './command';
 import { message } from '../../shared/errors';
 import { loadCa, requireCa } from '../pki';
 import { storeFor } from './home';
+import { TRUST_CACHE_FILE } from '../store';
 import { uninstallAllOurs } from '../trust/history';
 import { cliEngine } from './engine';
 import {
@@ -96,7 +98,10 @@ async function change(p: Parsed, io: Io, op: 'install' | 'uninstall'): Promise<n
 /** `trust uninstall --all-ours`: current and replaced CAs, each removed by its certificate bytes. */
 async function allOurs(p: Parsed, io: Io): Promise<number> {
   const store = storeFor(io);
-  const { cas, problems } = await uninstallAllOurs(store, loadCa(store), options(p, io));
+  const { cas, problems } = await uninstallAllOurs(store, loadCa(store), {
+    ...options(p, io),
+    cacheFile: path.join(store.root, TRUST_CACHE_FILE),
+  });
   for (const w of problems) io.err(`warning: skipped ${w}`);
   if (!cas.length) {
     io.out('no WSS Studio CA to remove: none is current and none was ever installed');

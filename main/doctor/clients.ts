@@ -34,6 +34,8 @@ export interface ClientOptions {
   context?: Partial<TrustContext>;
   /** The WSS Studio CA certificate file, for the Node fix (NODE_EXTRA_CA_CERTS=...). */
   caPath?: string;
+  /** The trust-state cache to refresh with what is measured here (main/trust/cache.ts). */
+  cacheFile?: string;
 }
 
 export interface ClientInputs {
@@ -134,6 +136,7 @@ export async function judgeClients(inp: ClientInputs): Promise<DoctorClientVerdi
       ? await trustStatusAll(trustCaOf(anchor.cert, anchor.ours ? caPath : '(the issuing CA)'), {
           stores: ids,
           context: ctx,
+          ...(inp.opts.cacheFile ? { cacheFile: inp.opts.cacheFile } : {}),
         })
       : [];
   const out: DoctorClientVerdict[] = [];

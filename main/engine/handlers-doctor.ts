@@ -1,6 +1,8 @@
 // doctor.run: the connection doctor (main/doctor) as a long task: each step is pushed on task.progress as it
 // finishes, and task.cancel (handlers-tasks.ts) aborts it (the report comes back with cancelled: true and the steps so far).
+import path from 'node:path';
 import { diagnose } from '../doctor';
+import { TRUST_CACHE_FILE } from '../store';
 import { loadCa } from '../pki';
 import type { Handlers } from './dispatch';
 import type { CoreDeps } from './deps';
@@ -27,6 +29,7 @@ export function doctorHandlers(d: CoreDeps): Pick<Handlers, 'doctor.run'> {
             ...(clients?.length ? { only: clients } : {}),
             commands: false,
             context: { env: d.env },
+            cacheFile: path.join(d.store.root, TRUST_CACHE_FILE),
           },
           forApp: true,
           signal: t.signal,

@@ -1,6 +1,7 @@
 // trust.*: the trust stores (main/trust) behind the contract. Install/uninstall are long tasks with
 // progress; the desktop app confirms natively first and runs the Linux system store's root step through the
 // OS prompt (pkexec); web mode hands back the exact sudo line instead.
+import path from 'node:path';
 import type {
   ReplacedCaDto,
   TrustResult,
@@ -16,6 +17,7 @@ import {
   type StoreChange,
   type TrustOptions,
 } from '../trust';
+import { TRUST_CACHE_FILE } from '../store';
 import { replacedStillTrusted, tryRecordTrustedCa, uninstallAllOurs } from '../trust/history';
 import type { Handlers } from './dispatch';
 import type { CoreDeps } from './deps';
@@ -25,6 +27,8 @@ export function trustHandlers(
   d: CoreDeps,
 ): Pick<Handlers, 'trust.status' | 'trust.install' | 'trust.uninstall' | 'trust.replaced'> {
   const context = { env: d.env };
+  // Every measurement here is real; it refreshes the trust-state cache that cert issue's warning reads.
+  const cacheFile = path.join(d.store.root, TRUST_CACHE_FILE);
 
   const change = async (
     op: 'install' | 'uninstall',
@@ -65,6 +69,7 @@ export function trustHandlers(
       async (t) => {
         const opts: TrustOptions = {
           context,
+          cacheFile,
           ...(input.stores?.length ? { stores: input.stores } : {}),
         };
         t.progress(op === 'install' ? 'installing the CA' : 'removing the CA');
@@ -84,7 +89,7 @@ export function trustHandlers(
           if (cmd && d.hooks.runPrivileged) {
             t.progress('asking for administrator rights');
             const r = await d.hooks.runPrivileged(cmd.argv);
-            const [after] = await trustStatusAll(ca, { context, stores: ['system'] });
+            const [after] = await trustStatusAll(ca, { context, cacheFile, stores: ['system'] });
             if (after) out.stores[sys] = { ...after, changed: r.code === 0 };
             out.privileged = [
               {
@@ -129,6 +134,7 @@ export function trustHandlers(
       t.progress('removing every WSS Studio CA');
       const opts: TrustOptions = {
         context,
+        cacheFile,
         ...(input.stores?.length ? { stores: input.stores } : {}),
       };
       const r = await uninstallAllOurs(d.store, loadCa(d.store), opts, includeCurrent);
@@ -151,7 +157,7 @@ export function trustHandlers(
 
   const currentStatus = async (): Promise<TrustStoreStatus[]> => {
     const ca: CaInfo | null = loadCa(d.store);
-    return ca ? trustStatusAll(ca, { context }) : [];
+    return ca ? trustStatusAll(ca, { context, cacheFile }) : [];
   };
 
   return {
@@ -172,6 +178,7 @@ export function trustHandlers(
       const some = !!only?.length;
       const stores: TrustStoreStatus[] = await trustStatusAll(ca, {
         context,
+        cacheFile,
         ...(some ? { stores: only } : {}),
       });
       // The stream carries the whole picture: a status of some stores only would hide the others.

@@ -258,6 +258,10 @@ function info(store: Store, pem: string, meta: CaMeta): CaInfo {
 /** The CA, or null when none exists yet. A corrupt file is an error naming its path. */
 export function loadCa(store: Store): CaInfo | null {
   const paths = caPaths(store);
+  // Stamped before reading: a CA switched meanwhile leaves a stale stamp, never a wrong CA under a fresh one.
+  const stamp = caStamp(paths);
+  const memo = loadedCas.get(store);
+  if (stamp && memo?.stamp === stamp) return memo.ca;
   const pem = readTextFile(paths.cert);
   if (pem === undefined) return null;
   let meta = readJsonFileAs(paths.meta, CaMetaSchema);
@@ -289,7 +293,28 @@ export function loadCa(store: Store): CaInfo | null {
     checkKeyMatches(store, ca, key);
     loadedKeys.set(ca, key);
   }
+  if (stamp) loadedCas.set(store, { stamp, ca });
   return ca;
+}
+
+/**
+ * loadCa's last CA per store, valid while its three files are unchanged ("cert issue" loads it for the trust
+ * warning, then the handler loads it again to sign: read, parsed and key-checked once).
+ */
+const loadedCas = new WeakMap<Store, { stamp: string; ca: CaInfo }>();
+
+/** Device, inode, mode, size, mtime and ctime (ns) of the CA files; null when they cannot be stat'ed. */
+function caStamp(paths: ReturnType<typeof caPaths>): string | null {
+  try {
+    return [paths.cert, paths.key, paths.meta]
+      .map((p) => {
+        const s = fs.statSync(p, { bigint: true, throwIfNoEntry: false });
+        return s ? `${s.dev}:${s.ino}:${s.mode}:${s.size}:${s.mtimeNs}:${s.ctimeNs}` : '-';
+      })
+      .join(' ');
+  } catch {
+    return null;
+  }
 }
 
 /** The key loadCa read and checked with a CA, so that signing does not read and parse it again. */

@@ -5,6 +5,8 @@
 //   settings.json         server definitions and other settings, one key per area
 //   store.lock            held while a CA or certificate folder changes (lock.ts)
 //   trusted-cas/          every CA this install put into a trust store (main/trust/history.ts)
+//   trust-cache.json      (0600) last measured trust state per store, for cert issue's warning (main/trust/cache.ts);
+//                         the one file that is not reported when damaged: it is ignored and rewritten
 // Writes are atomic (temp file + fsync + rename). A CA or certificate folder changes as a whole: the new
 // folder is written beside it, then switched in (folders.ts), so a key never sits next to a certificate
 // it does not belong to. A corrupt or unreadable file is reported with its path and never overwritten
@@ -28,10 +30,13 @@ export {
   type StagedDir,
 } from './folders';
 export { keepSkipped, readSettingsList, type SkippedEntry } from './settings';
-export type { CaMeta, LeafMeta } from './schemas';
-export { CaMetaSchema, LeafMetaSchema } from './schemas';
+export type { CaMeta, LeafMeta, TrustCache } from './schemas';
+export { CaMetaSchema, LeafMetaSchema, TrustCacheSchema } from './schemas';
 
 export const STORE_SCHEMA = 1;
+
+/** The trust-state cache in the state folder (layout above; read and written by main/trust/cache.ts). */
+export const TRUST_CACHE_FILE = 'trust-cache.json';
 
 export interface Settings {
   schema: 1;

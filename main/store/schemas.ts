@@ -63,6 +63,46 @@ export const LeafMetaSchema = v.object(
 );
 export type LeafMeta = v.InferOutput<typeof LeafMetaSchema>;
 
+/**
+ * trust-cache.json: the last measured trust state per store (main/trust/cache.ts), for the "not trusted by"
+ * warning of `cert issue`. `inputs` is a SHA-256 over the CA fingerprint and everything the measurement reads;
+ * a file that does not fit is ignored and rewritten (it is a cache: nothing is lost).
+ */
+export const TrustCacheSchema = v.object(
+  {
+    schema: v.literal(1, 'must be 1'),
+    entries: v.pipe(
+      v.array(
+        v.object(
+          {
+            store: v.picklist(
+              ['system', 'nss', 'java', 'macos', 'windows'],
+              'must be a trust store id',
+            ),
+            inputs: v.pipe(text(64), v.regex(/^[0-9a-f]{64}$/, 'must be 64 hex digits')),
+            state: v.picklist(
+              [
+                'trusted',
+                'not-trusted',
+                'not-present',
+                'tool-missing',
+                'needs-permission',
+                'error',
+              ],
+              'must be a trust state',
+            ),
+          },
+          'must be a JSON object',
+        ),
+        'must be an array',
+      ),
+      v.maxLength(16, 'must have at most 16 entries'),
+    ),
+  },
+  'must be a JSON object',
+);
+export type TrustCache = v.InferOutput<typeof TrustCacheSchema>;
+
 /** The first problem as `"names" must be an array of names` (field path as in shared/api.ts). */
 export function describeIssue(issues: readonly v.BaseIssue<unknown>[]): string {
   const issue = issues[0];

@@ -49,17 +49,20 @@ const LINUX_INSTALL_DIRS = [
   '/opt/firefox-esr',
 ];
 
+/** Every policies.json a Linux Firefox may read, in the order Firefox looks (the first that exists wins). */
+export function firefoxPolicyCandidates(ctx: Pick<TrustContext, 'root'>): string[] {
+  return [
+    '/etc/firefox/policies/policies.json',
+    ...LINUX_INSTALL_DIRS.map((d) => `${d}/distribution/policies.json`),
+  ].map((c) => path.join(ctx.root, c));
+}
+
 /** The policies.json Firefox on Linux reads: /etc/firefox/policies wins when it exists. */
 export function findFirefoxPolicy(
   ctx: Pick<TrustContext, 'root' | 'platform'>,
 ): FirefoxPolicy | null {
   if (ctx.platform !== 'linux') return null;
-  const candidates = [
-    '/etc/firefox/policies/policies.json',
-    ...LINUX_INSTALL_DIRS.map((d) => `${d}/distribution/policies.json`),
-  ];
-  for (const c of candidates) {
-    const file = path.join(ctx.root, c);
+  for (const file of firefoxPolicyCandidates(ctx)) {
     const text = readSmall(file);
     if (text === null) continue;
     let certs: unknown;
@@ -80,7 +83,7 @@ export function findFirefoxPolicy(
 }
 
 /** The certificate file a policy's Install entry names, found as Firefox finds it. */
-function installFiles(
+export function installFiles(
   entry: string,
   policy: FirefoxPolicy,
   ctx: Pick<TrustContext, 'root' | 'home'>,

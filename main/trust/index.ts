@@ -4,6 +4,7 @@
 // so it can never block issuing certificates.
 import { inputError, q } from '../../shared/errors';
 import { TRUST_STATE_LABELS } from '../../shared/trust-labels';
+import { dropTrustCache, readTrustCache, storeInputs, writeTrustCache } from './cache';
 import { javaStore } from './java';
 import { macosStore } from './macos';
 import { nssStore } from './nss';
@@ -50,6 +51,11 @@ export interface TrustOptions {
   stores?: StoreId[];
   /** Overrides of the real context (tests: temp HOME, temp root, fake runner). */
   context?: Partial<TrustContext>;
+  /**
+   * The trust-state cache (state folder's trust-cache.json, cache.ts): a real measurement rewrites its
+   * entries, install/uninstall drop them. Only trustUntrusted (cert issue's warning) answers from it.
+   */
+  cacheFile?: string;
 }
 
 /**
@@ -108,19 +114,55 @@ function crashed(id: StoreId, e: unknown): StoreStatus {
   };
 }
 
+async function measureOne(id: StoreId, ca: TrustCa, ctx: TrustContext): Promise<StoreStatus> {
+  try {
+    return await STORES[id].status(ca, ctx);
+  } catch (e) {
+    return crashed(id, e);
+  }
+}
+
 /** Status of every selected (default: detected) store, measured in parallel. Never throws. */
 export async function trustStatusAll(ca: TrustCa, opts: TrustOptions = {}): Promise<StoreStatus[]> {
   const ctx = defaultContext(opts.context);
   const ids = await selected(opts, ctx);
-  return Promise.all(
-    ids.map(async (id) => {
-      try {
-        return await STORES[id].status(ca, ctx);
-      } catch (e) {
-        return crashed(id, e);
-      }
+  // Keys before measuring: a store that changes meanwhile gets a stale key, never a wrong state.
+  const keys = opts.cacheFile ? ids.map((id) => storeInputs(id, ca, ctx)) : [];
+  const statuses = await Promise.all(ids.map((id) => measureOne(id, ca, ctx)));
+  if (opts.cacheFile) {
+    writeTrustCache(
+      opts.cacheFile,
+      statuses.map((s, i) => ({ store: s.store, inputs: keys[i] ?? null, state: s.state })),
+    );
+  }
+  return statuses;
+}
+
+/**
+ * The state of every detected store, from the cache (opts.cacheFile) where a store's inputs are unchanged,
+ * measured (and recorded) otherwise. Detection always runs (file checks only). For `cert issue`'s warning;
+ * everything that shows or changes trust measures for real. Never throws.
+ */
+export async function trustStatesCached(
+  ca: TrustCa,
+  opts: TrustOptions & { cacheFile: string },
+): Promise<{ store: StoreId; state: TrustState }[]> {
+  const ctx = defaultContext(opts.context);
+  const ids = await selected(opts, ctx);
+  const cached = readTrustCache(opts.cacheFile);
+  const fresh: { store: StoreId; inputs: string | null; state: TrustState }[] = [];
+  const states = await Promise.all(
+    ids.map(async (store) => {
+      const inputs = storeInputs(store, ca, ctx);
+      const hit = inputs && cached.find((e) => e.store === store && e.inputs === inputs);
+      if (hit) return { store, state: hit.state };
+      const { state } = await measureOne(store, ca, ctx);
+      fresh.push({ store, inputs, state });
+      return { store, state };
     }),
   );
+  if (fresh.length) writeTrustCache(opts.cacheFile, fresh);
+  return states;
 }
 
 async function change(
@@ -131,7 +173,7 @@ async function change(
   const ctx = defaultContext(opts.context);
   const ids = await selected(opts, ctx);
   // Stores are independent: change them in parallel. Each store serialises its own writes.
-  return Promise.all(
+  const out = await Promise.all(
     ids.map(async (id) => {
       try {
         return await STORES[id][op](ca, ctx);
@@ -140,6 +182,9 @@ async function change(
       }
     }),
   );
+  // Changed stores have new inputs anyway; dropping their entries also covers a change a stamp cannot see.
+  if (opts.cacheFile) dropTrustCache(opts.cacheFile, ids);
+  return out;
 }
 
 /** Install our CA into every selected (default: detected) store. Idempotent. Never throws. */
@@ -226,13 +271,33 @@ export function changeSucceeded(results: StoreChange[], op: 'install' | 'uninsta
 export async function trustReport(
   ca: TrustCa,
   env: NodeJS.ProcessEnv = process.env,
+  cacheFile?: string,
 ): Promise<{ lines: string[]; json: StoreStatus[]; untrusted: StoreId[] }> {
-  const statuses = await trustStatusAll(ca, { context: { env } });
+  const statuses = await trustStatusAll(ca, {
+    context: { env },
+    ...(cacheFile ? { cacheFile } : {}),
+  });
   return {
     lines: trustSummaryLines(statuses),
     json: statuses,
-    untrusted: statuses
-      .filter((s) => s.state !== 'trusted' && s.state !== 'not-present')
-      .map((s) => s.store),
+    untrusted: untrustedIds(statuses),
   };
+}
+
+function untrustedIds(states: { store: StoreId; state: TrustState }[]): StoreId[] {
+  return states
+    .filter((s) => s.state !== 'trusted' && s.state !== 'not-present')
+    .map((s) => s.store);
+}
+
+/**
+ * `cert issue`'s warning: the detected stores that do not trust the CA, answered from the trust-state cache
+ * when nothing the measurement reads has changed (trustStatesCached). Same ids as trustReport's `untrusted`.
+ */
+export async function trustUntrusted(
+  ca: TrustCa,
+  env: NodeJS.ProcessEnv,
+  cacheFile: string,
+): Promise<StoreId[]> {
+  return untrustedIds(await trustStatesCached(ca, { context: { env }, cacheFile }));
 }

@@ -178,7 +178,7 @@ const CHROMIUM_BINARIES = [
   'microsoft-edge-stable',
 ];
 
-function chromiumInstalled(ctx: TrustContext): boolean {
+export function chromiumInstalled(ctx: TrustContext): boolean {
   return ctx.platform === 'linux' && CHROMIUM_BINARIES.some((b) => findOnPath(b, ctx) !== null);
 }
 
