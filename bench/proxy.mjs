@@ -9,7 +9,7 @@
 // modules in headless Chromium (bench/page-load.mjs: a fresh context per load, paths interleaved, medians,
 // spread and a confidence interval): direct, ours (http:// and https:// public side), bare, nginx.
 //   node bench/proxy.mjs [--seconds S] [--rounds R] [--only ws:32:1] [--quick] [--no-nginx] [--no-vite]
-//                        [--page-rounds N] [--page-only]
+//                        [--page-rounds N] [--page-only] [--bare-heap-mb M]
 // Each server runs in its own child process; the clients run in this process. Paths are measured
 // alternately per cell so machine load hits all alike. NODE_EXTRA_CA_CERTS is unset for the children.
 import { build } from 'esbuild';
@@ -20,6 +20,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { PerformanceObserver, constants as perf } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { fmt, fmtSize, measure as load, summarize } from './client.mjs';
 import { chromiumPageLoads } from './page-load.mjs';
@@ -49,6 +50,8 @@ const WITH_VITE = !process.argv.includes('--no-vite');
 const VITE_MODULES = QUICK ? 10 : 60;
 const PAGE_ROUNDS = Number(arg('--page-rounds') ?? (QUICK ? 4 : 15));
 const PAGE_ONLY = process.argv.includes('--page-only');
+// Extra live JS heap (MB) kept by the bare pass-through, to compare the two at the same heap size.
+const BARE_HEAP_MB = Number(arg('--bare-heap-mb') ?? 0);
 
 // --- children ------------------------------------------------------------------------------------------------
 if (process.argv[2] === '--child') {
@@ -119,6 +122,8 @@ if (process.argv[2] === '--child') {
     }
   } else if (kind === 'bare') {
     // A minimal Node pass-through: ws on both sides, messages forwarded as they come, no logging.
+    // --bare-heap-mb: that many MB of live doubles on the V8 heap (one array, never touched again).
+    globalThis.ballast = Array.from({ length: cfg.bareHeapMb * 131072 }, (_, i) => i + 0.5);
     for (const scheme of SCHEMES) {
       ports[scheme] = await wsServer(scheme, (down, req) => {
         const up = new WebSocket(`ws://127.0.0.1:${cfg.targetPort}${req.url}`, {
@@ -167,8 +172,16 @@ if (process.argv[2] === '--child') {
     }
   }
   process.send({ ports });
-  // CPU time of this process (user + system, µs), asked for at the start and end of a measured window.
-  process.on('message', (m) => m === 'cpu' && process.send({ cpu: process.cpuUsage() }));
+  // Full (mark-compact) GCs of this process so far: 64 KiB payloads are external memory, and how often V8
+  // runs a full GC for them depends on the process's live heap (see README, proxy benchmark).
+  let fullGcs = 0;
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries())
+      if (e.detail?.kind === perf.NODE_PERFORMANCE_GC_MAJOR) fullGcs++;
+  }).observe({ entryTypes: ['gc'] });
+  // CPU time of this process (user + system, µs) and its full GCs, asked for at the start and end of a
+  // measured window.
+  process.on('message', (m) => m === 'cpu' && process.send({ cpu: process.cpuUsage(), fullGcs }));
   process.on('message', (m) => m === 'exit' && process.exit(0));
   // Exit normally on SIGTERM so `node --cpu-prof bench/proxy.mjs` writes each child's profile too.
   process.on('SIGTERM', () => process.exit(0));
@@ -221,22 +234,28 @@ async function main() {
       return ports;
     };
     const children = {};
-    /** CPU µs the child has used so far (its answer to 'cpu'). */
-    const cpuOf = (child) =>
+    /** CPU µs the child has used so far and its full GCs (its answer to 'cpu'). */
+    const probeOf = (child) =>
       new Promise((resolve) => {
         const on = (m) => {
           if (!m?.cpu) return;
           child.off('message', on);
-          resolve(m.cpu.user + m.cpu.system);
+          resolve({ cpu: m.cpu.user + m.cpu.system, fullGcs: m.fullGcs });
         };
         child.on('message', on);
         child.send('cpu');
       });
+    const cpuOf = async (child) => (await probeOf(child)).cpu;
     const target = await startChild('target', material);
     const vite = WITH_VITE ? await startVite(tmp, env, stops) : undefined;
     const paths = {
       ours: await startChild('ours', { ...material, targetPort: target.ws, vitePort: vite?.port }),
-      bare: await startChild('bare', { ...material, targetPort: target.ws, vitePort: vite?.port }),
+      bare: await startChild('bare', {
+        ...material,
+        targetPort: target.ws,
+        vitePort: vite?.port,
+        bareHeapMb: BARE_HEAP_MB,
+      }),
       direct: target,
     };
     if (WITH_NGINX) paths.nginx = await startNginx(tmp, material, target.ws, stops, vite?.port);
@@ -250,11 +269,11 @@ async function main() {
     );
     if (!PAGE_ONLY)
       console.log(
-        `| scheme | size | clients | ${kinds.map((k) => `${k} msg/s`).join(' | ')} | ours/bare | ours/nginx | ${kinds.map((k) => `${k} p50/p99 ms`).join(' | ')} | CPU µs/msg ours / bare |`,
+        `| scheme | size | clients | ${kinds.map((k) => `${k} msg/s`).join(' | ')} | ours/bare | ours/nginx | ${kinds.map((k) => `${k} p50/p99 ms`).join(' | ')} | CPU µs/msg ours / bare | full GCs per 100k msgs ours / bare |`,
       );
     if (!PAGE_ONLY)
       console.log(
-        `| --- | ---: | ---: | ${kinds.map(() => '---:').join(' | ')} | ---: | ---: | ${kinds.map(() => '---:').join(' | ')} | ---: |`,
+        `| --- | ---: | ---: | ${kinds.map(() => '---:').join(' | ')} | ---: | ---: | ${kinds.map(() => '---:').join(' | ')} | ---: | ---: |`,
       );
     const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
     let worst = Infinity;
@@ -262,7 +281,9 @@ async function main() {
       for (const size of SIZES) {
         for (const clients of CLIENTS) {
           if (ONLY && ONLY !== `${scheme}:${size}:${clients}`) continue;
-          const acc = Object.fromEntries(kinds.map((k) => [k, { rates: [], rtts: [], cpu: [] }]));
+          const acc = Object.fromEntries(
+            kinds.map((k) => [k, { rates: [], rtts: [], cpu: [], gcs: 0, count: 0 }]),
+          );
           for (let round = 0; round < ROUNDS; round++) {
             for (let i = 0; i < kinds.length; i++) {
               const k = kinds[(i + round) % kinds.length];
@@ -275,9 +296,14 @@ async function main() {
                 size,
                 clients,
                 ca.certPem,
-                probe && { start: () => (c0 = cpuOf(probe)), end: () => (c1 = cpuOf(probe)) },
+                probe && { start: () => (c0 = probeOf(probe)), end: () => (c1 = probeOf(probe)) },
               );
-              if (probe) acc[k].cpu.push(((await c1) - (await c0)) / m.count);
+              if (probe) {
+                const [p0, p1] = [await c0, await c1];
+                acc[k].cpu.push((p1.cpu - p0.cpu) / m.count);
+                acc[k].gcs += p1.fullGcs - p0.fullGcs;
+                acc[k].count += m.count;
+              }
               acc[k].rates.push(m.rate);
               for (const x of m.rtts) acc[k].rtts.push(x);
             }
@@ -286,11 +312,12 @@ async function main() {
           const s = Object.fromEntries(kinds.map((k) => [k, summarize(acc[k])]));
           const ratio = median(acc.ours.rates.map((r, i) => r / acc.bare.rates[i]));
           worst = Math.min(worst, ratio);
+          const gcRate = (a) => ((a.gcs * 1e5) / Math.max(1, a.count)).toFixed(0);
           const vsNginx = acc.nginx
             ? median(acc.ours.rates.map((r, i) => r / acc.nginx.rates[i]))
             : NaN;
           console.log(
-            `| ${scheme} | ${fmtSize(size)} | ${clients} | ${kinds.map((k) => fmt(s[k].rate)).join(' | ')} | ${(ratio * 100).toFixed(1)}% | ${Number.isNaN(vsNginx) ? '-' : `${(vsNginx * 100).toFixed(1)}%`} | ${kinds.map((k) => `${s[k].p50.toFixed(3)} / ${s[k].p99.toFixed(3)}`).join(' | ')} | ${median(acc.ours.cpu).toFixed(1)} / ${median(acc.bare.cpu).toFixed(1)} |`,
+            `| ${scheme} | ${fmtSize(size)} | ${clients} | ${kinds.map((k) => fmt(s[k].rate)).join(' | ')} | ${(ratio * 100).toFixed(1)}% | ${Number.isNaN(vsNginx) ? '-' : `${(vsNginx * 100).toFixed(1)}%`} | ${kinds.map((k) => `${s[k].p50.toFixed(3)} / ${s[k].p99.toFixed(3)}`).join(' | ')} | ${median(acc.ours.cpu).toFixed(1)} / ${median(acc.bare.cpu).toFixed(1)} | ${gcRate(acc.ours)} / ${gcRate(acc.bare)} |`,
           );
         }
       }
