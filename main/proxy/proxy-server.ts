@@ -26,7 +26,6 @@ import {
   type Lane,
   type LaneItem,
 } from '../faults';
-import { isLoopbackHost } from '../web/security';
 import { cachedLookup, explainTargetError, type TargetProblem } from './target';
 import type { ProxyDefinition } from './types';
 import { parsePublic, parseTarget, type PublicSide, type TargetSide } from './validation';
@@ -533,7 +532,6 @@ export class ProxyServer implements FaultTarget {
       maxPayload: PROXY_MAX_PAYLOAD,
       handshakeTimeout: 10_000,
       followRedirects: false,
-      ...(zeroMask(t) ? { generateMask: zeroMaskKey } : {}),
       ...(t.scheme === 'https' ? this.targetTls() : {}),
     });
     let settled = false;
@@ -836,18 +834,6 @@ type ReqWithProto = http.IncomingMessage & { __targetProtocol?: string };
 /** A request on the public side: HTTP/1.1, or HTTP/2 on the https:// side. */
 type PublicRequest = http.IncomingMessage | http2.Http2ServerRequest;
 type PublicResponse = http.ServerResponse | http2.Http2ServerResponse;
-
-/**
- * RFC 6455 masks client frames so that intermediaries on the path (caches that do not speak WebSocket)
- * cannot be fed bytes a page chose. The target leg has no such intermediary when it is loopback, nor one
- * that can read it when it is TLS: there its masking key is zero, so ws neither XORs the payload nor copies
- * it into a new buffer per message (a 64 KiB copy per 64 KiB message, and CPU). Payload and opcode are
- * byte-identical either way; a remote plain ws:// target keeps random keys.
- */
-export function zeroMask(t: TargetSide): boolean {
-  return t.scheme === 'https' || isLoopbackHost(t.host);
-}
-const zeroMaskKey = (key: Buffer): void => void key.fill(0);
 
 /** Close one leg the way the other leg was closed: the same code and reason, none, or a dropped TCP. */
 function closeLeg(ws: WebSocket, code: number, reason: string): void {
