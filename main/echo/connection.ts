@@ -6,7 +6,7 @@ import { WebSocket } from 'ws';
 import type { FaultController, Lane } from '../faults';
 import { closeCodeOf } from './close-codes';
 import { preview, type FrameLog } from './frame-log';
-import type { Behaviour, FrameSource, Peer } from './rules/peer';
+import type { Behaviour, FrameSource, MessageOutcome, Peer } from './rules/peer';
 import type { ClientCertInfo, EchoMode, OpenEvent, ServerDefinition } from './types';
 
 /** Bytes queued to one client before we stop reading from the client whose messages fill that queue. */
@@ -14,6 +14,10 @@ export const SEND_HIGH_WATER = 8 * 1024 * 1024;
 
 /** Connection numbers are unique per process so exported logs never merge two connections. */
 let connCounter = 0;
+
+/** ws.send options, shared by every send (ws copies them, never keeps or changes them). */
+const BINARY = { binary: true } as const;
+const TEXT = { binary: false } as const;
 
 /** What a connection needs from its server. */
 export interface ConnectionHost {
@@ -36,6 +40,8 @@ export class Connection {
   /** With faults: messages to this client go through this lane. */
   private out: Lane | undefined;
   private ended = false;
+  /** Messages from the client that reached the server's handling (after the in lane): rules number them. */
+  private messages = 0;
 
   constructor(
     readonly ws: WebSocket,
@@ -58,8 +64,22 @@ export class Connection {
     // faults both lanes deliver synchronously.
     /** True while the reply is computed in the same tick as the frame in (its log capture can be reused). */
     let sameTick = false;
+    // Fast path, the common case: with no rule, script or replay for this connection the behaviour is
+    // not asked at all (no message view, no lookup). Chosen per connection, re-chosen when the behaviour's
+    // version changes (rules swapped live, a replay starts or ends).
+    const behaviour = peer ? host.behaviour : undefined;
+    let passive = false;
+    let passiveAt = -1;
     const handle = (data: Buffer, isBinary: boolean) => {
-      const outcome = peer ? host.behaviour?.message(peer, data, isBinary) : undefined;
+      const n = ++this.messages;
+      let outcome: MessageOutcome | undefined;
+      if (behaviour && peer) {
+        if (passiveAt !== behaviour.version) {
+          passiveAt = behaviour.version;
+          passive = behaviour.passive(peer);
+        }
+        if (!passive) outcome = behaviour.message(peer, data, isBinary, n);
+      }
       if (outcome === 'handled') return;
       const mode: EchoMode = outcome ?? def.mode;
       // A rule that fired may have logged frames since the frame in: then the capture is not this
@@ -158,7 +178,7 @@ export class Connection {
       });
       return;
     }
-    this.ws.send(data, { binary });
+    this.ws.send(data, binary ? BINARY : TEXT);
     this.logSent(data, binary, source, note);
   }
 
@@ -258,11 +278,11 @@ export class Connection {
  */
 function send(to: WebSocket, from: WebSocket, data: Buffer, isBinary: boolean): void {
   if (to.bufferedAmount + data.length <= SEND_HIGH_WATER) {
-    to.send(data, { binary: isBinary });
+    to.send(data, isBinary ? BINARY : TEXT);
     return;
   }
   if (!from.isPaused) from.pause();
-  to.send(data, { binary: isBinary }, () => {
+  to.send(data, isBinary ? BINARY : TEXT, () => {
     if (from.isPaused && from.readyState === WebSocket.OPEN) from.resume();
   });
 }

@@ -60,6 +60,8 @@ type NewFault = Omit<FaultEvent, 'seq' | 'time'>;
 export class FaultController {
   private s: FaultSettings = { ...NO_FAULTS };
   private readonly lanes = new Set<Lane>();
+  /** Whether any per-message fault is in force: settled on each set(), read on every message. */
+  private isActive = false;
 
   constructor(
     readonly serverId: string,
@@ -74,7 +76,10 @@ export class FaultController {
 
   /** True when any per-message fault is in force (lanes take their slow path). */
   get active(): boolean {
-    const s = this.s;
+    return this.isActive;
+  }
+
+  private static anyActive(s: FaultSettings): boolean {
     return (
       s.hold ||
       s.latencyMs > 0 ||
@@ -97,6 +102,7 @@ export class FaultController {
       return this.settings;
     }
     this.s = next;
+    this.isActive = FaultController.anyActive(next);
     this.note({ fault: 'settings', message: `faults set to: ${describeFaults(next)}` });
     if (before.hold && !next.hold) {
       let n = 0;

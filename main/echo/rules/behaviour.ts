@@ -40,8 +40,9 @@ interface PeerState {
   facts: ConnFacts;
   query: Record<string, string>;
   headers: Record<string, string>;
-  messages: number;
   counter: number;
+  /** An on-connect script matched (its waits and sends need every message and `last`). */
+  scripted: boolean;
   timers: Set<NodeJS.Timeout>;
   /** The rules that apply to this connection, for the rule set they were taken from. */
   matcher?: ConnMatcher<CompiledRule>;
@@ -106,6 +107,8 @@ export class ServerBehaviour implements Behaviour {
   private readonly pushes = new Map<string, RunningPush>();
   private running = false;
   private replaySeq = 0;
+  /** See Behaviour.version: bumped when passive() may change (rules swapped, replay start or end). */
+  version = 0;
 
   constructor(
     readonly serverId: string,
@@ -123,6 +126,7 @@ export class ServerBehaviour implements Behaviour {
     this.doc = doc;
     this.templates.clear();
     this.rules = compileRules(doc);
+    this.version++;
     this.scripts = (doc.onConnect ?? []).map((s, index) => ({
       index,
       match: compileConnMatch(s.match),
@@ -153,19 +157,22 @@ export class ServerBehaviour implements Behaviour {
       },
       query,
       headers,
-      messages: 0,
       counter: 0,
+      scripted: false,
       timers: new Set(),
     };
     this.peers.set(peer.conn, st);
     const script = this.scripts.find((s) => s.match(st.facts));
-    if (script) this.runScript(st, script);
+    if (script) {
+      st.scripted = true;
+      this.runScript(st, script);
+    }
   }
 
-  message(peer: Peer, data: Buffer, isBinary: boolean): MessageOutcome | undefined {
+  message(peer: Peer, data: Buffer, isBinary: boolean, n: number): MessageOutcome | undefined {
     const st = this.peers.get(peer.conn);
     if (!st) return undefined;
-    const mv = new MessageView(data, isBinary, ++st.messages);
+    const mv = new MessageView(data, isBinary, n);
     st.last = mv;
     if (st.waiter && st.waiter.match(st.facts, mv)) {
       const w = st.waiter;
@@ -177,13 +184,23 @@ export class ServerBehaviour implements Behaviour {
       st.replay.onClientMessage?.();
       return 'handled';
     }
-    if (st.matcherOf !== this.rules) {
-      // Connection conditions are settled once per connection and rule set, not per message.
+    const r = this.matcher(st).first(mv);
+    return r ? this.fire(r, st, mv) : undefined;
+  }
+
+  passive(peer: Peer): boolean {
+    const st = this.peers.get(peer.conn);
+    if (!st) return true;
+    return !st.scripted && !st.waiter && !st.replay && this.matcher(st).empty;
+  }
+
+  /** The rules that apply to this connection: settled once per connection and rule set, not per message. */
+  private matcher(st: PeerState): ConnMatcher<CompiledRule> {
+    if (st.matcherOf !== this.rules || !st.matcher) {
       st.matcherOf = this.rules;
       st.matcher = this.rules.forConnection(st.facts);
     }
-    const r = st.matcher?.first(mv);
-    return r ? this.fire(r, st, mv) : undefined;
+    return st.matcher;
   }
 
   disconnected(peer: Peer): void {
@@ -544,6 +561,7 @@ export class ServerBehaviour implements Behaviour {
     const speed = opts.speed ?? 1;
     const state = { id } as NonNullable<PeerState['replay']>;
     st.replay = state;
+    this.version++;
     const done = (async () => {
       let sent = 0;
       let clock = performance.now();
@@ -580,7 +598,10 @@ export class ServerBehaviour implements Behaviour {
         st.counter++;
         if (st.peer.send(f.data, f.binary, 'replay', id)) sent++;
       }
-      if (st.replay === state) st.replay = undefined;
+      if (st.replay === state) {
+        st.replay = undefined;
+        this.version++;
+      }
       return { sent, completed: true };
     })();
     return { id, done };

@@ -29,7 +29,14 @@ export type MessageOutcome = 'handled' | EchoMode;
 
 export interface Behaviour {
   connected(peer: Peer): void;
-  /** undefined: the server's own mode. */
-  message(peer: Peer, data: Buffer, isBinary: boolean): MessageOutcome | undefined;
+  /** undefined: the server's own mode. `n`: the message's number on this connection (1 = first). */
+  message(peer: Peer, data: Buffer, isBinary: boolean, n: number): MessageOutcome | undefined;
+  /**
+   * True while message() would return undefined for every message of this peer and do nothing else (no
+   * rule applies, no script, no replay): the server may then skip calling it. Only changes with `version`.
+   */
+  passive(peer: Peer): boolean;
+  /** Bumped whenever passive() may have changed for some peer (rules swapped, a replay starts or ends). */
+  readonly version: number;
   disconnected(peer: Peer): void;
 }

@@ -96,8 +96,11 @@ export class ConnMatcher<R extends SetRule> {
   private readonly groups: PointerGroup<R>[] = [];
   private readonly lists: Entry<R>[][] = [];
   private readonly at: number[] = [];
+  /** No rule applies to the connection: first() never matches. */
+  readonly empty: boolean;
 
   constructor(entries: Entry<R>[]) {
+    this.empty = entries.length === 0;
     const byPointer = new Map<string, PointerGroup<R>>();
     for (const e of entries) {
       const m = e.rule.when;
