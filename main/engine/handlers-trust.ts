@@ -28,7 +28,8 @@ export function trustHandlers(
 ): Pick<Handlers, 'trust.status' | 'trust.install' | 'trust.uninstall' | 'trust.replaced'> {
   const context = { env: d.env };
   // Every measurement here is real; it refreshes the trust-state cache that cert issue's warning reads.
-  const cacheFile = path.join(d.store.root, TRUST_CACHE_FILE);
+  // Read when a request runs, not when the table is built (the store may not exist yet then).
+  const cacheFile = () => path.join(d.store.root, TRUST_CACHE_FILE);
 
   const change = async (
     op: 'install' | 'uninstall',
@@ -69,7 +70,7 @@ export function trustHandlers(
       async (t) => {
         const opts: TrustOptions = {
           context,
-          cacheFile,
+          cacheFile: cacheFile(),
           ...(input.stores?.length ? { stores: input.stores } : {}),
         };
         t.progress(op === 'install' ? 'installing the CA' : 'removing the CA');
@@ -89,7 +90,11 @@ export function trustHandlers(
           if (cmd && d.hooks.runPrivileged) {
             t.progress('asking for administrator rights');
             const r = await d.hooks.runPrivileged(cmd.argv);
-            const [after] = await trustStatusAll(ca, { context, cacheFile, stores: ['system'] });
+            const [after] = await trustStatusAll(ca, {
+              context,
+              cacheFile: cacheFile(),
+              stores: ['system'],
+            });
             if (after) out.stores[sys] = { ...after, changed: r.code === 0 };
             out.privileged = [
               {
@@ -134,7 +139,7 @@ export function trustHandlers(
       t.progress('removing every WSS Studio CA');
       const opts: TrustOptions = {
         context,
-        cacheFile,
+        cacheFile: cacheFile(),
         ...(input.stores?.length ? { stores: input.stores } : {}),
       };
       const r = await uninstallAllOurs(d.store, loadCa(d.store), opts, includeCurrent);
@@ -157,7 +162,7 @@ export function trustHandlers(
 
   const currentStatus = async (): Promise<TrustStoreStatus[]> => {
     const ca: CaInfo | null = loadCa(d.store);
-    return ca ? trustStatusAll(ca, { context, cacheFile }) : [];
+    return ca ? trustStatusAll(ca, { context, cacheFile: cacheFile() }) : [];
   };
 
   return {
@@ -178,7 +183,7 @@ export function trustHandlers(
       const some = !!only?.length;
       const stores: TrustStoreStatus[] = await trustStatusAll(ca, {
         context,
-        cacheFile,
+        cacheFile: cacheFile(),
         ...(some ? { stores: only } : {}),
       });
       // The stream carries the whole picture: a status of some stores only would hide the others.
