@@ -2,7 +2,7 @@
 // loads it for the trust warning and again to sign), and reads it again as soon as any of them changes.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { openStore } from '../store';
 import { tempDir } from '../../e2e/helpers/tools';
 import { createCa, issueLeaf, loadCa } from './index';
@@ -29,5 +29,34 @@ describe('loadCa per store', () => {
     const replaced = await createCa(openStore(store.root), { keyType: 'ecdsa', force: true });
     expect(replaced.fingerprint256).not.toBe(created.fingerprint256);
     expect(loadCa(store)?.fingerprint256).toBe(replaced.fingerprint256);
+  });
+
+  it('a read that straddles another process switching the CA folder is read again, not a mismatch', async () => {
+    const store = openStore(path.join(tmp.dir, 'switch'));
+    await createCa(store, { keyType: 'ecdsa' });
+    const next = openStore(path.join(tmp.dir, 'switch-next'));
+    const replacement = await createCa(next, { keyType: 'ecdsa' });
+    const read = fs.readFileSync;
+    const key = path.join(store.caDir, 'ca-key.pem');
+    let switched = false;
+    // Between reading ca.pem and ca-key.pem, "ca init --force" elsewhere swaps the whole folder in.
+    const spy = vi.spyOn(fs, 'readFileSync').mockImplementation(((
+      f: fs.PathOrFileDescriptor,
+      o?: unknown,
+    ) => {
+      if (!switched && f === key) {
+        switched = true;
+        fs.renameSync(store.caDir, `${store.caDir}.old`);
+        fs.renameSync(next.caDir, store.caDir);
+      }
+      return (read as (f: fs.PathOrFileDescriptor, o?: unknown) => string | Buffer)(f, o);
+    }) as typeof fs.readFileSync);
+    try {
+      const ca = loadCa(openStore(store.root));
+      expect(switched).toBe(true);
+      expect(ca?.fingerprint256).toBe(replacement.fingerprint256);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

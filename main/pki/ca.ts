@@ -257,6 +257,19 @@ function info(store: Store, pem: string, meta: CaMeta): CaInfo {
 
 /** The CA, or null when none exists yet. A corrupt file is an error naming its path. */
 export function loadCa(store: Store): CaInfo | null {
+  // Another process's "ca init --force" switches the CA folder without taking readers' locks: a read that
+  // straddles the switch (the old certificate, the new key) is read again, not reported as a mismatch.
+  for (let attempt = 1; ; attempt++) {
+    const before = caStamp(caPaths(store));
+    try {
+      return loadCaOnce(store);
+    } catch (e) {
+      if (attempt >= 5 || caStamp(caPaths(store)) === before) throw e;
+    }
+  }
+}
+
+function loadCaOnce(store: Store): CaInfo | null {
   const paths = caPaths(store);
   // Stamped before reading: a CA switched meanwhile leaves a stale stamp, never a wrong CA under a fresh one.
   const stamp = caStamp(paths);
