@@ -139,7 +139,7 @@ async function serve(p: Parameters<Command['run']>[0], io: Io): Promise<number> 
           `there is no valid certificate covering "localhost" in ${q(store.root)}`,
           {
             field: '--cert',
-            hint: `issue one with ${q(ISSUE_HINT)} (run "wss-studio ca init" first if you have no CA), or pass "--cert ID"`,
+            hint: `issue one with ${q(ISSUE_HINT)} (run "wss-studio ca init" first if you have no CA), or pass "--cert ID" (a certificate with less than a day left is not picked)`,
           },
         );
       }

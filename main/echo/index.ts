@@ -19,7 +19,7 @@
 // ORIGIN_REFUSED, HANDSHAKE_TIMEOUT, TLS_ON_PLAIN_PORT, PLAIN_ON_TLS_PORT, TLS_HANDSHAKE_FAILED,
 // BAD_HTTP_REQUEST, CLIENT_CERT_MISSING, CLIENT_CERT_REFUSED (mTLS: answered 403 with the reason).
 import path from 'node:path';
-import { getLeaf, listLeaves, loadCa, readLeafKeyPem } from '../pki';
+import { getLeaf, listLeaves, loadCa, readLeafKeyPem, reusableLeaf } from '../pki';
 import type { LeafInfo } from '../pki';
 import type { Store } from '../store';
 import type { TlsMaterial } from './echo-server';
@@ -79,8 +79,10 @@ export function createServerManager(
 }
 
 /**
- * The best leaf for a local wss server: valid now, issued by the current CA, covering `name` (default
- * localhost); the one that stays valid longest wins. null when there is none.
+ * The leaf a local wss server uses for `name` (default localhost) when none is named: main/pki/reuse.ts's
+ * rule, the same one setup.localhost applies (current CA, valid for a day more, longest-lived wins), so
+ * `serve` never starts on a certificate that setup would have replaced. Used by `serve` without --cert
+ * and by the proxy for each host. null when there is none.
  */
 export function pickLeafFor(
   store: Store,
@@ -88,14 +90,11 @@ export function pickLeafFor(
   at: Date = new Date(),
 ): LeafInfo | null {
   const ca = loadCa(store);
-  const t = at.getTime();
-  const fits = listLeaves(store).filter(
-    (l) =>
-      l.names.some((n) => n.toLowerCase() === name.toLowerCase()) &&
-      Date.parse(l.notBefore) <= t &&
-      Date.parse(l.notAfter) > t &&
-      (!ca || l.caFingerprint256 === ca.fingerprint256),
+  return (
+    reusableLeaf(listLeaves(store), {
+      names: [name],
+      caFingerprint256: ca?.fingerprint256,
+      now: at.getTime(),
+    }) ?? null
   );
-  fits.sort((a, b) => Date.parse(b.notAfter) - Date.parse(a.notAfter));
-  return fits[0] ?? null;
 }

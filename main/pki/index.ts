@@ -26,5 +26,7 @@ export {
   P12_PASSWORD_ENV,
   staleExports,
 } from './export';
+export { reusableLeaf, REUSE_MARGIN_MS } from './reuse';
+export type { ReuseCandidate, ReuseWanted } from './reuse';
 export type { NameCheck, NameKind } from './names';
 export { DEFAULT_PERMITTED, checkName } from './names';

@@ -48,6 +48,7 @@ export function storeCerts(store: Store): CertSource {
       const [v] = checkNames([host], ca);
       return v?.error ? { code: v.code, error: v.error, ...(v.hint ? { hint: v.hint } : {}) } : {};
     },
+    // The same reuse rule as serve and setup (main/pki/reuse.ts); with none, a leaf for the host is issued.
     pick: (host) => pickLeafFor(store, host)?.id ?? null,
     covers: (certId, host) => getLeaf(store, certId).names.some((n) => nameCovers(n, host)),
     issue: async (host) => (await issueLeaf(store, { names: [host], keyType: 'ecdsa' })).leaf.id,
