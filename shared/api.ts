@@ -373,9 +373,17 @@ export const requests = {
           DOCTOR_CLIENTS.length,
         ),
       ),
+      /** Subprotocols to offer in the upgrade (the CLI's --protocol). */
+      protocols: v.optional(list(nonEmpty(LIMITS.text))),
+      /** Timeout of each network step in ms (the CLI's --timeout); default 5000. */
+      timeoutMs: v.optional(int(1, 120_000)),
+      /** Judge trust against this CA PEM file instead of the WSS Studio CA (the CLI's --ca). */
+      caFile: v.optional(
+        checked(LIMITS.path, isAbsolutePath, 'must be the absolute path of a PEM file'),
+      ),
       taskId,
     }),
-    'diagnose a ws:// or wss:// URL step by step (progress events; cancellable)',
+    'diagnose a ws:// or wss:// URL step by step (progress events; cancellable); fixes name CLI flags for shell "cli", the app\'s buttons otherwise',
     true,
   ),
 

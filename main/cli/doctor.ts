@@ -2,7 +2,6 @@
 //   wss-studio doctor URL [--origin PAGE_ORIGIN] [--protocol P]... [--ca FILE] [--client NAME]...
 //                         [--timeout MS] [--json]
 // Exit codes: 0 the connection would work (warnings allowed), 1 it would not, 2 bad usage.
-import fs from 'node:fs';
 import path from 'node:path';
 import { inputError, q } from '../../shared/errors';
 import { bool, intOpt, list, str } from './args';
@@ -13,14 +12,13 @@ import {
   codeTable,
   DOCTOR_CLIENTS,
   type DoctorClient,
-  diagnose,
   parseOrigin,
   STEP_TITLES,
   type DoctorReport,
   type DoctorStep,
 } from '../doctor';
+import { cliEngine } from './engine';
 import { homeFor } from './home';
-import { TRUST_CACHE_FILE } from '../store';
 
 const MARK: Record<DoctorStep['status'], string> = {
   pass: 'PASS',
@@ -63,7 +61,7 @@ export function formatVerdict(r: DoctorReport): string {
   return `result: this connection would work${warned.length ? ` (with ${warned.length === 1 ? 'a warning' : 'warnings'}: ${warned.join(', ')})` : ''}`;
 }
 
-/** The WSS Studio CA from the store, or from --ca FILE. Never creates the store. */
+/** The client families --client names (chromium is chrome). */
 function clientList(p: Parameters<Command['run']>[0]): DoctorClient[] {
   const out: DoctorClient[] = [];
   for (const raw of list(p, 'client').flatMap((x) => x.split(','))) {
@@ -84,30 +82,16 @@ function clientList(p: Parameters<Command['run']>[0]): DoctorClient[] {
   return out;
 }
 
-function caPemFor(p: Parameters<Command['run']>[0], io: Io): { pem?: string; source: string } {
+/** Where the CA to check against comes from, for the header line: --ca FILE, or the store (never created). */
+function caSourceFor(p: Parameters<Command['run']>[0], io: Io): { file?: string; source: string } {
   const file = str(p, 'ca');
   if (file !== undefined) {
     const abs = path.resolve(io.cwd, file);
-    let pem: string;
-    try {
-      pem = fs.readFileSync(abs, 'utf8');
-    } catch (e) {
-      throw inputError(
-        'BAD_CA',
-        `read CA certificate ${q(abs)}`,
-        (e as NodeJS.ErrnoException).code ?? String(e),
-        {
-          field: '--ca',
-          value: file,
-          hint: 'pass the path of a CA certificate in PEM form, e.g. "--ca ~/.local/share/mkcert/rootCA.pem"',
-        },
-      );
-    }
-    return { pem, source: abs };
+    return { file: abs, source: abs };
   }
   const ca = caFromStore(homeFor(io));
   if (ca.warning) io.err(`warning: ${ca.warning}`);
-  return ca;
+  return { source: ca.source };
 }
 
 const doctor: Command = {
@@ -168,27 +152,37 @@ const doctor: Command = {
     if (origin !== undefined) parseOrigin(origin); // bad --origin: usage error before any output
     const json = bool(p, 'json');
     const only = clientList(p);
-    const ca = caPemFor(p, io);
-    const ac = new AbortController();
-    void io.interrupted.then(() => ac.abort());
-    if (!json) {
-      io.out(`doctor ${url}${origin ? ` (page ${origin})` : ''}`);
-      io.out(`  trust anchors: system bundle; WSS Studio CA: ${ca.source}`);
-    }
-    const report = await diagnose(url, {
-      ...(origin !== undefined ? { origin } : {}),
-      ...(ca.pem ? { caPem: ca.pem } : {}),
-      protocols: list(p, 'protocol'),
-      clients: {
-        only,
-        context: { env: io.env },
-        cacheFile: path.join(homeFor(io), TRUST_CACHE_FILE),
-        ...(ca.pem && path.isAbsolute(ca.source) ? { caPath: ca.source } : {}),
-      },
-      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-      signal: ac.signal,
-      onStep: json ? undefined : (s) => formatStep(s).forEach((l) => io.out(l)),
+    const ca = caSourceFor(p, io);
+    const protocols = list(p, 'protocol');
+    // The engine's doctor.run, as the app runs it: the report is its DoctorReport, fixes worded for a
+    // terminal (shell "cli"). Steps arrive as task progress; Ctrl-C cancels the task.
+    const engine = cliEngine(io);
+    const taskId = 'cli-doctor';
+    let started = false;
+    engine.onProgress((u) => {
+      if (u.taskId !== taskId || json) return;
+      if (!started) {
+        started = true; // after the handler read --ca: a bad file is a usage error with nothing on stdout
+        io.out(`doctor ${url}${origin ? ` (page ${origin})` : ''}`);
+        io.out(`  trust anchors: system bundle; WSS Studio CA: ${ca.source}`);
+      }
+      if (u.doctorStep) formatStep(u.doctorStep).forEach((l) => io.out(l));
     });
+    void io.interrupted.then(() => engine.handle('task.cancel', { taskId }));
+    let report: DoctorReport;
+    try {
+      report = await engine.handle('doctor.run', {
+        url,
+        ...(origin !== undefined ? { origin } : {}),
+        ...(only.length ? { clients: only } : {}),
+        ...(protocols.length ? { protocols } : {}),
+        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+        ...(ca.file !== undefined ? { caFile: ca.file } : {}),
+        taskId,
+      });
+    } finally {
+      engine.close();
+    }
     if (json) io.out(JSON.stringify(report, null, 2));
     else io.out(formatVerdict(report));
     return report.ok && !report.cancelled ? 0 : 1;
