@@ -112,6 +112,17 @@ describe('export commands and renewal notes', () => {
     await call('server.stop', { id: srv.id });
   });
 
+  it('cert.export records the absolute file a caller saved to, and refuses a relative one naming "file"', async () => {
+    const { leaf } = await call<{ leaf: LeafDto }>('cert.issue', { names: ['file.test'] });
+    const bad = await engine.call('cert.export', { id: leaf.id, format: 'pem', file: 'rel.pem' });
+    expect(bad.ok).toBe(false);
+    expect(!bad.ok && bad.error).toMatchObject({ code: 'INVALID_INPUT', field: 'file' });
+    const file = path.join(tmp.dir, 'saved', 'file.pem');
+    await call('cert.export', { id: leaf.id, format: 'pem', file });
+    const renewed = await call<LeafDto & { renewal: RenewalNotes }>('cert.renew', { id: leaf.id });
+    expect(renewed.renewal.staleExports.map((e) => [e.format, e.file])).toEqual([['pem', file]]);
+  });
+
   it('the CLI names the exported files a renewal made stale, with the command to export again', async () => {
     const home = path.join(tmp.dir, 'home');
     const { leaf } = await call<{ leaf: LeafDto }>('cert.issue', { names: ['cli.test'] });

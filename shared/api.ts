@@ -288,6 +288,10 @@ export const requests = {
       format: CertFormatSchema,
       password: v.optional(str(LIMITS.password)),
       legacy: v.optional(v.boolean('must be true or false')),
+      /** Where the caller saves it (the CLI's --out): recorded so a renewal names the stale files. */
+      file: v.optional(
+        checked(LIMITS.path, isAbsolutePath, 'must be the absolute path the export is saved to'),
+      ),
     }),
     'export a certificate (the only way a private key leaves the engine)',
   ),

@@ -6,14 +6,7 @@ import { bool, list, str } from './args';
 import type { Command, Io } from './command';
 import { writeFileAtomic } from '../store';
 import { storeFor } from './home';
-import {
-  defaultMkcertCaroot,
-  exportCa,
-  loadCa,
-  requireCa,
-  DEFAULT_PERMITTED,
-  type KeyType,
-} from '../pki';
+import { defaultMkcertCaroot, loadCa, requireCa, DEFAULT_PERMITTED, type KeyType } from '../pki';
 import type { CaDto } from '../../shared/api';
 import { trustLinesFor } from './trust-hooks';
 import { trustedCaHistory } from '../trust/history';
@@ -204,8 +197,8 @@ export const commands: Command[] = [
         );
       }
       const out = checkOutFile(str(p, 'out'), action, io);
-      const e = exportCa(storeFor(io), format);
-      writeFileAtomic(out, e.data, 0o644);
+      const e = await cliEngine(io).handle('ca.export', { format });
+      writeFileAtomic(out, Buffer.from(e.dataBase64, 'base64'), 0o644);
       io.out(`wrote ${out}`);
       io.out('use it:');
       for (const u of e.usage) io.out(`  ${u.split(e.suggestedName).join(out)}`);

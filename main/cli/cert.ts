@@ -11,7 +11,6 @@ import { daysLeft } from '../../shared/validity';
 import {
   CERT_FORMATS,
   deleteLeaf,
-  exportLeaf,
   loadCa,
   readLeafKeyPem,
   scanLeaves,
@@ -273,12 +272,19 @@ export const commands: Command[] = [
       }
       const out = checkOutFile(str(p, 'out'), action, io);
       const password = str(p, 'password') ?? io.env.WSS_STUDIO_P12_PASSWORD;
-      const e = exportLeaf(storeFor(io), id, format as CertFormat, {
+      // cert.export as the app runs it; `file` is recorded so a later renewal names this file as stale.
+      const e = await cliEngine(io).handle('cert.export', {
+        id,
+        format: format as CertFormat,
         ...(password !== undefined ? { password } : {}),
         legacy: bool(p, 'legacy'),
         file: out,
       });
-      writeFileAtomic(out, e.data, format === 'key' || format === 'p12' ? 0o600 : 0o644);
+      writeFileAtomic(
+        out,
+        Buffer.from(e.dataBase64, 'base64'),
+        format === 'key' || format === 'p12' ? 0o600 : 0o644,
+      );
       io.out(`wrote ${out}`);
       if (e.password) io.out(`password: ${e.password} (the default; choose one with --password)`);
       io.out('use it:');

@@ -85,7 +85,10 @@ export function pkiHandlers(d: CoreDeps): Pick<Handlers, PkiNames> {
       return caDto(ca);
     },
     'ca.export': ({ format }) => {
-      const s = d.servers().find((x) => x.state === 'running' && x.definition.scheme === 'wss');
+      // Only a listening server (one with a URL): the CLI's defined-but-not-run servers have none.
+      const s = d
+        .servers()
+        .find((x) => x.state === 'running' && x.definition.scheme === 'wss' && x.url);
       return exportDto(exportCa(store, format, s ? usageTarget(s) : undefined), format === 'pem');
     },
     'names.check': ({ names }) => checkNames(names, loadCa(store)),
@@ -117,11 +120,12 @@ export function pkiHandlers(d: CoreDeps): Pick<Handlers, PkiNames> {
       changed('certs');
       return { ok: true };
     },
-    'cert.export': ({ id, format, password, legacy }) =>
+    'cert.export': ({ id, format, password, legacy, file }) =>
       exportDto(
         exportLeaf(store, id, format, {
           ...(password !== undefined ? { password } : {}),
           ...(legacy !== undefined ? { legacy } : {}),
+          ...(file !== undefined ? { file } : {}),
           ...targetFor(id),
         }),
         format === 'pem' || format === 'key' || format === 'fullchain',
