@@ -155,7 +155,10 @@ describe('replay of a Chromium-recorded session', () => {
       const recorded = har.log.entries[0]!._webSocketMessages.filter((m) => m.type === 'receive');
       expect(recorded.map((m) => m.opcode)).toEqual([1, 1, 2]);
       const recGaps = recorded.slice(1).map((m, i) => (m.time - recorded[i]!.time) * 1000);
-      expect(recGaps[0]).toBeGreaterThan(120);
+      // The server sent them 150 ms apart (its timers never fire early); Chromium stamps receipt, which a
+      // busy machine can compress (114 ms seen under CI load). What matters below is that a real gap was
+      // recorded: the replay is compared with the recorded gaps, whatever they are.
+      expect(recGaps[0]).toBeGreaterThan(50);
 
       const before = manager.log.total;
       let out = '';

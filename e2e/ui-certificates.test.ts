@@ -26,6 +26,11 @@ afterAll(async () => {
 describe('Certificates screen', () => {
   it('shows the engine verdict inline, naming the bad value, and creates nothing', async () => {
     const { page } = rig;
+    // The page's first trust.status (at load) refreshes the trust-state cache: let it land first, so that
+    // the snapshot below compares only what the bad input could have written.
+    await expect
+      .poll(() => fs.existsSync(path.join(rig.home, 'trust-cache.json')), { timeout: 15_000 })
+      .toBe(true);
     const before = snapshotTree(rig.home);
     await page.getByRole('button', { name: 'Issue certificate' }).click();
     const input = page.locator('input[name="names"]');
