@@ -6,20 +6,7 @@
 // warmed first (Vite's transform cache, each proxy's JIT) and every load is checked to have run all modules.
 // Reported: median and interquartile range per path, and the median of the per-round ratios to direct with
 // a distribution-free 95% confidence interval (order statistics of the paired ratios).
-import { createRequire } from 'node:module';
-import fs from 'node:fs';
-
-const require = createRequire(import.meta.url);
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import { launchChromium } from './chromium.mjs';
 
 const quantile = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -46,20 +33,7 @@ export async function chromiumPageLoads(
   paths,
   { rounds, warmup = 2, modules, env, cpu = {}, onRound },
 ) {
-  let chromium;
-  try {
-    ({ chromium } = require('playwright-core'));
-  } catch {
-    throw new Error('playwright-core is missing: run "npm ci"');
-  }
-  if (!fs.existsSync(CHROMIUM))
-    throw new Error(`${CHROMIUM} is missing: install it with "apt-get install chromium"`);
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ARGS,
-    env,
-    timeout: 60_000,
-  });
+  const browser = await launchChromium(env);
   try {
     const protocols = {};
     const load = async (url, name) => {

@@ -23,6 +23,7 @@ import v8 from 'node:v8';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { fmt, measure, median, sleep, summarize } from './client.mjs';
+import { launchChromium, requireChromium } from './chromium.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const self = fileURLToPath(import.meta.url);
@@ -380,15 +381,7 @@ async function startServe(env, tmp, json) {
 }
 
 async function startWeb(env, tmp, tls) {
-  let chromium;
-  try {
-    ({ chromium } = require('playwright-core'));
-  } catch {
-    throw new Error('playwright-core is missing: run "npm ci"');
-  }
-  if (!fs.existsSync('/usr/bin/chromium')) {
-    throw new Error('/usr/bin/chromium is missing: install it with "apt-get install chromium"');
-  }
+  requireChromium(); // fail before the set-up when it is missing
   const p = spawn(process.execPath, [...NODE_FLAGS, bin, 'ui', '--no-open', '--port', '0'], {
     env: { ...env, WSS_STUDIO_RENDERER_DIR: path.join(root, 'dist', 'renderer') },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -435,20 +428,7 @@ async function startWeb(env, tmp, tls) {
       ports[scheme] = (await call('server.start', { id: s.id })).port;
     }
     rpc.close();
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      env: { ...env },
-      timeout: 60_000,
-    });
+    browser = await launchChromium({ ...env });
     const page = await browser.newPage({ viewport: { width: 1100, height: 720 } });
     await page.goto(`${url}#/log`);
     await page.getByRole('heading', { level: 1, name: 'Frame log' }).waitFor({ timeout: 60_000 });
