@@ -7,16 +7,15 @@
 // Each server runs in its own child process (one core), the clients in this process (the other core).
 // The two servers are measured alternately per cell so that machine load hits both alike.
 // NODE_EXTRA_CA_CERTS is unset for the children: it is not our cost.
-import { build } from 'esbuild';
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { benchTls, bundleEngine } from './engine-bundle.mjs';
 import { fmt, fmtSize, measure as measureOnce, median, summarize } from './client.mjs';
 
-const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const self = fileURLToPath(import.meta.url);
 const require = createRequire(import.meta.url);
 const { WebSocketServer } = require('ws');
@@ -80,29 +79,9 @@ if (process.argv[2] === '--child') {
 async function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wss-bench-echo-'));
   try {
-    const bundle = path.join(tmp, 'echo.cjs');
-    await build({
-      entryPoints: [path.join(root, 'bench', 'echo-entry.ts')],
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
-      outfile: bundle,
-      logLevel: 'warning',
-    });
+    const bundle = await bundleEngine('echo-entry.ts', path.join(tmp, 'echo.cjs'));
     const engine = require(bundle);
-    const store = engine.openStore(path.join(tmp, 'home'));
-    const ca = await engine.createCa(store, { keyType: 'ecdsa' });
-    const { leaf } = await engine.issueLeaf(store, {
-      names: ['localhost', '127.0.0.1'],
-      keyType: 'ecdsa',
-    });
-    const material = {
-      bundle,
-      certPem: leaf.certPem,
-      keyPem: engine.readLeafKeyPem(store, leaf.id),
-      caPem: ca.certPem,
-    };
+    const material = { bundle, ...(await benchTls(engine, path.join(tmp, 'home'))) };
 
     const env = { ...process.env };
     delete env.NODE_EXTRA_CA_CERTS;
@@ -148,7 +127,7 @@ async function main() {
               `${scheme}://${host}:${servers[kind].ports[scheme]}/`,
               size,
               clients,
-              ca.certPem,
+              material.caPem,
             );
             acc[`${scheme}/${kind}`].rates.push(m.rate);
             for (const x of m.rtts) acc[`${scheme}/${kind}`].rtts.push(x);

@@ -12,7 +12,6 @@
 //                        [--page-rounds N] [--page-only] [--bare-heap-mb M]
 // Each server runs in its own child process; the clients run in this process. Paths are measured
 // alternately per cell so machine load hits all alike. NODE_EXTRA_CA_CERTS is unset for the children.
-import { build } from 'esbuild';
 import { fork, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -22,6 +21,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { PerformanceObserver, constants as perf } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { benchTls, bundleEngine } from './engine-bundle.mjs';
 import { fmt, fmtSize, measure as load, summarize } from './client.mjs';
 import { chromiumPageLoads } from './page-load.mjs';
 
@@ -194,29 +194,9 @@ async function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wss-bench-proxy-'));
   const stops = [];
   try {
-    const bundle = path.join(tmp, 'proxy.cjs');
-    await build({
-      entryPoints: [path.join(root, 'bench', 'proxy-entry.ts')],
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
-      outfile: bundle,
-      logLevel: 'warning',
-    });
+    const bundle = await bundleEngine('proxy-entry.ts', path.join(tmp, 'proxy.cjs'));
     const engine = require(bundle);
-    const store = engine.openStore(path.join(tmp, 'home'));
-    const ca = await engine.createCa(store, { keyType: 'ecdsa' });
-    const { leaf } = await engine.issueLeaf(store, {
-      names: ['localhost', '127.0.0.1'],
-      keyType: 'ecdsa',
-    });
-    const material = {
-      bundle,
-      certPem: leaf.certPem,
-      keyPem: engine.readLeafKeyPem(store, leaf.id),
-      caPem: ca.certPem,
-    };
+    const material = { bundle, ...(await benchTls(engine, path.join(tmp, 'home'))) };
     const env = { ...process.env };
     delete env.NODE_EXTRA_CA_CERTS;
 
@@ -295,7 +275,7 @@ async function main() {
                 `${scheme}://${host}:${paths[k][scheme]}/`,
                 size,
                 clients,
-                ca.certPem,
+                material.caPem,
                 probe && { start: () => (c0 = probeOf(probe)), end: () => (c1 = probeOf(probe)) },
               );
               if (probe) {

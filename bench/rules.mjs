@@ -13,7 +13,6 @@
 //   --conns 50 --push-seconds 0.5
 // The server runs in a child process (one core), the clients here (the other core). Frame log on, with a
 // live subscriber, as in the app. NODE_EXTRA_CA_CERTS is unset for the child.
-import { build } from 'esbuild';
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,8 +20,8 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { bundleEngine } from './engine-bundle.mjs';
 
-const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const self = fileURLToPath(import.meta.url);
 const require = createRequire(import.meta.url);
 const { WebSocket } = require('ws');
@@ -272,16 +271,7 @@ async function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wss-bench-rules-'));
   let child;
   try {
-    const bundle = path.join(tmp, 'echo.cjs');
-    await build({
-      entryPoints: [path.join(root, 'bench', 'echo-entry.ts')],
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
-      outfile: bundle,
-      logLevel: 'warning',
-    });
+    const bundle = await bundleEngine('echo-entry.ts', path.join(tmp, 'echo.cjs'));
     const engine = !ONLY || ONLY === 'cpu' ? cpuPerMessage(require(bundle)) : undefined;
     if (ONLY === 'cpu') return;
     const env = { ...process.env };

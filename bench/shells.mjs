@@ -14,7 +14,6 @@
 // Targets in every row: throughput >= 0.9x bare ws, p99 <= 2x bare ws. Rounds rotate the order of the rows
 // so that machine load hits all alike; throughput ratios are taken within a round, then the median.
 // NODE_EXTRA_CA_CERTS is unset for every child: it is not our cost.
-import { build } from 'esbuild';
 import { fork, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,6 +21,7 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { bundleEngine } from './engine-bundle.mjs';
 import { fmt, measure, median, sleep, summarize } from './client.mjs';
 import { launchChromium, requireChromium } from './chromium.mjs';
 
@@ -476,21 +476,15 @@ async function startWeb(env, tmp, tls) {
 async function startElectron(env, tmp, tls, forward) {
   const bundle = path.join(tmp, 'engine.cjs');
   if (!fs.existsSync(bundle))
-    await build({
-      stdin: {
-        contents:
-          "export { createEngine } from './main/engine/index';\nexport { forwardEvents } from './main/app/ipc';\n",
-        resolveDir: root,
-        loader: 'ts',
+    await bundleEngine(
+      {
+        stdin: {
+          contents:
+            "export { createEngine } from './main/engine/index';\nexport { forwardEvents } from './main/app/ipc';\n",
+        },
       },
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
-      outfile: bundle,
-      external: ['electron'],
-      logLevel: 'warning',
-    });
+      bundle,
+    );
   // Its own copy of the state (the CA and leaf for wss): two engines never share one settings file.
   const home = path.join(tmp, forward ? 'state-electron' : 'state-engine');
   // The control endpoint's socket (control/) belongs to the instance that made it: not copied.
