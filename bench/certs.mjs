@@ -78,12 +78,34 @@ for (const d of [noTrustStores.HOME, noTrustStores.WSS_STUDIO_TRUST_ROOT, noTrus
   fs.mkdirSync(d);
 }
 
+/** `wss-studio cert issue localhost` with an existing CA (`key`: rsa or ecdsa), under `env`. */
+const ourLeaf = (key, env = {}) =>
+  time(process.execPath, [bin, 'cert', 'issue', 'localhost', '--key', key, '--out-dir', out], {
+    WSS_STUDIO_HOME: home,
+    ...env,
+  });
+
+/** mkcert's leaf for localhost with its existing CA (`ecdsa`: its -ecdsa flag), under `env`. */
+const mkcertLeaf = (ecdsa, env = {}) =>
+  time(
+    'mkcert',
+    [
+      ...(ecdsa ? ['-ecdsa'] : []),
+      '-cert-file',
+      path.join(out, 'm.pem'),
+      '-key-file',
+      path.join(out, 'm-key.pem'),
+      'localhost',
+    ],
+    { CAROOT: caroot, ...env },
+    out,
+  );
+
 /** mkcert in an empty CAROOT: creates its CA, then issues one RSA leaf. */
 function mkcertFirstRun() {
   const d = fresh();
   fs.mkdirSync(d);
-  const files = ['-cert-file', path.join(out, 'm.pem'), '-key-file', path.join(out, 'm-key.pem')];
-  return time('mkcert', [...files, 'localhost'], { CAROOT: d }, out);
+  return mkcertLeaf(false, { CAROOT: d });
 }
 
 const jobs = [
@@ -98,11 +120,7 @@ const jobs = [
       const h = fresh();
       return (
         time(process.execPath, [bin, 'ca', 'init', '--key', 'rsa'], { WSS_STUDIO_HOME: h }) +
-        time(
-          process.execPath,
-          [bin, 'cert', 'issue', 'localhost', '--key', 'rsa', '--out-dir', out],
-          { WSS_STUDIO_HOME: h },
-        )
+        ourLeaf('rsa', { WSS_STUDIO_HOME: h })
       );
     },
   },
@@ -112,51 +130,12 @@ const jobs = [
     ours: () => time(process.execPath, [bin, 'ca', 'init'], { WSS_STUDIO_HOME: fresh() }),
     theirs: mkcertFirstRun,
   },
-  {
-    name: 'RSA-2048 leaf',
-    ours: () =>
-      time(
-        process.execPath,
-        [bin, 'cert', 'issue', 'localhost', '--key', 'rsa', '--out-dir', out],
-        { WSS_STUDIO_HOME: home },
-      ),
-    theirs: () =>
-      time(
-        'mkcert',
-        [
-          '-cert-file',
-          path.join(out, 'm.pem'),
-          '-key-file',
-          path.join(out, 'm-key.pem'),
-          'localhost',
-        ],
-        { CAROOT: caroot },
-        out,
-      ),
-  },
+  { name: 'RSA-2048 leaf', ours: () => ourLeaf('rsa'), theirs: () => mkcertLeaf(false) },
   {
     name: 'ECDSA P-256 leaf',
     target: true,
-    ours: () =>
-      time(
-        process.execPath,
-        [bin, 'cert', 'issue', 'localhost', '--key', 'ecdsa', '--out-dir', out],
-        { WSS_STUDIO_HOME: home },
-      ),
-    theirs: () =>
-      time(
-        'mkcert',
-        [
-          '-ecdsa',
-          '-cert-file',
-          path.join(out, 'm.pem'),
-          '-key-file',
-          path.join(out, 'm-key.pem'),
-          'localhost',
-        ],
-        { CAROOT: caroot },
-        out,
-      ),
+    ours: () => ourLeaf('ecdsa'),
+    theirs: () => mkcertLeaf(true),
   },
   {
     // Not a target: the row above answers the "not trusted by" warning from the trust-state cache
@@ -165,52 +144,17 @@ const jobs = [
     name: 'ECDSA P-256 leaf, trust cache cold',
     ours: () => {
       fs.rmSync(path.join(home, 'trust-cache.json'), { force: true });
-      return time(
-        process.execPath,
-        [bin, 'cert', 'issue', 'localhost', '--key', 'ecdsa', '--out-dir', out],
-        { WSS_STUDIO_HOME: home },
-      );
+      return ourLeaf('ecdsa');
     },
-    theirs: () =>
-      time(
-        'mkcert',
-        [
-          '-ecdsa',
-          '-cert-file',
-          path.join(out, 'm.pem'),
-          '-key-file',
-          path.join(out, 'm-key.pem'),
-          'localhost',
-        ],
-        { CAROOT: caroot },
-        out,
-      ),
+    theirs: () => mkcertLeaf(true),
   },
   {
     // Not a target: the same issuance where no trust store is detected (temp HOME, an empty trust root,
     // PATH without certutil/keytool), so the share of the trust-store probes ("not trusted by ..."
     // warning: reading the system bundle, one `certutil -L`) shows against the row above.
     name: 'ECDSA P-256 leaf, no trust store detected',
-    ours: () =>
-      time(
-        process.execPath,
-        [bin, 'cert', 'issue', 'localhost', '--key', 'ecdsa', '--out-dir', out],
-        { WSS_STUDIO_HOME: home, ...noTrustStores },
-      ),
-    theirs: () =>
-      time(
-        'mkcert',
-        [
-          '-ecdsa',
-          '-cert-file',
-          path.join(out, 'm.pem'),
-          '-key-file',
-          path.join(out, 'm-key.pem'),
-          'localhost',
-        ],
-        { CAROOT: caroot, TRUST_STORES: 'none' },
-        out,
-      ),
+    ours: () => ourLeaf('ecdsa', noTrustStores),
+    theirs: () => mkcertLeaf(true, { TRUST_STORES: 'none' }),
   },
 ];
 
