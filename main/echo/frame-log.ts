@@ -91,17 +91,17 @@ export class FrameLog {
    * events are read (events(), a subscriber push, an export). Other events (open, close, error) are rare
    * and kept as objects in `objs`.
    */
-  private objs: (LogEvent | undefined)[];
-  private times: Float64Array;
-  private conns: Float64Array;
-  private lengths: Float64Array;
-  private flags: Uint8Array;
-  private serverIds: (string | undefined)[];
+  private objs!: (LogEvent | undefined)[];
+  private times!: Float64Array;
+  private conns!: Float64Array;
+  private lengths!: Float64Array;
+  private flags!: Uint8Array;
+  private serverIds!: (string | undefined)[];
   /** Payload capture of each frame: a slice [offs, offs+lens) of slab slabIds (-1: none) of `captures`. */
   private readonly captures = new CaptureSlabs();
-  private slabIds: Int32Array;
-  private offs: Int32Array;
-  private lens: Int32Array;
+  private slabIds!: Int32Array;
+  private offs!: Int32Array;
+  private lens!: Int32Array;
   /** Sequence number of the last event written (0 = none). */
   private seq = 0;
   private readonly subs = new Set<Subscriber>();
@@ -131,6 +131,11 @@ export class FrameLog {
     }
     this.capacity = capacity;
     this.flushMs = flushMs;
+    this.allocate(capacity);
+  }
+
+  /** Fresh, empty columns for `capacity` events (the constructor, and resize before it copies over). */
+  private allocate(capacity: number): void {
     this.objs = new Array<LogEvent | undefined>(capacity).fill(undefined);
     this.times = new Float64Array(capacity);
     this.conns = new Float64Array(capacity);
@@ -187,15 +192,7 @@ export class FrameLog {
       lens: this.lens,
       capacity: this.capacity,
     };
-    this.objs = new Array<LogEvent | undefined>(capacity).fill(undefined);
-    this.times = new Float64Array(capacity);
-    this.conns = new Float64Array(capacity);
-    this.lengths = new Float64Array(capacity);
-    this.flags = new Uint8Array(capacity);
-    this.serverIds = new Array<string | undefined>(capacity).fill(undefined);
-    this.slabIds = new Int32Array(capacity).fill(-1);
-    this.offs = new Int32Array(capacity);
-    this.lens = new Int32Array(capacity);
+    this.allocate(capacity);
     this.captures.resetRefs();
     for (let s = keepFrom + 1; s <= this.seq; s++) {
       const i = (s - 1) % old.capacity;
