@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import type { DoctorClientVerdict } from '../shared/api';
 import type { CaInfo } from '../main/pki';
-import { createFirefoxProfile, firefoxVisit, witnessStudio } from './helpers/firefox';
+import { createFirefoxProfile, firefoxVisit, stopWitness, witnessStudio } from './helpers/firefox';
 import {
   CHROMIUM_ARGS,
   CHROMIUM_PATH,
@@ -138,8 +138,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   wss?.close();
-  server?.closeAllConnections();
-  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  await stopWitness(server);
   tmp?.cleanup();
 });
 

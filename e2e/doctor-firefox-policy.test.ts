@@ -14,7 +14,7 @@ import { WebSocketServer } from 'ws';
 import type { DoctorClientVerdict } from '../shared/api';
 import type { CaInfo } from '../main/pki';
 import { trustStatusAll } from '../main/trust';
-import { createFirefoxProfile, firefoxVisit, witnessStudio } from './helpers/firefox';
+import { createFirefoxProfile, firefoxVisit, stopWitness, witnessStudio } from './helpers/firefox';
 import { requireTool, runCli, tempDir } from './helpers/tools';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -89,8 +89,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   wss?.close();
-  server?.closeAllConnections();
-  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  await stopWitness(server);
   tmp?.cleanup();
 });
 

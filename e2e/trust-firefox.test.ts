@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CaInfo } from '../main/pki';
 import type { StoreStatus } from '../main/trust';
-import { createFirefoxProfile, firefoxVisit, witnessStudio } from './helpers/firefox';
+import { createFirefoxProfile, firefoxVisit, stopWitness, witnessStudio } from './helpers/firefox';
 import { requireTool, runCli, runTool, tempDir } from './helpers/tools';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -50,7 +50,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  await stopWitness(server);
   tmp?.cleanup();
 });
 

@@ -27,6 +27,13 @@ export async function witnessServer(
   return { server, port: (server.address() as AddressInfo).port };
 }
 
+/** Close a witness server (its kept-alive browser connections too); nothing when it never started. */
+export async function stopWitness(server: https.Server | undefined): Promise<void> {
+  if (!server) return;
+  server.closeAllConnections();
+  await new Promise<void>((r) => server.close(() => r()));
+}
+
 /** A state folder with a new ECDSA CA and a leaf for `names`, served by a witness server. */
 export async function witnessStudio(
   studio: string,
