@@ -20,9 +20,9 @@ const MAX_FLOOR_RATIO = 1.5;
 const jobArg = process.argv.indexOf('--job');
 const JOB = jobArg > 0 ? process.argv[jobArg + 1].toLowerCase() : ''; // e.g. --job ecdsa
 
-if (!fs.existsSync(path.join(root, 'dist', 'cli.mjs'))) {
+if (!fs.existsSync(path.join(root, 'dist', 'cli.cjs'))) {
   console.error(
-    'error: failed to run benchmark: dist/cli.mjs is missing\nhint: run "npm run build:node"',
+    'error: failed to run benchmark: dist/cli.cjs is missing\nhint: run "npm run build:node"',
   );
   process.exit(1);
 }

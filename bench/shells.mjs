@@ -105,7 +105,7 @@ async function child(kind, o) {
 
 // --- parent ------------------------------------------------------------------------------------------------
 async function main() {
-  for (const f of ['dist/cli.mjs', 'dist/renderer/index.html']) {
+  for (const f of ['dist/cli.cjs', 'dist/renderer/index.html']) {
     if (!fs.existsSync(path.join(root, f))) {
       console.error(
         `error: failed to run benchmark: ${f} is missing\nhint: run "npm run build" first`,

@@ -37,7 +37,7 @@ function cli(
   return run(argv, io).then((code) => ({ code, stdout: out.join('\n'), stderr: err.join('\n') }));
 }
 
-/** Run the installed entry (bin/wss-studio.cjs -> dist/cli.mjs) as a separate process. */
+/** Run the installed entry (bin/wss-studio.cjs -> dist/cli.cjs) as a separate process. */
 function binary(argv: string[]) {
   return runCli(argv, {
     cwd: tmp.dir,
@@ -213,7 +213,7 @@ describe('wss-studio doctor (in process)', () => {
 
 describe('wss-studio doctor (built binary)', () => {
   beforeAll(() => {
-    const bundle = path.join(root, 'dist', 'cli.mjs');
+    const bundle = path.join(root, 'dist', 'cli.cjs');
     expect(fs.existsSync(bundle), `${bundle} is missing: run "npm run build:node"`).toBe(true);
   });
 

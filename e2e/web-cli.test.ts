@@ -1,4 +1,4 @@
-// `wss-studio ui` as users run it: the real built binary (bin/wss-studio.cjs -> dist/cli.mjs) in a child
+// `wss-studio ui` as users run it: the real built binary (bin/wss-studio.cjs -> dist/cli.cjs) in a child
 // process with a temp WSS_STUDIO_HOME and HOME. `npm test` builds before it runs the tests.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -16,8 +16,8 @@ let env: NodeJS.ProcessEnv;
 const children: ChildProcessWithoutNullStreams[] = [];
 
 beforeAll(() => {
-  if (!existsSync(path.join(ROOT, 'dist', 'cli.mjs'))) {
-    throw new Error('dist/cli.mjs is missing: run "npm run build:node" (npm test builds it first)');
+  if (!existsSync(path.join(ROOT, 'dist', 'cli.cjs'))) {
+    throw new Error('dist/cli.cjs is missing: run "npm run build:node" (npm test builds it first)');
   }
   tmp = tempDir('wss-ui-cli-');
   mkdirSync(path.join(tmp, 'user'));

@@ -2,6 +2,7 @@
 //   node scripts/build.mjs          everything
 //   node scripts/build.mjs --node   only the Node bundles (what postinstall runs: fast, no renderer)
 import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -21,33 +22,48 @@ const common = {
   external: ['electron'],
 };
 
-// Stale chunks from an earlier build would pile up: start the Node outputs clean.
-for (const stale of ['dist/chunks', 'dist/app', 'dist/cli.cjs', 'dist/cli.cjs.map']) {
+// Outputs of earlier builds (the ESM CLI and its chunks before it became one CommonJS file) would pile up or
+// be loaded stale: start the Node outputs clean.
+for (const stale of [
+  'dist/chunks',
+  'dist/app',
+  'dist/cli.mjs',
+  'dist/cli.mjs.map',
+  'dist/cli.cjs',
+  'dist/cli.cjs.map',
+  'dist/cli.cjs.v8cache',
+]) {
   rmSync(path.join(root, stale), { recursive: true, force: true });
 }
 
-// The CLI is ESM with code splitting: each command group is its own chunk, loaded only when that command
-// runs, so "wss-studio cert issue" never parses the web server or the echo engine (fast start).
-// The banner gives bundled CommonJS dependencies (ws) require/__dirname in ESM chunks.
-await build({
+// The CLI is one CommonJS file. Command groups are still loaded on demand: esbuild turns each
+// `import('./cert')` into a lazily run module body, so "wss-studio cert issue" never runs the web server's
+// or the echo engine's module code. CommonJS rather than ESM with chunks because Node 20's ES module loader
+// (resolving, linking and the builtin facades of a dozen chunks) cost more than the work of `cert issue`.
+const cli = await build({
   ...common,
-  format: 'esm',
-  splitting: true,
   entryPoints: { cli: 'main/cli/index.ts' },
-  outdir: 'dist',
-  outExtension: { '.js': '.mjs' },
-  chunkNames: 'chunks/[name]-[hash]',
-  banner: {
-    js: [
-      "import { createRequire as __wssCreateRequire } from 'node:module';",
-      "import { fileURLToPath as __wssFileURLToPath } from 'node:url';",
-      "import { dirname as __wssDirname } from 'node:path';",
-      'const require = __wssCreateRequire(import.meta.url);',
-      'const __filename = __wssFileURLToPath(import.meta.url);',
-      'const __dirname = __wssDirname(__filename);',
-    ].join(' '),
-  },
+  outfile: 'dist/cli.cjs',
+  metafile: true,
 });
+// bin/wss-studio.cjs runs the bundle as a vm script with a code cache, and Node 20 drops such a script's
+// dynamic import() callback: every import() must be of bundled code (esbuild turns those into calls).
+const dynamic = Object.values(cli.metafile.outputs)
+  .flatMap((o) => o.imports)
+  .filter((i) => i.kind === 'dynamic-import' && i.external);
+if (dynamic.length) {
+  console.error(
+    `error: failed to build dist/cli.cjs: import() of ${dynamic.map((i) => `"${i.path}"`).join(', ')} is not bundled\nhint: import it statically (built-in modules) or bundle it`,
+  );
+  process.exit(1);
+}
+// V8's compiled code for the bundle, made by a real run (scripts/code-cache.mjs) so that the functions a
+// command uses are in it; bin/wss-studio.cjs hands it to V8 on Node 20 (Node 22+ has its own cache).
+const cache = spawnSync(process.execPath, [path.join(root, 'scripts', 'code-cache.mjs')], {
+  cwd: root,
+  stdio: 'inherit',
+});
+if (cache.status !== 0) process.exit(cache.status ?? 1);
 
 const entries = [
   { in: 'main/app/main.ts', out: 'dist/app/main.cjs' },

@@ -1,5 +1,5 @@
 // Vitest global setup: build the CLI bundle (and the renderer if it was never built) once, before any
-// test file runs. Test files must not rebuild: scripts/build.mjs replaces dist/chunks, which would break
+// test file runs. Test files must not rebuild: scripts/build.mjs replaces dist/cli.cjs, which would break
 // a binary another test file is running at that moment.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// `wss-studio ui` in its own process, from the built bundle (dist/cli.mjs), with temp HOME, state and trust
+// `wss-studio ui` in its own process, from the built bundle (dist/cli.cjs), with temp HOME, state and trust
 // root: for tests that must see the process survive (or measure its memory) rather than an in-process rig.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +14,7 @@ import {
 import { fakeRenderer, rpcSocket, tempDir } from './web';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const BUNDLE = path.join(ROOT, 'dist', 'cli.mjs');
+const BUNDLE = path.join(ROOT, 'dist', 'cli.cjs');
 
 export interface UiProcess {
   /** WSS_STUDIO_HOME */
@@ -48,7 +48,7 @@ export async function startUiProcess(
   } = {},
 ): Promise<UiProcess> {
   if (!existsSync(BUNDLE)) {
-    throw new Error('dist/cli.mjs is missing: run "npm run build:node" (npm test builds it first)');
+    throw new Error('dist/cli.cjs is missing: run "npm run build:node" (npm test builds it first)');
   }
   const tmp = tempDir('wss-ui-proc-');
   mkdirSync(path.join(tmp, 'user'));

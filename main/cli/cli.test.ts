@@ -37,10 +37,10 @@ describe('wss-studio CLI', () => {
   afterAll(() => tmp.cleanup());
 
   it('runs as the installed bin with --help (bundled, no build step by hand)', () => {
-    const bundle = path.join(root, 'dist', 'cli.mjs');
+    const bundle = path.join(root, 'dist', 'cli.cjs');
     expect(
       fs.existsSync(bundle),
-      'dist/cli.mjs is missing: run "npm run build:node" (npm install does it)',
+      'dist/cli.cjs is missing: run "npm run build:node" (npm install does it)',
     ).toBe(true);
     const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
     const r = spawnSync(process.execPath, [path.join(root, pkg.bin['wss-studio']), '--help'], {

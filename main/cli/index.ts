@@ -6,7 +6,7 @@ import type { Command, Io } from './command';
 import { inputError, isWssError, q } from '../../shared/errors';
 import { VERSION } from '../../shared/version';
 
-// Command groups load on demand (each is its own chunk in the bundle): "cert issue" never parses the
+// Command groups load on demand (in the bundle, a module body runs on its first import): "cert issue" never runs the
 // web server or the echo engine. The main help loads them all.
 const groups: Record<string, () => Promise<{ commands: Command[] }>> = {
   ca: () => import('./ca'),
