@@ -9,7 +9,9 @@ const Module = require('node:module');
 const bundle = path.join(__dirname, '..', 'dist', 'cli.cjs');
 let source;
 try {
-  source = fs.readFileSync(bundle, 'utf8');
+  // The build keeps the bundle ASCII (esbuild escapes the rest; scripts/build.mjs checks it), and latin1 is
+  // the cheapest exact decoding of ASCII.
+  source = fs.readFileSync(bundle, 'latin1');
 } catch (e) {
   process.stderr.write(
     'error: failed to start wss-studio: cannot read ' +

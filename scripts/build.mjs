@@ -3,7 +3,7 @@
 //   node scripts/build.mjs --node   only the Node bundles (what postinstall runs: fast, no renderer)
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -54,6 +54,16 @@ const dynamic = Object.values(cli.metafile.outputs)
 if (dynamic.length) {
   console.error(
     `error: failed to build dist/cli.cjs: import() of ${dynamic.map((i) => `"${i.path}"`).join(', ')} is not bundled\nhint: import it statically (built-in modules) or bundle it`,
+  );
+  process.exit(1);
+}
+// bin/wss-studio.cjs reads the bundle as latin1 (cheaper than UTF-8): it must be ASCII, as esbuild writes it
+// by default (charset: 'ascii' escapes every other character).
+const bytes = readFileSync(path.join(root, 'dist', 'cli.cjs'));
+const nonAscii = bytes.findIndex((b) => b > 0x7f);
+if (nonAscii >= 0) {
+  console.error(
+    `error: failed to build dist/cli.cjs: byte ${nonAscii} is not ASCII\nhint: do not set esbuild's charset to utf8 for the CLI`,
   );
   process.exit(1);
 }
