@@ -89,7 +89,14 @@ async function attempt(
       ws.onerror = () => events.push('error');
       ws.onclose = (e) => { clearTimeout(t); resolve(events.concat('close ' + e.code).join(', ')); };
     })`)) as string;
-    await page.waitForTimeout(100);
+    // Chromium writes its line about the failed socket after onerror/onclose have fired.
+    if (seen !== 'open') {
+      const failed = `WebSocket connection to '${url}' failed`;
+      await waitFor(
+        () => lines.some((l) => l.includes(failed)),
+        `Chromium's console line "${failed}" (the page saw: ${seen})`,
+      );
+    }
     return { seen, console: lines.join('\n') };
   } finally {
     await page.close();
@@ -179,7 +186,13 @@ describe('the same mistakes in Firefox', () => {
       ws.onerror = () => events.push('error');
       ws.onclose = (e) => { clearTimeout(t); resolve(events.concat('close ' + e.code).join(', ')); };
     })`);
-    await new Promise((r) => setTimeout(r, 300));
+    // Firefox logs "can’t establish a connection to the server at URL." after the close event.
+    if (seen !== 'open') {
+      await waitFor(
+        () => b.logs.slice(before).some((l) => l.includes(url)),
+        `Firefox's console line naming ${url}`,
+      );
+    }
     return { seen, console: b.logs.slice(before).join('\n') };
   }
 

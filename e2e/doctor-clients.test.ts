@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import type { DoctorClientVerdict } from '../shared/api';
 import type { CaInfo } from '../main/pki';
+import { waitFor } from '../main/echo/testing';
 import { createFirefoxProfile, firefoxVisit, stopWitness, witnessStudio } from './helpers/firefox';
 import {
   CHROMIUM_ARGS,
@@ -81,6 +82,7 @@ async function chromiumWs(): Promise<string> {
     const page = await browser.newPage();
     const logs: string[] = [];
     page.on('console', (m) => logs.push(m.text()));
+    const url = `wss://localhost:${port}/echo`;
     const seen = await page.evaluate(async (u) => {
       const ws = new WebSocket(u);
       return await new Promise<string>((resolve) => {
@@ -88,8 +90,15 @@ async function chromiumWs(): Promise<string> {
         ws.onopen = () => (clearTimeout(t), ws.close(), resolve('open'));
         ws.onerror = () => (clearTimeout(t), resolve('error'));
       });
-    }, `wss://localhost:${port}/echo`);
-    await new Promise((r) => setTimeout(r, 200)); // console messages arrive after onerror
+    }, url);
+    // Chromium writes its line about the failed socket after onerror has fired.
+    if (seen !== 'open') {
+      const failed = `WebSocket connection to '${url}' failed`;
+      await waitFor(
+        () => logs.some((l) => l.includes(failed)),
+        `Chromium's console line "${failed}" (the page saw: ${seen})`,
+      );
+    }
     return seen === 'open' ? 'open' : `${seen}: ${logs.join(' | ')}`;
   } finally {
     await browser.close();

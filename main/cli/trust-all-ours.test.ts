@@ -135,6 +135,8 @@ describe('trust uninstall --all-ours (certutil + keytool on temp stores)', () =>
     expect([...nssAll()]).toEqual([der64(foreignPem)]);
     expect(javaCerts().sort()).toEqual(javaBefore.sort()); // foreign + the JDK's own, untouched
     expect(javaCerts()).toContain(der64(foreignPem));
+    // Out of every store: the records are pruned (a later --all-ours has nothing left to do).
+    expect(fs.readdirSync(path.join(home, 'trusted-cas'))).toEqual([]);
 
     const after = JSON.parse((await cli(['trust', 'status', ...stores, '--json'])).stdout);
     expect(after.replaced).toEqual([]);
@@ -142,5 +144,41 @@ describe('trust uninstall --all-ours (certutil + keytool on temp stores)', () =>
       'not-trusted',
       'not-trusted',
     ]);
+  }, 180_000);
+
+  it('keeps the record of a replaced CA while a store outside --stores still trusts it', async () => {
+    const trustedCas = () => fs.readdirSync(path.join(home, 'trusted-cas'));
+    expect((await cli(['trust', 'install', '--stores', 'nss,java'])).code).toBe(0);
+    const old = JSON.parse((await cli(['ca', 'show', '--json'])).stdout);
+    expect((await cli(['ca', 'init', '--force'])).code).toBe(0);
+    expect(trustedCas()).toHaveLength(1);
+
+    // Only nss is selected: the old CA leaves nss, java still trusts it, so its record stays.
+    const nssOnly = await cli(['trust', 'uninstall', '--all-ours', '--stores', 'nss']);
+    expect(nssOnly.code, nssOnly.stderr).toBe(0);
+    expect(nssOnly.stdout).toContain(
+      'still trusted in java (not selected): kept in the list of CAs to remove; run: wss-studio trust uninstall --all-ours --stores java',
+    );
+    expect([...nssAll()]).toEqual([der64(foreignPem)]);
+    expect(trustedCas()).toHaveLength(1);
+    const status = JSON.parse(
+      (await cli(['trust', 'status', '--stores', 'nss,java', '--json'])).stdout,
+    );
+    expect(status.replaced).toEqual([
+      expect.objectContaining({ fingerprint256: old.fingerprint256, trustedBy: ['java'] }),
+    ]);
+
+    // Out of java too: the record is pruned and status has no replaced CA left.
+    const rest = await cli(['trust', 'uninstall', '--all-ours', '--stores', 'java', '--json']);
+    expect(rest.code, rest.stderr).toBe(0);
+    expect(JSON.parse(rest.stdout).cas).toEqual([
+      expect.objectContaining({ current: true, keptFor: [] }),
+      expect.objectContaining({ current: false, keptFor: [] }),
+    ]);
+    expect(trustedCas()).toEqual([]);
+    const after = JSON.parse(
+      (await cli(['trust', 'status', '--stores', 'nss,java', '--json'])).stdout,
+    );
+    expect(after.replaced).toEqual([]);
   }, 180_000);
 });

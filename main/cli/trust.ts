@@ -108,7 +108,12 @@ async function allOurs(p: Parsed, io: Io): Promise<number> {
     return 0;
   }
   if (bool(p, 'json')) {
-    const json = cas.map((c) => ({ ca: caJson(c.ca), current: c.current, results: c.results }));
+    const json = cas.map((c) => ({
+      ca: caJson(c.ca),
+      current: c.current,
+      results: c.results,
+      keptFor: c.keptFor.map((s) => s.store),
+    }));
     io.out(JSON.stringify({ cas: json }, null, 2));
   }
   for (const c of cas) {
@@ -118,6 +123,12 @@ async function allOurs(p: Parsed, io: Io): Promise<number> {
       );
       if (!c.results.length) io.out('  no trust store detected: pass "--stores" to pick one');
       printChanges(c.results, 'uninstall', io);
+      if (c.keptFor.length) {
+        const ids = c.keptFor.map((s) => s.store).join(',');
+        io.out(
+          `  still ${c.keptFor.map((s) => `${stateText(s.state)} in ${s.store}`).join(', ')} (not selected): kept in the list of CAs to remove; run: wss-studio trust uninstall --all-ours --stores ${ids}`,
+        );
+      }
     }
     printFailures(c.results, 'uninstall', io);
   }

@@ -104,7 +104,9 @@ describe('FrameLog ring buffer', () => {
     const unsub = log.subscribe((b) => batches.push(b));
     for (let i = 0; i < 300; i++) log.add(frame(1, `m${i}`));
     expect(batches.length).toBe(0); // nothing synchronous
-    await new Promise((r) => setTimeout(r, 120));
+    await expect
+      .poll(() => batches.length, { timeout: 5_000, message: 'the first batch' })
+      .toBeGreaterThan(0);
     expect(batches.length).toBe(1);
     expect(batches[0]?.events.length).toBe(300);
     expect(batches[0]?.missed).toBe(0);
@@ -231,7 +233,9 @@ describe('FrameLog ring buffer', () => {
     log.add(frame(1, 'old'));
     const got: LogBatch[] = [];
     log.subscribe((b) => got.push(b), { replay: true });
-    await new Promise((r) => setTimeout(r, 40));
+    await expect
+      .poll(() => got.length, { timeout: 5_000, message: 'the replayed batch' })
+      .toBeGreaterThan(0);
     expect(got[0]?.events.map((e) => e.seq)).toEqual([1]);
   });
 

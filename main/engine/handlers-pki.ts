@@ -2,7 +2,7 @@
 import {
   checkNames,
   createCa,
-  deleteLeaf,
+  deleteLeafAsync,
   exportCa,
   exportLeaf,
   getLeaf,
@@ -76,8 +76,8 @@ export function pkiHandlers(d: CoreDeps): Pick<Handlers, PkiNames> {
         return caDto(ca);
       });
     },
-    'ca.importMkcert': (input) => {
-      const ca = importMkcert(store, input.caroot, {
+    'ca.importMkcert': async (input) => {
+      const ca = await importMkcert(store, input.caroot, {
         force: !!input.force,
         beforeReplace: recordReplaced(store),
       });
@@ -115,8 +115,8 @@ export function pkiHandlers(d: CoreDeps): Pick<Handlers, PkiNames> {
         .map((s) => ({ id: s.id, name: s.definition.name, running: s.state === 'running' }));
       return { ...leafDto(leaf), renewal: { servers, staleExports: staleExports(store, leaf.id) } };
     },
-    'cert.delete': ({ id }) => {
-      deleteLeaf(store, id);
+    'cert.delete': async ({ id }) => {
+      await deleteLeafAsync(store, id);
       changed('certs');
       return { ok: true };
     },

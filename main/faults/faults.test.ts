@@ -89,7 +89,9 @@ describe('faults on an echo server, through the API', () => {
     await new Promise((r) => setTimeout(r, 250));
     expect(got).toEqual([]);
     await call('faults.set', { serverId: s.id, faults: { hold: false } });
-    await new Promise((r) => setTimeout(r, 250));
+    await expect
+      .poll(() => got.length, { timeout: 10_000, message: 'the 10 held echoes after release' })
+      .toBe(10);
     expect(got).toEqual(Array.from({ length: 10 }, (_, i) => `q${i}`));
     const closed = new Promise<[number, string]>((r) =>
       ws.once('close', (c, why) => r([c, why.toString()])),
@@ -120,8 +122,9 @@ describe('faults on an echo server, through the API', () => {
     expect(drops.every((d) => d.dir === 'in')).toBe(true);
     const conn = drops[0]?.conn as number;
     await call('conn.inject', { serverId: s.id, conn, to: 'client', text: 'pushed' });
-    await new Promise((r) => setTimeout(r, 100));
-    expect(got).toBe(1);
+    await expect
+      .poll(() => got, { timeout: 10_000, message: 'the injected message at the client' })
+      .toBe(1);
     const inj = (await events()).filter(
       (e): e is FrameEventDto => e.type === 'frame' && e.source === 'injected',
     );
@@ -162,7 +165,9 @@ describe('lanes', () => {
     });
     for (let i = 0; i < 50; i++)
       lane.push({ kind: 'message', data: Buffer.from([i]), binary: true });
-    await new Promise((r) => setTimeout(r, 150));
+    await expect
+      .poll(() => out.length, { timeout: 10_000, message: '50 messages through the lane' })
+      .toBe(50);
     expect(out).toEqual(Array.from({ length: 50 }, (_, i) => i));
   });
 

@@ -198,7 +198,7 @@ function writeCaFolder(
   meta: CaMeta,
   replace: boolean,
   beforeReplace?: (old: CaInfo) => void,
-): CaInfo {
+): Promise<CaInfo> {
   const pem = new X509Certificate(certDer).toString();
   return store.change(action, () => {
     refuseExisting(store, action, replace);
@@ -411,11 +411,11 @@ export function defaultMkcertCaroot(env: NodeJS.ProcessEnv = process.env): strin
 }
 
 /** Import mkcert's rootCA.pem + rootCA-key.pem so that users who already trust it keep it. */
-export function importMkcert(
+export async function importMkcert(
   store: Store,
   caroot?: string,
   opts: { force?: boolean; beforeReplace?: (old: CaInfo) => void } = {},
-): CaInfo {
+): Promise<CaInfo> {
   const dir = caroot ?? defaultMkcertCaroot();
   const action = `import mkcert CA from ${q(dir)}`;
   const certFile = path.join(dir, 'rootCA.pem');

@@ -10,6 +10,7 @@ export {
   readLeafKeyPem,
   renewLeaf,
   deleteLeaf,
+  deleteLeafAsync,
   checkNames,
   MAX_LEAF_DAYS,
   MAX_NAMES,

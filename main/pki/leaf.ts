@@ -273,7 +273,7 @@ async function writeLeaf(
     { name: 'meta.json', data: JSON.stringify(meta, null, 2) + '\n', mode: 0o600 },
   ]);
   try {
-    store.change(action, () => {
+    await store.change(action, () => {
       if (mustExist && !fs.existsSync(p.meta)) throw notFound(action, id);
       // A new id is the first name plus 32 bits of a random serial: never replace a namesake.
       if (!mustExist && fs.existsSync(p.dir)) {
@@ -483,12 +483,25 @@ export async function renewLeaf(store: Store, id: string): Promise<LeafInfo> {
 }
 
 /** Delete a certificate folder as a whole. A damaged one (unreadable files) can be deleted too. */
+export async function deleteLeafAsync(store: Store, id: string): Promise<void> {
+  const action = `delete certificate ${q(id)}`;
+  checkId(action, id);
+  const dir = leafPaths(store, id).dir;
+  await store.change(action, () => removeLeafDir(action, id, dir));
+}
+
+/**
+ * deleteLeafAsync for a caller that cannot await (the proxy takes back a certificate it issued inside
+ * its error handling; the CLI): waiting for another process's lock blocks the thread.
+ */
 export function deleteLeaf(store: Store, id: string): void {
   const action = `delete certificate ${q(id)}`;
   checkId(action, id);
   const dir = leafPaths(store, id).dir;
-  store.change(action, () => {
-    if (!fs.existsSync(dir)) throw notFound(action, id);
-    removeDir(dir);
-  });
+  store.changeSync(action, () => removeLeafDir(action, id, dir));
+}
+
+function removeLeafDir(action: string, id: string, dir: string): void {
+  if (!fs.existsSync(dir)) throw notFound(action, id);
+  removeDir(dir);
 }

@@ -31,7 +31,7 @@ describe('mkcert CA import', () => {
       expect(fs.existsSync(path.join(caroot, 'rootCA-key.pem'))).toBe(true);
 
       const store = openStore(path.join(tmp.dir, 'home'));
-      const ca = importMkcert(store, caroot);
+      const ca = await importMkcert(store, caroot);
       expect(ca.source).toBe('mkcert');
       expect(ca.constrained).toBe(false);
       expect(ca.commonName).toMatch(/^mkcert /);
@@ -64,7 +64,7 @@ describe('mkcert CA import', () => {
     const tmp = tempDir();
     try {
       const store = openStore(path.join(tmp.dir, 'home'));
-      expect(() => importMkcert(store, path.join(tmp.dir, 'nope'))).toThrow(
+      await expect(importMkcert(store, path.join(tmp.dir, 'nope'))).rejects.toThrow(
         /rootCA\.pem" does not exist/,
       );
       expect(fs.existsSync(store.root)).toBe(false);
@@ -86,11 +86,11 @@ describe('mkcert CA import', () => {
           cwd: tmp.dir,
         },
       );
-      expect(() => importMkcert(store, caroot)).toThrow(/a CA already exists/);
+      await expect(importMkcert(store, caroot)).rejects.toThrow(/a CA already exists/);
       expect(snapshotTree(store.root)).toEqual(before);
       // the key of another CA is refused
       fs.copyFileSync(path.join(store.caDir, 'ca-key.pem'), path.join(caroot, 'rootCA-key.pem'));
-      expect(() => importMkcert(store, caroot, { force: true })).toThrow(
+      await expect(importMkcert(store, caroot, { force: true })).rejects.toThrow(
         /does not belong to rootCA\.pem/,
       );
       expect(snapshotTree(store.root)).toEqual(before);

@@ -17,7 +17,7 @@ import path from 'node:path';
 import * as v from 'valibot';
 import { failure, q } from '../../shared/errors';
 import { fsyncAll, fsyncDir, fsyncDirs, hasLeftovers, recoverUnlocked } from './folders';
-import { tryWithStoreLock, withStoreLock } from './lock';
+import { tryWithStoreLock, withStoreLock, withStoreLockAsync } from './lock';
 import { describeIssue, SettingsSchema, StoreMetaSchema } from './schemas';
 
 export {
@@ -220,15 +220,30 @@ export class Store {
   }
 
   /**
-   * Run one change of the store under the store lock (waiting for another process if needed), after
-   * finishing or rolling back whatever a crashed process left half-done.
+   * Run one change of the store under the store lock, after finishing or rolling back whatever a crashed
+   * process left half-done. Waiting for another process's lock is a timer (withStoreLockAsync): the
+   * shells' event loop keeps serving meanwhile. `fn` is synchronous: the lock is never held across an await.
    */
-  change<T>(action: string, fn: () => T): T {
-    return withStoreLock(this.root, `${action} (store ${JSON.stringify(this.root)})`, () => {
-      recoverUnlocked(this.root, this.recoverDirs());
-      this.ensureLayout();
-      return fn();
-    });
+  change<T>(action: string, fn: () => T): Promise<T> {
+    return withStoreLockAsync(this.root, this.lockAction(action), () => this.locked(fn));
+  }
+
+  /**
+   * change() for a caller that cannot await (the proxy's take-back of a certificate it issued): the same
+   * change, but waiting for another process's lock blocks the thread.
+   */
+  changeSync<T>(action: string, fn: () => T): T {
+    return withStoreLock(this.root, this.lockAction(action), () => this.locked(fn));
+  }
+
+  private lockAction(action: string): string {
+    return `${action} (store ${JSON.stringify(this.root)})`;
+  }
+
+  private locked<T>(fn: () => T): T {
+    recoverUnlocked(this.root, this.recoverDirs());
+    this.ensureLayout();
+    return fn();
   }
 
   /**

@@ -107,8 +107,21 @@ function release(file: string, token: string): void {
   if (h?.holder?.token === token) fs.rmSync(file, { force: true });
 }
 
+/** The error after WAIT_MS: it names the process that still holds the lock. */
+function lockedError(file: string, action: string) {
+  const h = readHolder(file)?.holder;
+  return failure(
+    'STORE_LOCKED',
+    action,
+    `another WSS Studio process${h ? ` (pid ${h.pid} on ${q(h.host)})` : ''} has been changing the store for more than ${WAIT_MS / 1000} s`,
+    `wait for it to finish; if no WSS Studio process is running, delete ${q(file)}`,
+  );
+}
+
 /**
  * Run `fn` holding the store lock. Waits up to WAIT_MS for another process, then fails naming it.
+ * The wait blocks the thread (Atomics.wait): only for a caller that cannot await (the proxy's cleanup
+ * of a certificate it issued, the one-shot CLI); the engine uses withStoreLockAsync.
  * The lock is not re-entrant: callers take it once per change.
  */
 export function withStoreLock<T>(root: string, action: string, fn: () => T): T {
@@ -118,16 +131,33 @@ export function withStoreLock<T>(root: string, action: string, fn: () => T): T {
   const deadline = Date.now() + WAIT_MS;
   let delay = 10;
   while (!tryAcquire(file, token)) {
-    if (Date.now() > deadline) {
-      const h = readHolder(file)?.holder;
-      throw failure(
-        'STORE_LOCKED',
-        action,
-        `another WSS Studio process${h ? ` (pid ${h.pid} on ${q(h.host)})` : ''} has been changing the store for more than ${WAIT_MS / 1000} s`,
-        `wait for it to finish; if no WSS Studio process is running, delete ${q(file)}`,
-      );
-    }
+    if (Date.now() > deadline) throw lockedError(file, action);
     sleep(delay + Math.floor(Math.random() * delay));
+    delay = Math.min(delay * 2, 200);
+  }
+  try {
+    return fn();
+  } finally {
+    release(file, token);
+  }
+}
+
+/**
+ * withStoreLock for the engine: the same lock, stale rules, WAIT_MS and error, but the wait for another
+ * process is a timer, so the event loop (sockets, the UI bridge, the echo servers) keeps running while a
+ * change waits. `fn` is synchronous and runs right after the lock is taken, so the lock is never held
+ * across an await and the store's crash safety is that of withStoreLock; two changes of this process
+ * cannot interleave either (the second finds the lock held by this live process and waits for it).
+ */
+export async function withStoreLockAsync<T>(root: string, action: string, fn: () => T): Promise<T> {
+  fs.mkdirSync(root, { recursive: true, mode: 0o700 });
+  const file = lockPath(root);
+  const token = crypto.randomBytes(8).toString('hex');
+  const deadline = Date.now() + WAIT_MS;
+  let delay = 10;
+  while (!tryAcquire(file, token)) {
+    if (Date.now() > deadline) throw lockedError(file, action);
+    await new Promise((r) => setTimeout(r, delay + Math.floor(Math.random() * delay)));
     delay = Math.min(delay * 2, 200);
   }
   try {

@@ -125,14 +125,37 @@ export interface AllOursResult {
   ca: TrustCa;
   current: boolean;
   results: StoreChange[];
-  /** Every selected store reached "not trusted" (or does not exist): the CA is forgotten. */
+  /** Every selected store reached "not trusted" (or does not exist). */
   done: boolean;
+  /**
+   * Detected stores outside an explicit selection that still trust the CA (or could not be measured):
+   * its record is kept for them, so `trust status` still shows it and a later --all-ours removes it.
+   * Empty when the CA is out of every store: then the record is pruned.
+   */
+  keptFor: StoreStatus[];
+}
+
+/** Not trusted there: nothing left to remove. */
+const gone = (s: Pick<StoreStatus, 'state'>) =>
+  s.state === 'not-trusted' || s.state === 'not-present';
+
+/**
+ * Where `ca` may still be trusted outside an explicit store selection: the other detected stores, measured.
+ * Without a selection every detected store was just changed, so there is nothing else to look at.
+ */
+async function trustedElsewhere(ca: TrustCa, opts: TrustOptions): Promise<StoreStatus[]> {
+  if (!opts.stores?.length) return [];
+  const chosen = new Set(opts.stores);
+  const all = await trustStatusAll(ca, { ...(opts.context ? { context: opts.context } : {}) });
+  return all.filter((s) => !chosen.has(s.store) && !gone(s));
 }
 
 /**
  * Remove the current CA (unless `includeCurrent` is false) and every CA this install ever put into a
  * store, each by its certificate bytes.
- * A CA out of every selected store is forgotten. Never throws for a store problem (see trustUninstall).
+ * A CA's record is pruned once it is out of every store: the selected ones and, with an explicit
+ * selection (--stores), every other detected store too; a record pruned too early would hide a replaced
+ * CA that some unselected store still trusts. Never throws for a store problem (see trustUninstall).
  */
 export async function uninstallAllOurs(
   store: Store,
@@ -149,8 +172,9 @@ export async function uninstallAllOurs(
   for (const ca of cas) {
     const results = await trustUninstall(ca, opts);
     const done = results.length > 0 && changeSucceeded(results, 'uninstall');
-    if (done) forgetTrustedCa(store, ca);
-    out.push({ ca, current: ca === current, results, done });
+    const keptFor = done ? await trustedElsewhere(ca, opts) : [];
+    if (done && !keptFor.length) forgetTrustedCa(store, ca);
+    out.push({ ca, current: ca === current, results, done, keptFor });
   }
   return { cas: out, problems: history.problems };
 }

@@ -3,6 +3,7 @@
 // action, and a fault draft applies only the faults the user changed.
 import { describe, expect, it } from 'vitest';
 import { NO_FAULTS, PROXY_DEFAULTS, type ProxyDto } from '../../../shared/api';
+import { WssError } from '../../../shared/errors';
 import { FaultDraft, ProxiesState } from './proxies.svelte';
 import { fakeEngine } from './testing';
 
@@ -59,6 +60,44 @@ describe('ProxiesState', () => {
     eng.push('proxy.status', { proxies: [] });
     expect(p.list).toHaveLength(1);
     expect(eng.calls.map((c) => c.name)).toEqual(['proxy.list', 'proxy.add', 'proxy.add']);
+  });
+});
+
+describe('ProxiesState add errors', () => {
+  it('a failed add keeps the error (with its field) and no result; busy only while it runs', async () => {
+    let fail = true;
+    const eng = fakeEngine({
+      'proxy.list': () => [],
+      'proxy.add': async () => {
+        await Promise.resolve();
+        if (fail)
+          throw new WssError({
+            code: 'TARGET_UNREACHABLE',
+            action: 'front http://localhost:5173',
+            cause: 'nothing listens there',
+            hint: 'start the dev server first',
+            kind: 'input',
+            field: 'target',
+          });
+        return { proxy: proxy('front'), warnings: [] };
+      },
+    });
+    const p = new ProxiesState(eng.api);
+    const running = p.add();
+    expect(p.busy).toBe(true);
+    expect(await running).toBe(false);
+    expect(p.busy).toBe(false);
+    expect(p.lastAdd).toBeNull();
+    expect(p.addError).toEqual({
+      message: 'failed to front http://localhost:5173: nothing listens there',
+      hint: 'start the dev server first',
+      code: 'TARGET_UNREACHABLE',
+      field: 'target',
+    });
+    fail = false;
+    expect(await p.add()).toBe(true);
+    expect(p.addError).toBeNull();
+    expect(p.lastAdd?.proxy.definition.name).toBe('front');
   });
 });
 

@@ -10,6 +10,7 @@ import {
   type ProxyDto,
 } from '../../../shared/api';
 import type { Api } from './api';
+import { CardAction } from './card.svelte';
 import { errorText } from './format';
 import type { UiError } from './studio.svelte';
 
@@ -23,12 +24,19 @@ export class ProxiesState {
   preserveHost = $state<boolean>(PROXY_DEFAULTS.preserveHost);
   rewriteRedirects = $state<boolean>(PROXY_DEFAULTS.rewriteRedirects);
   targetVerify = $state<boolean>(PROXY_DEFAULTS.targetVerify);
-  busy = $state(false);
-  addError = $state<UiError | null>(null);
+  /** The add in flight and its error, as the cards keep theirs. */
+  readonly adding = new CardAction();
   lastAdd = $state<ProxyAddResult | null>(null);
   #off: (() => void) | undefined;
 
   constructor(readonly api: Api) {}
+
+  get busy(): boolean {
+    return this.adding.busy;
+  }
+  get addError(): UiError | null {
+    return this.adding.error;
+  }
 
   start(): () => void {
     this.#off = this.api.on('proxy.status', (p) => (this.list = p.proxies));
@@ -59,19 +67,11 @@ export class ProxiesState {
   }
 
   /** Check, pick or issue a certificate, save and start: one engine task (proxy.add). */
-  async add(): Promise<boolean> {
-    this.busy = true;
-    this.addError = null;
+  add(): Promise<boolean> {
     this.lastAdd = null;
-    try {
+    return this.adding.run(async () => {
       this.lastAdd = await this.api.call('proxy.add', this.input());
-      return true;
-    } catch (e) {
-      this.addError = errorText(e);
-      return false;
-    } finally {
-      this.busy = false;
-    }
+    });
   }
 }
 

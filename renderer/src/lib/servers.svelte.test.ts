@@ -3,6 +3,7 @@
 // default from shared/, and the list follows the server.status stream with no reload after an action.
 import { describe, expect, it } from 'vitest';
 import { SERVER_DEFAULTS, type ServerDto } from '../../../shared/api';
+import { WssError } from '../../../shared/errors';
 import { AddServerForm, ServerDraft } from './servers.svelte';
 import { Studio } from './studio.svelte';
 import { fakeEngine } from './testing';
@@ -108,6 +109,62 @@ describe('Studio and AddServerForm', () => {
     expect(studio.servers).toEqual([]);
     eng.push('server.status', { servers: [running] });
     expect(studio.servers).toEqual([running]);
+    studio.stop();
+  });
+
+  it('is busy while the add runs; a failed add keeps the form open with the error, the next try clears it', async () => {
+    let answer: (s: ServerDto) => void = () => {};
+    let fail = true;
+    const eng = fakeEngine({
+      'app.info': () => ({}) as never,
+      'ca.get': () => null,
+      'cert.list': () => [],
+      'server.list': () => [],
+      'server.add': () => {
+        if (fail)
+          throw new WssError({
+            code: 'PORT_IN_USE',
+            action: 'add server',
+            cause: 'port 8443 is taken',
+            hint: 'pick another port',
+            kind: 'input',
+            field: 'port',
+          });
+        return new Promise<ServerDto>((r) => (answer = r));
+      },
+      // Added but not started: the form still closes and returns the stopped server.
+      'server.start': () => {
+        throw new Error('EADDRINUSE');
+      },
+    });
+    const studio = new Studio(eng.api);
+    await studio.start();
+    const form = new AddServerForm(studio);
+    form.openWith();
+    form.port = 8443;
+    expect(await form.submit()).toBeNull();
+    expect(form.busy).toBe(false);
+    expect(form.open).toBe(true);
+    expect(form.port).toBe(8443);
+    expect(form.error).toEqual({
+      message: 'failed to add server: port 8443 is taken',
+      hint: 'pick another port',
+      code: 'PORT_IN_USE',
+      field: 'port',
+    });
+
+    fail = false;
+    const done = form.submit();
+    expect(form.busy).toBe(true);
+    expect(form.error).toBeNull();
+    await Promise.resolve();
+    const added = server({ name: 'new' }, 'wss-new');
+    answer(added);
+    expect(await done).toEqual(added);
+    expect(form.busy).toBe(false);
+    expect(form.open).toBe(false);
+    expect(form.port).toBe(0);
+    expect(eng.inputs('server.start')).toEqual([{ id: 'wss-new' }]);
     studio.stop();
   });
 

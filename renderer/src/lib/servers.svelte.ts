@@ -2,7 +2,7 @@
 // is Studio's, kept fresh by the engine's server.status stream: nothing here reloads it after an action.
 import { SERVER_DEFAULTS, type Input, type ServerDto } from '../../../shared/api';
 import { message, type WssErrorData } from '../../../shared/errors';
-import { errorText } from './format';
+import { CardAction } from './card.svelte';
 import type { Studio, UiError } from './studio.svelte';
 
 export function listText(xs: string[]): string {
@@ -101,46 +101,51 @@ export class AddServerForm {
   certId = $state('');
   /** Start the server right after adding it (the default: a stopped echo is rarely what one wants). */
   start = $state(true);
-  busy = $state(false);
-  error = $state<UiError | null>(null);
+  /** The add in flight and its error, as the cards keep theirs. */
+  readonly action = new CardAction();
 
   constructor(readonly studio: Studio) {}
 
+  get busy(): boolean {
+    return this.action.busy;
+  }
+  get error(): UiError | null {
+    return this.action.error;
+  }
+
   openWith(): void {
     this.open = true;
-    this.error = null;
+    this.action.error = null;
     const local = this.studio.leaves.find((l) => l.names.includes('localhost'));
     this.certId = local?.id ?? this.studio.leaves[0]?.id ?? '';
   }
 
+  /** Add (and start) the server; null when the add failed (the form keeps the error and stays open). */
   async submit(): Promise<ServerDto | null> {
-    this.busy = true;
-    this.error = null;
-    try {
-      const s = await this.studio.api.call('server.add', {
-        ...(this.name.trim() ? { name: this.name.trim() } : {}),
-        scheme: this.scheme,
-        port: Number(this.port) || 0,
-        ...(this.scheme === 'wss' && this.certId ? { certId: this.certId } : {}),
-      });
-      let started = s;
-      if (this.start) {
-        try {
-          started = await this.studio.api.call('server.start', { id: s.id });
-        } catch {
-          // Added but not started (port taken, no certificate): its card shows the server's error.
-        }
-      }
+    let started: ServerDto | null = null;
+    await this.action.run(async () => {
+      started = await this.#addAndStart();
       // The list follows from the engine's server.status stream (the add and the start each push one).
       this.open = false;
       this.name = '';
       this.port = 0;
-      return started;
-    } catch (e) {
-      this.error = errorText(e);
-      return null;
-    } finally {
-      this.busy = false;
+    });
+    return started;
+  }
+
+  async #addAndStart(): Promise<ServerDto> {
+    const s = await this.studio.api.call('server.add', {
+      ...(this.name.trim() ? { name: this.name.trim() } : {}),
+      scheme: this.scheme,
+      port: Number(this.port) || 0,
+      ...(this.scheme === 'wss' && this.certId ? { certId: this.certId } : {}),
+    });
+    if (!this.start) return s;
+    try {
+      return await this.studio.api.call('server.start', { id: s.id });
+    } catch {
+      // Added but not started (port taken, no certificate): its card shows the server's error.
+      return s;
     }
   }
 }
