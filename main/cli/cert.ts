@@ -138,7 +138,7 @@ export const commands: Command[] = [
         ]);
       } catch (e) {
         fs.rmSync(certOut, { force: true });
-        deleteLeaf(store, leaf.id);
+        await deleteLeaf(store, leaf.id);
         throw e;
       }
       const trust = await trustP;

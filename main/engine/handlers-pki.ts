@@ -2,7 +2,7 @@
 import {
   checkNames,
   createCa,
-  deleteLeafAsync,
+  deleteLeaf,
   exportCa,
   exportLeaf,
   getLeaf,
@@ -116,7 +116,7 @@ export function pkiHandlers(d: CoreDeps): Pick<Handlers, PkiNames> {
       return { ...leafDto(leaf), renewal: { servers, staleExports: staleExports(store, leaf.id) } };
     },
     'cert.delete': async ({ id }) => {
-      await deleteLeafAsync(store, id);
+      await deleteLeaf(store, id);
       changed('certs');
       return { ok: true };
     },

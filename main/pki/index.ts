@@ -10,7 +10,6 @@ export {
   readLeafKeyPem,
   renewLeaf,
   deleteLeaf,
-  deleteLeafAsync,
   checkNames,
   MAX_LEAF_DAYS,
   MAX_NAMES,

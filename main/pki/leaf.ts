@@ -483,22 +483,11 @@ export async function renewLeaf(store: Store, id: string): Promise<LeafInfo> {
 }
 
 /** Delete a certificate folder as a whole. A damaged one (unreadable files) can be deleted too. */
-export async function deleteLeafAsync(store: Store, id: string): Promise<void> {
+export async function deleteLeaf(store: Store, id: string): Promise<void> {
   const action = `delete certificate ${q(id)}`;
   checkId(action, id);
   const dir = leafPaths(store, id).dir;
   await store.change(action, () => removeLeafDir(action, id, dir));
-}
-
-/**
- * deleteLeafAsync for a caller that cannot await (the proxy takes back a certificate it issued inside
- * its error handling; the CLI): waiting for another process's lock blocks the thread.
- */
-export function deleteLeaf(store: Store, id: string): void {
-  const action = `delete certificate ${q(id)}`;
-  checkId(action, id);
-  const dir = leafPaths(store, id).dir;
-  store.changeSync(action, () => removeLeafDir(action, id, dir));
 }
 
 function removeLeafDir(action: string, id: string, dir: string): void {

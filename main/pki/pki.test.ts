@@ -277,7 +277,7 @@ describe.each(['ecdsa', 'rsa'] as const)('with an %s CA', (caKey) => {
     expect(renewed.names).toEqual(['renew.test', '10.0.0.5']);
     expect(renewed.serialHex).not.toBe(leaf.serialHex);
     expect(readLeafKeyPem(store, leaf.id)).not.toBe(oldKey);
-    deleteLeaf(store, leaf.id);
+    await deleteLeaf(store, leaf.id);
     expect(() => getLeaf(store, leaf.id)).toThrow(/no certificate with id/);
     expect(listLeaves(store).some((l) => l.id === leaf.id)).toBe(false);
   });

@@ -151,9 +151,9 @@ describe('a public port taken after the checks passed (another program was faste
           bed.defer(() => new Promise<void>((r) => other.close(() => r())));
           return id;
         },
-        remove: (id) => {
+        remove: async (id) => {
           if (removeFails) throw new Error('disk gone');
-          certs.remove(id);
+          await certs.remove(id);
         },
       },
       lookup: async () => [],

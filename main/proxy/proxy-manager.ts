@@ -51,7 +51,7 @@ export interface CertSource {
   covers(certId: string, host: string): boolean;
   issue(host: string): Promise<string>;
   /** Delete a certificate (one add() issued on the spot, when the add fails after all). */
-  remove(certId: string): void;
+  remove(certId: string): Promise<void>;
   material(certId: string): TlsMaterial;
   caPem(): string | undefined;
 }
@@ -223,7 +223,7 @@ export class ProxyManager extends DefinitionManager<
       this.drop(def.id);
       this.emit();
       const named = listenField(err, def);
-      throw issuedCertId ? this.unissue(issuedCertId, named) : named;
+      throw issuedCertId ? await this.unissue(issuedCertId, named) : named;
     }
     this.emit();
     return {
@@ -298,9 +298,9 @@ export class ProxyManager extends DefinitionManager<
   }
 
   /** Take back a certificate issued by a failed add(); if even that fails, the error says what is left. */
-  private unissue(certId: string, err: unknown): unknown {
+  private async unissue(certId: string, err: unknown): Promise<unknown> {
     try {
-      this.certs?.remove(certId);
+      await this.certs?.remove(certId);
       return err;
     } catch (e) {
       if (!isWssError(err)) return err;

@@ -17,7 +17,7 @@ import path from 'node:path';
 import * as v from 'valibot';
 import { failure, q } from '../../shared/errors';
 import { fsyncAll, fsyncDir, fsyncDirs, hasLeftovers, recoverUnlocked } from './folders';
-import { tryWithStoreLock, withStoreLock, withStoreLockAsync } from './lock';
+import { tryWithStoreLock, withStoreLock } from './lock';
 import { describeIssue, SettingsSchema, StoreMetaSchema } from './schemas';
 
 export {
@@ -221,18 +221,10 @@ export class Store {
 
   /**
    * Run one change of the store under the store lock, after finishing or rolling back whatever a crashed
-   * process left half-done. Waiting for another process's lock is a timer (withStoreLockAsync): the
+   * process left half-done. Waiting for another process's lock is a timer (withStoreLock): the
    * shells' event loop keeps serving meanwhile. `fn` is synchronous: the lock is never held across an await.
    */
   change<T>(action: string, fn: () => T): Promise<T> {
-    return withStoreLockAsync(this.root, this.lockAction(action), () => this.locked(fn));
-  }
-
-  /**
-   * change() for a caller that cannot await (the proxy's take-back of a certificate it issued): the same
-   * change, but waiting for another process's lock blocks the thread.
-   */
-  changeSync<T>(action: string, fn: () => T): T {
     return withStoreLock(this.root, this.lockAction(action), () => this.locked(fn));
   }
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { runCli, tempDir } from '../../e2e/helpers/tools';
 import { createCa } from '../pki';
 import { openStore } from './index';
-import { lockPath, WAIT_MS, withStoreLockAsync } from './lock';
+import { lockPath, WAIT_MS, withStoreLock } from './lock';
 
 /** A live process (a child of this one) that holds `root`'s store lock for `ms`, then releases it. */
 async function holdLock(dir: string, root: string, ms: number) {
@@ -87,7 +87,7 @@ describe('store lock, async wait', () => {
     const now = vi.spyOn(Date, 'now').mockImplementation(() => start + (calls++ ? WAIT_MS + 1 : 0));
     try {
       const ran = vi.fn();
-      await expect(withStoreLockAsync(root, 'test change', ran)).rejects.toThrow(
+      await expect(withStoreLock(root, 'test change', ran)).rejects.toThrow(
         new RegExp(
           `test change.*another WSS Studio process \\(pid ${holder.pid} on ".*"\\) has been changing the store for more than ${WAIT_MS / 1000} s`,
         ),

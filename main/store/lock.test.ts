@@ -59,7 +59,7 @@ describe('store lock', () => {
     expect(fs.readdirSync(home).sort()).toEqual(['ca', 'store.json']);
   });
 
-  it('takes over a lock left by a process that is gone, and one with garbage in it', () => {
+  it('takes over a lock left by a process that is gone, and one with garbage in it', async () => {
     const root = path.join(tmp.dir, 'stale');
     fs.mkdirSync(root);
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
@@ -71,14 +71,14 @@ describe('store lock', () => {
       JSON.stringify({ pid: deadPid, host: os.hostname(), at: Date.now(), token: 'x' }),
     );
     const t0 = Date.now();
-    expect(withStoreLock(root, 'test', () => fs.existsSync(lockPath(root)))).toBe(true);
+    expect(await withStoreLock(root, 'test', () => fs.existsSync(lockPath(root)))).toBe(true);
     expect(Date.now() - t0).toBeLessThan(5_000);
     expect(fs.existsSync(lockPath(root))).toBe(false);
 
     fs.writeFileSync(lockPath(root), 'garbage');
     const old = new Date(Date.now() - 60_000);
     fs.utimesSync(lockPath(root), old, old);
-    expect(withStoreLock(root, 'test', () => 42)).toBe(42);
+    expect(await withStoreLock(root, 'test', () => 42)).toBe(42);
     expect(fs.readdirSync(root)).toEqual([]);
   });
 
@@ -96,10 +96,12 @@ describe('store lock', () => {
     );
     const { spawn } = await import('node:child_process');
     const child = spawn(process.execPath, [holder], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // Listen for its exit now: the lock is free once it has exited, which may be before we get here again.
+    const exited = new Promise((r) => child.once('exit', r));
     await new Promise<void>((r) => child.stdout.once('data', () => r()));
     const t0 = Date.now();
-    const seen = withStoreLock(root, 'test', () => Date.now() - t0);
+    const seen = await withStoreLock(root, 'test', () => Date.now() - t0);
     expect(seen).toBeGreaterThanOrEqual(300);
-    await new Promise((r) => child.once('exit', r));
+    await exited;
   });
 });

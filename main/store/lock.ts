@@ -25,10 +25,6 @@ export function lockPath(root: string): string {
   return path.join(root, 'store.lock');
 }
 
-function sleep(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
 /** Whether process `pid` exists (EPERM: it does, owned by someone else). */
 export function alive(pid: number): boolean {
   try {
@@ -119,37 +115,13 @@ function lockedError(file: string, action: string) {
 }
 
 /**
- * Run `fn` holding the store lock. Waits up to WAIT_MS for another process, then fails naming it.
- * The wait blocks the thread (Atomics.wait): only for a caller that cannot await (the proxy's cleanup
- * of a certificate it issued, the one-shot CLI); the engine uses withStoreLockAsync.
- * The lock is not re-entrant: callers take it once per change.
- */
-export function withStoreLock<T>(root: string, action: string, fn: () => T): T {
-  fs.mkdirSync(root, { recursive: true, mode: 0o700 });
-  const file = lockPath(root);
-  const token = crypto.randomBytes(8).toString('hex');
-  const deadline = Date.now() + WAIT_MS;
-  let delay = 10;
-  while (!tryAcquire(file, token)) {
-    if (Date.now() > deadline) throw lockedError(file, action);
-    sleep(delay + Math.floor(Math.random() * delay));
-    delay = Math.min(delay * 2, 200);
-  }
-  try {
-    return fn();
-  } finally {
-    release(file, token);
-  }
-}
-
-/**
- * withStoreLock for the engine: the same lock, stale rules, WAIT_MS and error, but the wait for another
- * process is a timer, so the event loop (sockets, the UI bridge, the echo servers) keeps running while a
+ * Run `fn` holding the store lock. Waits up to WAIT_MS for another process, then fails naming it. The
+ * wait is a timer, so the event loop (sockets, the UI bridge, the echo servers) keeps running while a
  * change waits. `fn` is synchronous and runs right after the lock is taken, so the lock is never held
- * across an await and the store's crash safety is that of withStoreLock; two changes of this process
- * cannot interleave either (the second finds the lock held by this live process and waits for it).
+ * across an await; two changes of this process cannot interleave either (the second finds the lock held
+ * by this live process and waits for it). The lock is not re-entrant: callers take it once per change.
  */
-export async function withStoreLockAsync<T>(root: string, action: string, fn: () => T): Promise<T> {
+export async function withStoreLock<T>(root: string, action: string, fn: () => T): Promise<T> {
   fs.mkdirSync(root, { recursive: true, mode: 0o700 });
   const file = lockPath(root);
   const token = crypto.randomBytes(8).toString('hex');
