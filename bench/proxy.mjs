@@ -17,13 +17,14 @@
 // process running the proxy is meant to start with (main/proxy/heap.ts, withProxyHeap: the floor of the old
 // generation's limit, without which 64 KiB traffic costs a process of the engine's heap size a full GC
 // every ~100 messages); bare runs as plain node.
-// Noise: every round measures each path once, in an order that rotates per round, so machine load hits
-// all alike; a cell's rate is the median over rounds and ours/bare (ours/nginx) is the median of the
-// per-round ratios, each taken between two windows of the same round. The 1-client cells get more rounds
-// (--rounds-1, default 9): one connection's round trip goes through three processes on the machine's
-// CPUs, so one descheduling by anything else moves a 0.6 s window by 10-20 % (a cell once read 80.9 % and
-// 105.8 % on the re-run), where 64 clients keep every process busy; more paired rounds let the median
-// ratio settle. --only takes a comma-separated list of cells (ws:32:1) or schemes (wss).
+// Noise: every round measures each path once, ours and bare back to back (which goes first alternates, and
+// the pair moves before or after nginx and direct), so machine load hits all alike; a cell's rate is the
+// median over rounds and ours/bare (ours/nginx) is the median of the per-round ratios, each taken between
+// two windows of the same round. The 1-client cells get more rounds (--rounds-1, default 9): one
+// connection's round trip goes through three processes on the machine's CPUs, so one descheduling by
+// anything else moves a 0.6 s window by 10-20 % (a cell once read 80.9 % and 105.8 % on the re-run), where
+// 64 clients keep every process busy; more paired rounds let the median ratio settle. --only takes a
+// comma-separated list of cells (ws:32:1) or schemes (wss).
 import { fork, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -290,8 +291,7 @@ async function main() {
           );
           const rounds = clients === 1 ? ROUNDS_ONE_CLIENT : ROUNDS;
           for (let round = 0; round < rounds; round++) {
-            for (let i = 0; i < kinds.length; i++) {
-              const k = kinds[(i + round) % kinds.length];
+            for (const k of roundOrder(kinds, round)) {
               const host = scheme === 'wss' ? 'localhost' : '127.0.0.1';
               // The proxy process's CPU per message: less sensitive to a busy machine than the rate.
               const probe = k === 'ours' || k === 'bare' ? children[k] : undefined;
@@ -384,6 +384,18 @@ async function main() {
     for (const s of stops.reverse()) s();
     fs.rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * The paths in the order one round measures them: ours and bare back to back (the ratio compares their two
+ * windows, so load that drifts over the round cancels out), which of them goes first alternating per round,
+ * and the pair before or after the others on alternate pairs of rounds.
+ */
+function roundOrder(kinds, round) {
+  const pair = round % 2 ? ['bare', 'ours'] : ['ours', 'bare'];
+  const others = kinds.filter((k) => k !== 'ours' && k !== 'bare');
+  if (round % 2) others.reverse();
+  return (round >> 1) % 2 ? [...others, ...pair] : [...pair, ...others];
 }
 
 async function freePort() {
