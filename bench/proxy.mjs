@@ -246,13 +246,16 @@ async function main() {
         child.send('cpu');
       });
     const cpuOf = async (child) => (await probeOf(child)).cpu;
+    // node flags of ours: this process's own, plus the proxy's heap flags unless given here (A/B: run
+    // `node --initial-old-space-size=0 bench/proxy.mjs` for V8's default heap sizing).
+    const oursArgv = engine.withProxyHeap(process.execArgv);
     const target = await startChild('target', material);
     const vite = WITH_VITE ? await startVite(tmp, env, stops) : undefined;
     const paths = {
       ours: await startChild(
         'ours',
         { ...material, targetPort: target.ws, vitePort: vite?.port },
-        engine.withProxyHeap(process.execArgv),
+        oursArgv,
       ),
       bare: await startChild('bare', {
         ...material,
@@ -269,7 +272,7 @@ async function main() {
       `bench/proxy: ${ROUNDS} round(s) (1 client: ${ROUNDS_ONE_CLIENT}) x ${SECONDS} s per cell and path (median rate, median of per-round ratios), closed loop, loopback; node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'})`,
     );
     console.log(
-      `ours = WSS Studio proxy (node ${engine.PROXY_V8_FLAGS.join(' ')}), frame log on + live subscriber; bare = ws<->ws Node pass-through, no logging; nginx = nginx-light reverse proxy; direct = the target\n`,
+      `ours = WSS Studio proxy (node ${oursArgv.join(' ')}), frame log on + live subscriber; bare = ws<->ws Node pass-through, no logging; nginx = nginx-light reverse proxy; direct = the target\n`,
     );
     if (!PAGE_ONLY)
       console.log(
