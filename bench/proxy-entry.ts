@@ -4,3 +4,4 @@ export { normalizeProxy } from '../main/proxy/validation';
 export { FrameLog } from '../main/echo/frame-log';
 export { openStore } from '../main/store/index';
 export { createCa, issueLeaf, readLeafKeyPem } from '../main/pki/index';
+export { withProxyHeap, PROXY_V8_FLAGS } from '../main/proxy/heap';

@@ -8,10 +8,23 @@
 // messages per second and round-trip p50/p99. Then an HTTP "page load" of a Vite dev server with its
 // modules in headless Chromium (bench/page-load.mjs: a fresh context per load, paths interleaved, medians,
 // spread and a confidence interval): direct, ours (http:// and https:// public side), bare, nginx.
-//   node bench/proxy.mjs [--seconds S] [--rounds R] [--only ws:32:1] [--quick] [--no-nginx] [--no-vite]
-//                        [--page-rounds N] [--page-only] [--bare-heap-mb M]
-// Each server runs in its own child process; the clients run in this process. Paths are measured
-// alternately per cell so machine load hits all alike. NODE_EXTRA_CA_CERTS is unset for the children.
+//   node bench/proxy.mjs [--seconds S] [--rounds R] [--rounds-1 R1] [--only ws:32:1,wss] [--quick]
+//                        [--no-nginx] [--no-vite] [--page-rounds N] [--page-only] [--bare-heap-mb M]
+// Each server runs in its own child process; the clients run in this process. NODE_EXTRA_CA_CERTS is unset
+// for the children. "ours" is a stand-in, not the `wss-studio proxy` CLI shell: a child that loads the
+// engine bundle and runs ProxyServer with a FrameLog and a subscriber that only counts events (the CLI
+// also goes through ProxyManager and prints every event to its stdout). It runs with the V8 flags a
+// process running the proxy is meant to start with (main/proxy/heap.ts, withProxyHeap: the floor of the old
+// generation's limit, without which 64 KiB traffic costs a process of the engine's heap size a full GC
+// every ~100 messages); bare runs as plain node.
+// Noise: every round measures each path once, ours and bare back to back (which goes first alternates, and
+// the pair moves before or after nginx and direct), so machine load hits all alike; a cell's rate is the
+// median over rounds and ours/bare (ours/nginx) is the median of the per-round ratios, each taken between
+// two windows of the same round. The 1-client cells get more rounds (--rounds-1, default 9): one
+// connection's round trip goes through three processes on the machine's CPUs, so one descheduling by
+// anything else moves a 0.6 s window by 10-20 % (a cell once read 80.9 % and 105.8 % on the re-run), where
+// 64 clients keep every process busy; more paired rounds let the median ratio settle. --only takes a
+// comma-separated list of cells (ws:32:1) or schemes (wss).
 import { fork, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -39,11 +52,12 @@ const arg = (name) => {
 const QUICK = process.argv.includes('--quick');
 const SECONDS = Number(arg('--seconds') ?? (QUICK ? 0.15 : 0.6));
 const ROUNDS = Number(arg('--rounds') ?? (QUICK ? 1 : 5));
+const ROUNDS_ONE_CLIENT = Number(arg('--rounds-1') ?? (QUICK ? 1 : Math.max(ROUNDS, 9)));
 const WARMUP_MS = QUICK ? 50 : 200;
 const SIZES = QUICK ? [32, 1024] : [32, 1024, 64 * 1024];
 const CLIENTS = QUICK ? [1, 4] : [1, 64];
 const SCHEMES = ['ws', 'wss'];
-const ONLY = arg('--only');
+const ONLY = arg('--only')?.split(',');
 const NGINX = '/usr/sbin/nginx';
 const WITH_NGINX = !process.argv.includes('--no-nginx');
 const WITH_VITE = !process.argv.includes('--no-vite');
@@ -181,7 +195,12 @@ if (process.argv[2] === '--child') {
   }).observe({ entryTypes: ['gc'] });
   // CPU time of this process (user + system, µs) and its full GCs, asked for at the start and end of a
   // measured window.
-  process.on('message', (m) => m === 'cpu' && process.send({ cpu: process.cpuUsage(), fullGcs }));
+  process.on(
+    'message',
+    (m) =>
+      m === 'cpu' &&
+      process.send({ cpu: process.cpuUsage(), fullGcs, rss: process.memoryUsage().rss }),
+  );
   process.on('message', (m) => m === 'exit' && process.exit(0));
   // Exit normally on SIGTERM so `node --cpu-prof bench/proxy.mjs` writes each child's profile too.
   process.on('SIGTERM', () => process.exit(0));
@@ -200,9 +219,10 @@ async function main() {
     const env = { ...process.env };
     delete env.NODE_EXTRA_CA_CERTS;
 
-    const startChild = async (kind, cfg) => {
+    const startChild = async (kind, cfg, execArgv = process.execArgv) => {
       const child = fork(self, ['--child', kind, JSON.stringify(cfg)], {
         env,
+        execArgv,
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
       stops.push(() => child.kill('SIGTERM'));
@@ -220,16 +240,23 @@ async function main() {
         const on = (m) => {
           if (!m?.cpu) return;
           child.off('message', on);
-          resolve({ cpu: m.cpu.user + m.cpu.system, fullGcs: m.fullGcs });
+          resolve({ cpu: m.cpu.user + m.cpu.system, fullGcs: m.fullGcs, rss: m.rss });
         };
         child.on('message', on);
         child.send('cpu');
       });
     const cpuOf = async (child) => (await probeOf(child)).cpu;
+    // node flags of ours: this process's own, plus the proxy's heap flags unless given here (A/B: run
+    // `node --initial-old-space-size=0 bench/proxy.mjs` for V8's default heap sizing).
+    const oursArgv = engine.withProxyHeap(process.execArgv);
     const target = await startChild('target', material);
     const vite = WITH_VITE ? await startVite(tmp, env, stops) : undefined;
     const paths = {
-      ours: await startChild('ours', { ...material, targetPort: target.ws, vitePort: vite?.port }),
+      ours: await startChild(
+        'ours',
+        { ...material, targetPort: target.ws, vitePort: vite?.port },
+        oursArgv,
+      ),
       bare: await startChild('bare', {
         ...material,
         targetPort: target.ws,
@@ -242,10 +269,10 @@ async function main() {
     const kinds = Object.keys(paths);
 
     console.log(
-      `bench/proxy: ${ROUNDS} round(s) x ${SECONDS} s per cell and path (median rate), closed loop, loopback; node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'})`,
+      `bench/proxy: ${ROUNDS} round(s) (1 client: ${ROUNDS_ONE_CLIENT}) x ${SECONDS} s per cell and path (median rate, median of per-round ratios), closed loop, loopback; node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'})`,
     );
     console.log(
-      'ours = WSS Studio proxy, frame log on + live subscriber; bare = ws<->ws Node pass-through, no logging; nginx = nginx-light reverse proxy; direct = the target\n',
+      `ours = WSS Studio proxy (node ${oursArgv.join(' ')}), frame log on + live subscriber; bare = ws<->ws Node pass-through, no logging; nginx = nginx-light reverse proxy; direct = the target\n`,
     );
     if (!PAGE_ONLY)
       console.log(
@@ -260,13 +287,14 @@ async function main() {
     for (const scheme of PAGE_ONLY ? [] : SCHEMES) {
       for (const size of SIZES) {
         for (const clients of CLIENTS) {
-          if (ONLY && ONLY !== `${scheme}:${size}:${clients}`) continue;
+          if (ONLY && !ONLY.includes(`${scheme}:${size}:${clients}`) && !ONLY.includes(scheme))
+            continue;
           const acc = Object.fromEntries(
             kinds.map((k) => [k, { rates: [], rtts: [], cpu: [], gcs: 0, count: 0 }]),
           );
-          for (let round = 0; round < ROUNDS; round++) {
-            for (let i = 0; i < kinds.length; i++) {
-              const k = kinds[(i + round) % kinds.length];
+          const rounds = clients === 1 ? ROUNDS_ONE_CLIENT : ROUNDS;
+          for (let round = 0; round < rounds; round++) {
+            for (const k of roundOrder(kinds, round)) {
               const host = scheme === 'wss' ? 'localhost' : '127.0.0.1';
               // The proxy process's CPU per message: less sensitive to a busy machine than the rate.
               const probe = k === 'ours' || k === 'bare' ? children[k] : undefined;
@@ -304,6 +332,13 @@ async function main() {
     }
     process.stderr.write('\n');
     console.log('');
+    if (!PAGE_ONLY) {
+      // What the heap flags cost: the proxy processes' resident memory once the table is done.
+      const [o, b] = [await probeOf(children.ours), await probeOf(children.bare)];
+      console.log(
+        `resident memory after the table: ours ${(o.rss / 1048576).toFixed(0)} MB, bare ${(b.rss / 1048576).toFixed(0)} MB`,
+      );
+    }
     if (!PAGE_ONLY)
       console.log(
         `target: ours >= 0.9x bare in every cell: worst ${(worst * 100).toFixed(1)}% -> ${worst >= 0.9 ? 'met' : 'NOT met'}`,
@@ -352,6 +387,18 @@ async function main() {
     for (const s of stops.reverse()) s();
     fs.rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * The paths in the order one round measures them: ours and bare back to back (the ratio compares their two
+ * windows, so load that drifts over the round cancels out), which of them goes first alternating per round,
+ * and the pair before or after the others on alternate pairs of rounds.
+ */
+function roundOrder(kinds, round) {
+  const pair = round % 2 ? ['bare', 'ours'] : ['ours', 'bare'];
+  const others = kinds.filter((k) => k !== 'ours' && k !== 'bare');
+  if (round % 2) others.reverse();
+  return (round >> 1) % 2 ? [...others, ...pair] : [...pair, ...others];
 }
 
 async function freePort() {

@@ -20,6 +20,7 @@ import { ProxyManager, type CertSource } from './proxy-manager';
 export { ProxyManager } from './proxy-manager';
 export type { CertSource, ProxyManagerOptions } from './proxy-manager';
 export { ProxyServer, PROXY_HIGH_WATER, errorPage } from './proxy-server';
+export { PROXY_V8_FLAGS, withProxyHeap } from './heap';
 export { probeTarget, explainTargetError } from './target';
 export { normalizeProxy, parsePublic, parseTarget } from './validation';
 export type * from './types';
