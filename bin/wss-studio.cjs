@@ -6,6 +6,46 @@ const path = require('node:path');
 const fs = require('node:fs');
 const Module = require('node:module');
 
+// `proxy` and `ui` (whose UI can front servers) run the proxy for as long as the user keeps them, in a Node
+// started with V8 heap flags: without them a 64 KiB WebSocket flood through the proxy starts a full GC
+// every ~100 messages (main/proxy/heap.ts says why). Heap flags only act when V8 starts, and NODE_OPTIONS
+// does not take them, so this launcher starts the command again in a Node that has them (a user's own
+// --initial-old-space-size is kept) and passes on its signals and exit code. e2e/proxy-cli.test.ts checks
+// that these are main/proxy/heap.ts's PROXY_V8_FLAGS.
+const HEAP_FLAGS = ['--initial-old-space-size=64'];
+const HEAP_FLAG = /^--initial[-_]old[-_]space[-_]size(=|$)/;
+const LAUNCHED = 'WSS_STUDIO_LAUNCHED_WITH_HEAP_FLAGS';
+if (
+  (process.argv[2] === 'proxy' || process.argv[2] === 'ui') &&
+  !process.execArgv.some((a) => HEAP_FLAG.test(a)) &&
+  !process.env[LAUNCHED]
+) {
+  const child = require('node:child_process').spawn(
+    process.execPath,
+    [...process.execArgv, ...HEAP_FLAGS, __filename, ...process.argv.slice(2)],
+    { stdio: 'inherit', env: { ...process.env, [LAUNCHED]: '1' } },
+  );
+  // Ctrl-C in a terminal reaches both processes (one process group); a signal sent to this pid reaches
+  // only us. So every signal is passed on, and the command counts two SIGINTs within 0.5 s as one press
+  // (main/cli/index.ts). On Windows the console delivers Ctrl-C to both, and kill() would not interrupt.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.on(sig, () => {
+      if (process.platform !== 'win32') child.kill(sig);
+    });
+  }
+  child.on('error', (e) => {
+    process.stderr.write(`error: failed to start wss-studio ${process.argv[2]}: ${e.message}\n`);
+    process.exit(1);
+  });
+  child.on('exit', (code, signal) => {
+    if (signal) {
+      process.removeAllListeners(signal);
+      process.kill(process.pid, signal);
+    } else process.exit(code ?? 1);
+  });
+  return;
+}
+
 const bundle = path.join(__dirname, '..', 'dist', 'cli.cjs');
 let source;
 try {

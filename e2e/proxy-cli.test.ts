@@ -2,6 +2,7 @@
 // faults typed on stdin, stops cleanly on SIGINT; bad input exits 2 with the field and the fix and leaves
 // the store byte for byte as it was.
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -10,6 +11,7 @@ import readline from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { storeCertSource } from '../main/echo';
+import { PROXY_V8_FLAGS } from '../main/proxy/heap';
 import { makeTestPki, waitFor, type TestPki } from '../main/echo/testing';
 import { runCli, snapshotTree } from './helpers/tools';
 
@@ -37,8 +39,12 @@ afterAll(async () => {
 });
 
 /** The CLI as a live process: JSON Lines parsed as they come, stderr collected, stdin open for fault lines. */
-async function runLive(argv: string[]) {
-  const child = spawn(process.execPath, [BIN, ...argv], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+async function runLive(argv: string[], opts: { detached?: boolean } = {}) {
+  const child = spawn(process.execPath, [BIN, ...argv], {
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: opts.detached ?? false,
+  });
   const lines: Record<string, unknown>[] = [];
   let err = '';
   child.stderr.on('data', (d) => (err += d));
@@ -98,6 +104,30 @@ describe('wss-studio proxy', () => {
     );
     expect(types.at(-1)).toBe('stopped');
   }, 60_000);
+
+  it('runs in a Node with the heap flags of main/proxy/heap.ts, and one Ctrl-C in a terminal stops it cleanly', async () => {
+    // detached: its own process group, so a signal to the group reaches the launcher and the proxy
+    // together, as Ctrl-C in a terminal does.
+    const { child, lines } = await runLive(
+      ['proxy', 'http://localhost:0', `http://127.0.0.1:${targetPort}`, '--json'],
+      { detached: true },
+    );
+    const pid = child.pid as number;
+    const kids = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
+    expect(kids).toHaveLength(1);
+    const argv = fs.readFileSync(`/proc/${kids[0]}/cmdline`, 'utf8').split('\0');
+    for (const flag of PROXY_V8_FLAGS) expect(argv).toContain(flag);
+    expect(argv).toContain(BIN);
+    // An open connection makes stopping take a moment, long enough for a second SIGINT to count.
+    const listening = lines[0] as { wsUrl: string };
+    const ws = new WebSocket(listening.wsUrl + '/');
+    ws.on('error', () => undefined);
+    await new Promise((r) => ws.once('open', r));
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
+    process.kill(-pid, 'SIGINT');
+    expect(await exited).toBe(0); // one press, not two: a second SIGINT would exit 130 at once
+    expect(lines.at(-1)).toMatchObject({ type: 'stopped' });
+  }, 30_000);
 
   it('a refused target: exit 2, the field and the fix, and the store unchanged', async () => {
     const s = net.createServer();

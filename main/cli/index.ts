@@ -151,7 +151,15 @@ function processIo(): Io {
   let resolveInt: () => void = () => {};
   const interrupted = new Promise<void>((r) => (resolveInt = r));
   let count = 0;
+  // Started again by bin/wss-studio.cjs with heap flags (proxy, ui): a Ctrl-C in a terminal reaches this
+  // process and its launcher, which passes it on, so one press arrives twice within milliseconds.
+  const launched = process.env.WSS_STUDIO_LAUNCHED_WITH_HEAP_FLAGS === '1';
+  delete process.env.WSS_STUDIO_LAUNCHED_WITH_HEAP_FLAGS; // not for the processes this one starts
+  let last = -Infinity;
   const onSig = () => {
+    const now = performance.now();
+    if (launched && now - last < 500) return;
+    last = now;
     count++;
     if (count > 1) process.exit(130);
     resolveInt();
