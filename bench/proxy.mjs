@@ -11,9 +11,10 @@
 //   node bench/proxy.mjs [--seconds S] [--rounds R] [--rounds-1 R1] [--only ws:32:1,wss] [--quick]
 //                        [--no-nginx] [--no-vite] [--page-rounds N] [--page-only] [--bare-heap-mb M]
 // Each server runs in its own child process; the clients run in this process. NODE_EXTRA_CA_CERTS is unset
-// for the children. "ours" is a stand-in, not the `wss-studio proxy` CLI shell: a child that loads the
-// engine bundle and runs ProxyServer with a FrameLog and a subscriber that only counts events (the CLI
-// also goes through ProxyManager and prints every event to its stdout). It runs with the V8 flags a
+// for the children. "ours" is the engine alone: a child that loads the engine bundle and runs ProxyServer
+// with a FrameLog and a subscriber that only counts events. "cli" is the shell a user runs:
+// `wss-studio proxy PUBLIC TARGET --json` (the built bin, one per scheme), every event printed as a JSON
+// line into a file, its CPU read from /proc for the launcher and the proxy process it starts. It runs with the V8 flags a
 // process running the proxy is meant to start with (main/proxy/heap.ts, withProxyHeap: the floor of the old
 // generation's limit, without which 64 KiB traffic costs a process of the engine's heap size a full GC
 // every ~100 messages); bare runs as plain node.
@@ -25,7 +26,7 @@
 // anything else moves a 0.6 s window by 10-20 % (a cell once read 80.9 % and 105.8 % on the re-run), where
 // 64 clients keep every process busy; more paired rounds let the median ratio settle. --only takes a
 // comma-separated list of cells (ws:32:1) or schemes (wss).
-import { fork, spawn } from 'node:child_process';
+import { fork, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -39,6 +40,7 @@ import { fmt, fmtSize, measure as load, summarize } from './client.mjs';
 import { chromiumPageLoads } from './page-load.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+let ticks; // CLK_TCK, for treeCpuUs
 const self = fileURLToPath(import.meta.url);
 const require = createRequire(import.meta.url);
 const { WebSocket, WebSocketServer } = require('ws');
@@ -80,7 +82,9 @@ if (process.argv[2] === '--child') {
   const https = require('node:https');
   /** A ws server on 127.0.0.1:0 (TLS for wss), no compression; resolves its port. */
   const wsServer = async (scheme, onConnection) => {
-    const server = scheme === 'wss' ? https.createServer(tlsOpts) : http.createServer();
+    // Plain requests get a 200: `wss-studio proxy` checks at start that its target answers HTTP.
+    const page = (_q, res) => res.end('ok');
+    const server = scheme === 'wss' ? https.createServer(tlsOpts, page) : http.createServer(page);
     new WebSocketServer({ server, maxPayload: 16 * 1024 * 1024, perMessageDeflate: false }).on(
       'connection',
       onConnection,
@@ -265,6 +269,15 @@ async function main() {
       }),
       direct: target,
     };
+    const cliPids = {};
+    if (!PAGE_ONLY) {
+      paths.cli = {};
+      for (const scheme of SCHEMES) {
+        const c = await startCli(scheme, target.ws, path.join(tmp, 'home'), tmp, env, stops);
+        paths.cli[scheme] = c.port;
+        cliPids[scheme] = c.pid;
+      }
+    }
     if (WITH_NGINX) paths.nginx = await startNginx(tmp, material, target.ws, stops, vite?.port);
     const kinds = Object.keys(paths);
 
@@ -272,18 +285,19 @@ async function main() {
       `bench/proxy: ${ROUNDS} round(s) (1 client: ${ROUNDS_ONE_CLIENT}) x ${SECONDS} s per cell and path (median rate, median of per-round ratios), closed loop, loopback; node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'})`,
     );
     console.log(
-      `ours = WSS Studio proxy (node ${oursArgv.join(' ')}), frame log on + live subscriber; bare = ws<->ws Node pass-through, no logging; nginx = nginx-light reverse proxy; direct = the target\n`,
+      `ours = WSS Studio's proxy engine (node ${oursArgv.join(' ')}), frame log on + live subscriber; cli = \`wss-studio proxy ... --json\` into a file (what a user runs); bare = ws<->ws Node pass-through, no logging; nginx = nginx-light reverse proxy; direct = the target\n`,
     );
     if (!PAGE_ONLY)
       console.log(
-        `| scheme | size | clients | ${kinds.map((k) => `${k} msg/s`).join(' | ')} | ours/bare | ours/nginx | ${kinds.map((k) => `${k} p50/p99 ms`).join(' | ')} | CPU µs/msg ours / bare | full GCs per 100k msgs ours / bare |`,
+        `| scheme | size | clients | ${kinds.map((k) => `${k} msg/s`).join(' | ')} | ours/bare | cli/bare | ours/nginx | ${kinds.map((k) => `${k} p50/p99 ms`).join(' | ')} | CPU µs/msg ours / cli / bare | full GCs per 100k msgs ours / bare |`,
       );
     if (!PAGE_ONLY)
       console.log(
-        `| --- | ---: | ---: | ${kinds.map(() => '---:').join(' | ')} | ---: | ---: | ${kinds.map(() => '---:').join(' | ')} | ---: | ---: |`,
+        `| --- | ---: | ---: | ${kinds.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ${kinds.map(() => '---:').join(' | ')} | ---: | ---: |`,
       );
     const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
     let worst = Infinity;
+    let worstCli = Infinity;
     for (const scheme of PAGE_ONLY ? [] : SCHEMES) {
       for (const size of SIZES) {
         for (const clients of CLIENTS) {
@@ -299,13 +313,19 @@ async function main() {
               // The proxy process's CPU per message: less sensitive to a busy machine than the rate.
               const probe = k === 'ours' || k === 'bare' ? children[k] : undefined;
               let c0, c1;
+              const cliPid = k === 'cli' ? cliPids[scheme] : undefined;
               const m = await measure(
                 `${scheme}://${host}:${paths[k][scheme]}/`,
                 size,
                 clients,
                 material.caPem,
-                probe && { start: () => (c0 = probeOf(probe)), end: () => (c1 = probeOf(probe)) },
+                probe
+                  ? { start: () => (c0 = probeOf(probe)), end: () => (c1 = probeOf(probe)) }
+                  : cliPid
+                    ? { start: () => (c0 = treeCpuUs(cliPid)), end: () => (c1 = treeCpuUs(cliPid)) }
+                    : undefined,
               );
+              if (cliPid) acc[k].cpu.push((c1 - c0) / m.count);
               if (probe) {
                 const [p0, p1] = [await c0, await c1];
                 acc[k].cpu.push((p1.cpu - p0.cpu) / m.count);
@@ -320,12 +340,14 @@ async function main() {
           const s = Object.fromEntries(kinds.map((k) => [k, summarize(acc[k])]));
           const ratio = median(acc.ours.rates.map((r, i) => r / acc.bare.rates[i]));
           worst = Math.min(worst, ratio);
+          const cliRatio = median(acc.cli.rates.map((r, i) => r / acc.bare.rates[i]));
+          worstCli = Math.min(worstCli, cliRatio);
           const gcRate = (a) => ((a.gcs * 1e5) / Math.max(1, a.count)).toFixed(0);
           const vsNginx = acc.nginx
             ? median(acc.ours.rates.map((r, i) => r / acc.nginx.rates[i]))
             : NaN;
           console.log(
-            `| ${scheme} | ${fmtSize(size)} | ${clients} | ${kinds.map((k) => fmt(s[k].rate)).join(' | ')} | ${(ratio * 100).toFixed(1)}% | ${Number.isNaN(vsNginx) ? '-' : `${(vsNginx * 100).toFixed(1)}%`} | ${kinds.map((k) => `${s[k].p50.toFixed(3)} / ${s[k].p99.toFixed(3)}`).join(' | ')} | ${median(acc.ours.cpu).toFixed(1)} / ${median(acc.bare.cpu).toFixed(1)} | ${gcRate(acc.ours)} / ${gcRate(acc.bare)} |`,
+            `| ${scheme} | ${fmtSize(size)} | ${clients} | ${kinds.map((k) => fmt(s[k].rate)).join(' | ')} | ${(ratio * 100).toFixed(1)}% | ${(cliRatio * 100).toFixed(1)}% | ${Number.isNaN(vsNginx) ? '-' : `${(vsNginx * 100).toFixed(1)}%`} | ${kinds.map((k) => `${s[k].p50.toFixed(3)} / ${s[k].p99.toFixed(3)}`).join(' | ')} | ${median(acc.ours.cpu).toFixed(1)} / ${median(acc.cli.cpu).toFixed(1)} / ${median(acc.bare.cpu).toFixed(1)} | ${gcRate(acc.ours)} / ${gcRate(acc.bare)} |`,
           );
         }
       }
@@ -341,7 +363,7 @@ async function main() {
     }
     if (!PAGE_ONLY)
       console.log(
-        `target: ours >= 0.9x bare in every cell: worst ${(worst * 100).toFixed(1)}% -> ${worst >= 0.9 ? 'met' : 'NOT met'}`,
+        `target: ours >= 0.9x bare in every cell: worst ${(worst * 100).toFixed(1)}% -> ${worst >= 0.9 ? 'met' : 'NOT met'}; the CLI shell (cli): worst ${(worstCli * 100).toFixed(1)}% -> ${worstCli >= 0.9 ? 'met' : 'NOT met'}`,
       );
     if (vite) {
       const urls = {
@@ -399,6 +421,59 @@ function roundOrder(kinds, round) {
   const others = kinds.filter((k) => k !== 'ours' && k !== 'bare');
   if (round % 2) others.reverse();
   return (round >> 1) % 2 ? [...others, ...pair] : [...pair, ...others];
+}
+
+/**
+ * `wss-studio proxy` for `scheme` (ws: http:// public side, wss: https://localhost with a certificate from
+ * `home`) in front of the target, --json into a file as a user would log it; resolves its port and pid.
+ */
+async function startCli(scheme, targetPort, home, tmp, env, stops) {
+  const out = path.join(tmp, `cli-${scheme}.jsonl`);
+  const fd = fs.openSync(out, 'w');
+  const publicUrl = scheme === 'wss' ? 'https://localhost:0' : 'http://127.0.0.1:0';
+  const bin = path.join(root, 'bin', 'wss-studio.cjs');
+  const child = spawn(
+    process.execPath,
+    [bin, 'proxy', publicUrl, `http://127.0.0.1:${targetPort}`, '--json'],
+    { env: { ...env, WSS_STUDIO_HOME: home }, stdio: ['pipe', fd, 'inherit'] },
+  );
+  fs.closeSync(fd);
+  stops.push(() => child.kill('SIGTERM'));
+  const end = Date.now() + 30_000;
+  for (;;) {
+    const first = fs.readFileSync(out, 'utf8').split('\n')[0];
+    if (first.endsWith('}')) return { port: JSON.parse(first).port, pid: child.pid };
+    if (child.exitCode !== null || Date.now() > end)
+      throw new Error(`wss-studio proxy (${scheme}) did not start: ${first}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** CPU time (user + system, µs) of process `pid` and its descendants so far, from /proc (Linux). */
+function treeCpuUs(pid) {
+  ticks ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+  const parent = new Map();
+  const cpu = new Map();
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const f = fs.readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ');
+      parent.set(Number(d), Number(f[1]));
+      cpu.set(Number(d), ((Number(f[11]) + Number(f[12])) * 1e6) / ticks);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  let total = 0;
+  for (const p of parent.keys()) {
+    for (let q = p; q > 1; q = parent.get(q) ?? 0) {
+      if (q === pid) {
+        total += cpu.get(p);
+        break;
+      }
+    }
+  }
+  return total;
 }
 
 async function freePort() {

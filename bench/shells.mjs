@@ -195,11 +195,11 @@ async function main() {
             SECONDS,
             {
               start: () => {
-                cpu0 = cpuMs(r.server.pid);
+                cpu0 = treeCpuMs(r.server.pid); // ui runs in a child of its launcher (heap flags)
                 if (pagePid) page0 = treeCpuMs(pagePid);
               },
               end: () => {
-                cpu = cpuMs(r.server.pid) - cpu0;
+                cpu = treeCpuMs(r.server.pid) - cpu0;
                 if (pagePid) page = treeCpuMs(pagePid) - page0;
               },
             },
