@@ -9,8 +9,13 @@
 // timing, responseStart - requestStart: the wait for the first byte, i.e. the server's time plus a proxy's):
 // the median, p95 and slowest wait of each load (medians over the loads; a slowest wait near 40 ms on every
 // load would be a Nagle/delayed-ACK stall), and the latency a proxy adds per request (the per-round
-// difference of the loads' median waits to direct's, median and 95% CI). A proxy's CPU per load is measured
-// around each load in its own process (process.cpuUsage, user + system).
+// difference of the loads' median waits to direct's, median and 95% CI). Over HTTP/2 the browser sends
+// every module request at once, so there a wait also holds the time queued behind the others at the target:
+// compare HTTP/2 by its load time and CPU, not its waits. A proxy's CPU per load is measured around each load
+// in its own process (process.cpuUsage, user + system; it includes the page's Vite HMR WebSocket). On a busy
+// 2-core machine the proxy's CPU competes with Chromium's and Vite's, so the CPU column moves the load time;
+// a process idle between its loads also runs each load with cold caches (several times the CPU per request
+// of back-to-back requests), which is what the page load pays and the figures show.
 import { launchChromium } from './chromium.mjs';
 
 const quantile = (xs, p) => {
