@@ -5,7 +5,17 @@
 // (loadEventEnd: index + every module fetched and run), so Playwright's IPC is not in it. Every path is
 // warmed first (Vite's transform cache, each proxy's JIT) and every load is checked to have run all modules.
 // Reported: median and interquartile range per path, and the median of the per-round ratios to direct with
-// a distribution-free 95% confidence interval (order statistics of the paired ratios).
+// a distribution-free 95% confidence interval (order statistics of the paired ratios). Per request (resource
+// timing, responseStart - requestStart: the wait for the first byte, i.e. the server's time plus a proxy's):
+// the median, p95 and slowest wait of each load (medians over the loads; a slowest wait near 40 ms on every
+// load would be a Nagle/delayed-ACK stall), and the latency a proxy adds per request (the per-round
+// difference of the loads' median waits to direct's, median and 95% CI). Over HTTP/2 the browser sends
+// every module request at once, so there a wait also holds the time queued behind the others at the target:
+// compare HTTP/2 by its load time and CPU, not its waits. A proxy's CPU per load is measured around each load
+// in its own process (process.cpuUsage, user + system; it includes the page's Vite HMR WebSocket). On a busy
+// 2-core machine the proxy's CPU competes with Chromium's and Vite's, so the CPU column moves the load time;
+// a process idle between its loads also runs each load with cold caches (several times the CPU per request
+// of back-to-back requests), which is what the page load pays and the figures show.
 import { launchChromium } from './chromium.mjs';
 
 const quantile = (xs, p) => {
@@ -53,9 +63,12 @@ export async function chromiumPageLoads(
         await page.goto(url, { waitUntil: 'load', timeout: 60_000 });
         const r = await page.evaluate(() => {
           const nav = performance.getEntriesByType('navigation')[0];
+          const res = performance.getEntriesByType('resource');
           return {
             ms: nav.loadEventEnd - nav.startTime,
-            resources: performance.getEntriesByType('resource').length,
+            resources: res.length,
+            // Each request's wait: sent until its first byte came back (the server's time, plus a proxy's).
+            waits: [nav, ...res].map((e) => e.responseStart - e.requestStart),
             protocol: nav.nextHopProtocol,
             text: globalThis.document.querySelector('#app')?.textContent ?? '',
           };
@@ -66,7 +79,7 @@ export async function chromiumPageLoads(
           );
         }
         protocols[url] = r.protocol;
-        return r.ms;
+        return r;
       } finally {
         await ctx.close();
       }
@@ -74,18 +87,26 @@ export async function chromiumPageLoads(
     const names = Object.keys(paths);
     for (let i = 0; i < warmup; i++) for (const k of names) await load(paths[k], k);
     const runs = Object.fromEntries(names.map((k) => [k, []]));
+    const waits = Object.fromEntries(names.map((k) => [k, { p50: [], p95: [], max: [] }]));
     const cpuRuns = Object.fromEntries(names.map((k) => [k, []]));
     for (let round = 0; round < rounds; round++) {
       for (let i = 0; i < names.length; i++) {
         const k = names[(i + round) % names.length];
         const c0 = await cpu[k]?.();
-        runs[k].push(await load(paths[k], k));
+        const r = await load(paths[k], k);
         if (cpu[k]) cpuRuns[k].push(((await cpu[k]()) - c0) / 1000);
+        runs[k].push(r.ms);
+        for (const p of ['p50', 'p95'])
+          waits[k][p].push(quantile(r.waits, p === 'p50' ? 0.5 : 0.95));
+        waits[k].max.push(Math.max(...r.waits));
+        waits[k].requests = r.waits.length;
       }
       onRound?.();
     }
     const rows = names.map((k) => {
       const ratios = runs[k].map((ms, i) => ms / runs.direct[i]);
+      // Added latency per request: the per-round difference of the loads' median waits to direct's.
+      const added = waits[k].p50.map((w, i) => w - waits.direct.p50[i]);
       return {
         name: k,
         protocol: protocols[paths[k]],
@@ -94,6 +115,12 @@ export async function chromiumPageLoads(
         p75: quantile(runs[k], 0.75),
         ratio: quantile(ratios, 0.5),
         ci: medianCi(ratios),
+        waitP50: quantile(waits[k].p50, 0.5),
+        waitP95: quantile(waits[k].p95, 0.5),
+        waitMax: quantile(waits[k].max, 0.5),
+        addedMs: quantile(added, 0.5),
+        addedCi: medianCi(added),
+        requests: waits[k].requests,
         ...(cpuRuns[k].length ? { cpuMs: quantile(cpuRuns[k], 0.5) } : {}),
       };
     });

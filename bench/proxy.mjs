@@ -389,12 +389,12 @@ async function main() {
         `\nHTTP page load in headless Chromium: a Vite dev server, index + main.js + ${VITE_MODULES} modules, a fresh browser context per load (empty cache, new connections), ${PAGE_ROUNDS} rounds, paths interleaved; navigation timing (loadEventEnd)\n`,
       );
       console.log(
-        '| path | protocol | median ms | p25 / p75 ms | x direct (median of per-round ratios) | 95% CI | proxy CPU ms/load |',
+        '| path | protocol | median ms | p25 / p75 ms | x direct (median of per-round ratios) | 95% CI | request wait p50 / p95 / max ms | added ms per request (95% CI) | proxy CPU ms/load (µs/request) |',
       );
-      console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
+      console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
       for (const r of rows) {
         console.log(
-          `| ${r.name} | ${r.protocol} | ${r.median.toFixed(1)} | ${r.p25.toFixed(1)} / ${r.p75.toFixed(1)} | ${r.ratio.toFixed(2)}x | ${r.ci[0].toFixed(2)}-${r.ci[1].toFixed(2)}x | ${r.cpuMs === undefined ? '-' : r.cpuMs.toFixed(1)} |`,
+          `| ${r.name} | ${r.protocol} | ${r.median.toFixed(1)} | ${r.p25.toFixed(1)} / ${r.p75.toFixed(1)} | ${r.ratio.toFixed(2)}x | ${r.ci[0].toFixed(2)}-${r.ci[1].toFixed(2)}x | ${r.waitP50.toFixed(1)} / ${r.waitP95.toFixed(1)} / ${r.waitMax.toFixed(1)} | ${r.name === 'direct' ? '-' : `${r.addedMs.toFixed(2)} (${r.addedCi[0].toFixed(2)} to ${r.addedCi[1].toFixed(2)})`} | ${r.cpuMs === undefined ? '-' : `${r.cpuMs.toFixed(1)} (${((r.cpuMs * 1000) / r.requests).toFixed(0)})`} |`,
         );
       }
       const row = Object.fromEntries(rows.map((r) => [r.name, r]));

@@ -123,6 +123,44 @@ describe('HTTP/2 on the https:// front', () => {
     expect(many.map((r) => r.headers[':status'])).toEqual(Array(30).fill(200));
   });
 
+  it('a 16 MiB download to a slow HTTP/2 reader: the target leg pauses, so the proxy never holds the body', async () => {
+    const MiB = 1024 * 1024;
+    const total = 16 * MiB;
+    const chunk = Buffer.alloc(64 * 1024, 7);
+    // In flight = written by the target but not yet read by the client: what the proxy (and the kernel's
+    // socket buffers and HTTP/2 windows) hold. A relay that ignored the client's backpressure would let it
+    // reach the whole body.
+    let written = 0;
+    let read = 0;
+    let peak = 0;
+    const server = http.createServer((_req, res) => {
+      const pump = () => {
+        while (written < total) {
+          written += chunk.length;
+          peak = Math.max(peak, written - read);
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      pump();
+    });
+    const { port } = await front(await bed.listen(server));
+    const session = http2.connect(`https://localhost:${port}`, { ca: bed.pki.caPem });
+    bed.defer(() => void session.destroy());
+    await new Promise<void>((resolve, reject) => {
+      const s = session.request({ ':path': '/down' });
+      s.on('data', (d: Buffer) => {
+        read += d.length;
+        s.pause();
+        setTimeout(() => s.resume(), 1);
+      });
+      s.on('end', () => resolve());
+      s.on('error', reject);
+    });
+    expect(read).toBe(total);
+    expect(peak).toBeLessThan(8 * MiB);
+  }, 60_000);
+
   it('WebSockets still upgrade over HTTP/1.1 on the same port; a refused target is the 502 page over HTTP/2 too', async () => {
     const t = await target();
     const { port } = await front(t.port);

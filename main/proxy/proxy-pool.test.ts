@@ -86,6 +86,27 @@ describe('keep-alive to the target', () => {
     expect(t.accepted()).toBeLessThanOrEqual(6);
   });
 
+  it('a burst of 40 at once (an HTTP/2 page asking for its modules): all 40 target connections kept for the next burst', async () => {
+    // The target answers only once all 40 are in, so the burst really holds 40 target connections.
+    let waiting: (() => void)[] = [];
+    let accepted = 0;
+    const server = http.createServer((req, res) => {
+      req.resume();
+      waiting.push(() => res.end(req.url));
+      if (waiting.length === 40) for (const go of waiting.splice(0)) go();
+    });
+    server.on('connection', () => accepted++);
+    const tport = await bed.listen(server);
+    const { port } = await startProxy(`http://127.0.0.1:${tport}`);
+    const burst = (n: number) =>
+      Promise.all(Array.from({ length: 40 }, (_, i) => fetchOnce(port, `/b${n}/${i}`)));
+    expect(await burst(1)).toEqual(Array.from({ length: 40 }, (_, i) => `/b1/${i}`));
+    expect(accepted).toBe(40);
+    waiting = [];
+    expect(await burst(2)).toEqual(Array.from({ length: 40 }, (_, i) => `/b2/${i}`));
+    expect(accepted).toBe(40);
+  });
+
   it('stopping the proxy closes its pooled connections to the target', async () => {
     const t = await countingTarget();
     const { proxy, port } = await startProxy(`http://127.0.0.1:${t.port}`);

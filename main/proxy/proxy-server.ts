@@ -26,6 +26,13 @@ import {
   type Lane,
   type LaneItem,
 } from '../faults';
+import {
+  HOP,
+  forwardRequestLines,
+  framesBody,
+  relayResponseLines,
+  type Forwarding,
+} from './http-headers';
 import { cachedLookup, explainTargetError, type TargetProblem } from './target';
 import type { ProxyDefinition } from './types';
 import { parsePublic, parseTarget, type PublicSide, type TargetSide } from './validation';
@@ -34,19 +41,6 @@ import { parsePublic, parseTarget, type PublicSide, type TargetSide } from './va
 export const PROXY_HIGH_WATER = 4 * 1024 * 1024;
 export const PROXY_MAX_PAYLOAD = 256 * 1024 * 1024;
 
-/** Hop-by-hop headers (RFC 9110 7.6.1) plus the ones ws sets itself on the target leg. */
-const HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'te',
-  'trailer',
-  'upgrade',
-  'proxy-authorization',
-  'proxy-authenticate',
-  'http2-settings',
-]);
 const WS_OWN = new Set([
   'sec-websocket-key',
   'sec-websocket-version',
@@ -127,10 +121,12 @@ export class ProxyServer implements FaultTarget {
       );
     }
     // Kept-alive connections to the target, its host name looked up once per few seconds, not per connection.
+    // All of them are kept once free: an HTTP/2 page load asks for its modules at once (one target connection
+    // each); with fewer kept, every load closed the surplus and dialled it again (bench/proxy.mjs, page load).
     const agentOpts = {
       keepAlive: true,
       maxSockets: 256,
-      maxFreeSockets: 32,
+      maxFreeSockets: 256,
       lookup: cachedLookup(),
     };
     this.agent =
@@ -294,34 +290,29 @@ export class ProxyServer implements FaultTarget {
     };
   }
 
-  /** Request headers for the target: hop-by-hop removed, Host kept (or rewritten), X-Forwarded-* added. */
-  private forwardHeaders(req: PublicRequest, upgrade: boolean): http.OutgoingHttpHeaders {
-    const out: http.OutgoingHttpHeaders = {};
-    const listed = new Set(
-      String(req.headers.connection ?? '')
-        .split(',')
-        .map((s) => s.trim().toLowerCase())
-        .filter(Boolean),
-    );
-    for (const [k, v] of Object.entries(req.headers)) {
-      // HTTP/2 pseudo-headers (:method, :path, :authority, :scheme) are not headers for an HTTP/1.1 target.
-      if (v === undefined || HOP.has(k) || listed.has(k) || k.startsWith(':')) continue;
-      if (upgrade && WS_OWN.has(k)) continue;
-      out[k] = v;
-    }
-    const publicHost =
-      req.headers.host ??
-      (req.headers[':authority'] as string | undefined) ??
-      `${this.pub.host}:${this.boundPort ?? this.pub.port}`;
+  /** What the target is told about a request: client address, public scheme and host, the Host it gets. */
+  private forwarding(req: PublicRequest): Forwarding {
     const t = this.target;
-    out.host = this.definition.preserveHost
-      ? publicHost
-      : `${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
-    const ip = req.socket.remoteAddress ?? '';
-    const prior = req.headers['x-forwarded-for'];
-    out['x-forwarded-for'] = prior ? `${String(prior)}, ${ip}` : ip;
-    out['x-forwarded-proto'] = this.pub.scheme;
-    out['x-forwarded-host'] = publicHost;
+    return {
+      ip: req.socket.remoteAddress ?? '',
+      proto: this.pub.scheme,
+      fallbackHost: `${this.pub.host}:${this.boundPort ?? this.pub.port}`,
+      hostFor: this.definition.preserveHost
+        ? (publicHost) => publicHost
+        : () => `${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`,
+    };
+  }
+
+  /** Request headers for a WebSocket upgrade to the target: forwardRequestLines() without ws's own. */
+  private upgradeHeaders(req: http.IncomingMessage): Record<string, string> {
+    const lines = forwardRequestLines(req.rawHeaders, this.forwarding(req));
+    const out: Record<string, string> = {};
+    for (let i = 0; i < lines.length; i += 2) {
+      const k = lines[i]!.toLowerCase();
+      if (WS_OWN.has(k)) continue;
+      const prev = out[k];
+      out[k] = prev === undefined ? lines[i + 1]! : `${prev}, ${lines[i + 1]!}`;
+    }
     return out;
   }
 
@@ -378,8 +369,7 @@ export class ProxyServer implements FaultTarget {
     // (HTTP/2 frames a body without either header: there the HEADERS frame says whether one follows.)
     const bodyless =
       req instanceof http.IncomingMessage
-        ? req.headers['content-length'] === undefined &&
-          req.headers['transfer-encoding'] === undefined
+        ? !framesBody(req.rawHeaders)
         : req.stream.endAfterHeaders;
     /** The 502 page naming the target and the fix (or a cut connection once the answer has begun). */
     const fail = (p: Pick<TargetProblem, 'code' | 'detail' | 'fix'>) => {
@@ -405,7 +395,7 @@ export class ProxyServer implements FaultTarget {
         port: t.port,
         method,
         path: t.basePath + path,
-        headers: this.forwardHeaders(req, false),
+        headers: forwardRequestLines(req.rawHeaders, this.forwarding(req)),
         agent: this.agent,
         ...(t.scheme === 'https' ? this.targetTls() : {}),
       });
@@ -453,21 +443,32 @@ export class ProxyServer implements FaultTarget {
     done: (status: number, error?: string) => void,
   ): void {
     this.onTarget(null);
-    const headers: http.OutgoingHttpHeaders = {};
-    const listed = new Set(
-      String(pres.headers.connection ?? '')
-        .split(',')
-        .map((s) => s.trim().toLowerCase()),
-    );
-    for (const [k, v] of Object.entries(pres.headers)) {
-      if (v === undefined || HOP.has(k) || listed.has(k)) continue;
-      headers[k] = k === 'location' && typeof v === 'string' ? this.rewriteLocation(v) : v;
-    }
     const status = pres.statusCode ?? 502;
-    // HTTP/2 has no reason phrase.
-    if (res instanceof http.ServerResponse) res.writeHead(status, pres.statusMessage, headers);
-    else res.writeHead(status, headers);
-    pres.pipe(res);
+    const location = (v: string) => this.rewriteLocation(v);
+    if (res instanceof http.ServerResponse) {
+      res.writeHead(status, pres.statusMessage, relayResponseLines(pres.rawHeaders, location));
+    } else {
+      // HTTP/2 has no reason phrase, and one value for some headers: Node's header object (which keeps the
+      // first of a repeated single-value header) is what it can carry.
+      const headers: http.OutgoingHttpHeaders = {};
+      const listed = new Set(
+        String(pres.headers.connection ?? '')
+          .split(',')
+          .map((s) => s.trim().toLowerCase()),
+      );
+      for (const [k, v] of Object.entries(pres.headers)) {
+        if (v === undefined || HOP.has(k) || listed.has(k)) continue;
+        headers[k] = k === 'location' && typeof v === 'string' ? location(v) : v;
+      }
+      res.writeHead(status, headers);
+    }
+    // The body as it comes, chunk by chunk (no buffering), paused while the client is slower than the target.
+    const out = res as NodeJS.WritableStream;
+    pres.on('data', (chunk: Buffer) => {
+      if (!out.write(chunk)) pres.pause();
+    });
+    res.on('drain', () => pres.resume());
+    pres.on('end', () => res.end());
     pres.on('error', () => res.destroy());
     res.on('finish', () => done(status));
     res.on('close', () => {
@@ -526,7 +527,7 @@ export class ProxyServer implements FaultTarget {
     const t = this.target;
     const targetUrl = `${t.scheme === 'https' ? 'wss' : 'ws'}://${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}${t.basePath}${path}`;
     const up = new WebSocket(targetUrl, offered, {
-      headers: this.forwardHeaders(req, true) as Record<string, string>,
+      headers: this.upgradeHeaders(req),
       perMessageDeflate: deflate,
       autoPong: false,
       maxPayload: PROXY_MAX_PAYLOAD,

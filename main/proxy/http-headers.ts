@@ -1,0 +1,119 @@
+// Header lines of a proxied HTTP request and its answer, as flat [name, value, name, value, ...] lists built
+// from the raw lines Node parsed. Node writes such a list as it is: neither side builds a header object
+// (IncomingMessage.headers is only made when read) nor validates and stores each header one call at a time
+// (setHeader). A page load is dozens of small requests, and that per-header work was a good share of the
+// proxy's CPU per request (bench/proxy.mjs, page load). Names keep the case the peer sent; repeated lines
+// stay repeated (Set-Cookie), as a transparent proxy passes them.
+
+/** Hop-by-hop headers (RFC 9110 7.6.1) plus the ones ws sets itself on the target leg. */
+export const HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'http2-settings',
+]);
+
+/** Header names a Connection header lists (hop-by-hop too, RFC 9110 7.6.1), added to `into`. */
+function connectionTokens(value: string, into: string[] | undefined): string[] | undefined {
+  // Browsers send "keep-alive" (or "close"): nothing more to drop, nothing to allocate.
+  if (value === 'keep-alive' || value === 'close') return into;
+  for (const t of value.split(',')) {
+    const k = t.trim().toLowerCase();
+    if (k && !HOP.has(k)) (into ??= []).push(k);
+  }
+  return into;
+}
+
+export interface Forwarding {
+  /** The client's address (X-Forwarded-For). */
+  ip: string;
+  /** The public side's scheme (X-Forwarded-Proto). */
+  proto: string;
+  /** The public host when the request names none (no Host, no :authority). */
+  fallbackHost: string;
+  /** The Host header the target gets, given the public one (kept, or the target's own host:port). */
+  hostFor: (publicHost: string) => string;
+}
+
+/**
+ * Request header lines for the target: hop-by-hop and HTTP/2 pseudo-headers removed, Host first (kept or
+ * rewritten), the client's X-Forwarded-For lines merged into one with its address appended, X-Forwarded-Proto
+ * and X-Forwarded-Host set by us (a client's own are dropped).
+ */
+export function forwardRequestLines(raw: string[], f: Forwarding): string[] {
+  const n = raw.length;
+  const names: string[] = new Array(n >> 1);
+  let listed: string[] | undefined;
+  let host: string | undefined;
+  let authority: string | undefined;
+  let prior: string | undefined;
+  for (let i = 0; i < n; i += 2) {
+    const k = raw[i]!.toLowerCase();
+    names[i >> 1] = k;
+    const v = raw[i + 1]!;
+    if (k === 'connection') listed = connectionTokens(v, listed);
+    else if (k === 'host') host ??= v;
+    else if (k === ':authority') authority ??= v;
+    else if (k === 'x-forwarded-for') prior = prior === undefined ? v : `${prior}, ${v}`;
+  }
+  const publicHost = host ?? authority ?? f.fallbackHost;
+  const out = ['Host', f.hostFor(publicHost)];
+  for (let i = 0; i < n; i += 2) {
+    const k = names[i >> 1]!;
+    if (
+      HOP.has(k) ||
+      k.charCodeAt(0) === 58 || // ":": HTTP/2 pseudo-headers are not headers for an HTTP/1.1 target
+      k === 'host' ||
+      k === 'x-forwarded-for' ||
+      k === 'x-forwarded-proto' ||
+      k === 'x-forwarded-host' ||
+      (listed !== undefined && listed.includes(k))
+    )
+      continue;
+    out.push(raw[i]!, raw[i + 1]!);
+  }
+  out.push(
+    'X-Forwarded-For',
+    prior ? `${prior}, ${f.ip}` : f.ip,
+    'X-Forwarded-Proto',
+    f.proto,
+    'X-Forwarded-Host',
+    publicHost,
+  );
+  return out;
+}
+
+/** Response header lines for the client: hop-by-hop removed, each Location passed through `location`. */
+export function relayResponseLines(raw: string[], location: (v: string) => string): string[] {
+  const n = raw.length;
+  let listed: string[] | undefined;
+  for (let i = 0; i < n; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 10 && name.toLowerCase() === 'connection')
+      listed = connectionTokens(raw[i + 1]!, listed);
+  }
+  const out: string[] = [];
+  for (let i = 0; i < n; i += 2) {
+    const k = raw[i]!.toLowerCase();
+    if (HOP.has(k) || (listed !== undefined && listed.includes(k))) continue;
+    out.push(raw[i]!, k === 'location' ? location(raw[i + 1]!) : raw[i + 1]!);
+  }
+  return out;
+}
+
+/** Whether raw request lines frame a body (Content-Length or Transfer-Encoding), without a header object. */
+export function framesBody(raw: string[]): boolean {
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length !== 14 && name.length !== 17) continue;
+    const k = name.toLowerCase();
+    if (k === 'content-length' || k === 'transfer-encoding') return true;
+  }
+  return false;
+}
