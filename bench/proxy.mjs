@@ -26,7 +26,7 @@
 // anything else moves a 0.6 s window by 10-20 % (a cell once read 80.9 % and 105.8 % on the re-run), where
 // 64 clients keep every process busy; more paired rounds let the median ratio settle. --only takes a
 // comma-separated list of cells (ws:32:1) or schemes (wss).
-import { fork, spawn, spawnSync } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -38,9 +38,9 @@ import { fileURLToPath } from 'node:url';
 import { benchTls, bundleEngine } from './engine-bundle.mjs';
 import { fmt, fmtSize, measure as load, summarize } from './client.mjs';
 import { chromiumPageLoads } from './page-load.mjs';
+import { treeCpuMs } from './proc.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-let ticks; // CLK_TCK, for treeCpuUs
 const self = fileURLToPath(import.meta.url);
 const require = createRequire(import.meta.url);
 const { WebSocket, WebSocketServer } = require('ws');
@@ -322,10 +322,10 @@ async function main() {
                 probe
                   ? { start: () => (c0 = probeOf(probe)), end: () => (c1 = probeOf(probe)) }
                   : cliPid
-                    ? { start: () => (c0 = treeCpuUs(cliPid)), end: () => (c1 = treeCpuUs(cliPid)) }
+                    ? { start: () => (c0 = treeCpuMs(cliPid)), end: () => (c1 = treeCpuMs(cliPid)) }
                     : undefined,
               );
-              if (cliPid) acc[k].cpu.push((c1 - c0) / m.count);
+              if (cliPid) acc[k].cpu.push(((c1 - c0) * 1000) / m.count);
               if (probe) {
                 const [p0, p1] = [await c0, await c1];
                 acc[k].cpu.push((p1.cpu - p0.cpu) / m.count);
@@ -447,33 +447,6 @@ async function startCli(scheme, targetPort, home, tmp, env, stops) {
       throw new Error(`wss-studio proxy (${scheme}) did not start: ${first}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-/** CPU time (user + system, µs) of process `pid` and its descendants so far, from /proc (Linux). */
-function treeCpuUs(pid) {
-  ticks ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
-  const parent = new Map();
-  const cpu = new Map();
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const f = fs.readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ');
-      parent.set(Number(d), Number(f[1]));
-      cpu.set(Number(d), ((Number(f[11]) + Number(f[12])) * 1e6) / ticks);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  let total = 0;
-  for (const p of parent.keys()) {
-    for (let q = p; q > 1; q = parent.get(q) ?? 0) {
-      if (q === pid) {
-        total += cpu.get(p);
-        break;
-      }
-    }
-  }
-  return total;
 }
 
 async function freePort() {

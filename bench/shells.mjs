@@ -15,6 +15,7 @@
 // so that machine load hits all alike; throughput ratios are taken within a round, then the median.
 // NODE_EXTRA_CA_CERTS is unset for every child: it is not our cost.
 import { fork, spawn, spawnSync } from 'node:child_process';
+import { treeCpuMs } from './proc.mjs';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,7 +41,6 @@ const SIZE = 1024;
 const CLIENTS = 64;
 const SCHEMES = process.argv.includes('--wss') ? ['ws', 'wss'] : ['ws'];
 const ONLY = arg('--only', '').split(',').filter(Boolean);
-const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
 /** --cpu-prof DIR: every server process writes a V8 CPU profile there when it stops. */
 const PROF = arg('--cpu-prof', '');
 const NODE_FLAGS = PROF ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(PROF)] : [];
@@ -250,40 +250,6 @@ async function main() {
     for (const stop of stops.reverse()) await stop().catch(() => {});
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-}
-
-/** CPU time (user + system) of a process so far, in ms, from /proc (Linux). */
-function cpuMs(pid) {
-  try {
-    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
-  } catch {
-    return NaN;
-  }
-}
-
-/** CPU time of a process and all its descendants (a browser's renderer, GPU and utility processes), ms. */
-function treeCpuMs(pid) {
-  const parent = new Map();
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const f = fs.readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ');
-      parent.set(Number(d), Number(f[1]));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  let total = 0;
-  for (const p of parent.keys()) {
-    for (let q = p; q > 1; q = parent.get(q) ?? 0) {
-      if (q === pid) {
-        total += cpuMs(p);
-        break;
-      }
-    }
-  }
-  return total;
 }
 
 function startChild(kind, o, env) {
