@@ -23,7 +23,9 @@ if (
   const child = require('node:child_process').spawn(
     process.execPath,
     [...process.execArgv, ...HEAP_FLAGS, __filename, ...process.argv.slice(2)],
-    { stdio: 'inherit', env: { ...process.env, [LAUNCHED]: '1' } },
+    // The IPC channel is only there to close: if this launcher dies without passing a signal on (SIGKILL),
+    // the command sees 'disconnect' and stops as on Ctrl-C instead of running on unowned.
+    { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], env: { ...process.env, [LAUNCHED]: '1' } },
   );
   // Ctrl-C in a terminal reaches both processes (one process group); a signal sent to this pid reaches
   // only us. So every signal is passed on, and the command counts two SIGINTs within 0.5 s as one press

@@ -129,6 +129,29 @@ describe('wss-studio proxy', () => {
     expect(lines.at(-1)).toMatchObject({ type: 'stopped' });
   }, 30_000);
 
+  it('stops by itself when its launcher is killed outright (SIGKILL), instead of running on unowned', async () => {
+    const { child, lines } = await runLive([
+      'proxy',
+      'http://localhost:0',
+      `http://127.0.0.1:${targetPort}`,
+      '--json',
+    ]);
+    const pid = child.pid as number;
+    const [kid] = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
+    expect(Number(kid)).toBeGreaterThan(0);
+    child.kill('SIGKILL');
+    // Gone, or a zombie where nothing reaps orphans (state Z): either way it has exited.
+    const exited = () => {
+      try {
+        return fs.readFileSync(`/proc/${kid}/stat`, 'utf8').split(') ')[1].startsWith('Z');
+      } catch {
+        return true;
+      }
+    };
+    await waitFor(exited, 'the proxy process to exit', 10_000);
+    await waitFor(() => lines.at(-1)?.type === 'stopped', 'its "stopped" line', 5_000);
+  }, 30_000);
+
   it('a refused target: exit 2, the field and the fix, and the store unchanged', async () => {
     const s = net.createServer();
     await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));

@@ -166,6 +166,15 @@ function processIo(): Io {
   };
   process.on('SIGINT', onSig);
   process.on('SIGTERM', onSig);
+  if (launched && process.channel) {
+    // The launcher's IPC channel closes when it dies (even by SIGKILL): stop as on Ctrl-C. The channel does
+    // not keep this process alive.
+    process.channel.unref();
+    process.once('disconnect', () => {
+      last = -Infinity;
+      onSig();
+    });
+  }
   return {
     out: (l) => process.stdout.write(l + '\n'),
     err: (l) => process.stderr.write(l + '\n'),
