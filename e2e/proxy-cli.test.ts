@@ -143,7 +143,9 @@ describe('wss-studio proxy', () => {
     // Gone, or a zombie where nothing reaps orphans (state Z): either way it has exited.
     const exited = () => {
       try {
-        return fs.readFileSync(`/proc/${kid}/stat`, 'utf8').split(') ')[1].startsWith('Z');
+        return (
+          fs.readFileSync(`/proc/${kid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') !== false
+        );
       } catch {
         return true;
       }
