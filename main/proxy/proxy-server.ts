@@ -445,19 +445,17 @@ export class ProxyServer implements FaultTarget {
     this.onTarget(null);
     const status = pres.statusCode ?? 502;
     const location = (v: string) => this.rewriteLocation(v);
+    const lines = relayResponseLines(pres.rawHeaders, location);
     if (res instanceof http.ServerResponse) {
-      res.writeHead(status, pres.statusMessage, relayResponseLines(pres.rawHeaders, location));
+      res.writeHead(status, pres.statusMessage, lines);
     } else {
       // HTTP/2 has no reason phrase, and one value for some headers: Node's header object (which keeps the
-      // first of a repeated single-value header) is what it can carry.
+      // first of a repeated single-value header) is what it can carry, for the names the lines kept.
+      const kept = new Set<string>();
+      for (let i = 0; i < lines.length; i += 2) kept.add(lines[i]!.toLowerCase());
       const headers: http.OutgoingHttpHeaders = {};
-      const listed = new Set(
-        String(pres.headers.connection ?? '')
-          .split(',')
-          .map((s) => s.trim().toLowerCase()),
-      );
       for (const [k, v] of Object.entries(pres.headers)) {
-        if (v === undefined || HOP.has(k) || listed.has(k)) continue;
+        if (v === undefined || !kept.has(k)) continue;
         headers[k] = k === 'location' && typeof v === 'string' ? location(v) : v;
       }
       res.writeHead(status, headers);
