@@ -487,10 +487,8 @@ export async function deleteLeaf(store: Store, id: string): Promise<void> {
   const action = `delete certificate ${q(id)}`;
   checkId(action, id);
   const dir = leafPaths(store, id).dir;
-  await store.change(action, () => removeLeafDir(action, id, dir));
-}
-
-function removeLeafDir(action: string, id: string, dir: string): void {
-  if (!fs.existsSync(dir)) throw notFound(action, id);
-  removeDir(dir);
+  await store.change(action, () => {
+    if (!fs.existsSync(dir)) throw notFound(action, id);
+    removeDir(dir);
+  });
 }

@@ -225,17 +225,11 @@ export class Store {
    * shells' event loop keeps serving meanwhile. `fn` is synchronous: the lock is never held across an await.
    */
   change<T>(action: string, fn: () => T): Promise<T> {
-    return withStoreLock(this.root, this.lockAction(action), () => this.locked(fn));
-  }
-
-  private lockAction(action: string): string {
-    return `${action} (store ${JSON.stringify(this.root)})`;
-  }
-
-  private locked<T>(fn: () => T): T {
-    recoverUnlocked(this.root, this.recoverDirs());
-    this.ensureLayout();
-    return fn();
+    return withStoreLock(this.root, `${action} (store ${JSON.stringify(this.root)})`, () => {
+      recoverUnlocked(this.root, this.recoverDirs());
+      this.ensureLayout();
+      return fn();
+    });
   }
 
   /**
