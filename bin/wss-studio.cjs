@@ -49,11 +49,13 @@ if (
 }
 
 const bundle = path.join(__dirname, '..', 'dist', 'cli.cjs');
+const nodeCaches = typeof Module.enableCompileCache === 'function';
 let source;
 try {
-  // The build keeps the bundle ASCII (esbuild escapes the rest; scripts/build.mjs checks it), and latin1 is
-  // the cheapest exact decoding of ASCII.
-  source = fs.readFileSync(bundle, 'latin1');
+  // Node 22.1+ reads the bundle itself (require). On Node 20 we read it for V8: the build keeps it ASCII
+  // (esbuild escapes the rest; scripts/build.mjs checks it), and latin1 is the cheapest exact decoding.
+  if (nodeCaches) fs.accessSync(bundle, fs.constants.R_OK);
+  else source = fs.readFileSync(bundle, 'latin1');
 } catch (e) {
   process.stderr.write(
     'error: failed to start wss-studio: cannot read ' +
@@ -80,7 +82,7 @@ try {
  */
 const load = (file, text) => {
   const mode = process.env.WSS_STUDIO_CODE_CACHE;
-  if (typeof Module.enableCompileCache === 'function') {
+  if (nodeCaches) {
     Module.enableCompileCache();
     if (mode === 'report') process.stderr.write('code cache: node\n');
     return require(file);
