@@ -8,8 +8,9 @@
 // messages per second and round-trip p50/p99. Then an HTTP "page load" of a Vite dev server with its
 // modules in headless Chromium (bench/page-load.mjs: a fresh context per load, paths interleaved, medians,
 // spread and a confidence interval): direct, ours (http:// and https:// public side), bare, nginx.
-//   node bench/proxy.mjs [--seconds S] [--rounds R] [--rounds-1 R1] [--only ws:32:1,wss] [--quick]
-//                        [--no-nginx] [--no-vite] [--page-rounds N] [--page-only] [--bare-heap-mb M]
+//   node bench/proxy.mjs [--seconds S] [--rounds R] [--rounds-1 R1] [--warmup-rounds W] [--only ws:32:1,wss]
+//                        [--quick] [--no-nginx] [--no-vite] [--page-rounds N] [--page-only] [--bare-heap-mb M]
+//                        [--verbose]
 // Each server runs in its own child process; the clients run in this process. NODE_EXTRA_CA_CERTS is unset
 // for the children. "ours" is the engine alone: a child that loads the engine bundle and runs ProxyServer
 // with a FrameLog and a subscriber that only counts events. "cli" is the shell a user runs:
@@ -18,14 +19,20 @@
 // process running the proxy is meant to start with (main/proxy/heap.ts, withProxyHeap: the floor of the old
 // generation's limit, without which 64 KiB traffic costs a process of the engine's heap size a full GC
 // every ~100 messages); bare runs as plain node.
-// Noise: every round measures each path once, ours and bare back to back (which goes first alternates, and
-// the pair moves before or after nginx and direct), so machine load hits all alike; a cell's rate is the
-// median over rounds and ours/bare (ours/nginx) is the median of the per-round ratios, each taken between
-// two windows of the same round. The 1-client cells get more rounds (--rounds-1, default 9): one
-// connection's round trip goes through three processes on the machine's CPUs, so one descheduling by
-// anything else moves a 0.6 s window by 10-20 % (a cell once read 80.9 % and 105.8 % on the re-run), where
-// 64 clients keep every process busy; more paired rounds let the median ratio settle. --only takes a
-// comma-separated list of cells (ws:32:1) or schemes (wss).
+// Noise: every round measures each path once, ours, bare and cli back to back (which goes first alternates,
+// and the three move before or after nginx and direct), so machine load hits all alike; a cell's rate is the
+// median over rounds and ours/bare (ours/nginx, cli/bare) is the median of the per-round ratios, each taken
+// between two windows of the same round. Every cell gets 9 rounds (--rounds; --rounds-1 for the 1-client
+// cells), after one unrecorded warm-up round in which every path carries the cell's traffic once
+// (--warmup-rounds). Why so many: on 2 CPUs the client, the proxy and the target share the cores, and one
+// window's ratio moves a lot. In 11 rounds of wss 1 KiB x 64 the per-round ours/bare read 1.47 in the first
+// round (the cell's first windows at a new size), then 0.88-1.06; cli/bare 1.47, then 0.71-0.99. Ours' CPU
+// per message stayed within 39.5-43.8 µs meanwhile. With 5 rounds, one such window shifts the median. One
+// connection's round trip goes through three processes, so in the 1-client cells one descheduling by
+// anything else moves a 0.6 s window by 10-20 % (a cell once read 80.9 % and 105.8 % on the re-run).
+// Within a round bare sits between ours and cli, so both ratios compare neighbouring windows.
+// --verbose prints every round's ratios and CPU per message to stderr. --only takes a comma-separated list
+// of cells (ws:32:1) or schemes (wss).
 import { fork, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -53,8 +60,10 @@ const arg = (name) => {
 };
 const QUICK = process.argv.includes('--quick');
 const SECONDS = Number(arg('--seconds') ?? (QUICK ? 0.15 : 0.6));
-const ROUNDS = Number(arg('--rounds') ?? (QUICK ? 1 : 5));
-const ROUNDS_ONE_CLIENT = Number(arg('--rounds-1') ?? (QUICK ? 1 : Math.max(ROUNDS, 9)));
+const ROUNDS = Number(arg('--rounds') ?? (QUICK ? 1 : 9));
+const ROUNDS_ONE_CLIENT = Number(arg('--rounds-1') ?? ROUNDS);
+const WARMUP_ROUNDS = Number(arg('--warmup-rounds') ?? (QUICK ? 0 : 1));
+const VERBOSE = process.argv.includes('--verbose');
 const WARMUP_MS = QUICK ? 50 : 200;
 const SIZES = QUICK ? [32, 1024] : [32, 1024, 64 * 1024];
 const CLIENTS = QUICK ? [1, 4] : [1, 64];
@@ -282,7 +291,7 @@ async function main() {
     const kinds = Object.keys(paths);
 
     console.log(
-      `bench/proxy: ${ROUNDS} round(s) (1 client: ${ROUNDS_ONE_CLIENT}) x ${SECONDS} s per cell and path (median rate, median of per-round ratios), closed loop, loopback; node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'})`,
+      `bench/proxy: ${ROUNDS} round(s) (1 client: ${ROUNDS_ONE_CLIENT}) after ${WARMUP_ROUNDS} warm-up round(s) x ${SECONDS} s per cell and path (median rate, median of per-round ratios), closed loop, loopback; node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'})`,
     );
     console.log(
       `ours = WSS Studio's proxy engine (node ${oursArgv.join(' ')}), frame log on + live subscriber; cli = \`wss-studio proxy ... --json\` into a file (what a user runs); bare = ws<->ws Node pass-through, no logging; nginx = nginx-light reverse proxy; direct = the target\n`,
@@ -307,7 +316,20 @@ async function main() {
             kinds.map((k) => [k, { rates: [], rtts: [], cpu: [], gcs: 0, count: 0 }]),
           );
           const rounds = clients === 1 ? ROUNDS_ONE_CLIENT : ROUNDS;
-          for (let round = 0; round < rounds; round++) {
+          for (let round = -WARMUP_ROUNDS; round < rounds; round++) {
+            if (round < 0) {
+              // Warm-up: every path carries this cell's traffic once; nothing is recorded.
+              for (const k of kinds) {
+                const host = scheme === 'wss' ? 'localhost' : '127.0.0.1';
+                await measure(
+                  `${scheme}://${host}:${paths[k][scheme]}/`,
+                  size,
+                  clients,
+                  material.caPem,
+                );
+              }
+              continue;
+            }
             for (const k of roundOrder(kinds, round)) {
               const host = scheme === 'wss' ? 'localhost' : '127.0.0.1';
               // The proxy process's CPU per message: less sensitive to a busy machine than the rate.
@@ -341,6 +363,17 @@ async function main() {
           const ratio = median(acc.ours.rates.map((r, i) => r / acc.bare.rates[i]));
           worst = Math.min(worst, ratio);
           const cliRatio = median(acc.cli.rates.map((r, i) => r / acc.bare.rates[i]));
+          if (VERBOSE) {
+            const list = (xs, d) => xs.map((x) => x.toFixed(d)).join(' ');
+            const per = (k) =>
+              list(
+                acc[k].rates.map((r, i) => r / acc.bare.rates[i]),
+                3,
+              );
+            process.stderr.write(
+              `\n${scheme}:${size}:${clients} per round: ours/bare ${per('ours')}; cli/bare ${per('cli')}; CPU µs/msg ours ${list(acc.ours.cpu, 1)}, cli ${list(acc.cli.cpu, 1)}, bare ${list(acc.bare.cpu, 1)}\n`,
+            );
+          }
           worstCli = Math.min(worstCli, cliRatio);
           const gcRate = (a) => ((a.gcs * 1e5) / Math.max(1, a.count)).toFixed(0);
           const vsNginx = acc.nginx
@@ -412,15 +445,16 @@ async function main() {
 }
 
 /**
- * The paths in the order one round measures them: ours and bare back to back (the ratio compares their two
- * windows, so load that drifts over the round cancels out), which of them goes first alternating per round,
- * and the pair before or after the others on alternate pairs of rounds.
+ * The paths in the order one round measures them: ours, bare, cli back to back with bare in the middle (each
+ * ratio compares two neighbouring windows, so load that drifts over the round cancels out), the three
+ * reversed on alternate rounds, and before or after the others on alternate pairs of rounds.
  */
 function roundOrder(kinds, round) {
-  const pair = round % 2 ? ['bare', 'ours'] : ['ours', 'bare'];
-  const others = kinds.filter((k) => k !== 'ours' && k !== 'bare');
+  const core = ['ours', 'bare', 'cli'].filter((k) => kinds.includes(k));
+  if (round % 2) core.reverse();
+  const others = kinds.filter((k) => !core.includes(k));
   if (round % 2) others.reverse();
-  return (round >> 1) % 2 ? [...others, ...pair] : [...pair, ...others];
+  return (round >> 1) % 2 ? [...others, ...core] : [...core, ...others];
 }
 
 /**
