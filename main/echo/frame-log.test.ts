@@ -286,6 +286,17 @@ describe('FrameLog ring buffer', () => {
     expect(JSON.parse(JSON.stringify(evs))).toEqual(evs);
   });
 
+  it('previews the frame after an empty one (its capture starts at the same offset) from its own bytes', () => {
+    const log = new FrameLog();
+    log.addFrame('s1', 1, 'in', 'ping', Buffer.alloc(0));
+    log.addFrame('s1', 1, 'out', 'pong', Buffer.alloc(0), true);
+    log.addFrame('s1', 1, 'in', 'binary', Buffer.from('ab'));
+    log.addFrame('s1', 1, 'in', 'binary', Buffer.alloc(0));
+    log.addFrame('s1', 1, 'in', 'binary', Buffer.from('cd'));
+    const previews = log.events().map((e) => e.type === 'frame' && e.preview);
+    expect(previews).toEqual(['', '', 'YWI=', '', 'Y2Q=']);
+  });
+
   it('exports JSON Lines, one parseable event per line', () => {
     const log = new FrameLog();
     log.add(frame(1, 'a'));

@@ -114,11 +114,13 @@ export class FrameLog {
   private lastTruncated = false;
   /**
    * Preview string cache for adjacent frames sharing one capture (an echo's in and out), keyed by the
-   * capture's slab, generation and offset: a recycled slab's new captures never hit an old entry.
+   * capture's slab, generation, offset and length: a recycled slab's new captures never hit an old entry,
+   * nor does the capture after an empty one (same offset).
    */
   private encId = -1;
   private encGen = -1;
   private encOff = -1;
+  private encLen = -1;
   private encUtf8 = false;
   private encText = '';
 
@@ -304,14 +306,22 @@ export class FrameLog {
     const id = this.slabIds[i] as number;
     const gen = this.captures.gen(id);
     const off = this.offs[i] as number;
+    const len = this.lens[i] as number;
     // An echo's in and out frames share one capture and sit next to each other: encode once.
-    if (id !== this.encId || gen !== this.encGen || off !== this.encOff || utf8 !== this.encUtf8) {
+    if (
+      id !== this.encId ||
+      gen !== this.encGen ||
+      off !== this.encOff ||
+      len !== this.encLen ||
+      utf8 !== this.encUtf8
+    ) {
       this.encId = id;
       this.encGen = gen;
       this.encOff = off;
+      this.encLen = len;
       this.encUtf8 = utf8;
       this.encText = encodePreview(
-        this.captures.buf(id).subarray(off, off + (this.lens[i] as number)),
+        this.captures.buf(id).subarray(off, off + len),
         utf8 ? 'utf8' : 'base64',
       );
     }
