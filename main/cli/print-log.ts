@@ -2,6 +2,7 @@
 // line per event or JSON Lines (--json), and skipped (counted) batches while stdout is backed up.
 import type { Io } from './command';
 import type { FrameLog, LogEvent } from '../echo';
+import { JsonLinesWriter } from '../echo/json-lines';
 
 /** Unwritten stdout (bytes) beyond which whole log batches are skipped and counted, never queued. */
 const MAX_OUT_QUEUED = 1024 * 1024;
@@ -13,6 +14,7 @@ const MAX_OUT_QUEUED = 1024 * 1024;
  * it catches up. Returns the unsubscribe function.
  */
 export function printLog(log: FrameLog, io: Io, json: boolean): () => void {
+  if (json && io.outBytes) return printJsonLines(log, io, io.outBytes);
   let skipped = 0;
   return log.subscribe((batch) => {
     if ((io.outQueued?.() ?? 0) > MAX_OUT_QUEUED) {
@@ -25,7 +27,7 @@ export function printLog(log: FrameLog, io: Io, json: boolean): () => void {
     if (missed > 0) {
       lines.push(
         json
-          ? JSON.stringify({ type: 'missed', count: missed })
+          ? missedJson(missed)
           : `(${missed} events not shown: the log was busier than the terminal)`,
       );
     }
@@ -33,6 +35,36 @@ export function printLog(log: FrameLog, io: Io, json: boolean): () => void {
     if (lines.length === 0) return;
     if (io.outLines) io.outLines(lines);
     else for (const l of lines) io.out(l);
+  });
+}
+
+const missedJson = (count: number) => JSON.stringify({ type: 'missed', count });
+
+/**
+ * printLog() with --json when stdout takes bytes: the same bytes, written by JsonLinesWriter from the log's
+ * columns into one reused buffer: no event objects, strings, join or UTF-8 copy (about a fifth of the CPU
+ * per event: 0.3 µs instead of 1.6 µs at 32 B binary frames, 1 µs instead of 6 µs at 1 KiB).
+ */
+function printJsonLines(
+  log: FrameLog,
+  io: Io,
+  outBytes: (bytes: Uint8Array) => boolean,
+): () => void {
+  let skipped = 0;
+  const w = new JsonLinesWriter();
+  return log.subscribeSeqs((batch) => {
+    if ((io.outQueued?.() ?? 0) > MAX_OUT_QUEUED) {
+      skipped += batch.missed + batch.seqs.length;
+      return;
+    }
+    const missed = batch.missed + skipped;
+    skipped = 0;
+    w.begin();
+    if (missed > 0) w.line(missedJson(missed));
+    log.visit(batch.seqs, w);
+    if (w.length === 0) return;
+    // Still queued (a pipe without room): the next batch must not overwrite it.
+    if (!outBytes(w.bytes())) w.detach();
   });
 }
 
