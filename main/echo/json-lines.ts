@@ -39,6 +39,19 @@ const HEX = ascii('0123456789abcdef');
 const PAIRS = ascii(Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0')).join(''));
 const INITIAL_BYTES = 64 * 1024;
 
+/**
+ * The n-digit decimal (as an integer m: m / 10^n) closest to the fraction k / 4096 (ties: even m), or -1 if
+ * it does not read back as it (|m / 10^n - k / 4096| < 1 / 8192; never equal for n < 13).
+ */
+function fractionDigits(k: number, n: number): number {
+  const p10 = n === 1 ? 10 : n === 2 ? 100 : n === 3 ? 1000 : 10_000;
+  const x = k * p10; // the fraction is x / 4096 in units of 10^-n
+  let m = Math.floor(x / 4096);
+  const r = x - m * 4096;
+  if (r > 2048 || (r === 2048 && (m & 1) === 1)) m++;
+  return Math.abs(8192 * m - 2 * x) < p10 ? m : -1;
+}
+
 export class JsonLinesWriter implements EventSink {
   private buf = Buffer.allocUnsafe(INITIAL_BYTES);
   private pos = 0;
@@ -169,24 +182,20 @@ export class JsonLinesWriter implements EventSink {
     const k = (t - whole) * 4096; // the fraction is exactly k / 4096, k an integer
     this.int(whole);
     if (k === 0) return;
-    // Some n-digit decimal lies within half a step (2^-13) of t for n <= 4 (steps of 10^-4 < 2^-12).
-    for (let n = 1, p10 = 10; n <= 4; n++, p10 *= 10) {
-      const x = k * p10; // t's fraction is x / 4096 in units of 10^-n
-      let m = Math.floor(x / 4096);
-      const r = x - m * 4096;
-      if (r > 2048 || (r === 2048 && (m & 1) === 1)) m++;
-      // Reads back as t: |m / p10 - k / 4096| < 1 / 8192 (never equal for n < 13).
-      if (Math.abs(8192 * m - 2 * x) < p10) {
-        const buf = this.buf;
-        let p = this.pos;
-        buf[p] = 0x2e; // .
-        p += n;
-        this.pos = p + 1;
-        for (let d = 0; d < n; d++, m = Math.floor(m / 10)) buf[p--] = 0x30 + (m % 10);
-        return;
-      }
+    // The fewest digits n whose closest n-digit decimal lies within half a step (2^-13) of t: n <= 4 always
+    // works (steps of 10^-4 < 2^-12), and if n works so does n + 1; 3 is tried first (4 is most common).
+    let n = 4;
+    if (fractionDigits(k, 3) >= 0) {
+      n = 3;
+      if (fractionDigits(k, 2) >= 0) n = fractionDigits(k, 1) >= 0 ? 1 : 2;
     }
-    this.latin1(JSON.stringify(t)); // not reached
+    let m = fractionDigits(k, n);
+    const buf = this.buf;
+    let p = this.pos;
+    buf[p] = 0x2e; // .
+    p += n;
+    this.pos = p + 1;
+    for (let d = 0; d < n; d++, m = Math.floor(m / 10)) buf[p--] = 0x30 + (m % 10);
   }
 
   private latin1(s: string): void {
