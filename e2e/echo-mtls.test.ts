@@ -13,7 +13,7 @@ import { chromium } from 'playwright-core';
 import { ServerManager } from '../main/echo/server-manager';
 import { createEngine } from '../main/engine';
 import { run as runCli } from '../main/cli/index';
-import { formatEvent } from '../main/cli/serve';
+import { formatEvent } from '../main/cli/print-log';
 import type { Io } from '../main/cli/command';
 import { storeCertSource } from '../main/echo/index';
 import { makeTestPki, waitFor, type TestPki } from '../main/echo/testing';

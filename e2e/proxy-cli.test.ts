@@ -105,6 +105,66 @@ describe('wss-studio proxy', () => {
     expect(types.at(-1)).toBe('stopped');
   }, 60_000);
 
+  it('--json into a pipe nobody reads for a while: whole lines, and every event is printed or counted missed', async () => {
+    // The --json writer reuses its buffer; a chunk the pipe could not take at once must stay untouched.
+    const child = spawn(
+      process.execPath,
+      [BIN, 'proxy', 'http://127.0.0.1:0', `http://127.0.0.1:${targetPort}`, '--json'],
+      { env, stdio: ['pipe', 'pipe', 'inherit'] },
+    );
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => chunks.push(d));
+    await waitFor(() => Buffer.concat(chunks).includes('\n'), 'listening line', 20_000);
+    const { port } = JSON.parse(String(Buffer.concat(chunks)).split('\n')[0] as string);
+    const payload = Buffer.alloc(300, 0x62);
+    const sockets = await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
+        await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
+        return ws;
+      }),
+    );
+    let running = true;
+    for (const ws of sockets) {
+      ws.on('message', () => running && ws.send(payload));
+      ws.send(payload);
+    }
+    for (let i = 0; i < 4; i++) {
+      child.stdout.pause();
+      await new Promise((r) => setTimeout(r, 400));
+      child.stdout.resume();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    running = false;
+    await Promise.all(
+      sockets.map((ws) => new Promise((r) => (ws.once('close', r), ws.close(1000)))),
+    );
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    const lines = String(Buffer.concat(chunks)).split('\n');
+    expect(lines.pop()).toBe('');
+    const events = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    let printed = 0;
+    let missed = 0;
+    let last = 0;
+    const b64 = payload.toString('base64');
+    for (const e of events) {
+      if (e.type === 'missed') missed += e.count as number;
+      if (typeof e.seq !== 'number') continue;
+      printed++;
+      expect(e.seq).toBeGreaterThan(last);
+      last = e.seq;
+      if (e.type === 'frame' && e.opcode === 'binary') expect(e.preview).toBe(b64);
+    }
+    const stopped = events.at(-1) as { type: string; events: number };
+    expect(stopped.type).toBe('stopped');
+    expect(printed + missed).toBe(stopped.events);
+    // The pipe did back up: batches were skipped while it was full.
+    expect(missed).toBeGreaterThan(0);
+    expect(printed).toBeGreaterThan(1000);
+  }, 60_000);
+
   it('runs in a Node with the heap flags of main/proxy/heap.ts, and one Ctrl-C in a terminal stops it cleanly', async () => {
     // detached: its own process group, so a signal to the group reaches the launcher and the proxy
     // together, as Ctrl-C in a terminal does.

@@ -12,6 +12,11 @@ export interface Io {
   /** Several lines in one write (what out() does for each); absent: out() per line. */
   outLines?: (lines: string[]) => void;
   /**
+   * Bytes (whole lines, each ending in '\n') in one write. Returns true when stdout took them all at once,
+   * so the caller may reuse the buffer; false: it is still queued and must not be touched. Absent: lines.
+   */
+  outBytes?: (bytes: Uint8Array) => boolean;
+  /**
    * Bytes given to out() that stdout has not taken yet (a pipe or a slow terminal). Long-running commands
    * skip log lines (and say how many) rather than queue without bound. Absent: nothing is queued.
    */

@@ -179,6 +179,11 @@ function processIo(): Io {
     out: (l) => process.stdout.write(l + '\n'),
     err: (l) => process.stderr.write(l + '\n'),
     outLines: (ls) => process.stdout.write(ls.join('\n') + '\n'),
+    outBytes: (b) => {
+      process.stdout.write(b);
+      // Nothing unwritten: every byte went out in the call (a file, or a pipe with room), none is kept.
+      return process.stdout.writableLength === 0;
+    },
     outQueued: () => process.stdout.writableLength,
     env: process.env,
     cwd: process.cwd(),

@@ -9,7 +9,7 @@ import { ProxyManager, storeCerts } from '../proxy';
 import { FrameLog } from '../echo/frame-log';
 import { FAULT_HELP } from '../faults';
 import { readFaultLines } from './fault-lines';
-import { printLog } from './serve';
+import { printLog } from './print-log';
 
 const CMD = 'wss-studio proxy';
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_PUSH_EVENTS, FrameLog, preview } from '../echo/frame-log';
 import type { LogEvent } from '../echo';
 import type { Io } from './command';
-import { formatEvent, printLog } from './serve';
+import { formatEvent, printLog } from './print-log';
 
 function fakeIo(queued: { bytes: number }) {
   const writes: string[][] = [];

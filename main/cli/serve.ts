@@ -7,14 +7,7 @@ import { inputError, q } from '../../shared/errors';
 import type { Store } from '../store';
 import { storeFor } from './home';
 import { getLeaf } from '../pki';
-import {
-  ServerManager,
-  pickLeafFor,
-  storeCertSource,
-  type FrameLog,
-  type LogEvent,
-  type ServerStatus,
-} from '../echo';
+import { ServerManager, pickLeafFor, storeCertSource, type ServerStatus } from '../echo';
 import { isHost } from '../../shared/validation';
 import { behaviourHandlers } from '../engine/handlers-behaviour';
 import { Dispatcher } from '../engine/dispatch';
@@ -22,6 +15,7 @@ import { helloServers, startControl, type ControlEndpoint } from '../control/ser
 import { homeFor } from './home';
 import { FaultRegistry } from '../faults';
 import { readFaultLines } from './fault-lines';
+import { printLog } from './print-log';
 
 const CMD = 'wss-studio serve';
 const ISSUE_HINT = 'wss-studio cert issue localhost 127.0.0.1 ::1';
@@ -264,109 +258,5 @@ async function startServeControl(
     const why = e instanceof Error ? e.message : String(e);
     io.err(`note: "wss-studio send" cannot reach this process: ${why}`);
     return undefined;
-  }
-}
-
-/** Unwritten stdout (bytes) beyond which whole log batches are skipped and counted, never queued. */
-const MAX_OUT_QUEUED = 1024 * 1024;
-
-/**
- * Print the frame log to stdout: one line per event (JSON Lines with `json`), one write per batch (a batch
- * holds at most DEFAULT_MAX_PUSH_EVENTS, so formatting never holds the sockets for long). While stdout has
- * more than MAX_OUT_QUEUED unwritten (a pipe read slowly), batches are skipped; the count is printed once
- * it catches up. Returns the unsubscribe function.
- */
-export function printLog(log: FrameLog, io: Io, json: boolean): () => void {
-  let skipped = 0;
-  return log.subscribe((batch) => {
-    if ((io.outQueued?.() ?? 0) > MAX_OUT_QUEUED) {
-      skipped += batch.missed + batch.events.length;
-      return;
-    }
-    const missed = batch.missed + skipped;
-    skipped = 0;
-    const lines: string[] = [];
-    if (missed > 0) {
-      lines.push(
-        json
-          ? JSON.stringify({ type: 'missed', count: missed })
-          : `(${missed} events not shown: the log was busier than the terminal)`,
-      );
-    }
-    for (const e of batch.events) lines.push(json ? JSON.stringify(e) : formatEvent(e));
-    if (lines.length === 0) return;
-    if (io.outLines) io.outLines(lines);
-    else for (const l of lines) io.out(l);
-  });
-}
-
-let clockSecond = NaN;
-let clockHead = '';
-/** HH:MM:SS.mmmuuu (UTC); the HH:MM:SS part is made once per second, not per event. */
-function clock(t: number): string {
-  const ms = Math.floor(t);
-  const second = Math.floor(ms / 1000);
-  if (second !== clockSecond) {
-    clockSecond = second;
-    clockHead = new Date(second * 1000).toISOString().slice(11, 19);
-  }
-  const millis = String(ms - second * 1000).padStart(3, '0');
-  const micros = String(Math.floor((t % 1) * 1000)).padStart(3, '0');
-  return `${clockHead}.${millis}${micros}`;
-}
-
-function show(text: string, max = 60): string {
-  return JSON.stringify(text.length > max ? text.slice(0, max) + '…' : text);
-}
-
-/** One human line per event: time, server#connection, what happened. */
-export function formatEvent(e: LogEvent): string {
-  const who = 'conn' in e && e.conn !== undefined ? `${e.serverId}#${e.conn}` : e.serverId;
-  const head = `${clock(e.time)} ${who}`;
-  switch (e.type) {
-    case 'open': {
-      const parts = [`${head} open from ${e.remoteAddress}:${e.remotePort} ${e.url}`];
-      parts.push(`origin=${e.origin === null ? '-' : show(e.origin)}`);
-      if (e.userAgent) parts.push(`ua=${show(e.userAgent, 40)}`);
-      if (e.requestedProtocols.length) parts.push(`protocols=${e.requestedProtocols.join(',')}`);
-      if (e.protocol) parts.push(`chosen=${e.protocol}`);
-      if (e.extensions) parts.push(`ext=${show(e.extensions)}`);
-      if (e.tls) parts.push(`tls=${e.tls.version ?? '?'}/${e.tls.cipher ?? '?'}`);
-      if (e.clientCert) {
-        // The CN says who (the whole subject, with O and OU, is in --json); else the subject itself.
-        const cn = /(?:^|, )CN=([^,]+)$/.exec(e.clientCert.subject)?.[1];
-        parts.push(`client-cert=${show(cn ?? e.clientCert.subject)}`);
-        if (e.clientCert.sans.length) parts.push(`sans=${e.clientCert.sans.join(',')}`);
-        parts.push(`sha256=${e.clientCert.fingerprint256}`);
-      }
-      if (e.target) parts.push(`=> ${e.target.url} (local port ${e.target.localPort})`);
-      return parts.join(' ');
-    }
-    case 'frame': {
-      const arrow = e.dir === 'in' ? '<-' : '->';
-      let body = '';
-      if (e.opcode === 'close') {
-        body =
-          e.closeCode !== undefined ? ` ${e.closeCode} ${show(e.closeReason ?? '')}` : ' (no code)';
-      } else if (e.previewEncoding === 'utf8') {
-        body = ` ${show(e.preview)}`;
-      } else if (e.length > 0) {
-        // 32 base64 characters are exactly the first 24 bytes: decode no more than is shown.
-        const hex = Buffer.from(e.preview.slice(0, 32), 'base64').toString('hex');
-        body = ` 0x${hex}${e.length > 24 ? '…' : ''}`;
-      }
-      const by = e.source ? ` [${e.source}${e.note ? `: ${e.note}` : ''}]` : '';
-      return `${head} ${arrow} ${e.opcode} ${e.length} B${body}${by}`;
-    }
-    case 'http':
-      return `${head} ${e.method} ${e.path} ${e.status} ${e.durationMs} ms${e.error ? ` (${e.error})` : ''}`;
-    case 'fault':
-      return `${head} fault: ${e.message}`;
-    case 'close':
-      return `${head} closed ${e.code} ${show(e.reason)} by ${e.by}${e.clean ? '' : ' (not clean)'}`;
-    case 'error':
-      return `${head} error ${e.code}${e.closeCode !== undefined ? ` (close ${e.closeCode})` : ''}: ${e.message}${
-        e.remoteAddress ? ` [${e.remoteAddress}]` : ''
-      }`;
   }
 }

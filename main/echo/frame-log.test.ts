@@ -286,6 +286,54 @@ describe('FrameLog ring buffer', () => {
     expect(JSON.parse(JSON.stringify(evs))).toEqual(evs);
   });
 
+  it('previews the frame after an empty one (its capture starts at the same offset) from its own bytes', () => {
+    const log = new FrameLog();
+    log.addFrame('s1', 1, 'in', 'ping', Buffer.alloc(0));
+    log.addFrame('s1', 1, 'out', 'pong', Buffer.alloc(0), true);
+    log.addFrame('s1', 1, 'in', 'binary', Buffer.from('ab'));
+    log.addFrame('s1', 1, 'in', 'binary', Buffer.alloc(0));
+    log.addFrame('s1', 1, 'in', 'binary', Buffer.from('cd'));
+    const previews = log.events().map((e) => e.type === 'frame' && e.preview);
+    expect(previews).toEqual(['', '', 'YWI=', '', 'Y2Q=']);
+  });
+
+  it('subscribeSeqs() pushes the seqs subscribe() would build, and visit() hands over what is held', () => {
+    const log = new FrameLog({ capacity: 50, flushMs: 1000 });
+    const batches: LogBatch[] = [];
+    const seqBatches: { seqs: number[]; missed: number }[] = [];
+    log.subscribe((b) => batches.push(b), { maxEvents: 20 });
+    log.subscribeSeqs((b) => seqBatches.push({ seqs: b.seqs, missed: b.missed }), {
+      maxEvents: 20,
+    });
+    log.add(frame(1, 'object'));
+    for (let i = 0; i < 30; i++)
+      log.addFrame('s1', 2, i % 2 ? 'out' : 'in', 'binary', Buffer.of(i));
+    log.flush();
+    expect(seqBatches).toEqual(
+      batches.map((b) => ({ seqs: b.events.map((e) => e.seq), missed: b.missed })),
+    );
+    expect(seqBatches[0]?.missed).toBe(11);
+    const seen: string[] = [];
+    log.visit([1, 2, 30, 31, 32], {
+      frame: (serverId, conn, dir, opcode, length, data, off, len, truncated, seq, time) => {
+        expect(time).toBe(log.events({ after: seq - 1 })[0]?.time);
+        const hex = data.subarray(off, off + len).toString('hex');
+        seen.push(`${seq} ${serverId} ${conn} ${dir} ${opcode} ${length} ${hex} ${truncated}`);
+      },
+      event: (e) => seen.push(`${e.seq} ${e.type}`),
+    });
+    expect(seen).toEqual([
+      '1 frame',
+      '2 s1 2 in binary 1 00 false',
+      '30 s1 2 in binary 1 1c false',
+      '31 s1 2 out binary 1 1d false',
+    ]);
+    log.addFrame('s1', 2, 'in', 'text', Buffer.alloc(50));
+    seen.length = 0;
+    log.visit([1, 2, 32], { frame: (...a) => seen.push(String(a[9])), event: () => {} });
+    expect(seen).toEqual(['2', '32']); // capacity 50: seq 1 is gone
+  });
+
   it('exports JSON Lines, one parseable event per line', () => {
     const log = new FrameLog();
     log.add(frame(1, 'a'));

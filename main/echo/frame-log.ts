@@ -1,4 +1,4 @@
-// Over 400 lines: the ring buffer and its batched subscribers share the hot path and its bounds; split, the bounds would be in two places.
+// Over 400 lines: the ring buffer, its batched subscribers and visit() share the hot path and its bounds; split, the bounds would be in two places.
 // The frame log: a ring buffer of events with a fixed capacity, so memory stays bounded however long a flood
 // lasts, plus batched subscribers (pushes go out on a short timer, never one per frame).
 import { performance } from 'node:perf_hooks';
@@ -45,8 +45,39 @@ export interface SubscribeOptions {
   intervalMs?: number;
 }
 
+/** What subscribeSeqs() pushes: the seq numbers of the events, not the events (read them with visit()). */
+export interface SeqBatch {
+  seqs: number[];
+  missed: number;
+  dropped: number;
+  received: number;
+}
+
+/**
+ * What visit() hands each event to: columnar frames field by field (no event object is made; the preview
+ * is the raw capture, `data[off, off + len)`, to encode as encodePreview() does), other events as they are.
+ */
+export interface EventSink {
+  frame(
+    serverId: string,
+    conn: number,
+    dir: 'in' | 'out',
+    opcode: 'text' | 'binary' | 'ping' | 'pong',
+    length: number,
+    data: Buffer,
+    off: number,
+    len: number,
+    truncated: boolean,
+    seq: number,
+    time: number,
+  ): void;
+  event(e: LogEvent): void;
+}
+
 interface Subscriber {
   fn: (batch: LogBatch) => void;
+  /** Set for subscribeSeqs(): gets seq numbers, and `fn` is not called. */
+  seqFn: ((batch: SeqBatch) => void) | undefined;
   serverId: string | undefined;
   /** Last sequence number this subscriber has seen. */
   cursor: number;
@@ -114,11 +145,13 @@ export class FrameLog {
   private lastTruncated = false;
   /**
    * Preview string cache for adjacent frames sharing one capture (an echo's in and out), keyed by the
-   * capture's slab, generation and offset: a recycled slab's new captures never hit an old entry.
+   * capture's slab, generation, offset and length: a recycled slab's new captures never hit an old entry,
+   * nor does the capture after an empty one (same offset).
    */
   private encId = -1;
   private encGen = -1;
   private encOff = -1;
+  private encLen = -1;
   private encUtf8 = false;
   private encText = '';
 
@@ -304,14 +337,22 @@ export class FrameLog {
     const id = this.slabIds[i] as number;
     const gen = this.captures.gen(id);
     const off = this.offs[i] as number;
+    const len = this.lens[i] as number;
     // An echo's in and out frames share one capture and sit next to each other: encode once.
-    if (id !== this.encId || gen !== this.encGen || off !== this.encOff || utf8 !== this.encUtf8) {
+    if (
+      id !== this.encId ||
+      gen !== this.encGen ||
+      off !== this.encOff ||
+      len !== this.encLen ||
+      utf8 !== this.encUtf8
+    ) {
       this.encId = id;
       this.encGen = gen;
       this.encOff = off;
+      this.encLen = len;
       this.encUtf8 = utf8;
       this.encText = encodePreview(
-        this.captures.buf(id).subarray(off, off + (this.lens[i] as number)),
+        this.captures.buf(id).subarray(off, off + len),
         utf8 ? 'utf8' : 'base64',
       );
     }
@@ -328,6 +369,38 @@ export class FrameLog {
       seq,
       time: this.times[i] as number,
     };
+  }
+
+  /**
+   * Hand the events with these seq numbers (held ones, e.g. a SeqBatch's) to `sink`, in order, without
+   * building the frame objects at() would.
+   */
+  visit(seqs: readonly number[], sink: EventSink): void {
+    const oldest = this.oldest();
+    for (const seq of seqs) {
+      if (seq <= oldest || seq > this.seq) continue;
+      const i = (seq - 1) % this.capacity;
+      const obj = this.objs[i];
+      if (obj !== undefined) {
+        sink.event(obj);
+        continue;
+      }
+      const flags = this.flags[i] as number;
+      const id = this.slabIds[i] as number;
+      sink.frame(
+        this.serverIds[i] as string,
+        this.conns[i] as number,
+        flags & OUT ? 'out' : 'in',
+        OPCODES[flags & 7] as FrameOpcode,
+        this.lengths[i] as number,
+        this.captures.buf(id),
+        this.offs[i] as number,
+        this.lens[i] as number,
+        (flags & TRUNCATED) !== 0,
+        seq,
+        this.times[i] as number,
+      );
+    }
   }
 
   /** Events held, oldest first, optionally only those after a sequence number or of one server. */
@@ -353,6 +426,22 @@ export class FrameLog {
 
   /** Receive events in batches, at most one call per flushMs. Returns the unsubscribe function. */
   subscribe(fn: (batch: LogBatch) => void, opts: SubscribeOptions = {}): () => void {
+    return this.addSubscriber(fn, undefined, opts);
+  }
+
+  /**
+   * subscribe(), for a subscriber that reads the events itself with visit() (the CLI's JSON Lines): it
+   * gets their seq numbers, and must read them before it returns (the ring overwrites them later).
+   */
+  subscribeSeqs(fn: (batch: SeqBatch) => void, opts: SubscribeOptions = {}): () => void {
+    return this.addSubscriber(() => {}, fn, opts);
+  }
+
+  private addSubscriber(
+    fn: (batch: LogBatch) => void,
+    seqFn: ((batch: SeqBatch) => void) | undefined,
+    opts: SubscribeOptions,
+  ): () => void {
     const start = opts.replay ? this.oldest() : this.seq;
     const maxEvents = opts.maxEvents ?? DEFAULT_MAX_PUSH_EVENTS;
     const maxBytes = opts.maxBytes ?? DEFAULT_MAX_PUSH_BYTES;
@@ -368,6 +457,7 @@ export class FrameLog {
     }
     const sub: Subscriber = {
       fn,
+      seqFn,
       serverId: opts.serverId,
       cursor: start,
       maxEvents,
@@ -411,12 +501,14 @@ export class FrameLog {
       }
       sub.lastPush = t;
       const from = Math.max(sub.cursor, oldest);
-      const { events, skipped } = this.newest(from, sub);
+      const { seqs, skipped } = this.newest(from, sub);
       const missed = Math.max(0, oldest - sub.cursor) + skipped;
       sub.cursor = this.seq;
-      if (events.length === 0 && missed === 0) continue;
+      if (seqs.length === 0 && missed === 0) continue;
       try {
-        sub.fn({ events, missed, dropped: this.dropped, received: this.received });
+        const counts = { missed, dropped: this.dropped, received: this.received };
+        if (sub.seqFn) sub.seqFn({ seqs, ...counts });
+        else sub.fn({ events: seqs.map((q) => this.at(q)), ...counts });
       } catch {
         // A failing subscriber must not stop the others or the server; it is dropped.
         this.subs.delete(sub);
@@ -430,9 +522,9 @@ export class FrameLog {
 
   /**
    * The newest events after seq `after` (of the subscriber's server, if it has one) within its bounds,
-   * oldest first, and how many matching events before them are skipped. Only the events pushed are built.
+   * oldest first (their seq numbers), and how many matching events before them are skipped.
    */
-  private newest(after: number, sub: Subscriber): { events: LogEvent[]; skipped: number } {
+  private newest(after: number, sub: Subscriber): { seqs: number[]; skipped: number } {
     const seqs: number[] = [];
     let bytes = 0;
     let s = this.seq;
@@ -452,7 +544,7 @@ export class FrameLog {
     let skipped = 0;
     if (sub.serverId === undefined) skipped = Math.max(0, s - after);
     else for (; s > after; s--) if (this.serverOf(s) === sub.serverId) skipped++;
-    return { events: seqs.reverse().map((q) => this.at(q)), skipped };
+    return { seqs: seqs.reverse(), skipped };
   }
 
   /** Stop the timer (pending events are flushed first). */

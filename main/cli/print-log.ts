@@ -1,0 +1,140 @@
+// How `wss-studio serve` and `wss-studio proxy` print the frame log on stdout: one write per batch, a human
+// line per event or JSON Lines (--json), and skipped (counted) batches while stdout is backed up.
+import type { Io } from './command';
+import type { FrameLog, LogEvent } from '../echo';
+import { JsonLinesWriter } from '../echo/json-lines';
+
+/** Unwritten stdout (bytes) beyond which whole log batches are skipped and counted, never queued. */
+const MAX_OUT_QUEUED = 1024 * 1024;
+
+/**
+ * Print the frame log to stdout: one line per event (JSON Lines with `json`), one write per batch (a batch
+ * holds at most DEFAULT_MAX_PUSH_EVENTS, so formatting never holds the sockets for long). While stdout has
+ * more than MAX_OUT_QUEUED unwritten (a pipe read slowly), batches are skipped; the count is printed once
+ * it catches up. Returns the unsubscribe function.
+ */
+export function printLog(log: FrameLog, io: Io, json: boolean): () => void {
+  if (json && io.outBytes) return printJsonLines(log, io, io.outBytes);
+  let skipped = 0;
+  return log.subscribe((batch) => {
+    if ((io.outQueued?.() ?? 0) > MAX_OUT_QUEUED) {
+      skipped += batch.missed + batch.events.length;
+      return;
+    }
+    const missed = batch.missed + skipped;
+    skipped = 0;
+    const lines: string[] = [];
+    if (missed > 0) {
+      lines.push(
+        json
+          ? missedJson(missed)
+          : `(${missed} events not shown: the log was busier than the terminal)`,
+      );
+    }
+    for (const e of batch.events) lines.push(json ? JSON.stringify(e) : formatEvent(e));
+    if (lines.length === 0) return;
+    if (io.outLines) io.outLines(lines);
+    else for (const l of lines) io.out(l);
+  });
+}
+
+const missedJson = (count: number) => JSON.stringify({ type: 'missed', count });
+
+/**
+ * printLog() with --json when stdout takes bytes: the same bytes, written by JsonLinesWriter from the log's
+ * columns into one reused buffer: no event objects, strings, join or UTF-8 copy (about a fifth of the CPU
+ * per event: 0.3 µs instead of 1.6 µs at 32 B binary frames, 1 µs instead of 6 µs at 1 KiB).
+ */
+function printJsonLines(
+  log: FrameLog,
+  io: Io,
+  outBytes: (bytes: Uint8Array) => boolean,
+): () => void {
+  let skipped = 0;
+  const w = new JsonLinesWriter();
+  return log.subscribeSeqs((batch) => {
+    if ((io.outQueued?.() ?? 0) > MAX_OUT_QUEUED) {
+      skipped += batch.missed + batch.seqs.length;
+      return;
+    }
+    const missed = batch.missed + skipped;
+    skipped = 0;
+    w.begin();
+    if (missed > 0) w.line(missedJson(missed));
+    log.visit(batch.seqs, w);
+    if (w.length === 0) return;
+    // Still queued (a pipe without room): the next batch must not overwrite it.
+    if (!outBytes(w.bytes())) w.detach();
+  });
+}
+
+let clockSecond = NaN;
+let clockHead = '';
+/** HH:MM:SS.mmmuuu (UTC); the HH:MM:SS part is made once per second, not per event. */
+function clock(t: number): string {
+  const ms = Math.floor(t);
+  const second = Math.floor(ms / 1000);
+  if (second !== clockSecond) {
+    clockSecond = second;
+    clockHead = new Date(second * 1000).toISOString().slice(11, 19);
+  }
+  const millis = String(ms - second * 1000).padStart(3, '0');
+  const micros = String(Math.floor((t % 1) * 1000)).padStart(3, '0');
+  return `${clockHead}.${millis}${micros}`;
+}
+
+function show(text: string, max = 60): string {
+  return JSON.stringify(text.length > max ? text.slice(0, max) + '…' : text);
+}
+
+/** One human line per event: time, server#connection, what happened. */
+export function formatEvent(e: LogEvent): string {
+  const who = 'conn' in e && e.conn !== undefined ? `${e.serverId}#${e.conn}` : e.serverId;
+  const head = `${clock(e.time)} ${who}`;
+  switch (e.type) {
+    case 'open': {
+      const parts = [`${head} open from ${e.remoteAddress}:${e.remotePort} ${e.url}`];
+      parts.push(`origin=${e.origin === null ? '-' : show(e.origin)}`);
+      if (e.userAgent) parts.push(`ua=${show(e.userAgent, 40)}`);
+      if (e.requestedProtocols.length) parts.push(`protocols=${e.requestedProtocols.join(',')}`);
+      if (e.protocol) parts.push(`chosen=${e.protocol}`);
+      if (e.extensions) parts.push(`ext=${show(e.extensions)}`);
+      if (e.tls) parts.push(`tls=${e.tls.version ?? '?'}/${e.tls.cipher ?? '?'}`);
+      if (e.clientCert) {
+        // The CN says who (the whole subject, with O and OU, is in --json); else the subject itself.
+        const cn = /(?:^|, )CN=([^,]+)$/.exec(e.clientCert.subject)?.[1];
+        parts.push(`client-cert=${show(cn ?? e.clientCert.subject)}`);
+        if (e.clientCert.sans.length) parts.push(`sans=${e.clientCert.sans.join(',')}`);
+        parts.push(`sha256=${e.clientCert.fingerprint256}`);
+      }
+      if (e.target) parts.push(`=> ${e.target.url} (local port ${e.target.localPort})`);
+      return parts.join(' ');
+    }
+    case 'frame': {
+      const arrow = e.dir === 'in' ? '<-' : '->';
+      let body = '';
+      if (e.opcode === 'close') {
+        body =
+          e.closeCode !== undefined ? ` ${e.closeCode} ${show(e.closeReason ?? '')}` : ' (no code)';
+      } else if (e.previewEncoding === 'utf8') {
+        body = ` ${show(e.preview)}`;
+      } else if (e.length > 0) {
+        // 32 base64 characters are exactly the first 24 bytes: decode no more than is shown.
+        const hex = Buffer.from(e.preview.slice(0, 32), 'base64').toString('hex');
+        body = ` 0x${hex}${e.length > 24 ? '…' : ''}`;
+      }
+      const by = e.source ? ` [${e.source}${e.note ? `: ${e.note}` : ''}]` : '';
+      return `${head} ${arrow} ${e.opcode} ${e.length} B${body}${by}`;
+    }
+    case 'http':
+      return `${head} ${e.method} ${e.path} ${e.status} ${e.durationMs} ms${e.error ? ` (${e.error})` : ''}`;
+    case 'fault':
+      return `${head} fault: ${e.message}`;
+    case 'close':
+      return `${head} closed ${e.code} ${show(e.reason)} by ${e.by}${e.clean ? '' : ' (not clean)'}`;
+    case 'error':
+      return `${head} error ${e.code}${e.closeCode !== undefined ? ` (close ${e.closeCode})` : ''}: ${e.message}${
+        e.remoteAddress ? ` [${e.remoteAddress}]` : ''
+      }`;
+  }
+}
