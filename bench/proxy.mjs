@@ -11,8 +11,8 @@
 //   node bench/proxy.mjs [--seconds S] [--rounds R] [--rounds-1 R1] [--warmup-rounds W] [--only ws:32:1,wss]
 //                        [--quick] [--no-nginx] [--no-vite] [--page-rounds N] [--page-only] [--bare-heap-mb M]
 //                        [--verbose]
-// Each server runs in its own child process; the clients run in this process. NODE_EXTRA_CA_CERTS is unset
-// for the children. "ours" is the engine alone: a child that loads the engine bundle and runs ProxyServer
+// Each server runs in its own child process (ours and bare one per scheme); the clients run in this
+// process. NODE_EXTRA_CA_CERTS is unset for the children. "ours" is the engine alone: a child that loads the engine bundle and runs ProxyServer
 // with a FrameLog and a subscriber that only counts events. "cli" is the shell a user runs:
 // `wss-studio proxy PUBLIC TARGET --json` (the built bin, one per scheme), every event printed as a JSON
 // line into a file, its CPU read from /proc for the launcher and the proxy process it starts. It runs with the V8 flags a
@@ -113,7 +113,7 @@ if (process.argv[2] === '--child') {
     const log = new eng.FrameLog();
     let seen = 0;
     log.subscribe((b) => (seen += b.events.length)); // a live viewer, as in the app
-    for (const scheme of SCHEMES) {
+    for (const scheme of cfg.schemes) {
       const def = eng.normalizeProxy({
         id: `bench-${scheme}`,
         publicUrl: `${scheme === 'wss' ? 'https' : 'http'}://localhost:0`,
@@ -128,13 +128,15 @@ if (process.argv[2] === '--child') {
       });
       ports[scheme] = await p.start(0);
     }
-    if (cfg.vitePort) {
+    if (cfg.vitePort && cfg.schemes.includes('ws')) {
       const def = eng.normalizeProxy({
         id: 'bench-vite',
         publicUrl: 'http://localhost:0',
         target: `http://127.0.0.1:${cfg.vitePort}`,
       });
       ports.vite = await new eng.ProxyServer({ definition: def, log }).start(0);
+    }
+    if (cfg.vitePort && cfg.schemes.includes('wss')) {
       // The same with TLS on the public side, as a user runs it (https://localhost).
       const tlsDef = eng.normalizeProxy({
         id: 'bench-vite-tls',
@@ -151,7 +153,7 @@ if (process.argv[2] === '--child') {
     // A minimal Node pass-through: ws on both sides, messages forwarded as they come, no logging.
     // --bare-heap-mb: that many MB of live doubles on the V8 heap (one array, never touched again).
     globalThis.ballast = Array.from({ length: cfg.bareHeapMb * 131072 }, (_, i) => i + 0.5);
-    for (const scheme of SCHEMES) {
+    for (const scheme of cfg.schemes) {
       ports[scheme] = await wsServer(scheme, (down, req) => {
         const up = new WebSocket(`ws://127.0.0.1:${cfg.targetPort}${req.url}`, {
           perMessageDeflate: false,
@@ -169,7 +171,7 @@ if (process.argv[2] === '--child') {
         up.on('error', () => down.terminate());
       });
     }
-    if (cfg.vitePort) {
+    if (cfg.vitePort && cfg.schemes.includes('ws')) {
       // The same minimal pass-through for HTTP: streamed both ways, keep-alive to the target, no logging.
       const agent = new http.Agent({ keepAlive: true });
       const server = http.createServer((req, res) => {
@@ -232,7 +234,7 @@ async function main() {
     const env = { ...process.env };
     delete env.NODE_EXTRA_CA_CERTS;
 
-    const startChild = async (kind, cfg, execArgv = process.execArgv) => {
+    const startChild = async (kind, cfg, execArgv = process.execArgv, name = kind) => {
       const child = fork(self, ['--child', kind, JSON.stringify(cfg)], {
         env,
         execArgv,
@@ -243,7 +245,7 @@ async function main() {
         child.once('message', resolve);
         child.once('exit', (c) => reject(new Error(`${kind} exited with ${c}`)));
       });
-      children[kind] = child;
+      children[name] = child;
       return ports;
     };
     const children = {};
@@ -264,18 +266,34 @@ async function main() {
     const oursArgv = engine.withProxyHeap(process.execArgv);
     const target = await startChild('target', material);
     const vite = WITH_VITE ? await startVite(tmp, env, stops) : undefined;
+    // One process per scheme for ours and for bare (as `wss-studio proxy` runs one), so the ws cells do not
+    // shape how V8 optimises the code the wss cells run, and the page load's ours over http:// and over
+    // https:// each have their own process. Ours' ws process fronts Vite over http://, its wss process over
+    // https://; bare's ws process over http://.
+    const perScheme = async (kind, cfg, execArgv) => {
+      const ports = {};
+      for (const scheme of SCHEMES) {
+        const p = await startChild(
+          kind,
+          { ...cfg, schemes: [scheme] },
+          execArgv,
+          `${kind}:${scheme}`,
+        );
+        Object.assign(ports, p);
+      }
+      return ports;
+    };
     const paths = {
-      ours: await startChild(
+      ours: await perScheme(
         'ours',
         { ...material, targetPort: target.ws, vitePort: vite?.port },
         oursArgv,
       ),
-      bare: await startChild('bare', {
-        ...material,
-        targetPort: target.ws,
-        vitePort: vite?.port,
-        bareHeapMb: BARE_HEAP_MB,
-      }),
+      bare: await perScheme(
+        'bare',
+        { ...material, targetPort: target.ws, vitePort: vite?.port, bareHeapMb: BARE_HEAP_MB },
+        process.execArgv,
+      ),
       direct: target,
     };
     const cliPids = {};
@@ -333,7 +351,7 @@ async function main() {
             for (const k of roundOrder(kinds, round)) {
               const host = scheme === 'wss' ? 'localhost' : '127.0.0.1';
               // The proxy process's CPU per message: less sensitive to a busy machine than the rate.
-              const probe = k === 'ours' || k === 'bare' ? children[k] : undefined;
+              const probe = k === 'ours' || k === 'bare' ? children[`${k}:${scheme}`] : undefined;
               let c0, c1;
               const cliPid = k === 'cli' ? cliPids[scheme] : undefined;
               const m = await measure(
@@ -389,9 +407,9 @@ async function main() {
     console.log('');
     if (!PAGE_ONLY) {
       // What the heap flags cost: the proxy processes' resident memory once the table is done.
-      const [o, b] = [await probeOf(children.ours), await probeOf(children.bare)];
+      const mb = async (name) => ((await probeOf(children[name])).rss / 1048576).toFixed(0);
       console.log(
-        `resident memory after the table: ours ${(o.rss / 1048576).toFixed(0)} MB, bare ${(b.rss / 1048576).toFixed(0)} MB`,
+        `resident memory after the table (ws / wss process): ours ${await mb('ours:ws')} / ${await mb('ours:wss')} MB, bare ${await mb('bare:ws')} / ${await mb('bare:wss')} MB`,
       );
     }
     if (!PAGE_ONLY)
@@ -411,9 +429,9 @@ async function main() {
         modules: VITE_MODULES,
         env,
         cpu: {
-          ours: () => cpuOf(children.ours),
-          'ours https': () => cpuOf(children.ours),
-          bare: () => cpuOf(children.bare),
+          ours: () => cpuOf(children['ours:ws']),
+          'ours https': () => cpuOf(children['ours:wss']),
+          bare: () => cpuOf(children['bare:ws']),
         },
         onRound: () => process.stderr.write('.'),
       });
