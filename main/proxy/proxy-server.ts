@@ -651,18 +651,21 @@ export class ProxyServer implements FaultTarget {
     const send = (dir: 'in' | 'out', data: Buffer, binary: boolean) => {
       const to = dir === 'in' ? up : down;
       if (to.readyState !== WebSocket.OPEN) return;
-      log.addFrame(id, conn, dir, binary ? 'binary' : 'text', data);
+      // The message goes out first and is logged after: the log's copy of its head is then no longer on the
+      // round trip's path (ws masks a Buffer into a copy and never changes it). ws reports a failed write
+      // later, never from inside send(), so the frame is still logged before anything the write causes.
       if (to.bufferedAmount + data.length <= PROXY_HIGH_WATER) {
         to.send(data, { binary });
-        return;
-      }
-      // Over the mark: stop reading the other side until this message (and all before it) is flushed.
-      stall[dir].buf = true;
-      apply(dir);
-      to.send(data, { binary }, () => {
-        stall[dir].buf = false;
+      } else {
+        // Over the mark: stop reading the other side until this message (and all before it) is flushed.
+        stall[dir].buf = true;
         apply(dir);
-      });
+        to.send(data, { binary }, () => {
+          stall[dir].buf = false;
+          apply(dir);
+        });
+      }
+      log.addFrame(id, conn, dir, binary ? 'binary' : 'text', data);
     };
     const forward = (dir: 'in' | 'out', item: LaneItem) => {
       if (item.kind === 'close') return closeLeg(dir === 'in' ? up : down, item.code, item.reason);
