@@ -524,15 +524,28 @@ export class ProxyServer implements FaultTarget {
     );
     const t = this.target;
     const targetUrl = `${t.scheme === 'https' ? 'wss' : 'ws'}://${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}${t.basePath}${path}`;
-    const up = new WebSocket(targetUrl, offered, {
-      headers: this.upgradeHeaders(req),
-      perMessageDeflate: deflate,
-      autoPong: false,
-      maxPayload: PROXY_MAX_PAYLOAD,
-      handshakeTimeout: 10_000,
-      followRedirects: false,
-      ...(t.scheme === 'https' ? this.targetTls() : {}),
-    });
+    let up: WebSocket;
+    try {
+      up = new WebSocket(targetUrl, offered, {
+        headers: this.upgradeHeaders(req),
+        perMessageDeflate: deflate,
+        autoPong: false,
+        maxPayload: PROXY_MAX_PAYLOAD,
+        handshakeTimeout: 10_000,
+        followRedirects: false,
+        ...(t.scheme === 'https' ? this.targetTls() : {}),
+      });
+    } catch (err) {
+      // ws throws at once for what it will not offer the target: a duplicated or invalid subprotocol, a request
+      // target that makes no ws:// URL (absolute-form, "*", a fragment). Thrown out of the 'upgrade' event, one
+      // such request ended the whole process (the CLI, the app's engine) and every connection in it.
+      return answer(
+        400,
+        'Bad Request',
+        `invalid WebSocket handshake: ${(err as Error).message}\n`,
+        'BAD_UPGRADE',
+      );
+    }
     let settled = false;
     socket.once('close', () => {
       if (!settled) {

@@ -1,0 +1,107 @@
+// Attacks on the proxy from real sockets, each one that broke it once: what broke is said in each test's name
+// and in the commit that fixed it. Raw TLS bytes stand for a hostile local process (no client library's checks).
+import http from 'node:http';
+import tls from 'node:tls';
+import { describe, expect, it } from 'vitest';
+import { WebSocket, WebSocketServer } from 'ws';
+import { FrameLog } from '../echo/frame-log';
+import { storeCertSource } from '../echo';
+import { waitFor } from '../echo/testing';
+import type { HttpEvent } from '../echo/types';
+import { useTestbed } from './testing';
+import { ProxyServer } from './proxy-server';
+import { normalizeProxy } from './validation';
+
+const bed = useTestbed();
+
+/** An echo target that counts its upgrades and keeps its WebSocket server reachable (open connections). */
+async function echoTarget() {
+  const server = http.createServer((_q, s) => s.end('ok'));
+  let upgrades = 0;
+  server.on('upgrade', () => upgrades++);
+  const wss = new WebSocketServer({ server });
+  wss.on('connection', (ws) => ws.on('message', (d, b) => ws.send(d, { binary: b })));
+  bed.defer(() => {
+    for (const c of wss.clients) c.terminate();
+  });
+  return { port: await bed.listen(server), upgrades: () => upgrades, wss };
+}
+
+async function proxyTo(targetPort: number) {
+  const log = new FrameLog({ flushMs: 5 });
+  const def = normalizeProxy({
+    id: 'atk',
+    publicUrl: 'https://localhost:0',
+    target: `http://127.0.0.1:${targetPort}`,
+  });
+  const proxy = new ProxyServer({
+    definition: def,
+    log,
+    tls: storeCertSource(bed.pki.store)(bed.pki.leafId),
+  });
+  const port = await proxy.start(0);
+  bed.defer(() => proxy.stop());
+  return { proxy, log, port };
+}
+
+/** Raw bytes over TLS (HTTP/1.1); everything the proxy answered until it closed or `ms` passed. */
+async function ask(port: number, bytes: string, ms = 3000): Promise<string> {
+  const s = tls.connect({
+    host: 'localhost',
+    port,
+    ca: bed.pki.caPem,
+    ALPNProtocols: ['http/1.1'],
+  });
+  bed.defer(() => void s.destroy());
+  await new Promise((r) => s.once('secureConnect', r));
+  s.write(bytes);
+  let out = '';
+  s.on('data', (d: Buffer) => (out += d.toString('latin1')));
+  await new Promise((r) => {
+    s.once('close', r);
+    setTimeout(r, ms);
+  });
+  return out;
+}
+
+const upgrade = (target: string, extra = '') =>
+  `GET ${target} HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+  `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`;
+
+async function stillServes(port: number) {
+  const ws = new WebSocket(`wss://localhost:${port}/`, { ca: bed.pki.caPem });
+  bed.defer(() => ws.terminate());
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  const got = new Promise<string>((r) => ws.once('message', (d) => r(String(d))));
+  ws.send('still here');
+  expect(await got).toBe('still here');
+}
+
+describe('handshakes the proxy cannot pass on', () => {
+  it('a duplicated subprotocol, an absolute-form or "*" target, a fragment: 400 each, nothing dialled, the process lives', async () => {
+    const t = await echoTarget();
+    const { port, log } = await proxyTo(t.port);
+    for (const bytes of [
+      upgrade('/', 'Sec-WebSocket-Protocol: chat, chat\r\n'),
+      upgrade('/', 'Sec-WebSocket-Protocol: a b\r\n'),
+      upgrade('ws://127.0.0.1:1/'),
+      upgrade('*'),
+      upgrade('/a#b'),
+    ]) {
+      expect(await ask(port, bytes)).toMatch(
+        /^HTTP\/1\.1 400 Bad Request\r\n[^]*invalid WebSocket handshake/,
+      );
+    }
+    expect(t.upgrades()).toBe(0);
+    await waitFor(
+      () =>
+        log.events().filter((e) => e.type === 'http' && (e as HttpEvent).error === 'BAD_UPGRADE')
+          .length === 5,
+      'five BAD_UPGRADE lines in the log',
+    );
+    await stillServes(port);
+  });
+});
