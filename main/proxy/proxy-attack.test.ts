@@ -105,3 +105,22 @@ describe('handshakes the proxy cannot pass on', () => {
     await stillServes(port);
   });
 });
+
+describe('a handshake ws refuses after the target accepted', () => {
+  it('an extension offer ws cannot parse: the client gets 400 and no target connection stays open', async () => {
+    const t = await echoTarget();
+    const { port } = await proxyTo(t.port);
+    for (let i = 0; i < 3; i++) {
+      const out = await ask(
+        port,
+        upgrade('/', 'Sec-WebSocket-Extensions: permessage-deflate; a=,\r\n'),
+      );
+      expect(out).toMatch(/^HTTP\/1\.1 400 /);
+    }
+    // The target did accept each upgrade (the offer it got was ws's own, valid one) ...
+    expect(t.upgrades()).toBe(3);
+    // ... and each of those connections is closed again instead of being left open for good.
+    await waitFor(() => t.wss.clients.size === 0, 'the target connections to close', 3000);
+    await stillServes(port);
+  });
+});

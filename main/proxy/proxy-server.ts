@@ -547,11 +547,12 @@ export class ProxyServer implements FaultTarget {
       );
     }
     let settled = false;
+    let paired = false;
     socket.once('close', () => {
-      if (!settled) {
-        settled = true;
-        up.terminate();
-      }
+      settled = true;
+      // Also once the target accepted: ws may still refuse the client's handshake (an extension offer it
+      // cannot parse: 400) and never pair it, and that target connection was left open for good.
+      if (!paired) up.terminate();
     });
     up.on('unexpected-response', (_r, pres) => {
       if (settled) return;
@@ -602,7 +603,10 @@ export class ProxyServer implements FaultTarget {
       settled = true;
       this.onTarget(null);
       (req as ReqWithProto).__targetProtocol = up.protocol;
-      this.wss.handleUpgrade(req, socket, head, (down) => this.pair(req, down, up, targetUrl, t0));
+      this.wss.handleUpgrade(req, socket, head, (down) => {
+        paired = true;
+        this.pair(req, down, up, targetUrl, t0);
+      });
     });
   }
 
