@@ -1,6 +1,8 @@
 // Attacks on the proxy from real sockets, each one that broke it once: what broke is said in each test's name
 // and in the commit that fixed it. Raw TLS bytes stand for a hostile local process (no client library's checks).
 import http from 'node:http';
+import http2 from 'node:http2';
+import net from 'node:net';
 import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -122,5 +124,43 @@ describe('a handshake ws refuses after the target accepted', () => {
     // ... and each of those connections is closed again instead of being left open for good.
     await waitFor(() => t.wss.clients.size === 0, 'the target connections to close', 3000);
     await stillServes(port);
+  });
+});
+
+describe('a target that switches protocols on a plain request', () => {
+  it('101 to a GET: the client gets the 502 page (HTTP/1.1 and HTTP/2) instead of waiting for ever; logged', async () => {
+    const target = net.createServer((c) => {
+      c.on('error', () => {});
+      c.once('data', () =>
+        c.end('HTTP/1.1 101 Switching Protocols\r\nUpgrade: foo\r\nConnection: Upgrade\r\n\r\nraw'),
+      );
+    });
+    const { port, log } = await proxyTo(await bed.listen(target));
+    const h1 = await ask(
+      port,
+      'GET /switch HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n',
+      3000,
+    );
+    expect(h1).toMatch(
+      /^HTTP\/1\.1 502 Bad Gateway\r\n[^]*X-WSS-Studio-Error: TARGET_BAD_RESPONSE/,
+    );
+    const session = http2.connect(`https://localhost:${port}`, { ca: bed.pki.caPem });
+    bed.defer(() => void session.destroy());
+    const status = await new Promise<number>((resolve, reject) => {
+      const st = session.request({ ':path': '/switch' });
+      st.once('response', (h) => resolve(Number(h[':status'])));
+      st.once('error', reject);
+      setTimeout(() => reject(new Error('no HTTP/2 answer in 3 s')), 3000);
+      st.end();
+    });
+    expect(status).toBe(502);
+    await waitFor(
+      () =>
+        log
+          .events()
+          .filter((e) => e.type === 'http' && (e as HttpEvent).error === 'TARGET_BAD_RESPONSE')
+          .length === 2,
+      'both requests logged as TARGET_BAD_RESPONSE',
+    );
   });
 });

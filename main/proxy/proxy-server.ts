@@ -412,6 +412,17 @@ export class ProxyServer implements FaultTarget {
           });
         }
       });
+      // A 101 to a request that asked for no upgrade (Upgrade is hop-by-hop, never passed on): Node gives it
+      // only to an 'upgrade' listener and otherwise just closes the socket, without 'response' or 'error', so
+      // the client waited for an answer for ever and nothing was logged.
+      preq.on('upgrade', (pres: http.IncomingMessage, sock: Duplex) => {
+        sock.destroy();
+        fail({
+          code: 'TARGET_BAD_RESPONSE',
+          detail: `the target answered ${method} ${q(path)} with ${pres.statusCode ?? 101} Switching Protocols, which the request did not ask for`,
+          fix: 'answer plain requests with a normal status (WebSocket upgrades reach your server on their own)',
+        });
+      });
       preq.on('error', (err: Error & { code?: string }) => {
         if (
           retry &&
