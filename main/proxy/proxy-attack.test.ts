@@ -11,7 +11,7 @@ import { storeCertSource } from '../echo';
 import { waitFor } from '../echo/testing';
 import type { HttpEvent } from '../echo/types';
 import { useTestbed } from './testing';
-import { ProxyServer } from './proxy-server';
+import { ProxyServer, PROXY_HIGH_WATER } from './proxy-server';
 import { normalizeProxy } from './validation';
 
 const bed = useTestbed();
@@ -163,4 +163,47 @@ describe('a target that switches protocols on a plain request', () => {
       'both requests logged as TARGET_BAD_RESPONSE',
     );
   });
+});
+
+describe('a flood of pings towards a peer that does not read', () => {
+  it('the proxy stops reading the flooder once the high-water mark is queued; memory stays bounded', async () => {
+    // The target accepts, then never reads again (TCP level).
+    const server = http.createServer();
+    const wss = new WebSocketServer({ server, perMessageDeflate: false });
+    wss.on('connection', (ws) => (ws as unknown as { _socket: net.Socket })._socket.pause());
+    const targetPort = await bed.listen(server);
+    // Before the server's close (which waits for this paused socket): cleanups run last-registered first.
+    bed.defer(() => {
+      for (const c of wss.clients) c.terminate();
+    });
+    const { port, proxy } = await proxyTo(targetPort);
+    const ws = new WebSocket(`wss://localhost:${port}/`, {
+      ca: bed.pki.caPem,
+      perMessageDeflate: false,
+    });
+    bed.defer(() => ws.terminate());
+    await new Promise((r) => ws.once('open', r));
+    const sock = (ws as unknown as { _socket: net.Socket })._socket;
+    const payload = Buffer.alloc(125, 1);
+    // Up to 64 MiB of pings, written as fast as the proxy takes them, for at most 2 s.
+    let sent = 0;
+    const end = Date.now() + 2000;
+    while (sent < 64 * 1024 * 1024 && Date.now() < end) {
+      while (sock.writableLength < 1024 * 1024 && sent < 64 * 1024 * 1024) {
+        ws.ping(payload);
+        sent += 131;
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const pair = [
+      ...(
+        proxy as unknown as { pairs: Map<number, { down: WebSocket; up: WebSocket }> }
+      ).pairs.values(),
+    ][0];
+    // What the proxy queued for the target is the mark plus a frame, not what the client sent ...
+    expect(pair?.up.bufferedAmount).toBeLessThan(PROXY_HIGH_WATER + 64 * 1024);
+    // ... because it stopped reading the client, whose own queue is backed up now.
+    expect(pair?.down.isPaused).toBe(true);
+    expect(sock.writableLength).toBeGreaterThan(0);
+  }, 20_000);
 });

@@ -733,22 +733,24 @@ export class ProxyServer implements FaultTarget {
       if (p.toClient.passThrough) send('out', data, isBinary);
       else p.toClient.push({ kind: 'message', data, binary: isBinary });
     });
-    down.on('ping', (d: Buffer) => {
-      log.addFrame(id, conn, 'in', 'ping', d);
-      if (up.readyState === WebSocket.OPEN) up.ping(d);
-    });
-    up.on('ping', (d: Buffer) => {
-      log.addFrame(id, conn, 'out', 'ping', d);
-      if (down.readyState === WebSocket.OPEN) down.ping(d);
-    });
-    down.on('pong', (d: Buffer) => {
-      log.addFrame(id, conn, 'in', 'pong', d);
-      if (up.readyState === WebSocket.OPEN) up.pong(d);
-    });
-    up.on('pong', (d: Buffer) => {
-      log.addFrame(id, conn, 'out', 'pong', d);
-      if (down.readyState === WebSocket.OPEN) down.pong(d);
-    });
+    // Pings and pongs are held to the same mark: a peer flooding pings towards one that does not read made
+    // the proxy queue them without bound (about 1 GB in 8 s from one connection).
+    const control = (dir: 'in' | 'out', kind: 'ping' | 'pong', d: Buffer) => {
+      log.addFrame(id, conn, dir, kind, d);
+      const to = dir === 'in' ? up : down;
+      if (to.readyState !== WebSocket.OPEN) return;
+      if (to.bufferedAmount + d.length <= PROXY_HIGH_WATER) return to[kind](d);
+      stall[dir].buf = true;
+      apply(dir);
+      to[kind](d, undefined, () => {
+        stall[dir].buf = false;
+        apply(dir);
+      });
+    };
+    down.on('ping', (d: Buffer) => control('in', 'ping', d));
+    up.on('ping', (d: Buffer) => control('out', 'ping', d));
+    down.on('pong', (d: Buffer) => control('in', 'pong', d));
+    up.on('pong', (d: Buffer) => control('out', 'pong', d));
     const onError = (leg: 'client' | 'target') => (err: Error & { code?: string }) => {
       log.add({
         type: 'error',
