@@ -207,3 +207,26 @@ describe('a flood of pings towards a peer that does not read', () => {
     expect(sock.writableLength).toBeGreaterThan(0);
   }, 20_000);
 });
+
+describe('HTTP/2 cookie crumbs', () => {
+  it('a browser-style request with one cookie field per cookie reaches an HTTP/1.1 target as one Cookie line', async () => {
+    let head = '';
+    const target = net.createServer((c) => {
+      c.on('error', () => {});
+      c.on('data', (d: Buffer) => {
+        head += d.toString('latin1');
+        if (head.includes('\r\n\r\n')) c.write('HTTP/1.1 204 No Content\r\n\r\n');
+      });
+    });
+    const { port } = await proxyTo(await bed.listen(target));
+    const session = http2.connect(`https://localhost:${port}`, { ca: bed.pki.caPem });
+    bed.defer(() => void session.destroy());
+    // Node's client sends an array as separate fields, as Chromium's and Firefox's HPACK encoders do.
+    const st = session.request({ ':path': '/', cookie: ['sid=abc', 'theme=dark', 'lang=en'] });
+    const status = await new Promise((r) => st.once('response', (h) => r(h[':status'])));
+    st.resume();
+    expect(status).toBe(204);
+    const cookies = head.split('\r\n').filter((l) => /^cookie:/i.test(l));
+    expect(cookies).toEqual(['cookie: sid=abc; theme=dark; lang=en']);
+  });
+});
