@@ -230,3 +230,29 @@ describe('HTTP/2 cookie crumbs', () => {
     expect(cookies).toEqual(['cookie: sid=abc; theme=dark; lang=en']);
   });
 });
+
+describe('the headers of a WebSocket upgrade', () => {
+  it('reach the target as sent: two Cookie lines joined with "; ", headers named like Object properties kept', async () => {
+    const server = http.createServer();
+    let raw: string[] = [];
+    server.on('upgrade', (req: http.IncomingMessage, sock: net.Socket) => {
+      raw = req.rawHeaders;
+      sock.destroy();
+    });
+    const { port } = await proxyTo(await bed.listen(server));
+    await ask(
+      port,
+      upgrade(
+        '/',
+        'Cookie: a=1\r\nCookie: b=2\r\nConstructor: c\r\n__proto__: p\r\nX-Two: 1\r\nX-Two: 2\r\n',
+      ),
+    );
+    await waitFor(() => raw.length > 0, 'the upgrade at the target');
+    const got = new Map<string, string>();
+    for (let i = 0; i < raw.length; i += 2) got.set(raw[i]!.toLowerCase(), raw[i + 1]!);
+    expect(got.get('cookie')).toBe('a=1; b=2');
+    expect(got.get('constructor')).toBe('c');
+    expect(got.get('__proto__')).toBe('p');
+    expect(got.get('x-two')).toBe('1, 2');
+  });
+});

@@ -306,12 +306,16 @@ export class ProxyServer implements FaultTarget {
   /** Request headers for a WebSocket upgrade to the target: forwardRequestLines() without ws's own. */
   private upgradeHeaders(req: http.IncomingMessage): Record<string, string> {
     const lines = forwardRequestLines(req.rawHeaders, this.forwarding(req));
-    const out: Record<string, string> = {};
+    // No prototype: a client's "Constructor" header was sent as "function Object() { [native code] }, ..."
+    // and its "__proto__" header was dropped. Repeated Cookie lines join with "; " (a "," joins two cookies
+    // into one value), every other repeat with ", ".
+    const out: Record<string, string> = Object.create(null) as Record<string, string>;
     for (let i = 0; i < lines.length; i += 2) {
       const k = lines[i]!.toLowerCase();
       if (WS_OWN.has(k)) continue;
       const prev = out[k];
-      out[k] = prev === undefined ? lines[i + 1]! : `${prev}, ${lines[i + 1]!}`;
+      const v = lines[i + 1]!;
+      out[k] = prev === undefined ? v : `${prev}${k === 'cookie' ? '; ' : ', '}${v}`;
     }
     return out;
   }
