@@ -256,3 +256,22 @@ describe('the headers of a WebSocket upgrade', () => {
     expect(got.get('x-two')).toBe('1, 2');
   });
 });
+
+describe('a target answering status 000', () => {
+  it('is the 502 page over HTTP/2 as over HTTP/1.1, not a 200', async () => {
+    const target = net.createServer((c) => {
+      c.on('error', () => {});
+      c.on('data', () => c.write('HTTP/1.1 000 Nothing\r\nContent-Length: 2\r\n\r\nok'));
+    });
+    const { port } = await proxyTo(await bed.listen(target));
+    const h1 = await ask(port, 'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+    expect(h1).toMatch(/^HTTP\/1\.1 502 [^]*X-WSS-Studio-Error: TARGET_BAD_RESPONSE/);
+    const session = http2.connect(`https://localhost:${port}`, { ca: bed.pki.caPem });
+    bed.defer(() => void session.destroy());
+    const st = session.request({ ':path': '/' });
+    const h = await new Promise<http2.IncomingHttpHeaders>((r) => st.once('response', r));
+    st.resume();
+    expect(h[':status']).toBe(502);
+    expect(h['x-wss-studio-error']).toBe('TARGET_BAD_RESPONSE');
+  });
+});

@@ -459,6 +459,9 @@ export class ProxyServer implements FaultTarget {
   ): void {
     this.onTarget(null);
     const status = pres.statusCode ?? 502;
+    // HTTP/1.1's writeHead() refuses a status under 100, HTTP/2's takes 0 as "none" and sends 200: a target's
+    // "HTTP/1.1 000" reached HTTP/2 clients as a success. Refused for both (the caller's 502 page).
+    if (status < 100) throw new RangeError(`invalid status code ${status}`);
     const location = (v: string) => this.rewriteLocation(v);
     const lines = relayResponseLines(pres.rawHeaders, location);
     if (res instanceof http.ServerResponse) {
