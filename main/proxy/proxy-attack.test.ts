@@ -29,7 +29,7 @@ async function echoTarget() {
   return { port: await bed.listen(server), upgrades: () => upgrades, wss };
 }
 
-async function proxyTo(targetPort: number) {
+async function proxyTo(targetPort: number, opts: { headTimeoutMs?: number } = {}) {
   const log = new FrameLog({ flushMs: 5 });
   const def = normalizeProxy({
     id: 'atk',
@@ -40,6 +40,7 @@ async function proxyTo(targetPort: number) {
     definition: def,
     log,
     tls: storeCertSource(bed.pki.store)(bed.pki.leafId),
+    ...opts,
   });
   const port = await proxy.start(0);
   bed.defer(() => proxy.stop());
@@ -273,5 +274,66 @@ describe('a target answering status 000', () => {
     st.resume();
     expect(h[':status']).toBe(502);
     expect(h['x-wss-studio-error']).toBe('TARGET_BAD_RESPONSE');
+  });
+});
+
+describe('slowloris on the HTTP/1.1 side of the https:// front', () => {
+  /** A TLS connection (HTTP/1.1) and the ms until the proxy closed it (or null if it did not in `ms`). */
+  async function closedAfter(port: number, act: (s: tls.TLSSocket) => void, ms: number) {
+    const s = tls.connect({
+      host: 'localhost',
+      port,
+      ca: bed.pki.caPem,
+      ALPNProtocols: ['http/1.1'],
+    });
+    bed.defer(() => void s.destroy());
+    s.on('error', () => {});
+    s.resume();
+    await new Promise((r) => s.once('secureConnect', r));
+    const t0 = Date.now();
+    act(s);
+    return new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => resolve(null), ms);
+      s.once('close', () => {
+        clearTimeout(timer);
+        resolve(Date.now() - t0);
+      });
+    });
+  }
+
+  it('a connection that sends nothing, or its head a line at a time, is closed at the deadline', async () => {
+    const t = await echoTarget();
+    const { port } = await proxyTo(t.port, { headTimeoutMs: 400 });
+    const idle = await closedAfter(port, () => {}, 3000);
+    const trickle = await closedAfter(
+      port,
+      (s) => {
+        s.write('GET / HTTP/1.1\r\nHost: localhost\r\n');
+        const i = setInterval(() => s.writable && s.write('X-Slow: 1\r\n'), 100);
+        s.once('close', () => clearInterval(i));
+      },
+      3000,
+    );
+    expect(idle).not.toBeNull();
+    expect(trickle).not.toBeNull();
+    expect(idle!).toBeLessThan(1500);
+    expect(trickle!).toBeLessThan(1500);
+  });
+
+  it('a request answered after the deadline, and a WebSocket open past it, are not cut', async () => {
+    const slow = http.createServer((_q, res) => setTimeout(() => res.end('late'), 800));
+    new WebSocketServer({ server: slow }).on('connection', (ws) =>
+      ws.on('message', (d, b) => ws.send(d, { binary: b })),
+    );
+    const { port } = await proxyTo(await bed.listen(slow), { headTimeoutMs: 300 });
+    const out = await ask(port, 'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+    expect(out).toMatch(/^HTTP\/1\.1 200 OK[^]*late$/);
+    const ws = new WebSocket(`wss://localhost:${port}/`, { ca: bed.pki.caPem });
+    bed.defer(() => ws.terminate());
+    await new Promise((r) => ws.once('open', r));
+    await new Promise((r) => setTimeout(r, 700));
+    const got = new Promise<string>((r) => ws.once('message', (d) => r(String(d))));
+    ws.send('after the deadline');
+    expect(await got).toBe('after the deadline');
   });
 });

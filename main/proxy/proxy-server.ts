@@ -40,6 +40,18 @@ import { parsePublic, parseTarget, type PublicSide, type TargetSide } from './va
 /** Bytes queued to one leg before the other leg's socket is paused. */
 export const PROXY_HIGH_WATER = 4 * 1024 * 1024;
 export const PROXY_MAX_PAYLOAD = 256 * 1024 * 1024;
+/** How long an HTTP/1.1 connection to the https:// front has for its first request head (Node's headersTimeout). */
+export const PROXY_HEAD_TIMEOUT_MS = 60_000;
+const HEAD_TIMER = Symbol('head timer');
+type HeadTimed = Duplex & { [HEAD_TIMER]?: NodeJS.Timeout | undefined };
+
+/** The request head arrived on an HTTP/1.1 socket of the https:// front: its deadline is off. */
+function headArrived(sock: Duplex): void {
+  const timer = (sock as HeadTimed)[HEAD_TIMER];
+  if (timer === undefined) return;
+  clearTimeout(timer);
+  (sock as HeadTimed)[HEAD_TIMER] = undefined;
+}
 
 const WS_OWN = new Set([
   'sec-websocket-key',
@@ -64,6 +76,8 @@ export interface ProxyServerOptions {
   onChange?: () => void;
   /** What the last request to the target showed: up, or the problem (the card's live health). */
   onTarget?: (problem: TargetProblem | null) => void;
+  /** Tests: PROXY_HEAD_TIMEOUT_MS. */
+  headTimeoutMs?: number;
 }
 
 interface Pair {
@@ -89,6 +103,7 @@ export class ProxyServer implements FaultTarget {
   private readonly targetCa: string | undefined;
   private readonly onChange: () => void;
   private readonly onTarget: (problem: TargetProblem | null) => void;
+  private readonly headTimeoutMs: number;
   private readonly pub: PublicSide;
   private readonly target: TargetSide;
   private readonly agent: http.Agent;
@@ -106,6 +121,7 @@ export class ProxyServer implements FaultTarget {
     this.targetCa = opts.targetCa;
     this.onChange = opts.onChange ?? (() => {});
     this.onTarget = opts.onTarget ?? (() => {});
+    this.headTimeoutMs = opts.headTimeoutMs ?? PROXY_HEAD_TIMEOUT_MS;
     this.pub = parsePublic(opts.definition.publicUrl);
     this.target = parseTarget(opts.definition.target);
     this.faults = opts.faults ?? new FaultController(opts.definition.id, opts.log);
@@ -182,7 +198,18 @@ export class ProxyServer implements FaultTarget {
     });
     const established = new WeakSet<object>();
     if (m) {
-      server.on('secureConnection', (sock: tls.TLSSocket) => established.add(sock));
+      // Node's http.Server closes a connection that sent no complete request head within headersTimeout and
+      // a kept-alive one idle for keepAliveTimeout; the HTTP/1.1 side of an HTTP/2 server does neither. A
+      // socket that did the TLS handshake and then sent nothing, or a header line now and then, was held for
+      // good (slowloris: still open after 380 s). The same limits for the first head and between requests.
+      (server as unknown as { keepAliveTimeout: number }).keepAliveTimeout = 5_000;
+      server.on('secureConnection', (sock: tls.TLSSocket) => {
+        established.add(sock);
+        if (sock.alpnProtocol === 'h2') return;
+        const timer = setTimeout(() => sock.destroy(), this.headTimeoutMs);
+        (sock as HeadTimed)[HEAD_TIMER] = timer;
+        sock.once('close', () => clearTimeout(timer));
+      });
       // A browser that does not trust the CA (or a plain http:// client) shows up in the log, in words.
       server.on('tlsClientError', (err: Error & { code?: string }, sock: tls.TLSSocket) => {
         const e = tlsErrorEvent(err);
@@ -371,10 +398,11 @@ export class ProxyServer implements FaultTarget {
     // A request without a body may be sent again: a kept-alive socket the target closed meanwhile (a dev
     // server restarting) fails the first try with ECONNRESET (Node's documented reusedSocket case).
     // (HTTP/2 frames a body without either header: there the HEADERS frame says whether one follows.)
-    const bodyless =
-      req instanceof http.IncomingMessage
-        ? !framesBody(req.rawHeaders)
-        : req.stream.endAfterHeaders;
+    let bodyless: boolean;
+    if (req instanceof http.IncomingMessage) {
+      headArrived(req.socket);
+      bodyless = !framesBody(req.rawHeaders);
+    } else bodyless = req.stream.endAfterHeaders;
     /** The 502 page naming the target and the fix (or a cut connection once the answer has begun). */
     const fail = (p: Pick<TargetProblem, 'code' | 'detail' | 'fix'>) => {
       if (res.headersSent) {
@@ -501,6 +529,7 @@ export class ProxyServer implements FaultTarget {
     const t0 = performance.now();
     const method = req.method ?? 'GET';
     const path = req.url ?? '/';
+    headArrived(socket);
     socket.on('error', () => socket.destroy());
     const answer = (status: number, text: string, body: string, error: string) => {
       this.logHttp(method, path, status, t0, { error });
