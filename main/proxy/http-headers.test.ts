@@ -79,6 +79,30 @@ describe('forwardRequestLines', () => {
     ]);
   });
 
+  it('HTTP/2: cookie crumbs become one Cookie line joined with "; " (RFC 9113 8.2.3); HTTP/1.1 lines stay', () => {
+    const h2 = forwardRequestLines(
+      [
+        ':method', 'GET',
+        ':path', '/',
+        ':authority', 'app.test',
+        'cookie', 'a=1',
+        'accept', '*/*',
+        'cookie', 'b=2',
+        'cookie', 'c=3',
+      ], // prettier-ignore
+      keep,
+    );
+    expect(pairs(h2).filter(([k]) => k?.toLowerCase() === 'cookie')).toEqual([
+      ['cookie', 'a=1; b=2; c=3'],
+    ]);
+    expect(pairs(h2)[2]).toEqual(['accept', '*/*']);
+    const h1 = forwardRequestLines(['Host', 'app.test', 'Cookie', 'a=1', 'Cookie', 'b=2'], keep);
+    expect(pairs(h1).filter(([k]) => k === 'Cookie')).toEqual([
+      ['Cookie', 'a=1'],
+      ['Cookie', 'b=2'],
+    ]);
+  });
+
   it('a request without Host or :authority names the public side', () => {
     expect(pairs(forwardRequestLines([], keep))[0]).toEqual(['Host', 'app.test:8443']);
   });

@@ -53,6 +53,9 @@ export function forwardRequestLines(raw: string[], f: Forwarding): string[] {
   let host: string | undefined;
   let authority: string | undefined;
   let prior: string | undefined;
+  let cookie: string | undefined;
+  let crumbs = false;
+  let h2 = false;
   for (let i = 0; i < n; i += 2) {
     const k = raw[i]!.toLowerCase();
     names[i >> 1] = k;
@@ -61,7 +64,16 @@ export function forwardRequestLines(raw: string[], f: Forwarding): string[] {
     else if (k === 'host') host ??= v;
     else if (k === ':authority') authority ??= v;
     else if (k === 'x-forwarded-for') prior = prior === undefined ? v : `${prior}, ${v}`;
+    else if (k === 'cookie') {
+      crumbs = cookie !== undefined;
+      cookie = crumbs ? `${cookie}; ${v}` : v;
+    } else if (k.charCodeAt(0) === 58) h2 = true;
   }
+  // HTTP/2 clients (Chromium's and Firefox's HPACK encoders) split Cookie into one field per cookie; an
+  // HTTP/1.1 request carries them as one line joined with "; " (RFC 9113 8.2.3). Passed on as separate
+  // lines, servers that keep the first line or join repeats with "," (Python's http.server, werkzeug) lost
+  // or mangled every cookie but one.
+  const joinCookies = h2 && crumbs;
   const publicHost = host ?? authority ?? f.fallbackHost;
   const out = ['Host', f.hostFor(publicHost)];
   for (let i = 0; i < n; i += 2) {
@@ -76,6 +88,11 @@ export function forwardRequestLines(raw: string[], f: Forwarding): string[] {
       (listed !== undefined && listed.includes(k))
     )
       continue;
+    if (joinCookies && k === 'cookie') {
+      if (cookie !== undefined) out.push(raw[i]!, cookie);
+      cookie = undefined;
+      continue;
+    }
     out.push(raw[i]!, raw[i + 1]!);
   }
   out.push(

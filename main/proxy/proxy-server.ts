@@ -40,6 +40,18 @@ import { parsePublic, parseTarget, type PublicSide, type TargetSide } from './va
 /** Bytes queued to one leg before the other leg's socket is paused. */
 export const PROXY_HIGH_WATER = 4 * 1024 * 1024;
 export const PROXY_MAX_PAYLOAD = 256 * 1024 * 1024;
+/** How long an HTTP/1.1 connection to the https:// front has for its first request head (Node's headersTimeout). */
+export const PROXY_HEAD_TIMEOUT_MS = 60_000;
+const HEAD_TIMER = Symbol('head timer');
+type HeadTimed = Duplex & { [HEAD_TIMER]?: NodeJS.Timeout | undefined };
+
+/** The request head arrived on an HTTP/1.1 socket of the https:// front: its deadline is off. */
+function headArrived(sock: Duplex): void {
+  const timer = (sock as HeadTimed)[HEAD_TIMER];
+  if (timer === undefined) return;
+  clearTimeout(timer);
+  (sock as HeadTimed)[HEAD_TIMER] = undefined;
+}
 
 const WS_OWN = new Set([
   'sec-websocket-key',
@@ -64,6 +76,8 @@ export interface ProxyServerOptions {
   onChange?: () => void;
   /** What the last request to the target showed: up, or the problem (the card's live health). */
   onTarget?: (problem: TargetProblem | null) => void;
+  /** Tests: PROXY_HEAD_TIMEOUT_MS. */
+  headTimeoutMs?: number;
 }
 
 interface Pair {
@@ -89,6 +103,7 @@ export class ProxyServer implements FaultTarget {
   private readonly targetCa: string | undefined;
   private readonly onChange: () => void;
   private readonly onTarget: (problem: TargetProblem | null) => void;
+  private readonly headTimeoutMs: number;
   private readonly pub: PublicSide;
   private readonly target: TargetSide;
   private readonly agent: http.Agent;
@@ -106,6 +121,7 @@ export class ProxyServer implements FaultTarget {
     this.targetCa = opts.targetCa;
     this.onChange = opts.onChange ?? (() => {});
     this.onTarget = opts.onTarget ?? (() => {});
+    this.headTimeoutMs = opts.headTimeoutMs ?? PROXY_HEAD_TIMEOUT_MS;
     this.pub = parsePublic(opts.definition.publicUrl);
     this.target = parseTarget(opts.definition.target);
     this.faults = opts.faults ?? new FaultController(opts.definition.id, opts.log);
@@ -182,7 +198,18 @@ export class ProxyServer implements FaultTarget {
     });
     const established = new WeakSet<object>();
     if (m) {
-      server.on('secureConnection', (sock: tls.TLSSocket) => established.add(sock));
+      // Node's http.Server closes a connection that sent no complete request head within headersTimeout and
+      // a kept-alive one idle for keepAliveTimeout; the HTTP/1.1 side of an HTTP/2 server does neither. A
+      // socket that did the TLS handshake and then sent nothing, or a header line now and then, was held for
+      // good (slowloris: still open after 380 s). The same limits for the first head and between requests.
+      (server as unknown as { keepAliveTimeout: number }).keepAliveTimeout = 5_000;
+      server.on('secureConnection', (sock: tls.TLSSocket) => {
+        established.add(sock);
+        if (sock.alpnProtocol === 'h2') return;
+        const timer = setTimeout(() => sock.destroy(), this.headTimeoutMs);
+        (sock as HeadTimed)[HEAD_TIMER] = timer;
+        sock.once('close', () => clearTimeout(timer));
+      });
       // A browser that does not trust the CA (or a plain http:// client) shows up in the log, in words.
       server.on('tlsClientError', (err: Error & { code?: string }, sock: tls.TLSSocket) => {
         const e = tlsErrorEvent(err);
@@ -306,12 +333,16 @@ export class ProxyServer implements FaultTarget {
   /** Request headers for a WebSocket upgrade to the target: forwardRequestLines() without ws's own. */
   private upgradeHeaders(req: http.IncomingMessage): Record<string, string> {
     const lines = forwardRequestLines(req.rawHeaders, this.forwarding(req));
-    const out: Record<string, string> = {};
+    // No prototype: a client's "Constructor" header was sent as "function Object() { [native code] }, ..."
+    // and its "__proto__" header was dropped. Repeated Cookie lines join with "; " (a "," joins two cookies
+    // into one value), every other repeat with ", ".
+    const out: Record<string, string> = Object.create(null) as Record<string, string>;
     for (let i = 0; i < lines.length; i += 2) {
       const k = lines[i]!.toLowerCase();
       if (WS_OWN.has(k)) continue;
       const prev = out[k];
-      out[k] = prev === undefined ? lines[i + 1]! : `${prev}, ${lines[i + 1]!}`;
+      const v = lines[i + 1]!;
+      out[k] = prev === undefined ? v : `${prev}${k === 'cookie' ? '; ' : ', '}${v}`;
     }
     return out;
   }
@@ -367,10 +398,11 @@ export class ProxyServer implements FaultTarget {
     // A request without a body may be sent again: a kept-alive socket the target closed meanwhile (a dev
     // server restarting) fails the first try with ECONNRESET (Node's documented reusedSocket case).
     // (HTTP/2 frames a body without either header: there the HEADERS frame says whether one follows.)
-    const bodyless =
-      req instanceof http.IncomingMessage
-        ? !framesBody(req.rawHeaders)
-        : req.stream.endAfterHeaders;
+    let bodyless: boolean;
+    if (req instanceof http.IncomingMessage) {
+      headArrived(req.socket);
+      bodyless = !framesBody(req.rawHeaders);
+    } else bodyless = req.stream.endAfterHeaders;
     /** The 502 page naming the target and the fix (or a cut connection once the answer has begun). */
     const fail = (p: Pick<TargetProblem, 'code' | 'detail' | 'fix'>) => {
       if (res.headersSent) {
@@ -412,6 +444,17 @@ export class ProxyServer implements FaultTarget {
           });
         }
       });
+      // A 101 to a request that asked for no upgrade (Upgrade is hop-by-hop, never passed on): Node gives it
+      // only to an 'upgrade' listener and otherwise just closes the socket, without 'response' or 'error', so
+      // the client waited for an answer for ever and nothing was logged.
+      preq.on('upgrade', (pres: http.IncomingMessage, sock: Duplex) => {
+        sock.destroy();
+        fail({
+          code: 'TARGET_BAD_RESPONSE',
+          detail: `the target answered ${method} ${q(path)} with ${pres.statusCode ?? 101} Switching Protocols, which the request did not ask for`,
+          fix: 'answer plain requests with a normal status (WebSocket upgrades reach your server on their own)',
+        });
+      });
       preq.on('error', (err: Error & { code?: string }) => {
         if (
           retry &&
@@ -444,6 +487,9 @@ export class ProxyServer implements FaultTarget {
   ): void {
     this.onTarget(null);
     const status = pres.statusCode ?? 502;
+    // HTTP/1.1's writeHead() refuses a status under 100, HTTP/2's takes 0 as "none" and sends 200: a target's
+    // "HTTP/1.1 000" reached HTTP/2 clients as a success. Refused for both (the caller's 502 page).
+    if (status < 100) throw new RangeError(`invalid status code ${status}`);
     const location = (v: string) => this.rewriteLocation(v);
     const lines = relayResponseLines(pres.rawHeaders, location);
     if (res instanceof http.ServerResponse) {
@@ -483,6 +529,7 @@ export class ProxyServer implements FaultTarget {
     const t0 = performance.now();
     const method = req.method ?? 'GET';
     const path = req.url ?? '/';
+    headArrived(socket);
     socket.on('error', () => socket.destroy());
     const answer = (status: number, text: string, body: string, error: string) => {
       this.logHttp(method, path, status, t0, { error });
@@ -524,21 +571,35 @@ export class ProxyServer implements FaultTarget {
     );
     const t = this.target;
     const targetUrl = `${t.scheme === 'https' ? 'wss' : 'ws'}://${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}${t.basePath}${path}`;
-    const up = new WebSocket(targetUrl, offered, {
-      headers: this.upgradeHeaders(req),
-      perMessageDeflate: deflate,
-      autoPong: false,
-      maxPayload: PROXY_MAX_PAYLOAD,
-      handshakeTimeout: 10_000,
-      followRedirects: false,
-      ...(t.scheme === 'https' ? this.targetTls() : {}),
-    });
+    let up: WebSocket;
+    try {
+      up = new WebSocket(targetUrl, offered, {
+        headers: this.upgradeHeaders(req),
+        perMessageDeflate: deflate,
+        autoPong: false,
+        maxPayload: PROXY_MAX_PAYLOAD,
+        handshakeTimeout: 10_000,
+        followRedirects: false,
+        ...(t.scheme === 'https' ? this.targetTls() : {}),
+      });
+    } catch (err) {
+      // ws throws at once for what it will not offer the target: a duplicated or invalid subprotocol, a request
+      // target that makes no ws:// URL (absolute-form, "*", a fragment). Thrown out of the 'upgrade' event, one
+      // such request ended the whole process (the CLI, the app's engine) and every connection in it.
+      return answer(
+        400,
+        'Bad Request',
+        `invalid WebSocket handshake: ${(err as Error).message}\n`,
+        'BAD_UPGRADE',
+      );
+    }
     let settled = false;
+    let paired = false;
     socket.once('close', () => {
-      if (!settled) {
-        settled = true;
-        up.terminate();
-      }
+      settled = true;
+      // Also once the target accepted: ws may still refuse the client's handshake (an extension offer it
+      // cannot parse: 400) and never pair it, and that target connection was left open for good.
+      if (!paired) up.terminate();
     });
     up.on('unexpected-response', (_r, pres) => {
       if (settled) return;
@@ -589,7 +650,10 @@ export class ProxyServer implements FaultTarget {
       settled = true;
       this.onTarget(null);
       (req as ReqWithProto).__targetProtocol = up.protocol;
-      this.wss.handleUpgrade(req, socket, head, (down) => this.pair(req, down, up, targetUrl, t0));
+      this.wss.handleUpgrade(req, socket, head, (down) => {
+        paired = true;
+        this.pair(req, down, up, targetUrl, t0);
+      });
     });
   }
 
@@ -708,22 +772,24 @@ export class ProxyServer implements FaultTarget {
       if (p.toClient.passThrough) send('out', data, isBinary);
       else p.toClient.push({ kind: 'message', data, binary: isBinary });
     });
-    down.on('ping', (d: Buffer) => {
-      log.addFrame(id, conn, 'in', 'ping', d);
-      if (up.readyState === WebSocket.OPEN) up.ping(d);
-    });
-    up.on('ping', (d: Buffer) => {
-      log.addFrame(id, conn, 'out', 'ping', d);
-      if (down.readyState === WebSocket.OPEN) down.ping(d);
-    });
-    down.on('pong', (d: Buffer) => {
-      log.addFrame(id, conn, 'in', 'pong', d);
-      if (up.readyState === WebSocket.OPEN) up.pong(d);
-    });
-    up.on('pong', (d: Buffer) => {
-      log.addFrame(id, conn, 'out', 'pong', d);
-      if (down.readyState === WebSocket.OPEN) down.pong(d);
-    });
+    // Pings and pongs are held to the same mark: a peer flooding pings towards one that does not read made
+    // the proxy queue them without bound (about 1 GB in 8 s from one connection).
+    const control = (dir: 'in' | 'out', kind: 'ping' | 'pong', d: Buffer) => {
+      log.addFrame(id, conn, dir, kind, d);
+      const to = dir === 'in' ? up : down;
+      if (to.readyState !== WebSocket.OPEN) return;
+      if (to.bufferedAmount + d.length <= PROXY_HIGH_WATER) return to[kind](d);
+      stall[dir].buf = true;
+      apply(dir);
+      to[kind](d, undefined, () => {
+        stall[dir].buf = false;
+        apply(dir);
+      });
+    };
+    down.on('ping', (d: Buffer) => control('in', 'ping', d));
+    up.on('ping', (d: Buffer) => control('out', 'ping', d));
+    down.on('pong', (d: Buffer) => control('in', 'pong', d));
+    up.on('pong', (d: Buffer) => control('out', 'pong', d));
     const onError = (leg: 'client' | 'target') => (err: Error & { code?: string }) => {
       log.add({
         type: 'error',
