@@ -87,8 +87,25 @@ function show(text: string, max = 60): string {
   return JSON.stringify(text.length > max ? text.slice(0, max) + '…' : text);
 }
 
-/** One human line per event: time, server#connection, what happened. */
+/**
+ * What a terminal could act on rather than show: C0 and C1 controls (C1's U+009B is CSI on terminals that
+ * take 8-bit controls), DEL, line and paragraph separators, and bidi overrides that reorder what follows.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const escapeUnsafe = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
+/**
+ * One human line per event: time, server#connection, what happened. Peers choose much of it (a path, a
+ * subprotocol, a preview, a close reason): whatever a terminal would act on is printed escaped (\u009b).
+ */
 export function formatEvent(e: LogEvent): string {
+  const line = formatRaw(e);
+  UNSAFE.lastIndex = 0;
+  return UNSAFE.test(line) ? line.replace(UNSAFE, escapeUnsafe) : line;
+}
+
+function formatRaw(e: LogEvent): string {
   const who = 'conn' in e && e.conn !== undefined ? `${e.serverId}#${e.conn}` : e.serverId;
   const head = `${clock(e.time)} ${who}`;
   switch (e.type) {

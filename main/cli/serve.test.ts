@@ -106,4 +106,51 @@ describe('formatEvent', () => {
     const short = { ...e, length: 3, ...preview(Buffer.from([0xde, 0xad, 0xbe]), 'base64') };
     expect(formatEvent(short as LogEvent)).toMatch(/ <- binary 3 B 0xdeadbe$/);
   });
+
+  it('prints what a peer sent that a terminal would act on escaped, whatever the field', () => {
+    // CSI as one C1 character (clear screen), an OSC title sequence, a bidi override, a line separator.
+    const hostile = '/x\u009b2J\u001b]0;pwned\u0007\u202egnp.exe\u2028y\u007f';
+    const http = {
+      type: 'http',
+      serverId: 'proxy',
+      method: 'GET',
+      path: hostile,
+      status: 404,
+      durationMs: 1,
+      seq: 1,
+      time: 0,
+    };
+    const frame = { ...text(1), ...preview(Buffer.from(hostile), 'utf8'), seq: 2, time: 0 };
+    const closed = {
+      type: 'close',
+      serverId: 'ws',
+      conn: 1,
+      code: 4000,
+      reason: hostile,
+      by: 'client',
+      clean: true,
+      seq: 3,
+      time: 0,
+    };
+    for (const e of [http, frame, closed]) {
+      const line = formatEvent(e as LogEvent);
+      const unsafe = [...line].filter((c) => {
+        const n = c.codePointAt(0) as number;
+        return (
+          n < 0x20 ||
+          (n >= 0x7f && n <= 0x9f) ||
+          n === 0x2028 ||
+          n === 0x2029 ||
+          (n >= 0x202a && n <= 0x202e) ||
+          (n >= 0x2066 && n <= 0x2069)
+        );
+      });
+      expect(unsafe).toEqual([]);
+      expect(line).toContain('\\u009b2J');
+      expect(line).toContain('\\u202egnp.exe');
+    }
+    expect(formatEvent(http as LogEvent)).toContain(
+      'GET /x\\u009b2J\\u001b]0;pwned\\u0007\\u202egnp.exe\\u2028y\\u007f 404',
+    );
+  });
 });
