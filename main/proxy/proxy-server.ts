@@ -42,6 +42,14 @@ export const PROXY_HIGH_WATER = 4 * 1024 * 1024;
 export const PROXY_MAX_PAYLOAD = 256 * 1024 * 1024;
 /** How long an HTTP/1.1 connection to the https:// front has for its first request head (Node's headersTimeout). */
 export const PROXY_HEAD_TIMEOUT_MS = 60_000;
+/**
+ * How long an HTTP/2 session of the https:// front may go without an open stream before it is closed (GOAWAY).
+ * nginx's http2_idle_timeout was 3 min; browsers keep an idle h2 connection for about 5. A session with a
+ * stream open (a slow download, an SSE response) is never cut by it.
+ */
+export const PROXY_H2_IDLE_MS = 180_000;
+/** How long a TLS connection that negotiated h2 has for the connection preface (its SETTINGS frame). */
+export const PROXY_H2_PREFACE_MS = 10_000;
 const HEAD_TIMER = Symbol('head timer');
 type HeadTimed = Duplex & { [HEAD_TIMER]?: NodeJS.Timeout | undefined };
 
@@ -78,6 +86,10 @@ export interface ProxyServerOptions {
   onTarget?: (problem: TargetProblem | null) => void;
   /** Tests: PROXY_HEAD_TIMEOUT_MS. */
   headTimeoutMs?: number;
+  /** Tests: PROXY_H2_IDLE_MS. */
+  h2IdleMs?: number;
+  /** Tests: PROXY_H2_PREFACE_MS. */
+  h2PrefaceMs?: number;
 }
 
 interface Pair {
@@ -104,6 +116,8 @@ export class ProxyServer implements FaultTarget {
   private readonly onChange: () => void;
   private readonly onTarget: (problem: TargetProblem | null) => void;
   private readonly headTimeoutMs: number;
+  private readonly h2IdleMs: number;
+  private readonly h2PrefaceMs: number;
   private readonly pub: PublicSide;
   private readonly target: TargetSide;
   private readonly agent: http.Agent;
@@ -122,6 +136,8 @@ export class ProxyServer implements FaultTarget {
     this.onChange = opts.onChange ?? (() => {});
     this.onTarget = opts.onTarget ?? (() => {});
     this.headTimeoutMs = opts.headTimeoutMs ?? PROXY_HEAD_TIMEOUT_MS;
+    this.h2IdleMs = opts.h2IdleMs ?? PROXY_H2_IDLE_MS;
+    this.h2PrefaceMs = opts.h2PrefaceMs ?? PROXY_H2_PREFACE_MS;
     this.pub = parsePublic(opts.definition.publicUrl);
     this.target = parseTarget(opts.definition.target);
     this.faults = opts.faults ?? new FaultController(opts.definition.id, opts.log);
@@ -210,6 +226,9 @@ export class ProxyServer implements FaultTarget {
         (sock as HeadTimed)[HEAD_TIMER] = timer;
         sock.once('close', () => clearTimeout(timer));
       });
+      // Node's HTTP/2 server has no timeout of its own: a session that never sent the preface, or one left
+      // idle, was held for good (a local process could pile up sockets and session memory without bound).
+      (server as http2.Http2SecureServer).on('session', (session) => this.watchSession(session));
       // A browser that does not trust the CA (or a plain http:// client) shows up in the log, in words.
       server.on('tlsClientError', (err: Error & { code?: string }, sock: tls.TLSSocket) => {
         const e = tlsErrorEvent(err);
@@ -272,6 +291,31 @@ export class ProxyServer implements FaultTarget {
     );
     this.wss = undefined;
     this.agent.destroy();
+  }
+
+  /**
+   * Deadlines of one HTTP/2 session: the preface (the client's SETTINGS) within h2PrefaceMs, else the socket
+   * is dropped; then, whenever no stream is open for h2IdleMs, a graceful close (GOAWAY, then the socket).
+   */
+  private watchSession(session: http2.ServerHttp2Session): void {
+    const preface = setTimeout(() => session.destroy(), this.h2PrefaceMs);
+    session.once('remoteSettings', () => clearTimeout(preface));
+    let open = 0;
+    let idle: NodeJS.Timeout | undefined;
+    const arm = () => {
+      idle = setTimeout(() => session.close(), this.h2IdleMs);
+    };
+    arm();
+    session.on('stream', (stream: http2.ServerHttp2Stream) => {
+      if (open++ === 0) clearTimeout(idle);
+      stream.once('close', () => {
+        if (--open === 0 && !session.closed && !session.destroyed) arm();
+      });
+    });
+    session.once('close', () => {
+      clearTimeout(preface);
+      clearTimeout(idle);
+    });
   }
 
   // --- FaultTarget ----------------------------------------------------------------------------------------
