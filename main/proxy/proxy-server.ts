@@ -624,6 +624,13 @@ export class ProxyServer implements FaultTarget {
         maxPayload: PROXY_MAX_PAYLOAD,
         handshakeTimeout: 10_000,
         followRedirects: false,
+        // ws puts the URL through the WHATWG parser, which rewrote the request target ("/a/%2e%2e/b" and
+        // "/a/../b" reached the target as "/b", a backslash as a slash, "<>" as "%3C%3E"): the target gets the
+        // one the client sent, byte for byte, as plain HTTP requests do. Node writes the request line on end().
+        finishRequest: (r) => {
+          r.path = t.basePath + path;
+          r.end();
+        },
         ...(t.scheme === 'https' ? this.targetTls() : {}),
       });
     } catch (err) {
