@@ -33,7 +33,12 @@ import {
   relayResponseLines,
   type Forwarding,
 } from './http-headers';
-import { cachedLookup, explainTargetError, type TargetProblem } from './target';
+import {
+  cachedLookup,
+  explainTargetError,
+  explainUpgradeError,
+  type TargetProblem,
+} from './target';
 import type { ProxyDefinition } from './types';
 import { parsePublic, parseTarget, type PublicSide, type TargetSide } from './validation';
 
@@ -655,8 +660,25 @@ export class ProxyServer implements FaultTarget {
     up.on('unexpected-response', (_r, pres) => {
       if (settled) return;
       settled = true;
-      // The target refused the upgrade: relay its status, headers and body (bounded) to the client.
       const status = pres.statusCode ?? 502;
+      if (status === 101) {
+        // 101 without "Upgrade: websocket" (Node hands that over as a response): relayed, it told the client
+        // the switch was made on a connection about to close.
+        pres.resume();
+        up.terminate();
+        const p = explainTargetError(
+          new Error('Invalid Upgrade header'),
+          t,
+          this.definition.target,
+        );
+        return answer(
+          502,
+          'Bad Gateway',
+          `WSS Studio could not open a WebSocket to ${this.definition.target}: ${p.detail}. Fix: ${p.fix}\n`,
+          p.code,
+        );
+      }
+      // The target refused the upgrade: relay its status, headers and body (bounded) to the client.
       const chunks: Buffer[] = [];
       let size = 0;
       pres.on('data', (d: Buffer) => {
@@ -684,14 +706,16 @@ export class ProxyServer implements FaultTarget {
     up.on('error', (err: Error & { code?: string }) => {
       if (settled) return;
       settled = true;
-      const p = explainTargetError(err, t, this.definition.target);
-      this.onTarget(p);
-      answer(
-        502,
-        'Bad Gateway',
-        `WSS Studio could not reach ${this.definition.target}: ${p.detail}. Fix: ${p.fix}\n`,
-        p.code,
-      );
+      void explainUpgradeError(err, t, this.definition.target, path).then((p) => {
+        // A target that answers HTTP but fumbled the upgrade is up (the card's health says so).
+        this.onTarget(p.state === 'up' ? null : p);
+        answer(
+          502,
+          'Bad Gateway',
+          `WSS Studio could not open a WebSocket to ${this.definition.target}: ${p.detail}. Fix: ${p.fix}\n`,
+          p.code,
+        );
+      });
     });
     up.on('open', () => {
       if (settled || socket.destroyed || !this.wss) {

@@ -73,6 +73,22 @@ export interface TargetProblem {
 
 const where = (t: TargetSide) => `${t.host}:${t.port}`;
 
+/** ws's messages for a 101 answer it refuses (they carry no code), with the fix for each. */
+const WS_HANDSHAKE: [RegExp, string][] = [
+  [
+    /^(Invalid|Missing) (Upgrade|Sec-WebSocket-Accept) header$/,
+    'make your server answer the upgrade with "Upgrade: websocket" and the Sec-WebSocket-Accept computed from the request\'s key (use a WebSocket library; a middleware may be rewriting the answer)',
+  ],
+  [
+    /^Server sent (a subprotocol but none was requested|an invalid subprotocol|no subprotocol)$/,
+    'make your server choose one of the subprotocols the client offered (Sec-WebSocket-Protocol), and none when none was offered',
+  ],
+  [
+    /Sec-WebSocket-Extensions|extension that was not requested/,
+    'make your server accept only the extensions the client offered (Sec-WebSocket-Extensions: permessage-deflate and its parameters)',
+  ],
+];
+
 /** Words and a fix for an error from a request or connection to the target. */
 export function explainTargetError(
   err: Error & { code?: string },
@@ -127,7 +143,50 @@ export function explainTargetError(
           : "check your server's output",
     };
   }
-  if (code === 'ETIMEDOUT' || code === 'TARGET_TIMEOUT') {
+  if (code.startsWith('HPE_')) {
+    // Node's HTTP parser refused the answer; rawPacket is the chunk it was reading.
+    const raw = (err as { rawPacket?: unknown }).rawPacket;
+    const head = Buffer.isBuffer(raw) ? raw.subarray(0, 32) : Buffer.alloc(0);
+    // A TLS record (alert 0x15, handshake 0x16, version 3.x): a TLS server answering a plain request.
+    if (
+      t.scheme === 'http' &&
+      head.length >= 2 &&
+      (head[0] === 0x15 || head[0] === 0x16) &&
+      head[1] === 3
+    ) {
+      return speaksTlsProblem(t, url);
+    }
+    const reason = (err as { reason?: unknown }).reason;
+    const why = typeof reason === 'string' && reason ? reason : m.replace(/^Parse Error:\s*/, '');
+    if (code === 'HPE_INVALID_CONSTANT') {
+      return {
+        state: 'unreachable',
+        code: 'TARGET_NOT_HTTP',
+        detail: `the target ${where(t)} answered something that is not HTTP (it began with ${JSON.stringify(head.toString('latin1').slice(0, 16))})`,
+        fix: 'check that this port is your web server (not a database or another protocol)',
+      };
+    }
+    return {
+      state: 'unreachable',
+      code: 'TARGET_BAD_RESPONSE',
+      detail: `the target ${where(t)} answered with invalid HTTP (${why})`,
+      fix: 'check the status line and headers your server sends (each header a name, a colon and a value; one Content-Length)',
+    };
+  }
+  const handshake = WS_HANDSHAKE.find(([re]) => re.test(m));
+  if (handshake && !code) {
+    return {
+      state: 'up',
+      code: 'TARGET_BAD_HANDSHAKE',
+      detail: `the target ${where(t)} accepted the WebSocket upgrade with an invalid handshake (${m})`,
+      fix: handshake[1],
+    };
+  }
+  if (
+    code === 'ETIMEDOUT' ||
+    code === 'TARGET_TIMEOUT' ||
+    /^Opening handshake has timed out$/.test(m)
+  ) {
     return {
       state: 'unreachable',
       code: 'TARGET_TIMEOUT',
@@ -144,6 +203,32 @@ export function explainTargetError(
         ? `if your server speaks TLS, use ${JSON.stringify(url.replace(/^http:/, 'https:').replace(/^ws:/, 'wss:'))}`
         : 'check your server',
   };
+}
+
+/**
+ * explainTargetError() for a failed WebSocket upgrade. A plain target that hung up on the upgrade request is
+ * either a TLS server or one with no WebSocket endpoint at that path (it answers plain requests): one plain
+ * request, then a TLS handshake, tell which; the reset stays as it is when neither does.
+ */
+export async function explainUpgradeError(
+  err: Error & { code?: string },
+  t: TargetSide,
+  url: string,
+  path: string,
+): Promise<TargetProblem> {
+  const p = explainTargetError(err, t, url);
+  if (p.code !== 'TARGET_RESET' || t.scheme !== 'http') return p;
+  const first = await plainProbe(t).catch(() => '');
+  if (first.startsWith('HTTP/')) {
+    return {
+      state: 'up',
+      code: 'TARGET_UPGRADE_CLOSED',
+      detail: `the target ${where(t)} answers HTTP, but closed the connection when asked to upgrade ${JSON.stringify(path.slice(0, 200))} to WebSocket`,
+      fix: 'check that your server accepts WebSocket upgrades on this path (the path its WebSocket server listens on, or its "upgrade" handler) and its output for an error',
+    };
+  }
+  if (await tlsHandshakes(t)) return speaksTlsProblem(t, url);
+  return p;
 }
 
 function speaksTlsProblem(t: TargetSide, url: string): TargetProblem {
