@@ -1,7 +1,7 @@
 // The header lines a proxied request and its answer carry: what is dropped (hop-by-hop, pseudo-headers, the
 // client's own X-Forwarded-Proto/-Host), what is set (Host, X-Forwarded-*), what passes as it came.
 import { describe, expect, it } from 'vitest';
-import { forwardRequestLines, framesBody, relayResponseLines } from './http-headers';
+import { forwardRequestLines, framesBody, relayResponseLines, splitLinks } from './http-headers';
 
 const keep = {
   ip: '127.0.0.1',
@@ -140,5 +140,22 @@ describe('framesBody', () => {
       false,
     );
     expect(framesBody([])).toBe(false);
+  });
+});
+
+describe('splitLinks', () => {
+  it('splits joined link-values, not at commas inside <...> or a quoted parameter', () => {
+    expect(
+      splitLinks([
+        '</a.css>; rel=preload; as=style, </b,c.js>; rel=modulepreload',
+        '</d>; title="x, y"; rel=preload,</e>',
+        ' , ',
+      ]),
+    ).toEqual([
+      '</a.css>; rel=preload; as=style',
+      '</b,c.js>; rel=modulepreload',
+      '</d>; title="x, y"; rel=preload',
+      '</e>',
+    ]);
   });
 });

@@ -134,3 +134,30 @@ export function framesBody(raw: string[]): boolean {
   }
   return false;
 }
+
+/**
+ * The link-values of Link header values ("<a>; rel=x, <b>; rel=y" is two): Node's writeEarlyHints() takes one
+ * per array item and refuses a joined one. Commas inside <...> or a quoted parameter do not split.
+ */
+export function splitLinks(values: string[]): string[] {
+  const out: string[] = [];
+  for (const v of values) {
+    let start = 0;
+    let inUri = false;
+    let inQuote = false;
+    for (let i = 0; i <= v.length; i++) {
+      const c = v[i];
+      if (c === undefined || (c === ',' && !inUri && !inQuote)) {
+        const one = v.slice(start, i).trim();
+        if (one) out.push(one);
+        start = i + 1;
+      } else if (inQuote) {
+        if (c === '\\') i++;
+        else if (c === '"') inQuote = false;
+      } else if (c === '<') inUri = true;
+      else if (c === '>') inUri = false;
+      else if (c === '"' && !inUri) inQuote = true;
+    }
+  }
+  return out;
+}

@@ -31,6 +31,7 @@ import {
   forwardRequestLines,
   framesBody,
   relayResponseLines,
+  splitLinks,
   type Forwarding,
 } from './http-headers';
 import {
@@ -491,6 +492,22 @@ export class ProxyServer implements FaultTarget {
             detail: `the answer of the target to ${method} ${q(path)} cannot be passed on: ${(err as Error).message}`,
             fix: 'remove that header from the response of your server',
           });
+        }
+      });
+      // 103 Early Hints: the browser may fetch what the Link lines name while the target still works on the
+      // answer. Only Link is relayed (what browsers act on), never to an HTTP/1.0 client (RFC 9110 15.2), and
+      // a Link value Node will not write is dropped: a hint is not worth failing the request for.
+      preq.on('information', (info: http.InformationEvent) => {
+        if (info.statusCode !== 103 || res.headersSent || req.httpVersion === '1.0') return;
+        const link: string[] = [];
+        for (let i = 0; i < info.rawHeaders.length; i += 2) {
+          if (info.rawHeaders[i]!.toLowerCase() === 'link') link.push(info.rawHeaders[i + 1]!);
+        }
+        if (link.length === 0) return;
+        try {
+          res.writeEarlyHints({ link: splitLinks(link) });
+        } catch {
+          // an invalid Link value (ERR_INVALID_ARG_VALUE)
         }
       });
       // A 101 to a request that asked for no upgrade (Upgrade is hop-by-hop, never passed on): Node gives it
