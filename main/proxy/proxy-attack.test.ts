@@ -10,7 +10,7 @@ import { FrameLog } from '../echo/frame-log';
 import { storeCertSource } from '../echo';
 import { waitFor } from '../echo/testing';
 import type { HttpEvent } from '../echo/types';
-import { useTestbed } from './testing';
+import { askTls, useTestbed } from './testing';
 import { ProxyServer, PROXY_HIGH_WATER } from './proxy-server';
 import { normalizeProxy } from './validation';
 
@@ -47,25 +47,7 @@ async function proxyTo(targetPort: number, opts: { headTimeoutMs?: number } = {}
   return { proxy, log, port };
 }
 
-/** Raw bytes over TLS (HTTP/1.1); everything the proxy answered until it closed or `ms` passed. */
-async function ask(port: number, bytes: string, ms = 3000): Promise<string> {
-  const s = tls.connect({
-    host: 'localhost',
-    port,
-    ca: bed.pki.caPem,
-    ALPNProtocols: ['http/1.1'],
-  });
-  bed.defer(() => void s.destroy());
-  await new Promise((r) => s.once('secureConnect', r));
-  s.write(bytes);
-  let out = '';
-  s.on('data', (d: Buffer) => (out += d.toString('latin1')));
-  await new Promise((r) => {
-    s.once('close', r);
-    setTimeout(r, ms);
-  });
-  return out;
-}
+const ask = (port: number, bytes: string, ms = 3000) => askTls(bed, port, bytes, { ms });
 
 const upgrade = (target: string, extra = '') =>
   `GET ${target} HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +

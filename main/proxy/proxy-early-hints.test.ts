@@ -3,11 +3,10 @@
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
-import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { storeCertSource } from '../echo';
 import { FrameLog } from '../echo/frame-log';
-import { useTestbed } from './testing';
+import { askTls, useTestbed } from './testing';
 import { ProxyServer } from './proxy-server';
 import { normalizeProxy } from './validation';
 
@@ -38,25 +37,7 @@ async function front(targetPort: number) {
   return port;
 }
 
-/** Raw bytes over TLS (HTTP/1.x); everything the proxy answered until it closed or 3 s passed. */
-async function ask(port: number, bytes: string): Promise<string> {
-  const s = tls.connect({
-    host: 'localhost',
-    port,
-    ca: bed.pki.caPem,
-    ALPNProtocols: ['http/1.1'],
-  });
-  bed.defer(() => void s.destroy());
-  await new Promise((r) => s.once('secureConnect', r));
-  s.write(bytes);
-  let out = '';
-  s.on('data', (d: Buffer) => (out += d.toString('latin1')));
-  await new Promise((r) => {
-    s.once('close', r);
-    setTimeout(r, 3000);
-  });
-  return out;
-}
+const ask = (port: number, bytes: string) => askTls(bed, port, bytes);
 
 describe('103 Early Hints', () => {
   it('reach an HTTP/1.1 client before the answer', async () => {

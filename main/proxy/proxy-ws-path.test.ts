@@ -2,12 +2,11 @@
 // request does: ws's URL parsing once resolved dot segments ("/a/%2e%2e/b" became "/b") and turned
 // backslashes into slashes. Raw upgrade requests over TLS; the target records req.url.
 import http from 'node:http';
-import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { storeCertSource } from '../echo';
 import { FrameLog } from '../echo/frame-log';
-import { useTestbed } from './testing';
+import { askTls, useTestbed } from './testing';
 import { ProxyServer } from './proxy-server';
 import { normalizeProxy } from './validation';
 
@@ -39,28 +38,8 @@ async function front(target: string) {
   return port;
 }
 
-/** Raw bytes over TLS (HTTP/1.1); the head of the proxy's answer (or what came before it closed, or 3 s). */
-async function ask(port: number, bytes: string): Promise<string> {
-  const s = tls.connect({
-    host: 'localhost',
-    port,
-    ca: bed.pki.caPem,
-    ALPNProtocols: ['http/1.1'],
-  });
-  bed.defer(() => void s.destroy());
-  await new Promise((r) => s.once('secureConnect', r));
-  s.write(bytes);
-  let out = '';
-  await new Promise((r) => {
-    s.on('data', (d: Buffer) => {
-      out += d.toString('latin1');
-      if (out.includes('\r\n\r\n')) r(undefined);
-    });
-    s.once('close', r);
-    setTimeout(r, 3000);
-  });
-  return out;
-}
+/** The head of the proxy's answer (or what came before it closed, or 3 s). */
+const ask = (port: number, bytes: string) => askTls(bed, port, bytes, { headOnly: true });
 
 const upgrade = (target: string) =>
   `GET ${target} HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +

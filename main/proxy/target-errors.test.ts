@@ -4,14 +4,13 @@
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
-import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { storeCertSource } from '../echo';
 import { FrameLog } from '../echo/frame-log';
 import { waitFor } from '../echo/testing';
 import type { HttpEvent } from '../echo/types';
-import { useTestbed } from './testing';
+import { askTls, useTestbed } from './testing';
 import { ProxyServer } from './proxy-server';
 import { explainTargetError, explainUpgradeError } from './target';
 import { normalizeProxy, parseTarget } from './validation';
@@ -181,24 +180,8 @@ describe('through the proxy', () => {
   const upgrade =
     'GET /live HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
     'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
-  async function ask(port: number): Promise<string> {
-    const s = tls.connect({
-      host: 'localhost',
-      port,
-      ca: bed.pki.caPem,
-      ALPNProtocols: ['http/1.1'],
-    });
-    bed.defer(() => void s.destroy());
-    await new Promise((r) => s.once('secureConnect', r));
-    s.write(upgrade);
-    let out = '';
-    s.on('data', (d: Buffer) => (out += d.toString('latin1')));
-    await new Promise((r) => {
-      s.once('close', r);
-      setTimeout(r, 5000);
-    });
-    return out;
-  }
+  const ask = (port: number) => askTls(bed, port, upgrade, { ms: 5000 });
+
   const errors = (log: FrameLog) =>
     log.events().flatMap((e) => (e.type === 'http' ? [(e as HttpEvent).error] : []));
 

@@ -2,6 +2,7 @@
 // test in reverse order, and servers bound to 127.0.0.1 on a free port that are closed afterwards.
 import type http from 'node:http';
 import type net from 'node:net';
+import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { makeTestPki, type TestPki } from '../echo/testing';
 
@@ -43,4 +44,35 @@ export function useTestbed(): Testbed {
       return (server.address() as net.AddressInfo).port;
     },
   };
+}
+
+/**
+ * Raw bytes to a TLS front over HTTP/1.1 (ALPN http/1.1, trusting the testbed's CA): everything it answered
+ * until it closed or `ms` passed, or with `headOnly` until the head of its answer ended.
+ */
+export async function askTls(
+  bed: Testbed,
+  port: number,
+  bytes: string,
+  opts: { ms?: number; headOnly?: boolean } = {},
+): Promise<string> {
+  const s = tls.connect({
+    host: 'localhost',
+    port,
+    ca: bed.pki.caPem,
+    ALPNProtocols: ['http/1.1'],
+  });
+  bed.defer(() => void s.destroy());
+  await new Promise((r) => s.once('secureConnect', r));
+  s.write(bytes);
+  let out = '';
+  await new Promise((r) => {
+    s.on('data', (d: Buffer) => {
+      out += d.toString('latin1');
+      if (opts.headOnly && out.includes('\r\n\r\n')) r(undefined);
+    });
+    s.once('close', r);
+    setTimeout(r, opts.ms ?? 3000);
+  });
+  return out;
 }
