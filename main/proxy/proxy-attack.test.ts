@@ -6,46 +6,17 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { FrameLog } from '../echo/frame-log';
-import { storeCertSource } from '../echo';
 import { waitFor } from '../echo/testing';
 import type { HttpEvent } from '../echo/types';
-import { askTls, useTestbed } from './testing';
-import { ProxyServer, PROXY_HIGH_WATER } from './proxy-server';
-import { normalizeProxy } from './validation';
+import { askTls, echoTarget, tlsFront, useTestbed } from './testing';
+import { PROXY_HIGH_WATER } from './proxy-server';
 
 const bed = useTestbed();
 
-/** An echo target that counts its upgrades and keeps its WebSocket server reachable (open connections). */
-async function echoTarget() {
-  const server = http.createServer((_q, s) => s.end('ok'));
-  let upgrades = 0;
-  server.on('upgrade', () => upgrades++);
-  const wss = new WebSocketServer({ server });
-  wss.on('connection', (ws) => ws.on('message', (d, b) => ws.send(d, { binary: b })));
-  bed.defer(() => {
-    for (const c of wss.clients) c.terminate();
-  });
-  return { port: await bed.listen(server), upgrades: () => upgrades, wss };
-}
+const echo = () => echoTarget(bed);
 
-async function proxyTo(targetPort: number, opts: { headTimeoutMs?: number } = {}) {
-  const log = new FrameLog({ flushMs: 5 });
-  const def = normalizeProxy({
-    id: 'atk',
-    publicUrl: 'https://localhost:0',
-    target: `http://127.0.0.1:${targetPort}`,
-  });
-  const proxy = new ProxyServer({
-    definition: def,
-    log,
-    tls: storeCertSource(bed.pki.store)(bed.pki.leafId),
-    ...opts,
-  });
-  const port = await proxy.start(0);
-  bed.defer(() => proxy.stop());
-  return { proxy, log, port };
-}
+const proxyTo = (targetPort: number, opts: { headTimeoutMs?: number } = {}) =>
+  tlsFront(bed, targetPort, { id: 'atk', ...opts });
 
 const ask = (port: number, bytes: string, ms = 3000) => askTls(bed, port, bytes, { ms });
 
@@ -67,7 +38,7 @@ async function stillServes(port: number) {
 
 describe('handshakes the proxy cannot pass on', () => {
   it('a duplicated subprotocol, an absolute-form or "*" target, a fragment: 400 each, nothing dialled, the process lives', async () => {
-    const t = await echoTarget();
+    const t = await echo();
     const { port, log } = await proxyTo(t.port);
     for (const bytes of [
       upgrade('/', 'Sec-WebSocket-Protocol: chat, chat\r\n'),
@@ -93,7 +64,7 @@ describe('handshakes the proxy cannot pass on', () => {
 
 describe('a handshake ws refuses after the target accepted', () => {
   it('an extension offer ws cannot parse: the client gets 400 and no target connection stays open', async () => {
-    const t = await echoTarget();
+    const t = await echo();
     const { port } = await proxyTo(t.port);
     for (let i = 0; i < 3; i++) {
       const out = await ask(
@@ -284,7 +255,7 @@ describe('slowloris on the HTTP/1.1 side of the https:// front', () => {
   }
 
   it('a connection that sends nothing, or its head a line at a time, is closed at the deadline', async () => {
-    const t = await echoTarget();
+    const t = await echo();
     const { port } = await proxyTo(t.port, { headTimeoutMs: 400 });
     const idle = await closedAfter(port, () => {}, 3000);
     const trickle = await closedAfter(

@@ -4,11 +4,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { storeCertSource } from '../echo';
-import { FrameLog } from '../echo/frame-log';
-import { askTls, useTestbed } from './testing';
-import { ProxyServer } from './proxy-server';
-import { normalizeProxy } from './validation';
+import { askTls, tlsFront, useTestbed } from './testing';
 
 const bed = useTestbed();
 const LINKS = ['</a.css>; rel=preload; as=style', '</b.js>; rel=modulepreload'];
@@ -22,20 +18,7 @@ async function hinting() {
   return bed.listen(server);
 }
 
-async function front(targetPort: number) {
-  const proxy = new ProxyServer({
-    definition: normalizeProxy({
-      id: 'hints',
-      publicUrl: 'https://localhost:0',
-      target: `http://127.0.0.1:${targetPort}`,
-    }),
-    log: new FrameLog({ flushMs: 5 }),
-    tls: storeCertSource(bed.pki.store)(bed.pki.leafId),
-  });
-  const port = await proxy.start(0);
-  bed.defer(() => proxy.stop());
-  return port;
-}
+const front = async (targetPort: number) => (await tlsFront(bed, targetPort, { id: 'hints' })).port;
 
 const ask = (port: number, bytes: string) => askTls(bed, port, bytes);
 

@@ -6,29 +6,12 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import { storeCertSource } from '../echo';
-import { FrameLog } from '../echo/frame-log';
-import { useTestbed } from './testing';
-import { ProxyServer } from './proxy-server';
-import { normalizeProxy } from './validation';
+import { tlsFront, useTestbed } from './testing';
 
 const bed = useTestbed();
 
-async function front(targetPort: number, opts: { h2IdleMs?: number; h2PrefaceMs?: number }) {
-  const proxy = new ProxyServer({
-    definition: normalizeProxy({
-      id: 'h2t',
-      publicUrl: 'https://localhost:0',
-      target: `http://127.0.0.1:${targetPort}`,
-    }),
-    log: new FrameLog({ flushMs: 5 }),
-    tls: storeCertSource(bed.pki.store)(bed.pki.leafId),
-    ...opts,
-  });
-  const port = await proxy.start(0);
-  bed.defer(() => proxy.stop());
-  return port;
-}
+const front = async (targetPort: number, opts: { h2IdleMs?: number; h2PrefaceMs?: number }) =>
+  (await tlsFront(bed, targetPort, { id: 'h2t', ...opts })).port;
 
 /** A target whose /sse answers headers at once and then one event every 100 ms until the client leaves. */
 async function target() {

@@ -11,7 +11,7 @@ import { storeCertSource } from '../echo';
 import { FrameLog } from '../echo/frame-log';
 import { waitFor } from '../echo/testing';
 import type { HttpEvent } from '../echo/types';
-import { useTestbed } from './testing';
+import { tlsFront, useTestbed } from './testing';
 import { ProxyServer } from './proxy-server';
 import { normalizeProxy } from './validation';
 
@@ -45,21 +45,7 @@ async function target() {
   return { port, server };
 }
 
-async function front(targetPort: number) {
-  const log = new FrameLog({ flushMs: 5 });
-  const proxy = new ProxyServer({
-    definition: normalizeProxy({
-      id: 'h2',
-      publicUrl: 'https://localhost:0',
-      target: `http://127.0.0.1:${targetPort}`,
-    }),
-    log,
-    tls: storeCertSource(bed.pki.store)(bed.pki.leafId),
-  });
-  const port = await proxy.start(0);
-  bed.defer(() => proxy.stop());
-  return { port, log };
-}
+const front = (targetPort: number) => tlsFront(bed, targetPort, { id: 'h2' });
 
 function h2(port: number) {
   const session = http2.connect(`https://localhost:${port}`, { ca: bed.pki.caPem });

@@ -3,49 +3,21 @@
 // proxy keeps serving the next connection. Nothing is dialled for a handshake that would be refused.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket } from 'ws';
 import { FrameLog } from '../echo/frame-log';
-import { storeCertSource } from '../echo';
 import { waitFor } from '../echo/testing';
-import { useTestbed } from './testing';
+import { echoTarget, tlsFront, useTestbed } from './testing';
 import { requireTool } from '../../e2e/helpers/tools';
-import { ProxyServer } from './proxy-server';
-import { normalizeProxy } from './validation';
 
 const bed = useTestbed();
 
-async function echoTarget() {
-  const server = http.createServer((_q, s) => s.end('ok'));
-  let upgrades = 0;
-  server.on('upgrade', () => upgrades++);
-  const wss = new WebSocketServer({ server });
-  wss.on('connection', (ws) => ws.on('message', (d, b) => ws.send(d, { binary: b })));
-  bed.defer(() => {
-    for (const c of wss.clients) c.terminate();
-  });
-  return { port: await bed.listen(server), upgrades: () => upgrades };
-}
+const echo = () => echoTarget(bed);
 
-async function proxyTo(targetPort: number) {
-  const log = new FrameLog();
-  const def = normalizeProxy({
-    id: 'rob',
-    publicUrl: 'https://localhost:0',
-    target: `http://127.0.0.1:${targetPort}`,
-  });
-  const proxy = new ProxyServer({
-    definition: def,
-    log,
-    tls: storeCertSource(bed.pki.store)(bed.pki.leafId),
-  });
-  const port = await proxy.start(0);
-  bed.defer(() => proxy.stop());
-  return { proxy, log, port };
-}
+const proxyTo = (targetPort: number) =>
+  tlsFront(bed, targetPort, { id: 'rob', log: new FrameLog() });
 
 /** A raw TLS socket that did a WebSocket handshake with the proxy: write any bytes after it. */
 async function rawUpgraded(port: number): Promise<tls.TLSSocket> {
@@ -88,7 +60,7 @@ async function stillServes(port: number) {
 
 describe('hostile peers', () => {
   it('a client sending an unmasked frame gets 1002; the target leg is closed; the proxy serves on', async () => {
-    const t = await echoTarget();
+    const t = await echo();
     const { port, log } = await proxyTo(t.port);
     const s = await rawUpgraded(port);
     const got: Buffer[] = [];
@@ -108,7 +80,7 @@ describe('hostile peers', () => {
   it('a connection that closed leaves nothing of itself in the proxy (pair, close-frame logger)', async () => {
     // Each one kept both sockets and their buffers alive: a leak per connection, and at 64 KiB messages
     // the old space it filled made V8 run full GCs all along (bench/proxy.mjs).
-    const t = await echoTarget();
+    const t = await echo();
     const { proxy, log, port } = await proxyTo(t.port);
     const kept = () =>
       (proxy as unknown as { closeFrameOf: Map<number, unknown> }).closeFrameOf.size;
@@ -150,7 +122,7 @@ describe('hostile peers', () => {
   });
 
   it('answers garbage HTTP with 400 and a malformed handshake with 400 without dialling the target', async () => {
-    const t = await echoTarget();
+    const t = await echo();
     const { port } = await proxyTo(t.port);
     const ask = async (bytes: string) => {
       const s = tls.connect({ host: 'localhost', port, ca: bed.pki.caPem });
@@ -173,7 +145,7 @@ describe('hostile peers', () => {
   });
 
   it('logs a client that rejects our certificate and a plain http:// client on the TLS port, in words', async () => {
-    const t = await echoTarget();
+    const t = await echo();
     const { port, log } = await proxyTo(t.port);
     // A client that does not trust our CA and says so (alert unknown_ca), as browsers do: real openssl.
     // (async: the proxy runs in this process.)

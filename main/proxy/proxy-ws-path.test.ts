@@ -4,11 +4,7 @@
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { storeCertSource } from '../echo';
-import { FrameLog } from '../echo/frame-log';
-import { askTls, useTestbed } from './testing';
-import { ProxyServer } from './proxy-server';
-import { normalizeProxy } from './validation';
+import { askTls, tlsFront, useTestbed } from './testing';
 
 const bed = useTestbed();
 
@@ -27,16 +23,7 @@ async function recorder() {
   return { port: await bed.listen(server), urls };
 }
 
-async function front(target: string) {
-  const proxy = new ProxyServer({
-    definition: normalizeProxy({ id: 'wsp', publicUrl: 'https://localhost:0', target }),
-    log: new FrameLog({ flushMs: 5 }),
-    tls: storeCertSource(bed.pki.store)(bed.pki.leafId),
-  });
-  const port = await proxy.start(0);
-  bed.defer(() => proxy.stop());
-  return port;
-}
+const front = async (target: string) => (await tlsFront(bed, target, { id: 'wsp' })).port;
 
 /** The head of the proxy's answer (or what came before it closed, or 3 s). */
 const ask = (port: number, bytes: string) => askTls(bed, port, bytes, { headOnly: true });

@@ -7,13 +7,12 @@ import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { storeCertSource } from '../echo';
-import { FrameLog } from '../echo/frame-log';
+import type { FrameLog } from '../echo/frame-log';
 import { waitFor } from '../echo/testing';
 import type { HttpEvent } from '../echo/types';
-import { askTls, useTestbed } from './testing';
-import { ProxyServer } from './proxy-server';
+import { askTls, tlsFront, useTestbed } from './testing';
 import { explainTargetError, explainUpgradeError } from './target';
-import { normalizeProxy, parseTarget } from './validation';
+import { parseTarget } from './validation';
 
 const bed = useTestbed();
 
@@ -162,21 +161,7 @@ describe('what a failed upgrade to a plain target is explained as', () => {
 });
 
 describe('through the proxy', () => {
-  async function front(targetPort: number) {
-    const log = new FrameLog({ flushMs: 5 });
-    const proxy = new ProxyServer({
-      definition: normalizeProxy({
-        id: 'terr',
-        publicUrl: 'https://localhost:0',
-        target: `http://127.0.0.1:${targetPort}`,
-      }),
-      log,
-      tls: storeCertSource(bed.pki.store)(bed.pki.leafId),
-    });
-    const port = await proxy.start(0);
-    bed.defer(() => proxy.stop());
-    return { port, log };
-  }
+  const front = (targetPort: number) => tlsFront(bed, targetPort, { id: 'terr' });
   const upgrade =
     'GET /live HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
     'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';

@@ -1,10 +1,16 @@
 // Test helpers shared by the proxy tests (nothing ships it): a test PKI per file, cleanups run after each
-// test in reverse order, and servers bound to 127.0.0.1 on a free port that are closed afterwards.
-import type http from 'node:http';
+// test in reverse order, and servers bound to 127.0.0.1 on a free port that are closed afterwards; an echo
+// target, our https:// front to a target, and raw HTTP/1.1 over TLS to it.
+import http from 'node:http';
 import type net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll } from 'vitest';
+import { WebSocketServer } from 'ws';
+import { storeCertSource } from '../echo';
+import { FrameLog } from '../echo/frame-log';
 import { makeTestPki, type TestPki } from '../echo/testing';
+import { ProxyServer, type ProxyServerOptions } from './proxy-server';
+import { normalizeProxy } from './validation';
 
 export interface Testbed {
   /** The file's PKI (CA + leaf for localhost, 127.0.0.1, ::1), ready in tests. */
@@ -75,4 +81,45 @@ export async function askTls(
     setTimeout(r, opts.ms ?? 3000);
   });
   return out;
+}
+
+/** An echo target that counts its upgrades; its WebSocket connections are cut after the test. */
+export async function echoTarget(bed: Testbed) {
+  const server = http.createServer((_q, s) => s.end('ok'));
+  let upgrades = 0;
+  server.on('upgrade', () => upgrades++);
+  const wss = new WebSocketServer({ server });
+  wss.on('connection', (ws) => ws.on('message', (d, b) => ws.send(d, { binary: b })));
+  bed.defer(() => {
+    for (const c of wss.clients) c.terminate();
+  });
+  return { port: await bed.listen(server), upgrades: () => upgrades, wss };
+}
+
+/**
+ * Our https:// front (the testbed's leaf) to `target` (a port: http://127.0.0.1:PORT), stopped after the
+ * test. `opts`: the definition's id, the log (default: one pushing every 5 ms), other ProxyServer options.
+ */
+export async function tlsFront(
+  bed: Testbed,
+  target: number | string,
+  opts: { id?: string; log?: FrameLog } & Omit<
+    ProxyServerOptions,
+    'definition' | 'log' | 'tls'
+  > = {},
+) {
+  const { id = 'front', log = new FrameLog({ flushMs: 5 }), ...rest } = opts;
+  const proxy = new ProxyServer({
+    definition: normalizeProxy({
+      id,
+      publicUrl: 'https://localhost:0',
+      target: typeof target === 'number' ? `http://127.0.0.1:${target}` : target,
+    }),
+    log,
+    tls: storeCertSource(bed.pki.store)(bed.pki.leafId),
+    ...rest,
+  });
+  const port = await proxy.start(0);
+  bed.defer(() => proxy.stop());
+  return { proxy, log, port };
 }
