@@ -161,3 +161,85 @@ export function splitLinks(values: string[]): string[] {
   }
   return out;
 }
+
+/** Whether header lines carry a Content-Length. */
+export function hasLength(lines: string[]): boolean {
+  for (let i = 0; i < lines.length; i += 2) {
+    const name = lines[i]!;
+    if (name.length === 14 && name.toLowerCase() === 'content-length') return true;
+  }
+  return false;
+}
+
+// What http.request refuses (and would have thrown out of the request handler): a method that is no token,
+// a request target with a space or control character, a header name that is no token, a value with a
+// control character other than tab.
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const BAD_TARGET = /[^\u0021-\u00ff]/;
+const BAD_VALUE = /[^\t\u0020-\u007e\u0080-\u00ff]/;
+
+/**
+ * An HTTP/1.1 request head (request line, header lines, empty line) for the target, or what makes it one that
+ * cannot be written. Written as latin1: each character is the byte the client sent.
+ */
+export function requestHead(
+  method: string,
+  target: string,
+  lines: string[],
+): string | { problem: string } {
+  if (!TOKEN.test(method))
+    return { problem: `the method ${JSON.stringify(method)} is not a token` };
+  if (BAD_TARGET.test(target))
+    return {
+      problem: `the path ${JSON.stringify(target.slice(0, 200))} has a space or control character`,
+    };
+  let head = `${method} ${target} HTTP/1.1\r\n`;
+  for (let i = 0; i < lines.length; i += 2) {
+    const k = lines[i]!;
+    const v = lines[i + 1]!;
+    if (!TOKEN.test(k)) return { problem: `the header name ${JSON.stringify(k)} is not a token` };
+    if (BAD_VALUE.test(v)) return { problem: `the value of ${k} has a control character` };
+    head += `${k}: ${v}\r\n`;
+  }
+  return `${head}\r\n`;
+}
+
+/** Header names of which a response carries one value: a repeat is dropped (as Node's IncomingMessage does). */
+const SINGLE = new Set([
+  'content-type',
+  'content-length',
+  'user-agent',
+  'referer',
+  'host',
+  'authorization',
+  'proxy-authorization',
+  'if-modified-since',
+  'if-unmodified-since',
+  'from',
+  'location',
+  'max-forwards',
+  'retry-after',
+  'etag',
+  'last-modified',
+  'server',
+  'age',
+  'expires',
+]);
+
+/**
+ * Header lines as one header object for an HTTP/2 response, by Node's rules for an incoming message: the
+ * first of a repeated single-value header, Set-Cookie as a list, Cookie joined with "; ", others with ", ".
+ * Names in lower case; no prototype (a "__proto__" line is a header like any other).
+ */
+export function headerObject(lines: string[]): Record<string, string | string[]> {
+  const out = Object.create(null) as Record<string, string | string[]>;
+  for (let i = 0; i < lines.length; i += 2) {
+    const k = lines[i]!.toLowerCase();
+    const v = lines[i + 1]!;
+    const prev = out[k];
+    if (prev === undefined) out[k] = k === 'set-cookie' ? [v] : v;
+    else if (k === 'set-cookie') (prev as string[]).push(v);
+    else if (!SINGLE.has(k)) out[k] = `${prev as string}${k === 'cookie' ? '; ' : ', '}${v}`;
+  }
+  return out;
+}

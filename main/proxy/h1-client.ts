@@ -1,0 +1,341 @@
+// The proxy's HTTP/1.1 requests to the developer's server, on kept-alive sockets, parsed by Node's own parser
+// (llhttp, the one http.request uses) without http.request's objects. A page load is dozens of small
+// requests, and ClientRequest, IncomingMessage, the Agent's bookkeeping and their streams were about as
+// much of the proxy's CPU per request as the socket writes themselves (bench/proxy.mjs, page load: a Node
+// pass-through on http.request used 51-59 ms of CPU per load of 62 requests, the same with this client
+// 36 ms). The caller writes the request head (it already has the header lines), the body as it comes, and
+// gets the answer's status, raw header lines and body chunks through a handler, with backpressure.
+import net from 'node:net';
+import tls from 'node:tls';
+import { HTTPParser, prepareError } from '_http_common';
+
+/** What a response to one request reaches the caller as. Exactly one of end(), error() or switched() ends it. */
+export interface ResponseHandler {
+  /** A 1xx answer before the final one (not 101). */
+  info(status: number, rawHeaders: string[]): void;
+  /** The final answer's status line and header lines (as sent: names keep their case, repeats stay). */
+  head(status: number, statusMessage: string, rawHeaders: string[]): void;
+  /** A body chunk (decoded from chunked). false: stop reading from the target until resume(). */
+  data(chunk: Buffer): boolean;
+  /** The whole answer arrived. */
+  end(): void;
+  /** The request or its answer failed (a connection error, or HPE_* with rawPacket for invalid HTTP). */
+  error(err: Error & { code?: string }): void;
+  /** The target answered 101 Switching Protocols to a request that asked for no upgrade. */
+  switched(status: number): void;
+}
+
+export interface RequestOptions {
+  /** Request line and header lines, each ending in CRLF, and the empty line (latin1). */
+  head: string;
+  /** HEAD: the answer has no body, whatever it says. */
+  isHead: boolean;
+  /** No body follows: on a kept-alive socket the target closed meanwhile, the request is sent once more. */
+  bodyless: boolean;
+}
+
+/** Free kept-alive sockets kept per target (a page over HTTP/2 asks for its modules all at once). */
+const MAX_FREE = 256;
+/** How long a free socket is kept when the target does not say (Keep-Alive: timeout=N), in ms. */
+const FREE_MS = 30_000;
+
+type Sock = net.Socket & { [CONN]?: Conn };
+const CONN = Symbol('conn');
+
+const hangUp = () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+
+/** One socket to the target and its parser; at most one request on it at a time. */
+class Conn {
+  readonly parser = new HTTPParser();
+  exchange: Exchange | undefined;
+  /** It carried a request before: a failure before any answer may be the target closing it meanwhile. */
+  reused = false;
+  private headers: string[] = [];
+  private statusInfo = false;
+
+  constructor(
+    readonly sock: Sock,
+    private readonly pool: TargetPool,
+  ) {
+    sock[CONN] = this;
+    const p = this.parser;
+    p[HTTPParser.kOnHeaders] = (h: string[]) => {
+      // More than 32 header lines come in parts before kOnHeadersComplete.
+      for (const x of h) this.headers.push(x);
+    };
+    p[HTTPParser.kOnHeadersComplete] = (
+      _maj: number,
+      _min: number,
+      h: string[] | undefined,
+      _method: unknown,
+      _url: unknown,
+      status: number,
+      message: string,
+      upgrade: boolean,
+      keepAlive: boolean,
+    ): number => {
+      let raw = h;
+      if (raw === undefined) {
+        raw = this.headers;
+        this.headers = [];
+      }
+      const x = this.exchange;
+      if (!x) {
+        // An answer nobody asked for (bytes after the previous answer): the socket is not reused.
+        sock.destroy();
+        return 1;
+      }
+      x.answered = true;
+      if (status >= 100 && status < 200 && status !== 101) {
+        this.statusInfo = true;
+        x.h.info(status, raw);
+        return 1;
+      }
+      if (upgrade || status === 101) {
+        this.exchange = undefined;
+        x.finish();
+        sock.destroy();
+        x.h.switched(status);
+        return 2;
+      }
+      x.keepAlive = keepAlive && x.keepAlive;
+      x.idleMs = keepAliveHint(raw);
+      x.h.head(status, message, raw);
+      return x.opts.isHead ? 1 : 0;
+    };
+    p[HTTPParser.kOnBody] = (b: Buffer) => {
+      const x = this.exchange;
+      if (x && !x.h.data(b)) sock.pause();
+    };
+    p[HTTPParser.kOnMessageComplete] = () => {
+      if (this.statusInfo) {
+        this.statusInfo = false;
+        return;
+      }
+      const x = this.exchange;
+      if (!x) return;
+      this.exchange = undefined;
+      x.finish();
+      if (x.keepAlive && x.sent && !sock.destroyed) this.pool.release(this, x.idleMs);
+      else sock.destroy();
+      x.h.end();
+    };
+    p[HTTPParser.kOnExecute] = () => {};
+    sock.on('data', (d: Buffer) => {
+      if (!this.exchange) {
+        // A free socket the target wrote to: not a state to reuse.
+        sock.destroy();
+        return;
+      }
+      const r = p.execute(d);
+      if (typeof r !== 'number') {
+        prepareError(r, p, d);
+        sock.destroy();
+        this.fail(r);
+      }
+    });
+    sock.on('end', () => {
+      // The target closed its side: an answer that ends with the connection is complete now.
+      if (this.exchange?.answered) {
+        const r = p.finish();
+        if (r) this.fail(r);
+      }
+      sock.destroy();
+    });
+    sock.on('error', (err: Error) => this.fail(err));
+    sock.on('close', () => {
+      this.pool.forget(this);
+      this.fail(hangUp());
+      // Not from inside a parser callback (close() frees the native parser).
+      setImmediate(() => p.close());
+    });
+  }
+
+  /** The exchange on this socket ends in an error (once); a fresh socket is tried for a retryable one. */
+  fail(err: Error & { code?: string }): void {
+    const x = this.exchange;
+    if (!x) return;
+    this.exchange = undefined;
+    this.sock.destroy();
+    x.finish();
+    if (this.reused && !x.answered && x.opts.bodyless && !x.retried && !x.aborted) {
+      x.retried = true;
+      this.pool.dispatch(x, true);
+      return;
+    }
+    x.h.error(err);
+  }
+
+  start(x: Exchange): void {
+    this.exchange = x;
+    x.conn = this;
+    this.headers = [];
+    this.statusInfo = false;
+    this.parser.initialize(HTTPParser.RESPONSE, {}, 0, HTTPParser.kLenientNone);
+    this.sock.resume();
+    this.sock.write(x.opts.head, 'latin1');
+    if (x.ended && x.chunked) this.sock.write('0\r\n\r\n', 'latin1');
+  }
+}
+
+/** The Keep-Alive: timeout=N a target sends: its sockets are given up a second before it closes them. */
+function keepAliveHint(raw: string[]): number {
+  for (let i = 0; i < raw.length; i += 2) {
+    const k = raw[i]!;
+    if (k.length !== 10 || k.toLowerCase() !== 'keep-alive') continue;
+    const m = /(?:^|[\s,])timeout=(\d+)/i.exec(raw[i + 1]!);
+    if (m) return Math.max(1_000, Math.min(FREE_MS, Number(m[1]) * 1000 - 1_000));
+  }
+  return FREE_MS;
+}
+
+/** One request and its answer. The caller writes the body with write()/end() (chunked when it has no length). */
+export class Exchange {
+  conn: Conn | undefined;
+  answered = false;
+  keepAlive = true;
+  idleMs = FREE_MS;
+  /** The request went out whole (head and body): only then may the socket carry another. */
+  sent = false;
+  ended = false;
+  retried = false;
+  aborted = false;
+  private done = false;
+
+  constructor(
+    readonly opts: RequestOptions,
+    readonly h: ResponseHandler,
+    /** The body has no Content-Length: it goes chunked (the head says Transfer-Encoding: chunked). */
+    readonly chunked: boolean,
+  ) {
+    if (opts.bodyless) this.end();
+  }
+
+  /** A body chunk; false: wait for the drain callback before the next. */
+  write(chunk: Buffer, onDrain: () => void): boolean {
+    if (this.done || chunk.length === 0) return true;
+    const sock = this.conn?.sock;
+    if (!sock) return true;
+    const ok = sock.write(this.chunked ? frame(chunk) : chunk);
+    if (!ok) sock.once('drain', onDrain);
+    return ok;
+  }
+
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.sent = true;
+    const sock = this.conn?.sock;
+    if (sock && !this.done && this.chunked) sock.write('0\r\n\r\n', 'latin1');
+  }
+
+  /** The target may go on sending (after data() returned false). */
+  resume(): void {
+    this.conn?.sock.resume();
+  }
+
+  /** The client went away: the target's socket goes too (an answer half read cannot be reused). */
+  abort(): void {
+    if (this.done) return;
+    this.aborted = true;
+    const c = this.conn;
+    this.finish();
+    if (c) {
+      c.exchange = undefined;
+      c.sock.destroy();
+    }
+  }
+
+  finish(): void {
+    this.done = true;
+  }
+}
+
+function frame(chunk: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`, 'latin1'), chunk, CRLF]);
+}
+const CRLF = Buffer.from('\r\n', 'latin1');
+
+/** Kept-alive sockets to one target (http or https) and the requests sent on them. */
+export class TargetPool {
+  private readonly free: Conn[] = [];
+  private readonly timers = new Map<Conn, NodeJS.Timeout>();
+  private readonly socks = new Set<net.Socket>();
+  private session: Buffer | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly target: { scheme: 'http' | 'https'; host: string; port: number },
+    private readonly lookup: net.LookupFunction,
+    /** For an https target: verification (rejectUnauthorized, ca, servername). */
+    private readonly tlsOptions?: tls.ConnectionOptions,
+  ) {}
+
+  /** Send a request; its answer reaches `h`. */
+  request(opts: RequestOptions, h: ResponseHandler, chunked: boolean): Exchange {
+    const x = new Exchange(opts, h, chunked);
+    this.dispatch(x, false);
+    return x;
+  }
+
+  /** @internal */
+  dispatch(x: Exchange, fresh: boolean): void {
+    if (this.closed) {
+      x.finish();
+      return x.h.error(hangUp());
+    }
+    const c = fresh ? undefined : this.free.pop();
+    if (c) {
+      clearTimeout(this.timers.get(c));
+      this.timers.delete(c);
+      c.reused = true;
+      c.start(x);
+      return;
+    }
+    const t = this.target;
+    const common = { host: t.host, port: t.port, lookup: this.lookup, noDelay: true };
+    const sock: Sock =
+      t.scheme === 'https'
+        ? tls.connect({
+            ...common,
+            ...this.tlsOptions,
+            ALPNProtocols: ['http/1.1'],
+            ...(this.session ? { session: this.session } : {}),
+          })
+        : net.connect(common);
+    if (t.scheme === 'https') sock.on('session', (s: Buffer) => (this.session = s));
+    this.socks.add(sock);
+    new Conn(sock, this).start(x);
+  }
+
+  /** @internal A socket whose answer is complete, kept for the next request. */
+  release(c: Conn, idleMs: number): void {
+    if (this.closed || this.free.length >= MAX_FREE) {
+      c.sock.destroy();
+      return;
+    }
+    this.free.push(c);
+    const timer = setTimeout(() => c.sock.destroy(), idleMs);
+    timer.unref();
+    this.timers.set(c, timer);
+  }
+
+  /** @internal */
+  forget(c: Conn): void {
+    this.socks.delete(c.sock);
+    clearTimeout(this.timers.get(c));
+    this.timers.delete(c);
+    const i = this.free.indexOf(c);
+    if (i >= 0) this.free.splice(i, 1);
+  }
+
+  /** Sockets open to the target (busy and free). */
+  get size(): number {
+    return this.socks.size;
+  }
+
+  destroy(): void {
+    this.closed = true;
+    for (const s of [...this.socks]) s.destroy();
+  }
+}
