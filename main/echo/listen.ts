@@ -2,7 +2,6 @@
 // the port and the fix, and a stop that closes WebSockets with a grace period and then every socket.
 import http from 'node:http';
 import https from 'node:https';
-import type { Http2SecureServer } from 'node:http2';
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -115,7 +114,7 @@ export interface Closing {
 
 /** Stop listening, close every WebSocket with grace, then drop every remaining socket (closeListener). */
 export async function stopListener(
-  server: http.Server | https.Server | Http2SecureServer,
+  server: net.Server,
   closing: Closing[],
   sockets: Set<Duplex>,
   wss: WebSocketServer | undefined,
@@ -127,13 +126,16 @@ export async function stopListener(
 
 /** After the WebSockets: drop every remaining socket, stop the ws server, and wait until closed. */
 async function closeListener(
-  server: http.Server | https.Server | Http2SecureServer,
+  server: net.Server,
   sockets: Set<Duplex>,
   wss: WebSocketServer | undefined,
 ): Promise<void> {
   for (const s of sockets) s.destroy();
   sockets.clear();
-  if ('closeAllConnections' in server) server.closeAllConnections();
+  // http.Server and https.Server have it; HTTP/2's and a plain net.Server do not.
+  const withConnections = server as Partial<http.Server>;
+  if (typeof withConnections.closeAllConnections === 'function')
+    withConnections.closeAllConnections();
   wss?.close();
   await new Promise<void>((resolve) => {
     if (!server.listening) return resolve();

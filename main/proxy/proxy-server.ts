@@ -7,7 +7,6 @@
 // side pauses the socket of the other side (bufferedAmount past a high-water mark), so memory stays bounded.
 import http from 'node:http';
 import http2 from 'node:http2';
-import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
@@ -26,11 +25,15 @@ import {
   type Lane,
   type LaneItem,
 } from '../faults';
+import { TargetPool } from './h1-client';
+import { H1Server, type PublicExchange } from './h1-server';
+import { nodeExchange } from './node-exchange';
 import {
   HOP,
   forwardRequestLines,
-  framesBody,
+  hasLength,
   relayResponseLines,
+  requestHead,
   splitLinks,
   type Forwarding,
 } from './http-headers';
@@ -126,8 +129,8 @@ export class ProxyServer implements FaultTarget {
   private readonly h2PrefaceMs: number;
   private readonly pub: PublicSide;
   private readonly target: TargetSide;
-  private readonly agent: http.Agent;
-  private server: http.Server | http2.Http2SecureServer | undefined;
+  private readonly pool: TargetPool;
+  private server: net.Server | undefined;
   private wss: WebSocketServer | undefined;
   private boundPort: number | undefined;
   private readonly pairs = new Map<number, Pair>();
@@ -159,18 +162,13 @@ export class ProxyServer implements FaultTarget {
       );
     }
     // Kept-alive connections to the target, its host name looked up once per few seconds, not per connection.
-    // All of them are kept once free: an HTTP/2 page load asks for its modules at once (one target connection
+    // Up to 256 are kept once free: an HTTP/2 page load asks for its modules at once (one target connection
     // each); with fewer kept, every load closed the surplus and dialled it again (bench/proxy.mjs, page load).
-    const agentOpts = {
-      keepAlive: true,
-      maxSockets: 256,
-      maxFreeSockets: 256,
-      lookup: cachedLookup(),
-    };
-    this.agent =
-      this.target.scheme === 'https'
-        ? new https.Agent({ ...agentOpts, ...this.targetTls() })
-        : new http.Agent(agentOpts);
+    this.pool = new TargetPool(
+      this.target,
+      cachedLookup(),
+      this.target.scheme === 'https' ? this.targetTls() : undefined,
+    );
   }
 
   get port(): number | undefined {
@@ -203,7 +201,10 @@ export class ProxyServer implements FaultTarget {
       handleProtocols: (_offered, req) => (req as ReqWithProto).__targetProtocol || false,
     });
     const m = this.tlsMaterial;
-    const server = m
+    // http://: HTTP/1.1 on the socket (h1-server.ts); its WebSocket upgrades go through `upgrades`, an
+    // http.Server that never listens. https://: Node's HTTP/2 server, HTTP/1.1 over TLS included.
+    const upgrades = m ? undefined : http.createServer();
+    const server: net.Server = m
       ? // HTTP/2 for browsers (ALPN h2: a page's modules load over one connection, all at once, instead of
         // six at a time), HTTP/1.1 for everyone else and for every WebSocket upgrade.
         http2.createSecureServer({
@@ -213,10 +214,18 @@ export class ProxyServer implements FaultTarget {
           minVersion: 'TLSv1.2',
           handshakeTimeout: 10_000,
         })
-      : http.createServer();
-    server.on(m ? 'secureConnection' : 'connection', (s: Duplex) => {
+      : net.createServer({ allowHalfOpen: true, noDelay: true });
+    const h1 = upgrades
+      ? new H1Server({
+          onRequest: (ex) => this.onRequest(ex),
+          upgrades,
+          headTimeoutMs: this.headTimeoutMs,
+        })
+      : undefined;
+    server.on(m ? 'secureConnection' : 'connection', (s: net.Socket) => {
       this.sockets.add(s);
       s.once('close', () => this.sockets.delete(s));
+      h1?.handle(s);
     });
     const established = new WeakSet<object>();
     if (m) {
@@ -247,7 +256,7 @@ export class ProxyServer implements FaultTarget {
         });
       });
     }
-    server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
+    (upgrades ?? server).on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
       // TLS handshake failures are logged above; a client that went away is not worth an answer.
       const tlsFailed = m !== undefined && !established.has(socket);
       if (tlsFailed || err.code === 'ECONNRESET' || !(socket as net.Socket).writable) {
@@ -256,8 +265,11 @@ export class ProxyServer implements FaultTarget {
       }
       socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     });
-    server.on('request', (req, res) => this.onRequest(req, res));
-    server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) =>
+    server.on('request', (req: PublicRequest, res: PublicResponse) => {
+      if (req instanceof http.IncomingMessage) headArrived(req.socket);
+      this.onRequest(nodeExchange(req, res));
+    });
+    (upgrades ?? server).on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) =>
       this.onUpgrade(req, socket, head),
     );
     this.server = server;
@@ -270,7 +282,7 @@ export class ProxyServer implements FaultTarget {
         this.server = undefined;
         this.wss = undefined;
         wss.close();
-        this.agent.destroy();
+        this.pool.destroy();
       },
     );
     this.boundPort = bound;
@@ -296,7 +308,7 @@ export class ProxyServer implements FaultTarget {
       this.wss,
     );
     this.wss = undefined;
-    this.agent.destroy();
+    this.pool.destroy();
   }
 
   /**
@@ -358,7 +370,7 @@ export class ProxyServer implements FaultTarget {
 
   // --- HTTP -----------------------------------------------------------------------------------------------
 
-  private targetTls(): https.AgentOptions {
+  private targetTls(): tls.ConnectionOptions {
     const verify = this.definition.targetVerify;
     return {
       rejectUnauthorized: verify,
@@ -368,10 +380,10 @@ export class ProxyServer implements FaultTarget {
   }
 
   /** What the target is told about a request: client address, public scheme and host, the Host it gets. */
-  private forwarding(req: PublicRequest): Forwarding {
+  private forwarding(ip: string): Forwarding {
     const t = this.target;
     return {
-      ip: req.socket.remoteAddress ?? '',
+      ip,
       proto: this.pub.scheme,
       fallbackHost: `${this.pub.host}:${this.boundPort ?? this.pub.port}`,
       hostFor: this.definition.preserveHost
@@ -382,7 +394,10 @@ export class ProxyServer implements FaultTarget {
 
   /** Request headers for a WebSocket upgrade to the target: forwardRequestLines() without ws's own. */
   private upgradeHeaders(req: http.IncomingMessage): Record<string, string> {
-    const lines = forwardRequestLines(req.rawHeaders, this.forwarding(req));
+    const lines = forwardRequestLines(
+      req.rawHeaders,
+      this.forwarding(req.socket.remoteAddress ?? ''),
+    );
     // No prototype: a client's "Constructor" header was sent as "function Object() { [native code] }, ..."
     // and its "__proto__" header was dropped. Repeated Cookie lines join with "; " (a "," joins two cookies
     // into one value), every other repeat with ", ".
@@ -432,12 +447,11 @@ export class ProxyServer implements FaultTarget {
     });
   }
 
-  private onRequest(req: PublicRequest, res: PublicResponse): void {
+  private onRequest(ex: PublicExchange): void {
     const t0 = performance.now();
     this.requestCount++;
     this.onChange();
-    const method = req.method ?? 'GET';
-    const path = req.url ?? '/';
+    const { method, path, bodyless } = ex;
     const t = this.target;
     let logged = false;
     const done = (status: number, error?: string) => {
@@ -445,148 +459,123 @@ export class ProxyServer implements FaultTarget {
       logged = true;
       this.logHttp(method, path, status, t0, error ? { error } : {});
     };
-    // A request without a body may be sent again: a kept-alive socket the target closed meanwhile (a dev
-    // server restarting) fails the first try with ECONNRESET (Node's documented reusedSocket case).
-    // (HTTP/2 frames a body without either header: there the HEADERS frame says whether one follows.)
-    let bodyless: boolean;
-    if (req instanceof http.IncomingMessage) {
-      headArrived(req.socket);
-      bodyless = !framesBody(req.rawHeaders);
-    } else bodyless = req.stream.endAfterHeaders;
-    /** The 502 page naming the target and the fix (or a cut connection once the answer has begun). */
-    const fail = (p: Pick<TargetProblem, 'code' | 'detail' | 'fix'>) => {
-      if (res.headersSent) {
-        res.destroy();
+    /** The error page naming the target and the fix (or a cut connection once the answer has begun). */
+    const fail = (p: Pick<TargetProblem, 'code' | 'detail' | 'fix'>, status = 502) => {
+      if (ex.headersSent) {
+        ex.destroy();
       } else {
-        // Nothing of a response that failed half-way through its headers goes out with the page.
-        for (const h of res.getHeaderNames()) res.removeHeader(h);
-        const body = errorPage(this.publicOrigin + path, this.definition.target, p.detail, p.fix);
-        res.writeHead(502, {
-          'Content-Type': 'text/html; charset=utf-8',
-          'Content-Length': Buffer.byteLength(body),
-          'Cache-Control': 'no-store',
-          'X-WSS-Studio-Error': p.code,
-        });
-        res.end(body);
+        const body = Buffer.from(
+          errorPage(this.publicOrigin + path, this.definition.target, p.detail, p.fix),
+        );
+        ex.head(status, http.STATUS_CODES[status] ?? '', [
+          'Content-Type',
+          'text/html; charset=utf-8',
+          'Content-Length',
+          String(body.length),
+          'Cache-Control',
+          'no-store',
+          'X-WSS-Studio-Error',
+          p.code,
+        ]);
+        ex.end(body);
       }
-      done(502, p.code);
+      done(status, p.code);
     };
-    const send = (retry: boolean) => {
-      const preq = (t.scheme === 'https' ? https : http).request({
-        host: t.host,
-        port: t.port,
-        method,
-        path: t.basePath + path,
-        headers: forwardRequestLines(req.rawHeaders, this.forwarding(req)),
-        agent: this.agent,
-        ...(t.scheme === 'https' ? this.targetTls() : {}),
-      });
-      preq.on('response', (pres) => {
-        try {
-          this.relay(pres, res, done);
-        } catch (err) {
-          // A response the public side cannot carry (a header HTTP/2 forbids, an invalid value).
-          pres.destroy();
+    const lines = forwardRequestLines(ex.rawHeaders, this.forwarding(ex.remoteAddress));
+    // A body without a length (HTTP/1.1 chunked, or HTTP/2 without Content-Length) goes to the target chunked.
+    const chunked = !bodyless && !hasLength(lines);
+    if (chunked) lines.push('Transfer-Encoding', 'chunked');
+    const head = requestHead(method, t.basePath + path, lines);
+    if (typeof head !== 'string') {
+      // Only an HTTP/2 request gets here (llhttp refuses these on HTTP/1.1): a method, path or header value
+      // HTTP/1.1 cannot carry (a control character nghttp2 lets through).
+      ex.readBody(
+        () => true,
+        () => {},
+      );
+      return fail(
+        {
+          code: 'BAD_REQUEST',
+          detail: `the request cannot be passed on over HTTP/1.1: ${head.problem}`,
+          fix: 'send a request target and header values without control characters',
+        },
+        400,
+      );
+    }
+    let status = 0;
+    // A request without a body is sent once more when a kept-alive socket the target closed meanwhile (a dev
+    // server restarting) fails before any answer (h1-client.ts).
+    const x = this.pool.request(
+      { head, isHead: method === 'HEAD', bodyless },
+      {
+        info: (code, raw) => this.earlyHints(code, raw, ex),
+        head: (code, message, raw) => {
+          try {
+            this.onTarget(null);
+            // HTTP/2's writeHead() takes 0 as "none" and sends 200: a target's "HTTP/1.1 000" reached HTTP/2
+            // clients as a success. Refused for both (the 502 page).
+            if (code < 100) throw new RangeError(`invalid status code ${code}`);
+            ex.head(
+              code,
+              message,
+              relayResponseLines(raw, (v) => this.rewriteLocation(v)),
+            );
+            status = code;
+          } catch (err) {
+            // A response the public side cannot carry (a header HTTP/2 forbids, an invalid value).
+            x.abort();
+            fail({
+              code: 'TARGET_BAD_RESPONSE',
+              detail: `the answer of the target to ${method} ${q(path)} cannot be passed on: ${(err as Error).message}`,
+              fix: 'remove that header from the response of your server',
+            });
+          }
+        },
+        // The body as it comes, chunk by chunk (no buffering), paused while the client is slower.
+        data: (chunk) => ex.write(chunk),
+        end: () => ex.end(),
+        error: (err) => {
+          const p = explainTargetError(err, t, this.definition.target);
+          if (!ex.headersSent) this.onTarget(p);
+          fail(p);
+        },
+        // A 101 to a request that asked for no upgrade (Upgrade is hop-by-hop, never passed on).
+        switched: (code) =>
           fail({
             code: 'TARGET_BAD_RESPONSE',
-            detail: `the answer of the target to ${method} ${q(path)} cannot be passed on: ${(err as Error).message}`,
-            fix: 'remove that header from the response of your server',
-          });
-        }
-      });
-      // 103 Early Hints: the browser may fetch what the Link lines name while the target still works on the
-      // answer. Only Link is relayed (what browsers act on), never to an HTTP/1.0 client (RFC 9110 15.2), and
-      // a Link value Node will not write is dropped: a hint is not worth failing the request for.
-      preq.on('information', (info: http.InformationEvent) => {
-        if (info.statusCode !== 103 || res.headersSent || req.httpVersion === '1.0') return;
-        const link: string[] = [];
-        for (let i = 0; i < info.rawHeaders.length; i += 2) {
-          if (info.rawHeaders[i]!.toLowerCase() === 'link') link.push(info.rawHeaders[i + 1]!);
-        }
-        if (link.length === 0) return;
-        try {
-          res.writeEarlyHints({ link: splitLinks(link) });
-        } catch {
-          // an invalid Link value (ERR_INVALID_ARG_VALUE)
-        }
-      });
-      // A 101 to a request that asked for no upgrade (Upgrade is hop-by-hop, never passed on): Node gives it
-      // only to an 'upgrade' listener and otherwise just closes the socket, without 'response' or 'error', so
-      // the client waited for an answer for ever and nothing was logged.
-      preq.on('upgrade', (pres: http.IncomingMessage, sock: Duplex) => {
-        sock.destroy();
-        fail({
-          code: 'TARGET_BAD_RESPONSE',
-          detail: `the target answered ${method} ${q(path)} with ${pres.statusCode ?? 101} Switching Protocols, which the request did not ask for`,
-          fix: 'answer plain requests with a normal status (WebSocket upgrades reach your server on their own)',
-        });
-      });
-      preq.on('error', (err: Error & { code?: string }) => {
-        if (
-          retry &&
-          bodyless &&
-          preq.reusedSocket &&
-          err.code === 'ECONNRESET' &&
-          !res.headersSent
-        ) {
-          return send(false);
-        }
-        const p = explainTargetError(err, t, this.definition.target);
-        if (!res.headersSent) this.onTarget(p);
-        fail(p);
-      });
-      res.on('close', () => {
-        if (!req.complete || !res.writableFinished) preq.destroy();
-      });
-      if (bodyless) preq.end();
-      else req.pipe(preq);
-    };
-    req.on('error', () => res.destroy());
-    send(true);
+            detail: `the target answered ${method} ${q(path)} with ${code} Switching Protocols, which the request did not ask for`,
+            fix: 'answer plain requests with a normal status (WebSocket upgrades reach your server on their own)',
+          }),
+      },
+      chunked,
+    );
+    ex.onDrain(() => x.resume());
+    ex.onDone((finished) => {
+      if (finished) return done(status);
+      x.abort();
+      done(status, 'CLIENT_GONE');
+    });
+    if (!bodyless) {
+      const resume = () => ex.resumeBody();
+      ex.readBody(
+        (chunk) => x.write(chunk, resume),
+        () => x.end(),
+      );
+    }
   }
 
-  /** The target's answer to the client: status, headers (hop-by-hop removed, Location rewritten), body. */
-  private relay(
-    pres: http.IncomingMessage,
-    res: PublicResponse,
-    done: (status: number, error?: string) => void,
-  ): void {
-    this.onTarget(null);
-    const status = pres.statusCode ?? 502;
-    // HTTP/1.1's writeHead() refuses a status under 100, HTTP/2's takes 0 as "none" and sends 200: a target's
-    // "HTTP/1.1 000" reached HTTP/2 clients as a success. Refused for both (the caller's 502 page).
-    if (status < 100) throw new RangeError(`invalid status code ${status}`);
-    const location = (v: string) => this.rewriteLocation(v);
-    const lines = relayResponseLines(pres.rawHeaders, location);
-    if (res instanceof http.ServerResponse) {
-      res.writeHead(status, pres.statusMessage, lines);
-    } else {
-      // HTTP/2 has no reason phrase, and one value for some headers: Node's header object (which keeps the
-      // first of a repeated single-value header) is what it can carry, for the names the lines kept.
-      const kept = new Set<string>();
-      for (let i = 0; i < lines.length; i += 2) kept.add(lines[i]!.toLowerCase());
-      const headers: http.OutgoingHttpHeaders = {};
-      for (const [k, v] of Object.entries(pres.headers)) {
-        if (v === undefined || !kept.has(k)) continue;
-        headers[k] = k === 'location' && typeof v === 'string' ? location(v) : v;
-      }
-      res.writeHead(status, headers);
+  /**
+   * 103 Early Hints: the browser may fetch what the Link lines name while the target still works on the
+   * answer. Only Link is relayed (what browsers act on), never to an HTTP/1.0 client (RFC 9110 15.2), and a
+   * Link value Node will not write is dropped: a hint is not worth failing the request for.
+   */
+  private earlyHints(code: number, raw: string[], ex: PublicExchange): void {
+    if (code !== 103 || ex.headersSent || ex.http10) return;
+    const link: string[] = [];
+    for (let i = 0; i < raw.length; i += 2) {
+      if (raw[i]!.toLowerCase() === 'link') link.push(raw[i + 1]!);
     }
-    // The body as it comes, chunk by chunk (no buffering), paused while the client is slower than the target.
-    const out = res as NodeJS.WritableStream;
-    pres.on('data', (chunk: Buffer) => {
-      if (!out.write(chunk)) pres.pause();
-    });
-    res.on('drain', () => pres.resume());
-    pres.on('end', () => res.end());
-    pres.on('error', () => res.destroy());
-    res.on('finish', () => done(status));
-    res.on('close', () => {
-      if (!res.writableFinished) {
-        pres.destroy();
-        done(status, 'CLIENT_GONE');
-      }
-    });
+    if (link.length > 0) ex.hints(splitLinks(link));
   }
 
   // --- WebSocket ------------------------------------------------------------------------------------------

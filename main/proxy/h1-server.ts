@@ -1,0 +1,457 @@
+// The http:// public side's HTTP/1.1, on the socket: Node's own parser (llhttp, strict, the one http.Server
+// uses) reads each request head and body, and the answer is written as header lines and body chunks, without
+// http.Server's IncomingMessage, ServerResponse and their streams. A page load is dozens of small requests:
+// with this side and h1-client.ts, the proxy's CPU per request in a page load fell to about half of a Node
+// pass-through on http.Server and http.request (bench/proxy.mjs). WebSocket upgrades (and CONNECT) are
+// handed, socket and bytes, to an http.Server that does not listen: its 'upgrade' event is the one the
+// https:// front uses. Limits as http.Server's: 60 s for a request head, 300 s for a whole request, 5 s idle
+// between requests, 16 KiB of head (431 past it), 400 for anything llhttp refuses.
+import type http from 'node:http';
+import type net from 'node:net';
+import { HTTPParser, methods } from '_http_common';
+import { framesBody, hasLength } from './http-headers';
+
+/** One request on the public side and its answer, as the proxy sees it (Node's server: node-exchange.ts). */
+export interface PublicExchange {
+  readonly method: string;
+  /** The request target as sent. */
+  readonly path: string;
+  readonly rawHeaders: string[];
+  readonly remoteAddress: string;
+  /** An HTTP/1.0 client: no 1xx, no chunked. */
+  readonly http10: boolean;
+  /** No body follows the head. */
+  readonly bodyless: boolean;
+  /** The answer's head is out (or queued): an error can only cut the connection now. */
+  readonly headersSent: boolean;
+  /** Body chunks of the request, then its end. `data` returning false pauses the client until resumeBody(). */
+  readBody(data: (chunk: Buffer) => boolean, end: () => void): void;
+  resumeBody(): void;
+  /** 103 Early Hints with these Link values (dropped when it cannot be sent). */
+  hints(links: string[]): void;
+  /** Status line and header lines. Throws for what cannot be written (the caller's 502). */
+  head(status: number, message: string, lines: string[]): void;
+  /** A body chunk; false: wait for onDrain. */
+  write(chunk: Buffer): boolean;
+  end(chunk?: Buffer): void;
+  destroy(): void;
+  onDrain(cb: () => void): void;
+  /** Once: the answer went out whole (true) or the client went away first (false). */
+  onDone(cb: (finished: boolean) => void): void;
+}
+
+export interface H1Options {
+  onRequest: (ex: PublicExchange) => void;
+  /** Gets each WebSocket upgrade (and CONNECT) request with its socket, through its own parser. */
+  upgrades: http.Server;
+  headTimeoutMs: number;
+  requestTimeoutMs?: number;
+  keepAliveMs?: number;
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const BAD_VALUE = /[^\t\u0020-\u007e\u0080-\u00ff]/;
+const BAD_REASON = /[^\t\u0020-\u007e\u0080-\u00ff]/;
+const CRLF = Buffer.from('\r\n', 'latin1');
+const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
+
+/** Serve HTTP/1.1 on sockets accepted elsewhere (a net.Server's 'connection'). */
+export class H1Server {
+  constructor(private readonly opts: H1Options) {}
+
+  handle(sock: net.Socket): void {
+    new H1Conn(sock, this.opts);
+  }
+}
+
+class H1Conn {
+  private readonly parser = new HTTPParser();
+  /** Answers in request order: only the first writes to the socket. */
+  private readonly queue: Exchange[] = [];
+  private reading: Exchange | undefined;
+  private headers: string[] = [];
+  private url = '';
+  private timer: NodeJS.Timeout | undefined;
+  private begun = 0;
+  private upgrade: Buffer | undefined;
+  private ended = false;
+  closed = false;
+
+  constructor(
+    readonly sock: net.Socket,
+    private readonly opts: H1Options,
+  ) {
+    const p = this.parser;
+    p.initialize(HTTPParser.REQUEST, {}, 0, HTTPParser.kLenientNone);
+    p[HTTPParser.kOnMessageBegin] = () => {
+      this.begun = performance.now();
+      this.arm(opts.headTimeoutMs);
+    };
+    p[HTTPParser.kOnHeaders] = (h: string[], url: string) => {
+      for (const x of h) this.headers.push(x);
+      this.url += url;
+    };
+    p[HTTPParser.kOnHeadersComplete] = (
+      maj: number,
+      min: number,
+      h: string[] | undefined,
+      method: number,
+      url: string | undefined,
+      _status: unknown,
+      _message: unknown,
+      upgrade: boolean,
+      keepAlive: boolean,
+    ): number => {
+      let raw = h;
+      if (raw === undefined) {
+        raw = this.headers;
+        this.headers = [];
+      }
+      const target = url === undefined || url === '' ? this.url : this.url + url;
+      this.url = '';
+      const name = methods[method] ?? 'GET';
+      if (upgrade) {
+        // Handed over once every answer before it is out (see onData).
+        let head = `${name} ${target} HTTP/${maj}.${min}\r\n`;
+        for (let i = 0; i < raw.length; i += 2) head += `${raw[i]}: ${raw[i + 1]}\r\n`;
+        this.upgrade = Buffer.from(`${head}\r\n`, 'latin1');
+        return 0;
+      }
+      const bodyless = !framesBody(raw);
+      const ex = new Exchange(
+        this,
+        name,
+        target,
+        raw,
+        maj === 0 || (maj === 1 && min === 0),
+        bodyless,
+        keepAlive,
+      );
+      this.queue.push(ex);
+      this.reading = ex;
+      if (bodyless) this.disarm();
+      else
+        this.arm(
+          Math.max(0, (opts.requestTimeoutMs ?? 300_000) - (performance.now() - this.begun)),
+        );
+      if (!ex.http10 && this.queue.length === 1 && expectsContinue(raw)) {
+        sock.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+      }
+      opts.onRequest(ex);
+      return 0;
+    };
+    p[HTTPParser.kOnBody] = (b: Buffer) => {
+      if (this.reading && !this.reading.body(b)) sock.pause();
+    };
+    p[HTTPParser.kOnMessageComplete] = () => {
+      const ex = this.reading;
+      this.reading = undefined;
+      this.disarm();
+      ex?.bodyEnd();
+    };
+    p[HTTPParser.kOnExecute] = () => {};
+    this.arm(opts.headTimeoutMs);
+    sock.on('data', this.onData);
+    sock.on('end', this.onEnd);
+    sock.on('error', () => sock.destroy());
+    sock.on('drain', () => this.queue[0]?.drained());
+    sock.once('close', this.onClose);
+  }
+
+  private readonly onData = (d: Buffer): void => {
+    if (this.queue.length === 0 && !this.reading) this.disarm();
+    const r = this.parser.execute(d);
+    if (typeof r !== 'number') return this.refuse(r.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400);
+    if (this.upgrade) {
+      // What followed the head (a WebSocket frame already) goes along with it.
+      this.upgrade = Buffer.concat([this.upgrade, d.subarray(r)]);
+      this.sock.pause();
+      this.sock.off('data', this.onData);
+      if (this.queue.length === 0) this.handOver();
+    }
+  };
+
+  private readonly onEnd = (): void => {
+    this.ended = true;
+    if (this.upgrade) return;
+    // A request cut off half-way is not passed on; else the answers still owed go out, then the connection
+    // closes.
+    if (this.reading) this.sock.destroy();
+    else if (this.queue.length === 0) this.sock.end();
+  };
+
+  private readonly onClose = (): void => {
+    this.closed = true;
+    this.disarm();
+    for (const ex of this.queue.splice(0)) ex.gone();
+    this.reading = undefined;
+    // Not from inside a parser callback.
+    setImmediate(() => this.parser.close());
+  };
+
+  private handOver(): void {
+    const bytes = this.upgrade!;
+    this.upgrade = undefined;
+    this.disarm();
+    this.sock.off('end', this.onEnd);
+    this.sock.off('close', this.onClose);
+    this.sock.removeAllListeners('drain');
+    this.sock.unshift(bytes);
+    this.opts.upgrades.emit('connection', this.sock);
+    this.sock.resume();
+    setImmediate(() => this.parser.close());
+  }
+
+  /** A request llhttp refused: an answer when none is under way, and the connection closes. */
+  private refuse(status: 400 | 431): void {
+    this.sock.off('data', this.onData);
+    if (this.queue.length > 0 || !this.sock.writable) return void this.sock.destroy();
+    const text = status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
+    this.sock.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  }
+
+  /** @internal The first answer in the queue is out: the next one may write. */
+  finished(ex: Exchange): void {
+    if (this.queue[0] !== ex) return;
+    this.queue.shift();
+    if (!ex.keepAlive) {
+      this.sock.end();
+      return;
+    }
+    const next = this.queue[0];
+    if (next) return next.activate();
+    if (this.upgrade) return this.handOver();
+    if (this.ended && !this.reading) return void this.sock.end();
+    if (!this.reading) this.arm(this.opts.keepAliveMs ?? 5_000);
+  }
+
+  /** @internal */
+  isFirst(ex: Exchange): boolean {
+    return this.queue[0] === ex;
+  }
+
+  resumeReading(): void {
+    if (!this.closed && !this.upgrade) this.sock.resume();
+  }
+
+  private arm(ms: number): void {
+    if (this.timer === undefined) this.timer = setTimeout(this.expire, ms);
+    else {
+      clearTimeout(this.timer);
+      this.timer = setTimeout(this.expire, ms);
+    }
+  }
+
+  private disarm(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private readonly expire = (): void => {
+    this.timer = undefined;
+    this.sock.destroy();
+  };
+}
+
+function expectsContinue(raw: string[]): boolean {
+  for (let i = 0; i < raw.length; i += 2) {
+    const k = raw[i]!;
+    if (k.length === 6 && k.toLowerCase() === 'expect')
+      return raw[i + 1]!.toLowerCase() === '100-continue';
+  }
+  return false;
+}
+
+class Exchange implements PublicExchange {
+  headersSent = false;
+  keepAlive: boolean;
+  /** In the connection's answer queue (not only reading its body). */
+  queued = true;
+  private chunked = false;
+  private noBody = false;
+  private closeAfter = false;
+  private pendingHead: string | undefined;
+  /** What this answer wrote while an earlier one still had the socket. */
+  private held: Buffer[] | undefined;
+  private done = false;
+  private onData: ((chunk: Buffer) => boolean) | undefined;
+  private onEnd: (() => void) | undefined;
+  private early: Buffer[] = [];
+  private bodyDone: boolean;
+  private drain: (() => void) | undefined;
+  private doneCb: ((finished: boolean) => void) | undefined;
+
+  constructor(
+    private readonly conn: H1Conn,
+    readonly method: string,
+    readonly path: string,
+    readonly rawHeaders: string[],
+    readonly http10: boolean,
+    readonly bodyless: boolean,
+    keepAlive: boolean,
+  ) {
+    this.keepAlive = keepAlive;
+    this.bodyDone = bodyless;
+  }
+
+  get remoteAddress(): string {
+    return this.conn.sock.remoteAddress ?? '';
+  }
+
+  // --- the request body ---
+
+  readBody(data: (chunk: Buffer) => boolean, end: () => void): void {
+    this.onData = data;
+    this.onEnd = end;
+    for (const c of this.early.splice(0)) data(c);
+    if (this.bodyDone) end();
+  }
+
+  /** @internal */
+  body(b: Buffer): boolean {
+    if (!this.onData) {
+      this.early.push(Buffer.from(b));
+      return true;
+    }
+    return this.onData(b);
+  }
+
+  /** @internal */
+  bodyEnd(): void {
+    this.bodyDone = true;
+    this.onEnd?.();
+  }
+
+  resumeBody(): void {
+    this.conn.resumeReading();
+  }
+
+  // --- the answer ---
+
+  hints(links: string[]): void {
+    if (this.headersSent || this.http10 || !this.conn.isFirst(this)) return;
+    if (links.some((l) => BAD_VALUE.test(l))) return;
+    this.conn.sock.write(`HTTP/1.1 103 Early Hints\r\nLink: ${links.join(', ')}\r\n\r\n`, 'latin1');
+  }
+
+  head(status: number, message: string, lines: string[]): void {
+    if (this.headersSent) throw new Error('the answer has begun');
+    if (!Number.isInteger(status) || status < 100 || status > 999)
+      throw new RangeError(`invalid status code ${status}`);
+    if (BAD_REASON.test(message)) throw new TypeError('invalid character in the status message');
+    let h = `HTTP/1.1 ${status} ${message}\r\n`;
+    for (let i = 0; i < lines.length; i += 2) {
+      const k = lines[i]!;
+      const v = lines[i + 1]!;
+      if (!TOKEN.test(k)) throw new TypeError(`invalid header name ${JSON.stringify(k)}`);
+      if (BAD_VALUE.test(v)) throw new TypeError(`invalid character in the value of ${k}`);
+      h += `${k}: ${v}\r\n`;
+    }
+    this.noBody = this.method === 'HEAD' || status === 204 || status === 304 || status < 200;
+    if (!this.noBody && !hasLength(lines)) {
+      // No length from the target: chunked to an HTTP/1.1 client, the connection's end to an HTTP/1.0 one.
+      if (this.http10) this.closeAfter = true;
+      else {
+        this.chunked = true;
+        h += 'Transfer-Encoding: chunked\r\n';
+      }
+    }
+    if (this.closeAfter) this.keepAlive = false;
+    h += this.keepAlive
+      ? 'Connection: keep-alive\r\nKeep-Alive: timeout=5\r\n\r\n'
+      : 'Connection: close\r\n\r\n';
+    this.pendingHead = h;
+    this.headersSent = true;
+  }
+
+  write(chunk: Buffer): boolean {
+    if (this.done || this.noBody) return true;
+    if (chunk.length === 0) return true;
+    return this.out(this.chunked ? [chunkSize(chunk.length), chunk, CRLF] : [chunk]);
+  }
+
+  end(chunk?: Buffer): void {
+    if (this.done) return;
+    const parts: Buffer[] = [];
+    if (chunk && chunk.length > 0 && !this.noBody) {
+      if (this.chunked) parts.push(chunkSize(chunk.length), chunk, CRLF);
+      else parts.push(chunk);
+    }
+    if (this.chunked) parts.push(LAST_CHUNK);
+    this.out(parts);
+    this.done = true;
+    if (this.held) return; // flushed when it becomes first
+    this.complete();
+  }
+
+  private complete(): void {
+    const cb = this.doneCb;
+    this.doneCb = undefined;
+    this.queued = false;
+    this.conn.finished(this);
+    cb?.(true);
+  }
+
+  /** Head (once) and `parts` to the socket, corked into one write; held while an earlier answer is going. */
+  private out(parts: Buffer[]): boolean {
+    const sock = this.conn.sock;
+    if (this.conn.closed) return true;
+    if (!this.conn.isFirst(this)) {
+      const held = (this.held ??= []);
+      if (this.pendingHead !== undefined) {
+        held.push(Buffer.from(this.pendingHead, 'latin1'));
+        this.pendingHead = undefined;
+      }
+      for (const p of parts) held.push(Buffer.from(p));
+      return false;
+    }
+    sock.cork();
+    if (this.pendingHead !== undefined) {
+      sock.write(this.pendingHead, 'latin1');
+      this.pendingHead = undefined;
+    }
+    let ok = true;
+    for (const p of parts) ok = sock.write(p);
+    sock.uncork();
+    return ok;
+  }
+
+  /** @internal It is first now: what it held goes out. */
+  activate(): void {
+    const held = this.held;
+    this.held = undefined;
+    if (held) this.out(held);
+    else if (this.pendingHead !== undefined) this.out([]);
+    if (this.done) this.complete();
+    else this.drained();
+  }
+
+  /** @internal */
+  drained(): void {
+    this.drain?.();
+  }
+
+  destroy(): void {
+    this.conn.sock.destroy();
+  }
+
+  onDrain(cb: () => void): void {
+    this.drain = cb;
+  }
+
+  onDone(cb: (finished: boolean) => void): void {
+    this.doneCb = cb;
+  }
+
+  /** @internal The connection closed before the answer went out. */
+  gone(): void {
+    this.queued = false;
+    const cb = this.doneCb;
+    this.doneCb = undefined;
+    cb?.(false);
+  }
+}
+
+function chunkSize(n: number): Buffer {
+  return Buffer.from(`${n.toString(16)}\r\n`, 'latin1');
+}
