@@ -52,6 +52,7 @@ export interface H1Options {
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE = /[^\t\u0020-\u007e\u0080-\u00ff]/;
 const BAD_REASON = /[^\t\u0020-\u007e\u0080-\u00ff]/;
+const LINK = /^(?:<[^>]*>)(?:\s*;\s*[^;"\s]+(?:=(")?[^;"\s]*\1)?)*$/;
 const CRLF = Buffer.from('\r\n', 'latin1');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
 
@@ -72,6 +73,8 @@ class H1Conn {
   private headers: string[] = [];
   private url = '';
   private timer: NodeJS.Timeout | undefined;
+  /** The timer is the keep-alive one (between requests), not a request's deadline. */
+  private idle = false;
   private begun = 0;
   private upgrade: Buffer | undefined;
   private ended = false;
@@ -159,7 +162,8 @@ class H1Conn {
   }
 
   private readonly onData = (d: Buffer): void => {
-    if (this.queue.length === 0 && !this.reading) this.disarm();
+    // Bytes after an idle spell: the keep-alive timer is off, the head's deadline starts with the message.
+    if (this.idle) this.disarm();
     const r = this.parser.execute(d);
     if (typeof r !== 'number') return this.refuse(r.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400);
     if (this.upgrade) {
@@ -222,7 +226,7 @@ class H1Conn {
     if (next) return next.activate();
     if (this.upgrade) return this.handOver();
     if (this.ended && !this.reading) return void this.sock.end();
-    if (!this.reading) this.arm(this.opts.keepAliveMs ?? 5_000);
+    if (!this.reading) this.arm(this.opts.keepAliveMs ?? 5_000, true);
   }
 
   /** @internal */
@@ -234,17 +238,16 @@ class H1Conn {
     if (!this.closed && !this.upgrade) this.sock.resume();
   }
 
-  private arm(ms: number): void {
-    if (this.timer === undefined) this.timer = setTimeout(this.expire, ms);
-    else {
-      clearTimeout(this.timer);
-      this.timer = setTimeout(this.expire, ms);
-    }
+  private arm(ms: number, idle = false): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = setTimeout(this.expire, ms);
+    this.idle = idle;
   }
 
   private disarm(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    this.idle = false;
   }
 
   private readonly expire = (): void => {
@@ -330,7 +333,8 @@ class Exchange implements PublicExchange {
 
   hints(links: string[]): void {
     if (this.headersSent || this.http10 || !this.conn.isFirst(this)) return;
-    if (links.some((l) => BAD_VALUE.test(l))) return;
+    // What Node's writeEarlyHints() accepts: "<uri>" and parameters, nothing else.
+    if (!links.every((l) => LINK.test(l) && !BAD_VALUE.test(l))) return;
     this.conn.sock.write(`HTTP/1.1 103 Early Hints\r\nLink: ${links.join(', ')}\r\n\r\n`, 'latin1');
   }
 

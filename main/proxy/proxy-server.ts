@@ -27,7 +27,7 @@ import {
 } from '../faults';
 import { TargetPool } from './h1-client';
 import { H1Server, type PublicExchange } from './h1-server';
-import { nodeExchange } from './node-exchange';
+import { h2Exchange } from './h2-exchange';
 import {
   HOP,
   forwardRequestLines,
@@ -59,17 +59,6 @@ export const PROXY_HEAD_TIMEOUT_MS = 60_000;
 export const PROXY_H2_IDLE_MS = 180_000;
 /** How long a TLS connection that negotiated h2 has for the connection preface (its SETTINGS frame). */
 export const PROXY_H2_PREFACE_MS = 10_000;
-const HEAD_TIMER = Symbol('head timer');
-type HeadTimed = Duplex & { [HEAD_TIMER]?: NodeJS.Timeout | undefined };
-
-/** The request head arrived on an HTTP/1.1 socket of the https:// front: its deadline is off. */
-function headArrived(sock: Duplex): void {
-  const timer = (sock as HeadTimed)[HEAD_TIMER];
-  if (timer === undefined) return;
-  clearTimeout(timer);
-  (sock as HeadTimed)[HEAD_TIMER] = undefined;
-}
-
 const WS_OWN = new Set([
   'sec-websocket-key',
   'sec-websocket-version',
@@ -201,49 +190,48 @@ export class ProxyServer implements FaultTarget {
       handleProtocols: (_offered, req) => (req as ReqWithProto).__targetProtocol || false,
     });
     const m = this.tlsMaterial;
-    // http://: HTTP/1.1 on the socket (h1-server.ts); its WebSocket upgrades go through `upgrades`, an
-    // http.Server that never listens. https://: Node's HTTP/2 server, HTTP/1.1 over TLS included.
-    const upgrades = m ? undefined : http.createServer();
+    // HTTP/1.1 is served on the socket (h1-server.ts), over TLS too; its WebSocket upgrades go through
+    // `upgrades`, an http.Server that never listens. https:// offers HTTP/2 to browsers (ALPN h2: a page's
+    // modules load over one connection, all at once, instead of six at a time), served by an HTTP/2 server
+    // that never listens either: the TLS server hands it each socket that chose h2.
+    const upgrades = http.createServer();
+    const h1 = new H1Server({
+      onRequest: (ex) => this.onRequest(ex),
+      upgrades,
+      headTimeoutMs: this.headTimeoutMs,
+    });
+    let h2: http2.Http2Server | undefined;
+    if (m) {
+      h2 = http2.createServer();
+      // Node's HTTP/2 server has no timeout of its own: a session that never sent the preface, or one left
+      // idle, was held for good (a local process could pile up sockets and session memory without bound).
+      h2.on('session', (session) => this.watchSession(session));
+      h2.on(
+        'stream',
+        (
+          stream: http2.ServerHttp2Stream,
+          headers: http2.IncomingHttpHeaders,
+          _flags: number,
+          rawHeaders: string[],
+        ) => this.onRequest(h2Exchange(stream, headers, rawHeaders)),
+      );
+    }
     const server: net.Server = m
-      ? // HTTP/2 for browsers (ALPN h2: a page's modules load over one connection, all at once, instead of
-        // six at a time), HTTP/1.1 for everyone else and for every WebSocket upgrade.
-        http2.createSecureServer({
-          allowHTTP1: true,
+      ? tls.createServer({
           key: m.keyPem,
           cert: m.caPem ? `${m.certPem.trim()}\n${m.caPem.trim()}\n` : m.certPem,
           minVersion: 'TLSv1.2',
           handshakeTimeout: 10_000,
+          ALPNProtocols: ['h2', 'http/1.1'],
         })
       : net.createServer({ allowHalfOpen: true, noDelay: true });
-    const h1 = upgrades
-      ? new H1Server({
-          onRequest: (ex) => this.onRequest(ex),
-          upgrades,
-          headTimeoutMs: this.headTimeoutMs,
-        })
-      : undefined;
     server.on(m ? 'secureConnection' : 'connection', (s: net.Socket) => {
       this.sockets.add(s);
       s.once('close', () => this.sockets.delete(s));
-      h1?.handle(s);
+      if (h2 && (s as tls.TLSSocket).alpnProtocol === 'h2') h2.emit('connection', s);
+      else h1.handle(s);
     });
-    const established = new WeakSet<object>();
     if (m) {
-      // Node's http.Server closes a connection that sent no complete request head within headersTimeout and
-      // a kept-alive one idle for keepAliveTimeout; the HTTP/1.1 side of an HTTP/2 server does neither. A
-      // socket that did the TLS handshake and then sent nothing, or a header line now and then, was held for
-      // good (slowloris: still open after 380 s). The same limits for the first head and between requests.
-      (server as unknown as { keepAliveTimeout: number }).keepAliveTimeout = 5_000;
-      server.on('secureConnection', (sock: tls.TLSSocket) => {
-        established.add(sock);
-        if (sock.alpnProtocol === 'h2') return;
-        const timer = setTimeout(() => sock.destroy(), this.headTimeoutMs);
-        (sock as HeadTimed)[HEAD_TIMER] = timer;
-        sock.once('close', () => clearTimeout(timer));
-      });
-      // Node's HTTP/2 server has no timeout of its own: a session that never sent the preface, or one left
-      // idle, was held for good (a local process could pile up sockets and session memory without bound).
-      (server as http2.Http2SecureServer).on('session', (session) => this.watchSession(session));
       // A browser that does not trust the CA (or a plain http:// client) shows up in the log, in words.
       server.on('tlsClientError', (err: Error & { code?: string }, sock: tls.TLSSocket) => {
         const e = tlsErrorEvent(err);
@@ -256,20 +244,15 @@ export class ProxyServer implements FaultTarget {
         });
       });
     }
-    (upgrades ?? server).on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
-      // TLS handshake failures are logged above; a client that went away is not worth an answer.
-      const tlsFailed = m !== undefined && !established.has(socket);
-      if (tlsFailed || err.code === 'ECONNRESET' || !(socket as net.Socket).writable) {
+    // An upgrade request its parser refused after h1-server.ts handed it over.
+    upgrades.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
+      if (err.code === 'ECONNRESET' || !(socket as net.Socket).writable) {
         socket.destroy();
         return;
       }
       socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     });
-    server.on('request', (req: PublicRequest, res: PublicResponse) => {
-      if (req instanceof http.IncomingMessage) headArrived(req.socket);
-      this.onRequest(nodeExchange(req, res));
-    });
-    (upgrades ?? server).on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) =>
+    upgrades.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) =>
       this.onUpgrade(req, socket, head),
     );
     this.server = server;
@@ -461,25 +444,31 @@ export class ProxyServer implements FaultTarget {
     };
     /** The error page naming the target and the fix (or a cut connection once the answer has begun). */
     const fail = (p: Pick<TargetProblem, 'code' | 'detail' | 'fix'>, status = 502) => {
+      // Logged first: over HTTP/1.1 the page below is out (and the exchange done) before end() returns.
+      done(status, p.code);
       if (ex.headersSent) {
         ex.destroy();
       } else {
         const body = Buffer.from(
           errorPage(this.publicOrigin + path, this.definition.target, p.detail, p.fix),
         );
-        ex.head(status, http.STATUS_CODES[status] ?? '', [
-          'Content-Type',
-          'text/html; charset=utf-8',
-          'Content-Length',
-          String(body.length),
-          'Cache-Control',
-          'no-store',
-          'X-WSS-Studio-Error',
-          p.code,
-        ]);
-        ex.end(body);
+        try {
+          ex.head(status, http.STATUS_CODES[status] ?? '', [
+            'Content-Type',
+            'text/html; charset=utf-8',
+            'Content-Length',
+            String(body.length),
+            'Cache-Control',
+            'no-store',
+            'X-WSS-Studio-Error',
+            p.code,
+          ]);
+          ex.end(body);
+        } catch {
+          // An HTTP/2 stream the client already reset.
+          ex.destroy();
+        }
       }
-      done(status, p.code);
     };
     const lines = forwardRequestLines(ex.rawHeaders, this.forwarding(ex.remoteAddress));
     // A body without a length (HTTP/1.1 chunked, or HTTP/2 without Content-Length) goes to the target chunked.
@@ -584,7 +573,6 @@ export class ProxyServer implements FaultTarget {
     const t0 = performance.now();
     const method = req.method ?? 'GET';
     const path = req.url ?? '/';
-    headArrived(socket);
     socket.on('error', () => socket.destroy());
     const answer = (status: number, text: string, body: string, error: string) => {
       this.logHttp(method, path, status, t0, { error });
@@ -981,8 +969,6 @@ export class ProxyServer implements FaultTarget {
 
 type ReqWithProto = http.IncomingMessage & { __targetProtocol?: string };
 /** A request on the public side: HTTP/1.1, or HTTP/2 on the https:// side. */
-type PublicRequest = http.IncomingMessage | http2.Http2ServerRequest;
-type PublicResponse = http.ServerResponse | http2.Http2ServerResponse;
 
 /** Close one leg the way the other leg was closed: the same code and reason, none, or a dropped TCP. */
 function closeLeg(ws: WebSocket, code: number, reason: string): void {

@@ -1,0 +1,74 @@
+// A request on an HTTP/2 stream of the https:// front as a PublicExchange (h1-server.ts), through Node's
+// core HTTP/2 API (the stream and its header list) rather than its compatibility request and response
+// objects: a page over HTTP/2 asks for its modules all at once, and the proxy's CPU per request is on the
+// load's critical path (bench/proxy.mjs, page load).
+import type http2 from 'node:http2';
+import { headerObject } from './http-headers';
+import type { PublicExchange } from './h1-server';
+
+export function h2Exchange(
+  stream: http2.ServerHttp2Stream,
+  headers: http2.IncomingHttpHeaders,
+  rawHeaders: string[],
+): PublicExchange {
+  // A stream the client reset: its error is the close below (without a listener it would end the process).
+  stream.on('error', () => {});
+  return {
+    method: String(headers[':method'] ?? 'GET'),
+    path: String(headers[':path'] ?? '/'),
+    rawHeaders,
+    remoteAddress: stream.session?.socket?.remoteAddress ?? '',
+    http10: false,
+    // HTTP/2 frames a body without Content-Length: the HEADERS frame says whether one follows.
+    bodyless: stream.endAfterHeaders,
+    get headersSent() {
+      return stream.headersSent;
+    },
+    readBody(data, end) {
+      stream.on('data', (chunk: Buffer) => {
+        if (!data(chunk)) stream.pause();
+      });
+      stream.on('end', end);
+    },
+    resumeBody() {
+      stream.resume();
+    },
+    hints(links) {
+      try {
+        stream.additionalHeaders({ ':status': 103, link: links });
+      } catch {
+        // the stream is gone, or a value nghttp2 will not send: a hint is not worth failing the request for
+      }
+    },
+    head(status, _message, lines) {
+      // No reason phrase in HTTP/2, and one value for some headers: Node's rules for an incoming message's
+      // header object (the first of a repeated single-value header is kept).
+      const h: http2.OutgoingHttpHeaders = headerObject(lines);
+      h[':status'] = status;
+      stream.respond(h);
+    },
+    write(chunk) {
+      return stream.write(chunk);
+    },
+    end(chunk) {
+      if (chunk) stream.end(chunk);
+      else stream.end();
+    },
+    destroy() {
+      stream.destroy();
+    },
+    onDrain(cb) {
+      stream.on('drain', cb);
+    },
+    onDone(cb) {
+      let called = false;
+      const once = (finished: boolean) => {
+        if (called) return;
+        called = true;
+        cb(finished);
+      };
+      stream.once('finish', () => once(true));
+      stream.once('close', () => once(stream.writableFinished));
+    },
+  };
+}
