@@ -9,7 +9,7 @@
 import type http from 'node:http';
 import type net from 'node:net';
 import { HTTPParser, methods } from '_http_common';
-import { framesBody, hasLength } from './http-headers';
+import { BAD_VALUE, framesBody, hasLength, headOf } from './http-headers';
 
 /** One request on the public side and its answer, as the proxy sees it (Node's server: node-exchange.ts). */
 export interface PublicExchange {
@@ -49,9 +49,6 @@ export interface H1Options {
   keepAliveMs?: number;
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const BAD_VALUE = /[^\t\u0020-\u007e\u0080-\u00ff]/;
-const BAD_REASON = /[^\t\u0020-\u007e\u0080-\u00ff]/;
 const LINK = /^(?:<[^>]*>)(?:\s*;\s*[^;"\s]+(?:=(")?[^;"\s]*\1)?)*$/;
 const CRLF = Buffer.from('\r\n', 'latin1');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
@@ -342,28 +339,23 @@ class Exchange implements PublicExchange {
     if (this.headersSent) throw new Error('the answer has begun');
     if (!Number.isInteger(status) || status < 100 || status > 999)
       throw new RangeError(`invalid status code ${status}`);
-    if (BAD_REASON.test(message)) throw new TypeError('invalid character in the status message');
-    let h = `HTTP/1.1 ${status} ${message}\r\n`;
-    for (let i = 0; i < lines.length; i += 2) {
-      const k = lines[i]!;
-      const v = lines[i + 1]!;
-      if (!TOKEN.test(k)) throw new TypeError(`invalid header name ${JSON.stringify(k)}`);
-      if (BAD_VALUE.test(v)) throw new TypeError(`invalid character in the value of ${k}`);
-      h += `${k}: ${v}\r\n`;
-    }
+    if (BAD_VALUE.test(message)) throw new TypeError('invalid character in the status message');
     this.noBody = this.method === 'HEAD' || status === 204 || status === 304 || status < 200;
+    let framing = '';
     if (!this.noBody && !hasLength(lines)) {
       // No length from the target: chunked to an HTTP/1.1 client, the connection's end to an HTTP/1.0 one.
       if (this.http10) this.closeAfter = true;
       else {
         this.chunked = true;
-        h += 'Transfer-Encoding: chunked\r\n';
+        framing = 'Transfer-Encoding: chunked\r\n';
       }
     }
     if (this.closeAfter) this.keepAlive = false;
-    h += this.keepAlive
-      ? 'Connection: keep-alive\r\nKeep-Alive: timeout=5\r\n\r\n'
-      : 'Connection: close\r\n\r\n';
+    framing += this.keepAlive
+      ? 'Connection: keep-alive\r\nKeep-Alive: timeout=5\r\n'
+      : 'Connection: close\r\n';
+    const h = headOf(`HTTP/1.1 ${status} ${message}`, lines, framing);
+    if (typeof h !== 'string') throw new TypeError(h.problem);
     this.pendingHead = h;
     this.headersSent = true;
   }

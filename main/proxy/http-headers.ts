@@ -173,15 +173,28 @@ export function hasLength(lines: string[]): boolean {
 
 // What http.request refuses (and would have thrown out of the request handler): a method that is no token,
 // a request target with a space or control character, a header name that is no token, a value with a
-// control character other than tab.
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// control character other than tab. The same holds for the answers h1-server.ts writes.
+export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_TARGET = /[^\u0021-\u00ff]/;
-const BAD_VALUE = /[^\t\u0020-\u007e\u0080-\u00ff]/;
+export const BAD_VALUE = /[^\t\u0020-\u007e\u0080-\u00ff]/;
 
 /**
- * An HTTP/1.1 request head (request line, header lines, empty line) for the target, or what makes it one that
- * cannot be written. Written as latin1: each character is the byte the client sent.
+ * `first` (a request or status line) and header lines as an HTTP/1.1 head, the empty line included, or what
+ * makes it one that cannot be written. Written as latin1: each character is the byte the peer sent.
  */
+export function headOf(first: string, lines: string[], extra = ''): string | { problem: string } {
+  let head = `${first}\r\n`;
+  for (let i = 0; i < lines.length; i += 2) {
+    const k = lines[i]!;
+    const v = lines[i + 1]!;
+    if (!TOKEN.test(k)) return { problem: `the header name ${JSON.stringify(k)} is not a token` };
+    if (BAD_VALUE.test(v)) return { problem: `the value of ${k} has a control character` };
+    head += `${k}: ${v}\r\n`;
+  }
+  return `${head}${extra}\r\n`;
+}
+
+/** The request head for the target (headOf), or what makes it one that cannot be written. */
 export function requestHead(
   method: string,
   target: string,
@@ -193,15 +206,7 @@ export function requestHead(
     return {
       problem: `the path ${JSON.stringify(target.slice(0, 200))} has a space or control character`,
     };
-  let head = `${method} ${target} HTTP/1.1\r\n`;
-  for (let i = 0; i < lines.length; i += 2) {
-    const k = lines[i]!;
-    const v = lines[i + 1]!;
-    if (!TOKEN.test(k)) return { problem: `the header name ${JSON.stringify(k)} is not a token` };
-    if (BAD_VALUE.test(v)) return { problem: `the value of ${k} has a control character` };
-    head += `${k}: ${v}\r\n`;
-  }
-  return `${head}\r\n`;
+  return headOf(`${method} ${target} HTTP/1.1`, lines);
 }
 
 /** Header names of which a response carries one value: a repeat is dropped (as Node's IncomingMessage does). */
