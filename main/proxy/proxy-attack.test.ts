@@ -142,6 +142,7 @@ describe('a flood of pings towards a peer that does not read', () => {
     // Up to 64 MiB of pings, written as fast as the proxy takes them, until well past the mark with the
     // client's own queue backed up (on a loaded machine 2 s were not always enough to get there), at most 10 s.
     let sent = 0;
+    let backedUp = 0;
     const end = Date.now() + 10_000;
     while (sent < 64 * 1024 * 1024 && Date.now() < end) {
       while (sock.writableLength < 1024 * 1024 && sent < 64 * 1024 * 1024) {
@@ -149,7 +150,9 @@ describe('a flood of pings towards a peer that does not read', () => {
         sent += 131;
       }
       await new Promise((r) => setTimeout(r, 5));
-      if (sent > 32 * 1024 * 1024 && sock.writableLength >= 1024 * 1024) break;
+      // Backed up for 200 ms running, past twice the mark.
+      backedUp = sock.writableLength >= 1024 * 1024 ? backedUp + 1 : 0;
+      if (sent > 2 * PROXY_HIGH_WATER && backedUp >= 40) break;
     }
     const pair = [
       ...(
