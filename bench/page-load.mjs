@@ -37,7 +37,8 @@ function medianCi(xs) {
  * Load `paths` ({ name: url }, one named "direct") `rounds` times each in Chromium. `modules`: the app's
  * module count (m0.js ...): a complete load fetched main.js and all of them and shows "module <modules-1>".
  * `cpu`: per path name, a function resolving the CPU µs its proxy process has used so far (each load's
- * share is reported: a load-insensitive measure of the proxy's own cost). Resolves { rows, rounds }.
+ * share is reported: a load-insensitive measure of the proxy's own cost). Resolves { rows, rounds, runs }
+ * (runs: per path name, every load's ms in round order).
  */
 export async function chromiumPageLoads(
   paths,
@@ -124,7 +125,7 @@ export async function chromiumPageLoads(
         ...(cpuRuns[k].length ? { cpuMs: quantile(cpuRuns[k], 0.5) } : {}),
       };
     });
-    return { rows, rounds };
+    return { rows, rounds, runs };
   } finally {
     await browser.close();
   }
