@@ -18,6 +18,10 @@
 // of back-to-back requests), which is what the page load pays and the figures show.
 import { launchChromium } from './chromium.mjs';
 
+// Chromium's WebUI omnibox popup: every new window (here: every context's page) loads
+// chrome://omnibox-popup.top-chrome/ in a renderer of its own, concurrently with the timed navigation.
+const NOISE_FEATURES = ['WebUIOmniboxPopup', 'WebUIOmniboxFullPopup', 'WebUIOmniboxAimPopup'];
+
 const quantile = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
   const i = (s.length - 1) * p;
@@ -44,14 +48,25 @@ export async function chromiumPageLoads(
   paths,
   { rounds, warmup = 2, modules, env, cpu = {}, onRound },
 ) {
-  const browser = await launchChromium(env);
+  const browser = await launchChromium(env, { disableFeatures: NOISE_FEATURES });
   try {
+    const cdp = await browser.newBrowserCDPSession();
+    let checked = false;
     const protocols = {};
     const load = async (url, name) => {
       // A fresh context per load: its own HTTP cache and socket pool (Chromium's network context).
       const ctx = await browser.newContext({ ignoreHTTPSErrors: true, serviceWorkers: 'block' });
       try {
         const page = await ctx.newPage();
+        if (!checked) {
+          // Only the page: a browser_ui target (the omnibox popup, or a WebUI that replaced it in a newer
+          // Chromium) would load concurrently with every timed navigation again.
+          const { targetInfos } = await cdp.send('Target.getTargets');
+          const ui = targetInfos.filter((t) => t.type !== 'page').map((t) => `${t.type} ${t.url}`);
+          if (ui.length)
+            process.stderr.write(`page load: Chromium runs more than the page: ${ui.join(', ')}\n`);
+          checked = true;
+        }
         const bad = [];
         page.on('requestfailed', (q) => bad.push(`${q.url()} ${q.failure()?.errorText}`));
         page.on(
