@@ -26,22 +26,23 @@
 // 168-181 ms. This bench, 25 rounds, A/A (direct again / direct, 95% CI), ours, bare, nginx (x direct):
 //   before: 1.08x (0.89-1.22), 1.46x, 1.18x, 1.06x   load avg 2.8-7.9
 //           1.03x (0.91-1.27), 1.22x, 1.26x, 1.22x   load avg 3.4-7.2
+//           0.83x (0.72-1.12), 1.39x, 1.40x, 0.94x   load avg 11.9-18.1
 //   after:  1.13x (1.03-1.17), 1.19x, 1.14x, 1.06x   load avg 1.3-5.8
 //           0.96x (0.88-1.00), 1.17x, 1.13x, 1.04x   load avg 5.0-4.4
 //           1.01x (0.99-1.14), 1.11x, 1.12x, 1.07x   load avg 16.8-7.3
 // The A/A interval is about 2.5x narrower. The spread of the per-round A/A ratio (sd of its log): 0.35,
-// 0.29 before; 0.19, 0.13 after, but 0.34 in the third run, at load average 12-17 from other work: what is
-// left is the machine's other load, which interleaving spreads over all paths but cannot remove. Two
-// after-runs' intervals just miss 1.0 on opposite sides, so the interval is somewhat optimistic between
-// runs: read under ~0.1x as noise. Checked and not kept: no renderer process starts during the navigation
-// (the page's renderer exists from newPage; the same renderer pids before and after goto), so no same-site
-// pre-navigation; after ctx.close() Chromium is quiet within 50 ms, and a 1 s pause before each navigation
-// did not help (184 vs 174 ms); dropping the page's response/requestfailed listeners did not lower this
-// process's CPU (57 vs 56 ms per load); playwright already passes --disable-renderer-backgrounding,
-// --disable-background-timer-throttling. Vite's HMR socket opens around loadEventEnd (before it in about
-// half the loads, same for direct and ours; nginx's fails and the client then connects to Vite directly;
-// bare's stays pending): one handshake, not retry traffic, and part of what a Vite page does through a
-// proxy.
+// 0.29 before, 0.19, 0.13 after at a like load; at load average 12-18 from other work 0.39 before, 0.34
+// after: what is left is the machine's other load, which interleaving spreads over all paths but cannot
+// remove. Two after-runs' intervals just miss 1.0 on opposite sides, so the interval is somewhat optimistic
+// between runs: read under ~0.1x as noise. Checked and not kept: no renderer process starts during the
+// navigation (the page's renderer exists from newPage; the same renderer pids before and after goto), so no
+// same-site pre-navigation; after ctx.close() Chromium is quiet within 50 ms, and a 1 s pause before each
+// navigation did not help (184 vs 174 ms); dropping the page's response/requestfailed listeners did not
+// lower this process's CPU (57 vs 56 ms per load); playwright already passes
+// --disable-renderer-backgrounding, --disable-background-timer-throttling. Vite's HMR socket opens around
+// loadEventEnd (before it in about half the loads, same for direct and ours; nginx's fails and the client
+// then connects to Vite directly; bare's stays pending): one handshake, not retry traffic, and part of what
+// a Vite page does through a proxy.
 import { launchChromium } from './chromium.mjs';
 
 // Chromium's WebUI omnibox popup: every new window (here: every context's page) loads
