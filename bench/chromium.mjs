@@ -29,12 +29,59 @@ export function requireChromium() {
   return chromium;
 }
 
-/** Launch it, or fail with the install hint. */
-export function launchChromium(env) {
-  return requireChromium().launch({
-    executablePath: CHROMIUM,
-    args: CHROMIUM_ARGS,
-    env,
-    timeout: 60_000,
-  });
+/**
+ * Launch it, or fail with the install hint. `disableFeatures`: Chromium features to turn off besides the
+ * ones playwright-core turns off. Chromium honours only the last --disable-features switch, so a second one
+ * would switch playwright's list back on: the browser is launched once to read playwright's switch off its
+ * command line, then again with that list plus ours.
+ */
+export async function launchChromium(env, { disableFeatures = [] } = {}) {
+  const chromium = requireChromium();
+  const launch = (extra) =>
+    chromium.launch({
+      executablePath: CHROMIUM,
+      args: [...CHROMIUM_ARGS, ...extra],
+      env,
+      timeout: 60_000,
+    });
+  if (!disableFeatures.length) return launch([]);
+  const tag = (n) => `--wss-bench-launch=${process.pid}-${Date.now()}-${n}`;
+  const first = tag(1);
+  const probe = await launch([first]);
+  let theirs;
+  try {
+    theirs = commandLineOf(first)
+      .filter((a) => a.startsWith('--disable-features='))
+      .at(-1);
+  } finally {
+    await probe.close();
+  }
+  const merged = [
+    ...new Set([
+      ...(theirs?.slice('--disable-features='.length).split(',') ?? []),
+      ...disableFeatures,
+    ]),
+  ].filter(Boolean);
+  const second = tag(2);
+  const browser = await launch([second, `--disable-features=${merged.join(',')}`]);
+  const seen = commandLineOf(second).filter((a) => a.startsWith('--disable-features='));
+  if (seen.at(-1) !== `--disable-features=${merged.join(',')}`) {
+    await browser.close();
+    throw new Error(`Chromium's last --disable-features is not the merged list: ${seen.join(' ')}`);
+  }
+  return browser;
+}
+
+/** The command line (argv) of the browser process launched with `tag` among its switches. */
+function commandLineOf(tag) {
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const argv = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+      if (argv.includes(tag)) return argv;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  throw new Error(`no Chromium process with ${tag}`);
 }

@@ -16,7 +16,38 @@
 // 2-core machine the proxy's CPU competes with Chromium's and Vite's, so the CPU column moves the load time;
 // a process idle between its loads also runs each load with cold caches (several times the CPU per request
 // of back-to-back requests), which is what the page load pays and the figures show.
+// Noise: `bench/proxy.mjs --page-only --aa` also loads the direct URL as "direct again"; its ratio to
+// direct is the noise floor. Chromium's WebUI omnibox popup is turned off (NOISE_FEATURES, merged into
+// playwright's --disable-features by launchChromium; checked gone at the first load): every new window,
+// i.e. every load's fresh context, loaded chrome://omnibox-popup.top-chrome/ in a renderer of its own while
+// the timed navigation ran. Chromium's CPU during a navigation (/proc, 8 loads of a static 60-module page):
+// that renderer 100-380 ms, the browser process 130-280, the page's renderer 90-120 (without it: browser
+// 110-170, page 90-120). Static page, 12 interleaved loads each: median 252 -> 174 ms, p25-p75 217-285 ->
+// 168-181 ms. This bench, 25 rounds, A/A (direct again / direct, 95% CI), ours, bare, nginx (x direct):
+//   before: 1.08x (0.89-1.22), 1.46x, 1.18x, 1.06x   load avg 2.8-7.9
+//           1.03x (0.91-1.27), 1.22x, 1.26x, 1.22x   load avg 3.4-7.2
+//           0.83x (0.72-1.12), 1.39x, 1.40x, 0.94x   load avg 11.9-18.1
+//   after:  1.13x (1.03-1.17), 1.19x, 1.14x, 1.06x   load avg 1.3-5.8
+//           0.96x (0.88-1.00), 1.17x, 1.13x, 1.04x   load avg 5.0-4.4
+//           1.01x (0.99-1.14), 1.11x, 1.12x, 1.07x   load avg 16.8-7.3
+// The A/A interval is about 2.5x narrower. The spread of the per-round A/A ratio (sd of its log): 0.35,
+// 0.29 before, 0.19, 0.13 after at a like load; at load average 12-18 from other work 0.39 before, 0.34
+// after: what is left is the machine's other load, which interleaving spreads over all paths but cannot
+// remove. Two after-runs' intervals just miss 1.0 on opposite sides, so the interval is somewhat optimistic
+// between runs: read under ~0.1x as noise. Checked and not kept: no renderer process starts during the
+// navigation (the page's renderer exists from newPage; the same renderer pids before and after goto), so no
+// same-site pre-navigation; after ctx.close() Chromium is quiet within 50 ms, and a 1 s pause before each
+// navigation did not help (184 vs 174 ms); dropping the page's response/requestfailed listeners did not
+// lower this process's CPU (57 vs 56 ms per load); playwright already passes
+// --disable-renderer-backgrounding, --disable-background-timer-throttling. Vite's HMR socket opens around
+// loadEventEnd (before it in about half the loads, same for direct and ours; nginx's fails and the client
+// then connects to Vite directly; bare's stays pending): one handshake, not retry traffic, and part of what
+// a Vite page does through a proxy.
 import { launchChromium } from './chromium.mjs';
+
+// Chromium's WebUI omnibox popup: every new window (here: every context's page) loads
+// chrome://omnibox-popup.top-chrome/ in a renderer of its own, concurrently with the timed navigation.
+const NOISE_FEATURES = ['WebUIOmniboxPopup', 'WebUIOmniboxFullPopup', 'WebUIOmniboxAimPopup'];
 
 const quantile = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -37,20 +68,32 @@ function medianCi(xs) {
  * Load `paths` ({ name: url }, one named "direct") `rounds` times each in Chromium. `modules`: the app's
  * module count (m0.js ...): a complete load fetched main.js and all of them and shows "module <modules-1>".
  * `cpu`: per path name, a function resolving the CPU µs its proxy process has used so far (each load's
- * share is reported: a load-insensitive measure of the proxy's own cost). Resolves { rows, rounds }.
+ * share is reported: a load-insensitive measure of the proxy's own cost). Resolves { rows, rounds, runs }
+ * (runs: per path name, every load's ms in round order).
  */
 export async function chromiumPageLoads(
   paths,
   { rounds, warmup = 2, modules, env, cpu = {}, onRound },
 ) {
-  const browser = await launchChromium(env);
+  const browser = await launchChromium(env, { disableFeatures: NOISE_FEATURES });
   try {
+    const cdp = await browser.newBrowserCDPSession();
+    let checked = false;
     const protocols = {};
     const load = async (url, name) => {
       // A fresh context per load: its own HTTP cache and socket pool (Chromium's network context).
       const ctx = await browser.newContext({ ignoreHTTPSErrors: true, serviceWorkers: 'block' });
       try {
         const page = await ctx.newPage();
+        if (!checked) {
+          // Only the page: a browser_ui target (the omnibox popup, or a WebUI that replaced it in a newer
+          // Chromium) would load concurrently with every timed navigation again.
+          const { targetInfos } = await cdp.send('Target.getTargets');
+          const ui = targetInfos.filter((t) => t.type !== 'page').map((t) => `${t.type} ${t.url}`);
+          if (ui.length)
+            process.stderr.write(`page load: Chromium runs more than the page: ${ui.join(', ')}\n`);
+          checked = true;
+        }
         const bad = [];
         page.on('requestfailed', (q) => bad.push(`${q.url()} ${q.failure()?.errorText}`));
         page.on(
@@ -124,7 +167,7 @@ export async function chromiumPageLoads(
         ...(cpuRuns[k].length ? { cpuMs: quantile(cpuRuns[k], 0.5) } : {}),
       };
     });
-    return { rows, rounds };
+    return { rows, rounds, runs };
   } finally {
     await browser.close();
   }

@@ -9,8 +9,8 @@
 // modules in headless Chromium (bench/page-load.mjs: a fresh context per load, paths interleaved, medians,
 // spread and a confidence interval): direct, ours (http:// and https:// public side), bare, nginx.
 //   node bench/proxy.mjs [--seconds S] [--rounds R] [--rounds-1 R1] [--warmup-rounds W] [--only ws:32:1,wss]
-//                        [--quick] [--no-nginx] [--no-vite] [--page-rounds N] [--page-only] [--bare-heap-mb M]
-//                        [--verbose]
+//                        [--quick] [--no-nginx] [--no-vite] [--page-rounds N] [--page-only] [--aa]
+//                        [--page-dump FILE] [--bare-heap-mb M] [--verbose]
 // Each server runs in its own child process (ours and bare one per scheme); the clients run in this
 // process. NODE_EXTRA_CA_CERTS is unset for the children. "ours" is the engine alone: a child that loads the engine bundle and runs ProxyServer
 // with a FrameLog and a subscriber that only counts events. "cli" is the shell a user runs:
@@ -32,7 +32,8 @@
 // anything else moves a 0.6 s window by 10-20 % (a cell once read 80.9 % and 105.8 % on the re-run).
 // Within a round bare sits between ours and cli, so both ratios compare neighbouring windows.
 // --verbose prints every round's ratios and CPU per message to stderr. --only takes a comma-separated list
-// of cells (ws:32:1) or schemes (wss).
+// of cells (ws:32:1) or schemes (wss). --aa adds "direct again" to the page load (the direct URL a second
+// time: its ratio to direct is the noise floor); --page-dump FILE writes every page load's ms as JSON.
 import { fork, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -75,6 +76,9 @@ const WITH_VITE = !process.argv.includes('--no-vite');
 const VITE_MODULES = QUICK ? 10 : 60;
 const PAGE_ROUNDS = Number(arg('--page-rounds') ?? (QUICK ? 4 : 15));
 const PAGE_ONLY = process.argv.includes('--page-only');
+// A/A: the page load also measures "direct again", the same Vite URL as direct under a second name, so its
+// ratio to direct shows the noise floor of the page-load figures.
+const PAGE_AA = process.argv.includes('--aa');
 // Extra live JS heap (MB) kept by the bare pass-through, to compare the two at the same heap size.
 const BARE_HEAP_MB = Number(arg('--bare-heap-mb') ?? 0);
 
@@ -419,12 +423,13 @@ async function main() {
     if (vite) {
       const urls = {
         direct: `http://127.0.0.1:${vite.port}/`,
+        ...(PAGE_AA ? { 'direct again': `http://127.0.0.1:${vite.port}/` } : {}),
         ours: `http://127.0.0.1:${paths.ours.vite}/`,
         'ours https': `https://localhost:${paths.ours.viteTls}/`,
         bare: `http://127.0.0.1:${paths.bare.vite}/`,
         ...(paths.nginx ? { nginx: `http://127.0.0.1:${paths.nginx.vite}/` } : {}),
       };
-      const { rows } = await chromiumPageLoads(urls, {
+      const { rows, runs } = await chromiumPageLoads(urls, {
         rounds: PAGE_ROUNDS,
         modules: VITE_MODULES,
         env,
@@ -436,6 +441,7 @@ async function main() {
         onRound: () => process.stderr.write('.'),
       });
       process.stderr.write('\n');
+      if (arg('--page-dump')) fs.writeFileSync(arg('--page-dump'), JSON.stringify(runs));
       console.log(
         `\nHTTP page load in headless Chromium: a Vite dev server, index + main.js + ${VITE_MODULES} modules, a fresh browser context per load (empty cache, new connections), ${PAGE_ROUNDS} rounds, paths interleaved; navigation timing (loadEventEnd)\n`,
       );
