@@ -74,7 +74,7 @@ const NGINX = '/usr/sbin/nginx';
 const WITH_NGINX = !process.argv.includes('--no-nginx');
 const WITH_VITE = !process.argv.includes('--no-vite');
 const VITE_MODULES = QUICK ? 10 : 60;
-const PAGE_ROUNDS = Number(arg('--page-rounds') ?? (QUICK ? 4 : 15));
+const PAGE_ROUNDS = Number(arg('--page-rounds') ?? (QUICK ? 4 : 25));
 const PAGE_ONLY = process.argv.includes('--page-only');
 // A/A: the page load also measures "direct again", the same Vite URL as direct under a second name, so its
 // ratio to direct shows the noise floor of the page-load figures.

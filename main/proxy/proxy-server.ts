@@ -223,6 +223,8 @@ export class ProxyServer implements FaultTarget {
           minVersion: 'TLSv1.2',
           handshakeTimeout: 10_000,
           ALPNProtocols: ['h2', 'http/1.1'],
+          // As http.Server and the plain side: a small answer is not held back for an ACK (Nagle).
+          noDelay: true,
         })
       : net.createServer({ allowHalfOpen: true, noDelay: true });
     server.on(m ? 'secureConnection' : 'connection', (s: net.Socket) => {
