@@ -75,6 +75,8 @@ class H1Conn {
   private begun = 0;
   private upgrade: Buffer | undefined;
   private ended = false;
+  /** Between a request's first byte and the end of its head (the head deadline runs). */
+  private inHead = false;
   closed = false;
 
   constructor(
@@ -85,6 +87,7 @@ class H1Conn {
     p.initialize(HTTPParser.REQUEST, {}, 0, HTTPParser.kLenientNone);
     p[HTTPParser.kOnMessageBegin] = () => {
       this.begun = performance.now();
+      this.inHead = true;
       this.arm(opts.headTimeoutMs);
     };
     p[HTTPParser.kOnHeaders] = (h: string[], url: string) => {
@@ -109,6 +112,7 @@ class H1Conn {
       }
       const target = url === undefined || url === '' ? this.url : this.url + url;
       this.url = '';
+      this.inHead = false;
       const name = methods[method] ?? 'GET';
       if (upgrade) {
         // Handed over once every answer before it is out (see onData).
@@ -159,7 +163,6 @@ class H1Conn {
   }
 
   private readonly onData = (d: Buffer): void => {
-    if (this.queue.length === 0 && !this.reading) this.disarm();
     const r = this.parser.execute(d);
     if (typeof r !== 'number') return this.refuse(r.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400);
     if (this.upgrade) {
@@ -222,7 +225,11 @@ class H1Conn {
     if (next) return next.activate();
     if (this.upgrade) return this.handOver();
     if (this.ended && !this.reading) return void this.sock.end();
-    if (!this.reading) this.arm(this.opts.keepAliveMs ?? 5_000);
+    if (!this.reading && !this.inHead) this.arm(this.keepAliveMs);
+  }
+
+  get keepAliveMs(): number {
+    return this.opts.keepAliveMs ?? 5_000;
   }
 
   /** @internal */
@@ -358,7 +365,7 @@ class Exchange implements PublicExchange {
     }
     if (this.closeAfter) this.keepAlive = false;
     h += this.keepAlive
-      ? 'Connection: keep-alive\r\nKeep-Alive: timeout=5\r\n\r\n'
+      ? `Connection: keep-alive\r\nKeep-Alive: timeout=${Math.floor(this.conn.keepAliveMs / 1000)}\r\n\r\n`
       : 'Connection: close\r\n\r\n';
     this.pendingHead = h;
     this.headersSent = true;

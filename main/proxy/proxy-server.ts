@@ -95,6 +95,8 @@ export interface ProxyServerOptions {
   onTarget?: (problem: TargetProblem | null) => void;
   /** Tests: PROXY_HEAD_TIMEOUT_MS. */
   headTimeoutMs?: number;
+  /** Tests: an http:// client idle between requests is dropped after this long (default 5 s). */
+  keepAliveMs?: number;
   /** Tests: PROXY_H2_IDLE_MS. */
   h2IdleMs?: number;
   /** Tests: PROXY_H2_PREFACE_MS. */
@@ -125,6 +127,7 @@ export class ProxyServer implements FaultTarget {
   private readonly onChange: () => void;
   private readonly onTarget: (problem: TargetProblem | null) => void;
   private readonly headTimeoutMs: number;
+  private readonly keepAliveMs: number | undefined;
   private readonly h2IdleMs: number;
   private readonly h2PrefaceMs: number;
   private readonly pub: PublicSide;
@@ -145,6 +148,7 @@ export class ProxyServer implements FaultTarget {
     this.onChange = opts.onChange ?? (() => {});
     this.onTarget = opts.onTarget ?? (() => {});
     this.headTimeoutMs = opts.headTimeoutMs ?? PROXY_HEAD_TIMEOUT_MS;
+    this.keepAliveMs = opts.keepAliveMs;
     this.h2IdleMs = opts.h2IdleMs ?? PROXY_H2_IDLE_MS;
     this.h2PrefaceMs = opts.h2PrefaceMs ?? PROXY_H2_PREFACE_MS;
     this.pub = parsePublic(opts.definition.publicUrl);
@@ -220,6 +224,7 @@ export class ProxyServer implements FaultTarget {
           onRequest: (ex) => this.onRequest(ex),
           upgrades,
           headTimeoutMs: this.headTimeoutMs,
+          ...(this.keepAliveMs !== undefined ? { keepAliveMs: this.keepAliveMs } : {}),
         })
       : undefined;
     server.on(m ? 'secureConnection' : 'connection', (s: net.Socket) => {
