@@ -222,3 +222,155 @@ describe('response framing', () => {
     expect(b.text).toContain('GET /q?x=1 0');
   });
 });
+
+describe('request bodies', () => {
+  it.each(['content-length', 'chunked'])(
+    'a %s upload of several MiB arrives byte-exact',
+    async (how) => {
+      const { port } = await plainFront(bed, await target());
+      const c = rawClient(bed, port);
+      if (how === 'chunked') {
+        c.sock.write(
+          'POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n',
+        );
+        for (let i = 0; i < BIG.length; i += 100_000) {
+          const part = BIG.subarray(i, i + 100_000);
+          c.sock.write(`${part.length.toString(16)}\r\n`);
+          c.sock.write(part);
+          c.sock.write('\r\n');
+        }
+        c.sock.write('0\r\n\r\n');
+      } else {
+        c.sock.write(
+          `POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: ${BIG.length}\r\nConnection: close\r\n\r\n`,
+        );
+        c.sock.write(BIG);
+      }
+      await c.whenClosed(10_000);
+      expect(c.text).toContain(`POST /up ${BIG.length} ${sha(BIG)}`);
+    },
+  );
+
+  it('a slow target reader: the proxy reads the upload no faster than the target (not all into memory)', async () => {
+    let got = 0;
+    let paused: http.IncomingMessage | undefined;
+    const server = http.createServer((req, res) => {
+      paused = req;
+      req.pause();
+      req.on('end', () => res.end(`got ${got}`));
+    });
+    const { port } = await plainFront(bed, await bed.listen(server));
+    const c = rawClient(bed, port);
+    const size = 64 * 1024 * 1024;
+    c.sock.write(`POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: ${size}\r\n\r\n`);
+    const chunk = Buffer.alloc(1024 * 1024, 7);
+    let sent = 0;
+    const pump = () => {
+      while (sent < size && c.sock.write(chunk)) sent += chunk.length;
+      if (sent < size) c.sock.once('drain', () => ((sent += chunk.length), pump()));
+    };
+    pump();
+    await waitFor(() => paused !== undefined, 'the request at the target');
+    await new Promise((r) => setTimeout(r, 800));
+    // Socket buffers on both sides hold a few MiB at most; the client could not write the whole body.
+    expect(sent).toBeLessThan(24 * 1024 * 1024);
+    paused!.on('data', (d: Buffer) => (got += d.length));
+    paused!.resume();
+    await waitFor(() => c.text.includes(`got ${size}`), 'the whole body at the target', 20_000);
+  });
+
+  it('Expect: 100-continue gets 100 Continue before the body is sent, also behind another answer', async () => {
+    const { port } = await plainFront(bed, await target());
+    const c = rawClient(bed, port);
+    c.sock.write(
+      'GET /first?delay=200 HTTP/1.1\r\nHost: x\r\n\r\n' +
+        'POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n',
+    );
+    await waitFor(() => c.text.includes('100 Continue'), 'the 100 Continue', 3000);
+    expect(c.text.indexOf('GET /first')).toBeLessThan(c.text.indexOf('100 Continue'));
+    c.sock.write('hello');
+    await waitFor(() => c.text.includes('POST /up 5'), 'the answer');
+  });
+
+  it('a client that half-closes after its request still gets the answer, then the connection ends', async () => {
+    const { port } = await plainFront(bed, await target());
+    const c = rawClient(bed, port);
+    c.sock.end('POST /up?delay=100 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc');
+    await c.whenClosed();
+    expect(c.text).toContain(`POST /up?delay=100 3 ${sha(Buffer.from('abc'))}`);
+  });
+
+  it('a request cut off half-way is not answered and the target does not get it whole', async () => {
+    let ended = 0;
+    let aborted = 0;
+    const server = http.createServer((req, res) => {
+      req.on('end', () => (ended++, res.end('x')));
+      req.on('aborted', () => aborted++);
+      req.resume();
+    });
+    const { port } = await plainFront(bed, await bed.listen(server));
+    const c = rawClient(bed, port);
+    c.sock.end('POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc');
+    await c.whenClosed();
+    await waitFor(() => aborted === 1, 'the target request aborted');
+    expect(ended).toBe(0);
+    expect(c.text).toBe('');
+  });
+});
+
+describe('pipelining', () => {
+  it('answers in request order when the target answers the second first; a body in the pipeline', async () => {
+    const { port } = await plainFront(bed, await target());
+    const c = rawClient(bed, port);
+    c.sock.write(
+      'GET /1?delay=300 HTTP/1.1\r\nHost: x\r\n\r\n' +
+        'POST /2 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc' +
+        'GET /len HTTP/1.1\r\nHost: x\r\n\r\n' +
+        'GET /4 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    );
+    await c.whenClosed(8000);
+    const all = Buffer.concat(c.bytes).toString('latin1');
+    const i1 = all.indexOf('GET /1?delay=300 0');
+    const i2 = all.indexOf(`POST /2 3 ${sha(Buffer.from('abc'))}`);
+    const i3 = all.indexOf(`Content-Length: ${BIG.length}`);
+    const i4 = all.indexOf('GET /4 0');
+    expect(i1).toBeGreaterThan(0);
+    expect([i1 < i2, i2 < i3, i3 < i4]).toEqual([true, true, true]);
+    expect(all.length).toBeGreaterThan(BIG.length);
+  });
+
+  it('requests after Connection: close in the same write: the first is answered, the rest not passed on', async () => {
+    let seen = 0;
+    const server = http.createServer((req, res) => (seen++, res.end(`${req.url}`)));
+    const { port } = await plainFront(bed, await bed.listen(server));
+    const c = await rawAsk(
+      bed,
+      port,
+      'GET /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n',
+    );
+    expect(c.text).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\n\/a$/);
+    expect(seen).toBe(1);
+  });
+
+  it('with Node http and a keep-alive agent: 200 requests over a few connections', async () => {
+    const { port } = await plainFront(bed, await target());
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+    bed.defer(() => agent.destroy());
+    const one = (i: number) =>
+      new Promise<string>((resolve, reject) => {
+        const req = http.request(
+          { port, host: '127.0.0.1', path: `/r${i}`, method: 'POST', agent },
+          (res) => {
+            let t = '';
+            res.setEncoding('latin1');
+            res.on('data', (d: string) => (t += d));
+            res.on('end', () => resolve(t));
+          },
+        );
+        req.on('error', reject);
+        req.end(`body${i}`);
+      });
+    const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => one(i)));
+    answers.forEach((a, i) => expect(a).toContain(`POST /r${i} ${`body${i}`.length}`));
+  });
+});

@@ -49,6 +49,13 @@ export interface H1Options {
   keepAliveMs?: number;
 }
 
+/**
+ * Requests of one connection passed on at once; more pipelined ones wait (parsed, not yet sent to the target)
+ * and the connection is not read while that many are queued. A client pipelining 10,000 requests in one
+ * write had them all sent to the target at once (116 open there), each holding its answer's bytes.
+ */
+export const H1_MAX_IN_FLIGHT = 16;
+
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE = /[^\t\u0020-\u007e\u0080-\u00ff]/;
 const BAD_REASON = /[^\t\u0020-\u007e\u0080-\u00ff]/;
@@ -77,6 +84,15 @@ class H1Conn {
   private ended = false;
   /** Between a request's first byte and the end of its head (the head deadline runs). */
   private inHead = false;
+  /** How many of the queue's first exchanges went to onRequest. */
+  private started = 0;
+  /** The exchange whose request body paused reading (its target is slower, or it is not passed on yet). */
+  private pausedBy: Exchange | undefined;
+  /** Reading paused: H1_MAX_IN_FLIGHT answers are owed. */
+  private queueFull = false;
+  private startScheduled = false;
+  /** A parse error behind answers still owed: the answer to send once they are out. */
+  private refused: 400 | 431 | undefined;
   closed = false;
 
   constructor(
@@ -138,14 +154,21 @@ class H1Conn {
         this.arm(
           Math.max(0, (opts.requestTimeoutMs ?? 300_000) - (performance.now() - this.begun)),
         );
-      if (!ex.http10 && this.queue.length === 1 && expectsContinue(raw)) {
-        sock.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+      // 100 Continue when it is this answer's turn on the socket (now, or in activate()).
+      ex.wantsContinue = !ex.http10 && !bodyless && expectsContinue(raw);
+      if (this.queue.length === 1) ex.sendContinue();
+      if (this.queue.length >= H1_MAX_IN_FLIGHT) {
+        this.queueFull = true;
+        sock.pause();
       }
-      opts.onRequest(ex);
+      this.startWaiting();
       return 0;
     };
     p[HTTPParser.kOnBody] = (b: Buffer) => {
-      if (this.reading && !this.reading.body(b)) sock.pause();
+      if (this.reading && !this.reading.body(b)) {
+        this.pausedBy = this.reading;
+        sock.pause();
+      }
     };
     p[HTTPParser.kOnMessageComplete] = () => {
       const ex = this.reading;
@@ -164,7 +187,11 @@ class H1Conn {
 
   private readonly onData = (d: Buffer): void => {
     const r = this.parser.execute(d);
-    if (typeof r !== 'number') return this.refuse(r.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400);
+    if (typeof r !== 'number') {
+      // Bytes after a request that asked for the close: not read (the close follows its answer).
+      if (r.code === 'HPE_CLOSED_CONNECTION') return void this.sock.off('data', this.onData);
+      return this.refuse(r.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400);
+    }
     if (this.upgrade) {
       // What followed the head (a WebSocket frame already) goes along with it.
       this.upgrade = Buffer.concat([this.upgrade, d.subarray(r)]);
@@ -205,25 +232,64 @@ class H1Conn {
     setImmediate(() => this.parser.close());
   }
 
-  /** A request llhttp refused: an answer when none is under way, and the connection closes. */
+  /**
+   * A request llhttp refused: nothing more is read; the answers still owed go out first (a request cut in
+   * its body cannot be answered: the connection is cut), then the 400 (431) and the close.
+   */
   private refuse(status: 400 | 431): void {
     this.sock.off('data', this.onData);
-    if (this.queue.length > 0 || !this.sock.writable) return void this.sock.destroy();
+    this.inHead = false;
+    this.disarm();
+    if (this.reading || !this.sock.writable) return void this.sock.destroy();
+    if (this.queue.length > 0) {
+      this.refused = status;
+      return;
+    }
+    this.sendRefusal(status);
+  }
+
+  private sendRefusal(status: 400 | 431): void {
     const text = status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
     this.sock.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  }
+
+  /**
+   * Pass on the waiting requests, up to H1_MAX_IN_FLIGHT at once. After an answer (finished()) not from
+   * inside the target's callbacks: a request started there took the target connection just released, from
+   * inside that connection's own parser callback, and its answer was misread (502s) (h1-client.ts).
+   */
+  private readonly startLater = (): void => {
+    this.startScheduled = false;
+    if (!this.closed) this.startWaiting();
+  };
+
+  private startWaiting(): void {
+    while (this.started < this.queue.length && this.started < H1_MAX_IN_FLIGHT) {
+      this.opts.onRequest(this.queue[this.started++]!);
+    }
   }
 
   /** @internal The first answer in the queue is out: the next one may write. */
   finished(ex: Exchange): void {
     if (this.queue[0] !== ex) return;
     this.queue.shift();
+    this.started--;
     if (!ex.keepAlive) {
       this.sock.end();
       return;
     }
+    if (this.started < this.queue.length && !this.startScheduled) {
+      this.startScheduled = true;
+      queueMicrotask(this.startLater);
+    }
+    if (this.queueFull && this.queue.length < H1_MAX_IN_FLIGHT) {
+      this.queueFull = false;
+      this.resumeReading();
+    }
     const next = this.queue[0];
     if (next) return next.activate();
     if (this.upgrade) return this.handOver();
+    if (this.refused !== undefined) return this.sendRefusal(this.refused);
     if (this.ended && !this.reading) return void this.sock.end();
     if (!this.reading && !this.inHead) this.arm(this.keepAliveMs);
   }
@@ -237,8 +303,15 @@ class H1Conn {
     return this.queue[0] === ex;
   }
 
-  resumeReading(): void {
-    if (!this.closed && !this.upgrade) this.sock.resume();
+  /** @internal `ex` takes more of its body: reading goes on if it was the one that paused it. */
+  resumeBody(ex: Exchange): void {
+    if (this.pausedBy !== ex) return;
+    this.pausedBy = undefined;
+    this.resumeReading();
+  }
+
+  private resumeReading(): void {
+    if (!this.closed && !this.upgrade && !this.pausedBy && !this.queueFull) this.sock.resume();
   }
 
   private arm(ms: number): void {
@@ -274,6 +347,8 @@ class Exchange implements PublicExchange {
   keepAlive: boolean;
   /** In the connection's answer queue (not only reading its body). */
   queued = true;
+  /** Expect: 100-continue, not answered yet. */
+  wantsContinue = false;
   private chunked = false;
   private noBody = false;
   private closeAfter = false;
@@ -310,17 +385,26 @@ class Exchange implements PublicExchange {
   readBody(data: (chunk: Buffer) => boolean, end: () => void): void {
     this.onData = data;
     this.onEnd = end;
-    for (const c of this.early.splice(0)) data(c);
+    let more = true;
+    for (const c of this.early.splice(0)) more = data(c);
     if (this.bodyDone) end();
+    if (more) this.conn.resumeBody(this);
   }
 
-  /** @internal */
+  /** @internal false: no more for now (nobody reads the body yet, or the target is slower). */
   body(b: Buffer): boolean {
     if (!this.onData) {
       this.early.push(Buffer.from(b));
-      return true;
+      return false;
     }
     return this.onData(b);
+  }
+
+  /** @internal Once its answer is first on the socket and before any answer head. */
+  sendContinue(): void {
+    if (!this.wantsContinue || this.bodyDone || this.headersSent) return;
+    this.wantsContinue = false;
+    this.conn.sock.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
   }
 
   /** @internal */
@@ -330,7 +414,7 @@ class Exchange implements PublicExchange {
   }
 
   resumeBody(): void {
-    this.conn.resumeReading();
+    this.conn.resumeBody(this);
   }
 
   // --- the answer ---
@@ -425,6 +509,7 @@ class Exchange implements PublicExchange {
 
   /** @internal It is first now: what it held goes out. */
   activate(): void {
+    this.sendContinue();
     const held = this.held;
     this.held = undefined;
     if (held) this.out(held);
