@@ -466,6 +466,9 @@ export class ProxyServer implements FaultTarget {
     };
     /** The error page naming the target and the fix (or a cut connection once the answer has begun). */
     const fail = (p: Pick<TargetProblem, 'code' | 'detail' | 'fix'>, status = 502) => {
+      // Logged first: the http:// side's end() reports the answer done at once, and that would log it first
+      // (status 0, no error code) for a 502 page.
+      done(status, p.code);
       if (ex.headersSent) {
         ex.destroy();
       } else {
@@ -484,7 +487,6 @@ export class ProxyServer implements FaultTarget {
         ]);
         ex.end(body);
       }
-      done(status, p.code);
     };
     const lines = forwardRequestLines(ex.rawHeaders, this.forwarding(ex.remoteAddress));
     // A body without a length (HTTP/1.1 chunked, or HTTP/2 without Content-Length) goes to the target chunked.
