@@ -212,13 +212,19 @@ describe('response framing', () => {
     );
     for (let i = 0; i < 40; i++) expect(a.text).toContain(`X-H${i}: v${i}\r\n`);
     expect(a.text).toContain('Set-Cookie: a=1; Path=/\r\nSet-Cookie: b=2; Path=/\r\n');
+    // Behind a chunked request with a trailer: neither its trailer nor its target leaks into this head.
     const b = await rawAsk(
       bed,
       port,
-      `GET /q?x=1 HTTP/1.1\r\nHost: x\r\n${many}Connection: close\r\n\r\n`,
+      'POST /t HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\nX-Trailer: yes\r\n\r\n' +
+        `GET /q?x=1 HTTP/1.1\r\nHost: x\r\n${many}Connection: close\r\n\r\n`,
     );
-    const seen = JSON.parse(/X-Seen: (.*)\r\n/.exec(b.text)![1]!) as Record<string, string>;
+    const seen = JSON.parse(/X-Seen: (.*)\r\n(?![^]*X-Seen)/.exec(b.text)![1]!) as Record<
+      string,
+      string
+    >;
     for (let i = 0; i < 50; i++) expect(seen[`x-q${i}`]).toBe(`q${i}`);
+    expect(seen['x-trailer']).toBeUndefined();
     expect(b.text).toContain('GET /q?x=1 0');
   });
 });

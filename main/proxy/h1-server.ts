@@ -102,6 +102,10 @@ class H1Conn {
     const p = this.parser;
     p.initialize(HTTPParser.REQUEST, {}, 0, HTTPParser.kLenientNone);
     p[HTTPParser.kOnMessageBegin] = () => {
+      // kOnHeaders also brings a chunked body's trailers (and the request target again) at its end: they
+      // are dropped here (never passed on, as before), not prepended to the next request's head.
+      this.headers = [];
+      this.url = '';
       this.begun = performance.now();
       this.inHead = true;
       this.arm(opts.headTimeoutMs);
