@@ -48,6 +48,23 @@ describe('request smuggling shapes and malformed heads: 400, nothing reaches the
     if (!bytes.includes('chunked\r\n\r\n1')) expect(st.seen).toBe(0);
   });
 
+  it.each([
+    ['HTTP/1.1 without Host', 'GET / HTTP/1.1\r\n\r\n', /^HTTP\/1\.1 400 Bad Request\r\n/],
+    [
+      'Expect other than 100-continue',
+      'GET / HTTP/1.1\r\nHost: x\r\nExpect: x\r\n\r\n',
+      /^HTTP\/1\.1 417 /,
+    ],
+  ])('as http.Server: %s refused', async (_name, bytes, answer) => {
+    const { st, port } = await countingTarget();
+    const { port: p } = await plainFront(bed, port);
+    const c = await rawAsk(bed, p, bytes);
+    expect(c.text).toMatch(answer);
+    expect(st.seen).toBe(0);
+    const ok = await rawAsk(bed, p, 'GET / HTTP/1.0\r\n\r\n');
+    expect(ok.text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+  });
+
   it('a head over 16 KiB: 431', async () => {
     const { port } = await countingTarget();
     const { port: p } = await plainFront(bed, port);

@@ -92,7 +92,9 @@ class H1Conn {
   private queueFull = false;
   private startScheduled = false;
   /** A parse error behind answers still owed: the answer to send once they are out. */
-  private refused: 400 | 431 | undefined;
+  private refused: Refusal | undefined;
+  /** Why kOnHeadersComplete stopped the parser (-1). */
+  private rejected: Refusal | undefined;
   closed = false;
 
   constructor(
@@ -140,6 +142,13 @@ class H1Conn {
         for (let i = 0; i < raw.length; i += 2) head += `${raw[i]}: ${raw[i + 1]}\r\n`;
         this.upgrade = Buffer.from(`${head}\r\n`, 'latin1');
         return 0;
+      }
+      // As http.Server: an HTTP/1.1 request without Host is refused (400), and so is an Expect other than
+      // 100-continue (417); both were passed on to the target.
+      if (maj === 1 && min === 1) {
+        if (headerValue(raw, 'host') === undefined) return this.reject(400);
+        const expect = headerValue(raw, 'expect');
+        if (expect !== undefined && !CONTINUE.test(expect)) return this.reject(417);
       }
       const bodyless = !framesBody(raw);
       const ex = new Exchange(
@@ -194,7 +203,7 @@ class H1Conn {
     if (typeof r !== 'number') {
       // Bytes after a request that asked for the close: not read (the close follows its answer).
       if (r.code === 'HPE_CLOSED_CONNECTION') return void this.sock.off('data', this.onData);
-      return this.refuse(r.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400);
+      return this.refuse(this.rejected ?? (r.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400));
     }
     if (this.upgrade) {
       // What followed the head (a WebSocket frame already) goes along with it.
@@ -240,7 +249,12 @@ class H1Conn {
    * A request llhttp refused: nothing more is read; the answers still owed go out first (a request cut in
    * its body cannot be answered: the connection is cut), then the 400 (431) and the close.
    */
-  private refuse(status: 400 | 431): void {
+  private reject(status: Refusal): number {
+    this.rejected = status;
+    return -1;
+  }
+
+  private refuse(status: Refusal): void {
     this.sock.off('data', this.onData);
     this.inHead = false;
     this.disarm();
@@ -252,8 +266,13 @@ class H1Conn {
     this.sendRefusal(status);
   }
 
-  private sendRefusal(status: 400 | 431): void {
-    const text = status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
+  private sendRefusal(status: Refusal): void {
+    const text =
+      status === 431
+        ? 'Request Header Fields Too Large'
+        : status === 417
+          ? 'Expectation Failed'
+          : 'Bad Request';
     this.sock.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   }
 
@@ -337,13 +356,22 @@ class H1Conn {
   };
 }
 
-function expectsContinue(raw: string[]): boolean {
+type Refusal = 400 | 417 | 431;
+
+/** http.Server's test of Expect. */
+const CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
+
+function headerValue(raw: string[], name: string): string | undefined {
   for (let i = 0; i < raw.length; i += 2) {
     const k = raw[i]!;
-    if (k.length === 6 && k.toLowerCase() === 'expect')
-      return raw[i + 1]!.toLowerCase() === '100-continue';
+    if (k.length === name.length && k.toLowerCase() === name) return raw[i + 1]!;
   }
-  return false;
+  return undefined;
+}
+
+function expectsContinue(raw: string[]): boolean {
+  const v = headerValue(raw, 'expect');
+  return v !== undefined && CONTINUE.test(v);
 }
 
 class Exchange implements PublicExchange {
