@@ -1,8 +1,13 @@
 // The http:// public side (h1-server.ts): WebSocket upgrades handed over (first frame in the handshake's
 // packet, after a kept-alive request, pipelined behind a slow one), the log of each request, X-Forwarded-*,
-// the 502 page, and stop() ending every connection.
+// the 502 page, stop() ending every connection, and curl (keep-alive reuse, an upload with 100-continue).
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { HttpEvent } from '../echo/types';
@@ -157,5 +162,35 @@ describe('stop()', () => {
     expect(Date.now() - t0).toBeLessThan(1500);
     expect([idle, half, busy, upload].map((c) => c.closed)).toEqual([true, true, true, true]);
     await waitFor(() => aborted === 2, 'the target requests aborted');
+  });
+});
+
+describe('curl', () => {
+  it('reuses one connection for two URLs, and a 3 MiB upload goes through Expect: 100-continue', async () => {
+    const server = http.createServer((req, res) => {
+      const h = createHash('sha256');
+      req.on('data', (d: Buffer) => h.update(d));
+      req.on('end', () => res.end(`${req.url} ${h.digest('hex')}\n`));
+    });
+    const { port } = await plainFront(bed, await bed.listen(server));
+    const body = randomBytes(3 * 1024 * 1024);
+    const file = path.join(os.tmpdir(), `h1-curl-${process.pid}.bin`);
+    writeFileSync(file, body);
+    bed.defer(() => rmSync(file, { force: true }));
+    const curl = (args: string[]) =>
+      new Promise<{ out: string; err: string }>((resolve, reject) =>
+        execFile('curl', ['-sS', '-v', ...args], (e, out, err) =>
+          e ? reject(e) : resolve({ out, err }),
+        ),
+      );
+    const two = await curl([`http://127.0.0.1:${port}/a`, `http://127.0.0.1:${port}/b`]);
+    expect(two.out).toMatch(/^\/a \w+\n\/b \w+\n$/);
+    expect(two.err).toMatch(/Re-using existing connection/);
+    const t0 = Date.now();
+    const up = await curl(['--data-binary', `@${file}`, `http://127.0.0.1:${port}/up`]);
+    expect(up.err).toMatch(/Expect: 100-continue/);
+    expect(up.err).toMatch(/HTTP\/1\.1 100 Continue/);
+    expect(up.out).toBe(`/up ${createHash('sha256').update(body).digest('hex')}\n`);
+    expect(Date.now() - t0).toBeLessThan(900); // curl waits 1 s for a 100 that does not come
   });
 });
