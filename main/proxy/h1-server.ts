@@ -1,15 +1,19 @@
 // The http:// public side's HTTP/1.1, on the socket: Node's own parser (llhttp, strict, the one http.Server
-// uses) reads each request head and body, and the answer is written as header lines and body chunks, without
-// http.Server's IncomingMessage, ServerResponse and their streams. A page load is dozens of small requests:
+// uses) reads each request head and body, and the answer is written as header lines and body chunks
+// (h1-exchange.ts), without http.Server's IncomingMessage, ServerResponse and their streams. A page load is
+// dozens of small requests:
 // with this side and h1-client.ts, the proxy's CPU per request in a page load fell to about half of a Node
 // pass-through on http.Server and http.request (bench/proxy.mjs). WebSocket upgrades (and CONNECT) are
 // handed, socket and bytes, to an http.Server that does not listen: its 'upgrade' event is the one the
 // https:// front uses. Limits as http.Server's: 60 s for a request head, 300 s for a whole request, 5 s idle
-// between requests, 16 KiB of head (431 past it), 400 for anything llhttp refuses.
+// between requests, 16 KiB of head (431 past it), 400 for anything llhttp refuses or an HTTP/1.1 request
+// without Host, 417 for an Expect other than 100-continue. At most H1_MAX_IN_FLIGHT requests of a
+// connection are passed on at once; answers go out in request order.
 import type http from 'node:http';
 import type net from 'node:net';
 import { HTTPParser, methods } from '_http_common';
-import { framesBody, hasLength } from './http-headers';
+import { Exchange, type ExchangeConn } from './h1-exchange';
+import { framesBody } from './http-headers';
 
 /** One request on the public side and its answer, as the proxy sees it (Node's server: node-exchange.ts). */
 export interface PublicExchange {
@@ -56,12 +60,6 @@ export interface H1Options {
  */
 export const H1_MAX_IN_FLIGHT = 16;
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const BAD_VALUE = /[^\t\u0020-\u007e\u0080-\u00ff]/;
-const BAD_REASON = /[^\t\u0020-\u007e\u0080-\u00ff]/;
-const CRLF = Buffer.from('\r\n', 'latin1');
-const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
-
 /** Serve HTTP/1.1 on sockets accepted elsewhere (a net.Server's 'connection'). */
 export class H1Server {
   constructor(private readonly opts: H1Options) {}
@@ -71,7 +69,7 @@ export class H1Server {
   }
 }
 
-class H1Conn {
+class H1Conn implements ExchangeConn {
   private readonly parser = new HTTPParser();
   /** Answers in request order: only the first writes to the socket. */
   private readonly queue: Exchange[] = [];
@@ -372,210 +370,4 @@ function headerValue(raw: string[], name: string): string | undefined {
 function expectsContinue(raw: string[]): boolean {
   const v = headerValue(raw, 'expect');
   return v !== undefined && CONTINUE.test(v);
-}
-
-class Exchange implements PublicExchange {
-  headersSent = false;
-  keepAlive: boolean;
-  /** In the connection's answer queue (not only reading its body). */
-  queued = true;
-  /** Expect: 100-continue, not answered yet. */
-  wantsContinue = false;
-  private chunked = false;
-  private noBody = false;
-  private closeAfter = false;
-  private pendingHead: string | undefined;
-  /** What this answer wrote while an earlier one still had the socket. */
-  private held: Buffer[] | undefined;
-  private done = false;
-  private onData: ((chunk: Buffer) => boolean) | undefined;
-  private onEnd: (() => void) | undefined;
-  private early: Buffer[] = [];
-  private bodyDone: boolean;
-  private drain: (() => void) | undefined;
-  private doneCb: ((finished: boolean) => void) | undefined;
-
-  constructor(
-    private readonly conn: H1Conn,
-    readonly method: string,
-    readonly path: string,
-    readonly rawHeaders: string[],
-    readonly http10: boolean,
-    readonly bodyless: boolean,
-    keepAlive: boolean,
-  ) {
-    this.keepAlive = keepAlive;
-    this.bodyDone = bodyless;
-  }
-
-  get remoteAddress(): string {
-    return this.conn.sock.remoteAddress ?? '';
-  }
-
-  // --- the request body ---
-
-  readBody(data: (chunk: Buffer) => boolean, end: () => void): void {
-    this.onData = data;
-    this.onEnd = end;
-    let more = true;
-    for (const c of this.early.splice(0)) more = data(c);
-    if (this.bodyDone) end();
-    if (more) this.conn.resumeBody(this);
-  }
-
-  /** @internal false: no more for now (nobody reads the body yet, or the target is slower). */
-  body(b: Buffer): boolean {
-    if (!this.onData) {
-      this.early.push(Buffer.from(b));
-      return false;
-    }
-    return this.onData(b);
-  }
-
-  /** @internal Once its answer is first on the socket and before any answer head. */
-  sendContinue(): void {
-    if (!this.wantsContinue || this.bodyDone || this.headersSent) return;
-    this.wantsContinue = false;
-    this.conn.sock.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
-  }
-
-  /** @internal */
-  bodyEnd(): void {
-    this.bodyDone = true;
-    this.onEnd?.();
-  }
-
-  resumeBody(): void {
-    this.conn.resumeBody(this);
-  }
-
-  // --- the answer ---
-
-  hints(links: string[]): void {
-    if (this.headersSent || this.http10 || !this.conn.isFirst(this)) return;
-    if (links.some((l) => BAD_VALUE.test(l))) return;
-    this.conn.sock.write(`HTTP/1.1 103 Early Hints\r\nLink: ${links.join(', ')}\r\n\r\n`, 'latin1');
-  }
-
-  head(status: number, message: string, lines: string[]): void {
-    if (this.headersSent) throw new Error('the answer has begun');
-    if (!Number.isInteger(status) || status < 100 || status > 999)
-      throw new RangeError(`invalid status code ${status}`);
-    if (BAD_REASON.test(message)) throw new TypeError('invalid character in the status message');
-    let h = `HTTP/1.1 ${status} ${message}\r\n`;
-    for (let i = 0; i < lines.length; i += 2) {
-      const k = lines[i]!;
-      const v = lines[i + 1]!;
-      if (!TOKEN.test(k)) throw new TypeError(`invalid header name ${JSON.stringify(k)}`);
-      if (BAD_VALUE.test(v)) throw new TypeError(`invalid character in the value of ${k}`);
-      h += `${k}: ${v}\r\n`;
-    }
-    this.noBody = this.method === 'HEAD' || status === 204 || status === 304 || status < 200;
-    if (!this.noBody && !hasLength(lines)) {
-      // No length from the target: chunked to an HTTP/1.1 client, the connection's end to an HTTP/1.0 one.
-      if (this.http10) this.closeAfter = true;
-      else {
-        this.chunked = true;
-        h += 'Transfer-Encoding: chunked\r\n';
-      }
-    }
-    if (this.closeAfter) this.keepAlive = false;
-    h += this.keepAlive
-      ? `Connection: keep-alive\r\nKeep-Alive: timeout=${Math.floor(this.conn.keepAliveMs / 1000)}\r\n\r\n`
-      : 'Connection: close\r\n\r\n';
-    this.pendingHead = h;
-    this.headersSent = true;
-  }
-
-  write(chunk: Buffer): boolean {
-    if (this.done || this.noBody) return true;
-    if (chunk.length === 0) return true;
-    return this.out(this.chunked ? [chunkSize(chunk.length), chunk, CRLF] : [chunk]);
-  }
-
-  end(chunk?: Buffer): void {
-    if (this.done) return;
-    const parts: Buffer[] = [];
-    if (chunk && chunk.length > 0 && !this.noBody) {
-      if (this.chunked) parts.push(chunkSize(chunk.length), chunk, CRLF);
-      else parts.push(chunk);
-    }
-    if (this.chunked) parts.push(LAST_CHUNK);
-    this.out(parts);
-    this.done = true;
-    if (this.held) return; // flushed when it becomes first
-    this.complete();
-  }
-
-  private complete(): void {
-    const cb = this.doneCb;
-    this.doneCb = undefined;
-    this.queued = false;
-    this.conn.finished(this);
-    cb?.(true);
-  }
-
-  /** Head (once) and `parts` to the socket, corked into one write; held while an earlier answer is going. */
-  private out(parts: Buffer[]): boolean {
-    const sock = this.conn.sock;
-    if (this.conn.closed) return true;
-    if (!this.conn.isFirst(this)) {
-      const held = (this.held ??= []);
-      if (this.pendingHead !== undefined) {
-        held.push(Buffer.from(this.pendingHead, 'latin1'));
-        this.pendingHead = undefined;
-      }
-      for (const p of parts) held.push(Buffer.from(p));
-      return false;
-    }
-    sock.cork();
-    if (this.pendingHead !== undefined) {
-      sock.write(this.pendingHead, 'latin1');
-      this.pendingHead = undefined;
-    }
-    let ok = true;
-    for (const p of parts) ok = sock.write(p);
-    sock.uncork();
-    return ok;
-  }
-
-  /** @internal It is first now: what it held goes out. */
-  activate(): void {
-    this.sendContinue();
-    const held = this.held;
-    this.held = undefined;
-    if (held) this.out(held);
-    else if (this.pendingHead !== undefined) this.out([]);
-    if (this.done) this.complete();
-    else this.drained();
-  }
-
-  /** @internal */
-  drained(): void {
-    this.drain?.();
-  }
-
-  destroy(): void {
-    this.conn.sock.destroy();
-  }
-
-  onDrain(cb: () => void): void {
-    this.drain = cb;
-  }
-
-  onDone(cb: (finished: boolean) => void): void {
-    this.doneCb = cb;
-  }
-
-  /** @internal The connection closed before the answer went out. */
-  gone(): void {
-    this.queued = false;
-    const cb = this.doneCb;
-    this.doneCb = undefined;
-    cb?.(false);
-  }
-}
-
-function chunkSize(n: number): Buffer {
-  return Buffer.from(`${n.toString(16)}\r\n`, 'latin1');
 }
