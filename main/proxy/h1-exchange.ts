@@ -75,6 +75,7 @@ export class Exchange implements PublicExchange {
 
   /** @internal false: no more for now (nobody reads the body yet, or the target is slower). */
   body(b: Buffer): boolean {
+    if (!this.queued) return true; // answered already: dropped
     if (!this.onData) {
       this.early.push(Buffer.from(b));
       return false;

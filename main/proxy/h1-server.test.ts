@@ -324,6 +324,26 @@ describe('request bodies', () => {
   });
 });
 
+describe('an answer before the whole upload', () => {
+  it('the rest of the body is read and dropped, and the connection serves the next request', async () => {
+    const server = http.createServer((req, res) => {
+      // Answered after the proxy had to pause the upload (nothing read here).
+      if (req.url === '/up')
+        return void setTimeout(() => res.writeHead(413, { 'Content-Length': 3 }).end('big'), 300);
+      req.resume();
+      res.end('after');
+    });
+    const { port } = await plainFront(bed, await bed.listen(server));
+    const c = rawClient(bed, port);
+    const size = 32 * 1024 * 1024;
+    c.sock.write(`POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: ${size}\r\n\r\n`);
+    c.sock.write(Buffer.alloc(size, 1));
+    c.sock.write('GET /after HTTP/1.1\r\nHost: x\r\n\r\n');
+    await waitFor(() => c.text.endsWith('after'), 'the next answer', 10_000);
+    expect(c.text).toMatch(/^HTTP\/1\.1 413 Payload Too Large\r\n[^]*bigHTTP\/1\.1 200 OK\r\n/);
+  });
+});
+
 describe('pipelining', () => {
   it('answers in request order when the target answers the second first; a body in the pipeline', async () => {
     const { port } = await plainFront(bed, await target());

@@ -295,6 +295,12 @@ class H1Conn implements ExchangeConn {
     if (this.queue[0] !== ex) return;
     this.queue.shift();
     this.started--;
+    if (this.pausedBy === ex) {
+      // Answered before its whole body came: the rest is read and dropped (as http.Server did), else the
+      // connection stayed paused for good (the target's drain that would resume it never comes).
+      this.pausedBy = undefined;
+      this.resumeReading();
+    }
     if (!ex.keepAlive) {
       this.sock.end();
       return;
