@@ -114,13 +114,17 @@ export class Exchange implements PublicExchange {
       throw new RangeError(`invalid status code ${status}`);
     if (BAD_REASON.test(message)) throw new TypeError('invalid character in the status message');
     let h = `HTTP/1.1 ${status} ${message}\r\n`;
+    let dated = false;
     for (let i = 0; i < lines.length; i += 2) {
       const k = lines[i]!;
       const v = lines[i + 1]!;
       if (!TOKEN.test(k)) throw new TypeError(`invalid header name ${JSON.stringify(k)}`);
       if (BAD_VALUE.test(v)) throw new TypeError(`invalid character in the value of ${k}`);
+      if (k.length === 4 && k.toLowerCase() === 'date') dated = true;
       h += `${k}: ${v}\r\n`;
     }
+    // As http.Server: every answer is dated (a target that sends no Date, and our own 502 page).
+    if (!dated) h += `Date: ${httpDate()}\r\n`;
     this.noBody = this.method === 'HEAD' || status === 204 || status === 304 || status < 200;
     if (!this.noBody && !hasLength(lines)) {
       // No length from the target: chunked to an HTTP/1.1 client, the connection's end to an HTTP/1.0 one.
@@ -229,4 +233,18 @@ export class Exchange implements PublicExchange {
 
 function chunkSize(n: number): Buffer {
   return Buffer.from(`${n.toString(16)}\r\n`, 'latin1');
+}
+
+let dateText = '';
+let dateSecond = -1;
+
+/** The current time as an HTTP date, formatted once a second (as http.Server's utcDate()). */
+function httpDate(): string {
+  const now = Date.now();
+  const sec = Math.floor(now / 1000);
+  if (sec !== dateSecond) {
+    dateSecond = sec;
+    dateText = new Date(now).toUTCString();
+  }
+  return dateText;
 }

@@ -178,6 +178,7 @@ describe('response framing', () => {
     );
     const ra = split(Buffer.concat(a.bytes));
     expect(ra.head).toMatch(/Transfer-Encoding: chunked/);
+    expect(ra.head).toMatch(/\r\nDate: \w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT\r\n/);
     expect(sha(dechunk(ra.body))).toBe(sha(BIG));
     const b = await rawAsk(bed, port, 'GET / HTTP/1.0\r\n\r\n', 8000);
     const rb = split(Buffer.concat(b.bytes));
@@ -333,7 +334,8 @@ describe('an answer before the whole upload', () => {
       req.resume();
       res.end('after');
     });
-    const { port } = await plainFront(bed, await bed.listen(server));
+    const tport = await bed.listen(server);
+    const { port } = await plainFront(bed, tport);
     const c = rawClient(bed, port);
     const size = 32 * 1024 * 1024;
     c.sock.write(`POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: ${size}\r\n\r\n`);
@@ -341,6 +343,14 @@ describe('an answer before the whole upload', () => {
     c.sock.write('GET /after HTTP/1.1\r\nHost: x\r\n\r\n');
     await waitFor(() => c.text.endsWith('after'), 'the next answer', 10_000);
     expect(c.text).toMatch(/^HTTP\/1\.1 413 Payload Too Large\r\n[^]*bigHTTP\/1\.1 200 OK\r\n/);
+    // Without a next request, the connection is idle once the body is in: the idle deadline applies.
+    const { port: p2 } = await plainFront(bed, tport, { keepAliveMs: 300 });
+    const d = rawClient(bed, p2);
+    d.sock.write(`POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: ${size}\r\n\r\n`);
+    d.sock.write(Buffer.alloc(size, 1));
+    await waitFor(() => d.text.endsWith('big'), 'the 413');
+    await d.whenClosed(3000);
+    expect(d.closed).toBe(true);
   });
 });
 

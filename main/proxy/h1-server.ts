@@ -185,6 +185,8 @@ class H1Conn implements ExchangeConn {
       const ex = this.reading;
       this.reading = undefined;
       this.disarm();
+      // Its answer went out before the body ended (see finished()): the connection is idle now.
+      if (this.queue.length === 0) this.arm(this.keepAliveMs);
       ex?.bodyEnd();
     };
     p[HTTPParser.kOnExecute] = () => {};
