@@ -88,6 +88,34 @@ describe('request smuggling shapes and malformed heads: 400, nothing reaches the
   });
 });
 
+describe('split anywhere', () => {
+  it('two requests of 40 header lines, a byte per write: targets and headers whole', async () => {
+    const seen: string[] = [];
+    const server = http.createServer((req, res) => {
+      seen.push(
+        `${req.url} ${req.headers['x-h0']} ${req.headers['x-h39']} ${Object.keys(req.headers).length}`,
+      );
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    });
+    const { port: p } = await plainFront(bed, await bed.listen(server));
+    let h = '';
+    for (let i = 0; i < 40; i++) h += `X-H${i}: v${i}\r\n`;
+    const bytes = Buffer.from(
+      `GET /first?q=${'a'.repeat(300)} HTTP/1.1\r\nHost: x\r\n${h}\r\n` +
+        `POST /second HTTP/1.1\r\nHost: x\r\n${h}Content-Length: 2\r\nConnection: close\r\n\r\nhi`,
+    );
+    const c = rawClient(bed, p);
+    c.sock.setNoDelay(true);
+    for (const b of bytes) {
+      c.sock.write(Buffer.from([b]));
+      await new Promise((r) => setImmediate(r));
+    }
+    await c.whenClosed(5000);
+    expect(seen).toEqual([`/first?q=${'a'.repeat(300)} v0 v39 44`, '/second v0 v39 45']);
+  });
+});
+
 describe('bounded under load', () => {
   it('10,000 tiny pipelined requests in one write: all answered in order, few at once at the target', async () => {
     const { st, port } = await countingTarget(1);
