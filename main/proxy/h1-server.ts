@@ -1,15 +1,18 @@
 // The http:// public side's HTTP/1.1, on the socket: Node's own parser (llhttp, strict, the one http.Server
-// uses) reads each request head and body, and the answer is written as header lines and body chunks, without
-// http.Server's IncomingMessage, ServerResponse and their streams. A page load is dozens of small requests:
-// with this side and h1-client.ts, the proxy's CPU per request in a page load fell to about half of a Node
-// pass-through on http.Server and http.request (bench/proxy.mjs). WebSocket upgrades (and CONNECT) are
-// handed, socket and bytes, to an http.Server that does not listen: its 'upgrade' event is the one the
-// https:// front uses. Limits as http.Server's: 60 s for a request head, 300 s for a whole request, 5 s idle
-// between requests, 16 KiB of head (431 past it), 400 for anything llhttp refuses.
+// uses) reads each request head and body, and the answer is written as header lines and body chunks
+// (h1-exchange.ts), without http.Server's IncomingMessage, ServerResponse and their streams. A page load is
+// dozens of small requests: with this side and h1-client.ts, the proxy's CPU per request in a page load fell
+// to about half of a Node pass-through on http.Server and http.request (bench/proxy.mjs). WebSocket upgrades
+// (and CONNECT) are handed, socket and bytes, to an http.Server that does not listen: its 'upgrade' event is
+// the one the https:// front uses. Limits as http.Server's: 60 s for a request head, 300 s for a whole
+// request, 5 s idle between requests, 16 KiB of head (431 past it), 400 for anything llhttp refuses or an
+// HTTP/1.1 request without Host, 417 for an Expect other than 100-continue. At most H1_MAX_IN_FLIGHT requests
+// of a connection are passed on at once; answers go out in request order.
 import type http from 'node:http';
 import type net from 'node:net';
 import { HTTPParser, methods } from '_http_common';
-import { BAD_VALUE, framesBody, hasLength, headOf } from './http-headers';
+import { Exchange, type ExchangeConn } from './h1-exchange';
+import { framesBody } from './http-headers';
 
 /** One request on the public side and its answer, as the proxy sees it (Node's server: node-exchange.ts). */
 export interface PublicExchange {
@@ -49,9 +52,15 @@ export interface H1Options {
   keepAliveMs?: number;
 }
 
-const LINK = /^(?:<[^>]*>)(?:\s*;\s*[^;"\s]+(?:=(")?[^;"\s]*\1)?)*$/;
-const CRLF = Buffer.from('\r\n', 'latin1');
-const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
+/**
+ * Requests of one connection passed on at once; more pipelined ones wait (parsed, not yet sent to the target)
+ * and the connection is not read while that many are queued. A client pipelining 10,000 requests in one
+ * write had them all sent to the target at once (116 open there), each holding its answer's bytes.
+ */
+export const H1_MAX_IN_FLIGHT = 16;
+
+/** Bytes parsed at a time (see onData). */
+const SLICE = 8 * 1024;
 
 /** Serve HTTP/1.1 on sockets accepted elsewhere (a net.Server's 'connection'). */
 export class H1Server {
@@ -62,7 +71,7 @@ export class H1Server {
   }
 }
 
-class H1Conn {
+class H1Conn implements ExchangeConn {
   private readonly parser = new HTTPParser();
   /** Answers in request order: only the first writes to the socket. */
   private readonly queue: Exchange[] = [];
@@ -70,11 +79,22 @@ class H1Conn {
   private headers: string[] = [];
   private url = '';
   private timer: NodeJS.Timeout | undefined;
-  /** The timer is the keep-alive one (between requests), not a request's deadline. */
-  private idle = false;
   private begun = 0;
   private upgrade: Buffer | undefined;
   private ended = false;
+  /** Between a request's first byte and the end of its head (the head deadline runs). */
+  private inHead = false;
+  /** How many of the queue's first exchanges went to onRequest. */
+  private started = 0;
+  /** The exchange whose request body paused reading (its target is slower, or it is not passed on yet). */
+  private pausedBy: Exchange | undefined;
+  /** Reading paused: H1_MAX_IN_FLIGHT answers are owed. */
+  private queueFull = false;
+  private startScheduled = false;
+  /** A parse error behind answers still owed: the answer to send once they are out. */
+  private refused: Refusal | undefined;
+  /** Why kOnHeadersComplete stopped the parser (-1). */
+  private rejected: Refusal | undefined;
   closed = false;
 
   constructor(
@@ -84,7 +104,12 @@ class H1Conn {
     const p = this.parser;
     p.initialize(HTTPParser.REQUEST, {}, 0, HTTPParser.kLenientNone);
     p[HTTPParser.kOnMessageBegin] = () => {
+      // kOnHeaders also brings a chunked body's trailers (and the request target again) at its end: they
+      // are dropped here (never passed on, as before), not prepended to the next request's head.
+      this.headers = [];
+      this.url = '';
       this.begun = performance.now();
+      this.inHead = true;
       this.arm(opts.headTimeoutMs);
     };
     p[HTTPParser.kOnHeaders] = (h: string[], url: string) => {
@@ -109,6 +134,7 @@ class H1Conn {
       }
       const target = url === undefined || url === '' ? this.url : this.url + url;
       this.url = '';
+      this.inHead = false;
       const name = methods[method] ?? 'GET';
       if (upgrade) {
         // Handed over once every answer before it is out (see onData).
@@ -116,6 +142,13 @@ class H1Conn {
         for (let i = 0; i < raw.length; i += 2) head += `${raw[i]}: ${raw[i + 1]}\r\n`;
         this.upgrade = Buffer.from(`${head}\r\n`, 'latin1');
         return 0;
+      }
+      // As http.Server: an HTTP/1.1 request without Host is refused (400), and so is an Expect other than
+      // 100-continue (417); both were passed on to the target.
+      if (maj === 1 && min === 1) {
+        if (headerValue(raw, 'host') === undefined) return this.reject(400);
+        const expect = headerValue(raw, 'expect');
+        if (expect !== undefined && !CONTINUE.test(expect)) return this.reject(417);
       }
       const bodyless = !framesBody(raw);
       const ex = new Exchange(
@@ -134,19 +167,28 @@ class H1Conn {
         this.arm(
           Math.max(0, (opts.requestTimeoutMs ?? 300_000) - (performance.now() - this.begun)),
         );
-      if (!ex.http10 && this.queue.length === 1 && expectsContinue(raw)) {
-        sock.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+      // 100 Continue when it is this answer's turn on the socket (now, or in activate()).
+      ex.wantsContinue = !ex.http10 && !bodyless && expectsContinue(raw);
+      if (this.queue.length === 1) ex.sendContinue();
+      if (this.queue.length >= H1_MAX_IN_FLIGHT) {
+        this.queueFull = true;
+        sock.pause();
       }
-      opts.onRequest(ex);
+      this.startWaiting();
       return 0;
     };
     p[HTTPParser.kOnBody] = (b: Buffer) => {
-      if (this.reading && !this.reading.body(b)) sock.pause();
+      if (this.reading && !this.reading.body(b)) {
+        this.pausedBy = this.reading;
+        sock.pause();
+      }
     };
     p[HTTPParser.kOnMessageComplete] = () => {
       const ex = this.reading;
       this.reading = undefined;
       this.disarm();
+      // Its answer went out before the body ended (see finished()): the connection is idle now.
+      if (this.queue.length === 0) this.arm(this.keepAliveMs);
       ex?.bodyEnd();
     };
     p[HTTPParser.kOnExecute] = () => {};
@@ -158,17 +200,35 @@ class H1Conn {
     sock.once('close', this.onClose);
   }
 
+  /**
+   * A read is parsed SLICE bytes at a time: once reading pauses (H1_MAX_IN_FLIGHT answers owed, or a body
+   * the target is not taking yet), the rest goes back to the socket (unshift) instead of being parsed into
+   * waiting requests or buffered body: a 64 KiB read of tiny pipelined requests was ~2,000 of them queued.
+   */
   private readonly onData = (d: Buffer): void => {
-    // Bytes after an idle spell: the keep-alive timer is off, the head's deadline starts with the message.
-    if (this.idle) this.disarm();
-    const r = this.parser.execute(d);
-    if (typeof r !== 'number') return this.refuse(r.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400);
-    if (this.upgrade) {
-      // What followed the head (a WebSocket frame already) goes along with it.
-      this.upgrade = Buffer.concat([this.upgrade, d.subarray(r)]);
-      this.sock.pause();
-      this.sock.off('data', this.onData);
-      if (this.queue.length === 0) this.handOver();
+    let off = 0;
+    while (off < d.length) {
+      const slice =
+        d.length - off <= SLICE ? (off === 0 ? d : d.subarray(off)) : d.subarray(off, off + SLICE);
+      const r = this.parser.execute(slice);
+      if (typeof r !== 'number') {
+        // Bytes after a request that asked for the close: not read (the close follows its answer).
+        if (r.code === 'HPE_CLOSED_CONNECTION') return void this.sock.off('data', this.onData);
+        return this.refuse(this.rejected ?? (r.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400));
+      }
+      if (this.upgrade) {
+        // What followed the head (a WebSocket frame already) goes along with it.
+        this.upgrade = Buffer.concat([this.upgrade, d.subarray(off + r)]);
+        this.sock.pause();
+        this.sock.off('data', this.onData);
+        if (this.queue.length === 0) this.handOver();
+        return;
+      }
+      off += slice.length;
+      if (off < d.length && (this.queueFull || this.pausedBy) && !this.closed) {
+        this.sock.unshift(d.subarray(off));
+        return;
+      }
     }
   };
 
@@ -203,27 +263,86 @@ class H1Conn {
     setImmediate(() => this.parser.close());
   }
 
-  /** A request llhttp refused: an answer when none is under way, and the connection closes. */
-  private refuse(status: 400 | 431): void {
+  /**
+   * A request llhttp refused: nothing more is read; the answers still owed go out first (a request cut in
+   * its body cannot be answered: the connection is cut), then the 400 (431) and the close.
+   */
+  private reject(status: Refusal): number {
+    this.rejected = status;
+    return -1;
+  }
+
+  private refuse(status: Refusal): void {
     this.sock.off('data', this.onData);
-    if (this.queue.length > 0 || !this.sock.writable) return void this.sock.destroy();
-    const text = status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
+    this.inHead = false;
+    this.disarm();
+    if (this.reading || !this.sock.writable) return void this.sock.destroy();
+    if (this.queue.length > 0) {
+      this.refused = status;
+      return;
+    }
+    this.sendRefusal(status);
+  }
+
+  private sendRefusal(status: Refusal): void {
+    const text =
+      status === 431
+        ? 'Request Header Fields Too Large'
+        : status === 417
+          ? 'Expectation Failed'
+          : 'Bad Request';
     this.sock.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  }
+
+  /**
+   * Pass on the waiting requests, up to H1_MAX_IN_FLIGHT at once. After an answer (finished()) not from
+   * inside the target's callbacks: a request started there took the target connection just released, from
+   * inside that connection's own parser callback, and its answer was misread (502s) (h1-client.ts).
+   */
+  private readonly startLater = (): void => {
+    this.startScheduled = false;
+    if (!this.closed) this.startWaiting();
+  };
+
+  private startWaiting(): void {
+    while (this.started < this.queue.length && this.started < H1_MAX_IN_FLIGHT) {
+      this.opts.onRequest(this.queue[this.started++]!);
+    }
   }
 
   /** @internal The first answer in the queue is out: the next one may write. */
   finished(ex: Exchange): void {
     if (this.queue[0] !== ex) return;
     this.queue.shift();
+    this.started--;
+    if (this.pausedBy === ex) {
+      // Answered before its whole body came: the rest is read and dropped (as http.Server did), else the
+      // connection stayed paused for good (the target's drain that would resume it never comes).
+      this.pausedBy = undefined;
+      this.resumeReading();
+    }
     if (!ex.keepAlive) {
       this.sock.end();
       return;
     }
+    if (this.started < this.queue.length && !this.startScheduled) {
+      this.startScheduled = true;
+      queueMicrotask(this.startLater);
+    }
+    if (this.queueFull && this.queue.length < H1_MAX_IN_FLIGHT) {
+      this.queueFull = false;
+      this.resumeReading();
+    }
     const next = this.queue[0];
     if (next) return next.activate();
     if (this.upgrade) return this.handOver();
+    if (this.refused !== undefined) return this.sendRefusal(this.refused);
     if (this.ended && !this.reading) return void this.sock.end();
-    if (!this.reading) this.arm(this.opts.keepAliveMs ?? 5_000, true);
+    if (!this.reading && !this.inHead) this.arm(this.keepAliveMs);
+  }
+
+  get keepAliveMs(): number {
+    return this.opts.keepAliveMs ?? 5_000;
   }
 
   /** @internal */
@@ -231,20 +350,28 @@ class H1Conn {
     return this.queue[0] === ex;
   }
 
-  resumeReading(): void {
-    if (!this.closed && !this.upgrade) this.sock.resume();
+  /** @internal `ex` takes more of its body: reading goes on if it was the one that paused it. */
+  resumeBody(ex: Exchange): void {
+    if (this.pausedBy !== ex) return;
+    this.pausedBy = undefined;
+    this.resumeReading();
   }
 
-  private arm(ms: number, idle = false): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = setTimeout(this.expire, ms);
-    this.idle = idle;
+  private resumeReading(): void {
+    if (!this.closed && !this.upgrade && !this.pausedBy && !this.queueFull) this.sock.resume();
+  }
+
+  private arm(ms: number): void {
+    if (this.timer === undefined) this.timer = setTimeout(this.expire, ms);
+    else {
+      clearTimeout(this.timer);
+      this.timer = setTimeout(this.expire, ms);
+    }
   }
 
   private disarm(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    this.idle = false;
   }
 
   private readonly expire = (): void => {
@@ -253,201 +380,20 @@ class H1Conn {
   };
 }
 
-function expectsContinue(raw: string[]): boolean {
+type Refusal = 400 | 417 | 431;
+
+/** http.Server's test of Expect. */
+const CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
+
+function headerValue(raw: string[], name: string): string | undefined {
   for (let i = 0; i < raw.length; i += 2) {
     const k = raw[i]!;
-    if (k.length === 6 && k.toLowerCase() === 'expect')
-      return raw[i + 1]!.toLowerCase() === '100-continue';
+    if (k.length === name.length && k.toLowerCase() === name) return raw[i + 1]!;
   }
-  return false;
+  return undefined;
 }
 
-class Exchange implements PublicExchange {
-  headersSent = false;
-  keepAlive: boolean;
-  /** In the connection's answer queue (not only reading its body). */
-  queued = true;
-  private chunked = false;
-  private noBody = false;
-  private closeAfter = false;
-  private pendingHead: string | undefined;
-  /** What this answer wrote while an earlier one still had the socket. */
-  private held: Buffer[] | undefined;
-  private done = false;
-  private onData: ((chunk: Buffer) => boolean) | undefined;
-  private onEnd: (() => void) | undefined;
-  private early: Buffer[] = [];
-  private bodyDone: boolean;
-  private drain: (() => void) | undefined;
-  private doneCb: ((finished: boolean) => void) | undefined;
-
-  constructor(
-    private readonly conn: H1Conn,
-    readonly method: string,
-    readonly path: string,
-    readonly rawHeaders: string[],
-    readonly http10: boolean,
-    readonly bodyless: boolean,
-    keepAlive: boolean,
-  ) {
-    this.keepAlive = keepAlive;
-    this.bodyDone = bodyless;
-  }
-
-  get remoteAddress(): string {
-    return this.conn.sock.remoteAddress ?? '';
-  }
-
-  // --- the request body ---
-
-  readBody(data: (chunk: Buffer) => boolean, end: () => void): void {
-    this.onData = data;
-    this.onEnd = end;
-    for (const c of this.early.splice(0)) data(c);
-    if (this.bodyDone) end();
-  }
-
-  /** @internal */
-  body(b: Buffer): boolean {
-    if (!this.onData) {
-      this.early.push(Buffer.from(b));
-      return true;
-    }
-    return this.onData(b);
-  }
-
-  /** @internal */
-  bodyEnd(): void {
-    this.bodyDone = true;
-    this.onEnd?.();
-  }
-
-  resumeBody(): void {
-    this.conn.resumeReading();
-  }
-
-  // --- the answer ---
-
-  hints(links: string[]): void {
-    if (this.headersSent || this.http10 || !this.conn.isFirst(this)) return;
-    // What Node's writeEarlyHints() accepts: "<uri>" and parameters, nothing else.
-    if (!links.every((l) => LINK.test(l) && !BAD_VALUE.test(l))) return;
-    this.conn.sock.write(`HTTP/1.1 103 Early Hints\r\nLink: ${links.join(', ')}\r\n\r\n`, 'latin1');
-  }
-
-  head(status: number, message: string, lines: string[]): void {
-    if (this.headersSent) throw new Error('the answer has begun');
-    if (!Number.isInteger(status) || status < 100 || status > 999)
-      throw new RangeError(`invalid status code ${status}`);
-    if (BAD_VALUE.test(message)) throw new TypeError('invalid character in the status message');
-    this.noBody = this.method === 'HEAD' || status === 204 || status === 304 || status < 200;
-    let framing = '';
-    if (!this.noBody && !hasLength(lines)) {
-      // No length from the target: chunked to an HTTP/1.1 client, the connection's end to an HTTP/1.0 one.
-      if (this.http10) this.closeAfter = true;
-      else {
-        this.chunked = true;
-        framing = 'Transfer-Encoding: chunked\r\n';
-      }
-    }
-    if (this.closeAfter) this.keepAlive = false;
-    framing += this.keepAlive
-      ? 'Connection: keep-alive\r\nKeep-Alive: timeout=5\r\n'
-      : 'Connection: close\r\n';
-    const h = headOf(`HTTP/1.1 ${status} ${message}`, lines, framing);
-    if (typeof h !== 'string') throw new TypeError(h.problem);
-    this.pendingHead = h;
-    this.headersSent = true;
-  }
-
-  write(chunk: Buffer): boolean {
-    if (this.done || this.noBody) return true;
-    if (chunk.length === 0) return true;
-    return this.out(this.chunked ? [chunkSize(chunk.length), chunk, CRLF] : [chunk]);
-  }
-
-  end(chunk?: Buffer): void {
-    if (this.done) return;
-    const parts: Buffer[] = [];
-    if (chunk && chunk.length > 0 && !this.noBody) {
-      if (this.chunked) parts.push(chunkSize(chunk.length), chunk, CRLF);
-      else parts.push(chunk);
-    }
-    if (this.chunked) parts.push(LAST_CHUNK);
-    this.out(parts);
-    this.done = true;
-    if (this.held) return; // flushed when it becomes first
-    this.complete();
-  }
-
-  private complete(): void {
-    const cb = this.doneCb;
-    this.doneCb = undefined;
-    this.queued = false;
-    this.conn.finished(this);
-    cb?.(true);
-  }
-
-  /** Head (once) and `parts` to the socket, corked into one write; held while an earlier answer is going. */
-  private out(parts: Buffer[]): boolean {
-    const sock = this.conn.sock;
-    if (this.conn.closed) return true;
-    if (!this.conn.isFirst(this)) {
-      const held = (this.held ??= []);
-      if (this.pendingHead !== undefined) {
-        held.push(Buffer.from(this.pendingHead, 'latin1'));
-        this.pendingHead = undefined;
-      }
-      for (const p of parts) held.push(Buffer.from(p));
-      return false;
-    }
-    sock.cork();
-    if (this.pendingHead !== undefined) {
-      sock.write(this.pendingHead, 'latin1');
-      this.pendingHead = undefined;
-    }
-    let ok = true;
-    for (const p of parts) ok = sock.write(p);
-    sock.uncork();
-    return ok;
-  }
-
-  /** @internal It is first now: what it held goes out. */
-  activate(): void {
-    const held = this.held;
-    this.held = undefined;
-    if (held) this.out(held);
-    else if (this.pendingHead !== undefined) this.out([]);
-    if (this.done) this.complete();
-    else this.drained();
-  }
-
-  /** @internal */
-  drained(): void {
-    this.drain?.();
-  }
-
-  destroy(): void {
-    this.conn.sock.destroy();
-  }
-
-  onDrain(cb: () => void): void {
-    this.drain = cb;
-  }
-
-  onDone(cb: (finished: boolean) => void): void {
-    this.doneCb = cb;
-  }
-
-  /** @internal The connection closed before the answer went out. */
-  gone(): void {
-    this.queued = false;
-    const cb = this.doneCb;
-    this.doneCb = undefined;
-    cb?.(false);
-  }
-}
-
-function chunkSize(n: number): Buffer {
-  return Buffer.from(`${n.toString(16)}\r\n`, 'latin1');
+function expectsContinue(raw: string[]): boolean {
+  const v = headerValue(raw, 'expect');
+  return v !== undefined && CONTINUE.test(v);
 }

@@ -84,6 +84,8 @@ export interface ProxyServerOptions {
   onTarget?: (problem: TargetProblem | null) => void;
   /** Tests: PROXY_HEAD_TIMEOUT_MS. */
   headTimeoutMs?: number;
+  /** Tests: an http:// client idle between requests is dropped after this long (default 5 s). */
+  keepAliveMs?: number;
   /** Tests: PROXY_H2_IDLE_MS. */
   h2IdleMs?: number;
   /** Tests: PROXY_H2_PREFACE_MS. */
@@ -114,6 +116,7 @@ export class ProxyServer implements FaultTarget {
   private readonly onChange: () => void;
   private readonly onTarget: (problem: TargetProblem | null) => void;
   private readonly headTimeoutMs: number;
+  private readonly keepAliveMs: number | undefined;
   private readonly h2IdleMs: number;
   private readonly h2PrefaceMs: number;
   private readonly pub: PublicSide;
@@ -134,6 +137,7 @@ export class ProxyServer implements FaultTarget {
     this.onChange = opts.onChange ?? (() => {});
     this.onTarget = opts.onTarget ?? (() => {});
     this.headTimeoutMs = opts.headTimeoutMs ?? PROXY_HEAD_TIMEOUT_MS;
+    this.keepAliveMs = opts.keepAliveMs;
     this.h2IdleMs = opts.h2IdleMs ?? PROXY_H2_IDLE_MS;
     this.h2PrefaceMs = opts.h2PrefaceMs ?? PROXY_H2_PREFACE_MS;
     this.pub = parsePublic(opts.definition.publicUrl);
@@ -199,6 +203,7 @@ export class ProxyServer implements FaultTarget {
       onRequest: (ex) => this.onRequest(ex),
       upgrades,
       headTimeoutMs: this.headTimeoutMs,
+      ...(this.keepAliveMs !== undefined ? { keepAliveMs: this.keepAliveMs } : {}),
     });
     let h2: http2.Http2Server | undefined;
     if (m) {
@@ -446,7 +451,8 @@ export class ProxyServer implements FaultTarget {
     };
     /** The error page naming the target and the fix (or a cut connection once the answer has begun). */
     const fail = (p: Pick<TargetProblem, 'code' | 'detail' | 'fix'>, status = 502) => {
-      // Logged first: over HTTP/1.1 the page below is out (and the exchange done) before end() returns.
+      // Logged first: the HTTP/1.1 side's end() reports the answer done at once, and that would log it
+      // first (status 0, no error code) for a 502 page.
       done(status, p.code);
       if (ex.headersSent) {
         ex.destroy();

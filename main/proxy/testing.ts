@@ -2,7 +2,7 @@
 // test in reverse order, and servers bound to 127.0.0.1 on a free port that are closed afterwards; an echo
 // target, our https:// front to a target, and raw HTTP/1.1 over TLS to it.
 import http from 'node:http';
-import type net from 'node:net';
+import net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { WebSocketServer } from 'ws';
@@ -122,4 +122,57 @@ export async function tlsFront(
   const port = await proxy.start(0);
   bed.defer(() => proxy.stop());
   return { proxy, log, port };
+}
+
+/** Our http:// front to `target` (a port: http://127.0.0.1:PORT), stopped after the test. */
+export async function plainFront(
+  bed: Testbed,
+  target: number | string,
+  opts: { id?: string; log?: FrameLog } & Omit<
+    ProxyServerOptions,
+    'definition' | 'log' | 'tls'
+  > = {},
+) {
+  const { id = 'plain', log = new FrameLog({ flushMs: 5 }), ...rest } = opts;
+  const proxy = new ProxyServer({
+    definition: normalizeProxy({
+      id,
+      publicUrl: 'http://127.0.0.1:0',
+      target: typeof target === 'number' ? `http://127.0.0.1:${target}` : target,
+    }),
+    log,
+    ...rest,
+  });
+  const port = await proxy.start(0);
+  bed.defer(() => proxy.stop());
+  return { proxy, log, port };
+}
+
+/** A raw TCP client: every byte it got (latin1), whether the server ended or closed, and a wait for either. */
+export function rawClient(bed: Testbed, port: number) {
+  const s = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+  bed.defer(() => void s.destroy());
+  const c = { sock: s, text: '', bytes: [] as Buffer[], ended: false, closed: false };
+  s.on('data', (d: Buffer) => {
+    c.text += d.toString('latin1');
+    c.bytes.push(d);
+  });
+  s.on('error', () => {});
+  // The server's FIN counts as closed (the client stays half-open to see it).
+  const closed = new Promise<void>((r) => {
+    s.once('end', () => ((c.ended = c.closed = true), r()));
+    s.once('close', () => ((c.closed = true), r()));
+  });
+  return Object.assign(c, {
+    /** Until the server closed, or `ms` passed. */
+    whenClosed: (ms = 5000) => Promise.race([closed, new Promise<void>((r) => setTimeout(r, ms))]),
+  });
+}
+
+/** Raw bytes on a new connection: everything answered until the server closed or `ms` passed. */
+export async function rawAsk(bed: Testbed, port: number, bytes: string | Buffer, ms = 3000) {
+  const c = rawClient(bed, port);
+  c.sock.write(bytes);
+  await c.whenClosed(ms);
+  return c;
 }
