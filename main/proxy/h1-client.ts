@@ -52,6 +52,8 @@ class Conn {
   reused = false;
   private headers: string[] = [];
   private statusInfo = false;
+  /** The exchange whose answer just ended, settled once the parser has returned (release() or destroy). */
+  private ended: Exchange | undefined;
 
   constructor(
     readonly sock: Sock,
@@ -59,6 +61,10 @@ class Conn {
   ) {
     sock[CONN] = this;
     const p = this.parser;
+    p[HTTPParser.kOnMessageBegin] = () => {
+      // Bytes after the answer (or on a free socket): whatever they are, the socket is out of step.
+      if (!this.exchange) sock.destroy();
+    };
     p[HTTPParser.kOnHeaders] = (h: string[]) => {
       // More than 32 header lines come in parts before kOnHeadersComplete.
       for (const x of h) this.headers.push(x);
@@ -116,9 +122,9 @@ class Conn {
       if (!x) return;
       this.exchange = undefined;
       x.finish();
-      if (x.keepAlive && x.sent && !sock.destroyed) this.pool.release(this, x.idleMs);
-      else sock.destroy();
-      x.h.end();
+      // Not released here: the rest of the chunk is still to be parsed (bytes after the answer make the socket
+      // unusable), and a request the handler starts must not get a socket whose parser is mid-execute.
+      this.ended = x;
     };
     p[HTTPParser.kOnExecute] = () => {};
     sock.on('data', (d: Buffer) => {
@@ -127,20 +133,32 @@ class Conn {
         sock.destroy();
         return;
       }
-      const r = p.execute(d);
+      let r: ReturnType<HTTPParser['execute']>;
+      try {
+        r = p.execute(d);
+      } catch (err) {
+        return this.broken(err as Error);
+      }
       if (typeof r !== 'number') {
         prepareError(r, p, d);
         sock.destroy();
         this.fail(r);
       }
+      this.settle();
     });
     sock.on('end', () => {
       // The target closed its side: an answer that ends with the connection is complete now.
       if (this.exchange?.answered) {
-        const r = p.finish();
+        let r: ReturnType<HTTPParser['finish']>;
+        try {
+          r = p.finish();
+        } catch (err) {
+          return this.broken(err as Error);
+        }
         if (r) this.fail(r);
       }
       sock.destroy();
+      this.settle();
     });
     sock.on('error', (err: Error) => this.fail(err));
     sock.on('close', () => {
@@ -149,6 +167,24 @@ class Conn {
       // Not from inside a parser callback (close() frees the native parser).
       setImmediate(() => p.close());
     });
+  }
+
+  /** An answer that ended during the last execute(): the socket is kept for the next request, then the caller told. */
+  private settle(): void {
+    const x = this.ended;
+    if (!x) return;
+    this.ended = undefined;
+    if (x.keepAlive && x.sent && x.idleMs > 0 && !this.sock.destroyed)
+      this.pool.release(this, x.idleMs);
+    else this.sock.destroy();
+    x.h.end();
+  }
+
+  /** A handler threw inside a parser callback: the parser stopped mid-chunk, the socket is not reusable. */
+  private broken(err: Error): void {
+    this.sock.destroy();
+    this.fail(err);
+    this.settle();
   }
 
   /** The exchange on this socket ends in an error (once); a fresh socket is tried for a retryable one. */
@@ -171,6 +207,7 @@ class Conn {
     x.conn = this;
     this.headers = [];
     this.statusInfo = false;
+    this.ended = undefined;
     this.parser.initialize(HTTPParser.RESPONSE, {}, 0, HTTPParser.kLenientNone);
     this.sock.resume();
     this.sock.write(x.opts.head, 'latin1');
@@ -184,7 +221,10 @@ function keepAliveHint(raw: string[]): number {
     const k = raw[i]!;
     if (k.length !== 10 || k.toLowerCase() !== 'keep-alive') continue;
     const m = /(?:^|[\s,])timeout=(\d+)/i.exec(raw[i + 1]!);
-    if (m) return Math.max(1_000, Math.min(FREE_MS, Number(m[1]) * 1000 - 1_000));
+    if (!m) continue;
+    // timeout=1 kept for a second raced the target's own close; 0 (or 1 s) is half of it, 0 not kept at all.
+    const n = Number(m[1]);
+    return n <= 0 ? 0 : n === 1 ? 500 : Math.min(FREE_MS, n * 1000 - 1_000);
   }
   return FREE_MS;
 }
@@ -315,6 +355,8 @@ export class TargetPool {
       return;
     }
     this.free.push(c);
+    // Paused for a slow client when the last chunk came: a free socket must read to see the target close it.
+    c.sock.resume();
     const timer = setTimeout(() => c.sock.destroy(), idleMs);
     timer.unref();
     this.timers.set(c, timer);
