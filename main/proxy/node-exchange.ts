@@ -1,9 +1,11 @@
 // A request to the https:// front (HTTP/2, or HTTP/1.1 over TLS) as a PublicExchange: Node's compatibility
 // request and response behind the interface the http:// side (h1-server.ts) implements on the socket.
 import http from 'node:http';
-import type http2 from 'node:http2';
+import http2 from 'node:http2';
 import { framesBody, headerObject } from './http-headers';
 import type { PublicExchange } from './h1-server';
+
+const { NGHTTP2_INTERNAL_ERROR } = http2.constants;
 
 type Req = http.IncomingMessage | http2.Http2ServerRequest;
 type Res = http.ServerResponse | http2.Http2ServerResponse;
@@ -61,7 +63,11 @@ export function nodeExchange(req: Req, res: Res): PublicExchange {
       else res.end();
     },
     destroy() {
-      res.destroy();
+      // An HTTP/2 stream destroyed without an error is reset with NO_ERROR, which Node's client and Chromium
+      // take as the end of the answer: a body the target cut short reached them as whole. INTERNAL_ERROR
+      // says it failed (as a cut HTTP/1.1 connection does).
+      if (h1) res.destroy();
+      else (res as http2.Http2ServerResponse).stream.close(NGHTTP2_INTERNAL_ERROR);
     },
     onDrain(cb) {
       res.on('drain', cb);
