@@ -242,17 +242,70 @@ describe('the pool', () => {
     expect(t.conns()).toBe(2);
   });
 
-  it('keeps at most 256 free sockets', async () => {
-    const waiting: net.Socket[] = [];
-    const t = await rawTarget(bed, (s) => {
-      waiting.push(s);
-      if (waiting.length === 300) for (const w of waiting) w.write(ok('.'));
+  it('at most 256 sockets: more requests wait for one (a body written meanwhile is held), then reuse them', async () => {
+    const held: net.Socket[] = [];
+    let body = '';
+    const t = await rawTarget(bed, (s, head) => {
+      if (!/^[A-Z]+ \//.test(head)) {
+        body += head; // the chunked body of the POST, not a request
+        return void s.write(ok('posted'));
+      }
+      if (head.startsWith('POST')) return;
+      if (held.length < 256) {
+        held.push(s);
+        if (held.length === 256) for (const w of held) w.write(ok('.'));
+      } else s.write(ok('.'));
     });
     const pool = poolTo(bed, t.port);
-    const all = await Promise.all(Array.from({ length: 300 }, () => ask(pool).done));
+    const gets = Array.from({ length: 299 }, () => ask(pool).done);
+    const post = ask(pool, {
+      head: 'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n',
+      bodyless: false,
+      chunked: true,
+    });
+    let drained = false;
+    const wrote = post.x.write(Buffer.from('hello'), () => (drained = true));
+    post.x.end();
+    expect(wrote).toBe(false);
+    const all = await Promise.all(gets);
     expect(all.every((a) => a.body === '.')).toBe(true);
-    await waitFor(() => pool.size === 256, 'pool.size === 256', 2000);
-    await waitFor(() => t.open() === 256, 't.open() === 256', 2000);
+    expect((await post.done).body).toBe('posted');
+    expect([body, drained]).toEqual(['5\r\nhello\r\n0\r\n\r\n', true]);
+    expect(t.conns()).toBe(256);
+    expect(pool.size).toBe(256);
+  });
+
+  it('waiting requests get a new socket as others close; one aborted is skipped; destroy() fails the rest', async () => {
+    const held: net.Socket[] = [];
+    const t = await rawTarget(bed, (s, head) => {
+      if (head.startsWith('GET /hold')) return void held.push(s);
+      s.end(ok('closing', 'Connection: close\r\n'));
+    });
+    const pool = poolTo(bed, t.port);
+    const busy = Array.from(
+      { length: 256 },
+      () => ask(pool, { head: 'GET /hold HTTP/1.1\r\n\r\n' }).done,
+    );
+    await waitFor(() => held.length === 256, '256 held', 3000);
+    const gone = ask(pool);
+    const next = ask(pool).done;
+    const stuck = ask(pool, { head: 'GET /hold HTTP/1.1\r\n\r\n' }).done;
+    const last = ask(pool).done;
+    gone.x.abort();
+    for (const s of held.splice(0, 2)) s.end(ok('closing', 'Connection: close\r\n'));
+    // Two sockets closed: one for `next`, one for `stuck`; then `next`'s own closes: one for `last`.
+    expect((await next).body).toBe('closing');
+    expect((await last).body).toBe('closing');
+    await waitFor(() => held.length === 255, 'the waiting GET /hold sent', 3000);
+    const fill = ask(pool, { head: 'GET /hold HTTP/1.1\r\n\r\n' }).done;
+    const queued = ask(pool).done;
+    await waitFor(() => held.length === 256, 'the 256th socket busy', 3000);
+    pool.destroy();
+    expect((await stuck).outcome).toBe('error');
+    expect((await fill).outcome).toBe('error');
+    expect(await queued).toMatchObject({ outcome: 'error', error: { code: 'ECONNRESET' } });
+    await Promise.all(busy);
+    expect(t.conns()).toBe(260);
   });
 
   it('destroy() closes busy and free sockets; a request then fails at once', async () => {
