@@ -264,13 +264,15 @@ describe('the pool', () => {
       chunked: true,
     });
     let drained = false;
-    const wrote = post.x.write(Buffer.from('hello'), () => (drained = true));
+    const wrote = post.x.write(Buffer.from('hel'), () => (drained = true));
+    // a caller that writes on regardless: nothing is lost
+    post.x.write(Buffer.from('lo'), () => (drained = true));
     post.x.end();
     expect(wrote).toBe(false);
     const all = await Promise.all(gets);
     expect(all.every((a) => a.body === '.')).toBe(true);
     expect((await post.done).body).toBe('posted');
-    expect([body, drained]).toEqual(['5\r\nhello\r\n0\r\n\r\n', true]);
+    expect([body, drained]).toEqual(['3\r\nhel\r\n2\r\nlo\r\n0\r\n\r\n', true]);
     expect(t.conns()).toBe(256);
     expect(pool.size).toBe(256);
   });

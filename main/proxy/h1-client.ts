@@ -247,8 +247,8 @@ export class Exchange {
   retried = false;
   aborted = false;
   private done = false;
-  /** A body chunk written while the request waited for a socket (the caller waits for onDrain). */
-  private held: { chunk: Buffer; onDrain: () => void } | undefined;
+  /** Body chunks written while the request waited for a socket (the caller waits for onDrain). */
+  private held: { chunks: Buffer[]; onDrain: () => void } | undefined;
 
   constructor(
     readonly opts: RequestOptions,
@@ -264,7 +264,8 @@ export class Exchange {
     if (this.done || chunk.length === 0) return true;
     const sock = this.conn?.sock;
     if (!sock) {
-      this.held = { chunk, onDrain };
+      if (this.held) this.held = { chunks: [...this.held.chunks, chunk], onDrain };
+      else this.held = { chunks: [chunk], onDrain };
       return false;
     }
     const ok = sock.write(this.chunked ? frame(chunk) : chunk);
@@ -285,7 +286,12 @@ export class Exchange {
     const h = this.held;
     if (!h) return;
     this.held = undefined;
-    if (this.write(h.chunk, h.onDrain)) h.onDrain();
+    const sock = this.conn?.sock;
+    if (!sock || this.done) return;
+    let ok = true;
+    for (const c of h.chunks) ok = sock.write(this.chunked ? frame(c) : c);
+    if (ok) h.onDrain();
+    else sock.once('drain', h.onDrain);
   }
 
   /** Ended, aborted or failed. */
