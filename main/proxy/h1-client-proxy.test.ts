@@ -276,6 +276,26 @@ describe('through ProxyServer', () => {
   });
 });
 
+describe('what a plain request meets, explained', () => {
+  it('not HTTP, a TLS alert from an http:// target, a broken header: the 502 page names each (TARGET_*)', async () => {
+    const notHttp = await rawTarget(bed, (s) => s.end('SSH-2.0-OpenSSH_9.6\r\n'));
+    const broken = await rawTarget(bed, (s) => s.end('HTTP/1.1 200 OK\r\nBad Header\r\n\r\n'));
+    // a fatal protocol_version alert, as a TLS stack sends it for plain bytes (Node's just hangs up: that
+    // stays TARGET_RESET on a request, as with http.request; the card's probe finds the TLS by a handshake)
+    const alert = Buffer.from('15030300020246', 'hex');
+    const speaksTls = (await rawTarget(bed, (s) => s.end(alert))).port;
+    const cases: [number, string][] = [
+      [notHttp.port, 'TARGET_NOT_HTTP'],
+      [speaksTls, 'TARGET_SPEAKS_TLS'],
+      [broken.port, 'TARGET_BAD_RESPONSE'],
+    ];
+    for (const [port, code] of cases) {
+      const got = await request(await plainFront(`http://127.0.0.1:${port}`));
+      expect([got.status, got.headers['x-wss-studio-error']]).toEqual([502, code]);
+    }
+  });
+});
+
 describe('https:// targets', () => {
   async function tlsTarget() {
     const accepted: tls.TLSSocket[] = [];

@@ -281,7 +281,7 @@ export class Exchange {
     if (sock && !this.done && this.chunked) sock.write('0\r\n\r\n', 'latin1');
   }
 
-  /** @internal The request has its socket: the chunk written while it waited goes out. */
+  /** @internal The request has its socket: the chunks written while it waited go out. */
   flush(): void {
     const h = this.held;
     if (!h) return;
