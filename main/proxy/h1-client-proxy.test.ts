@@ -9,6 +9,7 @@ import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { storeCertSource } from '../echo';
 import { FrameLog } from '../echo/frame-log';
+import { waitFor } from '../echo/testing';
 import { ok, rawTarget, sleep } from './h1-client-testing';
 import { ProxyServer, type ProxyServerOptions } from './proxy-server';
 import { tlsFront, useTestbed } from './testing';
@@ -293,6 +294,26 @@ describe('what a plain request meets, explained', () => {
       const got = await request(await plainFront(`http://127.0.0.1:${port}`));
       expect([got.status, got.headers['x-wss-studio-error']]).toEqual([502, code]);
     }
+  });
+});
+
+describe('a proxy stopped and started again', () => {
+  it('reaches its target again (the pool stop() closed is open for the new run)', async () => {
+    const t = await rawTarget(bed, (s) => s.write(ok('here')));
+    const proxy = new ProxyServer({
+      definition: normalizeProxy({
+        id: 'again',
+        publicUrl: 'http://127.0.0.1:0',
+        target: `http://127.0.0.1:${t.port}`,
+      }),
+      log: new FrameLog(),
+    });
+    bed.defer(() => proxy.stop());
+    expect((await request(await proxy.start(0))).body.toString()).toBe('here');
+    await proxy.stop();
+    await waitFor(() => t.open() === 0, 'target sockets closed by stop()', 2000);
+    const again = await request(await proxy.start(0));
+    expect([again.status, again.body.toString()]).toEqual([200, 'here']);
   });
 });
 

@@ -427,6 +427,11 @@ export class TargetPool {
     return this.socks.size;
   }
 
+  /** Usable again after destroy() (a proxy started again after stop()), as http.Agent was. */
+  reopen(): void {
+    this.closed = false;
+  }
+
   destroy(): void {
     this.closed = true;
     for (const x of this.waiting.splice(0)) {
