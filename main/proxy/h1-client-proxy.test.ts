@@ -1,7 +1,8 @@
 // h1-client.ts end to end, through ProxyServer: what a client sees of a target's cut answer, request bodies
 // (byte-exact, chunked when they have no length, backpressure from a slow target), a slow client pausing
-// the target, https:// targets (verification, SNI, TLS session reuse) and an answer HTTP/2 cannot carry.
-import { createHash, randomBytes } from 'node:crypto';
+// the target, https:// targets (verification, SNI, TLS session reuse), an answer HTTP/2 cannot carry, more
+// requests at once than the pool opens sockets, and a proxy started again after stop().
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
@@ -10,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { storeCertSource } from '../echo';
 import { FrameLog } from '../echo/frame-log';
 import { waitFor } from '../echo/testing';
-import { ok, rawTarget, sleep } from './h1-client-testing';
+import { digestTarget, ok, rawTarget, sha, sleep } from './h1-client-testing';
 import { ProxyServer, type ProxyServerOptions } from './proxy-server';
 import { tlsFront, useTestbed } from './testing';
 import { normalizeProxy } from './validation';
@@ -111,31 +112,6 @@ function h2Request(port: number, headers: http2.OutgoingHttpHeaders, body?: Buff
   });
 }
 
-/** A Node target that answers with the request body's length, sha256 and framing headers. */
-async function digestTarget() {
-  const server = http.createServer((req, res) => {
-    const hash = createHash('sha256');
-    let n = 0;
-    req.on('data', (d: Buffer) => {
-      n += d.length;
-      hash.update(d);
-    });
-    req.on('end', () =>
-      res.end(
-        JSON.stringify({
-          n,
-          sha: hash.digest('hex'),
-          te: req.headers['transfer-encoding'] ?? null,
-          cl: req.headers['content-length'] ?? null,
-        }),
-      ),
-    );
-  });
-  return bed.listen(server);
-}
-
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
 describe('through ProxyServer', () => {
   it('an answer the target cuts mid-body cuts the client (HTTP/1.1 and HTTP/2): never a short body as whole', async () => {
     const t = await rawTarget(bed, (s, head) =>
@@ -158,7 +134,7 @@ describe('through ProxyServer', () => {
   });
 
   it('6 MiB request bodies arrive byte-exact: with a length as is, without one chunked (HTTP/1.1 and HTTP/2)', async () => {
-    const target = await digestTarget();
+    const target = await digestTarget(bed);
     const body = randomBytes(6 << 20);
     const want = { n: body.length, sha: sha(body) };
     const port = await plainFront(`http://127.0.0.1:${target}`);
@@ -274,6 +250,44 @@ describe('through ProxyServer', () => {
     expect([a.status, a.headers['x-wss-studio-error']]).toEqual([502, 'TARGET_BAD_RESPONSE']);
     expect((await h2Request(port, { ':path': '/' })).body.toString()).toBe('fine');
     expect(t.conns()).toBe(2);
+  });
+});
+
+describe('more requests at once than the pool opens sockets (256)', () => {
+  it('300 HTTP/2 streams: 256 target connections, the rest wait; a waiting upload arrives byte-exact', async () => {
+    // GETs are held until 256 wait at once (then all answered), so the rest must queue in the pool.
+    const held: http.ServerResponse[] = [];
+    let conns = 0;
+    const server = http.createServer((req, res) => {
+      const parts: Buffer[] = [];
+      req.on('data', (d: Buffer) => parts.push(d));
+      req.on('end', () => {
+        if (req.method === 'POST') return void res.end(sha(Buffer.concat(parts)));
+        if (held.length < 256) {
+          held.push(res);
+          if (held.length === 256) for (const r of held) r.end('ok');
+        } else res.end('ok');
+      });
+    });
+    server.on('connection', () => conns++);
+    const { port } = await tlsFront(bed, await bed.listen(server));
+    const session = http2.connect(`https://localhost:${port}`, { ca: bed.pki.caPem });
+    bed.defer(() => void session.destroy());
+    const one = (headers: http2.OutgoingHttpHeaders, body?: Buffer) =>
+      new Promise<string>((resolve, reject) => {
+        const st = session.request(headers);
+        let text = '';
+        st.on('data', (d: Buffer) => (text += d.toString()));
+        st.on('end', () => resolve(text));
+        st.on('error', reject);
+        st.end(body);
+      });
+    const body = randomBytes(1 << 20);
+    const gets = Array.from({ length: 299 }, () => one({ ':path': '/' }));
+    const post = one({ ':method': 'POST', ':path': '/up' }, body);
+    expect((await Promise.all(gets)).every((g) => g === 'ok')).toBe(true);
+    expect(await post).toBe(sha(body));
+    expect(conns).toBe(256);
   });
 });
 

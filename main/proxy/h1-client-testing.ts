@@ -1,6 +1,9 @@
 // Test helpers for h1-client.ts (nothing ships it): a raw TCP target that gets each request head and answers
-// with whatever bytes a test writes, and one request through a TargetPool collected into a result.
+// with whatever bytes a test writes, one request through a TargetPool collected into a result, and a Node
+// target that answers with a digest of the request body.
+import { createHash } from 'node:crypto';
 import dns from 'node:dns';
+import http from 'node:http';
 import net from 'node:net';
 import { TargetPool, type Exchange } from './h1-client';
 import type { Testbed } from './testing';
@@ -123,3 +126,28 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export function ok(body: string, extra = ''): string {
   return `HTTP/1.1 200 OK\r\nContent-Length: ${Buffer.byteLength(body, 'latin1')}\r\n${extra}\r\n${body}`;
 }
+
+/** A Node target that answers with the request body's length, sha256 and framing headers. */
+export async function digestTarget(bed: Testbed): Promise<number> {
+  const server = http.createServer((req, res) => {
+    const hash = createHash('sha256');
+    let n = 0;
+    req.on('data', (d: Buffer) => {
+      n += d.length;
+      hash.update(d);
+    });
+    req.on('end', () =>
+      res.end(
+        JSON.stringify({
+          n,
+          sha: hash.digest('hex'),
+          te: req.headers['transfer-encoding'] ?? null,
+          cl: req.headers['content-length'] ?? null,
+        }),
+      ),
+    );
+  });
+  return bed.listen(server);
+}
+
+export const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
