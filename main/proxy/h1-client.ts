@@ -5,6 +5,7 @@
 // pass-through on http.request used 51-59 ms of CPU per load of 62 requests, the same with this client
 // 36 ms). The caller writes the request head (it already has the header lines), the body as it comes, and
 // gets the answer's status, raw header lines and body chunks through a handler, with backpressure.
+// (Over 400 lines: the socket, the exchange and the pool share private state, one file reads best.)
 import net from 'node:net';
 import tls from 'node:tls';
 import { HTTPParser, prepareError } from '_http_common';
@@ -34,8 +35,12 @@ export interface RequestOptions {
   bodyless: boolean;
 }
 
-/** Free kept-alive sockets kept per target (a page over HTTP/2 asks for its modules all at once). */
-const MAX_FREE = 256;
+/**
+ * Sockets open to one target at most, busy and free (all kept once free: a page over HTTP/2 asks for its
+ * modules at once). More requests wait for one, as with http.Agent's maxSockets before: an HTTP/2 client may
+ * open thousands of streams at once, each of them a target connection.
+ */
+const MAX_SOCKETS = 256;
 /** How long a free socket is kept when the target does not say (Keep-Alive: timeout=N), in ms. */
 const FREE_MS = 30_000;
 
@@ -52,6 +57,8 @@ class Conn {
   reused = false;
   private headers: string[] = [];
   private statusInfo = false;
+  /** The exchange whose answer just ended, settled once the parser has returned (release() or destroy). */
+  private ended: Exchange | undefined;
 
   constructor(
     readonly sock: Sock,
@@ -59,6 +66,10 @@ class Conn {
   ) {
     sock[CONN] = this;
     const p = this.parser;
+    p[HTTPParser.kOnMessageBegin] = () => {
+      // Bytes after the answer (or on a free socket): whatever they are, the socket is out of step.
+      if (!this.exchange) sock.destroy();
+    };
     p[HTTPParser.kOnHeaders] = (h: string[]) => {
       // More than 32 header lines come in parts before kOnHeadersComplete.
       for (const x of h) this.headers.push(x);
@@ -116,9 +127,9 @@ class Conn {
       if (!x) return;
       this.exchange = undefined;
       x.finish();
-      if (x.keepAlive && x.sent && !sock.destroyed) this.pool.release(this, x.idleMs);
-      else sock.destroy();
-      x.h.end();
+      // Not released here: the rest of the chunk is still to be parsed (bytes after the answer make the socket
+      // unusable), and a request the handler starts must not get a socket whose parser is mid-execute.
+      this.ended = x;
     };
     p[HTTPParser.kOnExecute] = () => {};
     sock.on('data', (d: Buffer) => {
@@ -127,20 +138,32 @@ class Conn {
         sock.destroy();
         return;
       }
-      const r = p.execute(d);
+      let r: ReturnType<HTTPParser['execute']>;
+      try {
+        r = p.execute(d);
+      } catch (err) {
+        return this.broken(err as Error);
+      }
       if (typeof r !== 'number') {
         prepareError(r, p, d);
         sock.destroy();
         this.fail(r);
       }
+      this.settle();
     });
     sock.on('end', () => {
       // The target closed its side: an answer that ends with the connection is complete now.
       if (this.exchange?.answered) {
-        const r = p.finish();
+        let r: ReturnType<HTTPParser['finish']>;
+        try {
+          r = p.finish();
+        } catch (err) {
+          return this.broken(err as Error);
+        }
         if (r) this.fail(r);
       }
       sock.destroy();
+      this.settle();
     });
     sock.on('error', (err: Error) => this.fail(err));
     sock.on('close', () => {
@@ -149,6 +172,24 @@ class Conn {
       // Not from inside a parser callback (close() frees the native parser).
       setImmediate(() => p.close());
     });
+  }
+
+  /** An answer that ended during the last execute(): the socket is kept for the next request, then the caller told. */
+  private settle(): void {
+    const x = this.ended;
+    if (!x) return;
+    this.ended = undefined;
+    if (x.keepAlive && x.sent && x.idleMs > 0 && !this.sock.destroyed)
+      this.pool.release(this, x.idleMs);
+    else this.sock.destroy();
+    x.h.end();
+  }
+
+  /** A handler threw inside a parser callback: the parser stopped mid-chunk, the socket is not reusable. */
+  private broken(err: Error): void {
+    this.sock.destroy();
+    this.fail(err);
+    this.settle();
   }
 
   /** The exchange on this socket ends in an error (once); a fresh socket is tried for a retryable one. */
@@ -171,9 +212,11 @@ class Conn {
     x.conn = this;
     this.headers = [];
     this.statusInfo = false;
+    this.ended = undefined;
     this.parser.initialize(HTTPParser.RESPONSE, {}, 0, HTTPParser.kLenientNone);
     this.sock.resume();
     this.sock.write(x.opts.head, 'latin1');
+    x.flush();
     if (x.ended && x.chunked) this.sock.write('0\r\n\r\n', 'latin1');
   }
 }
@@ -184,7 +227,10 @@ function keepAliveHint(raw: string[]): number {
     const k = raw[i]!;
     if (k.length !== 10 || k.toLowerCase() !== 'keep-alive') continue;
     const m = /(?:^|[\s,])timeout=(\d+)/i.exec(raw[i + 1]!);
-    if (m) return Math.max(1_000, Math.min(FREE_MS, Number(m[1]) * 1000 - 1_000));
+    if (!m) continue;
+    // timeout=1 kept for a second raced the target's own close; 0 (or 1 s) is half of it, 0 not kept at all.
+    const n = Number(m[1]);
+    return n <= 0 ? 0 : n === 1 ? 500 : Math.min(FREE_MS, n * 1000 - 1_000);
   }
   return FREE_MS;
 }
@@ -201,6 +247,8 @@ export class Exchange {
   retried = false;
   aborted = false;
   private done = false;
+  /** Body chunks written while the request waited for a socket (the caller waits for onDrain). */
+  private held: { chunks: Buffer[]; onDrain: () => void } | undefined;
 
   constructor(
     readonly opts: RequestOptions,
@@ -215,7 +263,11 @@ export class Exchange {
   write(chunk: Buffer, onDrain: () => void): boolean {
     if (this.done || chunk.length === 0) return true;
     const sock = this.conn?.sock;
-    if (!sock) return true;
+    if (!sock) {
+      if (this.held) this.held = { chunks: [...this.held.chunks, chunk], onDrain };
+      else this.held = { chunks: [chunk], onDrain };
+      return false;
+    }
     const ok = sock.write(this.chunked ? frame(chunk) : chunk);
     if (!ok) sock.once('drain', onDrain);
     return ok;
@@ -227,6 +279,24 @@ export class Exchange {
     this.sent = true;
     const sock = this.conn?.sock;
     if (sock && !this.done && this.chunked) sock.write('0\r\n\r\n', 'latin1');
+  }
+
+  /** @internal The request has its socket: the chunks written while it waited go out. */
+  flush(): void {
+    const h = this.held;
+    if (!h) return;
+    this.held = undefined;
+    const sock = this.conn?.sock;
+    if (!sock || this.done) return;
+    let ok = true;
+    for (const c of h.chunks) ok = sock.write(this.chunked ? frame(c) : c);
+    if (ok) h.onDrain();
+    else sock.once('drain', h.onDrain);
+  }
+
+  /** Ended, aborted or failed. */
+  get finished(): boolean {
+    return this.done;
   }
 
   /** The target may go on sending (after data() returned false). */
@@ -259,6 +329,8 @@ const CRLF = Buffer.from('\r\n', 'latin1');
 /** Kept-alive sockets to one target (http or https) and the requests sent on them. */
 export class TargetPool {
   private readonly free: Conn[] = [];
+  /** Requests waiting for a socket (MAX_SOCKETS open), first come first served. */
+  private readonly waiting: Exchange[] = [];
   private readonly timers = new Map<Conn, NodeJS.Timeout>();
   private readonly socks = new Set<net.Socket>();
   private session: Buffer | undefined;
@@ -292,6 +364,8 @@ export class TargetPool {
       c.start(x);
       return;
     }
+    // A retry is not queued: the socket it replaces is closing.
+    if (!fresh && this.socks.size >= MAX_SOCKETS) return void this.waiting.push(x);
     const t = this.target;
     const common = { host: t.host, port: t.port, lookup: this.lookup, noDelay: true };
     const sock: Sock =
@@ -310,11 +384,19 @@ export class TargetPool {
 
   /** @internal A socket whose answer is complete, kept for the next request. */
   release(c: Conn, idleMs: number): void {
-    if (this.closed || this.free.length >= MAX_FREE) {
+    const next = this.nextWaiting();
+    if (next && !this.closed) {
+      c.reused = true;
+      c.start(next);
+      return;
+    }
+    if (this.closed) {
       c.sock.destroy();
       return;
     }
     this.free.push(c);
+    // Paused for a slow client when the last chunk came: a free socket must read to see the target close it.
+    c.sock.resume();
     const timer = setTimeout(() => c.sock.destroy(), idleMs);
     timer.unref();
     this.timers.set(c, timer);
@@ -327,6 +409,17 @@ export class TargetPool {
     this.timers.delete(c);
     const i = this.free.indexOf(c);
     if (i >= 0) this.free.splice(i, 1);
+    // A socket fewer: a waiting request may open one.
+    if (this.socks.size < MAX_SOCKETS && !this.closed) {
+      const next = this.nextWaiting();
+      if (next) this.dispatch(next, false);
+    }
+  }
+
+  private nextWaiting(): Exchange | undefined {
+    let x = this.waiting.shift();
+    while (x?.finished) x = this.waiting.shift();
+    return x;
   }
 
   /** Sockets open to the target (busy and free). */
@@ -334,8 +427,18 @@ export class TargetPool {
     return this.socks.size;
   }
 
+  /** Usable again after destroy() (a proxy started again after stop()), as http.Agent was. */
+  reopen(): void {
+    this.closed = false;
+  }
+
   destroy(): void {
     this.closed = true;
+    for (const x of this.waiting.splice(0)) {
+      if (x.finished) continue;
+      x.finish();
+      x.h.error(hangUp());
+    }
     for (const s of [...this.socks]) s.destroy();
   }
 }

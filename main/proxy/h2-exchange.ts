@@ -55,7 +55,11 @@ export function h2Exchange(
       else stream.end();
     },
     destroy() {
-      stream.destroy();
+      // A stream destroyed without an error is reset with NO_ERROR, and close(code) first ends it (END_STREAM):
+      // Node's client and Chromium took either as the end of the answer, so a body the target cut short
+      // reached them as whole. Destroyed with an error, it is reset with INTERNAL_ERROR and nothing else is
+      // sent: it failed, as a cut HTTP/1.1 connection does.
+      stream.destroy(new Error('the answer was cut short'));
     },
     onDrain(cb) {
       stream.on('drain', cb);

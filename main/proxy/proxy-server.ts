@@ -183,6 +183,7 @@ export class ProxyServer implements FaultTarget {
 
   async start(port: number = this.pub.port): Promise<number> {
     if (this.server) throw new Error('proxy already started');
+    this.pool.reopen(); // after a stop()
     const def = this.definition;
     const wss = new WebSocketServer({
       noServer: true,
