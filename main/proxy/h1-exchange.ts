@@ -1,4 +1,4 @@
-// One request and its answer on the http:// public side (h1-server.ts): the request body as llhttp hands it
+// One request and its answer on the public side's HTTP/1.1 (h1-server.ts): the request body as llhttp hands it
 // over, the answer written as a status line, header lines and body chunks (chunked, or until the close, when
 // the target gave no length), held while an earlier answer on the same connection still goes out.
 import type net from 'node:net';

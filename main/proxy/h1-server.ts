@@ -1,20 +1,21 @@
-// The http:// public side's HTTP/1.1, on the socket: Node's own parser (llhttp, strict, the one http.Server
-// uses) reads each request head and body, and the answer is written as header lines and body chunks
-// (h1-exchange.ts), without http.Server's IncomingMessage, ServerResponse and their streams. A page load is
-// dozens of small requests: with this side and h1-client.ts, the proxy's CPU per request in a page load fell
-// to about half of a Node pass-through on http.Server and http.request (bench/proxy.mjs). WebSocket upgrades
-// (and CONNECT) are handed, socket and bytes, to an http.Server that does not listen: its 'upgrade' event is
-// the one the https:// front uses. Limits as http.Server's: 60 s for a request head, 300 s for a whole
-// request, 5 s idle between requests, 16 KiB of head (431 past it), 400 for anything llhttp refuses or an
-// HTTP/1.1 request without Host, 417 for an Expect other than 100-continue. At most H1_MAX_IN_FLIGHT requests
-// of a connection are passed on at once; answers go out in request order.
+// The public side's HTTP/1.1 (http://, and https:// clients that did not choose h2), on the socket: Node's
+// own parser (llhttp, strict, the one http.Server uses) reads each request head and body, and the answer is
+// written as header lines and body chunks (h1-exchange.ts), without http.Server's IncomingMessage,
+// ServerResponse and their streams. A page load is dozens of small requests: with this side and
+// h1-client.ts, the proxy's CPU per request in a page load fell to about half of a Node pass-through on
+// http.Server and http.request (bench/proxy.mjs). WebSocket upgrades (and CONNECT) are handed, socket and
+// bytes, to an http.Server that does not listen, whose 'upgrade' event ProxyServer handles. Limits as
+// http.Server's: 60 s for a request head, 300 s for a whole request, 5 s idle between requests, 16 KiB of
+// head (431 past it), 400 for anything llhttp refuses or an HTTP/1.1 request without Host, 417 for an Expect
+// other than 100-continue. At most H1_MAX_IN_FLIGHT requests of a connection are passed on at once; answers
+// go out in request order.
 import type http from 'node:http';
 import type net from 'node:net';
 import { HTTPParser, methods } from '_http_common';
 import { Exchange, type ExchangeConn } from './h1-exchange';
 import { framesBody } from './http-headers';
 
-/** One request on the public side and its answer, as the proxy sees it (Node's server: node-exchange.ts). */
+/** One request on the public side and its answer, as the proxy sees it (HTTP/2: h2-exchange.ts). */
 export interface PublicExchange {
   readonly method: string;
   /** The request target as sent. */

@@ -1,6 +1,7 @@
 // Over 400 lines: both legs of each proxied connection (HTTP pass-through and WebSocket) share the target connection and its faults.
-// One TLS front: an http or https server on the public side that passes every HTTP request through to the
-// developer's server (streaming both ways, keep-alive to the target, X-Forwarded-*) and terminates each
+// One TLS front: an http or https server on the public side (HTTP/1.1: h1-server.ts; HTTP/2: h2-exchange.ts)
+// that passes every HTTP request through to the developer's server (h1-client.ts: streaming both ways,
+// keep-alive to the target; X-Forwarded-*) and terminates each
 // WebSocket on both legs with `ws`, so every message is seen (frame log, faults, inject) and forwarded
 // byte-exact with its opcode. Pings, pongs, close codes and reasons are carried both ways; permessage-deflate
 // is negotiated on each leg (offered to the target only when the client offered it); a slow reader on one
