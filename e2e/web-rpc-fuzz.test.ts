@@ -3,6 +3,7 @@
 // call and an echo. Also the process-level safety net: an exception nobody caught is logged, not fatal.
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { seeded } from '../main/echo/testing';
 import { requestNames } from '../shared/api';
 import { startUiProcess, type UiProcess } from './helpers/ui-process';
 
@@ -13,14 +14,7 @@ afterAll(async () => {
 
 /** Small seeded PRNG (mulberry32): a failure names its seed and replays exactly. */
 function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seeded(seed);
   const int = (n: number) => Math.floor(next() * n);
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)] as T;
   return { next, int, pick };

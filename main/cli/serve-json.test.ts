@@ -4,21 +4,13 @@
 import { describe, expect, it } from 'vitest';
 import { FrameLog, PREVIEW_BYTES, preview } from '../echo/frame-log';
 import { JsonLinesWriter } from '../echo/json-lines';
+import { seeded } from '../echo/testing';
 import type { LogEvent } from '../echo';
 import type { Io } from './command';
 import { printLog } from './print-log';
 
-/** mulberry32: a seeded generator, so a failure can be run again. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The same cases on every run. */
+const rng = seeded;
 
 /** Text that JSON escapes every way: quotes, backslash, controls, DEL, U+2028/9, astral, non-BMP. */
 const AWKWARD = [

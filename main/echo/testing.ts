@@ -40,3 +40,15 @@ export async function waitFor(cond: () => boolean, what: string, ms = 10_000): P
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** mulberry32: a seeded generator of numbers in [0, 1), so a failing random case names its seed and replays. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

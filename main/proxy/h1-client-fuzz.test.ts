@@ -4,7 +4,7 @@
 import http from 'node:http';
 import http2 from 'node:http2';
 import { describe, expect, it } from 'vitest';
-import { waitFor } from '../echo/testing';
+import { seeded, waitFor } from '../echo/testing';
 import { poolTo, rawTarget, sleep } from './h1-client-testing';
 import { ProxyServer } from './proxy-server';
 import { tlsFront, useTestbed } from './testing';
@@ -13,17 +13,8 @@ import { FrameLog } from '../echo/frame-log';
 
 const bed = useTestbed();
 
-/** mulberry32: the same cases on every run. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The same cases on every run. */
+const rng = seeded;
 
 const STATUS = [0, 99, 101, 200, 200, 200, 204, 206, 304, 404, 500, 600, 999];
 const HEADERS = [

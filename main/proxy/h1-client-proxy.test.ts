@@ -6,33 +6,24 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { storeCertSource } from '../echo';
 import { FrameLog } from '../echo/frame-log';
 import { waitFor } from '../echo/testing';
 import { digestTarget, ok, rawTarget, sha, sleep } from './h1-client-testing';
 import { ProxyServer, type ProxyServerOptions } from './proxy-server';
-import { tlsFront, useTestbed } from './testing';
+import { plainFront, tlsFront, tlsH1, useTestbed } from './testing';
 import { normalizeProxy } from './validation';
 
 const bed = useTestbed();
 
-/** Our http:// front to `target`, stopped after the test. */
-async function plainFront(
+/** Our http:// front to `target` (testing.ts), its port. */
+const plainPort = async (
   target: string,
   def: { targetVerify?: boolean } = {},
   opts: Partial<ProxyServerOptions> = {},
-) {
-  const proxy = new ProxyServer({
-    definition: normalizeProxy({ id: 'h1c', publicUrl: 'http://127.0.0.1:0', target, ...def }),
-    log: new FrameLog(),
-    ...opts,
-  });
-  const port = await proxy.start(0);
-  bed.defer(() => proxy.stop());
-  return port;
-}
+) => (await plainFront(bed, target, { id: 'h1c', log: new FrameLog(), def, ...opts })).port;
 
 interface Got {
   status: number;
@@ -121,7 +112,7 @@ describe('through ProxyServer', () => {
           : 'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this',
       ),
     );
-    const front = await plainFront(`http://127.0.0.1:${t.port}`);
+    const front = await plainPort(`http://127.0.0.1:${t.port}`);
     const { port } = await tlsFront(bed, t.port);
     for (const path of ['/length', '/chunked']) {
       const h1 = await request(front, { path });
@@ -137,7 +128,7 @@ describe('through ProxyServer', () => {
     const target = await digestTarget(bed);
     const body = randomBytes(6 << 20);
     const want = { n: body.length, sha: sha(body) };
-    const port = await plainFront(`http://127.0.0.1:${target}`);
+    const port = await plainPort(`http://127.0.0.1:${target}`);
     const a = JSON.parse((await request(port, { method: 'POST', body })).body.toString());
     expect(a).toEqual({ ...want, te: null, cl: String(body.length) });
     const b = JSON.parse(
@@ -157,7 +148,7 @@ describe('through ProxyServer', () => {
 
   it('a target that stops reading an upload stops the client too: the proxy does not buffer the body', async () => {
     const t = await rawTarget(bed, (s) => s.pause());
-    const port = await plainFront(`http://127.0.0.1:${t.port}`);
+    const port = await plainPort(`http://127.0.0.1:${t.port}`);
     const total = 512 << 20;
     const req = http.request({
       host: '127.0.0.1',
@@ -186,7 +177,7 @@ describe('through ProxyServer', () => {
     const t = await rawTarget(bed, (s, head) =>
       s.write(ok(head.startsWith('POST') ? 'early' : 'next')),
     );
-    const port = await plainFront(`http://127.0.0.1:${t.port}`);
+    const port = await plainPort(`http://127.0.0.1:${t.port}`);
     const got = await new Promise<string>((resolve, reject) => {
       const req = http.request(
         {
@@ -226,14 +217,7 @@ describe('through ProxyServer', () => {
       pump();
     });
     const { port } = await tlsFront(bed, await bed.listen(server));
-    const s = tls.connect({
-      host: 'localhost',
-      port,
-      ca: bed.pki.caPem,
-      ALPNProtocols: ['http/1.1'],
-    });
-    bed.defer(() => void s.destroy());
-    await new Promise((r) => s.once('secureConnect', r));
+    const s = await tlsH1(bed, port);
     s.write('GET /big HTTP/1.1\r\nHost: localhost\r\n\r\n');
     s.pause();
     await sleep(2500);
@@ -305,7 +289,7 @@ describe('what a plain request meets, explained', () => {
       [broken.port, 'TARGET_BAD_RESPONSE'],
     ];
     for (const [port, code] of cases) {
-      const got = await request(await plainFront(`http://127.0.0.1:${port}`));
+      const got = await request(await plainPort(`http://127.0.0.1:${port}`));
       expect([got.status, got.headers['x-wss-studio-error']]).toEqual([502, code]);
     }
   });
@@ -350,20 +334,20 @@ describe('https:// targets', () => {
   it('verified with our CA (SNI the target name), refused without it, accepted with verification off', async () => {
     const t = await tlsTarget();
     const url = `https://localhost:${t.port}`;
-    const trusted = await request(await plainFront(url, {}, { targetCa: bed.pki.caPem }));
+    const trusted = await request(await plainPort(url, {}, { targetCa: bed.pki.caPem }));
     expect([trusted.status, trusted.body.toString()]).toEqual([200, 'localhost']);
-    const untrusted = await request(await plainFront(url));
+    const untrusted = await request(await plainPort(url));
     expect([untrusted.status, untrusted.headers['x-wss-studio-error']]).toEqual([
       502,
       'TARGET_CERT_UNTRUSTED',
     ]);
-    const off = await request(await plainFront(url, { targetVerify: false }));
+    const off = await request(await plainPort(url, { targetVerify: false }));
     expect([off.status, off.body.toString()]).toEqual([200, 'localhost']);
   });
 
   it('a new connection to the target resumes the TLS session of an earlier one', async () => {
     const t = await tlsTarget();
-    const port = await plainFront(`https://localhost:${t.port}`, {}, { targetCa: bed.pki.caPem });
+    const port = await plainPort(`https://localhost:${t.port}`, {}, { targetCa: bed.pki.caPem });
     await request(port);
     await sleep(50); // the TLS 1.3 ticket follows the handshake
     const both = await Promise.all([

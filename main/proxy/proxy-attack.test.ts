@@ -3,12 +3,12 @@
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { waitFor } from '../echo/testing';
 import type { HttpEvent } from '../echo/types';
-import { askTls, echoTarget, tlsFront, useTestbed } from './testing';
+import { askTls, echoTarget, tlsFront, tlsH1, useTestbed } from './testing';
 import { PROXY_HIGH_WATER } from './proxy-server';
 
 const bed = useTestbed();
@@ -238,16 +238,8 @@ describe('a target answering status 000', () => {
 describe('slowloris on the HTTP/1.1 side of the https:// front', () => {
   /** A TLS connection (HTTP/1.1) and the ms until the proxy closed it (or null if it did not in `ms`). */
   async function closedAfter(port: number, act: (s: tls.TLSSocket) => void, ms: number) {
-    const s = tls.connect({
-      host: 'localhost',
-      port,
-      ca: bed.pki.caPem,
-      ALPNProtocols: ['http/1.1'],
-    });
-    bed.defer(() => void s.destroy());
-    s.on('error', () => {});
+    const s = await tlsH1(bed, port);
     s.resume();
-    await new Promise((r) => s.once('secureConnect', r));
     const t0 = Date.now();
     act(s);
     return new Promise<number | null>((resolve) => {

@@ -56,12 +56,8 @@ export function useTestbed(): Testbed {
  * Raw bytes to a TLS front over HTTP/1.1 (ALPN http/1.1, trusting the testbed's CA): everything it answered
  * until it closed or `ms` passed, or with `headOnly` until the head of its answer ended.
  */
-export async function askTls(
-  bed: Testbed,
-  port: number,
-  bytes: string,
-  opts: { ms?: number; headOnly?: boolean } = {},
-): Promise<string> {
+/** A TLS connection to our https:// front that chose HTTP/1.1 (ALPN), destroyed after the test. */
+export async function tlsH1(bed: Testbed, port: number): Promise<tls.TLSSocket> {
   const s = tls.connect({
     host: 'localhost',
     port,
@@ -69,7 +65,18 @@ export async function askTls(
     ALPNProtocols: ['http/1.1'],
   });
   bed.defer(() => void s.destroy());
+  s.on('error', () => {});
   await new Promise((r) => s.once('secureConnect', r));
+  return s;
+}
+
+export async function askTls(
+  bed: Testbed,
+  port: number,
+  bytes: string,
+  opts: { ms?: number; headOnly?: boolean } = {},
+): Promise<string> {
+  const s = await tlsH1(bed, port);
   s.write(bytes);
   let out = '';
   await new Promise((r) => {
@@ -96,27 +103,39 @@ export async function echoTarget(bed: Testbed) {
   return { port: await bed.listen(server), upgrades: () => upgrades, wss };
 }
 
+type FrontOptions = {
+  id?: string;
+  log?: FrameLog;
+  /** More of the definition (targetVerify, preserveHost ...). */
+  def?: Record<string, unknown>;
+} & Omit<ProxyServerOptions, 'definition' | 'log' | 'tls'>;
+
 /**
- * Our https:// front (the testbed's leaf) to `target` (a port: http://127.0.0.1:PORT), stopped after the
- * test. `opts`: the definition's id, the log (default: one pushing every 5 ms), other ProxyServer options.
+ * Our front to `target` (a port: http://127.0.0.1:PORT), stopped after the test: https:// with the
+ * testbed's leaf, or http://. `opts`: the definition's id and more of it, the log (default: one pushing every
+ * 5 ms), other ProxyServer options.
  */
-export async function tlsFront(
+async function front(
   bed: Testbed,
+  scheme: 'http' | 'https',
   target: number | string,
-  opts: { id?: string; log?: FrameLog } & Omit<
-    ProxyServerOptions,
-    'definition' | 'log' | 'tls'
-  > = {},
+  opts: FrontOptions,
 ) {
-  const { id = 'front', log = new FrameLog({ flushMs: 5 }), ...rest } = opts;
+  const {
+    id = scheme === 'https' ? 'front' : 'plain',
+    log = new FrameLog({ flushMs: 5 }),
+    def,
+    ...rest
+  } = opts;
   const proxy = new ProxyServer({
     definition: normalizeProxy({
       id,
-      publicUrl: 'https://localhost:0',
+      publicUrl: scheme === 'https' ? 'https://localhost:0' : 'http://127.0.0.1:0',
       target: typeof target === 'number' ? `http://127.0.0.1:${target}` : target,
+      ...def,
     }),
     log,
-    tls: storeCertSource(bed.pki.store)(bed.pki.leafId),
+    ...(scheme === 'https' ? { tls: storeCertSource(bed.pki.store)(bed.pki.leafId) } : {}),
     ...rest,
   });
   const port = await proxy.start(0);
@@ -124,29 +143,13 @@ export async function tlsFront(
   return { proxy, log, port };
 }
 
-/** Our http:// front to `target` (a port: http://127.0.0.1:PORT), stopped after the test. */
-export async function plainFront(
-  bed: Testbed,
-  target: number | string,
-  opts: { id?: string; log?: FrameLog } & Omit<
-    ProxyServerOptions,
-    'definition' | 'log' | 'tls'
-  > = {},
-) {
-  const { id = 'plain', log = new FrameLog({ flushMs: 5 }), ...rest } = opts;
-  const proxy = new ProxyServer({
-    definition: normalizeProxy({
-      id,
-      publicUrl: 'http://127.0.0.1:0',
-      target: typeof target === 'number' ? `http://127.0.0.1:${target}` : target,
-    }),
-    log,
-    ...rest,
-  });
-  const port = await proxy.start(0);
-  bed.defer(() => proxy.stop());
-  return { proxy, log, port };
-}
+/** Our https:// front to `target` (see front()). */
+export const tlsFront = (bed: Testbed, target: number | string, opts: FrontOptions = {}) =>
+  front(bed, 'https', target, opts);
+
+/** Our http:// front to `target` (see front()). */
+export const plainFront = (bed: Testbed, target: number | string, opts: FrontOptions = {}) =>
+  front(bed, 'http', target, opts);
 
 /** A raw TCP client: every byte it got (latin1), whether the server ended or closed, and a wait for either. */
 export function rawClient(bed: Testbed, port: number) {
