@@ -8,7 +8,7 @@
 // (Over 400 lines: the socket, the exchange and the pool share private state, one file reads best.)
 import net from 'node:net';
 import tls from 'node:tls';
-import { HTTPParser, prepareError } from '_http_common';
+import { HTTPParser, prepareError } from './llhttp';
 
 /** What a response to one request reaches the caller as. Exactly one of end(), error() or switched() ends it. */
 export interface ResponseHandler {

@@ -11,7 +11,7 @@
 // go out in request order.
 import type http from 'node:http';
 import type net from 'node:net';
-import { HTTPParser, methods } from '_http_common';
+import { HTTPParser, methods } from './llhttp';
 import { Exchange, type ExchangeConn } from './h1-exchange';
 import { framesBody } from './http-headers';
 

@@ -1,5 +1,6 @@
-// Node's own HTTP/1.1 parser (llhttp) as its http module uses it: `_http_common` is a built-in module of every
-// Node and Electron release, without type declarations in @types/node. Only what main/proxy uses is declared.
+// Node's own HTTP/1.1 parser (llhttp) as its http module uses it, imported through llhttp.ts: `_http_common`
+// is a built-in module of every Node and Electron release, without type declarations in @types/node. Only
+// what main/proxy uses is declared.
 declare module '_http_common' {
   export class HTTPParser {
     static readonly REQUEST: number;
