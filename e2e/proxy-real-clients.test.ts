@@ -1,0 +1,464 @@
+// The proxy's HTTP path (llhttp on the socket for HTTP/1.x, core HTTP/2 over TLS) against the clients a
+// developer really uses: curl, Python's http.client and Java's java.net.http.HttpClient, through the
+// http:// and the https:// front of the real `wss-studio proxy` CLI (--json). Each client reaches the proxy
+// through a byte-level counting relay (tap) so the test sees how many connections it opened; the target
+// records what it received (method, path, headers, body hash) and the CLI's log must name each request.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import readline from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTestPki, waitFor, type TestPki } from '../main/echo/testing';
+import { requireTool, runTool, tempDir } from './helpers/tools';
+
+const BIN = path.resolve(__dirname, '..', 'bin', 'wss-studio.cjs');
+const BIG = randomBytes(3 * 1024 * 1024 + 17);
+const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+const BIG_SHA = sha(BIG);
+/** Java's POST body: byte i is i % 251 (the program builds the same). */
+const JAVA_BODY = Buffer.from(Array.from({ length: 300_000 }, (_, i) => i % 251));
+
+interface Seen {
+  method: string;
+  url: string;
+  version: string;
+  headers: http.IncomingHttpHeaders;
+  bodySha: string;
+  bodyLen: number;
+}
+let pki: TestPki;
+let tmp: ReturnType<typeof tempDir>;
+let target: http.Server;
+let targetOrigin: string;
+const seen: Seen[] = [];
+
+interface Front {
+  child: ChildProcess;
+  lines: Record<string, unknown>[];
+  url: string;
+  /** Where clients connect: the tap in front of the proxy. */
+  base: string;
+  tapPort: number;
+  connections: () => number;
+  tap: net.Server;
+}
+let plain: Front;
+let tls: Front;
+
+function answer(q: http.IncomingMessage, s: http.ServerResponse, body: Buffer) {
+  const u = new URL(q.url ?? '/', 'http://x');
+  seen.push({
+    method: q.method ?? '',
+    url: q.url ?? '',
+    version: q.httpVersion,
+    headers: q.headers,
+    bodySha: sha(body),
+    bodyLen: body.length,
+  });
+  if (u.pathname === '/big') return s.writeHead(200, { 'content-length': BIG.length }).end(BIG);
+  if (u.pathname === '/chunked') {
+    s.writeHead(200, { 'content-type': 'application/octet-stream' }); // no length: chunked
+    for (let i = 0; i < BIG.length; i += 100_000) s.write(BIG.subarray(i, i + 100_000));
+    return s.end();
+  }
+  if (u.pathname === '/redirect')
+    return s.writeHead(301, { location: `${targetOrigin}/landing?x=1` }).end();
+  const json = JSON.stringify({ method: q.method, url: q.url, bodySha: sha(body) });
+  s.writeHead(200, { 'content-type': 'application/json' }).end(json);
+}
+
+async function startFront(publicUrl: string): Promise<Front> {
+  const env = { ...process.env, WSS_STUDIO_HOME: pki.home, HOME: tmp.dir };
+  delete env.NODE_EXTRA_CA_CERTS;
+  const child = spawn(process.execPath, [BIN, 'proxy', publicUrl, targetOrigin, '--json'], {
+    env,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines: Record<string, unknown>[] = [];
+  readline.createInterface({ input: child.stdout! }).on('line', (l) => lines.push(JSON.parse(l)));
+  await waitFor(() => lines.length > 0, `"wss-studio proxy ${publicUrl}" listening`, 20_000);
+  const { url, port } = lines[0] as { url: string; port: number };
+  let count = 0;
+  const tap = net.createServer((c) => {
+    count++;
+    const up = net.connect(port, '127.0.0.1');
+    c.pipe(up).pipe(c);
+    c.on('error', () => up.destroy());
+    up.on('error', () => c.destroy());
+  });
+  await new Promise<void>((r) => tap.listen(0, '127.0.0.1', r));
+  const tapPort = (tap.address() as net.AddressInfo).port;
+  const base = `${new URL(url).protocol}//${new URL(url).hostname}:${tapPort}`;
+  return { child, lines, url, base, tapPort, tap, connections: () => count };
+}
+
+beforeAll(async () => {
+  requireTool('curl');
+  requireTool('/usr/bin/python3');
+  requireTool('java');
+  requireTool('keytool');
+  pki = await makeTestPki();
+  tmp = tempDir('wss-real-clients-');
+  target = http.createServer((q, s) => {
+    const parts: Buffer[] = [];
+    q.on('data', (d: Buffer) => parts.push(d));
+    q.on('end', () => answer(q, s, Buffer.concat(parts)));
+  });
+  await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+  targetOrigin = `http://127.0.0.1:${(target.address() as net.AddressInfo).port}`;
+  [plain, tls] = await Promise.all([
+    startFront('http://127.0.0.1:0'),
+    startFront('https://localhost:0'),
+  ]);
+}, 40_000);
+
+afterAll(async () => {
+  for (const f of [plain, tls]) {
+    if (!f) continue;
+    const exited = new Promise((r) => f.child.once('exit', r));
+    f.child.kill('SIGINT');
+    await exited;
+    f.tap.close();
+  }
+  target?.closeAllConnections();
+  await new Promise((r) => target?.close(r));
+  pki?.cleanup();
+  tmp?.cleanup();
+});
+
+/** Run a client; resolves with its stdout bytes, rejects naming its stderr on a non-zero exit. */
+function run(cmd: string, args: string[], input?: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const c = execFile(
+      requireTool(cmd),
+      args,
+      {
+        encoding: 'buffer',
+        maxBuffer: 64 << 20,
+        timeout: 30_000,
+        env: { PATH: process.env.PATH, HOME: tmp.dir },
+      },
+      (e, out, err) =>
+        e ? reject(new Error(`${cmd} failed: ${e.message}\n${err}`)) : resolve(out),
+    );
+    c.stdin!.end(input);
+  });
+}
+
+/** The target's record of the request tagged `c=tag`. */
+function at(tag: string): Seen {
+  const s = seen.find((x) => new URL(x.url, 'http://x').searchParams.get('c') === tag);
+  if (!s) throw new Error(`the target never saw c=${tag}; it saw ${seen.map((x) => x.url)}`);
+  return s;
+}
+
+/** X-Forwarded-* as the target saw them via front `f`; a request without Host gets the proxy's own. */
+function expectForwarded(s: Seen, f: Front, noHost = false) {
+  expect(s.headers['x-forwarded-for']).toBe('127.0.0.1');
+  expect(s.headers['x-forwarded-proto']).toBe(f === tls ? 'https' : 'http');
+  expect(s.headers['x-forwarded-host']).toBe(new URL(noHost ? f.url : f.base).host);
+}
+
+/** Every tag has an `http` event with its status in the CLI's --json log (bounded wait). */
+async function expectLogged(f: Front, tags: Record<string, number>) {
+  const find = (t: string) =>
+    f.lines.find((l) => l.type === 'http' && String(l.path).includes(`c=${t}`));
+  await waitFor(() => Object.keys(tags).every(find), `http events for ${Object.keys(tags)}`);
+  for (const [t, status] of Object.entries(tags)) expect(find(t)).toMatchObject({ status });
+}
+
+/** Connections the client opened while `fn` ran, through the tap. */
+async function counting<T>(f: Front, fn: () => Promise<T>): Promise<[T, number]> {
+  const before = f.connections();
+  const r = await fn();
+  return [r, f.connections() - before];
+}
+
+function curlArgs(f: Front): string[] {
+  const a = ['-sS', '--fail-with-body', '--max-time', '20'];
+  return f === tls
+    ? [...a, '--cacert', pki.caFile, '--resolve', `localhost:${f.tapPort}:127.0.0.1`]
+    : a;
+}
+
+describe.each([
+  ['http://', () => plain],
+  ['https://', () => tls],
+])('real clients through the %s front of `wss-studio proxy`', (_name, front) => {
+  it('curl: --http1.1 keep-alive, --http1.0, a chunked upload from stdin, a big download, --head, a redirect rewritten', async () => {
+    const f = front();
+    const p = f === tls ? 's' : 'p';
+    const w = ['-w', '%{http_code} %{http_version} %{num_connects}\\n'];
+    const out = (n: string) => ['-o', path.join(tmp.dir, `${p}-${n}`)];
+    const [h11, conns] = await counting(f, () =>
+      run('curl', [
+        ...curlArgs(f),
+        '--http1.1',
+        ...w,
+        ...out('a'),
+        `${f.base}/echo?c=${p}-k1`,
+        ...out('b'),
+        `${f.base}/echo?c=${p}-k2`,
+      ]),
+    );
+    expect(String(h11)).toBe('200 1.1 1\n200 1.1 0\n');
+    expect(conns).toBe(1);
+    expect(JSON.parse(fs.readFileSync(path.join(tmp.dir, `${p}-b`), 'utf8'))).toMatchObject({
+      method: 'GET',
+      url: `/echo?c=${p}-k2`,
+    });
+
+    const h10 = await run('curl', [...curlArgs(f), '--http1.0', '-i', `${f.base}/echo?c=${p}-h10`]);
+    expect(String(h10)).toMatch(/^HTTP\/1\.[01] 200 /);
+    expect(String(h10)).toContain(`"url":"/echo?c=${p}-h10"`);
+
+    const upload = randomBytes(1_234_567);
+    const put = await run(
+      'curl',
+      [...curlArgs(f), '--http1.1', '-T', '-', `${f.base}/echo?c=${p}-up`],
+      upload,
+    );
+    expect(JSON.parse(String(put))).toMatchObject({ method: 'PUT', bodySha: sha(upload) });
+    expect(at(`${p}-up`)).toMatchObject({ bodyLen: upload.length, bodySha: sha(upload) });
+
+    const big = await run('curl', [...curlArgs(f), `${f.base}/big?c=${p}-big`]);
+    expect(big.length).toBe(BIG.length);
+    expect(sha(big)).toBe(BIG_SHA);
+    const chunked = await run('curl', [...curlArgs(f), `${f.base}/chunked?c=${p}-chunked`]);
+    expect(sha(chunked)).toBe(BIG_SHA);
+
+    const head = String(await run('curl', [...curlArgs(f), '--head', `${f.base}/big?c=${p}-head`]));
+    expect(head).toMatch(/^HTTP\/[12](\.1)? 200/);
+    expect(head.toLowerCase()).toContain(`content-length: ${BIG.length}`);
+    expect(at(`${p}-head`).method).toBe('HEAD');
+
+    const redirect = await run('curl', [
+      ...curlArgs(f),
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code} %{redirect_url}',
+      `${f.base}/redirect?c=${p}-redir`,
+    ]);
+    expect(String(redirect)).toBe(`301 ${f.url}/landing?x=1`);
+
+    // --parallel: HTTP/2 multiplexes the transfers on one connection; HTTP/1.1 with one at a time reuses it.
+    const par =
+      f === tls ? ['--http2', '--parallel'] : ['--http1.1', '--parallel', '--parallel-max', '1'];
+    const urls = [1, 2, 3, 4].flatMap((i) => [...out(`par${i}`), `${f.base}/big?c=${p}-par${i}`]);
+    const [parallel, parConns] = await counting(f, () =>
+      run('curl', [...curlArgs(f), ...par, ...w, ...urls]),
+    );
+    const v = f === tls ? '2' : '1.1';
+    expect(
+      String(parallel)
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(' ').slice(0, 2).join(' ')),
+    ).toEqual(Array(4).fill(`200 ${v}`));
+    expect(parConns).toBe(1);
+    for (const i of [1, 2, 3, 4])
+      expect(sha(fs.readFileSync(path.join(tmp.dir, `${p}-par${i}`)))).toBe(BIG_SHA);
+
+    for (const t of ['par1', 'par4', 'k1', 'k2', 'h10', 'up', 'big', 'chunked', 'head', 'redir'])
+      expectForwarded(at(`${p}-${t}`), f);
+    await expectLogged(f, {
+      [`${p}-k1`]: 200,
+      [`${p}-k2`]: 200,
+      [`${p}-h10`]: 200,
+      [`${p}-up`]: 200,
+      [`${p}-big`]: 200,
+      [`${p}-chunked`]: 200,
+      [`${p}-head`]: 200,
+      [`${p}-redir`]: 301,
+      [`${p}-par4`]: 200,
+    });
+  }, 30_000);
+
+  it('Python http.client: keep-alive GETs and a POST on one connection, then an HTTP/1.0 request', async () => {
+    const f = front();
+    const p = f === tls ? 'py-s' : 'py-p';
+    const u = new URL(f.base);
+    const script = `
+import hashlib, http.client, json, ssl, sys
+host, port, tls, ca, p = sys.argv[1], int(sys.argv[2]), sys.argv[3] == 'tls', sys.argv[4], sys.argv[5]
+def conn(cls=None):
+    if tls:
+        ctx = ssl.create_default_context(cafile=ca)
+        return (cls or http.client.HTTPSConnection)(host, port, context=ctx, timeout=20)
+    return (cls or http.client.HTTPConnection)(host, port, timeout=20)
+c = conn()
+ports = []
+for i, (m, path, body) in enumerate([('GET', '/echo?c=%s-1' % p, None), ('GET', '/big?c=%s-2' % p, None), ('POST', '/echo?c=%s-post' % p, b'py' * 50000)]):
+    c.request(m, path, body=body)
+    r = c.getresponse()
+    data = r.read()
+    ports.append(c.sock.getsockname()[1])
+    print(json.dumps({'status': r.status, 'version': r.version, 'sha': hashlib.sha256(data).hexdigest(), 'len': len(data)}))
+print(json.dumps({'ports': len(set(ports))}))
+base = http.client.HTTPSConnection if tls else http.client.HTTPConnection
+class Old(base):
+    _http_vsn = 10
+    _http_vsn_str = 'HTTP/1.0'
+o = conn(Old)
+o.request('GET', '/echo?c=%s-10' % p)
+r = o.getresponse()
+print(json.dumps({'status': r.status, 'version': r.version, 'body': r.read().decode()}))
+`;
+    const [out, conns] = await counting(f, () =>
+      run('/usr/bin/python3', [
+        '-c',
+        script,
+        u.hostname === 'localhost' ? 'localhost' : '127.0.0.1',
+        String(f.tapPort),
+        f === tls ? 'tls' : 'plain',
+        pki.caFile,
+        p,
+      ]),
+    );
+    const lines = String(out)
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines[0]).toMatchObject({ status: 200, version: 11 });
+    expect(lines[1]).toMatchObject({ status: 200, version: 11, sha: BIG_SHA, len: BIG.length });
+    expect(lines[2]).toMatchObject({ status: 200, version: 11 });
+    expect(at(`${p}-post`)).toMatchObject({
+      method: 'POST',
+      bodySha: sha(Buffer.from('py'.repeat(50000))),
+    });
+    expect(lines[3]).toEqual({ ports: 1 });
+    expect(lines[4].status).toBe(200);
+    expect(JSON.parse(lines[4].body)).toMatchObject({ method: 'GET', url: `/echo?c=${p}-10` });
+    expect(conns).toBe(2); // one kept alive for three requests, one for the HTTP/1.0 request
+    for (const t of ['1', '2', 'post']) expectForwarded(at(`${p}-${t}`), f);
+    expect(at(`${p}-10`).headers.host).toBe(new URL(f.url).host); // http.client sends no Host in HTTP/1.0
+    expectForwarded(at(`${p}-10`), f, true);
+    await expectLogged(f, {
+      [`${p}-1`]: 200,
+      [`${p}-2`]: 200,
+      [`${p}-post`]: 200,
+      [`${p}-10`]: 200,
+    });
+  }, 30_000);
+});
+
+const JAVA = `
+import java.net.URI;
+import java.net.http.*;
+import java.security.MessageDigest;
+import java.util.*;
+import java.util.concurrent.*;
+public class RealClient {
+  static String hex(byte[] b) throws Exception {
+    StringBuilder s = new StringBuilder();
+    for (byte x : MessageDigest.getInstance("SHA-256").digest(b)) s.append(String.format("%02x", x));
+    return s.toString();
+  }
+  static void print(String tag, HttpResponse<byte[]> r) throws Exception {
+    System.out.println(tag + " " + r.statusCode() + " " + r.version() + " " + hex(r.body()) + " " + r.body().length);
+  }
+  public static void main(String[] a) throws Exception {
+    String base = a[0], p = a[1];
+    boolean h2 = a[2].equals("h2");
+    HttpClient c = HttpClient.newBuilder().version(h2 ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1).build();
+    byte[] body = new byte[300000];
+    for (int i = 0; i < body.length; i++) body[i] = (byte) (i % 251);
+    HttpResponse.BodyHandler<byte[]> h = HttpResponse.BodyHandlers.ofByteArray();
+    print(p + "-warm", c.send(HttpRequest.newBuilder(URI.create(base + "/echo?c=" + p + "-warm")).build(), h));
+    List<String> tags = new ArrayList<>();
+    List<HttpRequest> reqs = new ArrayList<>();
+    for (String path : new String[] {"big", "chunked", "big", "chunked"}) {
+      tags.add(p + "-" + tags.size());
+      reqs.add(HttpRequest.newBuilder(URI.create(base + "/" + path + "?c=" + tags.get(tags.size() - 1))).build());
+    }
+    tags.add(p + "-post");
+    reqs.add(HttpRequest.newBuilder(URI.create(base + "/echo?c=" + p + "-post")).POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
+    if (h2) {
+      List<CompletableFuture<HttpResponse<byte[]>>> fs = new ArrayList<>();
+      for (HttpRequest r : reqs) fs.add(c.sendAsync(r, h));
+      for (int i = 0; i < fs.size(); i++) print(tags.get(i), fs.get(i).get(20, TimeUnit.SECONDS));
+    } else {
+      for (int i = 0; i < reqs.size(); i++) print(tags.get(i), c.send(reqs.get(i), h));
+    }
+  }
+}
+`;
+
+describe('Java java.net.http.HttpClient', () => {
+  let store: string;
+  beforeAll(() => {
+    store = path.join(tmp.dir, 'truststore.p12');
+    const r = runTool(
+      'keytool',
+      [
+        '-importcert',
+        '-noprompt',
+        '-alias',
+        'wss-test',
+        '-file',
+        pki.caFile,
+        '-keystore',
+        store,
+        '-storetype',
+        'PKCS12',
+        '-storepass',
+        'changeit',
+      ],
+      { env: { PATH: process.env.PATH, HOME: tmp.dir } },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    fs.writeFileSync(path.join(tmp.dir, 'RealClient.java'), JAVA);
+  });
+
+  it.each([
+    ['HTTP/2 over TLS, concurrent requests on one connection', () => tls, 'h2', 'HTTP_2'],
+    ['HTTP/1.1 to the http:// front, kept alive', () => plain, 'h1', 'HTTP_1_1'],
+  ])(
+    '%s',
+    async (_n, front, mode, version) => {
+      const f = front();
+      const p = `java-${mode}`;
+      const [out, conns] = await counting(f, () =>
+        run('java', [
+          `-Djavax.net.ssl.trustStore=${store}`,
+          '-Djavax.net.ssl.trustStorePassword=changeit',
+          '-Djavax.net.ssl.trustStoreType=PKCS12',
+          path.join(tmp.dir, 'RealClient.java'),
+          f.base,
+          p,
+          mode,
+        ]),
+      );
+      const rows = String(out)
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' '));
+      expect(rows.map((r) => r[0])).toEqual([
+        `${p}-warm`,
+        `${p}-0`,
+        `${p}-1`,
+        `${p}-2`,
+        `${p}-3`,
+        `${p}-post`,
+      ]);
+      for (const [tag, status, v, hash, len] of rows) {
+        expect([tag, status, v]).toEqual([tag, '200', version]);
+        if (!/-(warm|post)$/.test(tag!))
+          expect([tag, hash, Number(len)]).toEqual([tag, BIG_SHA, BIG.length]);
+      }
+      expect(at(`${p}-post`)).toMatchObject({
+        method: 'POST',
+        bodyLen: JAVA_BODY.length,
+        bodySha: sha(JAVA_BODY),
+      });
+      expect(conns).toBe(1);
+      for (const t of ['warm', '0', '1', '2', '3', 'post']) expectForwarded(at(`${p}-${t}`), f);
+      await expectLogged(f, Object.fromEntries(rows.map((r) => [r[0], 200])));
+    },
+    40_000,
+  );
+});
