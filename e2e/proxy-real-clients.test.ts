@@ -71,7 +71,7 @@ function answer(q: http.IncomingMessage, s: http.ServerResponse, body: Buffer) {
 }
 
 async function startFront(publicUrl: string): Promise<Front> {
-  const env = { ...process.env, WSS_STUDIO_HOME: pki.home, HOME: tmp.dir };
+  const env: NodeJS.ProcessEnv = { ...process.env, WSS_STUDIO_HOME: pki.home, HOME: tmp.dir };
   delete env.NODE_EXTRA_CA_CERTS;
   const child = spawn(process.execPath, [BIN, 'proxy', publicUrl, targetOrigin, '--json'], {
     env,
@@ -282,36 +282,9 @@ describe.each([
     const f = front();
     const p = f === tls ? 'py-s' : 'py-p';
     const u = new URL(f.base);
-    const script = `
-import hashlib, http.client, json, ssl, sys
-host, port, tls, ca, p = sys.argv[1], int(sys.argv[2]), sys.argv[3] == 'tls', sys.argv[4], sys.argv[5]
-def conn(cls=None):
-    if tls:
-        ctx = ssl.create_default_context(cafile=ca)
-        return (cls or http.client.HTTPSConnection)(host, port, context=ctx, timeout=20)
-    return (cls or http.client.HTTPConnection)(host, port, timeout=20)
-c = conn()
-ports = []
-for i, (m, path, body) in enumerate([('GET', '/echo?c=%s-1' % p, None), ('GET', '/big?c=%s-2' % p, None), ('POST', '/echo?c=%s-post' % p, b'py' * 50000)]):
-    c.request(m, path, body=body)
-    r = c.getresponse()
-    data = r.read()
-    ports.append(c.sock.getsockname()[1])
-    print(json.dumps({'status': r.status, 'version': r.version, 'sha': hashlib.sha256(data).hexdigest(), 'len': len(data)}))
-print(json.dumps({'ports': len(set(ports))}))
-base = http.client.HTTPSConnection if tls else http.client.HTTPConnection
-class Old(base):
-    _http_vsn = 10
-    _http_vsn_str = 'HTTP/1.0'
-o = conn(Old)
-o.request('GET', '/echo?c=%s-10' % p)
-r = o.getresponse()
-print(json.dumps({'status': r.status, 'version': r.version, 'body': r.read().decode()}))
-`;
     const [out, conns] = await counting(f, () =>
       run('/usr/bin/python3', [
-        '-c',
-        script,
+        path.join(__dirname, 'fixtures', 'real_client.py'),
         u.hostname === 'localhost' ? 'localhost' : '127.0.0.1',
         String(f.tapPort),
         f === tls ? 'tls' : 'plain',
@@ -346,48 +319,6 @@ print(json.dumps({'status': r.status, 'version': r.version, 'body': r.read().dec
   }, 30_000);
 });
 
-const JAVA = `
-import java.net.URI;
-import java.net.http.*;
-import java.security.MessageDigest;
-import java.util.*;
-import java.util.concurrent.*;
-public class RealClient {
-  static String hex(byte[] b) throws Exception {
-    StringBuilder s = new StringBuilder();
-    for (byte x : MessageDigest.getInstance("SHA-256").digest(b)) s.append(String.format("%02x", x));
-    return s.toString();
-  }
-  static void print(String tag, HttpResponse<byte[]> r) throws Exception {
-    System.out.println(tag + " " + r.statusCode() + " " + r.version() + " " + hex(r.body()) + " " + r.body().length);
-  }
-  public static void main(String[] a) throws Exception {
-    String base = a[0], p = a[1];
-    boolean h2 = a[2].equals("h2");
-    HttpClient c = HttpClient.newBuilder().version(h2 ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1).build();
-    byte[] body = new byte[300000];
-    for (int i = 0; i < body.length; i++) body[i] = (byte) (i % 251);
-    HttpResponse.BodyHandler<byte[]> h = HttpResponse.BodyHandlers.ofByteArray();
-    print(p + "-warm", c.send(HttpRequest.newBuilder(URI.create(base + "/echo?c=" + p + "-warm")).build(), h));
-    List<String> tags = new ArrayList<>();
-    List<HttpRequest> reqs = new ArrayList<>();
-    for (String path : new String[] {"big", "chunked", "big", "chunked"}) {
-      tags.add(p + "-" + tags.size());
-      reqs.add(HttpRequest.newBuilder(URI.create(base + "/" + path + "?c=" + tags.get(tags.size() - 1))).build());
-    }
-    tags.add(p + "-post");
-    reqs.add(HttpRequest.newBuilder(URI.create(base + "/echo?c=" + p + "-post")).POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
-    if (h2) {
-      List<CompletableFuture<HttpResponse<byte[]>>> fs = new ArrayList<>();
-      for (HttpRequest r : reqs) fs.add(c.sendAsync(r, h));
-      for (int i = 0; i < fs.size(); i++) print(tags.get(i), fs.get(i).get(20, TimeUnit.SECONDS));
-    } else {
-      for (int i = 0; i < reqs.size(); i++) print(tags.get(i), c.send(reqs.get(i), h));
-    }
-  }
-}
-`;
-
 describe('Java java.net.http.HttpClient', () => {
   let store: string;
   beforeAll(() => {
@@ -411,7 +342,6 @@ describe('Java java.net.http.HttpClient', () => {
       { env: { PATH: process.env.PATH, HOME: tmp.dir } },
     );
     expect(r.status, r.stderr).toBe(0);
-    fs.writeFileSync(path.join(tmp.dir, 'RealClient.java'), JAVA);
   });
 
   it.each([
@@ -427,7 +357,7 @@ describe('Java java.net.http.HttpClient', () => {
           `-Djavax.net.ssl.trustStore=${store}`,
           '-Djavax.net.ssl.trustStorePassword=changeit',
           '-Djavax.net.ssl.trustStoreType=PKCS12',
-          path.join(tmp.dir, 'RealClient.java'),
+          path.join(__dirname, 'fixtures', 'RealClient.java'),
           f.base,
           p,
           mode,
