@@ -72,6 +72,47 @@ describe('upgrades on the http:// side', () => {
     c.sock.write(frame('second'));
     await waitFor(() => c.text.includes('second'), 'the echo of the second frame');
   });
+
+  it('an Upgrade other than websocket (h2c: curl --http2, Java HttpClient) is ignored: HTTP/1.1 answers, kept alive', async () => {
+    // It was answered 400 "only WebSocket upgrades are proxied"; RFC 9110 7.8 lets a server ignore it.
+    const seen: string[] = [];
+    const server = http.createServer((req, res) => {
+      let n = 0;
+      req.on('data', (d: Buffer) => (n += d.length));
+      req.on('end', () => {
+        const h = req.headers;
+        seen.push(
+          `${req.method} ${req.url} ${n} ${h.upgrade ?? '-'} ${h['http2-settings'] ?? '-'}`,
+        );
+        res.end(`${req.method} ${req.url} ${n}`);
+      });
+    });
+    const { port, log } = await plainFront(bed, await bed.listen(server));
+    const h2c =
+      'Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n';
+    const c = rawClient(bed, port);
+    // Pipelined in one write: the request after the ignored Upgrade is parsed too.
+    c.sock.write(
+      `GET /a HTTP/1.1\r\nHost: x\r\n${h2c}\r\n` +
+        `POST /b HTTP/1.1\r\nHost: x\r\n${h2c}Content-Length: 5\r\n\r\nhello` +
+        'GET /c HTTP/1.1\r\nHost: x\r\n\r\n',
+    );
+    await waitFor(() => c.text.endsWith('GET /c 0'), 'three answers');
+    expect(c.text.match(/HTTP\/1\.1 \d+ /g)).toEqual([
+      'HTTP/1.1 200 ',
+      'HTTP/1.1 200 ',
+      'HTTP/1.1 200 ',
+    ]);
+    expect(c.text).toContain('GET /a 0');
+    expect(c.text).toContain('POST /b 5');
+    expect(c.closed).toBe(false);
+    expect(seen).toEqual(['GET /a 0 - -', 'POST /b 5 - -', 'GET /c 0 - -']);
+    await waitFor(
+      () => log.events().filter((e) => e.type === 'http').length === 3,
+      'three in the log',
+    );
+    expect(log.events().map((e) => (e as HttpEvent).status)).toEqual([200, 200, 200]);
+  });
 });
 
 describe('the log, X-Forwarded-*, the 502 page', () => {

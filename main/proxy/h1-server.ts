@@ -137,7 +137,10 @@ class H1Conn implements ExchangeConn {
       this.url = '';
       this.inHead = false;
       const name = methods[method] ?? 'GET';
-      if (upgrade) {
+      // Only WebSocket upgrades (and CONNECT) are handed over. Any other Upgrade (h2c: `curl --http2
+      // http://...`, Java's default HttpClient) is ignored, as RFC 9110 7.8 lets a server do: the request is
+      // answered in HTTP/1.1 (Upgrade and HTTP2-Settings are hop-by-hop, not passed on). It was answered 400.
+      if (upgrade && (name === 'CONNECT' || wantsWebSocket(raw))) {
         // Handed over once every answer before it is out (see onData).
         let head = `${name} ${target} HTTP/${maj}.${min}\r\n`;
         for (let i = 0; i < raw.length; i += 2) head += `${raw[i]}: ${raw[i + 1]}\r\n`;
@@ -225,7 +228,9 @@ class H1Conn implements ExchangeConn {
         if (this.queue.length === 0) this.handOver();
         return;
       }
-      off += slice.length;
+      // llhttp stops after a message that asked for an Upgrade we ignored (r short of the slice): the
+      // bytes after it are the next request, parsed on the next turn.
+      off += r > 0 && r < slice.length ? r : slice.length;
       if (off < d.length && (this.queueFull || this.pausedBy) && !this.closed) {
         this.sock.unshift(d.subarray(off));
         return;
@@ -385,6 +390,16 @@ type Refusal = 400 | 417 | 431;
 
 /** http.Server's test of Expect. */
 const CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
+
+/** Whether an Upgrade field names websocket (a list of protocols, RFC 9110 7.8). */
+function wantsWebSocket(raw: string[]): boolean {
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.length === 7 && raw[i]!.toLowerCase() === 'upgrade') {
+      if (/(^|,)\s*websocket\s*(\/[^,]*)?\s*(,|$)/i.test(raw[i + 1]!)) return true;
+    }
+  }
+  return false;
+}
 
 function headerValue(raw: string[], name: string): string | undefined {
   for (let i = 0; i < raw.length; i += 2) {

@@ -95,6 +95,31 @@ describe('HTTP/2 on the https:// front', () => {
     });
   });
 
+  it('a client that offers only ALPN http/1.0 (curl --http1.0) is served, not refused in the handshake', async () => {
+    // OpenSSL answers a client whose ALPN list shares nothing with ours with the fatal alert
+    // no_application_protocol: curl --http1.0 https://... failed with "tlsv1 alert no application protocol".
+    const { port, log } = await front((await target()).port);
+    const s = tls.connect({
+      host: 'localhost',
+      port,
+      ca: bed.pki.caPem,
+      ALPNProtocols: ['http/1.0'],
+    });
+    bed.defer(() => void s.destroy());
+    const handshake = await new Promise<string>((r) => {
+      s.once('secureConnect', () => r(`alpn ${s.alpnProtocol}`));
+      s.once('error', (e) => r(e.message));
+    });
+    expect(handshake).toBe('alpn http/1.0');
+    s.write('GET /old HTTP/1.0\r\nHost: localhost\r\n\r\n');
+    let got = '';
+    s.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    await new Promise((r) => s.once('end', r));
+    expect(got).toMatch(/^HTTP\/1\.[01] 200 /);
+    expect(got).toContain('"x-forwarded-proto":"https"');
+    await waitFor(() => log.events().some((e) => e.type === 'http'), 'the request in the log');
+  });
+
   it('a 3 MiB upload without content-length arrives byte-exact; many streams share one connection', async () => {
     const { port } = await front((await target()).port);
     const c = h2(port);

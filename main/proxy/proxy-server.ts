@@ -229,7 +229,9 @@ export class ProxyServer implements FaultTarget {
           cert: m.caPem ? `${m.certPem.trim()}\n${m.caPem.trim()}\n` : m.certPem,
           minVersion: 'TLSv1.2',
           handshakeTimeout: 10_000,
-          ALPNProtocols: ['h2', 'http/1.1'],
+          // http/1.0 too: OpenSSL refuses a client whose list shares nothing with ours (fatal alert
+          // no_application_protocol), and curl --http1.0 offers only http/1.0. It is served as HTTP/1.1 is.
+          ALPNProtocols: ['h2', 'http/1.1', 'http/1.0'],
           // As http.Server and the plain side: a small answer is not held back for an ACK (Nagle).
           noDelay: true,
         })
