@@ -480,6 +480,25 @@ export class ProxyServer implements FaultTarget {
         }
       }
     };
+    if (method === 'CONNECT') {
+      // Only HTTP/2 gets here (HTTP/1.1's CONNECT goes to the upgrade path): nghttp2 takes a CONNECT with an
+      // :authority and no :path, and it reached the target as "CONNECT / HTTP/1.1" with a chunked body, a
+      // tunnel the proxy never meant to open. The stream is reset once the answer is sent (a tunnel's client
+      // never ends its side).
+      ex.readBody(
+        () => true,
+        () => {},
+      );
+      fail(
+        {
+          code: 'BAD_REQUEST',
+          detail: 'the proxy does not open CONNECT tunnels',
+          fix: 'send plain requests (WebSocket upgrades go over HTTP/1.1)',
+        },
+        405,
+      );
+      return;
+    }
     const lines = forwardRequestLines(ex.rawHeaders, this.forwarding(ex.remoteAddress));
     // A body without a length (HTTP/1.1 chunked, or HTTP/2 without Content-Length) goes to the target chunked.
     const chunked = !bodyless && !hasLength(lines);

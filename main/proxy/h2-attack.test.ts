@@ -1,0 +1,68 @@
+// The HTTP/2 side of the https:// front against a hostile local client: Node's core stream API gives none of
+// the compatibility layer's checks, so each request shape nghttp2 lets through is tried here for what reaches
+// the target, what the client gets and what is logged.
+import http2 from 'node:http2';
+import net from 'node:net';
+import { expect, it } from 'vitest';
+import { waitFor } from '../echo/testing';
+import type { HttpEvent } from '../echo/types';
+import type { FrameLog } from '../echo/frame-log';
+import { tlsFront, useTestbed } from './testing';
+
+const bed = useTestbed();
+
+/** A raw target: every byte it got; it answers each chunk read with a small 200. */
+async function captureTarget() {
+  const got: string[] = [];
+  let conns = 0;
+  const server = net.createServer((s) => {
+    conns++;
+    s.on('data', (d: Buffer) => {
+      got.push(d.toString('latin1'));
+      s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+    });
+    s.on('error', () => {});
+  });
+  return { port: await bed.listen(server), got, conns: () => conns };
+}
+
+function session(port: number) {
+  const s = http2.connect(`https://localhost:${port}`, { ca: bed.pki.caPem });
+  s.on('error', () => {});
+  bed.defer(() => void s.destroy());
+  return s;
+}
+
+/** One request: its status, body, and the error it closed with (a reset). */
+function ask(s: http2.ClientHttp2Session, headers: http2.OutgoingHttpHeaders, body?: Buffer) {
+  return new Promise<{ status: unknown; body: string; err?: string }>((resolve) => {
+    const st = s.request(headers, { endStream: body === undefined });
+    if (body) st.end(body);
+    let status: unknown;
+    let text = '';
+    st.on('response', (h) => (status = h[':status']));
+    st.on('data', (d: Buffer) => (text += d.toString()));
+    st.on('close', () => resolve({ status, body: text }));
+    st.on('error', (e) => resolve({ status, body: text, err: e.message }));
+  });
+}
+
+const httpEvents = (log: FrameLog) => log.events().filter((e): e is HttpEvent => e.type === 'http');
+
+it('refuses CONNECT (405 with the error page) and never passes it on as "CONNECT / HTTP/1.1"', async () => {
+  const t = await captureTarget();
+  const { port, log } = await tlsFront(bed, t.port);
+  const s = session(port);
+  const r = await ask(s, { ':method': 'CONNECT', ':authority': 'evil.example:443' });
+  expect(r.status).toBe(405);
+  expect(r.body).toContain('CONNECT');
+  expect(t.got).toEqual([]);
+  await waitFor(() => httpEvents(log).length === 1);
+  expect(httpEvents(log)[0]).toMatchObject({
+    method: 'CONNECT',
+    status: 405,
+    error: 'BAD_REQUEST',
+  });
+  // The session is still good for a plain request.
+  expect((await ask(s, { ':path': '/ok' })).status).toBe(200);
+});
