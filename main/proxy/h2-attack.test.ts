@@ -66,3 +66,62 @@ it('refuses CONNECT (405 with the error page) and never passes it on as "CONNECT
   // The session is still good for a plain request.
   expect((await ask(s, { ':path': '/ok' })).status).toBe(200);
 });
+
+/** A target that reads request bodies without answering; its open sockets and what each got. */
+async function silentTarget() {
+  const socks = new Set<net.Socket>();
+  const got: string[] = [];
+  const server = net.createServer((s) => {
+    socks.add(s);
+    const i = got.push('') - 1;
+    s.on('data', (d: Buffer) => (got[i] += d.toString('latin1')));
+    s.on('close', () => socks.delete(s));
+    s.on('error', () => {});
+  });
+  return { port: await bed.listen(server), socks, got };
+}
+
+it('a client that resets its stream mid-upload: the target connection closes, the stream is CLIENT_GONE', async () => {
+  const t = await silentTarget();
+  const { port, log } = await tlsFront(bed, t.port);
+  const s = session(port);
+  const st = s.request({ ':path': '/up', ':method': 'POST', 'content-length': '100' });
+  st.on('error', () => {});
+  st.write('0123456789');
+  await waitFor(() => t.got[0]?.endsWith('0123456789') === true, 'the first bytes at the target');
+  st.close(http2.constants.NGHTTP2_CANCEL);
+  // Half a body: the socket cannot carry another request, and nothing else waits on it.
+  await waitFor(() => t.socks.size === 0, 'the target connection closed', 3000);
+  await waitFor(() => httpEvents(log).length === 1);
+  expect(httpEvents(log)[0]).toMatchObject({ method: 'POST', path: '/up', error: 'CLIENT_GONE' });
+});
+
+it('a body longer than its Content-Length: nghttp2 resets the stream, and the target connection goes too', async () => {
+  const t = await silentTarget();
+  const { port, log } = await tlsFront(bed, t.port);
+  const s = session(port);
+  const r = await ask(
+    s,
+    { ':path': '/cl', ':method': 'POST', 'content-length': '3' },
+    Buffer.from('abcdef'),
+  );
+  expect(r.err).toMatch(/PROTOCOL_ERROR/);
+  await waitFor(() => httpEvents(log).length === 1);
+  expect(httpEvents(log)[0]).toMatchObject({ method: 'POST', path: '/cl', error: 'CLIENT_GONE' });
+  await waitFor(() => t.socks.size === 0, 'the target connection closed', 3000);
+  expect(t.got.join('')).not.toContain('abcdef');
+});
+
+it('an answer sent whole before the client ended its upload is logged once, as a success', async () => {
+  const t = await captureTarget();
+  const { port, log } = await tlsFront(bed, t.port);
+  const s = session(port);
+  // The target answers the head before the body reaches it: the answer ends while the upload goes on.
+  const r = await ask(s, { ':path': '/early', ':method': 'POST' }, Buffer.from('abc'));
+  expect(r.status).toBe(200);
+  await waitFor(() => httpEvents(log).length === 1);
+  await new Promise((r) => setTimeout(r, 50));
+  expect(httpEvents(log)).toHaveLength(1);
+  expect(httpEvents(log)[0]).toMatchObject({ method: 'POST', path: '/early', status: 200 });
+  expect(httpEvents(log)[0]!.error).toBeUndefined();
+});

@@ -2,7 +2,7 @@
 // core HTTP/2 API (the stream and its header list) rather than its compatibility request and response
 // objects: a page over HTTP/2 asks for its modules all at once, and the proxy's CPU per request is on the
 // load's critical path (bench/proxy.mjs, page load).
-import type http2 from 'node:http2';
+import http2 from 'node:http2';
 import { headerObject } from './http-headers';
 import type { PublicExchange } from './h1-server';
 
@@ -11,6 +11,7 @@ export function h2Exchange(
   headers: http2.IncomingHttpHeaders,
   rawHeaders: string[],
 ): PublicExchange {
+  let ended = false;
   // A stream the client reset: its error is the close below (without a listener it would end the process).
   stream.on('error', () => {});
   return {
@@ -51,6 +52,7 @@ export function h2Exchange(
       return stream.write(chunk);
     },
     end(chunk) {
+      ended = true;
       if (chunk) stream.end(chunk);
       else stream.end();
     },
@@ -65,14 +67,12 @@ export function h2Exchange(
       stream.on('drain', cb);
     },
     onDone(cb) {
-      let called = false;
-      const once = (finished: boolean) => {
-        if (called) return;
-        called = true;
-        cb(finished);
-      };
-      stream.once('finish', () => once(true));
-      stream.once('close', () => once(stream.writableFinished));
+      // Not 'finish': Node ends the writable side of a stream the client (or nghttp2, for a body longer than
+      // its Content-Length) reset, so 'finish' came for those too; they were logged as answered, and the
+      // target kept its socket waiting for the rest of the body. Nor writableFinished at 'close': an answer
+      // sent whole while the client was still uploading closed before its shutdown completed, and was logged
+      // CLIENT_GONE. The answer went out whole when it was ended and the stream closed without an error code.
+      stream.once('close', () => cb(ended && stream.rstCode === http2.constants.NGHTTP2_NO_ERROR));
     },
   };
 }
