@@ -125,3 +125,36 @@ it('an answer sent whole before the client ended its upload is logged once, as a
   expect(httpEvents(log)[0]).toMatchObject({ method: 'POST', path: '/early', status: 200 });
   expect(httpEvents(log)[0]!.error).toBeUndefined();
 });
+
+/** A target answering every request with `answer` (raw HTTP/1.1), closing after it. */
+async function rawTarget(answer: string) {
+  const server = net.createServer((s) => {
+    s.once('data', () => s.end(answer));
+    s.on('error', () => {});
+  });
+  return bed.listen(server);
+}
+
+it('a 204 with a Content-Length reaches the client as a 204 (nghttp2 resets a stream that has both)', async () => {
+  const tp = await rawTarget('HTTP/1.1 204 No Content\r\nContent-Length: 5\r\nX-A: 1\r\n\r\n');
+  const { port, log } = await tlsFront(bed, tp);
+  const r = await ask(session(port), { ':path': '/nc' });
+  expect(r).toMatchObject({ status: 204, body: '' });
+  expect(r.err).toBeUndefined();
+  await waitFor(() => httpEvents(log).length === 1);
+  expect(httpEvents(log)[0]).toMatchObject({ path: '/nc', status: 204 });
+});
+
+it('a 304 with a Content-Length and a HEAD keep their Content-Length and send no body', async () => {
+  const tp = await rawTarget('HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\nETag: "e"\r\n\r\n');
+  const { port } = await tlsFront(bed, tp);
+  const s = session(port);
+  const r = await ask(s, { ':path': '/nm' });
+  expect(r).toMatchObject({ status: 304, body: '' });
+  const tp2 = await rawTarget('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n');
+  const { port: port2 } = await tlsFront(bed, tp2);
+  expect(await ask(session(port2), { ':path': '/h', ':method': 'HEAD' })).toMatchObject({
+    status: 200,
+    body: '',
+  });
+});

@@ -45,6 +45,9 @@ export function h2Exchange(
       // No reason phrase in HTTP/2, and one value for some headers: Node's rules for an incoming message's
       // header object (the first of a repeated single-value header is kept).
       const h: http2.OutgoingHttpHeaders = headerObject(lines);
+      // RFC 9110 8.6: no Content-Length on a 204. HTTP/1.1 clients shrug one off; nghttp2 (Node's client,
+      // Chromium) reset the stream with PROTOCOL_ERROR, so the client got no answer and the log said 204.
+      if (status === 204) delete h['content-length'];
       h[':status'] = status;
       stream.respond(h);
     },
