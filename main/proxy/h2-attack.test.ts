@@ -158,3 +158,95 @@ it('a 304 with a Content-Length and a HEAD keep their Content-Length and send no
     body: '',
   });
 });
+
+it('1,000 streams opened and reset at once: every target socket closes, each stream is logged CLIENT_GONE', async () => {
+  const t = await silentTarget();
+  const { port, log, proxy } = await tlsFront(bed, t.port, { h2IdleMs: 300 });
+  const s = session(port);
+  await new Promise((r) => s.once('remoteSettings', r));
+  const streams = Array.from({ length: 1000 }, (_, i) => {
+    const st = s.request({ ':path': `/many/${i}` });
+    st.on('error', () => {});
+    return st;
+  });
+  await waitFor(() => t.socks.size > 0, 'requests at the target');
+  for (const st of streams) st.close(http2.constants.NGHTTP2_CANCEL);
+  await waitFor(() => httpEvents(log).length === 1000, 'every stream logged', 10_000);
+  expect(httpEvents(log).every((e) => e.error === 'CLIENT_GONE')).toBe(true);
+  await waitFor(() => t.socks.size === 0, 'every target socket closed', 5000);
+  expect(proxy.requests).toBe(1000);
+  // No stream is left open: the session goes idle, and is closed.
+  await new Promise((r) => s.once('close', r));
+});
+
+it('a client that never opens its flow-control window: the target is paused, the proxy buffers little', async () => {
+  let written = 0;
+  let blocked = false;
+  const server = net.createServer((sock) => {
+    sock.on('error', () => {});
+    sock.once('data', () => {
+      sock.write('HTTP/1.1 200 OK\r\nContent-Length: 67108864\r\n\r\n');
+      const chunk = Buffer.alloc(64 * 1024, 120);
+      const pump = () => {
+        while (written < 64 * 1024 * 1024) {
+          written += chunk.length;
+          if (!sock.write(chunk)) return void sock.once('drain', pump);
+        }
+      };
+      pump();
+      setTimeout(() => (blocked = sock.writableLength > 0), 800);
+    });
+  });
+  const { port } = await tlsFront(bed, await bed.listen(server));
+  const s = session(port);
+  const st = s.request({ ':path': '/big' });
+  st.on('error', () => {});
+  st.pause(); // what it gets is never consumed: no WINDOW_UPDATE
+  await new Promise((r) => setTimeout(r, 1000));
+  // The client's window (64 KiB) plus socket buffers on three hops and one chunk in flight: a few MiB at most.
+  expect(written).toBeLessThan(8 * 1024 * 1024);
+  expect(blocked).toBe(true);
+  st.close(http2.constants.NGHTTP2_CANCEL);
+});
+
+it('"rapid reset" (open and reset in a loop for 2 s): the flood is cut off, the front stays responsive', async () => {
+  const t = await captureTarget();
+  const { port, log, proxy } = await tlsFront(bed, t.port);
+  const s = session(port);
+  await new Promise((r) => s.once('remoteSettings', r));
+  let goaway = -1;
+  s.on('goaway', (code) => (goaway = code));
+  const until = Date.now() + 2000;
+  let sent = 0;
+  await new Promise<void>((done) => {
+    const burst = () => {
+      if (Date.now() > until || s.destroyed) return done();
+      for (let i = 0; i < 100 && !s.destroyed; i++) {
+        try {
+          const st = s.request({ ':path': `/rr/${sent++}` });
+          st.on('error', () => {});
+          st.close(http2.constants.NGHTTP2_CANCEL);
+        } catch {
+          return done();
+        }
+      }
+      setImmediate(burst);
+    };
+    burst();
+  });
+  // Another client is served at once.
+  const t0 = Date.now();
+  const other = session(port);
+  expect((await ask(other, { ':path': '/ok' })).status).toBe(200);
+  expect(Date.now() - t0).toBeLessThan(1000);
+  await new Promise((r) => setTimeout(r, 200));
+  // Every stream that reached the proxy is logged once.
+  const evs = httpEvents(log).filter((e) => e.path.startsWith('/rr/'));
+  expect(new Set(evs.map((e) => e.path)).size).toBe(evs.length);
+  expect(evs.length).toBeLessThanOrEqual(sent);
+  expect(evs.length).toBe(proxy.requests - 1);
+  // Node's mitigation (nghttp2's reset rate limit) ends the flooding session: the target saw a bounded burst.
+  expect(goaway).not.toBe(-1);
+  expect(s.destroyed).toBe(true);
+  expect(t.conns()).toBeLessThan(2000);
+});
