@@ -57,7 +57,7 @@ it('refuses CONNECT (405 with the error page) and never passes it on as "CONNECT
   expect(r.status).toBe(405);
   expect(r.body).toContain('CONNECT');
   expect(t.got).toEqual([]);
-  await waitFor(() => httpEvents(log).length === 1);
+  await waitFor(() => httpEvents(log).length === 1, 'the log');
   expect(httpEvents(log)[0]).toMatchObject({
     method: 'CONNECT',
     status: 405,
@@ -92,7 +92,7 @@ it('a client that resets its stream mid-upload: the target connection closes, th
   st.close(http2.constants.NGHTTP2_CANCEL);
   // Half a body: the socket cannot carry another request, and nothing else waits on it.
   await waitFor(() => t.socks.size === 0, 'the target connection closed', 3000);
-  await waitFor(() => httpEvents(log).length === 1);
+  await waitFor(() => httpEvents(log).length === 1, 'the log');
   expect(httpEvents(log)[0]).toMatchObject({ method: 'POST', path: '/up', error: 'CLIENT_GONE' });
 });
 
@@ -106,7 +106,7 @@ it('a body longer than its Content-Length: nghttp2 resets the stream, and the ta
     Buffer.from('abcdef'),
   );
   expect(r.err).toMatch(/PROTOCOL_ERROR/);
-  await waitFor(() => httpEvents(log).length === 1);
+  await waitFor(() => httpEvents(log).length === 1, 'the log');
   expect(httpEvents(log)[0]).toMatchObject({ method: 'POST', path: '/cl', error: 'CLIENT_GONE' });
   await waitFor(() => t.socks.size === 0, 'the target connection closed', 3000);
   expect(t.got.join('')).not.toContain('abcdef');
@@ -119,7 +119,7 @@ it('an answer sent whole before the client ended its upload is logged once, as a
   // The target answers the head before the body reaches it: the answer ends while the upload goes on.
   const r = await ask(s, { ':path': '/early', ':method': 'POST' }, Buffer.from('abc'));
   expect(r.status).toBe(200);
-  await waitFor(() => httpEvents(log).length === 1);
+  await waitFor(() => httpEvents(log).length === 1, 'the log');
   await new Promise((r) => setTimeout(r, 50));
   expect(httpEvents(log)).toHaveLength(1);
   expect(httpEvents(log)[0]).toMatchObject({ method: 'POST', path: '/early', status: 200 });
@@ -141,7 +141,7 @@ it('a 204 with a Content-Length reaches the client as a 204 (nghttp2 resets a st
   const r = await ask(session(port), { ':path': '/nc' });
   expect(r).toMatchObject({ status: 204, body: '' });
   expect(r.err).toBeUndefined();
-  await waitFor(() => httpEvents(log).length === 1);
+  await waitFor(() => httpEvents(log).length === 1, 'the log');
   expect(httpEvents(log)[0]).toMatchObject({ path: '/nc', status: 204 });
 });
 
@@ -249,4 +249,46 @@ it('"rapid reset" (open and reset in a loop for 2 s): the flood is cut off, the 
   expect(goaway).not.toBe(-1);
   expect(s.destroyed).toBe(true);
   expect(t.conns()).toBeLessThan(2000);
+});
+
+it('a Host that differs from :authority is refused with 400, and the target gets nothing', async () => {
+  const t = await captureTarget();
+  const { port, log } = await tlsFront(bed, t.port, { def: { preserveHost: true } });
+  const s = session(port);
+  const r = await ask(s, {
+    ':path': '/h',
+    ':authority': `localhost:${port}`,
+    host: 'evil.example',
+  });
+  expect(r.status).toBe(400);
+  expect(t.got).toEqual([]);
+  await waitFor(() => httpEvents(log).length === 1, 'the log');
+  expect(httpEvents(log)[0]).toMatchObject({ path: '/h', status: 400, error: 'BAD_REQUEST' });
+  // The same name in another case is the same authority.
+  const ok = await ask(s, {
+    ':path': '/same',
+    ':authority': `localhost:${port}`,
+    host: `LOCALHOST:${port}`,
+  });
+  expect(ok.status).toBe(200);
+  expect(t.got.join('')).toContain(`Host: LOCALHOST:${port}`);
+});
+
+it('"OPTIONS *" goes to the target as "OPTIONS *", not under its base path', async () => {
+  const t = await captureTarget();
+  const { port } = await tlsFront(bed, `http://127.0.0.1:${t.port}/base`);
+  const r = await ask(session(port), { ':method': 'OPTIONS', ':path': '*' }, Buffer.alloc(0));
+  expect(r.status).toBe(200);
+  expect(t.got.join('')).toMatch(/^OPTIONS \* HTTP\/1\.1\r\n/);
+});
+
+it('extended CONNECT (:protocol) is reset by nghttp2 and never reaches the target', async () => {
+  const t = await captureTarget();
+  const { port, log } = await tlsFront(bed, t.port);
+  const s = session(port);
+  const r = await ask(s, { ':method': 'CONNECT', ':protocol': 'websocket', ':path': '/ws' });
+  expect(r.status).toBeUndefined();
+  expect(r.err).toMatch(/PROTOCOL_ERROR/);
+  expect(t.got).toEqual([]);
+  expect(httpEvents(log)).toEqual([]);
 });

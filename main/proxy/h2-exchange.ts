@@ -10,11 +10,22 @@ export function h2Exchange(
   stream: http2.ServerHttp2Stream,
   headers: http2.IncomingHttpHeaders,
   rawHeaders: string[],
-): PublicExchange {
+): PublicExchange & { malformed?: string } {
   let ended = false;
   // A stream the client reset: its error is the close below (without a listener it would end the process).
   stream.on('error', () => {});
+  const host = headers.host;
+  const authority = headers[':authority'];
+  // RFC 9113 8.3.1: a Host that names another entity than :authority makes the request malformed. The
+  // target was told the Host (X-Forwarded-Host, or Host with preserveHost) while HTTP/2 routes by :authority.
+  const malformed =
+    typeof host === 'string' &&
+    typeof authority === 'string' &&
+    host.toLowerCase() !== authority.toLowerCase()
+      ? `its Host ${JSON.stringify(host.slice(0, 200))} differs from its :authority ${JSON.stringify(authority.slice(0, 200))}`
+      : undefined;
   return {
+    ...(malformed !== undefined ? { malformed } : {}),
     method: String(headers[':method'] ?? 'GET'),
     path: String(headers[':path'] ?? '/'),
     rawHeaders,
