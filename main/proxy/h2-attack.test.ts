@@ -292,3 +292,36 @@ it('extended CONNECT (:protocol) is reset by nghttp2 and never reaches the targe
   expect(t.got).toEqual([]);
   expect(httpEvents(log)).toEqual([]);
 });
+
+it('a big upload to a target that does not read: the client is held by flow control, memory stays bounded', async () => {
+  const socks: net.Socket[] = [];
+  const server = net.createServer((sock) => {
+    socks.push(sock);
+    sock.on('error', () => {});
+    sock.pause();
+  });
+  const tp = await bed.listen(server);
+  // A paused socket never sees the proxy close it.
+  bed.defer(() => socks.forEach((x) => x.destroy()));
+  const { port } = await tlsFront(bed, tp);
+  const s = session(port);
+  const st = s.request({ ':path': '/up', ':method': 'PUT' });
+  st.on('error', () => {});
+  const chunk = Buffer.alloc(64 * 1024, 97);
+  let accepted = 0;
+  const until = Date.now() + 1000;
+  await new Promise<void>((done) => {
+    const pump = () => {
+      while (Date.now() < until) {
+        accepted += chunk.length;
+        if (!st.write(chunk)) return void st.once('drain', pump);
+      }
+      done();
+    };
+    pump();
+    setTimeout(done, 1200);
+  });
+  // Flow-control windows and socket buffers on both hops, not the 64 MiB+ a fast client pushes in a second.
+  expect(accepted).toBeLessThan(16 * 1024 * 1024);
+  st.close(http2.constants.NGHTTP2_CANCEL);
+});
