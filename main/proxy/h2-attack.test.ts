@@ -325,3 +325,27 @@ it('a big upload to a target that does not read: the client is held by flow cont
   expect(accepted).toBeLessThan(16 * 1024 * 1024);
   st.close(http2.constants.NGHTTP2_CANCEL);
 });
+
+it('a status HTTP/2 cannot carry is the 502 page (TARGET_BAD_RESPONSE); 103 then the answer both arrive', async () => {
+  const bad = await rawTarget('HTTP/1.1 600 Odd\r\nContent-Length: 2\r\n\r\nok');
+  const { port, log } = await tlsFront(bed, bad);
+  const r = await ask(session(port), { ':path': '/odd' });
+  expect(r.status).toBe(502);
+  await waitFor(() => httpEvents(log).length === 1, 'the log');
+  expect(httpEvents(log)[0]).toMatchObject({
+    path: '/odd',
+    status: 502,
+    error: 'TARGET_BAD_RESPONSE',
+  });
+  const hints = await rawTarget(
+    'HTTP/1.1 103 Early Hints\r\nLink: </a.js>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok',
+  );
+  const { port: p2 } = await tlsFront(bed, hints);
+  const st = session(p2).request({ ':path': '/hints' });
+  const seen: unknown[] = [];
+  st.on('headers', (h) => seen.push([h[':status'], h.link]));
+  st.on('response', (h) => seen.push(h[':status']));
+  st.resume();
+  await new Promise((res) => st.once('close', res));
+  expect(seen).toEqual([[103, '</a.js>; rel=preload'], 200]);
+});
