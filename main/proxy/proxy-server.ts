@@ -441,7 +441,8 @@ export class ProxyServer implements FaultTarget {
     });
   }
 
-  private onRequest(ex: PublicExchange): void {
+  /** `malformed`: why an HTTP/2 request is (h2-exchange.ts), answered with 400. */
+  private onRequest(ex: PublicExchange & { malformed?: string }): void {
     const t0 = performance.now();
     this.requestCount++;
     this.onChange();
@@ -482,11 +483,34 @@ export class ProxyServer implements FaultTarget {
         }
       }
     };
+    if (method === 'CONNECT') {
+      // Only HTTP/2 gets here (HTTP/1.1's CONNECT goes to the upgrade path): nghttp2 takes a CONNECT with an
+      // :authority and no :path, and it reached the target as "CONNECT / HTTP/1.1" with a chunked body, a
+      // tunnel the proxy never meant to open. The stream is reset once the answer is sent (a tunnel's client
+      // never ends its side).
+      ex.readBody(
+        () => true,
+        () => {},
+      );
+      fail(
+        {
+          code: 'BAD_REQUEST',
+          detail: 'the proxy does not open CONNECT tunnels',
+          fix: 'send plain requests (WebSocket upgrades go over HTTP/1.1)',
+        },
+        405,
+      );
+      return;
+    }
     const lines = forwardRequestLines(ex.rawHeaders, this.forwarding(ex.remoteAddress));
     // A body without a length (HTTP/1.1 chunked, or HTTP/2 without Content-Length) goes to the target chunked.
     const chunked = !bodyless && !hasLength(lines);
     if (chunked) lines.push('Transfer-Encoding', 'chunked');
-    const head = requestHead(method, t.basePath + path, lines);
+    // "OPTIONS *" asks about the server as a whole: with a base path it went out as "OPTIONS /base*".
+    const head =
+      ex.malformed !== undefined
+        ? { problem: ex.malformed }
+        : requestHead(method, path === '*' ? '*' : t.basePath + path, lines);
     if (typeof head !== 'string') {
       // Only an HTTP/2 request gets here (llhttp refuses these on HTTP/1.1): a method, path or header value
       // HTTP/1.1 cannot carry (a control character nghttp2 lets through).
@@ -498,7 +522,10 @@ export class ProxyServer implements FaultTarget {
         {
           code: 'BAD_REQUEST',
           detail: `the request cannot be passed on over HTTP/1.1: ${head.problem}`,
-          fix: 'send a request target and header values without control characters',
+          fix:
+            ex.malformed !== undefined
+              ? 'send one authority: a Host header, if any, the same as :authority'
+              : 'send a request target and header values without control characters',
         },
         400,
       );
