@@ -52,10 +52,6 @@ export function useTestbed(): Testbed {
   };
 }
 
-/**
- * Raw bytes to a TLS front over HTTP/1.1 (ALPN http/1.1, trusting the testbed's CA): everything it answered
- * until it closed or `ms` passed, or with `headOnly` until the head of its answer ended.
- */
 /** A TLS connection to our https:// front that chose HTTP/1.1 (ALPN), destroyed after the test. */
 export async function tlsH1(bed: Testbed, port: number): Promise<tls.TLSSocket> {
   const s = tls.connect({
@@ -70,6 +66,10 @@ export async function tlsH1(bed: Testbed, port: number): Promise<tls.TLSSocket> 
   return s;
 }
 
+/**
+ * Raw bytes to a TLS front over HTTP/1.1 (ALPN http/1.1, trusting the testbed's CA): everything it answered
+ * until it closed or `ms` passed, or with `headOnly` until the head of its answer ended.
+ */
 export async function askTls(
   bed: Testbed,
   port: number,
