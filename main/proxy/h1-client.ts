@@ -8,7 +8,7 @@
 // (Over 400 lines: the socket, the exchange and the pool share private state, one file reads best.)
 import net from 'node:net';
 import tls from 'node:tls';
-import { HTTPParser, prepareError } from './llhttp';
+import { HTTPParser, prepareError, type OnHeadersComplete } from './llhttp';
 
 /** What a response to one request reaches the caller as. Exactly one of end(), error() or switched() ends it. */
 export interface ResponseHandler {
@@ -44,9 +44,6 @@ const MAX_SOCKETS = 256;
 /** How long a free socket is kept when the target does not say (Keep-Alive: timeout=N), in ms. */
 const FREE_MS = 30_000;
 
-type Sock = net.Socket & { [CONN]?: Conn };
-const CONN = Symbol('conn');
-
 const hangUp = () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
 
 /** One socket to the target and its parser; at most one request on it at a time. */
@@ -61,10 +58,9 @@ class Conn {
   private ended: Exchange | undefined;
 
   constructor(
-    readonly sock: Sock,
+    readonly sock: net.Socket,
     private readonly pool: TargetPool,
   ) {
-    sock[CONN] = this;
     const p = this.parser;
     p[HTTPParser.kOnMessageBegin] = () => {
       // Bytes after the answer (or on a free socket): whatever they are, the socket is out of step.
@@ -74,17 +70,17 @@ class Conn {
       // More than 32 header lines come in parts before kOnHeadersComplete.
       for (const x of h) this.headers.push(x);
     };
-    p[HTTPParser.kOnHeadersComplete] = (
-      _maj: number,
-      _min: number,
-      h: string[] | undefined,
-      _method: unknown,
-      _url: unknown,
-      status: number,
-      message: string,
-      upgrade: boolean,
-      keepAlive: boolean,
-    ): number => {
+    const onHead: OnHeadersComplete = (
+      _maj,
+      _min,
+      h,
+      _method,
+      _url,
+      status,
+      message,
+      upgrade,
+      keepAlive,
+    ) => {
       let raw = h;
       if (raw === undefined) {
         raw = this.headers;
@@ -114,6 +110,7 @@ class Conn {
       x.h.head(status, message, raw);
       return x.opts.isHead ? 1 : 0;
     };
+    p[HTTPParser.kOnHeadersComplete] = onHead;
     p[HTTPParser.kOnBody] = (b: Buffer) => {
       const x = this.exchange;
       if (x && !x.h.data(b)) sock.pause();
@@ -368,7 +365,7 @@ export class TargetPool {
     if (!fresh && this.socks.size >= MAX_SOCKETS) return void this.waiting.push(x);
     const t = this.target;
     const common = { host: t.host, port: t.port, lookup: this.lookup, noDelay: true };
-    const sock: Sock =
+    const sock: net.Socket =
       t.scheme === 'https'
         ? tls.connect({
             ...common,

@@ -11,7 +11,7 @@
 // go out in request order.
 import type http from 'node:http';
 import type net from 'node:net';
-import { HTTPParser, methods } from './llhttp';
+import { HTTPParser, methods, type OnHeadersComplete } from './llhttp';
 import { Exchange, type ExchangeConn } from './h1-exchange';
 import { framesBody } from './http-headers';
 
@@ -117,17 +117,17 @@ class H1Conn implements ExchangeConn {
       for (const x of h) this.headers.push(x);
       this.url += url;
     };
-    p[HTTPParser.kOnHeadersComplete] = (
-      maj: number,
-      min: number,
-      h: string[] | undefined,
-      method: number,
-      url: string | undefined,
-      _status: unknown,
-      _message: unknown,
-      upgrade: boolean,
-      keepAlive: boolean,
-    ): number => {
+    const onHead: OnHeadersComplete = (
+      maj,
+      min,
+      h,
+      method,
+      url,
+      _status,
+      _message,
+      upgrade,
+      keepAlive,
+    ) => {
       let raw = h;
       if (raw === undefined) {
         raw = this.headers;
@@ -181,6 +181,7 @@ class H1Conn implements ExchangeConn {
       this.startWaiting();
       return 0;
     };
+    p[HTTPParser.kOnHeadersComplete] = onHead;
     p[HTTPParser.kOnBody] = (b: Buffer) => {
       if (this.reading && !this.reading.body(b)) {
         this.pausedBy = this.reading;

@@ -21,6 +21,22 @@ declare module '_http_common' {
     finish(): undefined | (Error & { code?: string; reason?: string });
     close(): void;
   }
+  /**
+   * kOnHeadersComplete's arguments. `headers` and `url` are undefined when they came in parts through
+   * kOnHeaders (more than 32 header lines). The return value: 0, 1 to skip the body (HEAD, 1xx), 2 to skip
+   * it and stop (an upgrade).
+   */
+  export type OnHeadersComplete = (
+    versionMajor: number,
+    versionMinor: number,
+    headers: string[] | undefined,
+    method: number,
+    url: string | undefined,
+    statusCode: number,
+    statusMessage: string,
+    upgrade: boolean,
+    shouldKeepAlive: boolean,
+  ) => number;
   /** Method names by llhttp's method number. */
   export const methods: string[];
   /** Adds rawPacket (the chunk being parsed) and "Parse Error: <reason>" to a parse error, as http does. */

@@ -174,7 +174,7 @@ export function hasLength(lines: string[]): boolean {
 // What http.request refuses (and would have thrown out of the request handler): a method that is no token,
 // a request target with a space or control character, a header name that is no token, a value with a
 // control character other than tab. The same holds for the answers h1-server.ts writes.
-export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_TARGET = /[^\u0021-\u00ff]/;
 export const BAD_VALUE = /[^\t\u0020-\u007e\u0080-\u00ff]/;
 

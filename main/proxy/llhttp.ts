@@ -25,4 +25,4 @@ export function checkParser(m: Partial<typeof common>, version = process.version
 
 checkParser(common);
 
-export { HTTPParser, prepareError, methods } from '_http_common';
+export { HTTPParser, prepareError, methods, type OnHeadersComplete } from '_http_common';
