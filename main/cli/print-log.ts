@@ -15,14 +15,10 @@ const MAX_OUT_QUEUED = 1024 * 1024;
  */
 export function printLog(log: FrameLog, io: Io, json: boolean): () => void {
   if (json && io.outBytes) return printJsonLines(log, io, io.outBytes);
-  let skipped = 0;
+  const backlog = skipWhileBackedUp(io);
   return log.subscribe((batch) => {
-    if ((io.outQueued?.() ?? 0) > MAX_OUT_QUEUED) {
-      skipped += batch.missed + batch.events.length;
-      return;
-    }
-    const missed = batch.missed + skipped;
-    skipped = 0;
+    const missed = backlog(batch.missed, batch.events.length);
+    if (missed === undefined) return;
     const lines: string[] = [];
     if (missed > 0) {
       lines.push(
@@ -41,6 +37,23 @@ export function printLog(log: FrameLog, io: Io, json: boolean): () => void {
 const missedJson = (count: number) => JSON.stringify({ type: 'missed', count });
 
 /**
+ * Per batch of `size` events (`missed` more the log already dropped): undefined while stdout has more than
+ * MAX_OUT_QUEUED unwritten (the batch is skipped and counted), else the events to report as not shown.
+ */
+function skipWhileBackedUp(io: Io): (missed: number, size: number) => number | undefined {
+  let skipped = 0;
+  return (missed, size) => {
+    if ((io.outQueued?.() ?? 0) > MAX_OUT_QUEUED) {
+      skipped += missed + size;
+      return undefined;
+    }
+    const total = missed + skipped;
+    skipped = 0;
+    return total;
+  };
+}
+
+/**
  * printLog() with --json when stdout takes bytes: the same bytes, written by JsonLinesWriter from the log's
  * columns into one reused buffer: no event objects, strings, join or UTF-8 copy (about a fifth of the CPU
  * per event: 0.3 µs instead of 1.6 µs at 32 B binary frames, 1 µs instead of 6 µs at 1 KiB).
@@ -50,15 +63,11 @@ function printJsonLines(
   io: Io,
   outBytes: (bytes: Uint8Array) => boolean,
 ): () => void {
-  let skipped = 0;
+  const backlog = skipWhileBackedUp(io);
   const w = new JsonLinesWriter();
   return log.subscribeSeqs((batch) => {
-    if ((io.outQueued?.() ?? 0) > MAX_OUT_QUEUED) {
-      skipped += batch.missed + batch.seqs.length;
-      return;
-    }
-    const missed = batch.missed + skipped;
-    skipped = 0;
+    const missed = backlog(batch.missed, batch.seqs.length);
+    if (missed === undefined) return;
     w.begin();
     if (missed > 0) w.line(missedJson(missed));
     log.visit(batch.seqs, w);
