@@ -483,16 +483,20 @@ export class ProxyServer implements FaultTarget {
         }
       }
     };
+    /** Answered by the proxy itself, the target never asked: the request's body is read and dropped. */
+    const refuse = (p: Pick<TargetProblem, 'code' | 'detail' | 'fix'>, status: number) => {
+      ex.readBody(
+        () => true,
+        () => {},
+      );
+      fail(p, status);
+    };
     if (method === 'CONNECT') {
       // Only HTTP/2 gets here (HTTP/1.1's CONNECT goes to the upgrade path): nghttp2 takes a CONNECT with an
       // :authority and no :path, and it reached the target as "CONNECT / HTTP/1.1" with a chunked body, a
       // tunnel the proxy never meant to open. The stream is reset once the answer is sent (a tunnel's client
       // never ends its side).
-      ex.readBody(
-        () => true,
-        () => {},
-      );
-      fail(
+      return refuse(
         {
           code: 'BAD_REQUEST',
           detail: 'the proxy does not open CONNECT tunnels',
@@ -500,7 +504,6 @@ export class ProxyServer implements FaultTarget {
         },
         405,
       );
-      return;
     }
     const lines = forwardRequestLines(ex.rawHeaders, this.forwarding(ex.remoteAddress));
     // A body without a length (HTTP/1.1 chunked, or HTTP/2 without Content-Length) goes to the target chunked.
@@ -514,11 +517,7 @@ export class ProxyServer implements FaultTarget {
     if (typeof head !== 'string') {
       // Only an HTTP/2 request gets here (llhttp refuses these on HTTP/1.1): a method, path or header value
       // HTTP/1.1 cannot carry (a control character nghttp2 lets through).
-      ex.readBody(
-        () => true,
-        () => {},
-      );
-      return fail(
+      return refuse(
         {
           code: 'BAD_REQUEST',
           detail: `the request cannot be passed on over HTTP/1.1: ${head.problem}`,
