@@ -91,7 +91,6 @@ class H1Conn implements ExchangeConn {
   private pausedBy: Exchange | undefined;
   /** Reading paused: H1_MAX_IN_FLIGHT answers are owed. */
   private queueFull = false;
-  private startScheduled = false;
   /** A parse error behind answers still owed: the answer to send once they are out. */
   private refused: Refusal | undefined;
   /** Why kOnHeadersComplete stopped the parser (-1). */
@@ -302,15 +301,10 @@ class H1Conn implements ExchangeConn {
   }
 
   /**
-   * Pass on the waiting requests, up to H1_MAX_IN_FLIGHT at once. After an answer (finished()) not from
-   * inside the target's callbacks: a request started there took the target connection just released, from
-   * inside that connection's own parser callback, and its answer was misread (502s) (h1-client.ts).
+   * Pass on the waiting requests, up to H1_MAX_IN_FLIGHT at once. Also straight from an answer's end: the
+   * target side reports an answer only after its parser has returned (h1-client.ts settle()), so a request
+   * started then may take that same target connection.
    */
-  private readonly startLater = (): void => {
-    this.startScheduled = false;
-    if (!this.closed) this.startWaiting();
-  };
-
   private startWaiting(): void {
     while (this.started < this.queue.length && this.started < H1_MAX_IN_FLIGHT) {
       this.opts.onRequest(this.queue[this.started++]!);
@@ -332,10 +326,7 @@ class H1Conn implements ExchangeConn {
       this.sock.end();
       return;
     }
-    if (this.started < this.queue.length && !this.startScheduled) {
-      this.startScheduled = true;
-      queueMicrotask(this.startLater);
-    }
+    this.startWaiting();
     if (this.queueFull && this.queue.length < H1_MAX_IN_FLIGHT) {
       this.queueFull = false;
       this.resumeReading();
