@@ -8,6 +8,7 @@
 // (Over 400 lines: the socket, the exchange and the pool share private state, one file reads best.)
 import net from 'node:net';
 import tls from 'node:tls';
+import { LAST_CHUNK, chunkOf } from './http-headers';
 import { HTTPParser, prepareError, type OnHeadersComplete } from './llhttp';
 
 /** What a response to one request reaches the caller as. Exactly one of end(), error() or switched() ends it. */
@@ -214,7 +215,7 @@ class Conn {
     this.sock.resume();
     this.sock.write(x.opts.head, 'latin1');
     x.flush();
-    if (x.ended && x.chunked) this.sock.write('0\r\n\r\n', 'latin1');
+    if (x.ended && x.chunked) this.sock.write(LAST_CHUNK);
   }
 }
 
@@ -261,11 +262,12 @@ export class Exchange {
     if (this.done || chunk.length === 0) return true;
     const sock = this.conn?.sock;
     if (!sock) {
-      if (this.held) this.held = { chunks: [...this.held.chunks, chunk], onDrain };
-      else this.held = { chunks: [chunk], onDrain };
+      this.held ??= { chunks: [], onDrain };
+      this.held.chunks.push(chunk);
+      this.held.onDrain = onDrain;
       return false;
     }
-    const ok = sock.write(this.chunked ? frame(chunk) : chunk);
+    const ok = this.send(sock, chunk);
     if (!ok) sock.once('drain', onDrain);
     return ok;
   }
@@ -275,7 +277,17 @@ export class Exchange {
     this.ended = true;
     this.sent = true;
     const sock = this.conn?.sock;
-    if (sock && !this.done && this.chunked) sock.write('0\r\n\r\n', 'latin1');
+    if (sock && !this.done && this.chunked) sock.write(LAST_CHUNK);
+  }
+
+  /** A body chunk to the socket: as it is, or framed as one chunk (corked: one write). */
+  private send(sock: net.Socket, data: Buffer): boolean {
+    if (!this.chunked) return sock.write(data);
+    sock.cork();
+    let ok = true;
+    for (const part of chunkOf(data)) ok = sock.write(part);
+    sock.uncork();
+    return ok;
   }
 
   /** @internal The request has its socket: the chunks written while it waited go out. */
@@ -286,7 +298,7 @@ export class Exchange {
     const sock = this.conn?.sock;
     if (!sock || this.done) return;
     let ok = true;
-    for (const c of h.chunks) ok = sock.write(this.chunked ? frame(c) : c);
+    for (const c of h.chunks) ok = this.send(sock, c);
     if (ok) h.onDrain();
     else sock.once('drain', h.onDrain);
   }
@@ -317,11 +329,6 @@ export class Exchange {
     this.done = true;
   }
 }
-
-function frame(chunk: Buffer): Buffer {
-  return Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`, 'latin1'), chunk, CRLF]);
-}
-const CRLF = Buffer.from('\r\n', 'latin1');
 
 /** Kept-alive sockets to one target (http or https) and the requests sent on them. */
 export class TargetPool {

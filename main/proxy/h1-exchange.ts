@@ -3,7 +3,7 @@
 // the target gave no length), held while an earlier answer on the same connection still goes out.
 import type net from 'node:net';
 import type { PublicExchange } from './h1-server';
-import { BAD_VALUE, hasLength, headOf } from './http-headers';
+import { BAD_VALUE, chunkOf, hasLength, headOf, LAST_CHUNK } from './http-headers';
 
 /** What an exchange needs of its connection (H1Conn in h1-server.ts). */
 export interface ExchangeConn {
@@ -20,8 +20,6 @@ export interface ExchangeConn {
 
 /** What Node's writeEarlyHints() accepts as a Link value: "<uri>" and parameters, nothing else. */
 const LINK = /^(?:<[^>]*>)(?:\s*;\s*[^;"\s]+(?:=(")?[^;"\s]*\1)?)*$/;
-const CRLF = Buffer.from('\r\n', 'latin1');
-const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
 
 export class Exchange implements PublicExchange {
   headersSent = false;
@@ -137,14 +135,14 @@ export class Exchange implements PublicExchange {
   write(chunk: Buffer): boolean {
     if (this.done || this.noBody) return true;
     if (chunk.length === 0) return true;
-    return this.out(this.chunked ? [chunkSize(chunk.length), chunk, CRLF] : [chunk]);
+    return this.out(this.chunked ? chunkOf(chunk) : [chunk]);
   }
 
   end(chunk?: Buffer): void {
     if (this.done) return;
     const parts: Buffer[] = [];
     if (chunk && chunk.length > 0 && !this.noBody) {
-      if (this.chunked) parts.push(chunkSize(chunk.length), chunk, CRLF);
+      if (this.chunked) parts.push(...chunkOf(chunk));
       else parts.push(chunk);
     }
     if (this.chunked) parts.push(LAST_CHUNK);
@@ -221,10 +219,6 @@ export class Exchange implements PublicExchange {
     this.doneCb = undefined;
     cb?.(false);
   }
-}
-
-function chunkSize(n: number): Buffer {
-  return Buffer.from(`${n.toString(16)}\r\n`, 'latin1');
 }
 
 let dateText = '';

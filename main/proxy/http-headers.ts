@@ -248,3 +248,12 @@ export function headerObject(lines: string[]): Record<string, string | string[]>
   }
   return out;
 }
+
+const CRLF = Buffer.from('\r\n', 'latin1');
+/** The last chunk of a chunked body (no trailers). */
+export const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
+
+/** One chunk of a chunked body as the buffers to write: size line, the data (not copied), CRLF. */
+export function chunkOf(data: Buffer): Buffer[] {
+  return [Buffer.from(`${data.length.toString(16)}\r\n`, 'latin1'), data, CRLF];
+}
